@@ -1,0 +1,1 @@
+# make bench: ratios against the bare program and against strace

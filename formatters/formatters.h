@@ -1,0 +1,8 @@
+/* formatters.h - entry points of the show and check subcommands. */
+#ifndef SOCKTRACE_FORMATTERS_H
+#define SOCKTRACE_FORMATTERS_H
+
+/* `socktrace show ...`: argv[0] is "show". Returns the exit status. */
+int st_cmd_show(int argc, char **argv);
+
+#endif

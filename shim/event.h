@@ -1,0 +1,140 @@
+/* event.h - one recorded event, as the shim encodes it and as the
+ * formatters read it back.
+ *
+ * Owns: the in-memory shape of an event (schema version 1).  Every field
+ * is presentation-ready (names, not numbers) so that the same renderer
+ * (render_text.c) can be driven by the shim, from live calls, and by the
+ * CLI, from a parsed trace file.  Nothing here allocates.
+ */
+#ifndef SOCKTRACE_EVENT_H
+#define SOCKTRACE_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ST_SCHEMA_VERSION 1
+/* "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%4294967295]:65535" and a
+ * 108-byte AF_UNIX path with its leading '@' both fit. */
+#define ST_ADDR_MAX 112
+/* Largest line the shim writes for one event. */
+#define ST_LINE_MAX 16384
+
+struct st_tcp {
+	uint32_t rtt_us, rttvar_us, retrans, total_retrans, lost;
+	uint64_t bytes_sent, bytes_received, bytes_acked;
+	uint32_t unread;	/* bytes in the receive queue (SIOCINQ) */
+	uint32_t unsent;	/* bytes in the send queue (SIOCOUTQ) */
+};
+
+struct st_opts {
+	bool reuseaddr, reuseport;
+	int linger;		/* -1: off (null); else l_linger seconds with l_onoff set */
+};
+
+struct st_frame {
+	uint64_t ip;
+	const char *obj;	/* object path, may be NULL */
+	uint64_t off;		/* ip - object load base */
+	const char *sym;	/* symbolized name (formatters only), may be NULL */
+	uint64_t sym_off;
+};
+
+/* A socket of the kernel's table (issue: holders, lingering). */
+struct st_ksock {
+	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
+	const char *state;
+	int64_t pid;		/* -1 when not found */
+	const char *comm;	/* may be NULL */
+	uint64_t inode;
+	int64_t timer_ms;	/* time left on the socket's timer, -1 none */
+	int64_t uid;		/* -1 when unknown */
+};
+
+struct st_event {
+	int v;
+	const char *call;	/* "socket", "accept4", "close", "start", "exit", ... */
+	int64_t ts_us;		/* wall clock at the call's start, microseconds */
+	int64_t dur_ns;		/* time in the real call, -1 when not measured */
+	int64_t pid, tid, seq;
+
+	int64_t ret;
+	const char *err;	/* symbolic errno when the call failed, else NULL */
+
+	int fd;			/* the socket's descriptor, -1 none */
+	int listen_fd;		/* accept*: the listening descriptor, -1 none */
+	int newfd;		/* dup*, fcntl(F_DUPFD*): the new descriptor, -1 none */
+	int pair[2];		/* socketpair: the two new descriptors */
+
+	const char *family, *type, *proto;	/* NULL when unknown */
+	const char *flags;	/* SOCK_NONBLOCK|SOCK_CLOEXEC, O_CLOEXEC ... or NULL */
+	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];	/* "" when unknown */
+	char addr[ST_ADDR_MAX];	/* bind/connect: the address argument */
+	uint64_t inode;		/* 0 when unknown */
+	const char *state, *state_before;	/* TCP states, NULL when n/a */
+
+	/* call arguments */
+	int backlog;		/* listen, -1 none */
+	const char *how;	/* shutdown: SHUT_RD/SHUT_WR/SHUT_RDWR */
+	const char *level, *optname;	/* setsockopt/getsockopt */
+	bool has_optval;
+	int64_t optval;		/* integer option value */
+	bool has_optlinger;
+	int optlinger_onoff, optlinger_secs;
+	const char *so_error;	/* getsockopt(SO_ERROR): errno name or "0" */
+	const char *cmd;	/* fcntl: F_DUPFD / F_DUPFD_CLOEXEC */
+	int64_t range_first, range_last;	/* close_range/closefrom, -1 none */
+
+	/* what the shim knows of the socket */
+	bool has_opts;
+	struct st_opts opts;
+	bool has_tcp;
+	struct st_tcp tcp;
+	bool last_ref_known;
+	bool last_ref;		/* close: no other descriptor of this process holds it */
+	bool shared;		/* the socket is shared with another process (fork) */
+	bool implicit_close;	/* dup2/dup3/close_range closed the socket at fd */
+	const char *connect_done;	/* a non-blocking connect finished: new state */
+	bool reset_known;
+	bool reset;		/* close sent RST instead of FIN */
+	const char *reset_reason;
+	const char *state_after;	/* SOCKTRACE_PROBE=close: the kernel's state after close */
+
+	/* start */
+	const char *exe;
+	const char *const *argv;
+	int argc;
+	int64_t ppid;
+	const char *version;
+
+	/* exit */
+	int64_t open_sockets;	/* -1 none */
+
+	/* stacks */
+	const struct st_frame *frames;
+	int nframes;
+
+	/* the kernel's view (EADDRINUSE, TIME_WAIT) */
+	const struct st_ksock *holders;
+	int nholders;
+	bool has_verdict;
+	int verdict_reuseaddr, verdict_reuseport;	/* -1 unknown, 0, 1 */
+	const struct st_ksock *lingering;
+	int nlingering;
+	int reused_time_wait;	/* bind: sockets in TIME_WAIT this bind reused, -1 n/a */
+};
+
+/* Sets every field to its "absent" value. */
+void st_event_init(struct st_event *ev);
+
+/* Encoders: write one line (with its '\n') into buf; return its length, or
+ * the length it would have had when cap is too small (snprintf-like).
+ * Neither allocates nor uses stdio: safe inside the traced program. */
+size_t st_encode_json(const struct st_event *ev, char *buf, size_t cap);
+
+#define ST_RENDER_COLOR 0x1	/* ANSI colours for failures and states */
+#define ST_RENDER_PREFIX 0x2	/* lead with "socktrace: " (stderr of the program) */
+#define ST_RENDER_UTC 0x4	/* times in UTC rather than local time */
+size_t st_render_text(const struct st_event *ev, char *buf, size_t cap, unsigned flags);
+
+#endif

@@ -1,0 +1,61 @@
+/* names.c - lookups over the generated constant tables (see names.h).
+ * Pure functions: safe inside the traced program, in signal handlers too. */
+#define _GNU_SOURCE
+#include "names.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+const char *st_name_of(const struct st_name *t, int value)
+{
+	for (; t->name; t++)
+		if (t->value == value)
+			return t->name;
+	return NULL;
+}
+
+int st_value_of(const struct st_name *t, const char *name)
+{
+	for (; t->name; t++)
+		if (!strcmp(t->name, name))
+			return t->value;
+	return -1;
+}
+
+const char *st_proto_name(int family, int type, int protocol)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	if (protocol == 0) {
+		if (type == SOCK_STREAM)
+			protocol = IPPROTO_TCP;
+		else if (type == SOCK_DGRAM)
+			protocol = IPPROTO_UDP;
+		else
+			return NULL;
+	}
+	return st_name_of(st_protocols, protocol);
+}
+
+const char *st_level_name(int level)
+{
+	for (const struct st_optname *o = st_sockopts; o->level_name; o++)
+		if (o->level == level)
+			return o->level_name;
+	return NULL;
+}
+
+const char *st_sockopt_name(int level, int name)
+{
+	for (const struct st_optname *o = st_sockopts; o->level_name; o++)
+		if (o->level == level && o->name == name)
+			return o->opt_name;
+	return NULL;
+}
+
+const char *st_errno_desc(const char *name)
+{
+	int e = st_value_of(st_errnos, name);
+	return e < 0 ? NULL : strerrordesc_np(e);
+}

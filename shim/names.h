@@ -1,0 +1,43 @@
+/* names.h - symbolic names of the kernel's constants.
+ *
+ * Owns: value <-> name lookups over the tables generated from
+ * shim/tables/NAME.tbl.  Shared by the shim and the formatters.  Pure
+ * functions over constant data: safe anywhere, signal handlers included.
+ */
+#ifndef SOCKTRACE_NAMES_H
+#define SOCKTRACE_NAMES_H
+
+struct st_name {
+	int value;
+	const char *name;
+};
+
+struct st_optname {
+	int level, name;
+	const char *level_name, *opt_name;
+};
+
+extern const struct st_name st_families[], st_socktypes[], st_protocols[],
+	st_tcpstates[], st_errnos[];
+extern const struct st_optname st_sockopts[];
+
+/* NULL when the value has no name */
+const char *st_name_of(const struct st_name *table, int value);
+/* -1 when the name is not in the table */
+int st_value_of(const struct st_name *table, const char *name);
+
+static inline const char *st_family_name(int af) { return st_name_of(st_families, af); }
+static inline const char *st_socktype_name(int t) { return st_name_of(st_socktypes, t); }
+static inline const char *st_tcp_state_name(int s) { return st_name_of(st_tcpstates, s); }
+static inline const char *st_errno_name(int e) { return st_name_of(st_errnos, e); }
+
+/* "tcp", "udp", ... for a socket's protocol, deducing the IP protocol from
+ * the type when the program passed 0; NULL when it has none (AF_UNIX). */
+const char *st_proto_name(int family, int type, int protocol);
+/* level and option names; either may be NULL when unknown */
+const char *st_level_name(int level);
+const char *st_sockopt_name(int level, int name);
+/* the C library's description of an errno name ("Connection refused") */
+const char *st_errno_desc(const char *name);
+
+#endif

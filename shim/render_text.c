@@ -1,0 +1,431 @@
+/* render_text.c - one event as one human line, strace-like.
+ *
+ * Owns: the `text` format.  The shim calls it for SOCKTRACE_FORMAT=text and
+ * `socktrace show -f text` calls it for parsed traces, so the two can never
+ * disagree.  Runs inside the traced program: no malloc, no stdio, no locks
+ * (times are shown with an offset fixed once by st_render_set_tz).
+ */
+#include "event.h"
+#include "buf.h"
+#include "names.h"
+
+#include <string.h>
+
+static long tz_offset_s;
+
+void st_render_set_tz(long offset_s)
+{
+	tz_offset_s = offset_s;
+}
+
+#define C_RED "\033[31m"
+#define C_BOLD_RED "\033[1;31m"
+#define C_YELLOW "\033[33m"
+#define C_GREEN "\033[32m"
+#define C_CYAN "\033[36m"
+#define C_DIM "\033[2m"
+#define C_OFF "\033[0m"
+
+static void color(struct st_buf *b, unsigned flags, const char *c)
+{
+	if (flags & ST_RENDER_COLOR)
+		st_buf_puts(b, c);
+}
+
+static void sep(struct st_buf *b, bool *first)
+{
+	if (!*first)
+		st_buf_puts(b, ", ");
+	*first = false;
+}
+
+static void arg_fd(struct st_buf *b, bool *first, int fd)
+{
+	sep(b, first);
+	st_buf_i64(b, fd);
+}
+
+static void arg_str(struct st_buf *b, bool *first, const char *s)
+{
+	sep(b, first);
+	st_buf_puts(b, s ? s : "?");
+}
+
+static const char *state_color(const char *st)
+{
+	if (!strcmp(st, "ESTABLISHED") || !strcmp(st, "LISTEN"))
+		return C_GREEN;
+	if (!strcmp(st, "TIME_WAIT") || !strcmp(st, "CLOSE_WAIT"))
+		return C_YELLOW;
+	return C_CYAN;
+}
+
+static void state(struct st_buf *b, unsigned flags, const char *st)
+{
+	color(b, flags, state_color(st));
+	st_buf_puts(b, st);
+	color(b, flags, C_OFF);
+}
+
+static void ksock_line(struct st_buf *b, const struct st_ksock *k)
+{
+	st_buf_puts(b, k->local);
+	if (k->remote[0]) {
+		st_buf_puts(b, " -> ");
+		st_buf_puts(b, k->remote);
+	}
+	if (k->state) {
+		st_buf_putc(b, ' ');
+		st_buf_puts(b, k->state);
+	}
+	if (k->timer_ms >= 0) {
+		st_buf_puts(b, " (");
+		st_buf_i64(b, (k->timer_ms + 500) / 1000);
+		st_buf_puts(b, "s left)");
+	}
+	if (k->pid >= 0) {
+		st_buf_puts(b, " pid ");
+		st_buf_i64(b, k->pid);
+		if (k->comm) {
+			st_buf_puts(b, " (");
+			st_buf_puts(b, k->comm);
+			st_buf_putc(b, ')');
+		}
+	} else if (k->uid >= 0) {
+		st_buf_puts(b, " uid ");
+		st_buf_i64(b, k->uid);
+	}
+}
+
+static void args(struct st_buf *b, const struct st_event *ev)
+{
+	bool first = true;
+	const char *c = ev->call;
+
+	if (!strcmp(c, "socket") || !strcmp(c, "socketpair")) {
+		arg_str(b, &first, ev->family);
+		sep(b, &first);
+		st_buf_puts(b, ev->type ? ev->type : "?");
+		if (ev->flags) {
+			st_buf_putc(b, '|');
+			st_buf_puts(b, ev->flags);
+		}
+		arg_str(b, &first, ev->proto ? ev->proto : "0");
+		if (!strcmp(c, "socketpair") && ev->pair[0] >= 0) {
+			sep(b, &first);
+			st_buf_putc(b, '[');
+			st_buf_i64(b, ev->pair[0]);
+			st_buf_putc(b, ',');
+			st_buf_i64(b, ev->pair[1]);
+			st_buf_putc(b, ']');
+		}
+		return;
+	}
+	if (!strcmp(c, "accept") || !strcmp(c, "accept4")) {
+		arg_fd(b, &first, ev->listen_fd);
+		if (ev->remote[0] && ev->ret >= 0)
+			arg_str(b, &first, ev->remote);
+		if (ev->flags)
+			arg_str(b, &first, ev->flags);
+		return;
+	}
+	if (!strcmp(c, "dup") || !strcmp(c, "dup2") || !strcmp(c, "dup3")) {
+		if (ev->implicit_close) {
+			/* the socket that was at the target descriptor */
+			arg_str(b, &first, "...");
+			arg_fd(b, &first, ev->fd);
+		} else {
+			arg_fd(b, &first, ev->fd);
+			if (strcmp(c, "dup"))
+				arg_fd(b, &first, ev->newfd);
+		}
+		if (ev->flags)
+			arg_str(b, &first, ev->flags);
+		return;
+	}
+	if (!strcmp(c, "fcntl") || !strcmp(c, "fcntl64")) {
+		arg_fd(b, &first, ev->fd);
+		arg_str(b, &first, ev->cmd);
+		return;
+	}
+	if (!strcmp(c, "close_range") || !strcmp(c, "closefrom")) {
+		sep(b, &first);
+		st_buf_i64(b, ev->range_first);
+		if (!strcmp(c, "close_range")) {
+			sep(b, &first);
+			if (ev->range_last >= 0xffffffffLL)
+				st_buf_puts(b, "~0U");
+			else
+				st_buf_i64(b, ev->range_last);
+		}
+		if (ev->flags)
+			arg_str(b, &first, ev->flags);
+		return;
+	}
+	if (!strcmp(c, "fork") || !strcmp(c, "exit"))
+		return;
+	if (!strcmp(c, "start")) {
+		sep(b, &first);
+		st_buf_jstr(b, ev->exe ? ev->exe : "?");
+		if (ev->argv) {
+			sep(b, &first);
+			st_buf_putc(b, '[');
+			for (int i = 0; i < ev->argc; i++) {
+				if (i)
+					st_buf_puts(b, ", ");
+				st_buf_jstr(b, ev->argv[i] ? ev->argv[i] : "");
+			}
+			st_buf_putc(b, ']');
+		}
+		return;
+	}
+	/* calls on one descriptor */
+	arg_fd(b, &first, ev->fd);
+	if (ev->addr[0])
+		arg_str(b, &first, ev->addr);
+	if (ev->backlog >= 0) {
+		sep(b, &first);
+		st_buf_i64(b, ev->backlog);
+	}
+	if (ev->how)
+		arg_str(b, &first, ev->how);
+	if (ev->level) {
+		arg_str(b, &first, ev->level);
+		arg_str(b, &first, ev->optname);
+		if (ev->so_error)
+			arg_str(b, &first, ev->so_error);
+		else if (ev->has_optval) {
+			sep(b, &first);
+			st_buf_i64(b, ev->optval);
+		} else if (ev->has_optlinger) {
+			sep(b, &first);
+			st_buf_puts(b, "{l_onoff=");
+			st_buf_i64(b, ev->optlinger_onoff);
+			st_buf_puts(b, ", l_linger=");
+			st_buf_i64(b, ev->optlinger_secs);
+			st_buf_putc(b, '}');
+		} else {
+			arg_str(b, &first, "...");
+		}
+	}
+}
+
+static void tuple(struct st_buf *b, const struct st_event *ev)
+{
+	if (!ev->proto && !ev->family)
+		return;
+	st_buf_puts(b, "  ");
+	if (ev->proto)
+		st_buf_puts(b, ev->proto);
+	else
+		st_buf_puts(b, ev->family);
+	if (ev->local[0]) {
+		st_buf_putc(b, ' ');
+		st_buf_puts(b, ev->local);
+	}
+	if (ev->remote[0]) {
+		st_buf_puts(b, " -> ");
+		st_buf_puts(b, ev->remote);
+	}
+}
+
+size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned flags)
+{
+	struct st_buf b;
+	const char *call = ev->call ? ev->call : "?";
+
+	st_buf_init(&b, out, cap);
+	if (flags & ST_RENDER_PREFIX)
+		st_buf_puts(&b, "socktrace: ");
+
+	/* time of day */
+	{
+		int64_t s = ev->ts_us / 1000000 + ((flags & ST_RENDER_UTC) ? 0 : tz_offset_s);
+		int64_t day = ((s % 86400) + 86400) % 86400;
+		st_buf_u64w(&b, (uint64_t)(day / 3600), 2);
+		st_buf_putc(&b, ':');
+		st_buf_u64w(&b, (uint64_t)(day / 60 % 60), 2);
+		st_buf_putc(&b, ':');
+		st_buf_u64w(&b, (uint64_t)(day % 60), 2);
+		st_buf_putc(&b, '.');
+		st_buf_u64w(&b, (uint64_t)(ev->ts_us % 1000000), 6);
+	}
+	st_buf_puts(&b, " [");
+	st_buf_i64(&b, ev->pid);
+	if (ev->tid != ev->pid) {
+		st_buf_putc(&b, '/');
+		st_buf_i64(&b, ev->tid);
+	}
+	st_buf_puts(&b, "] ");
+
+	if (ev->err)
+		color(&b, flags, C_BOLD_RED);
+	st_buf_puts(&b, call);
+	st_buf_putc(&b, '(');
+	args(&b, ev);
+	st_buf_putc(&b, ')');
+	if (strcmp(call, "start") && strcmp(call, "exit")) {
+		st_buf_puts(&b, " = ");
+		st_buf_i64(&b, ev->ret);
+		if (ev->err) {
+			const char *desc = st_errno_desc(ev->err);
+			st_buf_putc(&b, ' ');
+			st_buf_puts(&b, ev->err);
+			if (desc) {
+				st_buf_puts(&b, " (");
+				st_buf_puts(&b, desc);
+				st_buf_putc(&b, ')');
+			}
+		}
+	}
+	if (ev->err)
+		color(&b, flags, C_OFF);
+
+	if (!strcmp(call, "start")) {
+		if (ev->ppid >= 0) {
+			st_buf_puts(&b, "  ppid ");
+			st_buf_i64(&b, ev->ppid);
+		}
+		if (ev->version) {
+			st_buf_puts(&b, "  socktrace ");
+			st_buf_puts(&b, ev->version);
+		}
+	}
+	if (!strcmp(call, "exit") && ev->open_sockets >= 0) {
+		st_buf_puts(&b, "  ");
+		st_buf_i64(&b, ev->open_sockets);
+		st_buf_puts(&b, ev->open_sockets == 1 ? " socket still open" : " sockets still open");
+	}
+
+	tuple(&b, ev);
+	if (ev->state_before && ev->state && strcmp(ev->state_before, ev->state)) {
+		st_buf_putc(&b, ' ');
+		state(&b, flags, ev->state_before);
+		st_buf_puts(&b, " -> ");
+		state(&b, flags, ev->state);
+	} else if (ev->state) {
+		st_buf_putc(&b, ' ');
+		state(&b, flags, ev->state);
+	}
+	if (ev->state_after) {
+		st_buf_puts(&b, " (kernel: ");
+		state(&b, flags, ev->state_after);
+		st_buf_putc(&b, ')');
+	}
+	if (ev->connect_done) {
+		st_buf_puts(&b, "  [non-blocking connect finished: ");
+		st_buf_puts(&b, ev->connect_done);
+		st_buf_putc(&b, ']');
+	}
+	if (ev->has_opts && (ev->opts.reuseaddr || ev->opts.reuseport || ev->opts.linger >= 0)) {
+		bool first = true;
+		st_buf_puts(&b, "  [");
+		if (ev->opts.reuseaddr) {
+			sep(&b, &first);
+			st_buf_puts(&b, "SO_REUSEADDR");
+		}
+		if (ev->opts.reuseport) {
+			sep(&b, &first);
+			st_buf_puts(&b, "SO_REUSEPORT");
+		}
+		if (ev->opts.linger >= 0) {
+			sep(&b, &first);
+			st_buf_puts(&b, "SO_LINGER=");
+			st_buf_i64(&b, ev->opts.linger);
+		}
+		st_buf_putc(&b, ']');
+	}
+	if (ev->has_tcp) {
+		st_buf_puts(&b, "  rtt=");
+		st_buf_u64(&b, ev->tcp.rtt_us);
+		st_buf_puts(&b, "us sent=");
+		st_buf_u64(&b, ev->tcp.bytes_sent);
+		st_buf_puts(&b, " recv=");
+		st_buf_u64(&b, ev->tcp.bytes_received);
+		if (ev->tcp.total_retrans) {
+			st_buf_puts(&b, " retrans=");
+			st_buf_u64(&b, ev->tcp.total_retrans);
+		}
+		if (ev->tcp.unread) {
+			st_buf_puts(&b, " unread=");
+			st_buf_u64(&b, ev->tcp.unread);
+		}
+	}
+	if (ev->last_ref_known && !ev->last_ref)
+		st_buf_puts(&b, "  (another descriptor still holds this socket)");
+	if (ev->shared)
+		st_buf_puts(&b, "  (shared with another process)");
+	if (ev->reset_known && ev->reset) {
+		color(&b, flags, C_YELLOW);
+		st_buf_puts(&b, "  RST sent");
+		if (ev->reset_reason) {
+			st_buf_puts(&b, " (");
+			st_buf_puts(&b, ev->reset_reason);
+			st_buf_putc(&b, ')');
+		}
+		color(&b, flags, C_OFF);
+	}
+	if (ev->dur_ns >= 0 && strcmp(call, "start") && strcmp(call, "exit")) {
+		color(&b, flags, C_DIM);
+		st_buf_puts(&b, "  <");
+		st_buf_u64(&b, (uint64_t)ev->dur_ns / 1000);
+		st_buf_putc(&b, '.');
+		st_buf_u64w(&b, (uint64_t)ev->dur_ns % 1000, 3);
+		st_buf_puts(&b, "us>");
+		color(&b, flags, C_OFF);
+	}
+	if (ev->reused_time_wait > 0) {
+		st_buf_puts(&b, "\n    SO_REUSEADDR let this bind reuse the port held by ");
+		st_buf_i64(&b, ev->reused_time_wait);
+		st_buf_puts(&b, ev->reused_time_wait == 1 ? " connection in TIME_WAIT" :
+			    " connections in TIME_WAIT");
+	}
+	if (ev->err && ev->holders) {
+		st_buf_puts(&b, "\n    ");
+		st_buf_puts(&b, ev->addr[0] ? ev->addr : "the address");
+		st_buf_puts(&b, " is held by:");
+		for (int i = 0; i < ev->nholders; i++) {
+			st_buf_puts(&b, "\n      ");
+			ksock_line(&b, &ev->holders[i]);
+		}
+		if (!ev->nholders)
+			st_buf_puts(&b, " no socket the kernel would show (it may have been released since)");
+	}
+	if (ev->has_verdict) {
+		st_buf_puts(&b, "\n    SO_REUSEADDR on this socket ");
+		st_buf_puts(&b, ev->verdict_reuseaddr < 0 ? "might or might not have helped (unknown)" :
+			    ev->verdict_reuseaddr ? "would have let the bind succeed" : "would not have helped");
+		st_buf_puts(&b, "; SO_REUSEPORT ");
+		st_buf_puts(&b, ev->verdict_reuseport < 0 ? "unknown" :
+			    ev->verdict_reuseport ? "would have let it succeed" : "would not have helped");
+	}
+	if (ev->lingering && ev->nlingering) {
+		st_buf_puts(&b, "\n    connections still in the kernel's table:");
+		for (int i = 0; i < ev->nlingering; i++) {
+			st_buf_puts(&b, "\n      ");
+			ksock_line(&b, &ev->lingering[i]);
+		}
+	}
+	for (int i = 0; i < ev->nframes; i++) {
+		const struct st_frame *f = &ev->frames[i];
+		st_buf_puts(&b, "\n    #");
+		st_buf_i64(&b, i);
+		st_buf_putc(&b, ' ');
+		if (f->sym) {
+			st_buf_puts(&b, f->sym);
+			st_buf_puts(&b, "+");
+			st_buf_hex(&b, f->sym_off);
+			st_buf_puts(&b, " (");
+			st_buf_puts(&b, f->obj ? f->obj : "?");
+			st_buf_putc(&b, ')');
+		} else if (f->obj) {
+			st_buf_puts(&b, f->obj);
+			st_buf_putc(&b, '+');
+			st_buf_hex(&b, f->off);
+		} else {
+			st_buf_hex(&b, f->ip);
+		}
+	}
+	st_buf_putc(&b, '\n');
+	return st_buf_finish(&b);
+}

@@ -1,0 +1,1 @@
+/* sockinfo.c */

@@ -1,0 +1,1 @@
+/* wrap_socket.c */

@@ -1,0 +1,11 @@
+/* socktrace.c - the command: dispatch to run, show, check. */
+#include <string.h>
+#include "cli.h"
+#include "formatters.h"
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "show"))
+		return st_cmd_show(argc - 1, argv + 1);
+	return st_cmd_run(argc, argv);
+}
