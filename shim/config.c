@@ -1,1 +1,155 @@
-/* config.c */
+/* config.c - the shim's configuration, read once from the environment.
+ *
+ * Owns: every SOCKTRACE_* variable the shim reads (documented in
+ * socktrace(7); a test checks the two lists agree).  Read with
+ * secure_getenv at start; a bad value gets one warning and the default.
+ * Runs in the traced program's constructor: no malloc, no stdio.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+#include "names.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct st_config st_cfg;
+
+static bool parse_uint(const char *s, long max, int *out)
+{
+	long v = 0;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+		if (v > max)
+			return false;
+	}
+	*out = (int)v;
+	return true;
+}
+
+static const struct {
+	const char *name;
+	int family;
+} family_words[] = {
+	{ "inet", AF_INET },
+	{ "inet6", AF_INET6 },
+	{ "unix", AF_UNIX },
+	{ "local", AF_UNIX },
+	{ "netlink", AF_NETLINK },
+	{ "packet", AF_PACKET },
+	{ "vsock", AF_VSOCK },
+};
+
+/* "inet,inet6,unix" (or AF_INET, ...); false on an unknown word */
+static bool parse_families(const char *s, uint64_t *mask, const char **bad, size_t *badlen)
+{
+	*mask = 0;
+	while (*s) {
+		const char *end = strchrnul(s, ',');
+		size_t n = (size_t)(end - s);
+		bool found = false;
+
+		if (n == 3 && !strncmp(s, "all", 3)) {
+			*mask = ~(uint64_t)0;
+			found = true;
+		}
+		for (size_t i = 0; !found && i < sizeof(family_words) / sizeof(family_words[0]); i++) {
+			const char *w = family_words[i].name;
+			if ((strlen(w) == n && !strncasecmp(s, w, n)) ||
+			    (n > 3 && !strncasecmp(s, "AF_", 3) && strlen(w) == n - 3 &&
+			     !strncasecmp(s + 3, w, n - 3))) {
+				*mask |= (uint64_t)1 << family_words[i].family;
+				found = true;
+			}
+		}
+		if (!found && n) {
+			*bad = s;
+			*badlen = n;
+			return false;
+		}
+		s = *end ? end + 1 : end;
+	}
+	return *mask != 0;
+}
+
+bool st_family_enabled(int family)
+{
+	if (family < 0 || family >= 63)
+		return st_cfg.families >> 63 & 1;
+	return st_cfg.families >> family & 1;
+}
+
+void st_config_read(void)
+{
+	const char *v;
+	bool format_given = false;
+
+	st_cfg.to_stderr = true;
+	st_cfg.output[0] = '\0';
+	st_cfg.format = ST_FMT_TEXT;
+	st_cfg.stack = 0;
+	st_cfg.probe = ST_PROBE_EXIT;
+	st_cfg.families = ~(uint64_t)0;
+
+	v = secure_getenv("SOCKTRACE_OUTPUT");
+	if (v && *v && strcmp(v, "stderr")) {
+		if (strlen(v) >= sizeof(st_cfg.output))
+			st_warn("SOCKTRACE_OUTPUT is too long, writing to stderr", NULL);
+		else {
+			strcpy(st_cfg.output, v);
+			st_cfg.to_stderr = false;
+		}
+	} else if (v && !*v) {
+		st_warn("SOCKTRACE_OUTPUT is empty, writing to stderr", NULL);
+	}
+
+	v = secure_getenv("SOCKTRACE_FORMAT");
+	if (v) {
+		if (!strcmp(v, "text")) {
+			st_cfg.format = ST_FMT_TEXT;
+			format_given = true;
+		} else if (!strcmp(v, "jsonl") || !strcmp(v, "json")) {
+			st_cfg.format = ST_FMT_JSONL;
+			format_given = true;
+		} else {
+			st_warn("SOCKTRACE_FORMAT must be text or jsonl, using the default; got", v);
+		}
+	}
+	st_cfg.format_explicit = format_given;
+	if (!format_given)
+		st_cfg.format = st_cfg.to_stderr ? ST_FMT_TEXT : ST_FMT_JSONL;
+
+	v = secure_getenv("SOCKTRACE_STACK");
+	if (v && !parse_uint(v, 64, &st_cfg.stack)) {
+		st_cfg.stack = 0;
+		st_warn("SOCKTRACE_STACK must be a number of frames from 0 to 64, using 0; got", v);
+	}
+
+	v = secure_getenv("SOCKTRACE_PROBE");
+	if (v) {
+		if (!strcmp(v, "exit"))
+			st_cfg.probe = ST_PROBE_EXIT;
+		else if (!strcmp(v, "close"))
+			st_cfg.probe = ST_PROBE_CLOSE;
+		else if (!strcmp(v, "off"))
+			st_cfg.probe = ST_PROBE_OFF;
+		else
+			st_warn("SOCKTRACE_PROBE must be exit, close or off, using exit; got", v);
+	}
+
+	v = secure_getenv("SOCKTRACE_FAMILIES");
+	if (v) {
+		uint64_t mask;
+		const char *bad = NULL;
+		size_t badlen = 0;
+		if (parse_families(v, &mask, &bad, &badlen))
+			st_cfg.families = mask;
+		else
+			st_warn("SOCKTRACE_FAMILIES must list inet, inet6, unix, netlink, packet, vsock or all, "
+				"recording every family; got", v);
+	}
+}

@@ -1,1 +1,76 @@
-/* fdtable.h */
+/* fdtable.h - what the shim knows of each socket descriptor.
+ *
+ * Owns: the map from descriptor to socket record, and the records
+ * themselves.  Descriptors made by dup*() point at the same record, which
+ * counts them; the record lives until the last of them is closed.
+ *
+ * Runs inside the traced program, in signal handlers and right after
+ * fork() too: memory comes from mmap() only, every update is one atomic
+ * operation, no locks.
+ */
+#ifndef SOCKTRACE_FDTABLE_H
+#define SOCKTRACE_FDTABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct st_sock {
+	_Atomic int refs;	/* descriptors of this process pointing here */
+	uint32_t next_free;	/* free-list link (index + 1), 0 = end */
+	uint32_t idx;		/* place in the slabs, kept across reuse */
+	uint32_t count_mark;	/* st_fd_count_sockets() */
+
+	int family, type, protocol;
+	const char *family_name, *type_name, *proto_name;
+	bool is_tcp;
+	bool is_inet;
+	uint64_t inode;
+
+	char local[ST_ADDR_MAX];	/* "" until known */
+	char remote[ST_ADDR_MAX];
+	bool local_wild;	/* bound to a wildcard address (0.0.0.0, ::) */
+
+	bool reuseaddr, reuseport;
+	int linger;		/* -1 off, else seconds */
+
+	bool listening;
+	bool connect_pending;	/* EINPROGRESS seen, completion not yet recorded */
+	bool shared;		/* another process holds it too (fork, inherited) */
+	int last_state;		/* last TCP state seen, 0 none */
+};
+
+/* The record of fd, or NULL when fd is not a tracked socket. */
+struct st_sock *st_fd_get(int fd);
+
+/* A fresh record with refs = 1 and every field cleared; NULL when out of
+ * memory (the socket is then not tracked). */
+struct st_sock *st_sock_new(void);
+
+/* Points fd at s (which gains a reference).  Whatever fd pointed at before
+ * loses one (a stale entry of a descriptor closed behind our back). */
+void st_fd_set(int fd, struct st_sock *s);
+
+/* fd was closed: clears it if it still points at s.  Returns true when this
+ * was the last descriptor of s in this process; s stays readable until
+ * st_sock_put(). */
+bool st_fd_clear(int fd, struct st_sock *s);
+
+/* Drops a reference taken by st_fd_set; frees s at zero. */
+void st_sock_put(struct st_sock *s);
+/* Frees s, whose last reference st_fd_clear() dropped. */
+void st_sock_free(struct st_sock *s);
+
+/* Calls fn for each tracked descriptor in [first, last]. */
+void st_fd_each(unsigned first, unsigned last, void (*fn)(int fd, struct st_sock *s, void *arg),
+		void *arg);
+
+/* Number of distinct open sockets (exit event). */
+int64_t st_fd_count_sockets(void);
+
+/* Largest descriptor the table can track. */
+#define ST_FD_MAX (1 << 20)
+
+#endif

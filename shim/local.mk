@@ -12,8 +12,8 @@ shim_libsocktrace_la_SOURCES = \
 	shim/fdtable.h shim/fdtable.c \
 	shim/config.c \
 	shim/sink.c \
-	shim/sockinfo.c \
-	shim/wrap_socket.c \
+	shim/sockinfo.h shim/sockinfo.c \
+	shim/wrap.h shim/wrap_socket.c \
 	shim/wrap_fd.c \
 	shim/wrap_process.c
 nodist_shim_libsocktrace_la_SOURCES = shim/names-gen.c

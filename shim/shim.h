@@ -23,6 +23,7 @@ enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
 
 struct st_config {
 	bool to_stderr;
+	bool format_explicit;	/* SOCKTRACE_FORMAT was given */
 	char output[4096];	/* path template, %p expanded at open */
 	enum st_format format;
 	int stack;		/* frames per event, 0 none */

@@ -1,1 +1,289 @@
-/* sockinfo.c */
+/* sockinfo.c - socket identity, endpoints and TCP state (see sockinfo.h).
+ * Runs inside the traced program: no malloc, no stdio.  Addresses are
+ * formatted here rather than with inet_ntop, which is not async-signal-safe.
+ */
+#define _GNU_SOURCE
+#include "sockinfo.h"
+#include "names.h"
+#include "real.h"
+#include "shim.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <linux/sockios.h>
+#include <linux/netlink.h>
+
+#include "buf.h"
+
+static void put_ip4(struct st_buf *b, const unsigned char *a)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			st_buf_putc(b, '.');
+		st_buf_u64(b, a[i]);
+	}
+}
+
+static void put_ip6(struct st_buf *b, const unsigned char *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint16_t w[8];
+	int best = -1, bestlen = 0;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
+	/* v4-mapped: ::ffff:a.b.c.d */
+	if (!w[0] && !w[1] && !w[2] && !w[3] && !w[4] && w[5] == 0xffff) {
+		st_buf_puts(b, "::ffff:");
+		put_ip4(b, a + 12);
+		return;
+	}
+	/* the longest run of two or more zero words becomes "::" (RFC 5952) */
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && !w[j])
+			j++;
+		if (j - i > bestlen && j - i >= 2) {
+			best = i;
+			bestlen = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			st_buf_puts(b, "::");
+			i += bestlen - 1;
+			continue;
+		}
+		if (i && i != best + bestlen)
+			st_buf_putc(b, ':');
+		{
+			char tmp[4];
+			int n = 0;
+			uint16_t v = w[i];
+			do {
+				tmp[n++] = hex[v & 0xf];
+				v >>= 4;
+			} while (v);
+			while (n)
+				st_buf_putc(b, tmp[--n]);
+		}
+	}
+}
+
+void st_format_addr(const struct sockaddr *sa, socklen_t len, char out[ST_ADDR_MAX], bool *wild)
+{
+	struct st_buf b;
+
+	st_buf_init(&b, out, ST_ADDR_MAX);
+	if (wild)
+		*wild = false;
+	if (!sa || len < sizeof(sa_family_t)) {
+		out[0] = '\0';
+		return;
+	}
+	switch (sa->sa_family) {
+	case AF_INET:
+		if (len >= sizeof(struct sockaddr_in)) {
+			const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+			put_ip4(&b, (const unsigned char *)&in->sin_addr);
+			st_buf_putc(&b, ':');
+			st_buf_u64(&b, ntohs(in->sin_port));
+			if (wild)
+				*wild = in->sin_addr.s_addr == htonl(INADDR_ANY);
+		}
+		break;
+	case AF_INET6:
+		if (len >= sizeof(struct sockaddr_in6)) {
+			const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+			st_buf_putc(&b, '[');
+			put_ip6(&b, in6->sin6_addr.s6_addr);
+			if (in6->sin6_scope_id) {
+				st_buf_putc(&b, '%');
+				st_buf_u64(&b, in6->sin6_scope_id);
+			}
+			st_buf_puts(&b, "]:");
+			st_buf_u64(&b, ntohs(in6->sin6_port));
+			if (wild)
+				*wild = !memcmp(&in6->sin6_addr, &in6addr_any, sizeof(in6addr_any));
+		}
+		break;
+	case AF_UNIX: {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+		size_t n = len - offsetof(struct sockaddr_un, sun_path);
+		if (len <= offsetof(struct sockaddr_un, sun_path) || n == 0)
+			break;	/* unnamed */
+		if (n > sizeof(un->sun_path))
+			n = sizeof(un->sun_path);
+		if (un->sun_path[0] == '\0') {
+			st_buf_putc(&b, '@');
+			for (size_t i = 1; i < n; i++)
+				st_buf_putc(&b, un->sun_path[i] ? un->sun_path[i] : '@');
+		} else {
+			for (size_t i = 0; i < n && un->sun_path[i]; i++)
+				st_buf_putc(&b, un->sun_path[i]);
+		}
+		break;
+	}
+	case AF_NETLINK:
+		if (len >= sizeof(struct sockaddr_nl)) {
+			const struct sockaddr_nl *nl = (const struct sockaddr_nl *)sa;
+			st_buf_puts(&b, "netlink:");
+			st_buf_u64(&b, nl->nl_pid);
+			if (nl->nl_groups) {
+				st_buf_putc(&b, '/');
+				st_buf_hex(&b, nl->nl_groups);
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	st_buf_finish(&b);
+}
+
+static uint64_t inode_of(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? (uint64_t)st.st_ino : 0;
+}
+
+void st_sock_identify(int fd, struct st_sock *s, int family, int type, int protocol)
+{
+	s->family = family;
+	s->type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	s->protocol = protocol;
+	s->family_name = st_family_name(family);
+	s->type_name = st_socktype_name(s->type);
+	s->proto_name = st_proto_name(family, s->type, protocol);
+	s->is_inet = family == AF_INET || family == AF_INET6;
+	s->is_tcp = s->is_inet && s->type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
+	s->inode = inode_of(fd);
+}
+
+void st_sock_local(int fd, struct st_sock *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		st_format_addr((struct sockaddr *)&ss, len, s->local, &s->local_wild);
+}
+
+void st_sock_remote(int fd, struct st_sock *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		st_format_addr((struct sockaddr *)&ss, len, s->remote, NULL);
+}
+
+static int int_opt(int fd, int level, int name, int dflt)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+	return REAL(getsockopt)(fd, level, name, &v, &len) == 0 ? v : dflt;
+}
+
+struct st_sock *st_sock_discover(int fd)
+{
+	struct st_sock *s;
+	int family, type, protocol;
+	struct linger lg;
+	socklen_t len = sizeof(lg);
+
+	family = int_opt(fd, SOL_SOCKET, SO_DOMAIN, -1);
+	if (family < 0 || !st_family_enabled(family))
+		return NULL;
+	type = int_opt(fd, SOL_SOCKET, SO_TYPE, 0);
+	protocol = int_opt(fd, SOL_SOCKET, SO_PROTOCOL, 0);
+	s = st_sock_new();
+	if (!s)
+		return NULL;
+	st_sock_identify(fd, s, family, type, protocol);
+	st_sock_local(fd, s);
+	st_sock_remote(fd, s);
+	s->reuseaddr = int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 0) != 0;
+	s->reuseport = int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 0) != 0;
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
+		s->linger = lg.l_linger;
+	s->listening = int_opt(fd, SOL_SOCKET, SO_ACCEPTCONN, 0) != 0;
+	s->shared = true;	/* it came from elsewhere: another process may hold it */
+	st_fd_set(fd, s);
+	return s;
+}
+
+int st_tcp_state(int fd, struct st_tcp *tcp)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return 0;
+	if (tcp) {
+		tcp->rtt_us = ti.tcpi_rtt;
+		tcp->rttvar_us = ti.tcpi_rttvar;
+		tcp->retrans = ti.tcpi_retrans;
+		tcp->total_retrans = ti.tcpi_total_retrans;
+		tcp->lost = ti.tcpi_lost;
+		if (len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received)) {
+			tcp->bytes_acked = ti.tcpi_bytes_acked;
+			tcp->bytes_received = ti.tcpi_bytes_received;
+		}
+		if (len >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent))
+			tcp->bytes_sent = ti.tcpi_bytes_sent;
+		tcp->unsent = ti.tcpi_notsent_bytes;
+	}
+	return ti.tcpi_state;
+}
+
+unsigned st_unread(int fd)
+{
+	int n = 0;
+	return ioctl(fd, SIOCINQ, &n) == 0 && n > 0 ? (unsigned)n : 0;
+}
+
+void st_event_sock(struct st_event *ev, const struct st_sock *s)
+{
+	ev->family = s->family_name;
+	ev->type = s->type_name;
+	ev->proto = s->proto_name;
+	memcpy(ev->local, s->local, sizeof(ev->local));
+	memcpy(ev->remote, s->remote, sizeof(ev->remote));
+	ev->inode = s->inode;
+	if (s->shared)
+		ev->shared = true;
+}
+
+void st_event_opts(struct st_event *ev, const struct st_sock *s)
+{
+	ev->has_opts = true;
+	ev->opts.reuseaddr = s->reuseaddr;
+	ev->opts.reuseport = s->reuseport;
+	ev->opts.linger = s->linger;
+}
+
+int st_tcp_close_state(int before, bool reset)
+{
+	/* net/ipv4/tcp.c: new_state[] of tcp_close_state() */
+	switch (before) {
+	case ST_TCP_ESTABLISHED:
+	case ST_TCP_SYN_RECV:
+		return reset ? ST_TCP_CLOSE : ST_TCP_FIN_WAIT1;
+	case ST_TCP_CLOSE_WAIT:
+		return reset ? ST_TCP_CLOSE : ST_TCP_LAST_ACK;
+	case ST_TCP_SYN_SENT:
+	case ST_TCP_LISTEN:
+	case ST_TCP_CLOSE:
+		return ST_TCP_CLOSE;
+	default:
+		/* FIN_WAIT1/2, CLOSING, LAST_ACK, TIME_WAIT: unchanged (or reset) */
+		return reset ? ST_TCP_CLOSE : before;
+	}
+}

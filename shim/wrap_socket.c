@@ -1,1 +1,425 @@
-/* wrap_socket.c */
+/* wrap_socket.c - the socket calls: socket, socketpair, bind, listen,
+ * accept, accept4, connect, shutdown, setsockopt, getsockopt(SO_ERROR).
+ *
+ * Each wrapper lets the real call run, then records it.  The program sees
+ * the same result and errno as without the shim.
+ * Runs inside the traced program: no malloc, no stdio, no locks.
+ */
+#define _GNU_SOURCE
+#include "wrap.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+
+static const char *type_flags(int type)
+{
+	switch (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+	case SOCK_NONBLOCK | SOCK_CLOEXEC:
+		return "SOCK_NONBLOCK|SOCK_CLOEXEC";
+	case SOCK_NONBLOCK:
+		return "SOCK_NONBLOCK";
+	case SOCK_CLOEXEC:
+		return "SOCK_CLOEXEC";
+	default:
+		return NULL;
+	}
+}
+
+static void tcp_state(struct st_event *ev, struct st_sock *s, int fd)
+{
+	int st;
+
+	if (!s->is_tcp)
+		return;
+	st = st_tcp_state(fd, NULL);
+	if (st) {
+		ev->state = st_tcp_state_name(st);
+		st_connect_check(s, ev, st);
+		s->last_state = st;
+	}
+}
+
+ST_EXPORT int socket(int domain, int type, int protocol)
+{
+	struct st_event ev;
+	int64_t t0;
+	int ret, err;
+
+	if (!st_active() || !st_family_enabled(domain))
+		return REAL(socket)(domain, type, protocol);
+	t0 = st_begin(&ev, "socket");
+	ret = REAL(socket)(domain, type, protocol);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.family = st_family_name(domain);
+	ev.type = st_socktype_name(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
+	ev.proto = st_proto_name(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), protocol);
+	ev.flags = type_flags(type);
+	if (ret >= 0) {
+		struct st_sock *s = st_sock_new();
+		ev.fd = ret;
+		if (s) {
+			st_sock_identify(ret, s, domain, type, protocol);
+			st_fd_set(ret, s);
+			st_event_sock(&ev, s);
+			if (s->is_tcp)
+				ev.state = "CLOSE";
+		}
+	}
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	struct st_event ev;
+	int64_t t0;
+	int ret, err;
+
+	if (!st_active() || !st_family_enabled(domain))
+		return REAL(socketpair)(domain, type, protocol, sv);
+	t0 = st_begin(&ev, "socketpair");
+	ret = REAL(socketpair)(domain, type, protocol, sv);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.family = st_family_name(domain);
+	ev.type = st_socktype_name(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
+	ev.proto = st_proto_name(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), protocol);
+	ev.flags = type_flags(type);
+	if (ret == 0) {
+		ev.pair[0] = sv[0];
+		ev.pair[1] = sv[1];
+		for (int i = 0; i < 2; i++) {
+			struct st_sock *s = st_sock_new();
+			if (!s)
+				continue;
+			st_sock_identify(sv[i], s, domain, type, protocol);
+			st_fd_set(sv[i], s);
+			if (i == 0)
+				ev.inode = s->inode;
+		}
+	}
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+/* The kernel copied the address (so reading it cannot fault) unless the
+ * call failed with EFAULT or a length it refused before copying. */
+static bool addr_readable(int ret, int err, socklen_t len)
+{
+	return ret == 0 || (err != EFAULT && len <= sizeof(struct sockaddr_storage));
+}
+
+static bool port_zero(const struct sockaddr *sa, socklen_t len)
+{
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		return ((const struct sockaddr_in *)sa)->sin_port == 0;
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		return ((const struct sockaddr_in6 *)sa)->sin6_port == 0;
+	if (sa->sa_family == AF_UNIX)
+		return len <= sizeof(sa_family_t);	/* autobind */
+	return true;
+}
+
+ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct st_event ev;
+	struct st_sock *s;
+	int64_t t0;
+	int ret, err;
+
+	if (!st_active() || !(s = st_lookup(fd)))
+		return REAL(bind)(fd, addr, len);
+	t0 = st_begin(&ev, "bind");
+	ret = REAL(bind)(fd, addr, len);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.fd = fd;
+	if (addr_readable(ret, err, len))
+		st_format_addr(addr, len, ev.addr, NULL);
+	if (ret == 0) {
+		if (port_zero(addr, len) || addr->sa_family != s->family)
+			st_sock_local(fd, s);
+		else
+			st_format_addr(addr, len, s->local, &s->local_wild);
+	}
+	st_event_sock(&ev, s);
+	st_event_opts(&ev, s);
+	tcp_state(&ev, s, fd);
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT int listen(int fd, int backlog)
+{
+	struct st_event ev;
+	struct st_sock *s;
+	int64_t t0;
+	int ret, err;
+
+	if (!st_active() || !(s = st_lookup(fd)))
+		return REAL(listen)(fd, backlog);
+	t0 = st_begin(&ev, "listen");
+	ret = REAL(listen)(fd, backlog);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.fd = fd;
+	ev.backlog = backlog;
+	if (ret == 0) {
+		s->listening = true;
+		if (!s->local[0])
+			st_sock_local(fd, s);	/* listen() bound an ephemeral port */
+		if (s->is_tcp) {
+			ev.state = "LISTEN";
+			s->last_state = ST_TCP_LISTEN;
+		}
+	} else {
+		tcp_state(&ev, s, fd);
+	}
+	st_event_sock(&ev, s);
+	st_event_opts(&ev, s);
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+static int do_accept(const char *call, int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
+{
+	struct st_event ev;
+	struct st_sock *ls;
+	struct sockaddr_storage own;
+	socklen_t own_len = sizeof(own);
+	struct sockaddr *a = addr;
+	socklen_t *l = len;
+	socklen_t given = 0;
+	int64_t t0;
+	int ret, err;
+
+	if (!st_active() || !(ls = st_lookup(fd)))
+		return four ? REAL(accept4)(fd, addr, len, flags) : REAL(accept)(fd, addr, len);
+	/* the peer's address comes with the call: ask for it when the program
+	 * does not (the kernel does the same work either way) */
+	if (!addr || !len) {
+		a = (struct sockaddr *)&own;
+		l = &own_len;
+	} else {
+		given = *len;
+	}
+	t0 = st_begin(&ev, call);
+	ret = four ? REAL(accept4)(fd, a, l, flags) : REAL(accept)(fd, a, l);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.listen_fd = fd;
+	if (four)
+		ev.flags = type_flags(flags);
+	if (ret >= 0) {
+		struct st_sock *s = st_sock_new();
+		ev.fd = ret;
+		if (s) {
+			st_sock_identify(ret, s, ls->family, ls->type, ls->protocol);
+			if (a == addr && *l > given)
+				st_sock_remote(ret, s);	/* the program's buffer was short */
+			else
+				st_format_addr(a, *l, s->remote, NULL);
+			if (ls->local_wild || !ls->local[0] || !s->is_inet)
+				st_sock_local(ret, s);
+			else
+				memcpy(s->local, ls->local, sizeof(s->local));
+			st_fd_set(ret, s);
+			st_event_sock(&ev, s);
+			tcp_state(&ev, s, ret);
+		}
+	} else {
+		st_event_sock(&ev, ls);
+		ev.fd = -1;
+	}
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return do_accept("accept", fd, addr, len, 0, false);
+}
+
+ST_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return do_accept("accept4", fd, addr, len, flags, true);
+}
+
+ST_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct st_event ev;
+	struct st_sock *s;
+	int64_t t0;
+	int ret, err;
+
+	if (!st_active() || !(s = st_lookup(fd)))
+		return REAL(connect)(fd, addr, len);
+	t0 = st_begin(&ev, "connect");
+	ret = REAL(connect)(fd, addr, len);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.fd = fd;
+	if (addr_readable(ret, err, len))
+		st_format_addr(addr, len, ev.addr, NULL);
+	if (ret == 0 || err == EINPROGRESS || err == EALREADY || err == EISCONN) {
+		if (addr && len >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
+			s->remote[0] = '\0';	/* a datagram socket dissolved its association */
+		} else if (ret == 0 || err == EINPROGRESS) {
+			if (s->is_inet)
+				st_format_addr(addr, len, s->remote, NULL);
+			else
+				st_sock_remote(fd, s);
+		}
+		if (s->is_inet || !s->local[0])
+			st_sock_local(fd, s);
+		if (err == EINPROGRESS && ret < 0)
+			s->connect_pending = true;
+	} else if (s->is_inet && !s->local[0]) {
+		st_sock_local(fd, s);
+	}
+	st_event_sock(&ev, s);
+	if (ret < 0 && err == EINPROGRESS && s->is_tcp) {
+		/* the kernel answers EINPROGRESS from SYN_SENT; the handshake
+		 * goes on without the program, its end is recorded later */
+		ev.state = "SYN_SENT";
+		s->last_state = ST_TCP_SYN_SENT;
+	} else {
+		tcp_state(&ev, s, fd);
+	}
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+static const char *how_name(int how)
+{
+	switch (how) {
+	case SHUT_RD:
+		return "SHUT_RD";
+	case SHUT_WR:
+		return "SHUT_WR";
+	case SHUT_RDWR:
+		return "SHUT_RDWR";
+	default:
+		return "SHUT_?";
+	}
+}
+
+ST_EXPORT int shutdown(int fd, int how)
+{
+	struct st_event ev;
+	struct st_sock *s;
+	int64_t t0;
+	int ret, err, before = 0;
+
+	if (!st_active() || !(s = st_lookup(fd)))
+		return REAL(shutdown)(fd, how);
+	if (s->is_tcp)
+		before = st_tcp_state(fd, NULL);
+	t0 = st_begin(&ev, "shutdown");
+	ret = REAL(shutdown)(fd, how);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.fd = fd;
+	ev.how = how_name(how);
+	if (before) {
+		ev.state_before = st_tcp_state_name(before);
+		st_connect_check(s, &ev, before);
+	}
+	st_event_sock(&ev, s);
+	tcp_state(&ev, s, fd);
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct st_event ev;
+	struct st_sock *s;
+	int64_t t0;
+	int ret, err;
+
+	if (!st_active() || !(s = st_fd_get(fd)))
+		return REAL(setsockopt)(fd, level, name, val, len);
+	t0 = st_begin(&ev, "setsockopt");
+	ret = REAL(setsockopt)(fd, level, name, val, len);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.fd = fd;
+	ev.level = st_level_name(level);
+	ev.optname = st_sockopt_name(level, name);
+	if (!ev.level)
+		ev.level = "?";
+	if (!ev.optname)
+		ev.optname = "?";
+	/* the value is read only once the kernel found the pointer good */
+	if (ret == 0 && val) {
+		if (level == SOL_SOCKET && name == SO_LINGER && len >= sizeof(struct linger)) {
+			const struct linger *lg = val;
+			ev.has_optlinger = true;
+			ev.optlinger_onoff = lg->l_onoff;
+			ev.optlinger_secs = lg->l_linger;
+			s->linger = lg->l_onoff ? lg->l_linger : -1;
+		} else if (len == sizeof(int)) {
+			int v;
+			memcpy(&v, val, sizeof(v));
+			ev.has_optval = true;
+			ev.optval = v;
+			if (level == SOL_SOCKET && name == SO_REUSEADDR)
+				s->reuseaddr = v != 0;
+			else if (level == SOL_SOCKET && name == SO_REUSEPORT)
+				s->reuseport = v != 0;
+		} else if (len == sizeof(char)) {
+			ev.has_optval = true;
+			ev.optval = *(const unsigned char *)val;
+		}
+	}
+	st_event_sock(&ev, s);
+	st_event_opts(&ev, s);
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct st_event ev;
+	struct st_sock *s;
+	int64_t t0;
+	int ret, err;
+
+	/* only SO_ERROR is recorded: it completes a non-blocking connect */
+	if (level != SOL_SOCKET || name != SO_ERROR || !st_active() || !(s = st_fd_get(fd)))
+		return REAL(getsockopt)(fd, level, name, val, len);
+	t0 = st_begin(&ev, "getsockopt");
+	ret = REAL(getsockopt)(fd, level, name, val, len);
+	err = errno;
+	st_end(&ev, t0, ret, err);
+	ev.fd = fd;
+	ev.level = "SOL_SOCKET";
+	ev.optname = "SO_ERROR";
+	if (ret == 0 && val && len && *len >= sizeof(int)) {
+		int e;
+		memcpy(&e, val, sizeof(e));
+		ev.so_error = e ? st_errno_name(e) : "0";
+		if (!ev.so_error)
+			ev.so_error = "EUNKNOWN";
+	}
+	if (s->connect_pending && s->is_inet && !s->local[0])
+		st_sock_local(fd, s);
+	st_event_sock(&ev, s);
+	tcp_state(&ev, s, fd);
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}

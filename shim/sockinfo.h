@@ -1,0 +1,48 @@
+/* sockinfo.h - what a socket is and what state it is in, asked of the
+ * kernel as rarely as possible.
+ * Runs inside the traced program: no malloc, no stdio, errno kept by callers.
+ */
+#ifndef SOCKTRACE_SOCKINFO_H
+#define SOCKTRACE_SOCKINFO_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "event.h"
+#include "fdtable.h"
+
+/* TCP states as the kernel numbers them (include/net/tcp_states.h) */
+enum {
+	ST_TCP_ESTABLISHED = 1, ST_TCP_SYN_SENT, ST_TCP_SYN_RECV, ST_TCP_FIN_WAIT1,
+	ST_TCP_FIN_WAIT2, ST_TCP_TIME_WAIT, ST_TCP_CLOSE, ST_TCP_CLOSE_WAIT,
+	ST_TCP_LAST_ACK, ST_TCP_LISTEN, ST_TCP_CLOSING
+};
+
+/* An address as traces show it: "127.0.0.1:80", "[::1]:80", "/path",
+ * "@abstract", "" (unnamed).  *wild (may be NULL) tells a wildcard address. */
+void st_format_addr(const struct sockaddr *sa, socklen_t len, char out[ST_ADDR_MAX], bool *wild);
+
+/* Fills the identity of a new socket: family, type, protocol, names, inode. */
+void st_sock_identify(int fd, struct st_sock *s, int family, int type, int protocol);
+/* A socket the shim did not see made (inherited across exec, made before
+ * the shim started, by a raw syscall): learns all of it from the kernel.
+ * Returns NULL when fd is not a socket or its family is not recorded. */
+struct st_sock *st_sock_discover(int fd);
+
+void st_sock_local(int fd, struct st_sock *s);	/* getsockname -> s->local */
+void st_sock_remote(int fd, struct st_sock *s);	/* getpeername -> s->remote */
+
+/* TCP_INFO: the state number (0 when unavailable); fills tcp when not NULL */
+int st_tcp_state(int fd, struct st_tcp *tcp);
+/* bytes waiting in the receive queue (SIOCINQ) */
+unsigned st_unread(int fd);
+
+/* Copies what every event on this socket carries. */
+void st_event_sock(struct st_event *ev, const struct st_sock *s);
+void st_event_opts(struct st_event *ev, const struct st_sock *s);
+
+/* The state a TCP socket enters when its last descriptor is closed, as the
+ * kernel's tcp_close() decides; reset tells an RST instead of a FIN. */
+int st_tcp_close_state(int before, bool reset);
+
+#endif

@@ -1,0 +1,66 @@
+/* wrap.h - what the wrappers share: timing an event around the real call,
+ * and the steps of closing a socket (close, dup2 over it, close_range).
+ * Runs inside the traced program: no malloc, no stdio, no locks.
+ */
+#ifndef SOCKTRACE_WRAP_H
+#define SOCKTRACE_WRAP_H
+
+#include <errno.h>
+
+#include "fdtable.h"
+#include "names.h"
+#include "real.h"
+#include "shim.h"
+#include "sockinfo.h"
+
+/* Starts an event: its call name and the time the call started. */
+static inline int64_t st_begin(struct st_event *ev, const char *call)
+{
+	int64_t t0 = st_now_ns();
+	st_event_init(ev);
+	ev->call = call;
+	ev->ts_us = t0 / 1000;
+	return t0;
+}
+
+/* Ends it: duration, result, errno's name when the call failed. */
+static inline void st_end(struct st_event *ev, int64_t t0, long ret, int err)
+{
+	ev->dur_ns = st_now_ns() - t0;
+	ev->ret = ret;
+	if (ret < 0) {
+		ev->err = st_errno_name(err);
+		if (!ev->err)
+			ev->err = "EUNKNOWN";
+	}
+}
+
+/* The record of a socket descriptor, learning about sockets the shim did
+ * not see made; NULL for anything else (no event is recorded). */
+static inline struct st_sock *st_lookup(int fd)
+{
+	struct st_sock *s = st_fd_get(fd);
+	return s ? s : st_sock_discover(fd);
+}
+
+/* A non-blocking connect seen finished: say so in this event. */
+static inline void st_connect_check(struct st_sock *s, struct st_event *ev, int state)
+{
+	if (s->connect_pending && state && state != ST_TCP_SYN_SENT) {
+		s->connect_pending = false;
+		ev->connect_done = st_tcp_state_name(state);
+	}
+}
+
+/* Closing a socket, in two steps around the real call. */
+struct st_closing {
+	struct st_sock *s;
+	int state_before;
+	struct st_tcp tcp;
+};
+void st_close_prepare(int fd, struct st_sock *s, struct st_closing *c);
+/* The descriptor is gone: fills ev (call, ts and result already set) and
+ * releases the record when this was its last descriptor. */
+void st_close_finish(int fd, struct st_closing *c, struct st_event *ev);
+
+#endif
