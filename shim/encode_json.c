@@ -127,7 +127,8 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 		st_buf_i64(&b, ev->pair[1]);
 		st_buf_putc(&b, ']');
 	}
-	kint(&b, "ret", ev->ret);
+	if (!ev->call || (strcmp(ev->call, "start") && strcmp(ev->call, "exit")))
+		kint(&b, "ret", ev->ret);
 	kstr(&b, "errno", ev->err);
 	kstr(&b, "family", ev->family);
 	kstr(&b, "type", ev->type);

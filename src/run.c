@@ -1,3 +1,231 @@
-/* run.c */
+/* run.c - `socktrace [options] [--] PROGRAM [ARGS...]`: runs PROGRAM with
+ * the shim preloaded and exits with its status (128+N when signal N
+ * killed it).
+ *
+ * Owns: finding the shim (the build tree's when this binary runs from
+ * the build tree, else the installed one), and turning the command line
+ * into the shim's environment.  The shim does all the recording.
+ */
+#define _GNU_SOURCE
 #include "cli.h"
-int st_cmd_run(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: socktrace [-o FILE] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
+		"                 [--families=LIST] [--] PROGRAM [ARGS...]\n"
+		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid] [TRACE...]\n"
+		"       socktrace --help | --version\n"
+		"\n"
+		"Runs PROGRAM with every socket lifecycle call recorded: a human log on\n"
+		"stderr, or a trace file with -o (%%p in FILE becomes each process's pid).\n"
+		"See socktrace(1) and socktrace(7).\n");
+}
+
+/* The shim next to this binary's build tree, or the installed one. */
+static int find_shim(char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *env = getenv("SOCKTRACE_SHIM");
+
+	if (env && *env) {
+		snprintf(out, cap, "%s", env);
+		return access(out, R_OK);
+	}
+	if (n > 0) {
+		char build_src[PATH_MAX];
+		self[n] = '\0';
+		snprintf(build_src, sizeof(build_src), "%s", BUILD_SHIM_DIR);
+		/* BUILD_SHIM_DIR is <builddir>/shim/.libs; this binary is <builddir>/src/socktrace */
+		char *top = dirname(dirname(build_src));
+		size_t tl = strlen(top);
+		if (!strncmp(self, top, tl) && !strcmp(self + tl, "/src/socktrace")) {
+			snprintf(out, cap, "%s/libsocktrace.so", BUILD_SHIM_DIR);
+			if (access(out, R_OK) == 0)
+				return 0;
+		}
+	}
+	snprintf(out, cap, "%s/libsocktrace.so", SHIMDIR);
+	return access(out, R_OK);
+}
+
+/* Creates (or empties) the trace file as the shim would: 0600, never
+ * through a symlink. */
+static int prepare_output(const char *path)
+{
+	int fd;
+
+	if (strstr(path, "%p"))
+		return 0;	/* one file per process, made by the shim */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "socktrace: cannot write the trace to %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static pid_t child;
+
+static void forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+int st_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "stack", optional_argument, NULL, 's' },
+		{ "probe", required_argument, NULL, 'p' },
+		{ "families", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL, *format = NULL, *stack = NULL, *probe = NULL, *families = NULL;
+	char shim[PATH_MAX], abs_out[PATH_MAX];
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "+o:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "jsonl")) {
+				fprintf(stderr, "socktrace: -f takes text or jsonl (for other formats: "
+						"record with -o, then socktrace show -f FORMAT)\n");
+				return 2;
+			}
+			format = optarg;
+			break;
+		case 's':
+			stack = optarg ? optarg : "16";
+			if (strspn(stack, "0123456789") != strlen(stack) || !*stack || atoi(stack) > 64) {
+				fprintf(stderr, "socktrace: --stack takes a number of frames from 0 to 64\n");
+				return 2;
+			}
+			break;
+		case 'p':
+			if (strcmp(optarg, "exit") && strcmp(optarg, "close") && strcmp(optarg, "off")) {
+				fprintf(stderr, "socktrace: --probe takes exit, close or off\n");
+				return 2;
+			}
+			probe = optarg;
+			break;
+		case 'F':
+			families = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("socktrace %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "socktrace: no program to run\n");
+		usage(stderr);
+		return 2;
+	}
+	if (find_shim(shim, sizeof(shim)) != 0) {
+		fprintf(stderr, "socktrace: cannot find the shim at %s: %s\n", shim, strerror(errno));
+		return 127;
+	}
+
+	if (output) {
+		if (output[0] != '/') {
+			char cwd[PATH_MAX];
+			if (!getcwd(cwd, sizeof(cwd))) {
+				fprintf(stderr, "socktrace: cannot tell the current directory: %s\n", strerror(errno));
+				return 2;
+			}
+			if ((size_t)snprintf(abs_out, sizeof(abs_out), "%s/%s", cwd, output) >= sizeof(abs_out)) {
+				fprintf(stderr, "socktrace: output path too long\n");
+				return 2;
+			}
+			output = abs_out;
+		}
+		if (prepare_output(output) != 0)
+			return 2;
+		setenv("SOCKTRACE_OUTPUT", output, 1);
+	} else {
+		setenv("SOCKTRACE_OUTPUT", "stderr", 1);
+	}
+	if (format)
+		setenv("SOCKTRACE_FORMAT", format, 1);
+	else
+		unsetenv("SOCKTRACE_FORMAT");
+	if (stack)
+		setenv("SOCKTRACE_STACK", stack, 1);
+	if (probe)
+		setenv("SOCKTRACE_PROBE", probe, 1);
+	if (families)
+		setenv("SOCKTRACE_FAMILIES", families, 1);
+	{
+		const char *old = getenv("LD_PRELOAD");
+		char *pre;
+		if (old && *old) {
+			if (asprintf(&pre, "%s %s", shim, old) < 0)
+				return 2;
+		} else {
+			pre = strdup(shim);
+		}
+		if (!pre)
+			return 2;
+		setenv("LD_PRELOAD", pre, 1);
+		free(pre);
+	}
+
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "socktrace: fork: %s\n", strerror(errno));
+		return 2;
+	}
+	if (child == 0) {
+		execvp(argv[optind], argv + optind);
+		fprintf(stderr, "socktrace: cannot run %s: %s\n", argv[optind], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	/* the terminal's signals reach the program by themselves; others are passed on */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTERM, forward);
+	signal(SIGHUP, forward);
+	while (waitpid(child, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "socktrace: waitpid: %s\n", strerror(errno));
+			return 2;
+		}
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 2;
+}
