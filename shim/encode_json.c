@@ -241,8 +241,11 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 	}
 	if (ev->reused_time_wait >= 0)
 		kint(&b, "reused_time_wait", ev->reused_time_wait);
-	if (ev->lingering)
+	if (ev->lingering) {
 		ksocks(&b, "lingering", ev->lingering, ev->nlingering);
+		if (ev->lingering_total > ev->nlingering)
+			kint(&b, "lingering_total", ev->lingering_total);
+	}
 
 	if (ev->nframes > 0) {
 		key(&b, "stack");

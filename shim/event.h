@@ -121,6 +121,7 @@ struct st_event {
 	int verdict_reuseaddr, verdict_reuseport;	/* -1 unknown, 0, 1 */
 	const struct st_ksock *lingering;
 	int nlingering;
+	int64_t lingering_total;	/* all of them; the list may be cut short */
 	int reused_time_wait;	/* bind: sockets in TIME_WAIT this bind reused, -1 n/a */
 };
 

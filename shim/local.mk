@@ -15,7 +15,11 @@ shim_libsocktrace_la_SOURCES = \
 	shim/sockinfo.h shim/sockinfo.c \
 	shim/wrap.h shim/wrap_socket.c \
 	shim/wrap_fd.c \
-	shim/wrap_process.c
+	shim/wrap_process.c \
+	shim/ownfd.c \
+	shim/sockdiag.h shim/sockdiag.c \
+	shim/recent.h shim/recent.c \
+	shim/kernelview.h shim/kernelview.c
 nodist_shim_libsocktrace_la_SOURCES = shim/names-gen.c
 shim_libsocktrace_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	-ftls-model=initial-exec $(LIBUNWIND_CFLAGS)

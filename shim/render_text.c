@@ -97,6 +97,62 @@ static void ksock_line(struct st_buf *b, const struct st_ksock *k)
 	}
 }
 
+/* What a person can do about an EADDRINUSE, from the holders and the
+ * kernel's verdict. */
+static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
+{
+	int listen = -1, tw = 0, other = 0;
+	int64_t tw_left = -1;
+	bool had_reuseaddr = ev->has_opts && ev->opts.reuseaddr;
+
+	for (int i = 0; i < ev->nholders; i++) {
+		const struct st_ksock *k = &ev->holders[i];
+		if (k->state && !strcmp(k->state, "LISTEN")) {
+			if (listen < 0)
+				listen = i;
+		} else if (k->state && !strcmp(k->state, "TIME_WAIT")) {
+			tw++;
+			if (k->timer_ms > tw_left)
+				tw_left = k->timer_ms;
+		} else {
+			other++;
+		}
+	}
+	st_buf_puts(b, "\n    hint: ");
+	if (listen >= 0) {
+		const struct st_ksock *k = &ev->holders[listen];
+		st_buf_puts(b, "another socket is listening on ");
+		st_buf_puts(b, k->local);
+		if (k->pid >= 0) {
+			st_buf_puts(b, " (pid ");
+			st_buf_i64(b, k->pid);
+			if (k->comm) {
+				st_buf_putc(b, ' ');
+				st_buf_puts(b, k->comm);
+			}
+			st_buf_putc(b, ')');
+		}
+		if (ev->verdict_reuseport == 1)
+			st_buf_puts(b, "; both set SO_REUSEPORT, so setting it here would make them share the port");
+		else
+			st_buf_puts(b, "; stop it or use another port (SO_REUSEADDR does not share a listening port)");
+	} else if (ev->verdict_reuseaddr == 1 && !had_reuseaddr) {
+		st_buf_puts(b, "set SO_REUSEADDR before bind(): the port is held only by closed connections "
+			       "that allow reuse");
+	} else if (tw && !other && ev->verdict_reuseaddr == 0) {
+		st_buf_puts(b, had_reuseaddr ? "SO_REUSEADDR here is not enough: " : "SO_REUSEADDR here alone would not help: ");
+		st_buf_puts(b, "the connections in TIME_WAIT were made by a socket without SO_REUSEADDR (on Linux "
+			       "both sides must set it); set it in the program that made them too, or wait ");
+		st_buf_i64(b, (tw_left + 999) / 1000);
+		st_buf_puts(b, "s for them to expire");
+	} else if (ev->verdict_reuseaddr == 1) {
+		st_buf_puts(b, "the kernel lets this address be reused now: the holders were gone or changed "
+			       "by the time socktrace asked");
+	} else {
+		st_buf_puts(b, "the address is in use by the sockets above; neither option would have helped");
+	}
+}
+
 static void args(struct st_buf *b, const struct st_event *ev)
 {
 	bool first = true;
@@ -399,11 +455,22 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, ev->verdict_reuseport < 0 ? "unknown" :
 			    ev->verdict_reuseport ? "would have let it succeed" : "would not have helped");
 	}
+	if (ev->has_verdict)
+		explain_eaddrinuse(&b, ev);
 	if (ev->lingering && ev->nlingering) {
-		st_buf_puts(&b, "\n    connections still in the kernel's table:");
+		int64_t total = ev->lingering_total > ev->nlingering ? ev->lingering_total : ev->nlingering;
+		st_buf_puts(&b, "\n    ");
+		st_buf_i64(&b, total);
+		st_buf_puts(&b, total == 1 ? " closed connection still in the kernel's table:" :
+			    " closed connections still in the kernel's table:");
 		for (int i = 0; i < ev->nlingering; i++) {
 			st_buf_puts(&b, "\n      ");
 			ksock_line(&b, &ev->lingering[i]);
+		}
+		if (total > ev->nlingering) {
+			st_buf_puts(&b, "\n      ... and ");
+			st_buf_i64(&b, total - ev->nlingering);
+			st_buf_puts(&b, " more");
 		}
 	}
 	for (int i = 0; i < ev->nframes; i++) {

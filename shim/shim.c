@@ -12,6 +12,8 @@
 #include "names.h"
 #include "real.h"
 #include "sockinfo.h"
+#include "kernelview.h"
+#include "recent.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -197,6 +199,7 @@ void st_after_fork_child(void)
 	tid_cache = 0;
 	atomic_store(&seq, 0);
 	st_fd_each(0, ST_FD_MAX - 1, mark_shared, NULL);
+	st_recent_reset();
 	st_sink_after_fork();
 	st_emit_start();
 	errno = saved;
@@ -242,6 +245,7 @@ __attribute__((constructor)) static void st_constructor(void)
 __attribute__((destructor)) static void st_destructor(void)
 {
 	struct st_event ev;
+	struct st_scratch sc = { NULL, 0 };
 
 	if (atomic_load(&st_init_state) != ST_INIT_READY)
 		return;
@@ -249,5 +253,7 @@ __attribute__((destructor)) static void st_destructor(void)
 	ev.call = "exit";
 	ev.ts_us = st_now_ns() / 1000;
 	ev.open_sockets = st_fd_count_sockets();
+	st_kv_exit(&ev, &sc);
 	st_emit(&ev);
+	st_scratch_free(&sc);
 }

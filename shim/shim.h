@@ -72,6 +72,9 @@ static inline bool st_is_sink_fd(int fd)
 }
 /* Moves the sink away from fd (the program dup2()s onto it). */
 void st_sink_move_from(int fd);
+/* The shim's descriptors (trace, sock_diag): hidden from the program. */
+bool st_is_own_fd(int fd);
+void st_own_move_from(int fd);
 void st_sink_after_fork(void);
 
 /* ---- events ---- */

@@ -10,6 +10,8 @@
  */
 #define _GNU_SOURCE
 #include "wrap.h"
+#include "kernelview.h"
+#include "sockdiag.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -51,8 +53,11 @@ void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 	if (c->state_before) {
 		ev->state_before = st_tcp_state_name(c->state_before);
 		st_connect_check(s, ev, c->state_before);
-		ev->has_tcp = true;
-		ev->tcp = c->tcp;
+		/* a connection's numbers; a listener or a never-connected socket has none */
+		if (c->state_before != ST_TCP_LISTEN && c->state_before != ST_TCP_CLOSE) {
+			ev->has_tcp = true;
+			ev->tcp = c->tcp;
+		}
 		if (!last) {
 			ev->state = ev->state_before;	/* another descriptor keeps it open */
 		} else if (!s->shared) {
@@ -75,8 +80,11 @@ void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 		/* shared with another process: this close changes nothing the
 		 * kernel shows while the other holds it; no state is claimed */
 	}
-	if (last)
+	if (last) {
+		if (!s->shared)
+			st_kv_closed(s, ev);
 		st_sock_free(s);
+	}
 }
 
 /* Closes one tracked socket, recording it as `call`. */
@@ -107,7 +115,7 @@ ST_EXPORT int close(int fd)
 	struct st_sock *s = st_fd_get(fd);
 
 	if (ST_LIKELY(!s)) {
-		if (ST_UNLIKELY(st_is_sink_fd(fd))) {
+		if (ST_UNLIKELY(st_is_own_fd(fd))) {
 			errno = EBADF;
 			return -1;
 		}
@@ -137,7 +145,7 @@ ST_EXPORT int dup(int fd)
 	int ret, err;
 
 	if (!s) {
-		if (st_is_sink_fd(fd)) {
+		if (st_is_own_fd(fd)) {
 			errno = EBADF;
 			return -1;
 		}
@@ -161,12 +169,12 @@ static int do_dup2(const char *call, int oldfd, int newfd, int flags, bool three
 	int64_t t0;
 	int ret, err;
 
-	if (st_is_sink_fd(oldfd)) {
+	if (st_is_own_fd(oldfd)) {
 		errno = EBADF;
 		return -1;
 	}
-	if (st_is_sink_fd(newfd))
-		st_sink_move_from(newfd);	/* the program wants this number */
+	if (st_is_own_fd(newfd))
+		st_own_move_from(newfd);	/* the program wants this number */
 	sa = st_fd_get(oldfd);
 	if (newfd != oldfd)
 		sb = st_fd_get(newfd);
@@ -214,7 +222,7 @@ static int do_fcntl(const char *call, int (*real)(int, int, ...), int fd, int cm
 	int64_t t0;
 	int ret, err;
 
-	if (ST_UNLIKELY(st_is_sink_fd(fd))) {
+	if (ST_UNLIKELY(st_is_own_fd(fd))) {
 		errno = EBADF;
 		return -1;
 	}
@@ -264,18 +272,30 @@ static void bulk_close_one(int fd, struct st_sock *s, void *arg)
 	close_one(b->call, fd, s, b->first, b->last);
 }
 
-/* close_range() of [first, last] stepping around the shim's descriptor */
-static int range_around_sink(unsigned first, unsigned last, int flags)
+/* close_range() of [first, last] stepping around the shim's descriptors */
+static int range_around_own(unsigned first, unsigned last, int flags)
 {
-	int sink = atomic_load(&st_sink_fd);
+	int cand[2] = { atomic_load(&st_sink_fd), st_diag_own_fd() }, own[2], n = 0;
+	unsigned lo = first;
 	int ret = 0;
 
-	if (sink < 0 || (unsigned)sink < first || (unsigned)sink > last)
+	for (int i = 0; i < 2; i++)
+		if (cand[i] >= 0 && (unsigned)cand[i] >= first && (unsigned)cand[i] <= last)
+			own[n++] = cand[i];
+	if (n == 2 && own[0] > own[1]) {
+		int t = own[0];
+		own[0] = own[1];
+		own[1] = t;
+	}
+	if (!n)
 		return REAL(close_range)(first, last, flags);
-	if ((unsigned)sink > first)
-		ret = REAL(close_range)(first, (unsigned)sink - 1, flags);
-	if (ret == 0 && (unsigned)sink < last)
-		ret = REAL(close_range)((unsigned)sink + 1, last, flags);
+	for (int i = 0; i < n && ret == 0; i++) {
+		if ((unsigned)own[i] > lo)
+			ret = REAL(close_range)(lo, (unsigned)own[i] - 1, flags);
+		lo = (unsigned)own[i] + 1;
+	}
+	if (ret == 0 && (unsigned)own[n - 1] < last)
+		ret = REAL(close_range)(lo, last, flags);
 	return ret;
 }
 
@@ -287,7 +307,7 @@ static int bulk_close(const char *call, unsigned first, unsigned last, int flags
 	/* sockets one by one, so each gets its close record... */
 	st_fd_each(first, last, bulk_close_one, &b);
 	/* ...then the rest in one call */
-	ret = range_around_sink(first, last, flags);
+	ret = range_around_own(first, last, flags);
 	err = errno;
 	errno = err;
 	return ret;
@@ -299,7 +319,7 @@ ST_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	    (flags & ~(int)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)))
 		return REAL(close_range)(first, last, flags);
 	if (flags & CLOSE_RANGE_CLOEXEC)
-		return range_around_sink(first, last, flags);
+		return range_around_own(first, last, flags);
 	return bulk_close("close_range", first, last, flags);
 }
 

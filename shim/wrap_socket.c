@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "wrap.h"
+#include "kernelview.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -128,6 +129,7 @@ static bool port_zero(const struct sockaddr *sa, socklen_t len)
 
 ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	struct st_scratch sc = { NULL, 0 };
 	struct st_event ev;
 	struct st_sock *s;
 	int64_t t0;
@@ -151,7 +153,10 @@ ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	st_event_sock(&ev, s);
 	st_event_opts(&ev, s);
 	tcp_state(&ev, s, fd);
+	if (addr_readable(ret, err, len))
+		st_kv_bind(fd, s, addr, len, ret, err, &ev, &sc);
 	st_emit(&ev);
+	st_scratch_free(&sc);
 	errno = err;
 	return ret;
 }

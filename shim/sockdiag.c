@@ -1,0 +1,452 @@
+/* sockdiag.c - the sock_diag client (see sockdiag.h).
+ * Runs inside the traced program: no malloc, no stdio, no locks; buffers
+ * come from mmap().
+ */
+#define _GNU_SOURCE
+#include "sockdiag.h"
+#include "names.h"
+#include "real.h"
+#include "shim.h"
+#include "sockinfo.h"
+#include "buf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+#define RECV_BUF (64 * 1024)
+
+static _Atomic int diag_fd = -1;
+static _Atomic bool diag_busy;
+
+bool st_is_diag_fd(int fd)
+{
+	return fd >= 0 && fd == atomic_load_explicit(&diag_fd, memory_order_relaxed);
+}
+
+int st_diag_own_fd(void)
+{
+	return atomic_load(&diag_fd);
+}
+
+static int open_diag(void)
+{
+	int fd = REAL(socket)(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	return fd;
+}
+
+static int high_fd(int fd)
+{
+	struct rlimit rl;
+	long base = 4096;
+	int hi;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < base)
+		base = (long)rl.rlim_cur;
+	base -= 24;
+	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base < 10 ? 10L : base);
+	if (hi < 0)
+		return fd;
+	REAL(close)(fd);
+	return hi;
+}
+
+/* A socket for one query: the shared one when free, else a temporary. */
+static int acquire(bool *temp)
+{
+	int fd;
+
+	*temp = false;
+	if (!atomic_exchange(&diag_busy, true)) {
+		fd = atomic_load(&diag_fd);
+		if (fd >= 0)
+			return fd;
+		fd = open_diag();
+		if (fd >= 0) {
+			fd = high_fd(fd);
+			atomic_store(&diag_fd, fd);
+			return fd;
+		}
+		atomic_store(&diag_busy, false);
+		return -1;
+	}
+	*temp = true;
+	return open_diag();
+}
+
+static void release(int fd, bool temp)
+{
+	if (temp)
+		REAL(close)(fd);
+	else
+		atomic_store(&diag_busy, false);
+}
+
+void st_diag_move_from(int fd)
+{
+	int cur = atomic_load(&diag_fd);
+	if (cur == fd && atomic_compare_exchange_strong(&diag_fd, &cur, -1))
+		REAL(close)(fd);	/* reopened on the next query */
+}
+
+static int send_req(int fd, const struct inet_diag_req_v2 *r, bool dump)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
+	req.nlh.nlmsg_seq = 1;
+	req.r = *r;
+	for (;;) {
+		ssize_t n = sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl));
+		if (n == (ssize_t)sizeof(req))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return -1;
+	}
+}
+
+/* Reads replies until NLMSG_DONE (or one reply when !dump). */
+static int read_replies(int fd, bool dump, bool (*cb)(const struct inet_diag_msg *, void *), void *arg)
+{
+	char *buf = mmap(NULL, RECV_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ret = -1, err = EIO;
+	bool go = true, done = false;
+
+	if (buf == MAP_FAILED)
+		return -1;
+	while (!done) {
+		ssize_t n = recv(fd, buf, RECV_BUF, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				ret = 0;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				done = true;
+				err = e->error ? -e->error : ENOENT;
+				break;
+			}
+			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY && go &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+				go = cb((const struct inet_diag_msg *)NLMSG_DATA(h), arg);
+			if (!dump) {
+				done = true;
+				ret = 0;
+				break;
+			}
+		}
+	}
+	munmap(buf, RECV_BUF);
+	if (ret < 0)
+		errno = err;
+	return ret;
+}
+
+int st_diag_dump(int family, int protocol, uint32_t states,
+		 bool (*cb)(const struct inet_diag_msg *, void *), void *arg)
+{
+	struct inet_diag_req_v2 r;
+	bool temp;
+	int fd, ret, saved = errno;
+
+	memset(&r, 0, sizeof(r));
+	r.sdiag_family = (uint8_t)family;
+	r.sdiag_protocol = (uint8_t)protocol;
+	r.idiag_states = states;
+	fd = acquire(&temp);
+	if (fd < 0)
+		return -1;
+	ret = send_req(fd, &r, true);
+	if (ret == 0)
+		ret = read_replies(fd, true, cb, arg);
+	release(fd, temp);
+	if (ret == 0)
+		errno = saved;
+	return ret;
+}
+
+bool st_parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *colon;
+	long port = 0;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		size_t n;
+		if (!end || end[1] != ':')
+			return false;
+		n = (size_t)(end - s - 1);
+		if (n >= sizeof(host))
+			return false;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		{
+			char *pct = strchr(host, '%');
+			if (pct) {
+				in6->sin6_scope_id = (uint32_t)strtoul(pct + 1, NULL, 10);
+				*pct = '\0';
+			}
+		}
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return false;
+		colon = end + 1;
+		in6->sin6_family = AF_INET6;
+		for (const char *p = colon + 1; *p; p++)
+			port = port * 10 + (*p - '0');
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+		return true;
+	}
+	colon = strrchr(s, ':');
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return false;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	{
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return false;
+		in->sin_family = AF_INET;
+		for (const char *p = colon + 1; *p; p++)
+			port = port * 10 + (*p - '0');
+		in->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in);
+	}
+	return true;
+}
+
+static void fill_id(struct inet_diag_sockid *id, const struct sockaddr_storage *l,
+		    const struct sockaddr_storage *r)
+{
+	if (l->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)l, *b = (const struct sockaddr_in *)r;
+		id->idiag_sport = a->sin_port;
+		id->idiag_dport = b->sin_port;
+		memcpy(id->idiag_src, &a->sin_addr, 4);
+		memcpy(id->idiag_dst, &b->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)l, *b = (const struct sockaddr_in6 *)r;
+		id->idiag_sport = a->sin6_port;
+		id->idiag_dport = b->sin6_port;
+		memcpy(id->idiag_src, &a->sin6_addr, 16);
+		memcpy(id->idiag_dst, &b->sin6_addr, 16);
+		id->idiag_if = a->sin6_scope_id;
+	}
+	id->idiag_cookie[0] = id->idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+}
+
+static bool copy_one(const struct inet_diag_msg *m, void *arg)
+{
+	*(struct inet_diag_msg *)arg = *m;
+	return false;
+}
+
+int st_diag_lookup(int protocol, const char *local, const char *remote, struct inet_diag_msg *out)
+{
+	struct sockaddr_storage l, r;
+	socklen_t ll, rl;
+	struct inet_diag_req_v2 req;
+	bool temp;
+	int fd, ret;
+
+	if (!st_parse_endpoint(local, &l, &ll) || !st_parse_endpoint(remote, &r, &rl) ||
+	    l.ss_family != r.ss_family) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.sdiag_family = (uint8_t)l.ss_family;
+	req.sdiag_protocol = (uint8_t)protocol;
+	req.idiag_states = ~0u;
+	fill_id(&req.id, &l, &r);
+	fd = acquire(&temp);
+	if (fd < 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->idiag_family = 0;
+	ret = send_req(fd, &req, false);
+	if (ret == 0)
+		ret = read_replies(fd, false, copy_one, out);
+	release(fd, temp);
+	if (ret == 0 && !out->idiag_family) {
+		errno = ENOENT;
+		ret = -1;
+	}
+	return ret;
+}
+
+void st_diag_ksock(const struct inet_diag_msg *m, struct st_ksock *k)
+{
+	struct sockaddr_storage l, r;
+	socklen_t len;
+
+	memset(&l, 0, sizeof(l));
+	memset(&r, 0, sizeof(r));
+	if (m->idiag_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&l, *b = (struct sockaddr_in *)&r;
+		a->sin_family = b->sin_family = AF_INET;
+		a->sin_port = m->id.idiag_sport;
+		b->sin_port = m->id.idiag_dport;
+		memcpy(&a->sin_addr, m->id.idiag_src, 4);
+		memcpy(&b->sin_addr, m->id.idiag_dst, 4);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&l, *b = (struct sockaddr_in6 *)&r;
+		a->sin6_family = b->sin6_family = AF_INET6;
+		a->sin6_port = m->id.idiag_sport;
+		b->sin6_port = m->id.idiag_dport;
+		memcpy(&a->sin6_addr, m->id.idiag_src, 16);
+		memcpy(&b->sin6_addr, m->id.idiag_dst, 16);
+		len = sizeof(*a);
+	}
+	st_format_addr((struct sockaddr *)&l, len, k->local, NULL);
+	if (m->id.idiag_dport)
+		st_format_addr((struct sockaddr *)&r, len, k->remote, NULL);
+	else
+		k->remote[0] = '\0';
+	k->state = st_tcp_state_name(m->idiag_state);
+	k->timer_ms = m->idiag_timer ? (int64_t)m->idiag_expires : -1;
+	k->inode = m->idiag_inode;
+	/* sockets in TIME_WAIT belong to nobody: no uid, no inode */
+	k->uid = m->idiag_state == ST_TCP_TIME_WAIT ? -1 : (int64_t)m->idiag_uid;
+	k->pid = -1;
+	k->comm = NULL;
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* Does /proc/PID/fd of this pid hold "socket:[inode]"? */
+static bool pid_holds(const char *pid, const char *want)
+{
+	char path[64], link[64], buf[2048];
+	int dir;
+	bool found = false;
+
+	struct st_buf b;
+
+	st_buf_init(&b, path, sizeof(path));
+	st_buf_puts(&b, "/proc/");
+	st_buf_puts(&b, pid);
+	st_buf_puts(&b, "/fd");
+	st_buf_finish(&b);
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return false;
+	while (!found) {
+		long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n && !found;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			ssize_t l;
+			off += d->d_reclen;
+			if (!all_digits(d->d_name))
+				continue;
+			l = readlinkat(dir, d->d_name, link, sizeof(link) - 1);
+			if (l > 0) {
+				link[l] = '\0';
+				found = !strcmp(link, want);
+			}
+		}
+	}
+	REAL(close)(dir);
+	return found;
+}
+
+void st_find_owner(uint64_t inode, struct st_ksock *k, char *comm_buf, size_t comm_cap)
+{
+	char want[48], buf[4096];
+	int proc;
+	struct st_buf b;
+
+	if (!inode)
+		return;
+	st_buf_init(&b, want, sizeof(want));
+	st_buf_puts(&b, "socket:[");
+	st_buf_u64(&b, inode);
+	st_buf_putc(&b, ']');
+	st_buf_finish(&b);
+	proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (proc < 0)
+		return;
+	while (k->pid < 0) {
+		long n = syscall(SYS_getdents64, proc, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n && k->pid < 0;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (!all_digits(d->d_name) || !pid_holds(d->d_name, want))
+				continue;
+			k->pid = strtol(d->d_name, NULL, 10);
+			{
+				char path[64];
+				int fd;
+				st_buf_init(&b, path, sizeof(path));
+				st_buf_puts(&b, "/proc/");
+				st_buf_puts(&b, d->d_name);
+				st_buf_puts(&b, "/comm");
+				st_buf_finish(&b);
+				fd = open(path, O_RDONLY | O_CLOEXEC);
+				if (fd >= 0) {
+					ssize_t r = read(fd, comm_buf, comm_cap - 1);
+					REAL(close)(fd);
+					if (r > 0) {
+						if (comm_buf[r - 1] == '\n')
+							r--;
+						comm_buf[r] = '\0';
+						k->comm = comm_buf;
+					}
+				}
+			}
+		}
+	}
+	REAL(close)(proc);
+}

@@ -1,0 +1,47 @@
+/* sockdiag.h - a small client of the kernel's socket table (sock_diag,
+ * NETLINK_SOCK_DIAG / inet_diag), unprivileged.
+ *
+ * Owns: asking the kernel which TCP/UDP sockets exist, in which state,
+ * with which timer, uid and inode.  Its own netlink socket is made with
+ * the real socket() (never recorded) and kept on a high descriptor hidden
+ * from the program like the trace's.
+ * Runs inside the traced program: no malloc, no stdio, no locks (a busy
+ * shared socket makes a caller use a temporary one).
+ */
+#ifndef SOCKTRACE_SOCKDIAG_H
+#define SOCKTRACE_SOCKDIAG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <linux/inet_diag.h>
+
+#include "event.h"
+
+#define ST_TCPF(state) (1u << (state))
+
+/* Calls cb for every socket of family/protocol whose state is in the mask;
+ * cb returns false to stop.  Returns 0, or -1 with errno. */
+int st_diag_dump(int family, int protocol, uint32_t states,
+		 bool (*cb)(const struct inet_diag_msg *m, void *arg), void *arg);
+
+/* The one socket with this exact tuple (addresses as the shim formats
+ * them); 0 when found, -1 (errno ENOENT when the kernel has none). */
+int st_diag_lookup(int protocol, const char *local, const char *remote, struct inet_diag_msg *out);
+
+/* A diag record as the events show it (pid/comm not filled). */
+void st_diag_ksock(const struct inet_diag_msg *m, struct st_ksock *k);
+
+/* Fills pid and comm of the process holding socket inode, as ss -p does
+ * (only processes whose /proc/PID/fd this user may read). */
+void st_find_owner(uint64_t inode, struct st_ksock *k, char *comm_buf, size_t comm_cap);
+
+/* Parses an endpoint the shim formatted ("1.2.3.4:80", "[::1]:80") */
+bool st_parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+/* the shim's own diag descriptor, hidden from the program like the sink */
+bool st_is_diag_fd(int fd);
+int st_diag_own_fd(void);
+void st_diag_move_from(int fd);
+
+#endif
