@@ -51,9 +51,14 @@ void st_kv_closed(const struct st_sock *s, struct st_event *ev)
 		return;
 	if (st_cfg.probe == ST_PROBE_CLOSE) {
 		int saved = errno;
-		if (st_diag_lookup(IPPROTO_TCP, s->local, s->remote, &m) == 0)
+		/* the kernel's lookup falls back to a listener on the port when
+		 * the connection itself is gone */
+		int r;
+		memset(&m, 0, sizeof(m));
+		r = st_diag_lookup(IPPROTO_TCP, s->local, s->remote, &m);
+		if (r == 0 && m.id.idiag_dport && m.idiag_state != ST_TCP_LISTEN)
 			ev->state_after = st_tcp_state_name(m.idiag_state);
-		else if (errno == ENOENT)
+		else if (r == 0 || errno == ENOENT)
 			ev->state_after = "CLOSE";	/* gone from the table */
 		errno = saved;
 	}
