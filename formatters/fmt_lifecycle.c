@@ -1,0 +1,140 @@
+/* fmt_lifecycle.c - `show -f lifecycle`: one line per socket.
+ *
+ *   pid=4242 fd=3 tcp 0.0.0.0:8080 socket setsockopt(SO_REUSEADDR) bind listen accept×3 close
+ *
+ * Owns: the words for a socket's calls, repeats collapsed as ×N.  The line
+ * must stay stable: tests and scripts compare it.  No times, no durations.
+ */
+#include "show.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+struct words {
+	char *buf;
+	size_t n, len;
+	char last[160];
+	unsigned repeat;
+};
+
+static void flush_word(struct words *w)
+{
+	if (!w->repeat)
+		return;
+	if (w->repeat > 1)
+		w->len += (size_t)snprintf(w->buf + w->len, w->len < w->n ? w->n - w->len : 0,
+					   "%s%s×%u", w->len ? " " : "", w->last, w->repeat);
+	else
+		w->len += (size_t)snprintf(w->buf + w->len, w->len < w->n ? w->n - w->len : 0,
+					   "%s%s", w->len ? " " : "", w->last);
+	if (w->len >= w->n)
+		w->len = w->n - 1;
+	w->repeat = 0;
+}
+
+static void word(struct words *w, const char *s)
+{
+	if (w->repeat && !strcmp(w->last, s)) {
+		w->repeat++;
+		return;
+	}
+	flush_word(w);
+	snprintf(w->last, sizeof(w->last), "%s", s);
+	w->repeat = 1;
+}
+
+/* "setsockopt(SO_REUSEADDR)", "bind(EADDRINUSE)", "close(5)" ... */
+static void rec_word(const struct st_sock *s, const struct st_rec *r, char *out, size_t n)
+{
+	const struct st_event *ev = &r->ev;
+	const char *c = ev->call;
+	char detail[96] = "";
+	size_t len;
+
+	if (!strcmp(c, "setsockopt") || !strcmp(c, "getsockopt")) {
+		const char *name = ev->optname ? ev->optname : "?";
+		if (ev->so_error)
+			snprintf(detail, sizeof(detail), "%s=%s", name, ev->so_error);
+		else if (ev->has_optlinger)
+			snprintf(detail, sizeof(detail), ev->optlinger_onoff ? "%s=%d" : "%s=off",
+				 name, ev->optlinger_secs);
+		else if (ev->has_optval && ev->optval != 1)
+			snprintf(detail, sizeof(detail), "%s=%" PRId64, name, ev->optval);
+		else
+			snprintf(detail, sizeof(detail), "%s", name);
+	} else if (!strcmp(c, "shutdown")) {
+		snprintf(detail, sizeof(detail), "%s", ev->how ? ev->how : "?");
+	} else if (!strcmp(c, "dup") || !strcmp(c, "dup2") || !strcmp(c, "dup3") ||
+		   !strcmp(c, "fcntl") || !strcmp(c, "fcntl64")) {
+		if (ev->implicit_close)
+			snprintf(detail, sizeof(detail), "replaced %d", ev->fd);
+		else if (!ev->err)
+			snprintf(detail, sizeof(detail), "%s%" PRId64, ev->cmd ? "F_DUPFD " : "",
+				 ev->newfd >= 0 ? (int64_t)ev->newfd : ev->ret);
+	} else if (!strcmp(c, "close") || !strcmp(c, "close_range") || !strcmp(c, "closefrom")) {
+		if (r->ev.fd >= 0 && r->ev.fd != s->fd)
+			snprintf(detail, sizeof(detail), "%d", r->ev.fd);
+	} else if (!strcmp(c, "accept") || !strcmp(c, "accept4")) {
+		/* the listener's accepts and the accepted socket's birth read alike */
+	}
+	len = (size_t)snprintf(out, n, "%s", c);
+	if (detail[0] || ev->err)
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "(%s%s%s)", detail,
+					detail[0] && ev->err ? "," : "", ev->err ? ev->err : "");
+	if (ev->pid != s->pid && len < n)
+		snprintf(out + len, n - len, "@%" PRId64, ev->pid);
+}
+
+void show_lifecycle_words(const struct show *sh, const struct st_sock *s, char *buf, size_t n)
+{
+	struct words w = { buf, n, 0, "", 0 };
+	char tok[200];
+
+	(void)sh;
+	buf[0] = '\0';
+	if (s->inherited)
+		word(&w, "(inherited)");
+	for (size_t i = 0; i < s->nevs; i++) {
+		rec_word(s, s->evs[i], tok, sizeof(tok));
+		word(&w, tok);
+	}
+	switch (s->end) {
+	case ST_END_OPEN:
+		word(&w, "(open at end of trace)");
+		break;
+	case ST_END_EXIT:
+		word(&w, "(open at exit)");
+		break;
+	case ST_END_ELSEWHERE:
+		word(&w, "(still held by another process)");
+		break;
+	case ST_END_CLOSED:
+		break;
+	}
+	flush_word(&w);
+}
+
+int show_lifecycle(struct show *sh)
+{
+	static char line[65536];
+	const struct st_model *m = sh->model;
+
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_sock *s = m->socks[i];
+		const char *remote = s->remote[0] ? s->remote :
+				     s->connect && s->connect->ev.addr[0] ? s->connect->ev.addr : "";
+		const char *local = s->local[0] ? s->local :
+				    s->bind && s->bind->ev.addr[0] ? s->bind->ev.addr : "";
+
+		if (!show_keep_sock(sh, s))
+			continue;
+		show_lifecycle_words(sh, s, line, sizeof(line));
+		fprintf(sh->out, "pid=%" PRId64 " fd=%d %s", s->pid, s->fd, st_sock_kind(s));
+		if (local[0])
+			fprintf(sh->out, " %s", local);
+		if (remote[0])
+			fprintf(sh->out, " -> %s", remote);
+		fprintf(sh->out, " %s\n", line);
+	}
+	return 0;
+}

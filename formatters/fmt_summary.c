@@ -1,0 +1,368 @@
+/* fmt_summary.c - `show -f summary`: strace -c, per endpoint.
+ *
+ * Owns: counting.  For each endpoint (a listening address with the
+ * connections it accepted, or a server address the traced program
+ * connected to, or a socket's own address) a table of calls, then its
+ * sockets, connections, final states and errors; the same for everything.
+ */
+#include "show.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CALLS 32
+#define MAX_NAMES 48
+
+struct callstat {
+	const char *call;
+	unsigned count, errors;
+	int64_t total_ns, max_ns;
+};
+
+struct namecount {
+	const char *name;
+	const char *call;	/* errors: the call that failed (first seen) */
+	unsigned count;
+};
+
+struct group {
+	char key[ST_ADDR_MAX + 32];
+	char title[ST_ADDR_MAX + 64];
+	struct callstat calls[MAX_CALLS];
+	int ncalls;
+	unsigned opened, closed, leaked, open_at_end, listeners;
+	unsigned conns, failed_conns;
+	int64_t life_sum, life_max;
+	unsigned lives;
+	uint64_t sent, received;
+	struct namecount states[MAX_NAMES], errors[MAX_NAMES];
+	int nstates, nerrors;
+	int64_t *edges;		/* +ts open, -ts close, for "at most open at once" */
+	size_t nedges, capedges;
+	size_t order;
+};
+
+static void count_call(struct group *g, const struct st_rec *r)
+{
+	struct callstat *c = NULL;
+
+	for (int i = 0; i < g->ncalls; i++)
+		if (!strcmp(g->calls[i].call, r->ev.call))
+			c = &g->calls[i];
+	if (!c) {
+		if (g->ncalls == MAX_CALLS)
+			return;
+		c = &g->calls[g->ncalls++];
+		c->call = r->ev.call;
+	}
+	c->count++;
+	if (r->ev.err)
+		c->errors++;
+	if (r->ev.dur_ns > 0) {
+		c->total_ns += r->ev.dur_ns;
+		if (r->ev.dur_ns > c->max_ns)
+			c->max_ns = r->ev.dur_ns;
+	}
+}
+
+static void count_name(struct namecount *t, int *n, const char *name, const char *call)
+{
+	for (int i = 0; i < *n; i++)
+		if (!strcmp(t[i].name, name)) {
+			t[i].count++;
+			return;
+		}
+	if (*n == MAX_NAMES)
+		return;
+	t[*n].name = name;
+	t[*n].call = call;
+	t[*n].count = 1;
+	(*n)++;
+}
+
+static void edge(struct group *g, int64_t v)
+{
+	if (g->nedges == g->capedges) {
+		size_t cap = g->capedges ? g->capedges * 2 : 64;
+		int64_t *p = realloc(g->edges, cap * sizeof(*p));
+		if (!p)
+			return;
+		g->edges = p;
+		g->capedges = cap;
+	}
+	g->edges[g->nedges++] = v;
+}
+
+static int by_abs(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t ax = x < 0 ? -x : x, ay = y < 0 ? -y : y;
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	return x < y ? -1 : x > y;	/* a close before an open at the same time */
+}
+
+static unsigned max_open(struct group *g)
+{
+	int cur = 0, best = 0;
+
+	qsort(g->edges, g->nedges, sizeof(*g->edges), by_abs);
+	for (size_t i = 0; i < g->nedges; i++) {
+		cur += g->edges[i] < 0 ? -1 : 1;
+		if (cur > best)
+			best = cur;
+	}
+	return (unsigned)best;
+}
+
+/* the endpoint a socket is counted under */
+static void endpoint_of(const struct st_sock *s, char *key, size_t kn, char *title, size_t tn)
+{
+	const char *kind = st_sock_kind(s);
+	const struct st_sock *l = s->listener;
+
+	if (l || s->listen) {
+		const struct st_sock *x = l ? l : s;
+		const char *a = x->local[0] ? x->local : x->bind ? x->bind->ev.addr : "?";
+		snprintf(key, kn, "L %s %s", kind, a);
+		snprintf(title, tn, "%s %s (server)", kind, a);
+	} else if (s->connect) {
+		const char *a = s->remote[0] ? s->remote : s->connect->ev.addr;
+		snprintf(key, kn, "C %s %s", kind, a);
+		snprintf(title, tn, "%s %s (client)", kind, a);
+	} else if (s->bind && s->bind->ev.addr[0]) {
+		snprintf(key, kn, "B %s %s", kind, s->bind->ev.addr);
+		snprintf(title, tn, "%s %s (bound%s)", kind, s->bind->ev.addr,
+			 s->bind->ev.err ? ", bind failed" : "");
+	} else if (s->local[0]) {
+		snprintf(key, kn, "B %s %s", kind, s->local);
+		snprintf(title, tn, "%s %s", kind, s->local);
+	} else {
+		snprintf(key, kn, "U %s", kind);
+		snprintf(title, tn, "%s (unnamed)", kind);
+	}
+}
+
+struct groups {
+	struct group *g;
+	size_t n, cap;
+};
+
+static struct group *group_for(struct groups *gs, const char *key, const char *title)
+{
+	for (size_t i = 0; i < gs->n; i++)
+		if (!strcmp(gs->g[i].key, key))
+			return &gs->g[i];
+	if (gs->n == gs->cap) {
+		size_t cap = gs->cap ? gs->cap * 2 : 16;
+		struct group *p = realloc(gs->g, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		gs->g = p;
+		gs->cap = cap;
+	}
+	memset(&gs->g[gs->n], 0, sizeof(gs->g[gs->n]));
+	snprintf(gs->g[gs->n].key, sizeof(gs->g[gs->n].key), "%s", key);
+	snprintf(gs->g[gs->n].title, sizeof(gs->g[gs->n].title), "%s", title);
+	gs->g[gs->n].order = gs->n;
+	return &gs->g[gs->n++];
+}
+
+static void add_sock(const struct show *sh, struct group *g, const struct st_sock *s)
+{
+	const struct st_model *m = sh->model;
+
+	g->opened++;
+	edge(g, s->t_first + 1);	/* +1: 0 would have no sign */
+	switch (s->end) {
+	case ST_END_CLOSED:
+	case ST_END_ELSEWHERE:
+		g->closed++;
+		edge(g, -(s->t_end + 1));
+		break;
+	case ST_END_EXIT:
+		g->leaked++;
+		break;
+	case ST_END_OPEN:
+		g->open_at_end++;
+		break;
+	}
+	if (s->listen)
+		g->listeners++;
+	if (s->final_state && (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE))
+		count_name(g->states, &g->nstates, s->final_state, NULL);
+	if (s->conn || (s->made && s->listener)) {
+		const struct st_rec *t = st_sock_teardown(s);
+		int64_t start = s->connect ? s->connect->ev.ts_us : s->t_first;
+		int64_t end = t ? t->ev.ts_us : m->t_last;
+
+		if (s->connect_failed) {
+			g->failed_conns++;
+		} else if (s->connected || s->listener) {
+			g->conns++;
+			g->lives++;
+			g->life_sum += end - start;
+			if (end - start > g->life_max)
+				g->life_max = end - start;
+		}
+		if (s->tcp_rec) {
+			g->sent += s->tcp_rec->ev.tcp.bytes_acked ? s->tcp_rec->ev.tcp.bytes_acked :
+				   s->tcp_rec->ev.tcp.bytes_sent;
+			g->received += s->tcp_rec->ev.tcp.bytes_received;
+		}
+	}
+}
+
+static void add_rec(struct group *g, const struct st_rec *r)
+{
+	count_call(g, r);
+	if (r->ev.err)
+		count_name(g->errors, &g->nerrors, r->ev.err, r->ev.call);
+	else if (r->ev.so_error && strcmp(r->ev.so_error, "0"))
+		count_name(g->errors, &g->nerrors, r->ev.so_error, "connect (SO_ERROR)");
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct callstat *x = a, *y = b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->call, y->call);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct namecount *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static void print_group(const struct show *sh, struct group *g, bool all)
+{
+	FILE *o = sh->out;
+	struct callstat tot = { "total", 0, 0, 0, 0 };
+	char a[32], b[32];
+
+	fprintf(o, "%s%s%s\n", show_c(sh, SHOW_BOLD), all ? "all endpoints" : g->title,
+		show_c(sh, SHOW_OFF));
+	qsort(g->calls, (size_t)g->ncalls, sizeof(g->calls[0]), by_count);
+	fprintf(o, "  %-14s %8s %8s %14s %12s\n", "call", "count", "errors", "total_us", "max_us");
+	for (int i = 0; i < g->ncalls; i++) {
+		const struct callstat *c = &g->calls[i];
+		fprintf(o, "  %-14s %8u %s%8u%s %14.3f %12.3f\n", c->call, c->count,
+			c->errors ? show_c(sh, SHOW_RED) : "", c->errors,
+			c->errors ? show_c(sh, SHOW_OFF) : "", (double)c->total_ns / 1e3,
+			(double)c->max_ns / 1e3);
+		tot.count += c->count;
+		tot.errors += c->errors;
+		tot.total_ns += c->total_ns;
+		if (c->max_ns > tot.max_ns)
+			tot.max_ns = c->max_ns;
+	}
+	fprintf(o, "  %-14s %8s %8s %14s %12s\n", "", "--------", "--------", "--------------",
+		"------------");
+	fprintf(o, "  %-14s %8u %8u %14.3f %12.3f\n", "total", tot.count, tot.errors,
+		(double)tot.total_ns / 1e3, (double)tot.max_ns / 1e3);
+	fprintf(o, "  %-13s %u opened, %u closed, %s%u leaked%s", "sockets", g->opened, g->closed,
+		g->leaked ? show_c(sh, SHOW_YELLOW) : "", g->leaked,
+		g->leaked ? show_c(sh, SHOW_OFF) : "");
+	if (g->open_at_end)
+		fprintf(o, ", %u open at the end of the trace", g->open_at_end);
+	fprintf(o, ", at most %u open at once", max_open(g));
+	if (g->listeners)
+		fprintf(o, ", %u listening", g->listeners);
+	fputc('\n', o);
+	fprintf(o, "  %-13s %u", "connections", g->conns);
+	if (g->failed_conns)
+		fprintf(o, " (+%u failed)", g->failed_conns);
+	if (g->lives) {
+		show_dur(a, sizeof(a), g->life_sum / g->lives);
+		show_dur(b, sizeof(b), g->life_max);
+		fprintf(o, ", lifetime mean %s max %s", a, b);
+	}
+	show_bytes(a, sizeof(a), g->sent);
+	show_bytes(b, sizeof(b), g->received);
+	fprintf(o, ", sent %s, received %s\n", a, b);
+	qsort(g->states, (size_t)g->nstates, sizeof(g->states[0]), by_name);
+	fprintf(o, "  %-13s", "final states");
+	if (!g->nstates)
+		fprintf(o, " none recorded");
+	for (int i = 0; i < g->nstates; i++)
+		fprintf(o, "%s %s %u", i ? "," : "", g->states[i].name, g->states[i].count);
+	fputc('\n', o);
+	qsort(g->errors, (size_t)g->nerrors, sizeof(g->errors[0]), by_name);
+	fprintf(o, "  %-13s", "errors");
+	if (!g->nerrors)
+		fprintf(o, " none");
+	for (int i = 0; i < g->nerrors; i++)
+		fprintf(o, "%s %s%s%s %u (%s)", i ? "," : "", show_c(sh, SHOW_RED), g->errors[i].name,
+			show_c(sh, SHOW_OFF), g->errors[i].count, g->errors[i].call);
+	fputc('\n', o);
+}
+
+int show_summary(struct show *sh)
+{
+	const struct st_model *m = sh->model;
+	struct groups gs = { NULL, 0, 0 };
+	struct group *all = calloc(1, sizeof(*all));
+	char key[ST_ADDR_MAX + 32], title[ST_ADDR_MAX + 64];
+	int rc = 0;
+
+	if (!all)
+		return 2;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_sock *s = m->socks[i];
+		struct group *g;
+
+		if (!show_keep_sock(sh, s))
+			continue;
+		endpoint_of(s, key, sizeof(key), title, sizeof(title));
+		g = group_for(&gs, key, title);
+		if (!g) {
+			rc = 2;
+			goto out;
+		}
+		add_sock(sh, g, s);
+		add_sock(sh, all, s);
+	}
+	for (size_t i = 0; i < sh->nrecs; i++) {
+		const struct st_rec *r = sh->recs[i];
+		const struct st_sock *s = r->lsock ? r->lsock : r->sock;
+		struct group *g;
+
+		if (!strcmp(r->ev.call, "start") || !strcmp(r->ev.call, "exit") ||
+		    !strcmp(r->ev.call, "fork"))
+			continue;
+		if (s) {
+			endpoint_of(s, key, sizeof(key), title, sizeof(title));
+			g = group_for(&gs, key, title);
+		} else {
+			g = group_for(&gs, "~", "calls on no known socket");
+		}
+		if (!g) {
+			rc = 2;
+			goto out;
+		}
+		add_rec(g, r);
+		add_rec(all, r);
+	}
+	for (size_t i = 0; i < gs.n; i++) {
+		print_group(sh, &gs.g[i], false);
+		fputc('\n', sh->out);
+	}
+	print_group(sh, all, true);
+out:
+	for (size_t i = 0; i < gs.n; i++)
+		free(gs.g[i].edges);
+	free(gs.g);
+	free(all->edges);
+	free(all);
+	return rc;
+}

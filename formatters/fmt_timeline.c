@@ -1,0 +1,654 @@
+/* fmt_timeline.c - `show -f timeline`: one block per connection and per
+ * listener, in time order, with handshake, life, teardown and a ladder.
+ *
+ * Owns: putting the model's connections into words a person can check
+ * against the TCP state diagram.  Says only what the events show: a side
+ * that was not traced is named as such, never guessed.
+ */
+#include "show.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+
+enum block_kind { B_LISTENER, B_CONN, B_OTHER };
+
+struct block {
+	int64_t t;
+	enum block_kind kind;
+	const void *p;
+	size_t order;
+};
+
+static int by_time(const void *a, const void *b)
+{
+	const struct block *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void who(const struct show *sh, const struct st_sock *s, char *buf, size_t n)
+{
+	char comm[64];
+	const char *c = show_comm(sh, s->pid, comm, sizeof(comm));
+
+	snprintf(buf, n, "pid %" PRId64 " fd %d%s%s%s", s->pid, s->fd, c ? " (" : "", c ? c : "",
+		 c ? ")" : "");
+}
+
+static const char *errdesc(const char *err)
+{
+	const char *d = err ? st_errno_desc(err) : NULL;
+	return d ? d : "";
+}
+
+/* ---- the ladder ------------------------------------------------------- */
+
+#define LADDER_W 32
+
+enum dir { D_NONE, D_RIGHT, D_LEFT };
+
+static void row(const struct show *sh, const char *left, enum dir d, const char *msg,
+		const char *right)
+{
+	char arrow[LADDER_W + 1];
+	size_t m = strlen(msg), pad;
+
+	memset(arrow, d == D_NONE ? ' ' : '-', LADDER_W);
+	arrow[LADDER_W] = '\0';
+	if (m > LADDER_W - 4)
+		m = LADDER_W - 4;
+	pad = (LADDER_W - m) / 2;
+	if (m) {
+		arrow[pad - 1] = ' ';
+		memcpy(arrow + pad, msg, m);
+		arrow[pad + m] = ' ';
+	}
+	if (d == D_RIGHT)
+		arrow[LADDER_W - 1] = '>';
+	else if (d == D_LEFT)
+		arrow[0] = '<';
+	fprintf(sh->out, "  %24s |%s| %s\n", left, arrow, right);
+}
+
+static void state_label(char *buf, size_t n, const char *call, const char *state)
+{
+	snprintf(buf, n, "%s%s%s", call ? call : "", call && state ? " " : "", state ? state : "");
+}
+
+static const char *teardown_call(const struct st_rec *t)
+{
+	if (!t)
+		return NULL;
+	if (!strcmp(t->ev.call, "shutdown"))
+		return "shutdown()";
+	if (!strcmp(t->ev.call, "close"))
+		return "close()";
+	return t->ev.call;
+}
+
+static void ladder(const struct show *sh, const struct st_conn *c)
+{
+	const struct st_sock *cl = c->client, *sv = c->server;
+	char l[96], r[96], hdr_l[160], hdr_r[160], data[96], a[32], b[32];
+	const struct st_rec *tc = cl ? st_sock_teardown(cl) : NULL;
+	const struct st_rec *ts = sv ? st_sock_teardown(sv) : NULL;
+
+	snprintf(hdr_l, sizeof(hdr_l), "client %s%s", c->caddr[0] ? c->caddr : "?",
+		 cl ? "" : " (not traced)");
+	snprintf(hdr_r, sizeof(hdr_r), "server %s%s", c->saddr[0] ? c->saddr : "?",
+		 sv ? "" : " (not traced)");
+	fprintf(sh->out, "\n  %24s  %*s  %s\n", hdr_l, LADDER_W, "", hdr_r);
+
+	/* handshake */
+	if (cl && cl->connect_failed) {
+		row(sh, cl->connect->ev.err && !strcmp(cl->connect->ev.err, "EINPROGRESS") ?
+			"connect() SYN_SENT" : "connect() SYN_SENT", D_RIGHT, "SYN", "");
+		if (!strcmp(c->failure, "ECONNREFUSED")) {
+			row(sh, "CLOSED", D_LEFT, "RST", "");
+			row(sh, "ECONNREFUSED", D_NONE, "", "");
+		} else if (!strcmp(c->failure, "ETIMEDOUT")) {
+			row(sh, "", D_RIGHT, "SYN (retry)", "");
+			row(sh, "ETIMEDOUT", D_NONE, "(no answer)", "");
+		} else {
+			row(sh, c->failure, D_NONE, "", "");
+		}
+		return;
+	}
+	if (cl && !c->established) {
+		row(sh, "connect() SYN_SENT", D_RIGHT, "SYN", "");
+		row(sh, "", D_NONE, "(never seen established)", "");
+		return;
+	}
+	row(sh, cl ? "connect() SYN_SENT" : "SYN_SENT", D_RIGHT, "SYN", sv ? "LISTEN" : "");
+	row(sh, "", D_LEFT, "SYN-ACK", sv ? "SYN_RECV" : "");
+	row(sh, "ESTABLISHED", D_RIGHT, "ACK", sv ? "ESTABLISHED" : "");
+	if (sv)
+		row(sh, "", D_NONE, "", "accept()");
+
+	/* life */
+	{
+		const struct st_rec *t = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
+		if (t) {
+			bool from_client = cl && t == cl->tcp_rec;
+			show_bytes(a, sizeof(a), from_client ? t->ev.tcp.bytes_acked ?
+				   t->ev.tcp.bytes_acked : t->ev.tcp.bytes_sent : t->ev.tcp.bytes_received);
+			show_bytes(b, sizeof(b), from_client ? t->ev.tcp.bytes_received :
+				   t->ev.tcp.bytes_acked ? t->ev.tcp.bytes_acked : t->ev.tcp.bytes_sent);
+			snprintf(data, sizeof(data), "%s >", a);
+			row(sh, "", D_NONE, data, "");
+			snprintf(data, sizeof(data), "< %s", b);
+			row(sh, "", D_NONE, data, "");
+		} else {
+			row(sh, "", D_NONE, "...", "");
+		}
+	}
+
+	/* teardown */
+	if (c->reset) {
+		bool by_client = c->reset_by == cl;
+		const char *call = "close()";
+		if (by_client) {
+			row(sh, "close() CLOSED", D_RIGHT, "RST", sv ? "CLOSED" : "");
+		} else {
+			row(sh, "", D_LEFT, "RST", "close() CLOSED");
+			if (cl && tc)
+				row(sh, call, D_NONE, "", "");
+		}
+		return;
+	}
+	switch (c->closer) {
+	case ST_CLOSER_CLIENT:
+		state_label(l, sizeof(l), teardown_call(tc), "FIN_WAIT1");
+		row(sh, l, D_RIGHT, "FIN", sv ? "CLOSE_WAIT" : "");
+		row(sh, "FIN_WAIT2", D_LEFT, "ACK", "");
+		state_label(r, sizeof(r), ts ? teardown_call(ts) : NULL, sv ? "LAST_ACK" : NULL);
+		if (ts || !sv)
+			row(sh, "TIME_WAIT", D_LEFT, "FIN", r);
+		else
+			row(sh, "", D_NONE, "", "(not closed)");
+		if (ts || !sv)
+			row(sh, "", D_RIGHT, "ACK", sv ? "CLOSED" : "");
+		break;
+	case ST_CLOSER_SERVER:
+		state_label(r, sizeof(r), teardown_call(ts), sv ? "FIN_WAIT1" : NULL);
+		row(sh, cl ? "CLOSE_WAIT" : "", D_LEFT, "FIN", r);
+		row(sh, "", D_RIGHT, "ACK", sv ? "FIN_WAIT2" : "");
+		state_label(l, sizeof(l), tc ? teardown_call(tc) : NULL, cl ? "LAST_ACK" : NULL);
+		if (tc || !cl) {
+			row(sh, l, D_RIGHT, "FIN", sv ? "TIME_WAIT" : "");
+			row(sh, cl ? "CLOSED" : "", D_LEFT, "ACK", "");
+		} else {
+			row(sh, "(not closed)", D_NONE, "", "");
+		}
+		break;
+	case ST_CLOSER_BOTH:
+		state_label(l, sizeof(l), teardown_call(tc), "FIN_WAIT1");
+		state_label(r, sizeof(r), teardown_call(ts), "FIN_WAIT1");
+		row(sh, l, D_RIGHT, "FIN", r);
+		row(sh, "CLOSING", D_LEFT, "FIN", "CLOSING");
+		row(sh, "TIME_WAIT", D_NONE, "ACK  ACK", "TIME_WAIT");
+		break;
+	case ST_CLOSER_UNKNOWN:
+		state_label(l, sizeof(l), teardown_call(tc), NULL);
+		state_label(r, sizeof(r), teardown_call(ts), NULL);
+		row(sh, l, D_NONE, "FIN (order unknown)", r);
+		break;
+	case ST_CLOSER_NONE:
+		row(sh, "", D_NONE, "(not closed in the trace)", "");
+		break;
+	}
+}
+
+/* ---- connection blocks ------------------------------------------------ */
+
+static void side_line(const struct show *sh, const char *role, const struct st_sock *s)
+{
+	char w[160], t[32];
+
+	who(sh, s, w, sizeof(w));
+	fprintf(sh->out, "  %-10s %s %s", role, w, s->local[0] ? s->local : "(unnamed)");
+	if (s->listener)
+		fprintf(sh->out, ", accepted on fd %d (listening on %s)", s->listener->fd,
+			s->listener->local[0] ? s->listener->local : "?");
+	if (s->made) {
+		show_reltime(sh, t, sizeof(t), s->made->ev.ts_us);
+		fprintf(sh->out, ", made %s", t);
+	} else if (s->inherited) {
+		fprintf(sh->out, ", inherited");
+	}
+	fputc('\n', sh->out);
+}
+
+static void handshake(const struct show *sh, const struct st_conn *c)
+{
+	const struct st_sock *cl = c->client, *sv = c->server;
+	char t[32], d[32], rtt[48] = "";
+	const struct st_rec *tcp = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
+
+	if (tcp && tcp->ev.tcp.rtt_us) {
+		char x[32];
+		show_dur(x, sizeof(x), tcp->ev.tcp.rtt_us);
+		snprintf(rtt, sizeof(rtt), ", rtt %s", x);
+	}
+	if (cl && cl->connect) {
+		const struct st_rec *k = cl->connect;
+		show_reltime(sh, t, sizeof(t), k->ev.ts_us);
+		show_dur(d, sizeof(d), k->ev.dur_ns >= 0 ? k->ev.dur_ns / 1000 : -1);
+		if (c->failure && k->ev.err && !strcmp(k->ev.err, c->failure)) {
+			fprintf(sh->out, "  %-10s %s%s connect() to %s failed after %s: %s (%s)%s\n",
+				"handshake", show_c(sh, SHOW_RED), t, c->saddr, d, c->failure,
+				errdesc(c->failure), show_c(sh, SHOW_OFF));
+			if (!strcmp(c->failure, "ECONNREFUSED"))
+				fprintf(sh->out, "  %-10s refused: nothing listened on %s, the SYN was "
+					"answered with RST\n", "", c->saddr);
+			else if (!strcmp(c->failure, "ETIMEDOUT"))
+				fprintf(sh->out, "  %-10s timed out: no answer to SYN from %s\n", "",
+					c->saddr);
+			return;
+		}
+		if (k->ev.err && !strcmp(k->ev.err, "EINPROGRESS")) {
+			fprintf(sh->out, "  %-10s %s non-blocking connect() to %s: EINPROGRESS, SYN_SENT\n",
+				"handshake", t, c->saddr);
+			if (c->failure) {
+				show_reltime(sh, t, sizeof(t), cl->t_end);
+				fprintf(sh->out, "  %-10s %sfailed: %s (%s)%s\n", "",
+					show_c(sh, SHOW_RED), c->failure, errdesc(c->failure),
+					show_c(sh, SHOW_OFF));
+				if (!strcmp(c->failure, "ECONNREFUSED"))
+					fprintf(sh->out, "  %-10s refused: nothing listened on %s, the "
+						"SYN was answered with RST\n", "", c->saddr);
+				return;
+			}
+			if (cl->connected) {
+				show_reltime(sh, t, sizeof(t), cl->connected->ev.ts_us);
+				show_dur(d, sizeof(d), cl->connected->ev.ts_us - k->ev.ts_us);
+				fprintf(sh->out, "  %-10s %s seen ESTABLISHED at %s() (within %s)%s\n", "",
+					t, cl->connected->ev.call, d, rtt);
+			} else if (!sv) {
+				fprintf(sh->out, "  %-10s never seen established\n", "");
+			}
+		} else {
+			fprintf(sh->out, "  %-10s %s connect() to %s: SYN_SENT -> %s, blocked %s%s\n",
+				"handshake", t, c->saddr, k->ev.state ? k->ev.state : "ESTABLISHED",
+				d, rtt);
+		}
+		rtt[0] = '\0';
+	}
+	if (sv && sv->made) {
+		const struct st_rec *k = sv->made;
+		show_reltime(sh, t, sizeof(t), k->ev.ts_us);
+		fprintf(sh->out, "  %-10s %s accept() on fd %d returned fd %d (ESTABLISHED)", cl ? "" :
+			"handshake", t, k->ev.listen_fd, sv->fd);
+		if (cl && cl->connect) {
+			show_dur(d, sizeof(d), k->ev.ts_us - cl->connect->ev.ts_us);
+			fprintf(sh->out, ", %s after connect()", d);
+		}
+		fprintf(sh->out, "%s\n", rtt);
+	}
+}
+
+static void bytes_line(const struct show *sh, const struct st_conn *c)
+{
+	const struct st_sock *cl = c->client, *sv = c->server;
+	const struct st_rec *tcl = cl ? cl->tcp_rec : NULL, *tsv = sv ? sv->tcp_rec : NULL;
+	const struct st_rec *tc = cl ? st_sock_teardown(cl) : NULL;
+	const struct st_rec *ts = sv ? st_sock_teardown(sv) : NULL;
+	int64_t end = tc ? tc->ev.ts_us : -1;
+	char life[32], a[32], b[32];
+
+	if (ts && (end < 0 || ts->ev.ts_us < end))
+		end = ts->ev.ts_us;
+	if (end >= 0)
+		show_dur(life, sizeof(life), end - c->t_start);
+	else
+		snprintf(life, sizeof(life), "open to the end of the trace");
+	fprintf(sh->out, "  %-10s %s", "life", life);
+	if (tcl) {
+		show_bytes(a, sizeof(a), tcl->ev.tcp.bytes_acked ? tcl->ev.tcp.bytes_acked :
+			   tcl->ev.tcp.bytes_sent);
+		show_bytes(b, sizeof(b), tcl->ev.tcp.bytes_received);
+		fprintf(sh->out, "; client sent %s, received %s", a, b);
+	} else if (tsv) {
+		show_bytes(a, sizeof(a), tsv->ev.tcp.bytes_received);
+		show_bytes(b, sizeof(b), tsv->ev.tcp.bytes_acked ? tsv->ev.tcp.bytes_acked :
+			   tsv->ev.tcp.bytes_sent);
+		fprintf(sh->out, "; client sent %s, received %s", a, b);
+	}
+	if (tcl || tsv) {
+		uint64_t re = (tcl ? tcl->ev.tcp.total_retrans : 0) +
+			      (tsv ? tsv->ev.tcp.total_retrans : 0);
+		fprintf(sh->out, "; %" PRIu64 " retransmit%s", re, re == 1 ? "" : "s");
+	}
+	fputc('\n', sh->out);
+}
+
+static void side_teardown(const struct show *sh, const char *role, const struct st_sock *s,
+			  bool active)
+{
+	const struct st_rec *t = st_sock_teardown(s);
+	char tm[32];
+
+	if (!t) {
+		fprintf(sh->out, "  %-10s %s never closed it%s\n", "", role,
+			s->end == ST_END_EXIT ? " (still open when its process exited: a leak)" :
+			s->end == ST_END_ELSEWHERE ? " (another process still holds it)" :
+			" before the trace ended");
+		return;
+	}
+	show_reltime(sh, tm, sizeof(tm), t->ev.ts_us);
+	fprintf(sh->out, "  %-10s %s %s %s%s%s", "", tm, role, t->ev.call,
+		t->ev.how ? "(" : "()", t->ev.how ? t->ev.how : "");
+	if (t->ev.how)
+		fputc(')', sh->out);
+	if (t->ev.state_before && t->ev.state)
+		fprintf(sh->out, ": %s -> %s", t->ev.state_before, t->ev.state);
+	if (t->ev.state_after)
+		fprintf(sh->out, " (kernel after close: %s)", t->ev.state_after);
+	if (active)
+		fprintf(sh->out, "  [active close]");
+	fputc('\n', sh->out);
+	if (s->close && s->close != t) {
+		show_reltime(sh, tm, sizeof(tm), s->close->ev.ts_us);
+		fprintf(sh->out, "  %-10s %s %s close()", "", tm, role);
+		if (s->close->ev.state_before && s->close->ev.state)
+			fprintf(sh->out, ": %s -> %s", s->close->ev.state_before, s->close->ev.state);
+		fputc('\n', sh->out);
+	}
+	if (s->close && s->close->ev.reset_known && s->close->ev.reset)
+		fprintf(sh->out, "  %-10s %s%s reset the connection: RST sent%s%s%s%s\n", "",
+			show_c(sh, SHOW_YELLOW), role, s->close->ev.reset_reason ? " (" : "",
+			s->close->ev.reset_reason ? s->close->ev.reset_reason : "",
+			s->close->ev.reset_reason ? ")" : "", show_c(sh, SHOW_OFF));
+}
+
+static void later(const struct show *sh, const char *role, const struct st_ksock *k)
+{
+	if (!k)
+		return;
+	fprintf(sh->out, "  %-10s kernel at exit (%s end): %s -> %s %s", "", role, k->local,
+		k->remote, k->state ? k->state : "?");
+	if (k->timer_ms >= 0)
+		fprintf(sh->out, " (%" PRId64 "s left)", (k->timer_ms + 500) / 1000);
+	fputc('\n', sh->out);
+}
+
+static void teardown(const struct show *sh, const struct st_conn *c)
+{
+	const struct st_sock *cl = c->client, *sv = c->server;
+	const char *what;
+
+	switch (c->closer) {
+	case ST_CLOSER_CLIENT:
+		what = "client closed first: active close on the client (FIN_WAIT1 -> FIN_WAIT2 -> "
+		       "TIME_WAIT), passive on the server (CLOSE_WAIT -> LAST_ACK)";
+		break;
+	case ST_CLOSER_SERVER:
+		what = "server closed first: active close on the server (FIN_WAIT1 -> FIN_WAIT2 -> "
+		       "TIME_WAIT), passive on the client (CLOSE_WAIT -> LAST_ACK)";
+		break;
+	case ST_CLOSER_BOTH:
+		what = "both ends closed before seeing the other's FIN: simultaneous close "
+		       "(FIN_WAIT1 -> CLOSING -> TIME_WAIT on both)";
+		break;
+	case ST_CLOSER_NONE:
+		what = "neither end closed in the trace";
+		break;
+	default:
+		what = c->established ? "who closed first is unknown (no TCP states recorded)" :
+			"no connection to tear down";
+		break;
+	}
+	if (c->reset)
+		fprintf(sh->out, "  %-10s %s%s reset the connection (RST, no FIN handshake)%s\n",
+			"teardown", show_c(sh, SHOW_YELLOW), c->reset_by == cl ? "client" : "server",
+			show_c(sh, SHOW_OFF));
+	else
+		fprintf(sh->out, "  %-10s %s\n", "teardown", what);
+	if (cl)
+		side_teardown(sh, "client", cl, c->closer == ST_CLOSER_CLIENT);
+	if (sv)
+		side_teardown(sh, "server", sv, c->closer == ST_CLOSER_SERVER);
+	later(sh, "client", c->later_client);
+	later(sh, "server", c->later_server);
+}
+
+static void conn_block(const struct show *sh, const struct st_conn *c)
+{
+	char t0[32], clk[32];
+	const char *kind = c->client ? st_sock_kind(c->client) : st_sock_kind(c->server);
+
+	show_reltime(sh, t0, sizeof(t0), c->t_start);
+	show_clock(sh, clk, sizeof(clk), c->t_start);
+	fprintf(sh->out, "%sconnection #%d%s  %s %s -> %s  %s (%s)%s\n", show_c(sh, SHOW_BOLD), c->id,
+		show_c(sh, SHOW_OFF), kind, c->caddr[0] ? c->caddr : "?", c->saddr[0] ? c->saddr : "?",
+		t0, clk, c->client && c->server ? "" : c->client ? "  [server end not traced]" :
+		"  [client end not traced]");
+	if (c->client)
+		side_line(sh, "client", c->client);
+	if (c->server)
+		side_line(sh, "server", c->server);
+	handshake(sh, c);
+	if (c->established) {
+		bytes_line(sh, c);
+		teardown(sh, c);
+	} else if (c->client && c->client->close) {
+		char t[32];
+		show_reltime(sh, t, sizeof(t), c->client->close->ev.ts_us);
+		fprintf(sh->out, "  %-10s %s client close()\n", "teardown", t);
+	}
+	ladder(sh, c);
+}
+
+/* ---- listener blocks -------------------------------------------------- */
+
+static void opts_words(const struct st_event *ev, char *buf, size_t n)
+{
+	if (!ev->has_opts) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, n, " [SO_REUSEADDR %s, SO_REUSEPORT %s]", ev->opts.reuseaddr ? "on" : "off",
+		 ev->opts.reuseport ? "on" : "off");
+}
+
+static void listener_block(const struct show *sh, const struct st_sock *s)
+{
+	const struct st_model *m = sh->model;
+	char w[160], t[32], clk[32], o[96];
+	const char *addr = s->local[0] ? s->local : s->bind ? s->bind->ev.addr : "?";
+	unsigned n = 0, failed = 0;
+
+	who(sh, s, w, sizeof(w));
+	show_reltime(sh, t, sizeof(t), s->t_first);
+	show_clock(sh, clk, sizeof(clk), s->t_first);
+	fprintf(sh->out, "%s%s%s  %s %s  %s  %s (%s)\n", show_c(sh, SHOW_BOLD),
+		s->listen ? "listener" : "failed listener", show_c(sh, SHOW_OFF), st_sock_kind(s),
+		addr, w, t, clk);
+	for (size_t i = 0; i < s->nevs; i++) {
+		const struct st_rec *r = s->evs[i];
+		const struct st_event *ev = &r->ev;
+		const char *c = ev->call;
+
+		if (r->lsock == s) {
+			if (ev->err)
+				failed++;
+			continue;	/* accepts: summed up below */
+		}
+		show_reltime(sh, t, sizeof(t), ev->ts_us);
+		if (!strcmp(c, "setsockopt")) {
+			fprintf(sh->out, "  %-10s %s %s %s", "option", t, ev->optname ? ev->optname : "?",
+				ev->err ? "" : "set");
+			if (ev->has_optval && ev->optval != 1)
+				fprintf(sh->out, " to %" PRId64, ev->optval);
+			if (ev->err)
+				fprintf(sh->out, "%sfailed: %s%s", show_c(sh, SHOW_RED), ev->err,
+					show_c(sh, SHOW_OFF));
+			fputc('\n', sh->out);
+		} else if (!strcmp(c, "bind")) {
+			opts_words(ev, o, sizeof(o));
+			if (!ev->err) {
+				fprintf(sh->out, "  %-10s %s bind %s%s\n", "bind", t, ev->addr, o);
+				if (ev->reused_time_wait > 0)
+					fprintf(sh->out, "  %-10s SO_REUSEADDR let it reuse the port of %d "
+						"connection%s in TIME_WAIT\n", "", ev->reused_time_wait,
+						ev->reused_time_wait == 1 ? "" : "s");
+				continue;
+			}
+			fprintf(sh->out, "  %-10s %s %sbind %s failed: %s (%s)%s%s\n", "bind", t,
+				show_c(sh, SHOW_RED), ev->addr, ev->err, errdesc(ev->err),
+				show_c(sh, SHOW_OFF), o);
+			if (ev->holders) {
+				if (!ev->nholders)
+					fprintf(sh->out, "  %-10s no socket the kernel showed held it (it "
+						"may have been released since)\n", "");
+				for (int k = 0; k < ev->nholders; k++) {
+					const struct st_ksock *h = &ev->holders[k];
+					fprintf(sh->out, "  %-10s held by %s%s%s %s", "", h->local,
+						h->remote[0] ? " -> " : "", h->remote,
+						h->state ? h->state : "");
+					if (h->timer_ms >= 0)
+						fprintf(sh->out, " (%" PRId64 "s left)",
+							(h->timer_ms + 500) / 1000);
+					if (h->pid >= 0)
+						fprintf(sh->out, " pid %" PRId64 "%s%s%s", h->pid,
+							h->comm ? " (" : "", h->comm ? h->comm : "",
+							h->comm ? ")" : "");
+					fputc('\n', sh->out);
+				}
+			}
+			if (ev->has_verdict) {
+				fprintf(sh->out, "  %-10s SO_REUSEADDR %s; SO_REUSEPORT %s\n", "",
+					ev->verdict_reuseaddr < 0 ? "might or might not have helped" :
+					ev->verdict_reuseaddr ? "would have let the bind succeed" :
+					"would not have helped",
+					ev->verdict_reuseport < 0 ? "unknown" :
+					ev->verdict_reuseport ? "would have let it succeed" :
+					"would not have helped");
+			}
+		} else if (!strcmp(c, "listen")) {
+			fprintf(sh->out, "  %-10s %s listen(backlog %d)%s%s\n", "listen", t, ev->backlog,
+				ev->err ? " failed: " : "", ev->err ? ev->err : "");
+		} else if (r == s->close) {
+			fprintf(sh->out, "  %-10s %s %s()%s%s%s%s\n", "close", t, c,
+				ev->state_before ? " " : "", ev->state_before ? ev->state_before : "",
+				ev->state_before && ev->state ? " -> " : "",
+				ev->state_before && ev->state ? ev->state : "");
+		}
+	}
+	if (s->listen || s->accepted) {
+		fprintf(sh->out, "  %-10s %u connection%s", "accepted", s->accepted,
+			s->accepted == 1 ? "" : "s");
+		for (size_t i = 0; i < m->nconns; i++)
+			if (m->conns[i]->server && m->conns[i]->server->listener == s && n++ < 20)
+				fprintf(sh->out, "%s#%d", n == 1 ? ": " : " ", m->conns[i]->id);
+		if (n > 20)
+			fprintf(sh->out, " ...");
+		if (failed)
+			fprintf(sh->out, "; %u accept call%s failed", failed, failed == 1 ? "" : "s");
+		fputc('\n', sh->out);
+	}
+	if (!s->close)
+		fprintf(sh->out, "  %-10s %s\n", "close",
+			s->end == ST_END_EXIT ? "never: still open when its process exited" :
+			s->end == ST_END_ELSEWHERE ? "closed here, still held by another process" :
+			"not before the trace ended");
+}
+
+static void other_block(const struct show *sh, const struct st_sock *s)
+{
+	static char words[65536];
+	char t[32], w[160];
+
+	show_reltime(sh, t, sizeof(t), s->t_first);
+	who(sh, s, w, sizeof(w));
+	show_lifecycle_words(sh, s, words, sizeof(words));
+	fprintf(sh->out, "%ssocket%s  %s%s%s%s%s  %s  %s\n  %-10s %s\n", show_c(sh, SHOW_BOLD),
+		show_c(sh, SHOW_OFF), st_sock_kind(s), s->local[0] ? " " : "", s->local,
+		s->remote[0] ? " -> " : "", s->remote, w, t, "calls", words);
+}
+
+static void processes(const struct show *sh)
+{
+	const struct st_model *m = sh->model;
+	char comm[64], t[32];
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct st_proc *p = m->procs[i];
+		const char *c = show_comm(sh, p->pid, comm, sizeof(comm));
+		bool keep = !sh->npids;
+
+		for (int k = 0; k < sh->npids; k++)
+			keep |= sh->pids[k] == p->pid;
+		if (!keep)
+			continue;
+		show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
+		fprintf(sh->out, "process %" PRId64 "%s%s%s", p->pid, c ? " (" : "", c ? c : "",
+			c ? ")" : "");
+		if (p->ppid >= 0)
+			fprintf(sh->out, " ppid %" PRId64, p->ppid);
+		fprintf(sh->out, " from %s", t);
+		if (p->exit) {
+			show_reltime(sh, t, sizeof(t), p->exit->ev.ts_us);
+			fprintf(sh->out, " to exit at %s", t);
+			if (p->exit->ev.open_sockets > 0)
+				fprintf(sh->out, ", %s%" PRId64 " socket%s still open%s",
+					show_c(sh, SHOW_YELLOW), p->exit->ev.open_sockets,
+					p->exit->ev.open_sockets == 1 ? "" : "s", show_c(sh, SHOW_OFF));
+		} else {
+			fprintf(sh->out, ", no exit recorded");
+		}
+		fputc('\n', sh->out);
+	}
+}
+
+int show_timeline(struct show *sh)
+{
+	const struct st_model *m = sh->model;
+	struct block *blocks = calloc(m->nsocks + m->nconns + 1, sizeof(*blocks));
+	size_t n = 0;
+
+	if (!blocks)
+		return 2;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_sock *s = m->socks[i];
+		bool failed_bind = s->bind && s->bind->ev.err && st_sock_is_tcp(s) && !s->connect;
+
+		if (!show_keep_sock(sh, s))
+			continue;
+		if (s->listen || failed_bind || s->accepted)
+			blocks[n] = (struct block){ s->t_first, B_LISTENER, s, n };
+		else if (!s->conn)
+			blocks[n] = (struct block){ s->t_first, B_OTHER, s, n };
+		else
+			continue;
+		n++;
+	}
+	for (size_t i = 0; i < m->nconns; i++)
+		if (show_keep_conn(sh, m->conns[i])) {
+			blocks[n] = (struct block){ m->conns[i]->t_start, B_CONN, m->conns[i], n };
+			n++;
+		}
+	qsort(blocks, n, sizeof(*blocks), by_time);
+	processes(sh);
+	for (size_t i = 0; i < n; i++) {
+		fputc('\n', sh->out);
+		switch (blocks[i].kind) {
+		case B_LISTENER:
+			listener_block(sh, blocks[i].p);
+			break;
+		case B_CONN:
+			conn_block(sh, blocks[i].p);
+			break;
+		case B_OTHER:
+			other_block(sh, blocks[i].p);
+			break;
+		}
+	}
+	free(blocks);
+	return 0;
+}

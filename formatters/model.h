@@ -1,0 +1,124 @@
+/* model.h - sockets, connections and processes rebuilt from events.
+ *
+ * Owns: following descriptors through socket/accept/dup/fork/close into
+ * sockets (one per kernel socket, whatever descriptors alias it), and
+ * joining the two ends of a TCP connection traced in two processes by their
+ * tuple (client local == server remote).  Shared by `show` and `check`.
+ * Reads events only; never prints.
+ */
+#ifndef SOCKTRACE_MODEL_H
+#define SOCKTRACE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+
+struct st_conn;
+
+struct st_proc {
+	int64_t pid, ppid;
+	const struct st_rec *start, *exit;	/* may be NULL */
+	const struct st_rec *first;	/* its first event */
+	size_t nevents;
+};
+
+/* How a socket's life ended. */
+enum st_end {
+	ST_END_OPEN,		/* still open when its process's trace ends (no exit seen) */
+	ST_END_CLOSED,		/* close/close_range/closefrom/implicit dup2 of its last descriptor */
+	ST_END_EXIT,		/* its process exited holding it: a leak */
+	ST_END_ELSEWHERE,	/* closed here, still held by a process with no events (fork) */
+};
+
+struct st_sock {
+	int id;			/* 1.. in the order the sockets appear */
+	int64_t pid;		/* where it was made (or first seen) */
+	int fd;
+	bool inherited;		/* first seen without the call that made it */
+	const char *family, *type, *proto;	/* may be NULL */
+	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];	/* last known, "" unknown */
+	uint64_t inode;
+
+	/* the events on it, in time order (accepts on a listener included) */
+	const struct st_rec **evs;
+	size_t nevs, capevs;
+
+	const struct st_rec *made;	/* socket/socketpair/accept*, NULL when inherited */
+	const struct st_rec *bind;	/* the last bind, NULL none */
+	const struct st_rec *listen;	/* successful listen */
+	const struct st_rec *connect;	/* the first connect */
+	const struct st_rec *connected;	/* the event that saw the connect finish */
+	const struct st_rec *shutdown;	/* the first shutdown that stopped sending */
+	const struct st_rec *close;	/* the event that ended it */
+	const struct st_rec *tcp_rec;	/* the last event with tcp counters */
+	struct st_sock *listener;	/* accepted: the listening socket */
+	struct st_sock *peer;	/* socketpair: the other end */
+	struct st_conn *conn;	/* TCP connection, NULL none */
+	unsigned accepted;	/* listener: connections accepted */
+	unsigned errors;	/* failed calls on it */
+	bool connect_failed;	/* refused, timed out... (sync or async) */
+	const char *connect_err;	/* its errno name */
+
+	enum st_end end;
+	int64_t t_first, t_end;	/* ts_us; t_end of the last event when still open */
+	const char *final_state;	/* TCP state it was left in, NULL unknown */
+
+	int nrefs;		/* descriptors holding it now (model) */
+};
+
+/* Who sent the first FIN (or RST). */
+enum st_closer {
+	ST_CLOSER_UNKNOWN,
+	ST_CLOSER_CLIENT,
+	ST_CLOSER_SERVER,
+	ST_CLOSER_BOTH,		/* simultaneous close */
+	ST_CLOSER_NONE,		/* neither end closed in the trace */
+};
+
+/* One TCP connection (or attempt): a connecting socket, an accepted one,
+ * or both joined by their tuple. */
+struct st_conn {
+	int id;			/* 1.. in time order */
+	struct st_sock *client, *server;	/* either may be NULL */
+	char caddr[ST_ADDR_MAX], saddr[ST_ADDR_MAX];	/* client and server endpoints */
+	int64_t t_start, t_end;
+	bool established;	/* the handshake completed */
+	const char *failure;	/* errno name of a failed connect, NULL */
+	enum st_closer closer;
+	bool reset;		/* an end closed with RST */
+	struct st_sock *reset_by;
+	/* the kernel's table at exit (lingering), matched by tuple */
+	const struct st_ksock *later_client, *later_server;
+};
+
+struct st_model {
+	struct st_sock **socks;
+	size_t nsocks;
+	struct st_conn **conns;
+	size_t nconns;
+	struct st_proc **procs;
+	size_t nprocs;
+	int64_t t_first, t_last;	/* ts_us of the first and last event */
+};
+
+/* Builds the model from events sorted by st_trace_sort; sets each record's
+ * sock/lsock.  Returns 0, or -1 when out of memory. */
+int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n);
+void st_model_free(struct st_model *m);
+
+struct st_proc *st_model_proc(const struct st_model *m, int64_t pid);
+
+/* "127.0.0.1:8080" from "[::ffff:127.0.0.1]:8080"; others unchanged */
+void st_addr_normalize(const char *in, char out[ST_ADDR_MAX]);
+/* the port of "host:port", -1 none */
+int st_addr_port(const char *addr);
+/* "tcp", "udp", "unix", ... */
+const char *st_sock_kind(const struct st_sock *s);
+/* a stream socket of AF_INET/AF_INET6 */
+bool st_sock_is_tcp(const struct st_sock *s);
+/* the socket's teardown event (first shutdown stopping sends, else close) */
+const struct st_rec *st_sock_teardown(const struct st_sock *s);
+
+#endif

@@ -1,0 +1,918 @@
+/* reader.c - trace files into events (see reader.h).
+ *
+ * Owns: line splitting with a bound on line length, JSON parsing (jansson),
+ * the schema check of every key, and the messages about bad input.  Must
+ * never crash or stay silent on any input, however foreign.
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* The calls a v1 trace may hold: the wrapped functions, plus the events
+ * the shim records on its own. */
+static const char *const known_calls[] = {
+#define WRAP(name, ret, params, args) #name,
+#define WRAPV(name, ret, params, args) #name,
+#include "wrapfuncs.def"
+#undef WRAP
+#undef WRAPV
+	"start", "exit", NULL
+};
+
+static const char *canonical_call(const char *c)
+{
+	for (int i = 0; known_calls[i]; i++)
+		if (!strcmp(known_calls[i], c))
+			return known_calls[i];
+	return NULL;
+}
+
+/* ---- the schema, key by key ------------------------------------------ */
+
+struct parse {
+	struct st_rec *rec;
+	char *why;
+	size_t whysz;
+	bool ok;
+};
+
+static const char *type_name(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number with a fraction";
+	case JSON_TRUE: case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "something else";
+}
+
+static bool fail(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->ok) {
+		va_start(ap, fmt);
+		vsnprintf(p->why, p->whysz, fmt, ap);
+		va_end(ap);
+	}
+	p->ok = false;
+	return false;
+}
+
+static bool want(struct parse *p, const char *where, const char *key, const json_t *j,
+		 const char *expected)
+{
+	return fail(p, "%s\"%s\" is %s, expected %s", where, key, type_name(j), expected);
+}
+
+static bool get_int(struct parse *p, const char *where, const char *key, const json_t *j,
+		    int64_t lo, int64_t hi, int64_t *out)
+{
+	json_int_t v;
+
+	if (!json_is_integer(j))
+		return want(p, where, key, j, "an integer");
+	v = json_integer_value(j);
+	if (v < lo || v > hi)
+		return fail(p, "%s\"%s\" is %" PRId64 ", out of range", where, key, (int64_t)v);
+	*out = v;
+	return true;
+}
+
+static bool get_fd(struct parse *p, const char *key, const json_t *j, int *out)
+{
+	int64_t v;
+
+	if (!get_int(p, "", key, j, 0, INT_MAX, &v))
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+static bool get_str(struct parse *p, const char *where, const char *key, const json_t *j,
+		    const char **out)
+{
+	if (!json_is_string(j))
+		return want(p, where, key, j, "a string");
+	*out = json_string_value(j);
+	return true;
+}
+
+static bool get_addr(struct parse *p, const char *where, const char *key, const json_t *j,
+		     char out[ST_ADDR_MAX])
+{
+	const char *s;
+	size_t n;
+
+	if (!get_str(p, where, key, j, &s))
+		return false;
+	n = strlen(s);
+	if (n >= ST_ADDR_MAX)
+		return fail(p, "%s\"%s\" is %zu bytes long, longer than any socket address", where,
+			    key, n);
+	memcpy(out, s, n + 1);
+	return true;
+}
+
+static bool get_bool(struct parse *p, const char *where, const char *key, const json_t *j,
+		     bool *out)
+{
+	if (!json_is_boolean(j))
+		return want(p, where, key, j, "true or false");
+	*out = json_is_true(j);
+	return true;
+}
+
+/* true/false/null as 1/0/-1 */
+static bool get_tristate(struct parse *p, const char *where, const char *key, const json_t *j,
+			 int *out)
+{
+	if (json_is_null(j)) {
+		*out = -1;
+		return true;
+	}
+	if (!json_is_boolean(j))
+		return want(p, where, key, j, "true, false or null");
+	*out = json_is_true(j);
+	return true;
+}
+
+static bool get_hex(struct parse *p, const char *where, const char *key, const json_t *j,
+		    uint64_t *out)
+{
+	const char *s;
+	char *end;
+
+	if (!get_str(p, where, key, j, &s))
+		return false;
+	if (strncmp(s, "0x", 2) || !s[2])
+		return fail(p, "%s\"%s\" is \"%.40s\", expected a 0x... address", where, key, s);
+	errno = 0;
+	*out = strtoull(s + 2, &end, 16);
+	if (*end || errno)
+		return fail(p, "%s\"%s\" is \"%.40s\", expected a 0x... address", where, key, s);
+	return true;
+}
+
+static bool parse_ksock(struct parse *p, const char *list, size_t idx, const json_t *o,
+			struct st_ksock *k)
+{
+	char where[64];
+	const char *key;
+	json_t *v;
+
+	snprintf(where, sizeof(where), "%s[%zu]: ", list, idx);
+	memset(k, 0, sizeof(*k));
+	k->pid = k->timer_ms = k->uid = -1;
+	if (!json_is_object(o))
+		return want(p, where, "entry", o, "an object");
+	json_object_foreach((json_t *)o, key, v) {
+		int64_t n;
+
+		if (!strcmp(key, "local")) {
+			if (!get_addr(p, where, key, v, k->local))
+				return false;
+		} else if (!strcmp(key, "remote")) {
+			if (!get_addr(p, where, key, v, k->remote))
+				return false;
+		} else if (!strcmp(key, "state")) {
+			if (!get_str(p, where, key, v, &k->state))
+				return false;
+		} else if (!strcmp(key, "comm")) {
+			if (!get_str(p, where, key, v, &k->comm))
+				return false;
+		} else if (!strcmp(key, "timer_ms")) {
+			if (!get_int(p, where, key, v, 0, INT64_MAX, &k->timer_ms))
+				return false;
+		} else if (!strcmp(key, "inode")) {
+			if (!get_int(p, where, key, v, 0, INT64_MAX, &n))
+				return false;
+			k->inode = (uint64_t)n;
+		} else if (!strcmp(key, "uid")) {
+			if (!get_int(p, where, key, v, 0, INT64_MAX, &k->uid))
+				return false;
+		} else if (!strcmp(key, "pid")) {
+			if (!get_int(p, where, key, v, 0, INT64_MAX, &k->pid))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* holders and lingering share one allocation in rec->ksocks */
+static bool parse_ksocks(struct parse *p, const json_t *holders, const json_t *lingering)
+{
+	struct st_rec *r = p->rec;
+	size_t nh = 0, nl = 0;
+
+	if (holders && !json_is_array(holders))
+		return want(p, "", "holders", holders, "an array");
+	if (lingering && !json_is_array(lingering))
+		return want(p, "", "lingering", lingering, "an array");
+	nh = holders ? json_array_size(holders) : 0;
+	nl = lingering ? json_array_size(lingering) : 0;
+	if (nh > INT_MAX / 2 || nl > INT_MAX / 2)
+		return fail(p, "too many kernel sockets");
+	if (nh + nl) {
+		r->ksocks = calloc(nh + nl, sizeof(*r->ksocks));
+		if (!r->ksocks)
+			return fail(p, "out of memory");
+	}
+	for (size_t i = 0; i < nh; i++)
+		if (!parse_ksock(p, "holders", i, json_array_get(holders, i), &r->ksocks[i]))
+			return false;
+	for (size_t i = 0; i < nl; i++)
+		if (!parse_ksock(p, "lingering", i, json_array_get(lingering, i),
+				 &r->ksocks[nh + i]))
+			return false;
+	if (holders) {
+		/* a failed bind with an empty holders list still says "looked, found none" */
+		r->ev.holders = r->ksocks ? r->ksocks : (const struct st_ksock *)r;
+		r->ev.nholders = (int)nh;
+	}
+	if (lingering) {
+		r->ev.lingering = r->ksocks ? r->ksocks + nh : (const struct st_ksock *)r;
+		r->ev.nlingering = (int)nl;
+	}
+	return true;
+}
+
+static bool parse_argv(struct parse *p, const json_t *a)
+{
+	struct st_rec *r = p->rec;
+	size_t n;
+
+	if (!json_is_array(a))
+		return want(p, "", "argv", a, "an array");
+	n = json_array_size(a);
+	if (n > INT_MAX)
+		return fail(p, "argv is too long");
+	r->argv = calloc(n + 1, sizeof(*r->argv));
+	if (!r->argv)
+		return fail(p, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "argv[%zu]", i);
+		if (!get_str(p, "", key, json_array_get(a, i), &r->argv[i]))
+			return false;
+	}
+	r->ev.argv = r->argv;
+	r->ev.argc = (int)n;
+	return true;
+}
+
+static bool parse_stack(struct parse *p, const json_t *a)
+{
+	struct st_rec *r = p->rec;
+	size_t n;
+
+	if (!json_is_array(a))
+		return want(p, "", "stack", a, "an array");
+	n = json_array_size(a);
+	if (n > 4096)
+		return fail(p, "stack has %zu frames, more than the shim ever records", n);
+	if (!n)
+		return true;
+	r->frames = calloc(n, sizeof(*r->frames));
+	if (!r->frames)
+		return fail(p, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const json_t *o = json_array_get(a, i);
+		struct st_frame *f = &r->frames[i];
+		char where[32];
+		const char *key;
+		json_t *v;
+
+		snprintf(where, sizeof(where), "stack[%zu]: ", i);
+		if (!json_is_object(o))
+			return want(p, where, "frame", o, "an object");
+		if (!json_object_get(o, "ip"))
+			return fail(p, "%smissing key \"ip\"", where);
+		json_object_foreach((json_t *)o, key, v) {
+			if (!strcmp(key, "ip")) {
+				if (!get_hex(p, where, key, v, &f->ip))
+					return false;
+			} else if (!strcmp(key, "off")) {
+				if (!get_hex(p, where, key, v, &f->off))
+					return false;
+			} else if (!strcmp(key, "sym_off")) {
+				if (!get_hex(p, where, key, v, &f->sym_off))
+					return false;
+			} else if (!strcmp(key, "obj")) {
+				if (!get_str(p, where, key, v, &f->obj))
+					return false;
+			} else if (!strcmp(key, "sym")) {
+				if (!get_str(p, where, key, v, &f->sym))
+					return false;
+			}
+		}
+	}
+	r->ev.frames = r->frames;
+	r->ev.nframes = (int)n;
+	return true;
+}
+
+static bool parse_opts(struct parse *p, const json_t *o)
+{
+	struct st_event *ev = &p->rec->ev;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return want(p, "", "opts", o, "an object");
+	ev->has_opts = true;
+	json_object_foreach((json_t *)o, key, v) {
+		if (!strcmp(key, "SO_REUSEADDR")) {
+			if (!get_bool(p, "opts: ", key, v, &ev->opts.reuseaddr))
+				return false;
+		} else if (!strcmp(key, "SO_REUSEPORT")) {
+			if (!get_bool(p, "opts: ", key, v, &ev->opts.reuseport))
+				return false;
+		} else if (!strcmp(key, "SO_LINGER")) {
+			int64_t n;
+
+			if (json_is_null(v)) {
+				ev->opts.linger = -1;
+			} else {
+				if (!get_int(p, "opts: ", key, v, 0, INT_MAX, &n))
+					return false;
+				ev->opts.linger = (int)n;
+			}
+		}
+	}
+	return true;
+}
+
+static bool parse_tcp(struct parse *p, const json_t *o)
+{
+	struct st_tcp *t = &p->rec->ev.tcp;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return want(p, "", "tcp", o, "an object");
+	p->rec->ev.has_tcp = true;
+	json_object_foreach((json_t *)o, key, v) {
+		static const struct {
+			const char *name;
+			size_t off;
+			bool wide;
+		} fields[] = {
+			{ "rtt_us", offsetof(struct st_tcp, rtt_us), false },
+			{ "rttvar_us", offsetof(struct st_tcp, rttvar_us), false },
+			{ "retrans", offsetof(struct st_tcp, total_retrans), false },
+			{ "lost", offsetof(struct st_tcp, lost), false },
+			{ "bytes_sent", offsetof(struct st_tcp, bytes_sent), true },
+			{ "bytes_received", offsetof(struct st_tcp, bytes_received), true },
+			{ "bytes_acked", offsetof(struct st_tcp, bytes_acked), true },
+			{ "unread", offsetof(struct st_tcp, unread), false },
+			{ "unsent", offsetof(struct st_tcp, unsent), false },
+		};
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			int64_t n;
+
+			if (strcmp(key, fields[i].name))
+				continue;
+			if (!get_int(p, "tcp: ", key, v, 0,
+				     fields[i].wide ? INT64_MAX : (int64_t)UINT32_MAX, &n))
+				return false;
+			if (fields[i].wide)
+				*(uint64_t *)((char *)t + fields[i].off) = (uint64_t)n;
+			else
+				*(uint32_t *)((char *)t + fields[i].off) = (uint32_t)n;
+		}
+	}
+	t->retrans = t->total_retrans;
+	return true;
+}
+
+static bool parse_optval(struct parse *p, const json_t *v)
+{
+	struct st_event *ev = &p->rec->ev;
+	int64_t n;
+
+	if (json_is_integer(v)) {
+		ev->has_optval = true;
+		ev->optval = json_integer_value(v);
+		return true;
+	}
+	if (!json_is_object(v))
+		return want(p, "", "optval", v, "an integer or {\"l_onoff\":..,\"l_linger\":..}");
+	ev->has_optlinger = true;
+	if (!json_object_get(v, "l_onoff") || !json_object_get(v, "l_linger"))
+		return fail(p, "optval: expected the keys \"l_onoff\" and \"l_linger\"");
+	if (!get_int(p, "optval: ", "l_onoff", json_object_get(v, "l_onoff"), INT_MIN, INT_MAX, &n))
+		return false;
+	ev->optlinger_onoff = (int)n;
+	if (!get_int(p, "optval: ", "l_linger", json_object_get(v, "l_linger"), INT_MIN, INT_MAX,
+		     &n))
+		return false;
+	ev->optlinger_secs = (int)n;
+	return true;
+}
+
+static bool parse_verdict(struct parse *p, const json_t *o)
+{
+	struct st_event *ev = &p->rec->ev;
+	const json_t *a, *b;
+
+	if (!json_is_object(o))
+		return want(p, "", "reuse_verdict", o, "an object");
+	ev->has_verdict = true;
+	a = json_object_get(o, "SO_REUSEADDR");
+	b = json_object_get(o, "SO_REUSEPORT");
+	if (a && !get_tristate(p, "reuse_verdict: ", "SO_REUSEADDR", a, &ev->verdict_reuseaddr))
+		return false;
+	if (b && !get_tristate(p, "reuse_verdict: ", "SO_REUSEPORT", b, &ev->verdict_reuseport))
+		return false;
+	return true;
+}
+
+/* ts: seconds with a fraction; kept as integer microseconds */
+static bool parse_ts(struct parse *p, const json_t *v)
+{
+	double d;
+
+	if (json_is_integer(v)) {
+		json_int_t s = json_integer_value(v);
+		if (s < 0 || s > INT64_MAX / 1000000)
+			return fail(p, "\"ts\" is out of range");
+		p->rec->ev.ts_us = (int64_t)s * 1000000;
+		return true;
+	}
+	if (!json_is_real(v))
+		return want(p, "", "ts", v, "a number of seconds");
+	d = json_real_value(v);
+	if (!isfinite(d) || d < 0 || d > 9.0e12)
+		return fail(p, "\"ts\" is out of range");
+	p->rec->ev.ts_us = (int64_t)(d * 1e6 + 0.5);	/* no libm needed */
+	return true;
+}
+
+static bool parse_keys(struct parse *p, json_t *root)
+{
+	struct st_event *ev = &p->rec->ev;
+	const json_t *holders = NULL, *lingering = NULL, *last = NULL;
+	const char *key;
+	json_t *v;
+	int64_t n;
+
+	json_object_foreach(root, key, v) {
+		bool ok = true;
+
+		if (!strcmp(key, "v") || !strcmp(key, "ts") || !strcmp(key, "call")) {
+			/* checked first, by the caller */
+		} else if (!strcmp(key, "dur_ns")) {
+			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->dur_ns);
+		} else if (!strcmp(key, "pid")) {
+			ok = get_int(p, "", key, v, 0, INT_MAX, &ev->pid);
+		} else if (!strcmp(key, "tid")) {
+			ok = get_int(p, "", key, v, 0, INT_MAX, &ev->tid);
+		} else if (!strcmp(key, "seq")) {
+			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->seq);
+		} else if (!strcmp(key, "fd")) {
+			ok = get_fd(p, key, v, &ev->fd);
+		} else if (!strcmp(key, "listen_fd")) {
+			ok = get_fd(p, key, v, &ev->listen_fd);
+		} else if (!strcmp(key, "newfd")) {
+			ok = get_fd(p, key, v, &ev->newfd);
+		} else if (!strcmp(key, "fds")) {
+			if (!json_is_array(v) || json_array_size(v) != 2)
+				ok = fail(p, "\"fds\" is %s, expected an array of two descriptors",
+					  json_is_array(v) ? "an array of another size" : type_name(v));
+			else
+				ok = get_fd(p, "fds[0]", json_array_get(v, 0), &ev->pair[0]) &&
+				     get_fd(p, "fds[1]", json_array_get(v, 1), &ev->pair[1]);
+		} else if (!strcmp(key, "ret")) {
+			ok = get_int(p, "", key, v, INT64_MIN, INT64_MAX, &ev->ret);
+		} else if (!strcmp(key, "errno")) {
+			ok = get_str(p, "", key, v, &ev->err);
+		} else if (!strcmp(key, "family")) {
+			ok = get_str(p, "", key, v, &ev->family);
+		} else if (!strcmp(key, "type")) {
+			ok = get_str(p, "", key, v, &ev->type);
+		} else if (!strcmp(key, "proto")) {
+			ok = get_str(p, "", key, v, &ev->proto);
+		} else if (!strcmp(key, "flags")) {
+			ok = get_str(p, "", key, v, &ev->flags);
+		} else if (!strcmp(key, "addr")) {
+			ok = get_addr(p, "", key, v, ev->addr);
+		} else if (!strcmp(key, "local")) {
+			ok = get_addr(p, "", key, v, ev->local);
+		} else if (!strcmp(key, "remote")) {
+			ok = get_addr(p, "", key, v, ev->remote);
+		} else if (!strcmp(key, "inode")) {
+			ok = get_int(p, "", key, v, 0, INT64_MAX, &n);
+			ev->inode = (uint64_t)n;
+		} else if (!strcmp(key, "state_before")) {
+			ok = get_str(p, "", key, v, &ev->state_before);
+		} else if (!strcmp(key, "state")) {
+			ok = get_str(p, "", key, v, &ev->state);
+		} else if (!strcmp(key, "state_after")) {
+			ok = get_str(p, "", key, v, &ev->state_after);
+		} else if (!strcmp(key, "connect_done")) {
+			ok = get_str(p, "", key, v, &ev->connect_done);
+		} else if (!strcmp(key, "backlog")) {
+			ok = get_int(p, "", key, v, INT_MIN, INT_MAX, &n);
+			ev->backlog = (int)n;
+		} else if (!strcmp(key, "how")) {
+			ok = get_str(p, "", key, v, &ev->how);
+		} else if (!strcmp(key, "level")) {
+			ok = get_str(p, "", key, v, &ev->level);
+		} else if (!strcmp(key, "optname")) {
+			ok = get_str(p, "", key, v, &ev->optname);
+		} else if (!strcmp(key, "optval")) {
+			ok = parse_optval(p, v);
+		} else if (!strcmp(key, "so_error")) {
+			ok = get_str(p, "", key, v, &ev->so_error);
+		} else if (!strcmp(key, "cmd")) {
+			ok = get_str(p, "", key, v, &ev->cmd);
+		} else if (!strcmp(key, "first")) {
+			ok = get_int(p, "", key, v, 0, UINT32_MAX, &ev->range_first);
+		} else if (!strcmp(key, "last")) {
+			last = v;	/* after the loop: its type depends on "first" */
+		} else if (!strcmp(key, "opts")) {
+			ok = parse_opts(p, v);
+		} else if (!strcmp(key, "tcp")) {
+			ok = parse_tcp(p, v);
+		} else if (!strcmp(key, "shared")) {
+			ok = get_bool(p, "", key, v, &ev->shared);
+		} else if (!strcmp(key, "implicit_close")) {
+			ok = get_bool(p, "", key, v, &ev->implicit_close);
+		} else if (!strcmp(key, "reset")) {
+			ok = get_bool(p, "", key, v, &ev->reset);
+			ev->reset_known = true;
+		} else if (!strcmp(key, "reset_reason")) {
+			ok = get_str(p, "", key, v, &ev->reset_reason);
+		} else if (!strcmp(key, "exe")) {
+			ok = get_str(p, "", key, v, &ev->exe);
+		} else if (!strcmp(key, "argv")) {
+			ok = parse_argv(p, v);
+		} else if (!strcmp(key, "ppid")) {
+			ok = get_int(p, "", key, v, 0, INT_MAX, &ev->ppid);
+		} else if (!strcmp(key, "version")) {
+			ok = get_str(p, "", key, v, &ev->version);
+		} else if (!strcmp(key, "open")) {
+			ok = get_int(p, "", key, v, 0, INT_MAX, &ev->open_sockets);
+		} else if (!strcmp(key, "holders")) {
+			holders = v;
+		} else if (!strcmp(key, "lingering")) {
+			lingering = v;
+		} else if (!strcmp(key, "reuse_verdict")) {
+			ok = parse_verdict(p, v);
+		} else if (!strcmp(key, "reused_time_wait")) {
+			ok = get_int(p, "", key, v, 0, INT_MAX, &n);
+			ev->reused_time_wait = (int)n;
+		} else if (!strcmp(key, "stack")) {
+			ok = parse_stack(p, v);
+		}
+		/* other keys: ignored, a v1 reader may meet keys added later to v1 */
+		if (!ok)
+			return false;
+	}
+	/* "last" is a close's "no other descriptor holds it" (a boolean), or the
+	 * end of a close_range/closefrom range (an integer, with "first") */
+	if (last) {
+		if (json_is_boolean(last)) {
+			ev->last_ref_known = true;
+			ev->last_ref = json_is_true(last);
+		} else if (json_is_integer(last) && ev->range_first >= 0) {
+			if (!get_int(p, "", "last", last, 0, UINT32_MAX, &ev->range_last))
+				return false;
+		} else {
+			return want(p, "", "last", last,
+				    ev->range_first >= 0 ? "an integer" : "true or false");
+		}
+	}
+	if (ev->range_first >= 0 && ev->range_last < 0)
+		ev->range_last = UINT32_MAX;
+	return parse_ksocks(p, holders, lingering);
+}
+
+bool st_rec_parse(struct st_rec *rec, const char *line, size_t len, char *why, size_t whysz)
+{
+	struct parse p = { rec, why, whysz, true };
+	json_error_t jerr;
+	const void *nul;
+	json_t *root, *v, *ts, *call, *pid;
+	const char *c;
+
+	st_event_init(&rec->ev);
+	rec->ev.fd = -1;
+	nul = memchr(line, '\0', len);
+	if (nul)
+		return fail(&p, "NUL byte at column %zu: not a text line",
+			    (size_t)((const char *)nul - line) + 1);
+	root = json_loadb(line, len, 0, &jerr);
+	if (!root)
+		return fail(&p, "not JSON: %s (column %d)", jerr.text, jerr.column);
+	rec->json = root;
+	if (!json_is_object(root))
+		return fail(&p, "%s where an event object was expected", type_name(root));
+	v = json_object_get(root, "v");
+	if (!v)
+		return fail(&p, "missing key \"v\" (the schema version): not a socktrace event");
+	if (!json_is_integer(v))
+		return want(&p, "", "v", v, "an integer");
+	if (json_integer_value(v) > ST_SCHEMA_VERSION)
+		return fail(&p, "schema version %" PRId64 " is newer than this socktrace reads (%d)",
+			    (int64_t)json_integer_value(v), ST_SCHEMA_VERSION);
+	if (json_integer_value(v) < 1)
+		return fail(&p, "schema version %" PRId64 " does not exist",
+			    (int64_t)json_integer_value(v));
+	rec->ev.v = (int)json_integer_value(v);
+	ts = json_object_get(root, "ts");
+	call = json_object_get(root, "call");
+	pid = json_object_get(root, "pid");
+	if (!ts)
+		return fail(&p, "missing key \"ts\"");
+	if (!call)
+		return fail(&p, "missing key \"call\"");
+	if (!pid)
+		return fail(&p, "missing key \"pid\"");
+	if (!parse_ts(&p, ts))
+		return false;
+	if (!get_str(&p, "", "call", call, &c))
+		return false;
+	rec->ev.call = canonical_call(c);
+	if (!rec->ev.call)
+		return fail(&p, "unknown call \"%.40s\"", c);
+	rec->ev.tid = -1;
+	if (!parse_keys(&p, root))
+		return false;
+	if (rec->ev.tid < 0)
+		rec->ev.tid = rec->ev.pid;
+	if (rec->ev.err && rec->ev.ret >= 0)
+		rec->ev.ret = -1;
+	return true;
+}
+
+void st_rec_free(struct st_rec *rec)
+{
+	if (!rec)
+		return;
+	if (rec->json)
+		json_decref(rec->json);
+	free(rec->argv);
+	free(rec->ksocks);
+	free(rec->frames);
+	free(rec);
+}
+
+void st_trace_free(struct st_trace *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		st_rec_free(t->recs[i]);
+	free(t->recs);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- files into lines ------------------------------------------------- */
+
+struct file_state {
+	struct st_trace *t;
+	const char *name;
+	bool strict;
+	unsigned problems;	/* in this file */
+	unsigned shown;		/* messages written about it */
+	unsigned events;
+	bool newer_seen;	/* one message for a file of a newer schema */
+	unsigned newer_more;
+};
+
+static void complain(struct file_state *fs, long line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void complain(struct file_state *fs, long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fs->problems++;
+	fs->t->bad++;
+	if (fs->shown >= ST_READ_MAX_MESSAGES)
+		return;
+	fs->shown++;
+	if (line > 0)
+		fprintf(stderr, "socktrace: %s:%ld: ", fs->name, line);
+	else
+		fprintf(stderr, "socktrace: %s: ", fs->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool add_rec(struct st_trace *t, struct st_rec *r)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct st_rec **p = realloc(t->recs, cap * sizeof(*p));
+		if (!p)
+			return false;
+		t->recs = p;
+		t->cap = cap;
+	}
+	r->order = t->n;
+	t->recs[t->n++] = r;
+	return true;
+}
+
+/* one complete line; returns false to stop reading the file */
+static bool take_line(struct file_state *fs, long lineno, const char *line, size_t len,
+		      bool truncated)
+{
+	struct st_rec *r;
+	char why[256];
+
+	/* a line of blanks (or a CR of a DOS file) carries nothing */
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	if (!len)
+		return true;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		complain(fs, lineno, "out of memory");
+		fs->t->fatal = true;
+		return false;
+	}
+	r->file = fs->name;
+	r->line = lineno;
+	if (!st_rec_parse(r, line, len, why, sizeof(why))) {
+		st_rec_free(r);
+		if (!strncmp(why, "schema version", 14) && strstr(why, "newer")) {
+			if (fs->newer_seen) {
+				/* counted, said once per file */
+				fs->problems++;
+				fs->t->bad++;
+				fs->newer_more++;
+				return !fs->strict;
+			}
+			fs->newer_seen = true;
+		}
+		if (truncated)
+			complain(fs, lineno, "truncated last line (no newline at the end: the traced "
+				 "program was probably killed while writing it): %s", why);
+		else
+			complain(fs, lineno, "%s", why);
+		if (fs->strict) {
+			fs->t->fatal = true;
+			return false;
+		}
+		return true;
+	}
+	if (!add_rec(fs->t, r)) {
+		st_rec_free(r);
+		complain(fs, lineno, "out of memory");
+		fs->t->fatal = true;
+		return false;
+	}
+	fs->events++;
+	return true;
+}
+
+unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
+{
+	struct file_state fs = { t, path, strict, 0, 0, 0, false, 0 };
+	FILE *f;
+	char *line = NULL, *chunk = NULL;
+	size_t len = 0, cap = 0, total = 0;
+	size_t too_long = 0;	/* bytes of the current over-long line */
+	long lineno = 1;
+	bool ok = true;
+
+	if (!path || !strcmp(path, "-")) {
+		fs.name = "<stdin>";
+		f = stdin;
+	} else {
+		f = fopen(path, "r");
+		if (!f) {
+			complain(&fs, 0, "%s", strerror(errno));
+			if (strict)
+				t->fatal = true;
+			return fs.problems;
+		}
+	}
+	chunk = malloc(65536);
+	if (!chunk) {
+		complain(&fs, 0, "out of memory");
+		t->fatal = true;
+		goto out;
+	}
+	while (ok) {
+		size_t got = fread(chunk, 1, 65536, f), pos = 0;
+
+		if (!got)
+			break;
+		total += got;
+		while (ok && pos < got) {
+			char *nl = memchr(chunk + pos, '\n', got - pos);
+			size_t n = (nl ? (size_t)(nl - chunk) : got) - pos;
+
+			if (too_long || len + n > ST_READ_LINE_MAX) {
+				too_long += len + n;
+				len = 0;
+			} else {
+				if (len + n > cap) {
+					size_t ncap = cap ? cap : 4096;
+					char *p;
+
+					while (ncap < len + n)
+						ncap *= 2;
+					p = realloc(line, ncap);
+					if (!p) {
+						complain(&fs, lineno, "out of memory");
+						t->fatal = true;
+						ok = false;
+						break;
+					}
+					line = p;
+					cap = ncap;
+				}
+				memcpy(line + len, chunk + pos, n);
+				len += n;
+			}
+			pos += n;
+			if (!nl)
+				break;
+			pos++;	/* the '\n' */
+			if (too_long) {
+				complain(&fs, lineno, "line of %zu bytes, longer than the %d bytes a "
+					 "trace line may have: skipped", too_long, ST_READ_LINE_MAX);
+				too_long = 0;
+				if (strict) {
+					t->fatal = true;
+					ok = false;
+				}
+			} else {
+				ok = take_line(&fs, lineno, line, len, false);
+			}
+			len = 0;
+			lineno++;
+		}
+	}
+	if (ok && ferror(f)) {
+		complain(&fs, lineno, "read error: %s", strerror(errno));
+		if (strict)
+			t->fatal = true;
+	} else if (ok && too_long) {
+		complain(&fs, lineno, "truncated last line of %zu bytes, longer than the %d bytes "
+			 "a trace line may have: skipped", too_long, ST_READ_LINE_MAX);
+		if (strict)
+			t->fatal = true;
+	} else if (ok && len) {
+		ok = take_line(&fs, lineno, line, len, true);
+	}
+	if (ok && !total) {
+		complain(&fs, 0, "empty file: no events");
+		if (strict)
+			t->fatal = true;
+	} else if (ok && !fs.events && !fs.problems) {
+		complain(&fs, 0, "no events (only blank lines)");
+		if (strict)
+			t->fatal = true;
+	}
+	if (fs.newer_more)
+		fprintf(stderr, "socktrace: %s: %u more lines of a newer schema skipped\n", fs.name,
+			fs.newer_more);
+	if (fs.problems > fs.shown + fs.newer_more)
+		fprintf(stderr, "socktrace: %s: %u more bad lines not shown\n", fs.name,
+			fs.problems - fs.shown - fs.newer_more);
+out:
+	free(chunk);
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return fs.problems;
+}
+
+/* ---- merging ---------------------------------------------------------- */
+
+static int by_time(const void *a, const void *b)
+{
+	const struct st_rec *x = *(const struct st_rec *const *)a;
+	const struct st_rec *y = *(const struct st_rec *const *)b;
+
+	if (x->ev.ts_us != y->ev.ts_us)
+		return x->ev.ts_us < y->ev.ts_us ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void st_trace_sort(struct st_trace *t)
+{
+	if (t->n > 1)
+		qsort(t->recs, t->n, sizeof(*t->recs), by_time);
+}

@@ -1,0 +1,64 @@
+/* reader.h - reading trace files (JSON Lines, schema v1) into events.
+ *
+ * Owns: turning each line of a trace into a struct st_event, with the
+ * file name and line number it came from, and the diagnostics for bad
+ * input.  The events' strings point into the parsed JSON, which each record
+ * keeps alive until st_trace_free; arrays (argv, holders, lingering, stack)
+ * live in storage the record owns.  Never renders anything.
+ */
+#ifndef SOCKTRACE_READER_H
+#define SOCKTRACE_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "event.h"
+
+struct st_sock;
+
+/* One event read from a trace. */
+struct st_rec {
+	struct st_event ev;
+	const char *file;	/* as named on the command line, "<stdin>" */
+	long line;		/* 1-based */
+	size_t order;		/* position in the input, across files */
+	struct st_sock *sock;	/* set by the model: the socket at ev.fd */
+	struct st_sock *lsock;	/* accept*: the listening socket */
+	void *json;		/* json_t * holding the strings */
+	const char **argv;	/* storage behind ev.argv ... */
+	struct st_ksock *ksocks;	/* ... ev.holders and ev.lingering */
+	struct st_frame *frames;	/* ... ev.frames */
+};
+
+/* Every event of every trace read so far. */
+struct st_trace {
+	struct st_rec **recs;
+	size_t n, cap;
+	unsigned bad;		/* bad lines, unreadable or empty files */
+	bool fatal;		/* strict mode hit a bad line */
+};
+
+/* Bytes a single line may have; longer lines are reported and skipped. */
+#define ST_READ_LINE_MAX (1024 * 1024)
+/* Messages about one file before the rest are only counted. */
+#define ST_READ_MAX_MESSAGES 5
+
+/* Read one trace (path NULL or "-": stdin), appending its events to t.
+ * Bad lines get a `socktrace: FILE:LINE: what` message on stderr and are
+ * skipped; with strict, the first bad line stops the reading (t->fatal).
+ * Returns the number of problems found in this file. */
+unsigned st_trace_read(struct st_trace *t, const char *path, bool strict);
+
+/* Parse one line (without its '\n') into rec; on failure returns false and
+ * writes the reason into why. */
+bool st_rec_parse(struct st_rec *rec, const char *line, size_t len, char *why, size_t whysz);
+
+/* Order the events by time; events of the same microsecond keep the input
+ * order (a stable merge of several traces). */
+void st_trace_sort(struct st_trace *t);
+
+void st_rec_free(struct st_rec *rec);
+void st_trace_free(struct st_trace *t);
+
+#endif

@@ -1,0 +1,69 @@
+/* show.h - what the formats of `socktrace show` share.
+ *
+ * Owns: the state handed from the command line to one format (the merged
+ * events, the model, filters, colour) and small helpers to print times,
+ * durations and sizes the same way in every format.
+ */
+#ifndef SOCKTRACE_SHOW_H
+#define SOCKTRACE_SHOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model.h"
+#include "reader.h"
+
+#define SHOW_MAX_FILTERS 32
+
+struct show {
+	FILE *out;
+	struct st_trace *trace;	/* every event, merged by time */
+	struct st_model *model;	/* built from every event */
+	const struct st_rec **recs;	/* the events the filters keep */
+	size_t nrecs;
+	bool color;
+	bool utc;
+	long tz_offset;		/* seconds east of UTC for times of day */
+	int64_t pids[SHOW_MAX_FILTERS];
+	int npids;
+	int ports[SHOW_MAX_FILTERS];
+	int nports;
+};
+
+/* the filters (--pid, --port) on one socket, connection or event */
+bool show_keep_sock(const struct show *sh, const struct st_sock *s);
+bool show_keep_conn(const struct show *sh, const struct st_conn *c);
+bool show_keep_rec(const struct show *sh, const struct st_rec *r);
+
+/* "12:34:56.123456" */
+void show_clock(const struct show *sh, char *buf, size_t n, int64_t ts_us);
+/* "+1.234567s" from the first event of the merged trace */
+void show_reltime(const struct show *sh, char *buf, size_t n, int64_t ts_us);
+/* "850us", "12.3ms", "2.50s" */
+void show_dur(char *buf, size_t n, int64_t us);
+/* "850 B", "12.3 KiB" */
+void show_bytes(char *buf, size_t n, uint64_t bytes);
+/* the command line of a process: "python3 -m http.server", NULL unknown */
+const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n);
+
+/* colours; empty strings without --color */
+const char *show_c(const struct show *sh, const char *code);
+#define SHOW_RED "\033[1;31m"
+#define SHOW_GREEN "\033[32m"
+#define SHOW_YELLOW "\033[33m"
+#define SHOW_BOLD "\033[1m"
+#define SHOW_DIM "\033[2m"
+#define SHOW_OFF "\033[0m"
+
+int show_text(struct show *sh);
+int show_json(struct show *sh);
+int show_lifecycle(struct show *sh);
+int show_timeline(struct show *sh);
+int show_summary(struct show *sh);
+int show_mermaid(struct show *sh);
+
+/* the lifecycle words of one socket, "socket bind listen accept×3 close" */
+void show_lifecycle_words(const struct show *sh, const struct st_sock *s, char *buf, size_t n);
+
+#endif
