@@ -32,7 +32,9 @@ void st_close_prepare(int fd, struct st_sock *s, struct st_closing *c)
 		case ST_TCP_SYN_RECV:
 		case ST_TCP_FIN_WAIT1:
 		case ST_TCP_FIN_WAIT2:
-			c->tcp.unread = st_unread(fd);
+			/* nothing ever received, nothing left unread */
+			if (c->tcp.bytes_received)
+				c->tcp.unread = st_unread(fd);
 			break;
 		default:
 			break;
