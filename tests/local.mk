@@ -8,5 +8,59 @@ AM_TESTS_ENVIRONMENT = export LC_ALL=C top_srcdir='$(abs_top_srcdir)' top_buildd
 	SOCKTRACE='$(abs_top_builddir)/src/socktrace' \
 	TESTPROGS='$(abs_top_builddir)/tests' ;
 
-TESTS +=
-# end of TESTS
+# The test programs: small C programs the shim traces (tests/progs/*.c),
+# each printing the facts (descriptors, ports, pids) its tests compare
+# with the recorded trace.  Built by `make check`, with -g.
+check_LTLIBRARIES += tests/progs/libtprog.la
+tests_progs_libtprog_la_SOURCES = tests/progs/tprog.h tests/progs/tprog.c
+tests_progs_libtprog_la_CFLAGS = $(AM_CFLAGS) -g
+
+TPROG_CFLAGS = $(AM_CFLAGS) -g -pthread
+TPROG_LDADD = tests/progs/libtprog.la -lpthread
+
+check_PROGRAMS += \
+	tests/tcp_server \
+	tests/tcp_client \
+	tests/tconnect \
+	tests/udp \
+	tests/unixsock \
+	tests/dupfd \
+	tests/threads \
+	tests/errcheck \
+	tests/sockexit \
+	# end of check_PROGRAMS
+tests_tcp_server_SOURCES = tests/progs/tcp_server.c
+tests_tcp_server_CFLAGS = $(TPROG_CFLAGS)
+tests_tcp_server_LDADD = $(TPROG_LDADD)
+tests_tcp_client_SOURCES = tests/progs/tcp_client.c
+tests_tcp_client_CFLAGS = $(TPROG_CFLAGS)
+tests_tcp_client_LDADD = $(TPROG_LDADD)
+tests_tconnect_SOURCES = tests/progs/tconnect.c
+tests_tconnect_CFLAGS = $(TPROG_CFLAGS)
+tests_tconnect_LDADD = $(TPROG_LDADD)
+tests_udp_SOURCES = tests/progs/udp.c
+tests_udp_CFLAGS = $(TPROG_CFLAGS)
+tests_udp_LDADD = $(TPROG_LDADD)
+tests_unixsock_SOURCES = tests/progs/unixsock.c
+tests_unixsock_CFLAGS = $(TPROG_CFLAGS)
+tests_unixsock_LDADD = $(TPROG_LDADD)
+tests_dupfd_SOURCES = tests/progs/dupfd.c
+tests_dupfd_CFLAGS = $(TPROG_CFLAGS)
+tests_dupfd_LDADD = $(TPROG_LDADD)
+tests_threads_SOURCES = tests/progs/threads.c
+tests_threads_CFLAGS = $(TPROG_CFLAGS)
+tests_threads_LDADD = $(TPROG_LDADD)
+tests_errcheck_SOURCES = tests/progs/errcheck.c
+tests_errcheck_CFLAGS = $(TPROG_CFLAGS)
+tests_errcheck_LDADD = $(TPROG_LDADD)
+tests_sockexit_SOURCES = tests/progs/sockexit.c
+tests_sockexit_CFLAGS = $(TPROG_CFLAGS)
+tests_sockexit_LDADD = $(TPROG_LDADD)
+
+EXTRA_DIST += tests/helpers.bash
+
+TESTS += \
+	tests/man.bats \
+	tests/exports.bats \
+	tests/shim_tcp.bats \
+	# end of TESTS

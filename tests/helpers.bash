@@ -1,0 +1,277 @@
+# helpers.bash - shared helpers of the bats tests (load 'helpers').
+#
+# Owns: where the built shim, CLI and test programs are; a scratch
+# directory per test; running a program under the shim into a JSON Lines
+# trace; background servers and waiting for their ready line (never a
+# fixed sleep, never a fixed port: servers bind port 0 and print it);
+# selecting events with jq; assertions that say what differed.
+#
+# make check exports top_builddir, SHIM, SOCKTRACE and TESTPROGS.  To run
+# one file by hand from a build directory B:
+#   top_builddir=B bats tests/shim_tcp.bats
+
+export LC_ALL=C
+: "${top_builddir:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+: "${SHIM:=$top_builddir/shim/.libs/libsocktrace.so}"
+: "${SOCKTRACE:=$top_builddir/src/socktrace}"
+: "${TESTPROGS:=$top_builddir/tests}"
+export top_builddir SHIM SOCKTRACE TESTPROGS
+
+# --- set-up and tear-down -------------------------------------------------
+
+# Every test: its own scratch directory, the default trace file, and the
+# background processes it started (killed at the end, by pid).
+st_setup() {
+	SCRATCH=$BATS_TEST_TMPDIR
+	TRACE=$SCRATCH/trace.jsonl
+	declare -gA BG=()
+	cd "$SCRATCH" || return 1
+	[[ -f $SHIM ]] || { echo "shim not built: $SHIM" >&2; return 1; }
+	[[ -x $TESTPROGS/tcp_server ]] || { echo "test programs not built in $TESTPROGS (make check builds them)" >&2; return 1; }
+	unset SOCKTRACE_OUTPUT SOCKTRACE_FORMAT SOCKTRACE_STACK SOCKTRACE_PROBE SOCKTRACE_FAMILIES
+}
+
+st_teardown() {
+	local name
+	for name in "${!BG[@]}"; do
+		kill "${BG[$name]}" 2>/dev/null || true
+	done
+	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+		# the test failed: show what was recorded
+		local f
+		for f in "$SCRATCH"/*.jsonl "$SCRATCH"/*.out "$SCRATCH"/*.err; do
+			[[ -s $f ]] || continue
+			echo "--- $f (first 40 lines)"
+			head -n 40 "$f"
+		done
+	fi
+}
+
+setup() { st_setup; }
+teardown() { st_teardown; }
+
+# --- running programs -----------------------------------------------------
+
+# prog NAME: the path of a test program.
+prog() { echo "$TESTPROGS/$1"; }
+
+# traced CMD ARGS...: run CMD under the shim, events to $TRACE (or to
+# $SOCKTRACE_OUTPUT when the caller set it) as JSON Lines (or as
+# $SOCKTRACE_FORMAT).  Other SOCKTRACE_* variables set by the caller pass.
+traced() {
+	LD_PRELOAD=$SHIM SOCKTRACE_OUTPUT=${SOCKTRACE_OUTPUT:-$TRACE} \
+		SOCKTRACE_FORMAT=${SOCKTRACE_FORMAT:-jsonl} "$@"
+}
+
+# bg_start NAME [traced] CMD ARGS...: start CMD in the background (as
+# `traced` would run it when the word traced comes first), stdout in
+# $SCRATCH/NAME.out, stderr in $SCRATCH/NAME.err.  CMD is exec'd by a
+# child of this shell: ${BG[NAME]} is its pid and this shell its parent.
+bg_start() {
+	local name=$1
+	shift
+	(
+		if [[ $1 == traced ]]; then
+			shift
+			export LD_PRELOAD=$SHIM SOCKTRACE_OUTPUT=${SOCKTRACE_OUTPUT:-$TRACE} \
+				SOCKTRACE_FORMAT=${SOCKTRACE_FORMAT:-jsonl}
+		fi
+		exec "$@"
+	) >"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err" 3>&- &
+	BG[$name]=$!
+}
+
+# bg_wait NAME: wait for the background process; its exit status is the
+# function's (and in $BG_STATUS).  Fails after 30 s.
+bg_wait() {
+	local name=$1 pid=${BG[$1]} i
+	for ((i = 0; i < 3000; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "bg_wait: $name (pid $pid) still running after 30 s" >&2
+		return 1
+	fi
+	BG_STATUS=0
+	wait "$pid" || BG_STATUS=$?
+	unset "BG[$name]"
+	return "$BG_STATUS"
+}
+
+# wait_line NAME REGEX [SECONDS]: wait until the background process NAME
+# printed a line matching REGEX (grep -E) and print the first such line.
+# Fails when NAME exits first or after SECONDS (10).
+wait_line() {
+	local name=$1 re=$2 secs=${3:-10} out=$SCRATCH/$1.out i line
+	for ((i = 0; i < secs * 100; i++)); do
+		line=$(grep -E -m1 -- "$re" "$out" 2>/dev/null) && { echo "$line"; return 0; }
+		if ! kill -0 "${BG[$name]}" 2>/dev/null; then
+			line=$(grep -E -m1 -- "$re" "$out" 2>/dev/null) && { echo "$line"; return 0; }
+			echo "wait_line: $name exited before printing /$re/; stdout:" >&2
+			cat "$out" "$SCRATCH/$name.err" >&2
+			return 1
+		fi
+		sleep 0.01
+	done
+	echo "wait_line: no /$re/ from $name within $secs s" >&2
+	return 1
+}
+
+# wait_until SECONDS CMD...: poll CMD (every 10 ms) until it succeeds.
+wait_until() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 100; i++)); do
+		"$@" && return 0
+		sleep 0.01
+	done
+	echo "wait_until: '$*' still false after $secs s" >&2
+	return 1
+}
+
+# free_port: a TCP port of 127.0.0.1 free right now, found by binding to
+# port 0 (prefer servers that bind 0 themselves and print their port).
+free_port() {
+	"$PYTHON3" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The real python3 binary (not a wrapper script, which would be traced too).
+PYTHON3=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)
+
+# tcp_pair "SERVER ARGS" "CLIENT ARGS": run tcp_server traced into
+# $SCRATCH/srv.jsonl and, once it is listening, tcp_client traced into
+# $SCRATCH/cli.jsonl; both must exit 0.  Sets PORT, S and C (the traces);
+# the programs' facts are in srv.out and cli.out.
+tcp_pair() {
+	local sargs=$1 cargs=$2 rc=0
+	S=$SCRATCH/srv.jsonl
+	C=$SCRATCH/cli.jsonl
+	# shellcheck disable=SC2086
+	SOCKTRACE_OUTPUT=$S bg_start srv traced "$(prog tcp_server)" $sargs
+	wait_line srv '^listen ' >/dev/null || return 1
+	PORT=$(fact "$SCRATCH/srv.out" listen port) || return 1
+	# shellcheck disable=SC2086
+	SOCKTRACE_OUTPUT=$C traced "$(prog tcp_client)" -p "$PORT" $cargs \
+		>"$SCRATCH/cli.out" 2>"$SCRATCH/cli.err" || rc=$?
+	if [[ $rc != 0 ]]; then
+		echo "tcp_client $cargs -p $PORT exited $rc" >&2
+		cat "$SCRATCH/cli.out" "$SCRATCH/cli.err" >&2
+		return 1
+	fi
+	bg_wait srv || { echo "tcp_server $sargs exited $BG_STATUS" >&2; cat "$SCRATCH/srv.err" >&2; return 1; }
+}
+
+# --- facts printed by the test programs -----------------------------------
+
+# fact FILE WORD KEY [N]: the value of KEY= on the Nth (1) line of FILE
+# that starts with WORD, e.g. fact srv.out listen port  ->  41234
+fact() {
+	local file=$1 word=$2 k=$3 n=${4:-1} v
+	v=$(awk -v w="$word" -v k="$k" -v n="$n" '
+		$1 == w && ++seen == n {
+			for (i = 2; i <= NF; i++)
+				if (index($i, k "=") == 1) { print substr($i, length(k) + 2); found = 1; exit }
+		}
+		END { exit !found }' "$file") || {
+		echo "fact: no '$word ... $k=' (#$n) in $file:" >&2
+		cat "$file" >&2
+		return 1
+	}
+	echo "$v"
+}
+
+# --- selecting events -----------------------------------------------------
+
+# ev FILTER [FILE]: the events (compact, one per line) for which the jq
+# boolean FILTER holds, e.g.  ev '.call=="close" and .fd==3'
+ev() { jq -c "select($1)" "${2:-$TRACE}"; }
+
+# nev FILTER [FILE]: how many events match.
+nev() { jq -c "select($1)" "${2:-$TRACE}" | wc -l; }
+
+# one FILTER [FILE]: the single event matching FILTER; fails (showing the
+# matches) unless there is exactly one.
+one() {
+	local out n
+	out=$(jq -c "select($1)" "${2:-$TRACE}") || return 1
+	n=$(printf '%s' "$out" | grep -c '^' || true)
+	if [[ $n != 1 ]]; then
+		echo "one: $n events match [$1] in ${2:-$TRACE}, expected exactly 1:" >&2
+		[[ -n $out ]] && echo "$out" >&2
+		return 1
+	fi
+	echo "$out"
+}
+
+# get EVENT PATH: a field of one event, raw (jq -r), "null" when absent.
+get() { jq -r "$2" <<<"$1"; }
+
+# --- assertions -----------------------------------------------------------
+
+# assert_eq ACTUAL EXPECTED [WHAT]
+assert_eq() {
+	if [[ "$1" != "$2" ]]; then
+		echo "${3:-value}: expected '$2', got '$1'" >&2
+		return 1
+	fi
+}
+
+# assert_field EVENT PATH EXPECTED: jq -r PATH on EVENT equals EXPECTED.
+assert_field() {
+	local v
+	v=$(jq -r "$2" <<<"$1") || { echo "assert_field: bad event: $1" >&2; return 1; }
+	if [[ "$v" != "$3" ]]; then
+		echo "field $2: expected '$3', got '$v' in:" >&2
+		echo "$1" >&2
+		return 1
+	fi
+}
+
+# assert_count N FILTER [FILE]
+assert_count() {
+	local n
+	n=$(nev "$2" "${3:-$TRACE}")
+	if [[ $n != "$1" ]]; then
+		echo "expected $1 events matching [$2], got $n:" >&2
+		ev "$2" "${3:-$TRACE}" | head -n 20 >&2
+		return 1
+	fi
+}
+
+# assert_valid_jsonl FILE: every line is one JSON object of schema v1.
+assert_valid_jsonl() {
+	local f=${1:-$TRACE} lines good
+	lines=$(wc -l <"$f")
+	[[ $lines -gt 0 ]] || { echo "$f is empty" >&2; return 1; }
+	[[ -z $(tail -c 1 "$f") ]] || { echo "$f: last line has no newline" >&2; return 1; }
+	good=$(jq -R 'try (fromjson | select(type == "object" and .v == 1) | 1) catch empty' "$f" | wc -l)
+	if [[ $good != "$lines" ]]; then
+		echo "$f: $((lines - good)) of $lines lines are not JSON objects with \"v\":1:" >&2
+		jq -R 'try (fromjson | select(type == "object" and .v == 1) | empty) catch .' "$f" 2>&1 | head -n 5 >&2
+		grep -v '^{"v":1,' "$f" | head -n 5 >&2
+		return 1
+	fi
+}
+
+# assert_seq_ok [FILE]: for every pid, seq runs 1..N without gaps or repeats.
+assert_seq_ok() {
+	local bad
+	bad=$(jq -s -r 'group_by(.pid)[] | (map(.seq) | sort) as $s
+		| select($s != [range(1; ($s | length) + 1)])
+		| "pid \(.[0].pid): \($s | length) events, seq \($s[0])..\($s[-1])"' "${1:-$TRACE}")
+	if [[ -n $bad ]]; then
+		echo "seq gaps or repeats: $bad" >&2
+		return 1
+	fi
+}
+
+# assert_empty FILE: FILE (e.g. a program's stderr) is empty.
+assert_empty() {
+	if [[ -s $1 ]]; then
+		echo "expected $1 to be empty, it holds:" >&2
+		head -n 20 "$1" >&2
+		return 1
+	fi
+}
