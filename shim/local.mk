@@ -19,7 +19,8 @@ shim_libsocktrace_la_SOURCES = \
 	shim/ownfd.c \
 	shim/sockdiag.h shim/sockdiag.c \
 	shim/recent.h shim/recent.c \
-	shim/kernelview.h shim/kernelview.c
+	shim/kernelview.h shim/kernelview.c \
+	shim/unwind.h shim/unwind.c
 nodist_shim_libsocktrace_la_SOURCES = shim/names-gen.c
 shim_libsocktrace_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	-ftls-model=initial-exec $(LIBUNWIND_CFLAGS)

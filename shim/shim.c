@@ -14,6 +14,7 @@
 #include "sockinfo.h"
 #include "kernelview.h"
 #include "recent.h"
+#include "unwind.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -61,11 +62,10 @@ static size_t encode(const struct st_event *ev, char *buf, size_t cap)
 	return st_render_text(ev, buf, cap, 0);
 }
 
-void st_emit(struct st_event *ev)
+static void emit_line(struct st_event *ev)
 {
 	char line[LINE_ON_STACK];
 	size_t n;
-	int saved = errno;
 
 	ev->pid = st_pid;
 	ev->tid = st_gettid();
@@ -84,6 +84,28 @@ void st_emit(struct st_event *ev)
 			munmap(big, cap);
 		}
 	}
+}
+
+/* Kept apart so that the frames take stack space only when asked for. */
+static __attribute__((noinline)) void emit_with_stack(struct st_event *ev)
+{
+	struct st_frame frames[ST_STACK_MAX];
+
+	ev->nframes = st_unwind(frames, st_cfg.stack);
+	ev->frames = frames;
+	emit_line(ev);
+	ev->frames = NULL;
+	ev->nframes = 0;
+}
+
+void st_emit(struct st_event *ev)
+{
+	int saved = errno;
+
+	if (ST_UNLIKELY(st_cfg.stack > 0) && strcmp(ev->call, "start") && strcmp(ev->call, "exit"))
+		emit_with_stack(ev);
+	else
+		emit_line(ev);
 	errno = saved;
 }
 
@@ -222,6 +244,10 @@ void st_init(void)
 		return;
 	}
 	st_config_read();
+	if (st_cfg.stack > 0 && !st_unwind_init()) {
+		st_warn("SOCKTRACE_STACK: this socktrace was built without libunwind, recording no stacks", NULL);
+		st_cfg.stack = 0;
+	}
 	st_pid = getpid();
 	read_identity();
 	st_sink_open();
