@@ -55,8 +55,9 @@ void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 	if (c->state_before) {
 		ev->state_before = st_tcp_state_name(c->state_before);
 		st_connect_check(s, ev, c->state_before);
-		/* a connection's numbers; a listener or a never-connected socket has none */
-		if (c->state_before != ST_TCP_LISTEN && c->state_before != ST_TCP_CLOSE) {
+		/* a connection's numbers; a listener or a never-connected socket
+		 * has none (a connection in TIME_WAIT leaves its socket in CLOSE) */
+		if (c->state_before != ST_TCP_LISTEN && s->remote[0]) {
 			ev->has_tcp = true;
 			ev->tcp = c->tcp;
 		}
