@@ -140,7 +140,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 # The real python3 binary (not a wrapper script, which would be traced too).
 PYTHON3=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)
 
-# tcp_pair "SERVER ARGS" "CLIENT ARGS": run tcp_server traced into
+# tcp_pair "SERVER ARGS" "CLIENT ARGS": run tcp_server traced into a new
 # $SCRATCH/srv.jsonl and, once it is listening, tcp_client traced into
 # $SCRATCH/cli.jsonl; both must exit 0.  Sets PORT, S and C (the traces);
 # the programs' facts are in srv.out and cli.out.
@@ -148,6 +148,7 @@ tcp_pair() {
 	local sargs=$1 cargs=$2 rc=0
 	S=$SCRATCH/srv.jsonl
 	C=$SCRATCH/cli.jsonl
+	rm -f "$S" "$C"		# traces are appended to: start afresh
 	# shellcheck disable=SC2086
 	SOCKTRACE_OUTPUT=$S bg_start srv traced "$(prog tcp_server)" $sargs
 	wait_line srv '^listen ' >/dev/null || return 1
@@ -236,6 +237,16 @@ assert_count() {
 	if [[ $n != "$1" ]]; then
 		echo "expected $1 events matching [$2], got $n:" >&2
 		ev "$2" "${3:-$TRACE}" | head -n 20 >&2
+		return 1
+	fi
+}
+
+# assert_some FILTER [FILE]: at least one event matches.
+assert_some() {
+	local n
+	n=$(nev "$1" "${2:-$TRACE}")
+	if [[ $n -lt 1 ]]; then
+		echo "expected some event matching [$1], found none" >&2
 		return 1
 	fi
 }

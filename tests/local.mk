@@ -63,4 +63,9 @@ TESTS += \
 	tests/man.bats \
 	tests/exports.bats \
 	tests/shim_tcp.bats \
+	tests/shim_connect.bats \
+	tests/shim_reuseaddr.bats \
+	tests/shim_ipv6.bats \
+	tests/shim_unix.bats \
+	tests/shim_udp.bats \
 	# end of TESTS
