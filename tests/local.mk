@@ -57,12 +57,13 @@ tests_sockexit_SOURCES = tests/progs/sockexit.c
 tests_sockexit_CFLAGS = $(TPROG_CFLAGS)
 tests_sockexit_LDADD = $(TPROG_LDADD)
 
-EXTRA_DIST += tests/helpers.bash
+EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py
 
 TESTS += \
 	tests/man.bats \
 	tests/exports.bats \
 	tests/shim_tcp.bats \
+	tests/kernel_view.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \
 	tests/shim_ipv6.bats \
