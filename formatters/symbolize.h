@@ -1,0 +1,24 @@
+/* symbolize.h - names for recorded stack frames, read from the objects'
+ * ELF symbol tables with libelf (never inside the traced program).
+ */
+#ifndef SOCKTRACE_SYMBOLIZE_H
+#define SOCKTRACE_SYMBOLIZE_H
+
+#include <stdint.h>
+
+struct st_symbolizer;
+
+struct st_symbolizer *st_symbolizer_new(void);
+void st_symbolizer_free(struct st_symbolizer *sy);
+
+/* The function holding address `off` of object `obj` (an ELF address, as
+ * the shim records it), and the distance into it.  `ret_addr` tells that
+ * off is a return address (every frame but a signal frame's), looked up
+ * one byte back so a call at a function's end is named right.  Looks in
+ * .symtab, else .dynsym, of the object or of its separate debug file
+ * (/usr/lib/debug/.build-id/xx/rest.debug, /usr/lib/debug/PATH.debug).
+ * NULL when nothing names it.  The string lives as long as sy. */
+const char *st_symbolize(struct st_symbolizer *sy, const char *obj, uint64_t off, int ret_addr,
+			 uint64_t *sym_off);
+
+#endif
