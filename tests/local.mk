@@ -57,6 +57,23 @@ tests_sockexit_SOURCES = tests/progs/sockexit.c
 tests_sockexit_CFLAGS = $(TPROG_CFLAGS)
 tests_sockexit_LDADD = $(TPROG_LDADD)
 
+# Call chains for the stack tests, as PIE and non-PIE executables and as a
+# plugin loaded with dlopen (each frame in its own file, noinline).
+check_PROGRAMS += tests/stack_pie tests/stack_nopie
+STACK_SOURCES = tests/progs/stack_main.c tests/progs/stack_mid.c tests/progs/stack_leaf.c
+tests_stack_pie_SOURCES = $(STACK_SOURCES)
+tests_stack_pie_CFLAGS = $(AM_CFLAGS) -g -O2 -fPIE
+tests_stack_pie_LDFLAGS = -pie
+tests_stack_pie_LDADD = -ldl
+tests_stack_nopie_SOURCES = $(STACK_SOURCES)
+tests_stack_nopie_CFLAGS = $(AM_CFLAGS) -g -O2 -fno-pie
+tests_stack_nopie_LDFLAGS = -no-pie
+tests_stack_nopie_LDADD = -ldl
+check_LTLIBRARIES += tests/progs/stack_plugin.la
+tests_progs_stack_plugin_la_SOURCES = tests/progs/stack_plugin.c
+tests_progs_stack_plugin_la_CFLAGS = $(AM_CFLAGS) -g -O2
+tests_progs_stack_plugin_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+
 EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py
 
 TESTS += \
@@ -64,6 +81,7 @@ TESTS += \
 	tests/exports.bats \
 	tests/shim_tcp.bats \
 	tests/kernel_view.bats \
+	tests/stacks.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \
 	tests/shim_ipv6.bats \

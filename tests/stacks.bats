@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# Call stacks (SOCKTRACE_STACK, socktrace --stack): the shim records each
+# frame as object + ELF offset, its own frames left out; the formatters
+# name the functions from the objects' symbol tables (libelf).  Checked
+# against addr2line on PIE and non-PIE executables, a stripped copy, and a
+# plugin loaded with dlopen.
+
+load helpers
+
+# fn OBJ OFF: the function addr2line names for a return address
+fn() { addr2line -f -e "$1" "$(printf '0x%x' $(($2 - 1)))" | head -n 1; }
+
+# frames: "obj off" of the socket event's stack, one per line
+frames() {
+	jq -r 'select(.call=="socket") | .stack[] | "\(.obj) \(.off)"' "$TRACE"
+}
+
+check_chain() { # EXE: the first three frames are open_tcp_socket, leaf_entry, make_socket
+	local obj off i=0 want=(open_tcp_socket leaf_entry make_socket)
+	while read -r obj off; do
+		assert_eq "$obj" "$1" "frame $i object"
+		assert_eq "$(fn "$obj" "$off")" "${want[$i]}" "frame $i function"
+		i=$((i + 1))
+		[[ $i -lt 3 ]] || break
+	done < <(frames)
+	assert_eq "$i" 3 "frames checked"
+}
+
+@test "stacks: a PIE executable's chain, first frame at the program's call site" {
+	command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
+	SOCKTRACE_STACK=8 traced "$(prog stack_pie)" >out
+	check_chain "$(prog stack_pie)"
+	# main calls make_socket: the fourth frame is main
+	read -r obj off < <(frames | sed -n 4p)
+	assert_eq "$(fn "$obj" "$off")" main
+}
+
+@test "stacks: a non-PIE executable's chain" {
+	command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
+	SOCKTRACE_STACK=8 traced "$(prog stack_nopie)" >out
+	check_chain "$(prog stack_nopie)"
+}
+
+@test "stacks: frames inside a plugin loaded with dlopen name the plugin" {
+	command -v addr2line >/dev/null || skip "addr2line (binutils) is not installed"
+	plugin=$(prog progs/.libs/stack_plugin.so)
+	SOCKTRACE_STACK=8 traced "$(prog stack_pie)" dlopen "$plugin" >out
+	read -r obj off < <(frames | sed -n 1p)
+	assert_eq "$obj" "$plugin"
+	assert_eq "$(fn "$obj" "$off")" plugin_open_socket
+	read -r obj off < <(frames | sed -n 2p)
+	assert_eq "$(fn "$obj" "$off")" plugin_make_socket
+}
+
+@test "stacks: --stack=N caps the frames, --stack alone records 16 at most, and no stacks by default" {
+	"$SOCKTRACE" -o t3.jsonl --stack=2 -- "$(prog stack_pie)" >/dev/null
+	assert_eq "$(jq -s '[.[] | select(.call=="socket") | .stack | length] | .[0]' t3.jsonl)" 2
+	"$SOCKTRACE" -o t16.jsonl --stack -- "$(prog stack_pie)" >/dev/null
+	n=$(jq -s '[.[] | select(.call=="socket") | .stack | length] | .[0]' t16.jsonl)
+	[[ $n -ge 4 && $n -le 16 ]] || { echo "frames: $n" >&2; false; }
+	"$SOCKTRACE" -o t0.jsonl -- "$(prog stack_pie)" >/dev/null
+	assert_count 0 '.stack' t0.jsonl
+}
+
+@test "stacks: capturing stacks takes no descriptor the program would have got" {
+	SOCKTRACE_STACK=8 traced "$(prog stack_pie)" >out
+	# without the shim the program's socket is the lowest free descriptor
+	bare=$("$(prog stack_pie)" | sed -n 's/^sock fd=//p')
+	assert_eq "$(sed -n 's/^sock fd=//p' out)" "$bare"
+}
+
+@test "stacks: a bad SOCKTRACE_STACK warns once and records none" {
+	SOCKTRACE_STACK=lots traced "$(prog stack_pie)" >out 2>err
+	grep -q '^socktrace: warning: SOCKTRACE_STACK must be a number of frames from 0 to 64' err
+	assert_eq "$(grep -c socktrace err)" 1
+	assert_count 0 '.stack'
+	grep -q '^sock fd=' out
+}
