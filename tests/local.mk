@@ -87,4 +87,7 @@ TESTS += \
 	tests/shim_ipv6.bats \
 	tests/shim_unix.bats \
 	tests/shim_udp.bats \
+	tests/shim_dup.bats \
+	tests/shim_fork.bats \
+	tests/shim_threads.bats \
 	# end of TESTS
