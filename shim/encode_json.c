@@ -21,6 +21,7 @@ void st_event_init(struct st_event *ev)
 	ev->open_sockets = -1;
 	ev->verdict_reuseaddr = ev->verdict_reuseport = -1;
 	ev->reused_time_wait = -1;
+	ev->time_wait = -1;
 	ev->opts.linger = -1;
 }
 
@@ -246,6 +247,8 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 		if (ev->lingering_total > ev->nlingering)
 			kint(&b, "lingering_total", ev->lingering_total);
 	}
+	if (ev->time_wait >= 0)
+		kint(&b, "time_wait", ev->time_wait);
 
 	if (ev->nframes > 0) {
 		key(&b, "stack");

@@ -122,6 +122,7 @@ struct st_event {
 	const struct st_ksock *lingering;
 	int nlingering;
 	int64_t lingering_total;	/* all of them; the list may be cut short */
+	int64_t time_wait;	/* how many of them are in TIME_WAIT, -1 not asked */
 	int reused_time_wait;	/* bind: sockets in TIME_WAIT this bind reused, -1 n/a */
 };
 

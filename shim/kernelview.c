@@ -215,7 +215,7 @@ void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, so
 struct linger_collect {
 	struct st_ksock *out;
 	int n, max;
-	int64_t total;
+	int64_t total, time_wait;
 };
 
 static bool linger_cb(const struct inet_diag_msg *m, void *arg)
@@ -227,6 +227,8 @@ static bool linger_cb(const struct inet_diag_msg *m, void *arg)
 	if (!st_recent_has(k.local, k.remote))
 		return true;
 	c->total++;
+	if (m->idiag_state == ST_TCP_TIME_WAIT)
+		c->time_wait++;
 	if (c->n < c->max)
 		c->out[c->n++] = k;
 	return true;
@@ -236,7 +238,7 @@ void st_kv_exit(struct st_event *ev, struct st_scratch *sc)
 {
 	const uint32_t states = ST_TCPF(ST_TCP_TIME_WAIT) | ST_TCPF(ST_TCP_FIN_WAIT1) |
 				ST_TCPF(ST_TCP_FIN_WAIT2) | ST_TCPF(ST_TCP_LAST_ACK) | ST_TCPF(ST_TCP_CLOSING);
-	struct linger_collect c = { NULL, 0, MAX_LINGERING, 0 };
+	struct linger_collect c = { NULL, 0, MAX_LINGERING, 0, 0 };
 
 	if (st_cfg.probe == ST_PROBE_OFF)
 		return;
@@ -248,4 +250,5 @@ void st_kv_exit(struct st_event *ev, struct st_scratch *sc)
 	ev->lingering = c.out;
 	ev->nlingering = c.n;
 	ev->lingering_total = c.total;
+	ev->time_wait = c.time_wait;
 }
