@@ -90,4 +90,9 @@ TESTS += \
 	tests/shim_dup.bats \
 	tests/shim_fork.bats \
 	tests/shim_threads.bats \
+	tests/shim_http.bats \
+	tests/shim_errno.bats \
+	tests/shim_env.bats \
+	tests/shim_output.bats \
+	tests/run_exit.bats \
 	# end of TESTS
