@@ -109,3 +109,24 @@ section() {
 	run comm -23 states documented
 	[ -z "$output" ] || { echo "states missing from socktrace(7) TCP STATES: $output"; false; }
 }
+
+@test "socktrace.1's OPTIONS name every long option of the runner" {
+	need_mandoc
+	sed -nE 's/^[[:space:]]*\{ "([a-z][a-z0-9-]*)", (no|required|optional)_argument.*/\1/p' \
+		"$top_srcdir/src/run.c" | sort -u >options
+	[ "$(wc -l <options)" -ge 5 ] || { echo "too few options found in src/run.c:"; cat options; false; }
+	# the tags (.TP) of OPTIONS, each joined onto one line
+	section "$man1" OPTIONS | tr '\n' ' ' | sed 's#</dt>#&\n#g' | grep -o '<dt.*' |
+		grep -oE -- '--[a-z][a-z0-9-]*' | sed 's/^--//' | sort -u >documented
+	run comm -23 options documented
+	[ -z "$output" ] || { echo "options missing from socktrace(1) OPTIONS: $output"; false; }
+}
+
+@test "socktrace.1's ENVIRONMENT names every SOCKTRACE_* variable the command reads" {
+	need_mandoc
+	grep -ohE 'getenv\("SOCKTRACE_[A-Z0-9_]+"' "$top_srcdir"/src/*.c "$top_srcdir"/formatters/*.c |
+		grep -oE 'SOCKTRACE_[A-Z0-9_]+' | sort -u >read-by-cli
+	section "$man1" ENVIRONMENT | grep -oE 'SOCKTRACE_[A-Z0-9_]+' | sort -u >documented
+	run comm -23 read-by-cli documented
+	[ -z "$output" ] || { echo "variables missing from socktrace(1) ENVIRONMENT: $output"; false; }
+}
