@@ -96,3 +96,5 @@ TESTS += \
 	tests/shim_output.bats \
 	tests/run_exit.bats \
 	# end of TESTS
+# automake does not distribute test scripts by itself (make distcheck runs them)
+EXTRA_DIST += $(TESTS)
