@@ -30,6 +30,9 @@ load helpers
 	SOCKTRACE_STACK=8 SOCKTRACE_PROBE=close traced "$(prog errcheck)" >traced.out 2>traced.err
 	diff -u bare.out traced.out
 	assert_empty traced.err
+	# the extra work did happen: stacks on every call, the probe at close
+	assert_count 0 '.call!="start" and .call!="exit" and .stack==null'
+	assert_some '.call=="close" and .state_after!=null'
 }
 
 @test "failures are recorded with their errno: one event per failing call on a socket" {
