@@ -148,13 +148,16 @@ void st_fd_set(int fd, struct st_sock *s)
 		st_sock_put(old);
 }
 
-bool st_fd_clear(int fd, struct st_sock *s)
+bool st_fd_take(int fd, struct st_sock *s)
 {
 	slot_t *sl = slot(fd, false);
 	struct st_sock *expected = s;
 
-	if (!sl || !atomic_compare_exchange_strong(sl, &expected, NULL))
-		return false;
+	return sl && atomic_compare_exchange_strong(sl, &expected, NULL);
+}
+
+bool st_sock_release(struct st_sock *s)
+{
 	return atomic_fetch_sub(&s->refs, 1) == 1;
 }
 

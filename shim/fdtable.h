@@ -53,10 +53,14 @@ struct st_sock *st_sock_new(void);
  * loses one (a stale entry of a descriptor closed behind our back). */
 void st_fd_set(int fd, struct st_sock *s);
 
-/* fd was closed: clears it if it still points at s.  Returns true when this
- * was the last descriptor of s in this process; s stays readable until
- * st_sock_put(). */
-bool st_fd_clear(int fd, struct st_sock *s);
+/* fd is about to be closed: takes it out of the table if it still points
+ * at s; the caller then owns that reference (st_sock_release).  Done before
+ * the real close, so that another thread's new descriptor of the same
+ * number is never mistaken for this one. */
+bool st_fd_take(int fd, struct st_sock *s);
+/* Drops a reference taken with st_fd_take: true when it was the last one
+ * (the caller frees s with st_sock_free once done reading it). */
+bool st_sock_release(struct st_sock *s);
 
 /* Drops a reference taken by st_fd_set; frees s at zero. */
 void st_sock_put(struct st_sock *s);

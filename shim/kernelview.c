@@ -65,6 +65,43 @@ void st_kv_closed(const struct st_sock *s, struct st_event *ev)
 	st_recent_add(s->local, s->remote);
 }
 
+struct by_inode {
+	uint32_t inode;
+	int state;
+};
+
+static bool inode_cb(const struct inet_diag_msg *m, void *arg)
+{
+	struct by_inode *b = arg;
+	if (m->idiag_inode != b->inode)
+		return true;
+	b->state = m->idiag_state;
+	return false;
+}
+
+int st_kv_alive_state(const struct st_sock *s)
+{
+	struct inet_diag_msg m;
+	int saved = errno;
+	int state = 0;
+
+	if (st_cfg.probe == ST_PROBE_OFF || !s->inode)
+		return -1;
+	if (s->remote[0] && s->local[0]) {
+		memset(&m, 0, sizeof(m));
+		if (st_diag_lookup(IPPROTO_TCP, s->local, s->remote, &m) == 0 &&
+		    m.idiag_inode == (uint32_t)s->inode)
+			state = m.idiag_state;
+	} else {
+		/* a listener or an unconnected socket: look for its inode */
+		struct by_inode b = { (uint32_t)s->inode, 0 };
+		st_diag_dump(s->family, IPPROTO_TCP, ~0u, inode_cb, &b);
+		state = b.state;
+	}
+	errno = saved;
+	return state;
+}
+
 /* ---- bind ---- */
 
 struct addr_key {

@@ -23,6 +23,12 @@ void st_scratch_free(struct st_scratch *sc);
 /* A TCP socket's last descriptor was closed (ev is its close event). */
 void st_kv_closed(const struct st_sock *s, struct st_event *ev);
 
+/* A socket shared with another process (fork, inheritance) lost its last
+ * descriptor here: its TCP state when another process still holds it, 0
+ * when it is gone or orphaned (this close ended it), -1 when the kernel is
+ * not to be asked (SOCKTRACE_PROBE=off). */
+int st_kv_alive_state(const struct st_sock *s);
+
 /* bind() returned: explains EADDRINUSE, counts reused TIME_WAIT sockets. */
 void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, socklen_t len, int ret,
 		int err, struct st_event *ev, struct st_scratch *sc);

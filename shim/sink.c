@@ -123,7 +123,7 @@ int st_sink_open(void)
 			char msg[sizeof(path) + 64];
 			size_t n = 0;
 			const char *parts[] = { "cannot write the trace to ", path, ": ", strerrordesc_np(e),
-						"; writing it to stderr instead" };
+						"; recording nothing" };
 			for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 				size_t l = parts[i] ? strlen(parts[i]) : 0;
 				if (n + l >= sizeof(msg))
@@ -133,9 +133,9 @@ int st_sink_open(void)
 			}
 			msg[n] = '\0';
 			st_warn(msg, NULL);
-			st_cfg.to_stderr = true;
-			if (!st_cfg.format_explicit)
-				st_cfg.format = ST_FMT_TEXT;
+			atomic_store(&st_sink_fd, -1);
+			errno = saved;
+			return -1;
 		}
 	}
 	if (fd < 0 && st_cfg.to_stderr)

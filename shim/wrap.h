@@ -55,10 +55,14 @@ static inline void st_connect_check(struct st_sock *s, struct st_event *ev, int 
 /* Closing a socket, in two steps around the real call. */
 struct st_closing {
 	struct st_sock *s;
+	bool taken;		/* the table's reference is ours */
 	int state_before;
 	struct st_tcp tcp;
 };
+/* Before the real call: what the socket was, and its descriptor out of the table. */
 void st_close_prepare(int fd, struct st_sock *s, struct st_closing *c);
+/* The real call failed and left the descriptor open (dup2 with a bad oldfd). */
+void st_close_abort(int fd, struct st_closing *c);
 /* The descriptor is gone: fills ev (call, ts and result already set) and
  * releases the record when this was its last descriptor. */
 void st_close_finish(int fd, struct st_closing *c, struct st_event *ev);

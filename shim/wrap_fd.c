@@ -40,18 +40,31 @@ void st_close_prepare(int fd, struct st_sock *s, struct st_closing *c)
 			break;
 		}
 	}
+	c->taken = st_fd_take(fd, s);
+}
+
+void st_close_abort(int fd, struct st_closing *c)
+{
+	if (!c->taken)
+		return;
+	st_fd_set(fd, c->s);
+	st_sock_release(c->s);
 }
 
 void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 {
 	struct st_sock *s = c->s;
-	bool last = st_fd_clear(fd, s);
+	bool last = c->taken && st_sock_release(s);
+	int alive = 0;
 
 	ev->fd = fd;
 	st_event_sock(ev, s);
 	st_event_opts(ev, s);
-	ev->last_ref_known = true;
+	ev->last_ref_known = c->taken;
 	ev->last_ref = last;
+	/* shared with another process: does it still hold the socket? */
+	if (last && s->shared && s->is_tcp)
+		alive = st_kv_alive_state(s);
 	if (c->state_before) {
 		ev->state_before = st_tcp_state_name(c->state_before);
 		st_connect_check(s, ev, c->state_before);
@@ -61,9 +74,11 @@ void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 			ev->has_tcp = true;
 			ev->tcp = c->tcp;
 		}
-		if (!last) {
+		if (!last && c->taken) {
 			ev->state = ev->state_before;	/* another descriptor keeps it open */
-		} else if (!s->shared) {
+		} else if (last && alive > 0) {
+			ev->state = st_tcp_state_name(alive);	/* another process keeps it open */
+		} else if (last && alive == 0) {
 			bool rst = false;
 			if (c->state_before == ST_TCP_ESTABLISHED || c->state_before == ST_TCP_CLOSE_WAIT ||
 			    c->state_before == ST_TCP_SYN_RECV || c->state_before == ST_TCP_FIN_WAIT1 ||
@@ -80,11 +95,10 @@ void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 			ev->reset = rst;
 			ev->state = st_tcp_state_name(st_tcp_close_state(c->state_before, rst));
 		}
-		/* shared with another process: this close changes nothing the
-		 * kernel shows while the other holds it; no state is claimed */
+		/* alive < 0: shared, and the kernel was not asked (PROBE=off) */
 	}
 	if (last) {
-		if (!s->shared)
+		if (alive == 0)
 			st_kv_closed(s, ev);
 		st_sock_free(s);
 	}
@@ -198,6 +212,8 @@ static int do_dup2(const char *call, int oldfd, int newfd, int flags, bool three
 		cev.implicit_close = true;
 		st_close_finish(newfd, &c, &cev);
 		st_emit(&cev);
+	} else if (ret < 0 && sb && sb != sa) {
+		st_close_abort(newfd, &c);	/* nothing was closed */
 	}
 	if (sa) {
 		if (ret >= 0 && newfd != oldfd)

@@ -228,6 +228,10 @@ static int do_accept(const char *call, int fd, struct sockaddr *addr, socklen_t 
 		ev.fd = ret;
 		if (s) {
 			st_sock_identify(ret, s, ls->family, ls->type, ls->protocol);
+			/* the kernel clones the listener: its options come along */
+			s->reuseaddr = ls->reuseaddr;
+			s->reuseport = ls->reuseport;
+			s->linger = ls->linger;
 			if (a == addr && *l > given)
 				st_sock_remote(ret, s);	/* the program's buffer was short */
 			else
