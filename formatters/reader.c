@@ -541,10 +541,16 @@ static bool parse_keys(struct parse *p, json_t *root)
 			ok = get_str(p, "", key, v, &ev->so_error);
 		} else if (!strcmp(key, "cmd")) {
 			ok = get_str(p, "", key, v, &ev->cmd);
-		} else if (!strcmp(key, "first")) {
-			ok = get_int(p, "", key, v, 0, UINT32_MAX, &ev->range_first);
+		} else if (!strcmp(key, "range")) {
+			if (!json_is_array(v) || json_array_size(v) != 2)
+				ok = want(p, "", key, v, "an array [first, last]");
+			else
+				ok = get_int(p, "", "range[0]", json_array_get(v, 0), 0, UINT32_MAX,
+					     &ev->range_first) &&
+				     get_int(p, "", "range[1]", json_array_get(v, 1), 0, UINT32_MAX,
+					     &ev->range_last);
 		} else if (!strcmp(key, "last")) {
-			last = v;	/* after the loop: its type depends on "first" */
+			last = v;
 		} else if (!strcmp(key, "opts")) {
 			ok = parse_opts(p, v);
 		} else if (!strcmp(key, "tcp")) {
@@ -574,6 +580,10 @@ static bool parse_keys(struct parse *p, json_t *root)
 			lingering = v;
 		} else if (!strcmp(key, "reuse_verdict")) {
 			ok = parse_verdict(p, v);
+		} else if (!strcmp(key, "time_wait")) {
+			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->time_wait);
+		} else if (!strcmp(key, "lingering_total")) {
+			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->lingering_total);
 		} else if (!strcmp(key, "reused_time_wait")) {
 			ok = get_int(p, "", key, v, 0, INT_MAX, &n);
 			ev->reused_time_wait = (int)n;
@@ -584,19 +594,12 @@ static bool parse_keys(struct parse *p, json_t *root)
 		if (!ok)
 			return false;
 	}
-	/* "last" is a close's "no other descriptor holds it" (a boolean), or the
-	 * end of a close_range/closefrom range (an integer, with "first") */
+	/* "last": a close's "no other descriptor holds it" */
 	if (last) {
-		if (json_is_boolean(last)) {
-			ev->last_ref_known = true;
-			ev->last_ref = json_is_true(last);
-		} else if (json_is_integer(last) && ev->range_first >= 0) {
-			if (!get_int(p, "", "last", last, 0, UINT32_MAX, &ev->range_last))
-				return false;
-		} else {
-			return want(p, "", "last", last,
-				    ev->range_first >= 0 ? "an integer" : "true or false");
-		}
+		if (!json_is_boolean(last))
+			return want(p, "", "last", last, "true or false");
+		ev->last_ref_known = true;
+		ev->last_ref = json_is_true(last);
 	}
 	if (ev->range_first >= 0 && ev->range_last < 0)
 		ev->range_last = UINT32_MAX;

@@ -163,8 +163,12 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 	kstr(&b, "so_error", ev->so_error);
 	kstr(&b, "cmd", ev->cmd);
 	if (ev->range_first >= 0) {
-		kint(&b, "first", ev->range_first);
-		kint(&b, "last", ev->range_last);
+		key(&b, "range");
+		st_buf_putc(&b, '[');
+		st_buf_i64(&b, ev->range_first);
+		st_buf_putc(&b, ',');
+		st_buf_i64(&b, ev->range_last);
+		st_buf_putc(&b, ']');
 	}
 
 	if (ev->has_opts) {

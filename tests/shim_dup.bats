@@ -127,7 +127,7 @@ check_bulk() {
 		fd=$((first + i))
 		e=$(one ".call==\"$call\" and .fd==$fd")
 		assert_field "$e" .ret 0
-		assert_field "$e" .first "$first"
+		assert_field "$e" ".range[0]" "$first"
 		assert_field "$e" .inode "$(fact out socket ino $((i + 2)))"
 		assert_field "$e" .last true
 	done
