@@ -4,5 +4,7 @@
 
 /* `socktrace show ...`: argv[0] is "show". Returns the exit status. */
 int st_cmd_show(int argc, char **argv);
+/* `socktrace check ...`: argv[0] is "check". Returns the exit status. */
+int st_cmd_check(int argc, char **argv);
 
 #endif

@@ -8,5 +8,6 @@ formatters_libformatters_la_SOURCES = formatters/formatters.h \
 	formatters/fmt_timeline.c \
 	formatters/fmt_summary.c \
 	formatters/fmt_mermaid.c \
-	formatters/symbolize.h formatters/symbolize.c
+	formatters/symbolize.h formatters/symbolize.c \
+	formatters/check.c
 formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)

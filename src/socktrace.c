@@ -7,5 +7,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "show"))
 		return st_cmd_show(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return st_cmd_check(argc - 1, argv + 1);
 	return st_cmd_run(argc, argv);
 }

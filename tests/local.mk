@@ -62,7 +62,10 @@ tests_sockexit_LDADD = $(TPROG_LDADD)
 
 # Call chains for the stack tests, as PIE and non-PIE executables and as a
 # plugin loaded with dlopen (each frame in its own file, noinline).
-check_PROGRAMS += tests/stack_pie tests/stack_nopie
+check_PROGRAMS += tests/stack_pie tests/stack_nopie tests/leaky
+tests_leaky_SOURCES = tests/progs/leaky.c
+tests_leaky_CFLAGS = $(TPROG_CFLAGS)
+tests_leaky_LDADD = $(TPROG_LDADD)
 STACK_SOURCES = tests/progs/stack_main.c tests/progs/stack_mid.c tests/progs/stack_leaf.c
 tests_stack_pie_SOURCES = $(STACK_SOURCES)
 tests_stack_pie_CFLAGS = $(AM_CFLAGS) -g -O2 -fPIE
@@ -85,6 +88,7 @@ TESTS += \
 	tests/shim_tcp.bats \
 	tests/kernel_view.bats \
 	tests/stacks.bats \
+	tests/check.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \
 	tests/shim_ipv6.bats \

@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# socktrace check: CI assertions over real traced runs.  Each rule passes
+# a run that keeps it and fails (exit 1, one line per violation, in words
+# a person can act on) a run that breaks it; bad usage and input exit 2.
+
+load helpers
+
+KV() { traced "$PYTHON3" "$top_srcdir/tests/scripts/kernelview.py" "$@"; }
+
+run_check() { # ARGS...: runs check, status in $status, stdout in $output
+	run "$SOCKTRACE" check "$@"
+}
+
+@test "check no-leaks: a client that forgets close() on one path is reported once, with the function that made the socket" {
+	SOCKTRACE_STACK=6 traced "$(prog leaky)" >out
+	run_check --rule no-leaks "$TRACE"
+	assert_eq "$status" 1 "exit status"
+	assert_eq "${#lines[@]}" 1 "violation lines"
+	[[ ${lines[0]} == "no-leaks: pid "*" (leaky): tcp 127.0.0.1:"*" -> 127.0.0.1:$(fact out listen port) (fd $(fact out leak fd)"* ]]
+	[[ ${lines[0]} == *"made by socket() at fetch_once"*"(leaky)"* ]]
+	[[ ${lines[0]} == *"was never closed before exit; 3 such sockets leaked from the same place" ]]
+}
+
+@test "check no-leaks: without stacks, the leaks are still grouped and the clean run passes" {
+	traced "$(prog leaky)" >out
+	run_check --rule no-leaks "$TRACE"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == *"made by socket() was never closed before exit; 3 such sockets leaked from the same place" ]]
+	rm -f "$TRACE"
+	traced "$(prog leaky)" -n 1 >out
+	run_check --rule no-leaks "$TRACE"
+	assert_eq "$status" 0 "a run without leaks: $output"
+	[[ $output == "socktrace: check: 1 rule held over "*" events" ]]
+}
+
+@test "check reuseaddr: a server without SO_REUSEADDR fails, with it passes" {
+	tcp_pair "-n 1" ""
+	run_check --rule reuseaddr "$S"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "reuseaddr: pid "*": tcp 127.0.0.1:$PORT listens without SO_REUSEADDR"*"set SO_REUSEADDR before bind()" ]]
+	tcp_pair "-r -n 1" ""
+	run_check --rule reuseaddr "$S"
+	assert_eq "$status" 0 "$output"
+}
+
+@test "check handshakes: a refused connect fails with its errno; a good connection passes" {
+	traced "$(prog tconnect)" refused >out
+	run_check --rule handshakes "$TRACE"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "handshakes: pid "*": connect to 127.0.0.1:"*" failed with ECONNREFUSED (fd "* ]]
+	tcp_pair "-r -n 1" ""
+	run_check --rule handshakes "$C"
+	assert_eq "$status" 0 "$output"
+}
+
+@test "check no-eaddrinuse: the failed restart is reported with its holder and the verdict" {
+	KV restart 0 1 >kv.out
+	PORT=$(fact kv.out conn port)
+	run_check --rule no-eaddrinuse "$TRACE"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "no-eaddrinuse: pid "*": bind("*", 127.0.0.1:$PORT) failed with EADDRINUSE; held by 127.0.0.1:$PORT -> 127.0.0.1:"*" TIME_WAIT; neither SO_REUSEADDR nor SO_REUSEPORT would have helped" ]]
+}
+
+@test "check no-resets and closed-by: a linger-0 close is a reset; the server closing first breaks closed-by=client" {
+	tcp_pair "-r -n 1 -L -c server" ""
+	run_check --rule no-resets "$S"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "no-resets: pid "*": tcp 127.0.0.1:$PORT -> 127.0.0.1:"*" was closed with a reset (RST) instead of a FIN (SO_LINGER 0)"* ]]
+	tcp_pair "-r -n 2 -c server" "-n 2"
+	run_check --rule closed-by=client "$S" "$C"
+	assert_eq "$status" 1
+	assert_eq "${#lines[@]}" 2 "one line per connection"
+	[[ ${lines[0]} == "closed-by=client: connection 127.0.0.1:"*" -> 127.0.0.1:$PORT: the server closed first"* ]]
+	run_check --rule closed-by=server "$S" "$C"
+	assert_eq "$status" 0 "$output"
+}
+
+@test "check max-time-wait and max-open count what the kernel and the trace show" {
+	KV timewait >kv.out
+	run_check --rule max-time-wait=0 "$TRACE"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "max-time-wait=0: 1 closed connections in TIME_WAIT at exit (pid "*": 1), more than 0"* ]]
+	run_check --rule max-time-wait=1 "$TRACE"
+	assert_eq "$status" 0 "$output"
+	rm -f "$TRACE"
+	traced "$(prog leaky)" -n 6 >out
+	run_check --rule max-open=2 "$TRACE"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "max-open=2: pid "*" (leaky -n 6): 5 sockets open at once"* ]]
+	run_check --rule max-open=5 "$TRACE"
+	assert_eq "$status" 0 "$output"
+}
+
+@test "check --expect: a lifecycle pattern matches; a wrong one fails showing the closest lifecycles" {
+	tcp_pair "-r -n 3" "-n 3"
+	run_check --expect "tcp 127.0.0.1:$PORT socket setsockopt(SO_REUSEADDR) bind listen accept+ close" "$S"
+	assert_eq "$status" 0 "$output"
+	run_check --expect "tcp *:$PORT socket setsockopt(SO_REUSEADDR) bind listen accept×3 close" "$S"
+	assert_eq "$status" 0 "$output"
+	run_check --expect "tcp * -> *:$PORT socket connect shutdown? close" "$C"
+	assert_eq "$status" 0 "$output"
+	run_check --expect "tcp *:$PORT socket bind listen accept×3 close" "$S"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "expect: tcp *:$PORT socket bind listen accept×3 close: no socket matches 'tcp *:$PORT socket bind listen accept×3 close'; closest: pid="*" tcp 127.0.0.1:$PORT socket setsockopt(SO_REUSEADDR) bind listen accept"* ]]
+}
+
+@test "check --junit writes one testcase per rule; --format=github prints annotations" {
+	SOCKTRACE_STACK=4 traced "$(prog leaky)" >out
+	run_check --rule no-leaks --rule reuseaddr --junit report.xml --format=github "$TRACE"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "::error title=socktrace no-leaks::pid "* ]]
+	assert_eq "${#lines[@]}" 1
+	grep -q '<testsuite name="socktrace check" tests="2" failures="1"' report.xml
+	grep -q '<testcase classname="socktrace.check" name="reuseaddr"/>' report.xml
+	grep -q '<failure type="violation" message="1 violation: pid ' report.xml
+	if command -v xmllint >/dev/null; then xmllint --noout report.xml; fi
+	"$PYTHON3" -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); assert len(r.findall(".//testcase")) == 2' report.xml
+}
+
+@test "check: usage and input errors exit 2 with a message" {
+	tcp_pair "-r -n 1" ""
+	run_check --rule no-such-rule "$S"
+	assert_eq "$status" 2
+	[[ $output == *"unknown rule 'no-such-rule'"* ]]
+	run_check --rule max-open "$S"
+	assert_eq "$status" 2
+	[[ $output == *"rule max-open needs a count: max-open=N"* ]]
+	run_check --rule closed-by=nobody "$S"
+	assert_eq "$status" 2
+	run_check --expect "" "$S"
+	assert_eq "$status" 2
+	[[ $output == *"bad pattern ''"* ]]
+	run_check --expect "tcp * socket accept×0" "$S"
+	assert_eq "$status" 2
+	printf 'not json\n' >bad.jsonl
+	run_check bad.jsonl
+	assert_eq "$status" 2
+	[[ $output == *"bad.jsonl:1:"* ]]
+	: >empty.jsonl
+	run_check empty.jsonl
+	assert_eq "$status" 2
+	run_check "$SCRATCH/missing.jsonl"
+	assert_eq "$status" 2
+}
+
+@test "check: with no rule given, the default rules run; a clean client/server run passes them all" {
+	tcp_pair "-r -n 2" "-n 2"
+	run_check "$S" "$C"
+	assert_eq "$status" 0 "$output"
+	[[ $output == "socktrace: check: 5 rules held over "*" events" ]]
+}
