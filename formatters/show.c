@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "symbolize.h"
 
 /* render_text.c: the offset it adds to show local times */
 void st_render_set_tz(long offset_s);
@@ -294,6 +295,7 @@ int st_cmd_show(int argc, char **argv)
 	struct show sh = { .out = stdout };
 	struct st_trace trace = { 0 };
 	struct st_model model;
+	struct st_symbolizer *sym = NULL;
 	int (*fn)(struct show *) = show_text;
 	const char *color = "auto";
 	bool strict = false;
@@ -360,6 +362,9 @@ int st_cmd_show(int argc, char **argv)
 		return 2;
 	}
 	st_trace_sort(&trace);
+	sym = st_symbolizer_new();
+	if (sym)
+		st_symbolize_trace(sym, &trace);
 	if (st_model_build(&model, trace.recs, trace.n) < 0) {
 		fprintf(stderr, "socktrace: show: out of memory\n");
 		st_model_free(&model);
@@ -387,6 +392,7 @@ int st_cmd_show(int argc, char **argv)
 	if (!rc && trace.bad)
 		rc = 2;
 out:
+	st_symbolizer_free(sym);
 	free(sh.recs);
 	st_model_free(&model);
 	st_trace_free(&trace);

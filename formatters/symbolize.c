@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "reader.h"
 
 #include "config.h"
 
@@ -215,6 +216,18 @@ static struct object *object(struct st_symbolizer *sy, const char *path)
 	sy->nobjs++;
 	load(o);
 	return o;
+}
+
+void st_symbolize_trace(struct st_symbolizer *sy, struct st_trace *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct st_rec *r = t->recs[i];
+		for (int j = 0; r->frames && j < r->ev.nframes; j++) {
+			struct st_frame *f = &r->frames[j];
+			if (!f->sym && f->obj)
+				f->sym = st_symbolize(sy, f->obj, f->off, 1, &f->sym_off);
+		}
+	}
 }
 
 const char *st_symbolize(struct st_symbolizer *sy, const char *obj, uint64_t off, int ret_addr,

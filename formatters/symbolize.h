@@ -21,4 +21,8 @@ void st_symbolizer_free(struct st_symbolizer *sy);
 const char *st_symbolize(struct st_symbolizer *sy, const char *obj, uint64_t off, int ret_addr,
 			 uint64_t *sym_off);
 
+struct st_trace;
+/* Names every frame of every event of the trace (frames' sym, sym_off). */
+void st_symbolize_trace(struct st_symbolizer *sy, struct st_trace *t);
+
 #endif

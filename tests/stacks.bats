@@ -76,3 +76,40 @@ check_chain() { # EXE: the first three frames are open_tcp_socket, leaf_entry, m
 	assert_count 0 '.stack'
 	grep -q '^sock fd=' out
 }
+
+# shown FILE: the text rendering of the socket event's frames
+shown() { "$SOCKTRACE" show "$1" | sed -n '/ socket(/,/ close(/p' | grep '^    #'; }
+
+@test "stacks: show names the functions of a PIE executable, static ones included" {
+	"$SOCKTRACE" -o t.jsonl --stack=6 -- "$(prog stack_pie)" >/dev/null
+	run shown t.jsonl
+	[[ ${lines[0]} == "    #0 open_tcp_socket+0x"*" ($(prog stack_pie))" ]]
+	[[ ${lines[1]} == "    #1 leaf_entry+0x"*" ($(prog stack_pie))" ]]
+	[[ ${lines[2]} == "    #2 make_socket+0x"*" ($(prog stack_pie))" ]]
+	[[ ${lines[3]} == "    #3 main+0x"*" ($(prog stack_pie))" ]]
+}
+
+@test "stacks: show names the functions of a non-PIE executable and of a dlopen'ed plugin" {
+	"$SOCKTRACE" -o t.jsonl --stack=6 -- "$(prog stack_nopie)" >/dev/null
+	run shown t.jsonl
+	[[ ${lines[0]} == "    #0 open_tcp_socket+0x"* ]]
+	[[ ${lines[2]} == "    #2 make_socket+0x"* ]]
+	plugin=$(prog progs/.libs/stack_plugin.so)
+	"$SOCKTRACE" -o p.jsonl --stack=6 -- "$(prog stack_pie)" dlopen "$plugin" >/dev/null
+	run shown p.jsonl
+	[[ ${lines[0]} == "    #0 plugin_open_socket+0x"*" ($plugin)" ]]
+	[[ ${lines[1]} == "    #1 plugin_make_socket+0x"*" ($plugin)" ]]
+	[[ ${lines[2]} == "    #2 main+0x"*" ($(prog stack_pie))" ]]
+}
+
+@test "stacks: a stripped executable falls back to object+offset, the same offsets as unstripped" {
+	command -v strip >/dev/null || skip "strip (binutils) is not installed"
+	strip -o stripped "$(prog stack_pie)"
+	"$SOCKTRACE" -o s.jsonl --stack=4 -- ./stripped >/dev/null
+	"$SOCKTRACE" -o u.jsonl --stack=4 -- "$(prog stack_pie)" >/dev/null
+	run shown s.jsonl
+	[[ ${lines[0]} == "    #0 $SCRATCH/stripped+0x"* ]]
+	# the same code at the same offsets
+	assert_eq "$(jq -r 'select(.call=="socket") | .stack[0].off' s.jsonl)" \
+		"$(jq -r 'select(.call=="socket") | .stack[0].off' u.jsonl)"
+}
