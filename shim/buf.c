@@ -4,40 +4,37 @@
 
 #include <string.h>
 
-void st_buf_putc(struct st_buf *b, char c)
-{
-	if (b->len + 1 < b->cap)
-		b->p[b->len] = c;
-	b->len++;
-}
-
-void st_buf_putn(struct st_buf *b, const char *s, size_t n)
-{
-	if (b->len < b->cap) {
-		size_t room = b->cap - b->len - 1;
-		memcpy(b->p + b->len, s, n < room ? n : room);
-	}
-	b->len += n;
-}
-
 void st_buf_puts(struct st_buf *b, const char *s)
 {
 	st_buf_putn(b, s, strlen(s));
 }
 
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 void st_buf_u64w(struct st_buf *b, uint64_t v, int width)
 {
 	char tmp[24];
-	int n = 0;
+	int n = (int)sizeof(tmp);
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n < width && n < (int)sizeof(tmp))
-		tmp[n++] = '0';
-	while (n)
-		st_buf_putc(b, tmp[--n]);
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+		v /= 100;
+		tmp[--n] = digit_pairs[d + 1];
+		tmp[--n] = digit_pairs[d];
+	}
+	if (v >= 10) {
+		unsigned d = (unsigned)v * 2;
+		tmp[--n] = digit_pairs[d + 1];
+		tmp[--n] = digit_pairs[d];
+	} else {
+		tmp[--n] = (char)('0' + v);
+	}
+	while ((int)sizeof(tmp) - n < width && n > 0)
+		tmp[--n] = '0';
+	st_buf_putn(b, tmp + n, sizeof(tmp) - (size_t)n);
 }
 
 void st_buf_u64(struct st_buf *b, uint64_t v)
@@ -58,16 +55,16 @@ void st_buf_i64(struct st_buf *b, int64_t v)
 void st_buf_hex(struct st_buf *b, uint64_t v)
 {
 	static const char digits[] = "0123456789abcdef";
-	char tmp[16];
-	int n = 0;
+	char tmp[18];
+	int n = (int)sizeof(tmp);
 
 	do {
-		tmp[n++] = digits[v & 0xf];
+		tmp[--n] = digits[v & 0xf];
 		v >>= 4;
 	} while (v);
-	st_buf_puts(b, "0x");
-	while (n)
-		st_buf_putc(b, tmp[--n]);
+	tmp[--n] = 'x';
+	tmp[--n] = '0';
+	st_buf_putn(b, tmp + n, sizeof(tmp) - (size_t)n);
 }
 
 /* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
@@ -99,6 +96,15 @@ void st_buf_jstr(struct st_buf *b, const char *str)
 	st_buf_putc(b, '"');
 	while (*s) {
 		unsigned char c = *s;
+		const unsigned char *run = s;
+
+		/* the plain characters go in one copy */
+		while (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
+			s++;
+		if (s != run) {
+			st_buf_putn(b, (const char *)run, (size_t)(s - run));
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			st_buf_putc(b, '\\');
 			st_buf_putc(b, (char)c);

@@ -24,9 +24,29 @@ static inline void st_buf_init(struct st_buf *b, char *p, size_t cap)
 	b->len = 0;
 }
 
-void st_buf_putc(struct st_buf *b, char c);
+static inline void st_buf_putc(struct st_buf *b, char c)
+{
+	if (b->len + 1 < b->cap)
+		b->p[b->len] = c;
+	b->len++;
+}
+
+/* inline, so that a copy of a constant length becomes a few moves */
+static inline void st_buf_putn(struct st_buf *b, const char *s, size_t n)
+{
+	if (__builtin_expect(b->len + n < b->cap, 1)) {
+		__builtin_memcpy(b->p + b->len, s, n);
+	} else if (b->len < b->cap) {
+		size_t room = b->cap - b->len - 1;
+		__builtin_memcpy(b->p + b->len, s, n < room ? n : room);
+	}
+	b->len += n;
+}
+
+/* a string literal */
+#define ST_PUTL(b, lit) st_buf_putn((b), (lit), sizeof(lit) - 1)
+
 void st_buf_puts(struct st_buf *b, const char *s);
-void st_buf_putn(struct st_buf *b, const char *s, size_t n);
 void st_buf_i64(struct st_buf *b, int64_t v);
 void st_buf_u64(struct st_buf *b, uint64_t v);
 void st_buf_hex(struct st_buf *b, uint64_t v);	/* 0x... */

@@ -25,64 +25,45 @@ void st_event_init(struct st_event *ev)
 	ev->opts.linger = -1;
 }
 
-static void key(struct st_buf *b, const char *k)
-{
-	st_buf_putc(b, ',');
-	st_buf_putc(b, '"');
-	st_buf_puts(b, k);
-	st_buf_puts(b, "\":");
-}
+/* ,"key": for a literal key, copied in one move */
+#define KEY(b, k) ST_PUTL((b), ",\"" k "\":")
 
-static void kstr(struct st_buf *b, const char *k, const char *v)
+static inline void str_or_skip(struct st_buf *b, const char *pre, size_t prelen, const char *v)
 {
 	if (!v)
 		return;
-	key(b, k);
+	st_buf_putn(b, pre, prelen);
 	st_buf_jstr(b, v);
 }
 
-static void kaddr(struct st_buf *b, const char *k, const char *v)
-{
-	if (v[0])
-		kstr(b, k, v);
-}
-
-static void kint(struct st_buf *b, const char *k, int64_t v)
-{
-	key(b, k);
-	st_buf_i64(b, v);
-}
-
-static void kbool(struct st_buf *b, const char *k, bool v)
-{
-	key(b, k);
-	st_buf_puts(b, v ? "true" : "false");
-}
+#define KSTR(b, k, v) str_or_skip((b), ",\"" k "\":", sizeof(",\"" k "\":") - 1, (v))
+#define KADDR(b, k, v) do { if ((v)[0]) KSTR(b, k, v); } while (0)
+#define KINT(b, k, v) do { KEY(b, k); st_buf_i64((b), (v)); } while (0)
+#define KBOOL(b, k, v) do { KEY(b, k); if (v) ST_PUTL((b), "true"); else ST_PUTL((b), "false"); } while (0)
 
 static void ksock(struct st_buf *b, const struct st_ksock *s)
 {
-	st_buf_puts(b, "{\"local\":");
+	ST_PUTL(b, "{\"local\":");
 	st_buf_jstr(b, s->local);
 	if (s->remote[0]) {
-		st_buf_puts(b, ",\"remote\":");
+		ST_PUTL(b, ",\"remote\":");
 		st_buf_jstr(b, s->remote);
 	}
-	kstr(b, "state", s->state);
+	KSTR(b, "state", s->state);
 	if (s->timer_ms >= 0)
-		kint(b, "timer_ms", s->timer_ms);
+		KINT(b, "timer_ms", s->timer_ms);
 	if (s->inode)
-		kint(b, "inode", (int64_t)s->inode);
+		KINT(b, "inode", (int64_t)s->inode);
 	if (s->uid >= 0)
-		kint(b, "uid", s->uid);
+		KINT(b, "uid", s->uid);
 	if (s->pid >= 0)
-		kint(b, "pid", s->pid);
-	kstr(b, "comm", s->comm);
+		KINT(b, "pid", s->pid);
+	KSTR(b, "comm", s->comm);
 	st_buf_putc(b, '}');
 }
 
-static void ksocks(struct st_buf *b, const char *k, const struct st_ksock *s, int n)
+static void ksocks(struct st_buf *b, const struct st_ksock *s, int n)
 {
-	key(b, k);
 	st_buf_putc(b, '[');
 	for (int i = 0; i < n; i++) {
 		if (i)
@@ -102,26 +83,26 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 	struct st_buf b;
 
 	st_buf_init(&b, out, cap);
-	st_buf_puts(&b, "{\"v\":");
+	ST_PUTL(&b, "{\"v\":");
 	st_buf_i64(&b, ev->v);
-	key(&b, "ts");
+	KEY(&b, "ts");
 	st_buf_i64(&b, ev->ts_us / 1000000);
 	st_buf_putc(&b, '.');
 	st_buf_u64w(&b, (uint64_t)(ev->ts_us % 1000000), 6);
 	if (ev->dur_ns >= 0)
-		kint(&b, "dur_ns", ev->dur_ns);
-	kint(&b, "pid", ev->pid);
-	kint(&b, "tid", ev->tid);
-	kint(&b, "seq", ev->seq);
-	kstr(&b, "call", ev->call);
+		KINT(&b, "dur_ns", ev->dur_ns);
+	KINT(&b, "pid", ev->pid);
+	KINT(&b, "tid", ev->tid);
+	KINT(&b, "seq", ev->seq);
+	KSTR(&b, "call", ev->call);
 	if (ev->fd >= 0)
-		kint(&b, "fd", ev->fd);
+		KINT(&b, "fd", ev->fd);
 	if (ev->listen_fd >= 0)
-		kint(&b, "listen_fd", ev->listen_fd);
+		KINT(&b, "listen_fd", ev->listen_fd);
 	if (ev->newfd >= 0)
-		kint(&b, "newfd", ev->newfd);
+		KINT(&b, "newfd", ev->newfd);
 	if (ev->pair[0] >= 0) {
-		key(&b, "fds");
+		KEY(&b, "fds");
 		st_buf_putc(&b, '[');
 		st_buf_i64(&b, ev->pair[0]);
 		st_buf_putc(&b, ',');
@@ -129,41 +110,41 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 		st_buf_putc(&b, ']');
 	}
 	if (!ev->call || (strcmp(ev->call, "start") && strcmp(ev->call, "exit")))
-		kint(&b, "ret", ev->ret);
-	kstr(&b, "errno", ev->err);
-	kstr(&b, "family", ev->family);
-	kstr(&b, "type", ev->type);
-	kstr(&b, "proto", ev->proto);
-	kstr(&b, "flags", ev->flags);
-	kaddr(&b, "addr", ev->addr);
-	kaddr(&b, "local", ev->local);
-	kaddr(&b, "remote", ev->remote);
+		KINT(&b, "ret", ev->ret);
+	KSTR(&b, "errno", ev->err);
+	KSTR(&b, "family", ev->family);
+	KSTR(&b, "type", ev->type);
+	KSTR(&b, "proto", ev->proto);
+	KSTR(&b, "flags", ev->flags);
+	KADDR(&b, "addr", ev->addr);
+	KADDR(&b, "local", ev->local);
+	KADDR(&b, "remote", ev->remote);
 	if (ev->inode)
-		kint(&b, "inode", (int64_t)ev->inode);
-	kstr(&b, "state_before", ev->state_before);
-	kstr(&b, "state", ev->state);
-	kstr(&b, "state_after", ev->state_after);
-	kstr(&b, "connect_done", ev->connect_done);
+		KINT(&b, "inode", (int64_t)ev->inode);
+	KSTR(&b, "state_before", ev->state_before);
+	KSTR(&b, "state", ev->state);
+	KSTR(&b, "state_after", ev->state_after);
+	KSTR(&b, "connect_done", ev->connect_done);
 
 	if (ev->backlog >= 0)
-		kint(&b, "backlog", ev->backlog);
-	kstr(&b, "how", ev->how);
-	kstr(&b, "level", ev->level);
-	kstr(&b, "optname", ev->optname);
+		KINT(&b, "backlog", ev->backlog);
+	KSTR(&b, "how", ev->how);
+	KSTR(&b, "level", ev->level);
+	KSTR(&b, "optname", ev->optname);
 	if (ev->has_optval)
-		kint(&b, "optval", ev->optval);
+		KINT(&b, "optval", ev->optval);
 	if (ev->has_optlinger) {
-		key(&b, "optval");
-		st_buf_puts(&b, "{\"l_onoff\":");
+		KEY(&b, "optval");
+		ST_PUTL(&b, "{\"l_onoff\":");
 		st_buf_i64(&b, ev->optlinger_onoff);
-		st_buf_puts(&b, ",\"l_linger\":");
+		ST_PUTL(&b, ",\"l_linger\":");
 		st_buf_i64(&b, ev->optlinger_secs);
 		st_buf_putc(&b, '}');
 	}
-	kstr(&b, "so_error", ev->so_error);
-	kstr(&b, "cmd", ev->cmd);
+	KSTR(&b, "so_error", ev->so_error);
+	KSTR(&b, "cmd", ev->cmd);
 	if (ev->range_first >= 0) {
-		key(&b, "range");
+		KEY(&b, "range");
 		st_buf_putc(&b, '[');
 		st_buf_i64(&b, ev->range_first);
 		st_buf_putc(&b, ',');
@@ -172,54 +153,54 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 	}
 
 	if (ev->has_opts) {
-		key(&b, "opts");
-		st_buf_puts(&b, "{\"SO_REUSEADDR\":");
+		KEY(&b, "opts");
+		ST_PUTL(&b, "{\"SO_REUSEADDR\":");
 		st_buf_puts(&b, ev->opts.reuseaddr ? "true" : "false");
-		st_buf_puts(&b, ",\"SO_REUSEPORT\":");
+		ST_PUTL(&b, ",\"SO_REUSEPORT\":");
 		st_buf_puts(&b, ev->opts.reuseport ? "true" : "false");
-		st_buf_puts(&b, ",\"SO_LINGER\":");
+		ST_PUTL(&b, ",\"SO_LINGER\":");
 		if (ev->opts.linger < 0)
-			st_buf_puts(&b, "null");
+			ST_PUTL(&b, "null");
 		else
 			st_buf_i64(&b, ev->opts.linger);
 		st_buf_putc(&b, '}');
 	}
 	if (ev->has_tcp) {
-		key(&b, "tcp");
-		st_buf_puts(&b, "{\"rtt_us\":");
+		KEY(&b, "tcp");
+		ST_PUTL(&b, "{\"rtt_us\":");
 		st_buf_u64(&b, ev->tcp.rtt_us);
-		st_buf_puts(&b, ",\"rttvar_us\":");
+		ST_PUTL(&b, ",\"rttvar_us\":");
 		st_buf_u64(&b, ev->tcp.rttvar_us);
-		st_buf_puts(&b, ",\"retrans\":");
+		ST_PUTL(&b, ",\"retrans\":");
 		st_buf_u64(&b, ev->tcp.total_retrans);
-		st_buf_puts(&b, ",\"lost\":");
+		ST_PUTL(&b, ",\"lost\":");
 		st_buf_u64(&b, ev->tcp.lost);
-		st_buf_puts(&b, ",\"bytes_sent\":");
+		ST_PUTL(&b, ",\"bytes_sent\":");
 		st_buf_u64(&b, ev->tcp.bytes_sent);
-		st_buf_puts(&b, ",\"bytes_received\":");
+		ST_PUTL(&b, ",\"bytes_received\":");
 		st_buf_u64(&b, ev->tcp.bytes_received);
-		st_buf_puts(&b, ",\"bytes_acked\":");
+		ST_PUTL(&b, ",\"bytes_acked\":");
 		st_buf_u64(&b, ev->tcp.bytes_acked);
-		st_buf_puts(&b, ",\"unread\":");
+		ST_PUTL(&b, ",\"unread\":");
 		st_buf_u64(&b, ev->tcp.unread);
-		st_buf_puts(&b, ",\"unsent\":");
+		ST_PUTL(&b, ",\"unsent\":");
 		st_buf_u64(&b, ev->tcp.unsent);
 		st_buf_putc(&b, '}');
 	}
 	if (ev->last_ref_known)
-		kbool(&b, "last", ev->last_ref);
+		KBOOL(&b, "last", ev->last_ref);
 	if (ev->shared)
-		kbool(&b, "shared", true);
+		KBOOL(&b, "shared", true);
 	if (ev->implicit_close)
-		kbool(&b, "implicit_close", true);
+		KBOOL(&b, "implicit_close", true);
 	if (ev->reset_known) {
-		kbool(&b, "reset", ev->reset);
-		kstr(&b, "reset_reason", ev->reset_reason);
+		KBOOL(&b, "reset", ev->reset);
+		KSTR(&b, "reset_reason", ev->reset_reason);
 	}
 
-	kstr(&b, "exe", ev->exe);
+	KSTR(&b, "exe", ev->exe);
 	if (ev->argv) {
-		key(&b, "argv");
+		KEY(&b, "argv");
 		st_buf_putc(&b, '[');
 		for (int i = 0; i < ev->argc; i++) {
 			if (i)
@@ -229,52 +210,55 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 		st_buf_putc(&b, ']');
 	}
 	if (ev->ppid >= 0)
-		kint(&b, "ppid", ev->ppid);
-	kstr(&b, "version", ev->version);
+		KINT(&b, "ppid", ev->ppid);
+	KSTR(&b, "version", ev->version);
 	if (ev->open_sockets >= 0)
-		kint(&b, "open", ev->open_sockets);
+		KINT(&b, "open", ev->open_sockets);
 
-	if (ev->nholders || (ev->err && ev->holders))
-		ksocks(&b, "holders", ev->holders, ev->nholders);
+	if (ev->nholders || (ev->err && ev->holders)) {
+		KEY(&b, "holders");
+		ksocks(&b, ev->holders, ev->nholders);
+	}
 	if (ev->has_verdict) {
-		key(&b, "reuse_verdict");
-		st_buf_puts(&b, "{\"SO_REUSEADDR\":");
+		KEY(&b, "reuse_verdict");
+		ST_PUTL(&b, "{\"SO_REUSEADDR\":");
 		verdict(&b, ev->verdict_reuseaddr);
-		st_buf_puts(&b, ",\"SO_REUSEPORT\":");
+		ST_PUTL(&b, ",\"SO_REUSEPORT\":");
 		verdict(&b, ev->verdict_reuseport);
 		st_buf_putc(&b, '}');
 	}
 	if (ev->reused_time_wait >= 0)
-		kint(&b, "reused_time_wait", ev->reused_time_wait);
+		KINT(&b, "reused_time_wait", ev->reused_time_wait);
 	if (ev->lingering) {
-		ksocks(&b, "lingering", ev->lingering, ev->nlingering);
+		KEY(&b, "lingering");
+		ksocks(&b, ev->lingering, ev->nlingering);
 		if (ev->lingering_total > ev->nlingering)
-			kint(&b, "lingering_total", ev->lingering_total);
+			KINT(&b, "lingering_total", ev->lingering_total);
 	}
 	if (ev->time_wait >= 0)
-		kint(&b, "time_wait", ev->time_wait);
+		KINT(&b, "time_wait", ev->time_wait);
 
 	if (ev->nframes > 0) {
-		key(&b, "stack");
+		KEY(&b, "stack");
 		st_buf_putc(&b, '[');
 		for (int i = 0; i < ev->nframes; i++) {
 			const struct st_frame *f = &ev->frames[i];
 			if (i)
 				st_buf_putc(&b, ',');
-			st_buf_puts(&b, "{\"ip\":\"");
+			ST_PUTL(&b, "{\"ip\":\"");
 			st_buf_hex(&b, f->ip);
 			st_buf_putc(&b, '"');
 			if (f->obj) {
-				st_buf_puts(&b, ",\"obj\":");
+				ST_PUTL(&b, ",\"obj\":");
 				st_buf_jstr(&b, f->obj);
-				st_buf_puts(&b, ",\"off\":\"");
+				ST_PUTL(&b, ",\"off\":\"");
 				st_buf_hex(&b, f->off);
 				st_buf_putc(&b, '"');
 			}
 			if (f->sym) {
-				st_buf_puts(&b, ",\"sym\":");
+				ST_PUTL(&b, ",\"sym\":");
 				st_buf_jstr(&b, f->sym);
-				st_buf_puts(&b, ",\"sym_off\":\"");
+				ST_PUTL(&b, ",\"sym_off\":\"");
 				st_buf_hex(&b, f->sym_off);
 				st_buf_putc(&b, '"');
 			}
@@ -282,6 +266,6 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 		}
 		st_buf_putc(&b, ']');
 	}
-	st_buf_puts(&b, "}\n");
+	ST_PUTL(&b, "}\n");
 	return st_buf_finish(&b);
 }

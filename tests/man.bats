@@ -85,9 +85,9 @@ section() {
 
 @test "socktrace.7's EVENT SCHEMA names every key the shim writes" {
 	need_mandoc
-	# kint(&b, "fd", ...), kstr(&b, "call", ...), key(&b, "opts") ... and
+	# KINT(&b, "fd", ...), KSTR(&b, "call", ...), KEY(&b, "opts") ... and
 	# the keys written inline: st_buf_puts(&b, ",\"rtt_us\":")
-	grep -oE '\<k[a-z]*\(&?b, "[A-Za-z_][A-Za-z0-9_]*"|\\"[A-Za-z_][A-Za-z0-9_]*\\":' \
+	grep -oE '\<[kK][A-Za-z]*\(&?b, "[A-Za-z_][A-Za-z0-9_]*"|\\"[A-Za-z_][A-Za-z0-9_]*\\":' \
 		"$top_srcdir/shim/encode_json.c" |
 		grep -oE '[A-Za-z_][A-Za-z0-9_]*\\?"(:|$)' | sed -E 's/\\?"?:?$//' | sort -u >written
 	[ "$(wc -l <written)" -ge 20 ] || { echo "too few keys found in encode_json.c:"; cat written; false; }
