@@ -80,6 +80,39 @@ tests_progs_stack_plugin_la_SOURCES = tests/progs/stack_plugin.c
 tests_progs_stack_plugin_la_CFLAGS = $(AM_CFLAGS) -g -O2
 tests_progs_stack_plugin_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 
+# Robustness (never break the traced program): spawning, AT_SECURE,
+# signal handlers, daemons' descriptor sweeps, and socket calls at the
+# edges of a process's life (libearly.so, loaded by lateexit or preloaded).
+check_PROGRAMS += \
+	tests/spawn \
+	tests/secure \
+	tests/sigstorm \
+	tests/daemon \
+	tests/lateexit \
+	# end of check_PROGRAMS
+tests_spawn_SOURCES = tests/progs/spawn.c
+tests_spawn_CFLAGS = $(TPROG_CFLAGS)
+tests_spawn_LDADD = $(TPROG_LDADD)
+tests_secure_SOURCES = tests/progs/secure.c
+tests_secure_CFLAGS = $(TPROG_CFLAGS)
+tests_secure_LDADD = $(TPROG_LDADD) -ldl
+tests_sigstorm_SOURCES = tests/progs/sigstorm.c
+tests_sigstorm_CFLAGS = $(TPROG_CFLAGS)
+tests_sigstorm_LDADD = $(TPROG_LDADD)
+tests_daemon_SOURCES = tests/progs/daemon.c
+tests_daemon_CFLAGS = $(TPROG_CFLAGS)
+tests_daemon_LDADD = $(TPROG_LDADD)
+check_LTLIBRARIES += tests/progs/libearly.la
+tests_progs_libearly_la_SOURCES = tests/progs/early.c
+tests_progs_libearly_la_CFLAGS = $(AM_CFLAGS) -g
+tests_progs_libearly_la_LDFLAGS = -avoid-version -shared -rpath /nowhere
+tests_lateexit_SOURCES = tests/progs/lateexit.c
+tests_lateexit_CFLAGS = $(TPROG_CFLAGS)
+tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
+# a real executable (no libtool wrapper script, which the shim would trace),
+# linked with libearly.so although it calls nothing in it
+tests_lateexit_LDFLAGS = -no-install -Wl,--no-as-needed
+
 EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py
 
 TESTS += \
@@ -102,6 +135,9 @@ TESTS += \
 	tests/shim_env.bats \
 	tests/shim_output.bats \
 	tests/run_exit.bats \
+	tests/robust_threads.bats \
+	tests/robust_signals.bats \
+	tests/robust_crash.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
