@@ -5,6 +5,11 @@
 
 load helpers
 
+setup() {
+	st_setup
+	need_tw_room
+}
+
 KV() { traced "$PYTHON3" "$top_srcdir/tests/scripts/kernelview.py" "$@"; }
 
 run_check() { # ARGS...: runs check, status in $status, stdout in $output
@@ -62,11 +67,11 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 }
 
 @test "check no-resets and closed-by: a linger-0 close is a reset; the server closing first breaks closed-by=client" {
-	tcp_pair "-r -n 1 -L -c server" ""
+	tcp_pair "-r -n 1 -L -c server" "-c server"
 	run_check --rule no-resets "$S"
 	assert_eq "$status" 1
 	[[ ${lines[0]} == "no-resets: pid "*": tcp 127.0.0.1:$PORT -> 127.0.0.1:"*" was closed with a reset (RST) instead of a FIN (SO_LINGER 0)"* ]]
-	tcp_pair "-r -n 2 -c server" "-n 2"
+	tcp_pair "-r -n 2 -c server" "-n 2 -c server"
 	run_check --rule closed-by=client "$S" "$C"
 	assert_eq "$status" 1
 	assert_eq "${#lines[@]}" 2 "one line per connection"

@@ -286,3 +286,16 @@ assert_empty() {
 		return 1
 	fi
 }
+
+# need_tw_room: skip unless the kernel can still make TIME_WAIT sockets.
+# When its table is full (net.ipv4.tcp_max_tw_buckets, e.g. while a
+# benchmark churns connections on the same machine) closing connections
+# make none, and a test about them would test the load instead.
+need_tw_room() {
+	local max now
+	max=$(cat /proc/sys/net/ipv4/tcp_max_tw_buckets 2>/dev/null) || return 0
+	now=$(ss -Htan state time-wait 2>/dev/null | wc -l)
+	if ((now > max * 9 / 10)); then
+		skip "the kernel's TIME_WAIT table is nearly full ($now of $max)"
+	fi
+}

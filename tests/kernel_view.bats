@@ -7,6 +7,11 @@
 
 load helpers
 
+setup() {
+	st_setup
+	need_tw_room
+}
+
 KV() { traced "$PYTHON3" "$top_srcdir/tests/scripts/kernelview.py" "$@"; }
 
 @test "kernel view: the server that closes first leaves TIME_WAIT, listed at exit with ~60 s left" {
