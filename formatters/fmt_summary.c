@@ -108,7 +108,8 @@ static unsigned max_open(struct group *g)
 {
 	int cur = 0, best = 0;
 
-	qsort(g->edges, g->nedges, sizeof(*g->edges), by_abs);
+	if (g->nedges > 1)	/* edges is NULL when there are none */
+		qsort(g->edges, g->nedges, sizeof(*g->edges), by_abs);
 	for (size_t i = 0; i < g->nedges; i++) {
 		cur += g->edges[i] < 0 ? -1 : 1;
 		if (cur > best)
@@ -123,15 +124,16 @@ static void endpoint_of(const struct st_sock *s, char *key, size_t kn, char *tit
 	const char *kind = st_sock_kind(s);
 	const struct st_sock *l = s->listener;
 
-	if (l || s->listen) {
+	if (l || s->listen || (s->bind && s->bind->ev.err && !s->connect && st_sock_is_tcp(s))) {
+		/* listeners, what they accepted, and attempts to listen there */
 		const struct st_sock *x = l ? l : s;
 		const char *a = x->local[0] ? x->local : x->bind ? x->bind->ev.addr : "?";
 		snprintf(key, kn, "L %s %s", kind, a);
-		snprintf(title, tn, "%s %s (server)", kind, a);
+		snprintf(title, tn, "%s %s (server side)", kind, a);
 	} else if (s->connect) {
 		const char *a = s->remote[0] ? s->remote : s->connect->ev.addr;
 		snprintf(key, kn, "C %s %s", kind, a);
-		snprintf(title, tn, "%s %s (client)", kind, a);
+		snprintf(title, tn, "%s -> %s (client side)", kind, a);
 	} else if (s->bind && s->bind->ev.addr[0]) {
 		snprintf(key, kn, "B %s %s", kind, s->bind->ev.addr);
 		snprintf(title, tn, "%s %s (bound%s)", kind, s->bind->ev.addr,

@@ -72,7 +72,7 @@ static void row(const struct show *sh, const char *left, enum dir d, const char 
 		arrow[LADDER_W - 1] = '>';
 	else if (d == D_LEFT)
 		arrow[0] = '<';
-	fprintf(sh->out, "  %24s |%s| %s\n", left, arrow, right);
+	fprintf(sh->out, "  %24s |%s|%s%s\n", left, arrow, right[0] ? " " : "", right);
 }
 
 static void state_label(char *buf, size_t n, const char *call, const char *state)
@@ -216,7 +216,7 @@ static void side_line(const struct show *sh, const char *role, const struct st_s
 		fprintf(sh->out, ", accepted on fd %d (listening on %s)", s->listener->fd,
 			s->listener->local[0] ? s->listener->local : "?");
 	if (s->made) {
-		show_reltime(sh, t, sizeof(t), s->made->ev.ts_us);
+		show_reltime(sh, t, sizeof(t), s->t_first);
 		fprintf(sh->out, ", made %s", t);
 	} else if (s->inherited) {
 		fprintf(sh->out, ", inherited");
@@ -281,12 +281,13 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 	}
 	if (sv && sv->made) {
 		const struct st_rec *k = sv->made;
-		show_reltime(sh, t, sizeof(t), k->ev.ts_us);
+		show_reltime(sh, t, sizeof(t), st_rec_end_us(k));
 		fprintf(sh->out, "  %-10s %s accept() on fd %d returned fd %d (ESTABLISHED)", cl ? "" :
 			"handshake", t, k->ev.listen_fd, sv->fd);
 		if (cl && cl->connect) {
-			show_dur(d, sizeof(d), k->ev.ts_us - cl->connect->ev.ts_us);
-			fprintf(sh->out, ", %s after connect()", d);
+			int64_t gap = st_rec_end_us(k) - cl->connect->ev.ts_us;
+			show_dur(d, sizeof(d), gap < 0 ? -gap : gap);
+			fprintf(sh->out, ", %s %s connect()", d, gap < 0 ? "before" : "after");
 		}
 		fprintf(sh->out, "%s\n", rtt);
 	}
@@ -409,10 +410,18 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 			show_c(sh, SHOW_OFF));
 	else
 		fprintf(sh->out, "  %-10s %s\n", "teardown", what);
-	if (cl)
-		side_teardown(sh, "client", cl, c->closer == ST_CLOSER_CLIENT);
-	if (sv)
-		side_teardown(sh, "server", sv, c->closer == ST_CLOSER_SERVER);
+	{
+		const struct st_rec *tc = cl ? st_sock_teardown(cl) : NULL;
+		const struct st_rec *ts = sv ? st_sock_teardown(sv) : NULL;
+		bool server_first = ts && (!tc || ts->ev.ts_us < tc->ev.ts_us);
+
+		if (cl && !server_first)
+			side_teardown(sh, "client", cl, c->closer == ST_CLOSER_CLIENT);
+		if (sv)
+			side_teardown(sh, "server", sv, c->closer == ST_CLOSER_SERVER);
+		if (cl && server_first)
+			side_teardown(sh, "client", cl, c->closer == ST_CLOSER_CLIENT);
+	}
 	later(sh, "client", c->later_client);
 	later(sh, "server", c->later_server);
 }
@@ -456,12 +465,30 @@ static void opts_words(const struct st_event *ev, char *buf, size_t n)
 		 ev->opts.reuseport ? "on" : "off");
 }
 
-static void listener_block(const struct show *sh, const struct st_sock *s)
+static void accepted_line(const struct show *sh, const struct st_sock *s, unsigned failed)
 {
 	const struct st_model *m = sh->model;
+	unsigned n = 0;
+
+	if (!s->listen && !s->accepted)
+		return;
+	fprintf(sh->out, "  %-10s %u connection%s", "accepted", s->accepted,
+		s->accepted == 1 ? "" : "s");
+	for (size_t i = 0; i < m->nconns; i++)
+		if (m->conns[i]->server && m->conns[i]->server->listener == s && n++ < 20)
+			fprintf(sh->out, "%s#%d", n == 1 ? ": " : " ", m->conns[i]->id);
+	if (n > 20)
+		fprintf(sh->out, " ...");
+	if (failed)
+		fprintf(sh->out, "; %u accept call%s failed", failed, failed == 1 ? "" : "s");
+	fputc('\n', sh->out);
+}
+
+static void listener_block(const struct show *sh, const struct st_sock *s)
+{
 	char w[160], t[32], clk[32], o[96];
 	const char *addr = s->local[0] ? s->local : s->bind ? s->bind->ev.addr : "?";
-	unsigned n = 0, failed = 0;
+	unsigned failed = 0;
 
 	who(sh, s, w, sizeof(w));
 	show_reltime(sh, t, sizeof(t), s->t_first);
@@ -534,24 +561,15 @@ static void listener_block(const struct show *sh, const struct st_sock *s)
 			fprintf(sh->out, "  %-10s %s listen(backlog %d)%s%s\n", "listen", t, ev->backlog,
 				ev->err ? " failed: " : "", ev->err ? ev->err : "");
 		} else if (r == s->close) {
+			accepted_line(sh, s, failed);
 			fprintf(sh->out, "  %-10s %s %s()%s%s%s%s\n", "close", t, c,
 				ev->state_before ? " " : "", ev->state_before ? ev->state_before : "",
 				ev->state_before && ev->state ? " -> " : "",
 				ev->state_before && ev->state ? ev->state : "");
 		}
 	}
-	if (s->listen || s->accepted) {
-		fprintf(sh->out, "  %-10s %u connection%s", "accepted", s->accepted,
-			s->accepted == 1 ? "" : "s");
-		for (size_t i = 0; i < m->nconns; i++)
-			if (m->conns[i]->server && m->conns[i]->server->listener == s && n++ < 20)
-				fprintf(sh->out, "%s#%d", n == 1 ? ": " : " ", m->conns[i]->id);
-		if (n > 20)
-			fprintf(sh->out, " ...");
-		if (failed)
-			fprintf(sh->out, "; %u accept call%s failed", failed, failed == 1 ? "" : "s");
-		fputc('\n', sh->out);
-	}
+	if (!s->close)
+		accepted_line(sh, s, failed);
 	if (!s->close)
 		fprintf(sh->out, "  %-10s %s\n", "close",
 			s->end == ST_END_EXIT ? "never: still open when its process exited" :
@@ -566,10 +584,33 @@ static void other_block(const struct show *sh, const struct st_sock *s)
 
 	show_reltime(sh, t, sizeof(t), s->t_first);
 	who(sh, s, w, sizeof(w));
+	if (s->peer && s->peer->pid == s->pid && s->made && s->made == s->peer->made) {
+		/* a socketpair: one block for both ends */
+		char w2[32];
+		snprintf(w2, sizeof(w2), " + fd %d", s->peer->fd);
+		fprintf(sh->out, "%ssocketpair%s  %s  %s%s  %s\n", show_c(sh, SHOW_BOLD),
+			show_c(sh, SHOW_OFF), st_sock_kind(s), w, w2, t);
+		show_lifecycle_words(sh, s, words, sizeof(words));
+		fprintf(sh->out, "  fd %-7d %s\n", s->fd, words);
+		show_lifecycle_words(sh, s->peer, words, sizeof(words));
+		fprintf(sh->out, "  fd %-7d %s\n", s->peer->fd, words);
+		return;
+	}
 	show_lifecycle_words(sh, s, words, sizeof(words));
 	fprintf(sh->out, "%ssocket%s  %s%s%s%s%s  %s  %s\n  %-10s %s\n", show_c(sh, SHOW_BOLD),
 		show_c(sh, SHOW_OFF), st_sock_kind(s), s->local[0] ? " " : "", s->local,
 		s->remote[0] ? " -> " : "", s->remote, w, t, "calls", words);
+}
+
+/* a process is shown when it holds a socket the filters keep */
+static bool proc_shown(const struct show *sh, const struct st_proc *p)
+{
+	const struct st_model *m = sh->model;
+
+	for (size_t i = 0; i < m->nsocks; i++)
+		if (m->socks[i]->pid == p->pid && show_keep_sock(sh, m->socks[i]))
+			return true;
+	return false;
 }
 
 static void processes(const struct show *sh)
@@ -579,13 +620,11 @@ static void processes(const struct show *sh)
 
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
-		const char *c = show_comm(sh, p->pid, comm, sizeof(comm));
-		bool keep = !sh->npids;
+		const char *c;
 
-		for (int k = 0; k < sh->npids; k++)
-			keep |= sh->pids[k] == p->pid;
-		if (!keep)
+		if (!proc_shown(sh, p))
 			continue;
+		c = show_comm(sh, p->pid, comm, sizeof(comm));
 		show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
 		fprintf(sh->out, "process %" PRId64 "%s%s%s", p->pid, c ? " (" : "", c ? c : "",
 			c ? ")" : "");
@@ -622,7 +661,8 @@ int show_timeline(struct show *sh)
 			continue;
 		if (s->listen || failed_bind || s->accepted)
 			blocks[n] = (struct block){ s->t_first, B_LISTENER, s, n };
-		else if (!s->conn)
+		else if (!s->conn && !(s->peer && s->peer->id < s->id && s->peer->made == s->made &&
+					s->peer->pid == s->pid && show_keep_sock(sh, s->peer)))
 			blocks[n] = (struct block){ s->t_first, B_OTHER, s, n };
 		else
 			continue;

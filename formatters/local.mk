@@ -10,4 +10,25 @@ formatters_libformatters_la_SOURCES = formatters/formatters.h \
 	formatters/fmt_mermaid.c \
 	formatters/symbolize.h formatters/symbolize.c \
 	formatters/check.c
-formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
+formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
+
+# Tests of `socktrace show`.  Golden traces tests/data/NAME.jsonl are
+# recorded from real runs by tests/data/record.sh; their expected outputs
+# tests/data/NAME.FORMAT.expected are rewritten by `make regen-golden` when
+# a format changes on purpose (review the diff).
+SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid
+EXTRA_DIST += tests/data
+TESTS += \
+	tests/show_golden.bats \
+	tests/show_badinput.bats \
+	tests/show_live.bats \
+	tests/show_options.bats \
+	# end of TESTS
+
+regen-golden: src/socktrace$(EXEEXT)
+	$(AM_V_GEN)for t in $(srcdir)/tests/data/*.jsonl; do \
+	  for f in $(SHOW_GOLDEN_FORMATS); do \
+	    ./src/socktrace show --utc --color=never -f $$f "$$t" >"$${t%.jsonl}.$$f.expected" || exit 1; \
+	  done; \
+	done
+.PHONY: regen-golden

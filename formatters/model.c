@@ -175,6 +175,11 @@ static bool stops_sending(const char *how)
 	return how && (!strcmp(how, "SHUT_WR") || !strcmp(how, "SHUT_RDWR"));
 }
 
+int64_t st_rec_end_us(const struct st_rec *r)
+{
+	return r->ev.ts_us + (r->ev.dur_ns > 0 ? r->ev.dur_ns / 1000 : 0);
+}
+
 const struct st_rec *st_sock_teardown(const struct st_sock *s)
 {
 	if (s->shutdown && (!s->close || s->shutdown->ev.ts_us <= s->close->ev.ts_us))
@@ -512,6 +517,7 @@ static void step(struct builder *b, struct st_rec *r)
 			return;
 		s->made = r;
 		s->listener = l;
+		s->t_first = st_rec_end_us(r);
 		if (l) {
 			l->accepted++;
 			if (!s->family)
@@ -766,8 +772,6 @@ static void conn_fill(const struct st_model *m, struct st_conn *c)
 		snprintf(c->saddr, sizeof(c->saddr), "%s", sv->local);
 	}
 	c->t_start = cl ? (cl->connect ? cl->connect->ev.ts_us : cl->t_first) : sv->t_first;
-	if (sv && sv->t_first < c->t_start)
-		c->t_start = sv->t_first;
 	c->t_end = cl ? cl->t_end : sv->t_end;
 	if (sv && sv->t_end > c->t_end)
 		c->t_end = sv->t_end;

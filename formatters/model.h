@@ -118,6 +118,9 @@ int st_addr_port(const char *addr);
 const char *st_sock_kind(const struct st_sock *s);
 /* a stream socket of AF_INET/AF_INET6 */
 bool st_sock_is_tcp(const struct st_sock *s);
+/* when the call returned: ts plus its duration (an accept's ts is when it
+ * started waiting) */
+int64_t st_rec_end_us(const struct st_rec *r);
 /* the socket's teardown event (first shutdown stopping sends, else close) */
 const struct st_rec *st_sock_teardown(const struct st_sock *s);
 

@@ -587,6 +587,8 @@ static bool parse_keys(struct parse *p, json_t *root)
 		} else if (!strcmp(key, "reused_time_wait")) {
 			ok = get_int(p, "", key, v, 0, INT_MAX, &n);
 			ev->reused_time_wait = (int)n;
+		} else if (!strcmp(key, "time_wait")) {
+			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->time_wait);
 		} else if (!strcmp(key, "stack")) {
 			ok = parse_stack(p, v);
 		}
@@ -845,7 +847,8 @@ unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
 					line = p;
 					cap = ncap;
 				}
-				memcpy(line + len, chunk + pos, n);
+				if (n)	/* line is still NULL before the first byte */
+					memcpy(line + len, chunk + pos, n);
 				len += n;
 			}
 			pos += n;

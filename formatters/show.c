@@ -107,6 +107,9 @@ const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n)
 		const char *slash = strrchr(ev->exe, '/');
 		snprintf(buf, n, "%s", slash ? slash + 1 : ev->exe);
 	}
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = ' ';	/* a newline in `python -c CODE` */
 	if (strlen(buf) > 40)
 		memcpy(buf + 37, "...", 4);
 	return buf[0] ? buf : NULL;
