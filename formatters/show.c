@@ -20,8 +20,6 @@
 #include "event.h"
 #include "symbolize.h"
 
-/* render_text.c: the offset it adds to show local times */
-void st_render_set_tz(long offset_s);
 
 static const char usage_text[] =
 	"usage: socktrace show [-f FORMAT] [--color=WHEN] [--pid PID] [--port PORT]\n"

@@ -138,5 +138,8 @@ size_t st_encode_json(const struct st_event *ev, char *buf, size_t cap);
 #define ST_RENDER_PREFIX 0x2	/* lead with "socktrace: " (stderr of the program) */
 #define ST_RENDER_UTC 0x4	/* times in UTC rather than local time */
 size_t st_render_text(const struct st_event *ev, char *buf, size_t cap, unsigned flags);
+/* Seconds east of UTC that st_render_text adds to show local times; set
+ * once, before rendering (localtime_r is not async-signal-safe). */
+void st_render_set_tz(long offset_s);
 
 #endif

@@ -35,7 +35,6 @@ pid_t st_pid;
 static _Atomic int64_t seq;
 static __thread pid_t tid_cache;
 
-void st_render_set_tz(long offset_s);
 
 pid_t st_gettid(void)
 {
