@@ -94,6 +94,8 @@ size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 	KINT(&b, "pid", ev->pid);
 	KINT(&b, "tid", ev->tid);
 	KINT(&b, "seq", ev->seq);
+	if (ev->dropped > 0)
+		KINT(&b, "dropped", ev->dropped);
 	KSTR(&b, "call", ev->call);
 	if (ev->fd >= 0)
 		KINT(&b, "fd", ev->fd);

@@ -57,6 +57,7 @@ struct st_event {
 	int64_t ts_us;		/* wall clock at the call's start, microseconds */
 	int64_t dur_ns;		/* time in the real call, -1 when not measured */
 	int64_t pid, tid, seq;
+	int64_t dropped;	/* events of this process not recorded just before this one */
 
 	int64_t ret;
 	const char *err;	/* symbolic errno when the call failed, else NULL */

@@ -41,3 +41,5 @@ shim/names-gen.c: shim/gen-names.sh $(SHIM_TABLES)
 noinst_LTLIBRARIES += shim/libstcommon.la
 shim_libstcommon_la_SOURCES = shim/buf.c shim/names.c shim/encode_json.c shim/render_text.c
 nodist_shim_libstcommon_la_SOURCES = shim/names-gen.c
+# in the CLI only: AddressSanitizer with --enable-sanitizers, never in the shim
+shim_libstcommon_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS)

@@ -5,17 +5,11 @@
 #include "shim.h"
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 struct st_real_table st_real;
-
-/* The shim's own exported wrappers, to refuse a lookup that finds them. */
-#define WRAP(name, ret, params, args) extern ret name params;
-#define WRAPV(name, ret, params, args) extern ret name(int, int, ...);
-#include "wrapfuncs.def"
-#undef WRAP
-#undef WRAPV
 
 static void *libc_handle(void)
 {
@@ -25,13 +19,27 @@ static void *libc_handle(void)
 	return h;
 }
 
-static void *lookup(const char *name, void *self)
+/* Is p inside libsocktrace.so itself?  (Its own wrapper, found when the
+ * shim is preloaded twice.)  The names cannot tell: when the shim is
+ * dlopen()ed rather than preloaded, its own references to "socket" bind to
+ * libc's. */
+static bool in_shim(void *p)
+{
+	static void *self_base;
+	Dl_info info;
+
+	if (!self_base && dladdr((void *)&in_shim, &info))
+		self_base = info.dli_fbase;
+	return p && dladdr(p, &info) && info.dli_fbase == self_base;
+}
+
+static void *lookup(const char *name)
 {
 	void *p = dlsym(RTLD_NEXT, name);
-	if (p == self || p == NULL) {
+	if (!p || in_shim(p)) {
 		void *h = libc_handle();
 		p = h ? dlsym(h, name) : NULL;
-		if (p == self)
+		if (in_shim(p))
 			p = NULL;
 	}
 	return p;
@@ -41,7 +49,7 @@ void st_real_resolve(void)
 {
 #define WRAP(name, ret, params, args) \
 	if (!st_real.name.ptr) \
-		st_real.name.ptr = lookup(#name, (void *)&name);
+		st_real.name.ptr = lookup(#name);
 #define WRAPV WRAP
 #include "wrapfuncs.def"
 #undef WRAP

@@ -430,6 +430,12 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, "us>");
 		color(&b, flags, C_OFF);
 	}
+	if (ev->dropped > 0) {
+		st_buf_puts(&b, "\n    (");
+		st_buf_i64(&b, ev->dropped);
+		st_buf_puts(&b, ev->dropped == 1 ? " event before this one was" : " events before this one were");
+		st_buf_puts(&b, " not recorded: the program held every descriptor the trace could use)");
+	}
 	if (ev->reused_time_wait > 0) {
 		st_buf_puts(&b, "\n    SO_REUSEADDR let this bind reuse the port held by ");
 		st_buf_i64(&b, ev->reused_time_wait);

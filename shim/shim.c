@@ -14,6 +14,7 @@
 #include "sockinfo.h"
 #include "kernelview.h"
 #include "recent.h"
+#include "sockdiag.h"
 #include "unwind.h"
 
 #include <dirent.h>
@@ -33,6 +34,7 @@
 _Atomic int st_init_state = ST_INIT_NONE;
 pid_t st_pid;
 static _Atomic int64_t seq;
+static _Atomic int64_t dropped;	/* events not written since the last one that was */
 static __thread pid_t tid_cache;
 
 
@@ -66,9 +68,17 @@ static void emit_line(struct st_event *ev)
 	char line[LINE_ON_STACK];
 	size_t n;
 
+	/* no descriptor to write to: the event is counted, not numbered, so
+	 * seq stays without gaps and the next event says how many were lost */
+	if (ST_UNLIKELY(!st_sink_ready())) {
+		atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+		return;
+	}
 	ev->pid = st_pid;
 	ev->tid = st_gettid();
 	ev->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) + 1;
+	if (ST_UNLIKELY(atomic_load_explicit(&dropped, memory_order_relaxed)))
+		ev->dropped = atomic_exchange(&dropped, 0);
 	n = encode(ev, line, sizeof(line));
 	if (ST_LIKELY(n < sizeof(line))) {
 		st_sink_write(line, n);
@@ -219,8 +229,10 @@ void st_after_fork_child(void)
 	st_pid = getpid();
 	tid_cache = 0;
 	atomic_store(&seq, 0);
+	atomic_store(&dropped, 0);
 	st_fd_each(0, ST_FD_MAX - 1, mark_shared, NULL);
 	st_recent_reset();
+	st_diag_after_fork();
 	st_sink_after_fork();
 	st_emit_start();
 	errno = saved;

@@ -64,6 +64,8 @@ void st_emit_start(void);
 extern _Atomic int st_sink_fd;	/* the shim's own descriptor, -1 none */
 int st_sink_open(void);		/* at init and after fork when %p */
 void st_sink_write(const char *line, size_t len);
+/* Is there a descriptor to write to (retrying a lost one now and then)? */
+bool st_sink_ready(void);
 /* The program acts on descriptor fd: true when it is the shim's own, which
  * the program cannot see (close() must fail with EBADF). */
 static inline bool st_is_sink_fd(int fd)
@@ -76,6 +78,10 @@ void st_sink_move_from(int fd);
 bool st_is_own_fd(int fd);
 void st_own_move_from(int fd);
 void st_sink_after_fork(void);
+/* The sink was given up for want of a free high descriptor; the program
+ * just freed one: try again (wrap_fd.c, after close()). */
+extern _Atomic bool st_sink_lost;
+void st_sink_retry(void);
 
 /* ---- events ---- */
 /* Fills pid/tid/seq, encodes in the configured format and writes it with

@@ -42,17 +42,20 @@ static int high_base(void)
 	return base < 10 ? 10 : (int)base;
 }
 
-/* Moves fd high (closing the original); returns the new descriptor. */
+/* Moves fd high, closing the original; -1 when every high descriptor is
+ * taken (the shim never keeps one the program would have got). */
 static int move_high(int fd)
 {
 	int hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, (long)high_base());
-	if (hi < 0)
-		hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 3L);
-	if (hi < 0)
-		return fd;
 	REAL(close)(fd);
 	return hi;
 }
+
+/* The sink was given up because no high descriptor was free: retried now
+ * and then, so tracing resumes once the program frees some. */
+_Atomic bool st_sink_lost;
+static _Atomic int64_t last_retry_ns;
+#define RETRY_NS (50 * 1000000LL)
 
 static void expand_path(char *out, size_t cap)
 {
@@ -140,10 +143,11 @@ int st_sink_open(void)
 	}
 	if (fd < 0 && st_cfg.to_stderr)
 		fd = REAL(fcntl)(2, F_DUPFD_CLOEXEC, (long)high_base());
-	if (fd >= 0 && !st_cfg.to_stderr)
+	else if (fd >= 0)
 		fd = move_high(fd);
 	if (fd >= 0)
 		classify(fd);
+	atomic_store(&st_sink_lost, fd < 0);
 	atomic_store(&st_sink_fd, fd);
 	errno = saved;
 	return fd;
@@ -162,8 +166,10 @@ static int reopen(int old)
 		if (fd >= 0)
 			fd = move_high(fd);
 	}
-	if (fd < 0)
+	if (fd < 0) {
+		atomic_store(&st_sink_lost, true);
 		return -1;
+	}
 	if (!atomic_compare_exchange_strong(&st_sink_fd, &expected, fd)) {
 		REAL(close)(fd);	/* another thread won */
 		return expected;
@@ -200,6 +206,24 @@ static ssize_t write_once(int fd, const char *p, size_t n)
 	return r;
 }
 
+bool st_sink_ready(void)
+{
+	int64_t now, last;
+
+	if (ST_LIKELY(atomic_load_explicit(&st_sink_fd, memory_order_relaxed) >= 0))
+		return true;
+	if (!atomic_load(&st_sink_lost))
+		return false;
+	now = st_now_ns();
+	last = atomic_load(&last_retry_ns);
+	if (now - last < RETRY_NS || !atomic_compare_exchange_strong(&last_retry_ns, &last, now))
+		return false;
+	if (reopen(-1) < 0)
+		return false;
+	atomic_store(&st_sink_lost, false);
+	return true;
+}
+
 void st_sink_write(const char *line, size_t len)
 {
 	int fd = atomic_load_explicit(&st_sink_fd, memory_order_relaxed);
@@ -228,6 +252,15 @@ void st_sink_write(const char *line, size_t len)
 	}
 }
 
+void st_sink_retry(void)
+{
+	int saved = errno;
+
+	if (atomic_load(&st_sink_fd) < 0 && reopen(-1) >= 0)
+		atomic_store(&st_sink_lost, false);
+	errno = saved;
+}
+
 void st_sink_move_from(int fd)
 {
 	int cur = atomic_load(&st_sink_fd), hi;
@@ -235,10 +268,12 @@ void st_sink_move_from(int fd)
 	if (cur != fd || fd < 0)
 		return;
 	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, (long)high_base());
-	if (hi < 0 || hi == fd)
-		hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 3L);
 	if (hi < 0) {
-		atomic_store(&st_sink_fd, -1);
+		/* no high descriptor left: give the number up, retry later */
+		if (atomic_compare_exchange_strong(&st_sink_fd, &cur, -1)) {
+			atomic_store(&st_sink_lost, true);
+			REAL(close)(fd);
+		}
 		return;
 	}
 	if (atomic_compare_exchange_strong(&st_sink_fd, &cur, hi))

@@ -55,9 +55,7 @@ static int high_fd(int fd)
 		base = (long)rl.rlim_cur;
 	base -= 24;
 	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base < 10 ? 10L : base);
-	if (hi < 0)
-		return fd;
-	REAL(close)(fd);
+	REAL(close)(fd);	/* never kept low, where the program would see it */
 	return hi;
 }
 
@@ -72,8 +70,9 @@ static int acquire(bool *temp)
 		if (fd >= 0)
 			return fd;
 		fd = open_diag();
-		if (fd >= 0) {
+		if (fd >= 0)
 			fd = high_fd(fd);
+		if (fd >= 0) {
 			atomic_store(&diag_fd, fd);
 			return fd;
 		}
@@ -81,7 +80,8 @@ static int acquire(bool *temp)
 		return -1;
 	}
 	*temp = true;
-	return open_diag();
+	fd = open_diag();
+	return fd >= 0 ? high_fd(fd) : -1;
 }
 
 static void release(int fd, bool temp)
@@ -90,6 +90,15 @@ static void release(int fd, bool temp)
 		REAL(close)(fd);
 	else
 		atomic_store(&diag_busy, false);
+}
+
+void st_diag_after_fork(void)
+{
+	/* the parent's socket: its replies are the parent's to read */
+	int fd = atomic_exchange(&diag_fd, -1);
+	if (fd >= 0)
+		REAL(close)(fd);
+	atomic_store(&diag_busy, false);
 }
 
 void st_diag_move_from(int fd)

@@ -43,5 +43,7 @@ bool st_parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *le
 bool st_is_diag_fd(int fd);
 int st_diag_own_fd(void);
 void st_diag_move_from(int fd);
+/* In a child after fork: the inherited diag socket is left to the parent. */
+void st_diag_after_fork(void);
 
 #endif

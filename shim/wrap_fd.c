@@ -122,6 +122,8 @@ static int close_one(const char *call, int fd, struct st_sock *s, int64_t first,
 	/* Linux releases the descriptor even when close() fails (EINTR, EIO);
 	 * EBADF means it was already gone behind the shim's back */
 	st_close_finish(fd, &c, &ev);
+	if (ST_UNLIKELY(atomic_load_explicit(&st_sink_lost, memory_order_relaxed)))
+		st_sink_retry();	/* a descriptor is free again */
 	st_emit(&ev);
 	errno = err;
 	return ret;
@@ -132,11 +134,15 @@ ST_EXPORT int close(int fd)
 	struct st_sock *s = st_fd_get(fd);
 
 	if (ST_LIKELY(!s)) {
+		int ret;
 		if (ST_UNLIKELY(st_is_own_fd(fd))) {
 			errno = EBADF;
 			return -1;
 		}
-		return REAL(close)(fd);
+		ret = REAL(close)(fd);
+		if (ST_UNLIKELY(atomic_load_explicit(&st_sink_lost, memory_order_relaxed)) && ret == 0)
+			st_sink_retry();
+		return ret;
 	}
 	return close_one("close", fd, s, -1, -1);
 }
@@ -327,8 +333,11 @@ static int bulk_close(const char *call, unsigned first, unsigned last, int flags
 	st_fd_each(first, last, bulk_close_one, &b);
 	/* ...then the rest in one call */
 	ret = range_around_own(first, last, flags);
-	err = errno;
-	errno = err;
+	if (ST_UNLIKELY(atomic_load_explicit(&st_sink_lost, memory_order_relaxed)) && ret == 0) {
+		err = errno;
+		st_sink_retry();
+		errno = err;
+	}
 	return ret;
 }
 

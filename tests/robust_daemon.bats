@@ -54,7 +54,14 @@ sweep() {
 
 @test "daemon: dup2() of a socket onto every free descriptor (3..1023), then close them: the trace goes on" {
 	sweep dup2 3
-	assert_count 1020 '.call=="dup2" and .ret>=0'
+	# while the program holds every descriptor the trace could use (the
+	# high ones too) nothing can be written: the dup2 that takes the
+	# trace's number, and the closes until a high descriptor is free again,
+	# are counted in "dropped" on the next event written
+	n=$(nev '.call=="dup2" and .ret>=0')
+	[[ $n -ge 1018 && $n -le 1019 ]] || { echo "dup2 events recorded: $n" >&2; false; }
+	d=$(jq -s '[.[].dropped // 0] | add' "$TRACE")
+	[[ $d -ge $((1020 - n)) ]] || { echo "dropped: $d" >&2; false; }
 }
 
 @test "daemon: fcntl() and close() on every descriptor give what they give without the shim (its own is EBADF)" {
