@@ -465,10 +465,12 @@ static bool pattern_parse(const char *text, struct pattern *p, char *why, size_t
 		struct pstep *grown;
 
 		if (!kind_seen && !strncmp(tok, "pid=", 4)) {
+			free(p->pid);	/* the last one counts */
 			p->pid = strdup(tok + 4);
 			continue;
 		}
 		if (!kind_seen && !strncmp(tok, "fd=", 3)) {
+			free(p->fd);
 			p->fd = strdup(tok + 3);
 			continue;
 		}
@@ -487,6 +489,7 @@ static bool pattern_parse(const char *text, struct pattern *p, char *why, size_t
 				snprintf(why, whysz, "'->' must be followed by the remote endpoint");
 				goto bad;
 			}
+			free(p->remote);
 			p->remote = strdup(tok);
 			continue;
 		}
@@ -865,6 +868,17 @@ struct wanted {
 	char *label;
 };
 
+/* room for one more rule in *want (which holds n); false when out of memory */
+static bool want_grow(struct wanted **want, size_t n)
+{
+	struct wanted *grown = realloc(*want, (n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return false;
+	*want = grown;
+	return true;
+}
+
 /* "max-time-wait=10" -> the rule and its argument; false when unknown */
 static bool parse_rule(const char *spec, struct wanted *w, char *why, size_t whysz)
 {
@@ -939,56 +953,73 @@ int st_cmd_check(int argc, char **argv)
 				for (size_t i = 0; i < NRULES; i++) {
 					if (rules[i].arg != NO_ARG)
 						continue;
-					want = realloc(want, (nwant + 1) * sizeof(*want));
-					if (!want)
-						return 2;
+					if (!want_grow(&want, nwant)) {
+						rc = 2;
+						goto out_trace;
+					}
 					want[nwant++] = (struct wanted){ &rules[i], NULL, strdup(rules[i].name) };
 				}
 				break;
 			}
-			want = realloc(want, (nwant + 1) * sizeof(*want));
-			if (!want)
-				return 2;
-			if (!parse_rule(optarg, &want[nwant], why, sizeof(why)))
-				return usage_error("%s", why);
+			if (!want_grow(&want, nwant)) {
+				rc = 2;
+				goto out_trace;
+			}
+			want[nwant] = (struct wanted){ NULL, NULL, NULL };
+			if (!parse_rule(optarg, &want[nwant], why, sizeof(why))) {
+				free(want[nwant].arg);
+				free(want[nwant].label);
+				rc = usage_error("%s", why);
+				goto out_trace;
+			}
 			nwant++;
 			break;
-		case OPT_EXPECT:
-			pats = realloc(pats, (npats + 1) * sizeof(*pats));
-			if (!pats)
-				return 2;
+		case OPT_EXPECT: {
+			struct pattern *grown = realloc(pats, (npats + 1) * sizeof(*pats));
+			if (!grown) {
+				rc = 2;
+				goto out_trace;
+			}
+			pats = grown;
 			if (!pattern_parse(optarg, &pats[npats], why, sizeof(why))) {
 				fprintf(stderr, "socktrace: check: bad pattern '%s': %s\n", optarg, why);
-				return 2;
+				pattern_free(&pats[npats]);
+				rc = 2;
+				goto out_trace;
 			}
 			npats++;
 			break;
+		}
 		case OPT_JUNIT:
 			junit = optarg;
 			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "github"))
 				c.github = true;
-			else if (strcmp(optarg, "text"))
-				return usage_error("--format is text or github, not '%s'", optarg);
+			else if (strcmp(optarg, "text")) {
+				rc = usage_error("--format is text or github, not '%s'", optarg);
+				goto out_trace;
+			}
 			break;
 		case OPT_STRICT:
 			strict = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 0;
+			goto out_trace;
 		default:
-			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+			rc = usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+			goto out_trace;
 		}
 	}
 	if (!nwant && !npats) {
 		for (size_t i = 0; i < NRULES; i++) {
 			if (!rules[i].by_default)
 				continue;
-			want = realloc(want, (nwant + 1) * sizeof(*want));
-			if (!want)
-				return 2;
+			if (!want_grow(&want, nwant)) {
+				rc = 2;
+				goto out_trace;
+			}
 			want[nwant++] = (struct wanted){ &rules[i], NULL, strdup(rules[i].name) };
 		}
 	}

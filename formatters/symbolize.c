@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,12 +146,20 @@ static void build_id(Elf *elf, char *out, size_t cap)
 
 static bool load_file(const char *path, Elf64_Word type, struct object *o, char *bid, size_t bidcap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a trace may name any path: never wait on a FIFO or read a device */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
 	Elf *elf;
 	bool ok = false;
 
+	if (bid)
+		bid[0] = '\0';
 	if (fd < 0)
 		return false;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		if (bid)

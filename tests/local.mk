@@ -10,6 +10,13 @@ AM_TESTS_ENVIRONMENT = export LC_ALL=C top_srcdir='$(abs_top_srcdir)' top_buildd
 	SHIM='$(abs_top_builddir)/shim/.libs/libsocktrace.so' \
 	SOCKTRACE='$(abs_top_builddir)/src/socktrace' \
 	TESTPROGS='$(abs_top_builddir)/tests' ;
+# --enable-sanitizers: tests may skip what the sanitizers change (fd numbers,
+# memory) when SOCKTRACE_SANITIZED=1; a sanitizer's finding fails the run
+if SANITIZERS
+AM_TESTS_ENVIRONMENT += export SOCKTRACE_SANITIZED=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87 ;
+endif
 
 # The test programs: small C programs the shim traces (tests/progs/*.c),
 # each printing the facts (descriptors, ports, pids) its tests compare
@@ -122,6 +129,7 @@ TESTS += \
 	tests/kernel_view.bats \
 	tests/stacks.bats \
 	tests/check.bats \
+	tests/bats_helper.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \
 	tests/shim_ipv6.bats \
