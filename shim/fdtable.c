@@ -11,12 +11,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define CHUNK_BITS 12
+#define CHUNK_BITS ST_FD_CHUNK_BITS
 #define CHUNK_SIZE (1u << CHUNK_BITS)
-#define NCHUNKS (ST_FD_MAX / CHUNK_SIZE)
+#define NCHUNKS ST_FD_NCHUNKS
 
-typedef _Atomic(struct st_sock *) slot_t;
-static _Atomic(slot_t *) chunks[NCHUNKS];
+typedef st_fd_slot slot_t;
+#define chunks st_fd_chunks
+_Atomic(st_fd_slot *) st_fd_chunks[ST_FD_NCHUNKS];
 
 #define SLAB_OBJS 128
 #define MAX_SLABS 8192	/* up to 1M records */
@@ -124,12 +125,6 @@ void st_sock_put(struct st_sock *s)
 {
 	if (atomic_fetch_sub(&s->refs, 1) == 1)
 		st_sock_free(s);
-}
-
-struct st_sock *st_fd_get(int fd)
-{
-	slot_t *sl = slot(fd, false);
-	return sl ? atomic_load_explicit(sl, memory_order_acquire) : NULL;
 }
 
 void st_fd_set(int fd, struct st_sock *s)

@@ -42,8 +42,26 @@ struct st_sock {
 	int last_state;		/* last TCP state seen, 0 none */
 };
 
-/* The record of fd, or NULL when fd is not a tracked socket. */
-struct st_sock *st_fd_get(int fd);
+/* Largest descriptor the table can track. */
+#define ST_FD_MAX (1 << 20)
+#define ST_FD_CHUNK_BITS 12
+#define ST_FD_NCHUNKS (ST_FD_MAX >> ST_FD_CHUNK_BITS)
+typedef _Atomic(struct st_sock *) st_fd_slot;
+extern _Atomic(st_fd_slot *) st_fd_chunks[ST_FD_NCHUNKS];
+
+/* The record of fd, or NULL when fd is not a tracked socket.  Inline: it
+ * is all a close() of a file costs. */
+static inline struct st_sock *st_fd_get(int fd)
+{
+	st_fd_slot *chunk;
+
+	if ((unsigned)fd >= ST_FD_MAX)
+		return NULL;
+	chunk = atomic_load_explicit(&st_fd_chunks[(unsigned)fd >> ST_FD_CHUNK_BITS], memory_order_acquire);
+	if (!chunk)
+		return NULL;
+	return atomic_load_explicit(&chunk[(unsigned)fd & ((1u << ST_FD_CHUNK_BITS) - 1)], memory_order_acquire);
+}
 
 /* A fresh record with refs = 1 and every field cleared; NULL when out of
  * memory (the socket is then not tracked). */
@@ -73,8 +91,5 @@ void st_fd_each(unsigned first, unsigned last, void (*fn)(int fd, struct st_sock
 
 /* Number of distinct open sockets (exit event). */
 int64_t st_fd_count_sockets(void);
-
-/* Largest descriptor the table can track. */
-#define ST_FD_MAX (1 << 20)
 
 #endif

@@ -5,11 +5,6 @@
 #include "shim.h"
 #include "sockdiag.h"
 
-bool st_is_own_fd(int fd)
-{
-	return st_is_sink_fd(fd) || st_is_diag_fd(fd);
-}
-
 void st_own_move_from(int fd)
 {
 	st_sink_move_from(fd);

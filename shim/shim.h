@@ -75,7 +75,12 @@ static inline bool st_is_sink_fd(int fd)
 /* Moves the sink away from fd (the program dup2()s onto it). */
 void st_sink_move_from(int fd);
 /* The shim's descriptors (trace, sock_diag): hidden from the program. */
-bool st_is_own_fd(int fd);
+extern _Atomic int st_diag_fd;
+static inline bool st_is_own_fd(int fd)
+{
+	return fd >= 0 && (fd == atomic_load_explicit(&st_sink_fd, memory_order_relaxed) ||
+			   fd == atomic_load_explicit(&st_diag_fd, memory_order_relaxed));
+}
 void st_own_move_from(int fd);
 void st_sink_after_fork(void);
 /* The sink was given up for want of a free high descriptor; the program

@@ -26,18 +26,8 @@
 
 #define RECV_BUF (64 * 1024)
 
-static _Atomic int diag_fd = -1;
+_Atomic int st_diag_fd = -1;
 static _Atomic bool diag_busy;
-
-bool st_is_diag_fd(int fd)
-{
-	return fd >= 0 && fd == atomic_load_explicit(&diag_fd, memory_order_relaxed);
-}
-
-int st_diag_own_fd(void)
-{
-	return atomic_load(&diag_fd);
-}
 
 static int open_diag(void)
 {
@@ -66,14 +56,14 @@ static int acquire(bool *temp)
 
 	*temp = false;
 	if (!atomic_exchange(&diag_busy, true)) {
-		fd = atomic_load(&diag_fd);
+		fd = atomic_load(&st_diag_fd);
 		if (fd >= 0)
 			return fd;
 		fd = open_diag();
 		if (fd >= 0)
 			fd = high_fd(fd);
 		if (fd >= 0) {
-			atomic_store(&diag_fd, fd);
+			atomic_store(&st_diag_fd, fd);
 			return fd;
 		}
 		atomic_store(&diag_busy, false);
@@ -95,7 +85,7 @@ static void release(int fd, bool temp)
 void st_diag_after_fork(void)
 {
 	/* the parent's socket: its replies are the parent's to read */
-	int fd = atomic_exchange(&diag_fd, -1);
+	int fd = atomic_exchange(&st_diag_fd, -1);
 	if (fd >= 0)
 		REAL(close)(fd);
 	atomic_store(&diag_busy, false);
@@ -103,8 +93,8 @@ void st_diag_after_fork(void)
 
 void st_diag_move_from(int fd)
 {
-	int cur = atomic_load(&diag_fd);
-	if (cur == fd && atomic_compare_exchange_strong(&diag_fd, &cur, -1))
+	int cur = atomic_load(&st_diag_fd);
+	if (cur == fd && atomic_compare_exchange_strong(&st_diag_fd, &cur, -1))
 		REAL(close)(fd);	/* reopened on the next query */
 }
 

@@ -40,8 +40,6 @@ void st_find_owner(uint64_t inode, struct st_ksock *k, char *comm_buf, size_t co
 bool st_parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 /* the shim's own diag descriptor, hidden from the program like the sink */
-bool st_is_diag_fd(int fd);
-int st_diag_own_fd(void);
 void st_diag_move_from(int fd);
 /* In a child after fork: the inherited diag socket is left to the parent. */
 void st_diag_after_fork(void);

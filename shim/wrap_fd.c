@@ -32,8 +32,9 @@ void st_close_prepare(int fd, struct st_sock *s, struct st_closing *c)
 		case ST_TCP_SYN_RECV:
 		case ST_TCP_FIN_WAIT1:
 		case ST_TCP_FIN_WAIT2:
-			/* nothing ever received, nothing left unread */
-			if (c->tcp.bytes_received)
+			/* nothing ever received, nothing left unread (the peer's
+			 * FIN, received in CLOSE_WAIT, counts one byte) */
+			if (c->tcp.bytes_received > (c->state_before == ST_TCP_CLOSE_WAIT ? 1u : 0u))
 				c->tcp.unread = st_unread(fd);
 			break;
 		default:
@@ -139,9 +140,11 @@ ST_EXPORT int close(int fd)
 			errno = EBADF;
 			return -1;
 		}
+		if (ST_LIKELY(!atomic_load_explicit(&st_sink_lost, memory_order_relaxed)))
+			return REAL(close)(fd);
 		ret = REAL(close)(fd);
-		if (ST_UNLIKELY(atomic_load_explicit(&st_sink_lost, memory_order_relaxed)) && ret == 0)
-			st_sink_retry();
+		if (ret == 0)
+			st_sink_retry();	/* a descriptor is free again */
 		return ret;
 	}
 	return close_one("close", fd, s, -1, -1);
@@ -300,7 +303,7 @@ static void bulk_close_one(int fd, struct st_sock *s, void *arg)
 /* close_range() of [first, last] stepping around the shim's descriptors */
 static int range_around_own(unsigned first, unsigned last, int flags)
 {
-	int cand[2] = { atomic_load(&st_sink_fd), st_diag_own_fd() }, own[2], n = 0;
+	int cand[2] = { atomic_load(&st_sink_fd), atomic_load(&st_diag_fd) }, own[2], n = 0;
 	unsigned lo = first;
 	int ret = 0;
 
