@@ -123,14 +123,23 @@ static int send_req(int fd, const struct inet_diag_req_v2 *r, bool dump)
 }
 
 /* Reads replies until NLMSG_DONE (or one reply when !dump). */
-static int read_replies(int fd, bool dump, bool (*cb)(const struct inet_diag_msg *, void *), void *arg)
+/* The buffer of the shared socket, kept: its user holds diag_busy. */
+static char *shared_buf;
+
+static int read_replies(int fd, bool temp, bool dump, bool (*cb)(const struct inet_diag_msg *, void *),
+			void *arg)
 {
-	char *buf = mmap(NULL, RECV_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *buf = temp ? NULL : shared_buf;
 	int ret = -1, err = EIO;
 	bool go = true, done = false;
 
-	if (buf == MAP_FAILED)
-		return -1;
+	if (!buf) {
+		buf = mmap(NULL, RECV_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf == MAP_FAILED)
+			return -1;
+		if (!temp)
+			shared_buf = buf;
+	}
 	while (!done) {
 		ssize_t n = recv(fd, buf, RECV_BUF, 0);
 		if (n < 0) {
@@ -163,7 +172,8 @@ static int read_replies(int fd, bool dump, bool (*cb)(const struct inet_diag_msg
 			}
 		}
 	}
-	munmap(buf, RECV_BUF);
+	if (temp)
+		munmap(buf, RECV_BUF);
 	if (ret < 0)
 		errno = err;
 	return ret;
@@ -185,7 +195,7 @@ int st_diag_dump(int family, int protocol, uint32_t states,
 		return -1;
 	ret = send_req(fd, &r, true);
 	if (ret == 0)
-		ret = read_replies(fd, true, cb, arg);
+		ret = read_replies(fd, temp, true, cb, arg);
 	release(fd, temp);
 	if (ret == 0)
 		errno = saved;
@@ -296,7 +306,7 @@ int st_diag_lookup(int protocol, const char *local, const char *remote, struct i
 	out->idiag_family = 0;
 	ret = send_req(fd, &req, false);
 	if (ret == 0)
-		ret = read_replies(fd, false, copy_one, out);
+		ret = read_replies(fd, temp, false, copy_one, out);
 	release(fd, temp);
 	if (ret == 0 && !out->idiag_family) {
 		errno = ENOENT;
