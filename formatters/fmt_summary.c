@@ -210,9 +210,8 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_soc
 				g->life_max = end - start;
 		}
 		if (s->tcp_rec) {
-			g->sent += s->tcp_rec->ev.tcp.bytes_acked ? s->tcp_rec->ev.tcp.bytes_acked :
-				   s->tcp_rec->ev.tcp.bytes_sent;
-			g->received += s->tcp_rec->ev.tcp.bytes_received;
+			g->sent += show_data_sent(&s->tcp_rec->ev);
+			g->received += show_data_received(&s->tcp_rec->ev);
 		}
 	}
 }

@@ -106,8 +106,7 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 
 	/* handshake */
 	if (cl && cl->connect_failed) {
-		row(sh, cl->connect->ev.err && !strcmp(cl->connect->ev.err, "EINPROGRESS") ?
-			"connect() SYN_SENT" : "connect() SYN_SENT", D_RIGHT, "SYN", "");
+		row(sh, "connect() SYN_SENT", D_RIGHT, "SYN", "");
 		if (!strcmp(c->failure, "ECONNREFUSED")) {
 			row(sh, "CLOSED", D_LEFT, "RST", "");
 			row(sh, "ECONNREFUSED", D_NONE, "", "");
@@ -135,10 +134,8 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 		const struct st_rec *t = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
 		if (t) {
 			bool from_client = cl && t == cl->tcp_rec;
-			show_bytes(a, sizeof(a), from_client ? t->ev.tcp.bytes_acked ?
-				   t->ev.tcp.bytes_acked : t->ev.tcp.bytes_sent : t->ev.tcp.bytes_received);
-			show_bytes(b, sizeof(b), from_client ? t->ev.tcp.bytes_received :
-				   t->ev.tcp.bytes_acked ? t->ev.tcp.bytes_acked : t->ev.tcp.bytes_sent);
+			show_bytes(a, sizeof(a), from_client ? show_data_sent(&t->ev) : show_data_received(&t->ev));
+			show_bytes(b, sizeof(b), from_client ? show_data_received(&t->ev) : show_data_sent(&t->ev));
 			snprintf(data, sizeof(data), "%s >", a);
 			row(sh, "", D_NONE, data, "");
 			snprintf(data, sizeof(data), "< %s", b);
@@ -310,14 +307,12 @@ static void bytes_line(const struct show *sh, const struct st_conn *c)
 		snprintf(life, sizeof(life), "open to the end of the trace");
 	fprintf(sh->out, "  %-10s %s", "life", life);
 	if (tcl) {
-		show_bytes(a, sizeof(a), tcl->ev.tcp.bytes_acked ? tcl->ev.tcp.bytes_acked :
-			   tcl->ev.tcp.bytes_sent);
-		show_bytes(b, sizeof(b), tcl->ev.tcp.bytes_received);
+		show_bytes(a, sizeof(a), show_data_sent(&tcl->ev));
+		show_bytes(b, sizeof(b), show_data_received(&tcl->ev));
 		fprintf(sh->out, "; client sent %s, received %s", a, b);
 	} else if (tsv) {
-		show_bytes(a, sizeof(a), tsv->ev.tcp.bytes_received);
-		show_bytes(b, sizeof(b), tsv->ev.tcp.bytes_acked ? tsv->ev.tcp.bytes_acked :
-			   tsv->ev.tcp.bytes_sent);
+		show_bytes(a, sizeof(a), show_data_received(&tsv->ev));
+		show_bytes(b, sizeof(b), show_data_sent(&tsv->ev));
 		fprintf(sh->out, "; client sent %s, received %s", a, b);
 	}
 	if (tcl || tsv) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "model.h"
 #include "reader.h"
@@ -46,6 +47,22 @@ void show_dur(char *buf, size_t n, int64_t us);
 void show_bytes(char *buf, size_t n, uint64_t bytes);
 /* the command line of a process: "python3 -m http.server", NULL unknown */
 const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n);
+
+/* The data bytes of a connection, from an event's tcp numbers: the kernel
+ * counts a FIN as one byte in bytes_acked and bytes_received. */
+static inline uint64_t show_data_sent(const struct st_event *ev)
+{
+	const struct st_tcp *t = &ev->tcp;
+	return t->bytes_acked && t->bytes_acked < t->bytes_sent ? t->bytes_acked : t->bytes_sent;
+}
+
+static inline uint64_t show_data_received(const struct st_event *ev)
+{
+	const char *st = ev->state_before;
+	bool fin = st && (!strcmp(st, "CLOSE_WAIT") || !strcmp(st, "LAST_ACK") || !strcmp(st, "CLOSING") ||
+			  !strcmp(st, "TIME_WAIT"));
+	return ev->tcp.bytes_received - (fin && ev->tcp.bytes_received ? 1 : 0);
+}
 
 /* colours; empty strings without --color */
 const char *show_c(const struct show *sh, const char *code);
