@@ -129,6 +129,7 @@ TESTS += \
 	tests/kernel_view.bats \
 	tests/stacks.bats \
 	tests/check.bats \
+	tests/bats_helper.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \
 	tests/shim_ipv6.bats \
