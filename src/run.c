@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -27,7 +28,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: socktrace [-o FILE] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
+		"usage: socktrace [-o FILE [-A]] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
 		"                 [--families=LIST] [--] PROGRAM [ARGS...]\n"
 		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid] [TRACE...]\n"
 		"       socktrace --help | --version\n"
@@ -65,15 +66,16 @@ static int find_shim(char *out, size_t cap)
 	return access(out, R_OK);
 }
 
-/* Creates (or empties) the trace file as the shim would: 0600, never
- * through a symlink. */
-static int prepare_output(const char *path)
+/* Creates (or empties, unless appending) the trace file as the shim
+ * would: 0600, never through a symlink. */
+static int prepare_output(const char *path, bool append)
 {
 	int fd;
 
 	if (strstr(path, "%p"))
 		return 0;	/* one file per process, made by the shim */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC |
+				O_NONBLOCK | O_NOCTTY, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "socktrace: cannot write the trace to %s: %s\n", path, strerror(errno));
 		return -1;
@@ -100,13 +102,15 @@ int st_cmd_run(int argc, char **argv)
 		{ "families", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "append", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL, *format = NULL, *stack = NULL, *probe = NULL, *families = NULL;
 	char shim[PATH_MAX], abs_out[PATH_MAX];
+	bool append = false;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+o:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:f:hA", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -121,7 +125,7 @@ int st_cmd_run(int argc, char **argv)
 			break;
 		case 's':
 			stack = optarg ? optarg : "16";
-			if (strspn(stack, "0123456789") != strlen(stack) || !*stack || atoi(stack) > 64) {
+			if (strspn(stack, "0123456789") != strlen(stack) || !*stack || strtol(stack, NULL, 10) > 64) {
 				fprintf(stderr, "socktrace: --stack takes a number of frames from 0 to 64\n");
 				return 2;
 			}
@@ -135,6 +139,9 @@ int st_cmd_run(int argc, char **argv)
 			break;
 		case 'F':
 			families = optarg;
+			break;
+		case 'A':
+			append = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -170,7 +177,7 @@ int st_cmd_run(int argc, char **argv)
 			}
 			output = abs_out;
 		}
-		if (prepare_output(output) != 0)
+		if (prepare_output(output, append) != 0)
 			return 2;
 		setenv("SOCKTRACE_OUTPUT", output, 1);
 	} else {

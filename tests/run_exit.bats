@@ -55,6 +55,17 @@ setup() {
 	assert_count 1 '.call=="start"'
 }
 
+@test "runner: -A appends, so two runs make one trace; the file stays 0600" {
+	"$SOCKTRACE" -o both.jsonl -- "$(prog sockexit)" status 0 >/dev/null
+	"$SOCKTRACE" -o both.jsonl -A -- "$(prog sockexit)" status 0 >/dev/null
+	assert_count 2 '.call=="start"' both.jsonl
+	assert_count 2 '.call=="exit"' both.jsonl
+	assert_eq "$(jq -s '[.[].pid] | unique | length' both.jsonl)" 2 "processes"
+	assert_eq "$(stat -c %a both.jsonl)" 600 "mode"
+	"$SOCKTRACE" -o both.jsonl -- "$(prog sockexit)" status 0 >/dev/null
+	assert_count 1 '.call=="start"' both.jsonl
+}
+
 @test "runner: a whole TCP exchange under the runner, each end traced into its own file" {
 	bg_start srv "$SOCKTRACE" -o "$SCRATCH/srv.jsonl" -- "$(prog tcp_server)" -n 1
 	wait_line srv '^listen ' >/dev/null
