@@ -523,11 +523,13 @@ static bool pattern_parse(const char *text, struct pattern *p, char *why, size_t
 		}
 		st.word = strdup(tok);
 		grown = realloc(p->steps, (p->nsteps + 1) * sizeof(*grown));
+		if (grown)	/* the old array may be gone: keep the new one at once */
+			p->steps = grown;
 		if (!st.word || !grown) {
+			free(st.word);
 			snprintf(why, whysz, "out of memory");
 			goto bad;
 		}
-		p->steps = grown;
 		p->steps[p->nsteps++] = st;
 	}
 	free(copy);

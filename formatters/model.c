@@ -228,13 +228,14 @@ static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
 	p = st_model_proc(m, r->ev.pid);
 	if (!p) {
 		q = grow(m->procs, &b->procs_cap, m->nprocs, sizeof(*m->procs));
+		if (q)	/* the old array may be gone: keep the new one at once */
+			m->procs = q;
 		p = calloc(1, sizeof(*p));
 		if (!q || !p) {
 			free(p);
 			b->oom = true;
 			return NULL;
 		}
-		m->procs = q;
 		p->pid = r->ev.pid;
 		p->ppid = -1;
 		p->first = r;
@@ -279,12 +280,13 @@ static struct st_sock *sock_new(struct builder *b, const struct st_rec *r, int f
 	struct st_sock *s = calloc(1, sizeof(*s)), *old;
 	void *q = grow(m->socks, &b->socks_cap, m->nsocks, sizeof(*m->socks));
 
+	if (q)	/* the old array may be gone: keep the new one at once */
+		m->socks = q;
 	if (!s || !q) {
 		free(s);
 		b->oom = true;
 		return NULL;
 	}
-	m->socks = q;
 	m->socks[m->nsocks++] = s;
 	s->id = (int)m->nsocks;
 	s->pid = r->ev.pid;
@@ -625,12 +627,13 @@ static struct st_conn *conn_new(struct builder *b, struct st_sock *client, struc
 	struct st_conn *c = calloc(1, sizeof(*c));
 	void *q = grow(m->conns, &b->conns_cap, m->nconns, sizeof(*m->conns));
 
+	if (q)	/* the old array may be gone: keep the new one at once */
+		m->conns = q;
 	if (!c || !q) {
 		free(c);
 		b->oom = true;
 		return NULL;
 	}
-	m->conns = q;
 	m->conns[m->nconns++] = c;
 	c->client = client;
 	c->server = server;
@@ -763,6 +766,8 @@ static void conn_fill(const struct st_model *m, struct st_conn *c)
 {
 	struct st_sock *cl = c->client, *sv = c->server;
 
+	if (!cl && !sv)	/* conn_new always has one end */
+		return;
 	if (cl) {
 		snprintf(c->caddr, sizeof(c->caddr), "%s", cl->local);
 		snprintf(c->saddr, sizeof(c->saddr), "%s",
@@ -771,7 +776,9 @@ static void conn_fill(const struct st_model *m, struct st_conn *c)
 		snprintf(c->caddr, sizeof(c->caddr), "%s", sv->remote);
 		snprintf(c->saddr, sizeof(c->saddr), "%s", sv->local);
 	}
+	/* cppcheck-suppress nullPointerRedundantCheck ; sv is set when cl is not (returned above) */
 	c->t_start = cl ? (cl->connect ? cl->connect->ev.ts_us : cl->t_first) : sv->t_first;
+	/* cppcheck-suppress nullPointerRedundantCheck ; as above */
 	c->t_end = cl ? cl->t_end : sv->t_end;
 	if (sv && sv->t_end > c->t_end)
 		c->t_end = sv->t_end;
@@ -785,9 +792,9 @@ static void conn_fill(const struct st_model *m, struct st_conn *c)
 	if (sv)
 		c->later_server = find_lingering(m, sv->local, sv->remote);
 	/* what the kernel showed at exit beats the state right after close */
-	if (c->later_client && c->later_client->state && cl->end == ST_END_CLOSED)
+	if (cl && c->later_client && c->later_client->state && cl->end == ST_END_CLOSED)
 		cl->final_state = c->later_client->state;
-	if (c->later_server && c->later_server->state && sv->end == ST_END_CLOSED)
+	if (sv && c->later_server && c->later_server->state && sv->end == ST_END_CLOSED)
 		sv->final_state = c->later_server->state;
 	conn_teardown(c);
 }

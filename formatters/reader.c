@@ -587,8 +587,6 @@ static bool parse_keys(struct parse *p, json_t *root)
 		} else if (!strcmp(key, "reused_time_wait")) {
 			ok = get_int(p, "", key, v, 0, INT_MAX, &n);
 			ev->reused_time_wait = (int)n;
-		} else if (!strcmp(key, "time_wait")) {
-			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->time_wait);
 		} else if (!strcmp(key, "stack")) {
 			ok = parse_stack(p, v);
 		}
