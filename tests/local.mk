@@ -150,6 +150,7 @@ TESTS += \
 	tests/robust_output.bats \
 	tests/robust_spawn.bats \
 	tests/robust_edges.bats \
+	tests/robust_servers.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
