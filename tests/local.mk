@@ -151,6 +151,8 @@ TESTS += \
 	tests/robust_spawn.bats \
 	tests/robust_edges.bats \
 	tests/robust_servers.bats \
+	tests/fuzz_regress.bats \
+	tests/valgrind.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
