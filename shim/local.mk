@@ -22,7 +22,7 @@ shim_libsocktrace_la_SOURCES = \
 	shim/kernelview.h shim/kernelview.c \
 	shim/unwind.h shim/unwind.c
 nodist_shim_libsocktrace_la_SOURCES = shim/names-gen.c
-shim_libsocktrace_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
+shim_libsocktrace_la_CFLAGS = $(AM_CFLAGS) $(UBSAN_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	-ftls-model=initial-exec $(LIBUNWIND_CFLAGS)
 shim_libsocktrace_la_LDFLAGS = -module -avoid-version -shared -no-undefined \
 	-Wl,-z,nodelete
@@ -42,4 +42,4 @@ noinst_LTLIBRARIES += shim/libstcommon.la
 shim_libstcommon_la_SOURCES = shim/buf.c shim/names.c shim/encode_json.c shim/render_text.c
 nodist_shim_libstcommon_la_SOURCES = shim/names-gen.c
 # in the CLI only: AddressSanitizer with --enable-sanitizers, never in the shim
-shim_libstcommon_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS)
+shim_libstcommon_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS)
