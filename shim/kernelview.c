@@ -226,10 +226,10 @@ void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, so
 
 	if (ret < 0 && err == EADDRINUSE) {
 		struct st_ksock *holders = scratch(sc, MAX_HOLDERS * (sizeof(struct st_ksock) + COMM_LEN));
-		char *comms = (char *)(holders + MAX_HOLDERS);
-		struct collect c = { &key, holders, 0, MAX_HOLDERS, 0, false };
 
 		if (holders) {
+			char *comms = (char *)(holders + MAX_HOLDERS);
+			struct collect c = { &key, holders, 0, MAX_HOLDERS, 0, false };
 			collect(protocol, ~0u, &c);
 			for (int i = 0; i < c.n; i++)
 				st_find_owner(holders[i].inode, &holders[i], comms + i * COMM_LEN, COMM_LEN);
