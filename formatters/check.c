@@ -115,7 +115,7 @@ static const char *tuple(const struct st_sock *s, char *buf, size_t n)
 }
 
 /* " at open_tcp_socket+0x15 (prog) <- leaf_entry+0x9 (prog)", or "" */
-static const char *where(struct check *c, const struct st_rec *r, char *buf, size_t n)
+static const char *where(const struct st_rec *r, char *buf, size_t n)
 {
 	size_t k = 0;
 
@@ -124,14 +124,12 @@ static const char *where(struct check *c, const struct st_rec *r, char *buf, siz
 		return buf;
 	for (int i = 0; i < r->ev.nframes && i < 3 && k < n; i++) {
 		const struct st_frame *f = &r->ev.frames[i];
-		uint64_t off = 0;
-		const char *name = f->obj ? st_symbolize(c->sym, f->obj, f->off, 1, &off) : NULL;
 		const char *obj = f->obj ? strrchr(f->obj, '/') : NULL;
 
 		obj = obj ? obj + 1 : f->obj ? f->obj : "?";
-		if (name)
+		if (f->sym)
 			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64 " (%s)", i ? " <- " : " at ",
-					      name, off, obj);
+					      f->sym, f->sym_off, obj);
 		else
 			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64, i ? " <- " : " at ", obj,
 					      f->off);
@@ -190,7 +188,7 @@ static void rule_no_leaks(struct check *c, struct result *res, const char *arg)
 		violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
 			  who(c, s->pid, w, sizeof(w)), tuple(s, t, sizeof(t)), s->fd,
 			  s->final_state ? ", last seen " : "", s->final_state ? s->final_state : "",
-			  s->made ? s->made->ev.call : "an unrecorded call", where(c, s->made, st, sizeof(st)));
+			  s->made ? s->made->ev.call : "an unrecorded call", where(s->made, st, sizeof(st)));
 		if (count > 1) {
 			char *line = res->lines[res->n - 1], *again;
 			if (asprintf(&again, "%s; %u such sockets leaked from the same place", line, count) >= 0) {
@@ -261,10 +259,10 @@ static void rule_handshakes(struct check *c, struct result *res, const char *arg
 			violation(res, "%s: connect to %s failed with %s (fd %d)%s",
 				  who(c, s->pid, w, sizeof(w)), s->connect->ev.addr[0] ? s->connect->ev.addr : "?",
 				  s->connect_err ? s->connect_err : "an error", s->fd,
-				  where(c, s->connect, st, sizeof(st)));
+				  where(s->connect, st, sizeof(st)));
 		else if (!s->conn || !s->conn->established)
 			violation(res, "%s: %s never reached ESTABLISHED (fd %d)%s", who(c, s->pid, w, sizeof(w)),
-				  tuple(s, t, sizeof(t)), s->fd, where(c, s->connect, st, sizeof(st)));
+				  tuple(s, t, sizeof(t)), s->fd, where(s->connect, st, sizeof(st)));
 	}
 }
 
@@ -1050,6 +1048,8 @@ int st_cmd_check(int argc, char **argv)
 	c.sh.trace = &trace;
 	c.sh.model = &model;
 	c.sym = st_symbolizer_new();
+	if (c.sym)
+		st_symbolize_trace(c.sym, &trace);	/* the frames of leak reports */
 
 	for (size_t i = 0; i < nwant; i++)
 		want[i].rule->fn(&c, result_new(&c, want[i].label), want[i].arg);
