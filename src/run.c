@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"usage: socktrace [-o FILE [-A]] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
 		"                 [--families=LIST] [--] PROGRAM [ARGS...]\n"
 		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid] [TRACE...]\n"
+		"       socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE] [TRACE...]\n"
 		"       socktrace --help | --version\n"
 		"\n"
 		"Runs PROGRAM with every socket lifecycle call recorded: a human log on\n"
