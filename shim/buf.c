@@ -19,6 +19,11 @@ void st_buf_u64w(struct st_buf *b, uint64_t v, int width)
 	char tmp[24];
 	int n = (int)sizeof(tmp);
 
+	if (v < 10 && width <= 1) {	/* most counters of an event: 0, 1, a small fd */
+		st_buf_putc(b, (char)('0' + v));
+		return;
+	}
+
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
 		v /= 100;

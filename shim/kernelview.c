@@ -279,6 +279,15 @@ void st_kv_exit(struct st_event *ev, struct st_scratch *sc)
 
 	if (st_cfg.probe == ST_PROBE_OFF)
 		return;
+	if (!st_recent_any()) {
+		/* no connection closed here: nothing of ours can linger, and the
+		 * table (all the machine's TIME_WAIT sockets) is not read */
+		static const struct st_ksock none[1];
+		ev->lingering = none;
+		ev->nlingering = 0;
+		ev->time_wait = 0;
+		return;
+	}
 	c.out = scratch(sc, MAX_LINGERING * sizeof(struct st_ksock));
 	if (!c.out)
 		return;

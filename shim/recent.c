@@ -20,6 +20,7 @@
 static _Atomic(_Atomic uint64_t *) gens[2];
 static _Atomic unsigned cur;
 static _Atomic unsigned used;
+static _Atomic bool any;	/* something was added since start or fork */
 
 static uint64_t hash(const char *local, const char *remote)
 {
@@ -59,6 +60,7 @@ void st_recent_add(const char *local, const char *remote)
 
 	if (!t)
 		return;
+	atomic_store(&any, true);
 	for (unsigned i = 0; i < PROBES; i++) {
 		_Atomic uint64_t *slot = &t[(h + i) & (SLOTS - 1)];
 		uint64_t expected = 0;
@@ -77,6 +79,11 @@ void st_recent_add(const char *local, const char *remote)
 			atomic_store(&used, 0);
 		}
 	}
+}
+
+bool st_recent_any(void)
+{
+	return atomic_load(&any);
 }
 
 bool st_recent_has(const char *local, const char *remote)
@@ -106,4 +113,5 @@ void st_recent_reset(void)
 			memset((void *)t, 0, SLOTS * sizeof(uint64_t));
 	}
 	atomic_store(&used, 0);
+	atomic_store(&any, false);
 }
