@@ -119,7 +119,6 @@ void st_config_read(void)
 			st_warn("SOCKTRACE_FORMAT must be text or jsonl, using the default; got", v);
 		}
 	}
-	st_cfg.format_explicit = format_given;
 	if (!format_given)
 		st_cfg.format = st_cfg.to_stderr ? ST_FMT_TEXT : ST_FMT_JSONL;
 

@@ -17,8 +17,6 @@
 /* "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%4294967295]:65535" and a
  * 108-byte AF_UNIX path with its leading '@' both fit. */
 #define ST_ADDR_MAX 112
-/* Largest line the shim writes for one event. */
-#define ST_LINE_MAX 16384
 
 struct st_tcp {
 	uint32_t rtt_us, rttvar_us, retrans, total_retrans, lost;
@@ -136,7 +134,6 @@ void st_event_init(struct st_event *ev);
 size_t st_encode_json(const struct st_event *ev, char *buf, size_t cap);
 
 #define ST_RENDER_COLOR 0x1	/* ANSI colours for failures and states */
-#define ST_RENDER_PREFIX 0x2	/* lead with "socktrace: " (stderr of the program) */
 #define ST_RENDER_UTC 0x4	/* times in UTC rather than local time */
 size_t st_render_text(const struct st_event *ev, char *buf, size_t cap, unsigned flags);
 /* Seconds east of UTC that st_render_text adds to show local times; set

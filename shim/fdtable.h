@@ -36,10 +36,8 @@ struct st_sock {
 	bool reuseaddr, reuseport;
 	int linger;		/* -1 off, else seconds */
 
-	bool listening;
 	bool connect_pending;	/* EINPROGRESS seen, completion not yet recorded */
 	bool shared;		/* another process holds it too (fork, inherited) */
-	int last_state;		/* last TCP state seen, 0 none */
 };
 
 /* Largest descriptor the table can track. */

@@ -291,8 +291,6 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 	const char *call = ev->call ? ev->call : "?";
 
 	st_buf_init(&b, out, cap);
-	if (flags & ST_RENDER_PREFIX)
-		st_buf_puts(&b, "socktrace: ");
 
 	/* time of day */
 	{

@@ -23,7 +23,6 @@ enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
 
 struct st_config {
 	bool to_stderr;
-	bool format_explicit;	/* SOCKTRACE_FORMAT was given */
 	char output[4096];	/* path template, %p expanded at open */
 	enum st_format format;
 	int stack;		/* frames per event, 0 none */
@@ -66,12 +65,6 @@ int st_sink_open(void);		/* at init and after fork when %p */
 void st_sink_write(const char *line, size_t len);
 /* Is there a descriptor to write to (retrying a lost one now and then)? */
 bool st_sink_ready(void);
-/* The program acts on descriptor fd: true when it is the shim's own, which
- * the program cannot see (close() must fail with EBADF). */
-static inline bool st_is_sink_fd(int fd)
-{
-	return fd >= 0 && fd == atomic_load_explicit(&st_sink_fd, memory_order_relaxed);
-}
 /* Moves the sink away from fd (the program dup2()s onto it). */
 void st_sink_move_from(int fd);
 /* The shim's descriptors (trace, sock_diag): hidden from the program. */

@@ -212,7 +212,6 @@ struct st_sock *st_sock_discover(int fd)
 	s->reuseport = int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 0) != 0;
 	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
 		s->linger = lg.l_linger;
-	s->listening = int_opt(fd, SOL_SOCKET, SO_ACCEPTCONN, 0) != 0;
 	s->shared = true;	/* it came from elsewhere: another process may hold it */
 	st_fd_set(fd, s);
 	return s;

@@ -150,7 +150,7 @@ ST_EXPORT int close(int fd)
 	return close_one("close", fd, s, -1, -1);
 }
 
-static void emit_dup(const char *call, int64_t t0, struct st_event *ev, int oldfd, int ret, int err,
+static void emit_dup(int64_t t0, struct st_event *ev, int oldfd, int ret, int err,
 		     struct st_sock *s, const char *flags)
 {
 	st_end(ev, t0, ret, err);
@@ -158,7 +158,6 @@ static void emit_dup(const char *call, int64_t t0, struct st_event *ev, int oldf
 	if (ret >= 0)
 		ev->newfd = ret;
 	ev->flags = flags;
-	(void)call;
 	st_event_sock(ev, s);
 	st_emit(ev);
 }
@@ -182,7 +181,7 @@ ST_EXPORT int dup(int fd)
 	err = errno;
 	if (ret >= 0)
 		st_fd_set(ret, s);
-	emit_dup("dup", t0, &ev, fd, ret, err, s, NULL);
+	emit_dup(t0, &ev, fd, ret, err, s, NULL);
 	errno = err;
 	return ret;
 }
@@ -227,7 +226,7 @@ static int do_dup2(const char *call, int oldfd, int newfd, int flags, bool three
 	if (sa) {
 		if (ret >= 0 && newfd != oldfd)
 			st_fd_set(newfd, sa);
-		emit_dup(call, t0, &ev, oldfd, ret, err, sa, three && (flags & O_CLOEXEC) ? "O_CLOEXEC" : NULL);
+		emit_dup(t0, &ev, oldfd, ret, err, sa, three && (flags & O_CLOEXEC) ? "O_CLOEXEC" : NULL);
 	}
 	errno = err;
 	return ret;
@@ -262,7 +261,7 @@ static int do_fcntl(const char *call, int (*real)(int, int, ...), int fd, int cm
 	if (ret >= 0)
 		st_fd_set(ret, s);
 	ev.cmd = cmd == F_DUPFD ? "F_DUPFD" : "F_DUPFD_CLOEXEC";
-	emit_dup(call, t0, &ev, fd, ret, err, s, NULL);
+	emit_dup(t0, &ev, fd, ret, err, s, NULL);
 	errno = err;
 	return ret;
 }

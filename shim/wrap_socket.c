@@ -39,7 +39,6 @@ static void tcp_state(struct st_event *ev, struct st_sock *s, int fd)
 	if (st) {
 		ev->state = st_tcp_state_name(st);
 		st_connect_check(s, ev, st);
-		s->last_state = st;
 	}
 }
 
@@ -177,13 +176,10 @@ ST_EXPORT int listen(int fd, int backlog)
 	ev.fd = fd;
 	ev.backlog = backlog;
 	if (ret == 0) {
-		s->listening = true;
 		if (!s->local[0])
 			st_sock_local(fd, s);	/* listen() bound an ephemeral port */
-		if (s->is_tcp) {
+		if (s->is_tcp)
 			ev.state = "LISTEN";
-			s->last_state = ST_TCP_LISTEN;
-		}
 	} else {
 		tcp_state(&ev, s, fd);
 	}
@@ -300,7 +296,6 @@ ST_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		/* the kernel answers EINPROGRESS from SYN_SENT; the handshake
 		 * goes on without the program, its end is recorded later */
 		ev.state = "SYN_SENT";
-		s->last_state = ST_TCP_SYN_SENT;
 	} else {
 		tcp_state(&ev, s, fd);
 	}
