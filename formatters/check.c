@@ -180,7 +180,7 @@ static void rule_no_leaks(struct check *c, struct result *res, const char *arg)
 			if (key[0] ? strcmp(key, k2) != 0 :
 				     (k2[0] || strcmp(o->remote, s->remote) ||
 				      (is_listener(o) != is_listener(s)) ||
-				      (o->made && s->made && strcmp(o->made->ev.call, s->made->ev.call))))
+				      (o->made && s->made && o->made->ev.call != s->made->ev.call)))
 				continue;
 			done[j] = true;
 			count++;
@@ -188,7 +188,7 @@ static void rule_no_leaks(struct check *c, struct result *res, const char *arg)
 		violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
 			  who(c, s->pid, w, sizeof(w)), tuple(s, t, sizeof(t)), s->fd,
 			  s->final_state ? ", last seen " : "", s->final_state ? s->final_state : "",
-			  s->made ? s->made->ev.call : "an unrecorded call", where(s->made, st, sizeof(st)));
+			  s->made ? st_call_name(s->made->ev.call) : "an unrecorded call", where(s->made, st, sizeof(st)));
 		if (count > 1) {
 			char *line = res->lines[res->n - 1], *again;
 			if (asprintf(&again, "%s; %u such sockets leaked from the same place", line, count) >= 0) {
@@ -229,7 +229,7 @@ static void rule_no_eaddrinuse(struct check *c, struct result *res, const char *
 		char w[256], held[1024] = "";
 		size_t k = 0;
 
-		if (strcmp(ev->call, "bind") || !ev->err || strcmp(ev->err, "EADDRINUSE"))
+		if (ev->call != ST_CALL_bind || !ev->err || strcmp(ev->err, "EADDRINUSE"))
 			continue;
 		for (int h = 0; h < ev->nholders && k < sizeof(held); h++)
 			k += (size_t)snprintf(held + k, sizeof(held) - k, "%s%s%s%s %s", h ? ", " : "; held by ",
@@ -612,12 +612,13 @@ static void steps_free(struct steps *s)
 	free(s->line);
 }
 
-/* Does pattern word pw match lifecycle word w?  "accept" matches accept4,
- * "close" matches "close(5)", a word without "@" matches it in any process. */
+/* Does pattern word pw match lifecycle word w?  "accept" matches accept4
+ * (a call matches its variants), "close" matches "close(5)", a word without
+ * "@" matches it in any process. */
 static bool word_match(const char *pw, const char *w)
 {
 	char base[256];
-	size_t n;
+	enum st_call c;
 
 	if (!fnmatch(pw, w, 0))
 		return true;
@@ -630,13 +631,9 @@ static bool word_match(const char *pw, const char *w)
 		base[strcspn(base, "(")] = '\0';
 	if (!fnmatch(pw, base, 0))
 		return true;
-	n = strlen(base);
-	if (n > 1 && (base[n - 1] == '4') && !strncmp(base, "accept4", 7)) {
-		base[n - 1] = '\0';
-		return !fnmatch(pw, base, 0);
-	}
-	if (!strcmp(base, "fcntl64"))
-		return !fnmatch(pw, "fcntl", 0);
+	c = st_call_lookup(base);
+	if (c != ST_CALL_NONE && st_call_base(c) != c)
+		return !fnmatch(pw, st_call_name(st_call_base(c)), 0);
 	return false;
 }
 

@@ -47,11 +47,11 @@ static void word(struct words *w, const char *s)
 static void rec_word(const struct st_sock *s, const struct st_rec *r, char *out, size_t n)
 {
 	const struct st_event *ev = &r->ev;
-	const char *c = ev->call;
+	enum st_call c = ev->call;
 	char detail[96] = "";
 	size_t len;
 
-	if (!strcmp(c, "setsockopt") || !strcmp(c, "getsockopt")) {
+	if (st_call_is(c, ST_K_OPT)) {
 		const char *name = ev->optname ? ev->optname : "?";
 		if (ev->so_error)
 			snprintf(detail, sizeof(detail), "%s=%s", name, ev->so_error);
@@ -62,22 +62,20 @@ static void rec_word(const struct st_sock *s, const struct st_rec *r, char *out,
 			snprintf(detail, sizeof(detail), "%s=%" PRId64, name, ev->optval);
 		else
 			snprintf(detail, sizeof(detail), "%s", name);
-	} else if (!strcmp(c, "shutdown")) {
+	} else if (c == ST_CALL_shutdown) {
 		snprintf(detail, sizeof(detail), "%s", ev->how ? ev->how : "?");
-	} else if (!strcmp(c, "dup") || !strcmp(c, "dup2") || !strcmp(c, "dup3") ||
-		   !strcmp(c, "fcntl") || !strcmp(c, "fcntl64")) {
+	} else if (st_call_is(c, ST_K_DUP)) {
 		if (ev->implicit_close)
 			snprintf(detail, sizeof(detail), "replaced %d", ev->fd);
 		else if (!ev->err)
 			snprintf(detail, sizeof(detail), "%s%" PRId64, ev->cmd ? "F_DUPFD " : "",
 				 ev->newfd >= 0 ? (int64_t)ev->newfd : ev->ret);
-	} else if (!strcmp(c, "close") || !strcmp(c, "close_range") || !strcmp(c, "closefrom")) {
+	} else if (st_call_is(c, ST_K_CLOSE)) {
 		if (r->ev.fd >= 0 && r->ev.fd != s->fd)
 			snprintf(detail, sizeof(detail), "%d", r->ev.fd);
-	} else if (!strcmp(c, "accept") || !strcmp(c, "accept4")) {
-		/* the listener's accepts and the accepted socket's birth read alike */
 	}
-	len = (size_t)snprintf(out, n, "%s", c);
+	/* the listener's accepts and the accepted socket's birth read alike */
+	len = (size_t)snprintf(out, n, "%s", st_call_name(c));
 	if (detail[0] || ev->err)
 		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "(%s%s%s)", detail,
 					detail[0] && ev->err ? "," : "", ev->err ? ev->err : "");

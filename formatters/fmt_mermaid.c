@@ -101,7 +101,7 @@ static int by_time(const void *a, const void *b)
 
 static const char *how(const struct st_rec *t)
 {
-	return t && !strcmp(t->ev.call, "shutdown") ? "shutdown" : "close";
+	return t && t->ev.call == ST_CALL_shutdown ? "shutdown" : "close";
 }
 
 static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_conn *c)

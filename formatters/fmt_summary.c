@@ -15,7 +15,7 @@
 #define MAX_NAMES 48
 
 struct callstat {
-	const char *call;
+	enum st_call call;
 	unsigned count, errors;
 	int64_t total_ns, max_ns;
 };
@@ -48,7 +48,7 @@ static void count_call(struct group *g, const struct st_rec *r)
 	struct callstat *c = NULL;
 
 	for (int i = 0; i < g->ncalls; i++)
-		if (!strcmp(g->calls[i].call, r->ev.call))
+		if (g->calls[i].call == r->ev.call)
 			c = &g->calls[i];
 	if (!c) {
 		if (g->ncalls == MAX_CALLS)
@@ -220,7 +220,7 @@ static void add_rec(struct group *g, const struct st_rec *r)
 {
 	count_call(g, r);
 	if (r->ev.err)
-		count_name(g->errors, &g->nerrors, r->ev.err, r->ev.call);
+		count_name(g->errors, &g->nerrors, r->ev.err, st_call_name(r->ev.call));
 	else if (r->ev.so_error && strcmp(r->ev.so_error, "0"))
 		count_name(g->errors, &g->nerrors, r->ev.so_error, "connect (SO_ERROR)");
 }
@@ -233,7 +233,7 @@ static int by_count(const void *a, const void *b)
 		return x->total_ns > y->total_ns ? -1 : 1;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	return strcmp(x->call, y->call);
+	return strcmp(st_call_name(x->call), st_call_name(y->call));
 }
 
 static int by_name(const void *a, const void *b)
@@ -248,7 +248,7 @@ static int by_name(const void *a, const void *b)
 static void print_group(const struct show *sh, struct group *g, bool all)
 {
 	FILE *o = sh->out;
-	struct callstat tot = { "total", 0, 0, 0, 0 };
+	struct callstat tot = { ST_CALL_NONE, 0, 0, 0, 0 };
 	char a[32], b[32];
 
 	fprintf(o, "%s%s%s\n", show_c(sh, SHOW_BOLD), all ? "all endpoints" : g->title,
@@ -257,7 +257,7 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 	fprintf(o, "  %-14s %8s %8s %14s %12s\n", "call", "count", "errors", "total_us", "max_us");
 	for (int i = 0; i < g->ncalls; i++) {
 		const struct callstat *c = &g->calls[i];
-		fprintf(o, "  %-14s %8u %s%8u%s %14.3f %12.3f\n", c->call, c->count,
+		fprintf(o, "  %-14s %8u %s%8u%s %14.3f %12.3f\n", st_call_name(c->call), c->count,
 			c->errors ? show_c(sh, SHOW_RED) : "", c->errors,
 			c->errors ? show_c(sh, SHOW_OFF) : "", (double)c->total_ns / 1e3,
 			(double)c->max_ns / 1e3);
@@ -338,8 +338,7 @@ int show_summary(struct show *sh)
 		const struct st_sock *s = r->lsock ? r->lsock : r->sock;
 		struct group *g;
 
-		if (!strcmp(r->ev.call, "start") || !strcmp(r->ev.call, "exit") ||
-		    !strcmp(r->ev.call, "fork"))
+		if (st_call_is(r->ev.call, ST_K_PROC))
 			continue;
 		if (s) {
 			endpoint_of(s, key, sizeof(key), title, sizeof(title));

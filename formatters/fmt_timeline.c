@@ -84,11 +84,11 @@ static const char *teardown_call(const struct st_rec *t)
 {
 	if (!t)
 		return NULL;
-	if (!strcmp(t->ev.call, "shutdown"))
+	if (t->ev.call == ST_CALL_shutdown)
 		return "shutdown()";
-	if (!strcmp(t->ev.call, "close"))
+	if (t->ev.call == ST_CALL_close)
 		return "close()";
-	return t->ev.call;
+	return st_call_name(t->ev.call);
 }
 
 static void ladder(const struct show *sh, const struct st_conn *c)
@@ -265,7 +265,7 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 				show_reltime(sh, t, sizeof(t), cl->connected->ev.ts_us);
 				show_dur(d, sizeof(d), cl->connected->ev.ts_us - k->ev.ts_us);
 				fprintf(sh->out, "  %-10s %s seen ESTABLISHED at %s() (within %s)%s\n", "",
-					t, cl->connected->ev.call, d, rtt);
+					t, st_call_name(cl->connected->ev.call), d, rtt);
 			} else if (!sv) {
 				fprintf(sh->out, "  %-10s never seen established\n", "");
 			}
@@ -337,7 +337,7 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 		return;
 	}
 	show_reltime(sh, tm, sizeof(tm), t->ev.ts_us);
-	fprintf(sh->out, "  %-10s %s %s %s%s%s", "", tm, role, t->ev.call,
+	fprintf(sh->out, "  %-10s %s %s %s%s%s", "", tm, role, st_call_name(t->ev.call),
 		t->ev.how ? "(" : "()", t->ev.how ? t->ev.how : "");
 	if (t->ev.how)
 		fputc(')', sh->out);
@@ -494,7 +494,7 @@ static void listener_block(const struct show *sh, const struct st_sock *s)
 	for (size_t i = 0; i < s->nevs; i++) {
 		const struct st_rec *r = s->evs[i];
 		const struct st_event *ev = &r->ev;
-		const char *c = ev->call;
+		enum st_call c = ev->call;
 
 		if (r->lsock == s) {
 			if (ev->err)
@@ -502,7 +502,7 @@ static void listener_block(const struct show *sh, const struct st_sock *s)
 			continue;	/* accepts: summed up below */
 		}
 		show_reltime(sh, t, sizeof(t), ev->ts_us);
-		if (!strcmp(c, "setsockopt")) {
+		if (c == ST_CALL_setsockopt) {
 			fprintf(sh->out, "  %-10s %s %s %s", "option", t, ev->optname ? ev->optname : "?",
 				ev->err ? "" : "set");
 			if (ev->has_optval && ev->optval != 1)
@@ -511,7 +511,7 @@ static void listener_block(const struct show *sh, const struct st_sock *s)
 				fprintf(sh->out, "%sfailed: %s%s", show_c(sh, SHOW_RED), ev->err,
 					show_c(sh, SHOW_OFF));
 			fputc('\n', sh->out);
-		} else if (!strcmp(c, "bind")) {
+		} else if (c == ST_CALL_bind) {
 			opts_words(ev, o, sizeof(o));
 			if (!ev->err) {
 				fprintf(sh->out, "  %-10s %s bind %s%s\n", "bind", t, ev->addr, o);
@@ -552,12 +552,12 @@ static void listener_block(const struct show *sh, const struct st_sock *s)
 					ev->verdict_reuseport ? "would have let it succeed" :
 					"would not have helped");
 			}
-		} else if (!strcmp(c, "listen")) {
+		} else if (c == ST_CALL_listen) {
 			fprintf(sh->out, "  %-10s %s listen(backlog %d)%s%s\n", "listen", t, ev->backlog,
 				ev->err ? " failed: " : "", ev->err ? ev->err : "");
 		} else if (r == s->close) {
 			accepted_line(sh, s, failed);
-			fprintf(sh->out, "  %-10s %s %s()%s%s%s%s\n", "close", t, c,
+			fprintf(sh->out, "  %-10s %s %s()%s%s%s%s\n", "close", t, st_call_name(c),
 				ev->state_before ? " " : "", ev->state_before ? ev->state_before : "",
 				ev->state_before && ev->state ? " -> " : "",
 				ev->state_before && ev->state ? ev->state : "");

@@ -448,11 +448,6 @@ static void on_exit_ev(struct builder *b, const struct st_rec *r)
 		}
 }
 
-static bool is(const struct st_rec *r, const char *call)
-{
-	return !strcmp(r->ev.call, call);
-}
-
 static void step(struct builder *b, struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
@@ -463,27 +458,27 @@ static void step(struct builder *b, struct st_rec *r)
 	if (!p)
 		return;
 	p->nevents++;
-	if (is(r, "start")) {
+	if (ev->call == ST_CALL_start) {
 		p->start = r;
 		p->ppid = ev->ppid;
 		return;
 	}
-	if (is(r, "exit")) {
+	if (ev->call == ST_CALL_exit) {
 		p->exit = r;
 		on_exit_ev(b, r);
 		return;
 	}
-	if (is(r, "fork")) {
+	if (ev->call == ST_CALL_fork) {
 		on_fork(b, r);
 		return;
 	}
-	if (is(r, "socket")) {
+	if (ev->call == ST_CALL_socket) {
 		if (ev->err)
 			return;	/* no socket was made */
 		s = sock_new(b, r, fd >= 0 ? fd : (int)ev->ret);
 		if (s)
 			s->made = r;
-	} else if (is(r, "socketpair")) {
+	} else if (ev->call == ST_CALL_socketpair) {
 		struct st_sock *a, *c;
 		if (ev->err || ev->pair[0] < 0)
 			return;
@@ -498,7 +493,7 @@ static void step(struct builder *b, struct st_rec *r)
 		sock_note(b, c, r);
 		r->sock = a;
 		return;
-	} else if (is(r, "accept") || is(r, "accept4")) {
+	} else if (st_call_is(ev->call, ST_K_ACCEPT)) {
 		struct st_sock *l = sock_at(b, r, ev->listen_fd);
 		if (l) {
 			/* the listener's own record keeps its addresses */
@@ -529,8 +524,7 @@ static void step(struct builder *b, struct st_rec *r)
 			if (!s->proto)
 				s->proto = l->proto;
 		}
-	} else if (is(r, "dup") || is(r, "dup2") || is(r, "dup3") || is(r, "fcntl") ||
-		   is(r, "fcntl64")) {
+	} else if (st_call_is(ev->call, ST_K_DUP)) {
 		if (ev->implicit_close) {
 			/* fd held a socket the call closed to make room */
 			s = map_get(&b->fds, fdkey(ev->pid, fd));
@@ -549,7 +543,7 @@ static void step(struct builder *b, struct st_rec *r)
 			if (newfd != fd)
 				fd_alias(b, r, s, newfd);
 		}
-	} else if (is(r, "close")) {
+	} else if (ev->call == ST_CALL_close) {
 		s = sock_at(b, r, fd);
 		if (s) {
 			r->sock = s;
@@ -558,7 +552,7 @@ static void step(struct builder *b, struct st_rec *r)
 				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref);
 		}
 		return;
-	} else if (is(r, "close_range") || is(r, "closefrom")) {
+	} else if (st_call_is(ev->call, ST_K_RANGE)) {
 		if (fd >= 0) {
 			/* the shim's record of one socket the range closed */
 			s = sock_at(b, r, fd);
@@ -577,11 +571,11 @@ static void step(struct builder *b, struct st_rec *r)
 		s = sock_at(b, r, fd);
 		if (!s)
 			return;
-		if (is(r, "bind"))
+		if (ev->call == ST_CALL_bind)
 			s->bind = r;
-		else if (is(r, "listen") && !ev->err)
+		else if (ev->call == ST_CALL_listen && !ev->err)
 			s->listen = r;
-		else if (is(r, "connect")) {
+		else if (ev->call == ST_CALL_connect) {
 			if (!s->connect)
 				s->connect = r;
 			if (!ev->err)
@@ -591,9 +585,9 @@ static void step(struct builder *b, struct st_rec *r)
 				s->connect_failed = true;
 				s->connect_err = ev->err;
 			}
-		} else if (is(r, "shutdown") && !ev->err && stops_sending(ev->how) && !s->shutdown)
+		} else if (ev->call == ST_CALL_shutdown && !ev->err && stops_sending(ev->how) && !s->shutdown)
 			s->shutdown = r;
-		else if (is(r, "getsockopt") && ev->so_error && strcmp(ev->so_error, "0") &&
+		else if (ev->call == ST_CALL_getsockopt && ev->so_error && strcmp(ev->so_error, "0") &&
 			 s->connect && !s->connected) {
 			s->connect_failed = true;
 			s->connect_err = ev->so_error;

@@ -17,25 +17,6 @@
 
 #include <jansson.h>
 
-/* The calls a v1 trace may hold: the wrapped functions, plus the events
- * the shim records on its own. */
-static const char *const known_calls[] = {
-#define WRAP(name, ret, params, args) #name,
-#define WRAPV(name, ret, params, args) #name,
-#include "wrapfuncs.def"
-#undef WRAP
-#undef WRAPV
-	"start", "exit", NULL
-};
-
-static const char *canonical_call(const char *c)
-{
-	for (int i = 0; known_calls[i]; i++)
-		if (!strcmp(known_calls[i], c))
-			return known_calls[i];
-	return NULL;
-}
-
 /* ---- the schema, key by key ------------------------------------------ */
 
 struct parse {
@@ -43,6 +24,7 @@ struct parse {
 	char *why;
 	size_t whysz;
 	bool ok;
+	const json_t *holders, *lingering;	/* read last, into one allocation */
 };
 
 static const char *type_name(const json_t *j)
@@ -114,7 +96,7 @@ static bool get_str(struct parse *p, const char *where, const char *key, const j
 static bool get_addr(struct parse *p, const char *where, const char *key, const json_t *j,
 		     char out[ST_ADDR_MAX])
 {
-	const char *s;
+	const char *s = NULL;
 	size_t n;
 
 	if (!get_str(p, where, key, j, &s))
@@ -153,7 +135,7 @@ static bool get_tristate(struct parse *p, const char *where, const char *key, co
 static bool get_hex(struct parse *p, const char *where, const char *key, const json_t *j,
 		    uint64_t *out)
 {
-	const char *s;
+	const char *s = NULL;
 	char *end;
 
 	if (!get_str(p, where, key, j, &s))
@@ -463,152 +445,190 @@ static bool parse_ts(struct parse *p, const json_t *v)
 	return true;
 }
 
+/* ---- the top-level keys, from fields.def ---- */
+
+/* v, ts and call are read first, by st_rec_parse */
+static bool dec_v(struct parse *p, json_t *v) { (void)p; (void)v; return true; }
+static bool dec_ts(struct parse *p, json_t *v) { (void)p; (void)v; return true; }
+static bool dec_call(struct parse *p, json_t *v) { (void)p; (void)v; return true; }
+
+static bool dec_fds(struct parse *p, json_t *v)
+{
+	struct st_event *ev = &p->rec->ev;
+
+	if (!json_is_array(v) || json_array_size(v) != 2)
+		return fail(p, "\"fds\" is %s, expected an array of two descriptors",
+			    json_is_array(v) ? "an array of another size" : type_name(v));
+	return get_fd(p, "fds[0]", json_array_get(v, 0), &ev->pair[0]) &&
+	       get_fd(p, "fds[1]", json_array_get(v, 1), &ev->pair[1]);
+}
+
+static bool dec_ret(struct parse *p, json_t *v)
+{
+	return get_int(p, "", "ret", v, INT64_MIN, INT64_MAX, &p->rec->ev.ret);
+}
+
+static bool dec_optval(struct parse *p, json_t *v)
+{
+	return parse_optval(p, v);
+}
+
+static bool dec_range(struct parse *p, json_t *v)
+{
+	struct st_event *ev = &p->rec->ev;
+
+	if (!json_is_array(v) || json_array_size(v) != 2)
+		return want(p, "", "range", v, "an array [first, last]");
+	return get_int(p, "", "range[0]", json_array_get(v, 0), 0, UINT32_MAX, &ev->range_first) &&
+	       get_int(p, "", "range[1]", json_array_get(v, 1), 0, UINT32_MAX, &ev->range_last);
+}
+
+static bool dec_opts(struct parse *p, json_t *v)
+{
+	return parse_opts(p, v);
+}
+
+static bool dec_tcp(struct parse *p, json_t *v)
+{
+	return parse_tcp(p, v);
+}
+
+/* "last": a close's "no other descriptor holds it" */
+static bool dec_last(struct parse *p, json_t *v)
+{
+	struct st_event *ev = &p->rec->ev;
+
+	if (!get_bool(p, "", "last", v, &ev->last_ref))
+		return false;
+	ev->last_ref_known = true;
+	return true;
+}
+
+static bool dec_reset(struct parse *p, json_t *v)
+{
+	p->rec->ev.reset_known = true;
+	return get_bool(p, "", "reset", v, &p->rec->ev.reset);
+}
+
+static bool dec_argv(struct parse *p, json_t *v)
+{
+	return parse_argv(p, v);
+}
+
+/* holders and lingering share one allocation: read once both are known */
+static bool dec_holders(struct parse *p, json_t *v)
+{
+	p->holders = v;
+	return true;
+}
+
+static bool dec_lingering(struct parse *p, json_t *v)
+{
+	p->lingering = v;
+	return true;
+}
+
+static bool dec_reuse_verdict(struct parse *p, json_t *v)
+{
+	return parse_verdict(p, v);
+}
+
+static bool dec_stack(struct parse *p, json_t *v)
+{
+	return parse_stack(p, v);
+}
+
+enum ftype { FT_I64, FT_INT, FT_U64, FT_STR, FT_ADDR, FT_TRUE, FT_CUSTOM };
+
+struct field {
+	const char *key;
+	enum ftype type;
+	size_t off;		/* of the member in struct st_event */
+	int64_t lo, hi;
+	bool (*dec)(struct parse *p, json_t *v);
+};
+
+static const struct field fields[] = {
+#define FIELD(key, member, type, lo, hi, when) \
+	{ #key, FT_##type, offsetof(struct st_event, member), (int64_t)(lo), (int64_t)(hi), NULL },
+#define CUSTOM(key) { #key, FT_CUSTOM, 0, 0, 0, dec_##key },
+#include "fields.def"
+#undef FIELD
+#undef CUSTOM
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static int field_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct field *)a)->key, ((const struct field *)b)->key);
+}
+
+/* The field of key, NULL for a key this reader does not know. */
+static const struct field *field_of(const char *key)
+{
+	static struct field sorted[NFIELDS];
+	static bool ready;
+	struct field k = { .key = key };
+
+	if (!ready) {
+		memcpy(sorted, fields, sizeof(fields));
+		qsort(sorted, NFIELDS, sizeof(sorted[0]), field_cmp);
+		ready = true;
+	}
+	return bsearch(&k, sorted, NFIELDS, sizeof(sorted[0]), field_cmp);
+}
+
+static bool dec_scalar(struct parse *p, const struct field *f, json_t *v)
+{
+	char *m = (char *)&p->rec->ev + f->off;
+	int64_t n;
+
+	switch (f->type) {
+	case FT_I64:
+		return get_int(p, "", f->key, v, f->lo, f->hi, (int64_t *)(void *)m);
+	case FT_INT:
+		if (!get_int(p, "", f->key, v, f->lo, f->hi, &n))
+			return false;
+		*(int *)(void *)m = (int)n;
+		return true;
+	case FT_U64:
+		if (!get_int(p, "", f->key, v, f->lo, f->hi, &n))
+			return false;
+		*(uint64_t *)(void *)m = (uint64_t)n;
+		return true;
+	case FT_STR:
+		return get_str(p, "", f->key, v, (const char **)(void *)m);
+	case FT_ADDR:
+		return get_addr(p, "", f->key, v, m);
+	case FT_TRUE:
+		return get_bool(p, "", f->key, v, (bool *)(void *)m);
+	case FT_CUSTOM:
+		return f->dec(p, v);
+	}
+	return false;
+}
+
 static bool parse_keys(struct parse *p, json_t *root)
 {
 	struct st_event *ev = &p->rec->ev;
-	const json_t *holders = NULL, *lingering = NULL, *last = NULL;
 	const char *key;
 	json_t *v;
-	int64_t n;
 
 	json_object_foreach(root, key, v) {
-		bool ok = true;
+		const struct field *f = field_of(key);
 
-		if (!strcmp(key, "v") || !strcmp(key, "ts") || !strcmp(key, "call")) {
-			/* checked first, by the caller */
-		} else if (!strcmp(key, "dur_ns")) {
-			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->dur_ns);
-		} else if (!strcmp(key, "pid")) {
-			ok = get_int(p, "", key, v, 0, INT_MAX, &ev->pid);
-		} else if (!strcmp(key, "tid")) {
-			ok = get_int(p, "", key, v, 0, INT_MAX, &ev->tid);
-		} else if (!strcmp(key, "seq")) {
-			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->seq);
-		} else if (!strcmp(key, "fd")) {
-			ok = get_fd(p, key, v, &ev->fd);
-		} else if (!strcmp(key, "listen_fd")) {
-			ok = get_fd(p, key, v, &ev->listen_fd);
-		} else if (!strcmp(key, "newfd")) {
-			ok = get_fd(p, key, v, &ev->newfd);
-		} else if (!strcmp(key, "fds")) {
-			if (!json_is_array(v) || json_array_size(v) != 2)
-				ok = fail(p, "\"fds\" is %s, expected an array of two descriptors",
-					  json_is_array(v) ? "an array of another size" : type_name(v));
-			else
-				ok = get_fd(p, "fds[0]", json_array_get(v, 0), &ev->pair[0]) &&
-				     get_fd(p, "fds[1]", json_array_get(v, 1), &ev->pair[1]);
-		} else if (!strcmp(key, "ret")) {
-			ok = get_int(p, "", key, v, INT64_MIN, INT64_MAX, &ev->ret);
-		} else if (!strcmp(key, "errno")) {
-			ok = get_str(p, "", key, v, &ev->err);
-		} else if (!strcmp(key, "family")) {
-			ok = get_str(p, "", key, v, &ev->family);
-		} else if (!strcmp(key, "type")) {
-			ok = get_str(p, "", key, v, &ev->type);
-		} else if (!strcmp(key, "proto")) {
-			ok = get_str(p, "", key, v, &ev->proto);
-		} else if (!strcmp(key, "flags")) {
-			ok = get_str(p, "", key, v, &ev->flags);
-		} else if (!strcmp(key, "addr")) {
-			ok = get_addr(p, "", key, v, ev->addr);
-		} else if (!strcmp(key, "local")) {
-			ok = get_addr(p, "", key, v, ev->local);
-		} else if (!strcmp(key, "remote")) {
-			ok = get_addr(p, "", key, v, ev->remote);
-		} else if (!strcmp(key, "inode")) {
-			ok = get_int(p, "", key, v, 0, INT64_MAX, &n);
-			ev->inode = (uint64_t)n;
-		} else if (!strcmp(key, "state_before")) {
-			ok = get_str(p, "", key, v, &ev->state_before);
-		} else if (!strcmp(key, "state")) {
-			ok = get_str(p, "", key, v, &ev->state);
-		} else if (!strcmp(key, "state_after")) {
-			ok = get_str(p, "", key, v, &ev->state_after);
-		} else if (!strcmp(key, "connect_done")) {
-			ok = get_str(p, "", key, v, &ev->connect_done);
-		} else if (!strcmp(key, "backlog")) {
-			ok = get_int(p, "", key, v, INT_MIN, INT_MAX, &n);
-			ev->backlog = (int)n;
-		} else if (!strcmp(key, "how")) {
-			ok = get_str(p, "", key, v, &ev->how);
-		} else if (!strcmp(key, "level")) {
-			ok = get_str(p, "", key, v, &ev->level);
-		} else if (!strcmp(key, "optname")) {
-			ok = get_str(p, "", key, v, &ev->optname);
-		} else if (!strcmp(key, "optval")) {
-			ok = parse_optval(p, v);
-		} else if (!strcmp(key, "so_error")) {
-			ok = get_str(p, "", key, v, &ev->so_error);
-		} else if (!strcmp(key, "cmd")) {
-			ok = get_str(p, "", key, v, &ev->cmd);
-		} else if (!strcmp(key, "range")) {
-			if (!json_is_array(v) || json_array_size(v) != 2)
-				ok = want(p, "", key, v, "an array [first, last]");
-			else
-				ok = get_int(p, "", "range[0]", json_array_get(v, 0), 0, UINT32_MAX,
-					     &ev->range_first) &&
-				     get_int(p, "", "range[1]", json_array_get(v, 1), 0, UINT32_MAX,
-					     &ev->range_last);
-		} else if (!strcmp(key, "last")) {
-			last = v;
-		} else if (!strcmp(key, "opts")) {
-			ok = parse_opts(p, v);
-		} else if (!strcmp(key, "tcp")) {
-			ok = parse_tcp(p, v);
-		} else if (!strcmp(key, "shared")) {
-			ok = get_bool(p, "", key, v, &ev->shared);
-		} else if (!strcmp(key, "implicit_close")) {
-			ok = get_bool(p, "", key, v, &ev->implicit_close);
-		} else if (!strcmp(key, "reset")) {
-			ok = get_bool(p, "", key, v, &ev->reset);
-			ev->reset_known = true;
-		} else if (!strcmp(key, "reset_reason")) {
-			ok = get_str(p, "", key, v, &ev->reset_reason);
-		} else if (!strcmp(key, "exe")) {
-			ok = get_str(p, "", key, v, &ev->exe);
-		} else if (!strcmp(key, "argv")) {
-			ok = parse_argv(p, v);
-		} else if (!strcmp(key, "ppid")) {
-			ok = get_int(p, "", key, v, 0, INT_MAX, &ev->ppid);
-		} else if (!strcmp(key, "version")) {
-			ok = get_str(p, "", key, v, &ev->version);
-		} else if (!strcmp(key, "open")) {
-			ok = get_int(p, "", key, v, 0, INT_MAX, &ev->open_sockets);
-		} else if (!strcmp(key, "holders")) {
-			holders = v;
-		} else if (!strcmp(key, "lingering")) {
-			lingering = v;
-		} else if (!strcmp(key, "reuse_verdict")) {
-			ok = parse_verdict(p, v);
-		} else if (!strcmp(key, "time_wait")) {
-			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->time_wait);
-		} else if (!strcmp(key, "lingering_total")) {
-			ok = get_int(p, "", key, v, 0, INT64_MAX, &ev->lingering_total);
-		} else if (!strcmp(key, "reused_time_wait")) {
-			ok = get_int(p, "", key, v, 0, INT_MAX, &n);
-			ev->reused_time_wait = (int)n;
-		} else if (!strcmp(key, "stack")) {
-			ok = parse_stack(p, v);
-		}
 		/* other keys: ignored, a v1 reader may meet keys added later to v1 */
-		if (!ok)
+		if (f && !dec_scalar(p, f, v))
 			return false;
-	}
-	/* "last": a close's "no other descriptor holds it" */
-	if (last) {
-		if (!json_is_boolean(last))
-			return want(p, "", "last", last, "true or false");
-		ev->last_ref_known = true;
-		ev->last_ref = json_is_true(last);
 	}
 	if (ev->range_first >= 0 && ev->range_last < 0)
 		ev->range_last = UINT32_MAX;
-	return parse_ksocks(p, holders, lingering);
+	return parse_ksocks(p, p->holders, p->lingering);
 }
 
 bool st_rec_parse(struct st_rec *rec, const char *line, size_t len, char *why, size_t whysz)
 {
-	struct parse p = { rec, why, whysz, true };
+	struct parse p = { rec, why, whysz, true, NULL, NULL };
 	json_error_t jerr;
 	const void *nul;
 	json_t *root, *v, *ts, *call, *pid;
@@ -651,8 +671,8 @@ bool st_rec_parse(struct st_rec *rec, const char *line, size_t len, char *why, s
 		return false;
 	if (!get_str(&p, "", "call", call, &c))
 		return false;
-	rec->ev.call = canonical_call(c);
-	if (!rec->ev.call)
+	rec->ev.call = st_call_lookup(c);
+	if (rec->ev.call == ST_CALL_NONE)
 		return fail(&p, "unknown call \"%.40s\"", c);
 	rec->ev.tid = -1;
 	if (!parse_keys(&p, root))

@@ -15,11 +15,11 @@ FUZZ_PROGS = fuzz/fuzz_reader fuzz/fuzz_check $(FUZZ_SHOW)
 FUZZ_LIB_SRCS = formatters/reader.c formatters/model.c formatters/show.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
 	formatters/fmt_mermaid.c formatters/check.c \
-	shim/buf.c shim/names.c shim/encode_json.c shim/render_text.c
+	codec/calls.c codec/buf.c codec/names.c codec/encode_json.c codec/render_text.c
 FUZZ_COMMON = fuzz/fuzz.h fuzz/fuzz.c fuzz/symbolize_stub.c
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
+FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
 FUZZ_LIBS = $(JANSSON_LIBS) -lm
 
 EXTRA_DIST += $(FUZZ_COMMON) fuzz/fuzz_reader.c fuzz/fuzz_show.c fuzz/fuzz_check.c \
@@ -27,9 +27,9 @@ EXTRA_DIST += $(FUZZ_COMMON) fuzz/fuzz_reader.c fuzz/fuzz_show.c fuzz/fuzz_check
 CLEANFILES += $(FUZZ_PROGS) fuzz/libfuzzed.a fuzz/*.o fuzz/*.log
 
 if HAVE_LIBFUZZER
-fuzz/libfuzzed.a: $(FUZZ_LIB_SRCS) shim/names-gen.c
+fuzz/libfuzzed.a: $(FUZZ_LIB_SRCS) codec/names-gen.c
 	$(AM_V_GEN)$(MKDIR_P) fuzz && rm -f $@ && objs= && \
-	for f in $(FUZZ_LIB_SRCS) shim/names-gen.c; do \
+	for f in $(FUZZ_LIB_SRCS) codec/names-gen.c; do \
 		test -f $$f && src=$$f || src=$(srcdir)/$$f; \
 		o=fuzz/lib-`echo $$f | tr / -`; o=$${o%.c}.o; \
 		$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_CPPFLAGS) -c $$src -o $$o || exit 1; \

@@ -70,11 +70,13 @@ static void *lookup(const char *name)
 
 void st_real_resolve(void)
 {
-#define WRAP(name, ret, params, args) \
+#define WRAP(name, kind, ret, params, args) \
 	if (!st_real.name.ptr) \
 		st_real.name.ptr = lookup(#name);
 #define WRAPV WRAP
-#include "wrapfuncs.def"
+#define EVENT(name, kind)
+#include "calls.def"
 #undef WRAP
 #undef WRAPV
+#undef EVENT
 }

@@ -12,11 +12,13 @@
 #include <sys/socket.h>
 
 struct st_real_table {
-#define WRAP(name, ret, params, args) union { ret (*fn) params; void *ptr; } name;
-#define WRAPV(name, ret, params, args) union { ret (*fn)(int, int, ...); void *ptr; } name;
-#include "wrapfuncs.def"
+#define WRAP(name, kind, ret, params, args) union { ret (*fn) params; void *ptr; } name;
+#define WRAPV(name, kind, ret, params, args) union { ret (*fn)(int, int, ...); void *ptr; } name;
+#define EVENT(name, kind)
+#include "calls.def"
 #undef WRAP
 #undef WRAPV
+#undef EVENT
 };
 
 extern struct st_real_table st_real;

@@ -111,7 +111,7 @@ void st_emit(struct st_event *ev)
 {
 	int saved = errno;
 
-	if (ST_UNLIKELY(st_cfg.stack > 0) && strcmp(ev->call, "start") && strcmp(ev->call, "exit"))
+	if (ST_UNLIKELY(st_cfg.stack > 0) && !st_call_is(ev->call, ST_K_SELF))
 		emit_with_stack(ev);
 	else
 		emit_line(ev);
@@ -155,7 +155,7 @@ void st_emit_start(void)
 	struct st_event ev;
 
 	st_event_init(&ev);
-	ev.call = "start";
+	ev.call = ST_CALL_start;
 	ev.ts_us = st_now_ns() / 1000;
 	ev.exe = exe_path;
 	ev.argv = argv_ptrs;
@@ -287,7 +287,7 @@ __attribute__((destructor)) static void st_destructor(void)
 	if (atomic_load(&st_init_state) != ST_INIT_READY)
 		return;
 	st_event_init(&ev);
-	ev.call = "exit";
+	ev.call = ST_CALL_exit;
 	ev.ts_us = st_now_ns() / 1000;
 	ev.open_sockets = st_fd_count_sockets();
 	st_kv_exit(&ev, &sc);

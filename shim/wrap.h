@@ -14,7 +14,7 @@
 #include "sockinfo.h"
 
 /* Starts an event: its call name and the time the call started. */
-static inline int64_t st_begin(struct st_event *ev, const char *call)
+static inline int64_t st_begin(struct st_event *ev, enum st_call call)
 {
 	int64_t t0 = st_now_ns();
 	st_event_init(ev);

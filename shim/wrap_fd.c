@@ -106,7 +106,7 @@ void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 }
 
 /* Closes one tracked socket, recording it as `call`. */
-static int close_one(const char *call, int fd, struct st_sock *s, int64_t first, int64_t last_fd)
+static int close_one(enum st_call call, int fd, struct st_sock *s, int64_t first, int64_t last_fd)
 {
 	struct st_event ev;
 	struct st_closing c;
@@ -147,7 +147,7 @@ ST_EXPORT int close(int fd)
 			st_sink_retry();	/* a descriptor is free again */
 		return ret;
 	}
-	return close_one("close", fd, s, -1, -1);
+	return close_one(ST_CALL_close, fd, s, -1, -1);
 }
 
 static void emit_dup(int64_t t0, struct st_event *ev, int oldfd, int ret, int err,
@@ -176,7 +176,7 @@ ST_EXPORT int dup(int fd)
 		}
 		return REAL(dup)(fd);
 	}
-	t0 = st_begin(&ev, "dup");
+	t0 = st_begin(&ev, ST_CALL_dup);
 	ret = REAL(dup)(fd);
 	err = errno;
 	if (ret >= 0)
@@ -186,7 +186,7 @@ ST_EXPORT int dup(int fd)
 	return ret;
 }
 
-static int do_dup2(const char *call, int oldfd, int newfd, int flags, bool three)
+static int do_dup2(enum st_call call, int oldfd, int newfd, int flags, bool three)
 {
 	struct st_event ev;
 	struct st_sock *sa, *sb = NULL;
@@ -234,15 +234,15 @@ static int do_dup2(const char *call, int oldfd, int newfd, int flags, bool three
 
 ST_EXPORT int dup2(int oldfd, int newfd)
 {
-	return do_dup2("dup2", oldfd, newfd, 0, false);
+	return do_dup2(ST_CALL_dup2, oldfd, newfd, 0, false);
 }
 
 ST_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	return do_dup2("dup3", oldfd, newfd, flags, true);
+	return do_dup2(ST_CALL_dup3, oldfd, newfd, flags, true);
 }
 
-static int do_fcntl(const char *call, int (*real)(int, int, ...), int fd, int cmd, long arg)
+static int do_fcntl(enum st_call call, int (*real)(int, int, ...), int fd, int cmd, long arg)
 {
 	struct st_event ev;
 	struct st_sock *s;
@@ -274,7 +274,7 @@ ST_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	return do_fcntl("fcntl", REAL(fcntl), fd, cmd, arg);
+	return do_fcntl(ST_CALL_fcntl, REAL(fcntl), fd, cmd, arg);
 }
 
 ST_EXPORT int fcntl64(int fd, int cmd, ...)
@@ -285,11 +285,11 @@ ST_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	return do_fcntl("fcntl64", REAL(fcntl64), fd, cmd, arg);
+	return do_fcntl(ST_CALL_fcntl64, REAL(fcntl64), fd, cmd, arg);
 }
 
 struct bulk {
-	const char *call;
+	enum st_call call;
 	int64_t first, last;
 };
 
@@ -326,7 +326,7 @@ static int range_around_own(unsigned first, unsigned last, int flags)
 	return ret;
 }
 
-static int bulk_close(const char *call, unsigned first, unsigned last, int flags)
+static int bulk_close(enum st_call call, unsigned first, unsigned last, int flags)
 {
 	struct bulk b = { call, first, last };
 	int ret, err;
@@ -350,7 +350,7 @@ ST_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 		return REAL(close_range)(first, last, flags);
 	if (flags & CLOSE_RANGE_CLOEXEC)
 		return range_around_own(first, last, flags);
-	return bulk_close("close_range", first, last, flags);
+	return bulk_close(ST_CALL_close_range, first, last, flags);
 }
 
 ST_EXPORT void closefrom(int lowfd)
@@ -362,7 +362,7 @@ ST_EXPORT void closefrom(int lowfd)
 		REAL(closefrom)(lowfd);
 		return;
 	}
-	if (bulk_close("closefrom", first, ~0U, 0) != 0)
+	if (bulk_close(ST_CALL_closefrom, first, ~0U, 0) != 0)
 		REAL(closefrom)(lowfd);	/* no close_range: the sink reopens on its next write */
 	errno = saved;
 }

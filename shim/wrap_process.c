@@ -16,7 +16,7 @@ ST_EXPORT pid_t fork(void)
 
 	if (!st_active())
 		return REAL(fork)();
-	t0 = st_begin(&ev, "fork");
+	t0 = st_begin(&ev, ST_CALL_fork);
 	ret = REAL(fork)();
 	err = errno;
 	if (ret == 0)

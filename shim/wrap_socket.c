@@ -50,7 +50,7 @@ ST_EXPORT int socket(int domain, int type, int protocol)
 
 	if (!st_active() || !st_family_enabled(domain))
 		return REAL(socket)(domain, type, protocol);
-	t0 = st_begin(&ev, "socket");
+	t0 = st_begin(&ev, ST_CALL_socket);
 	ret = REAL(socket)(domain, type, protocol);
 	err = errno;
 	st_end(&ev, t0, ret, err);
@@ -82,7 +82,7 @@ ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 
 	if (!st_active() || !st_family_enabled(domain))
 		return REAL(socketpair)(domain, type, protocol, sv);
-	t0 = st_begin(&ev, "socketpair");
+	t0 = st_begin(&ev, ST_CALL_socketpair);
 	ret = REAL(socketpair)(domain, type, protocol, sv);
 	err = errno;
 	st_end(&ev, t0, ret, err);
@@ -136,7 +136,7 @@ ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (!st_active() || !(s = st_lookup(fd)))
 		return REAL(bind)(fd, addr, len);
-	t0 = st_begin(&ev, "bind");
+	t0 = st_begin(&ev, ST_CALL_bind);
 	ret = REAL(bind)(fd, addr, len);
 	err = errno;
 	st_end(&ev, t0, ret, err);
@@ -169,7 +169,7 @@ ST_EXPORT int listen(int fd, int backlog)
 
 	if (!st_active() || !(s = st_lookup(fd)))
 		return REAL(listen)(fd, backlog);
-	t0 = st_begin(&ev, "listen");
+	t0 = st_begin(&ev, ST_CALL_listen);
 	ret = REAL(listen)(fd, backlog);
 	err = errno;
 	st_end(&ev, t0, ret, err);
@@ -190,7 +190,7 @@ ST_EXPORT int listen(int fd, int backlog)
 	return ret;
 }
 
-static int do_accept(const char *call, int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
+static int do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
 {
 	struct st_event ev;
 	struct st_sock *ls;
@@ -251,12 +251,12 @@ static int do_accept(const char *call, int fd, struct sockaddr *addr, socklen_t 
 
 ST_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	return do_accept("accept", fd, addr, len, 0, false);
+	return do_accept(ST_CALL_accept, fd, addr, len, 0, false);
 }
 
 ST_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	return do_accept("accept4", fd, addr, len, flags, true);
+	return do_accept(ST_CALL_accept4, fd, addr, len, flags, true);
 }
 
 ST_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -268,7 +268,7 @@ ST_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (!st_active() || !(s = st_lookup(fd)))
 		return REAL(connect)(fd, addr, len);
-	t0 = st_begin(&ev, "connect");
+	t0 = st_begin(&ev, ST_CALL_connect);
 	ret = REAL(connect)(fd, addr, len);
 	err = errno;
 	st_end(&ev, t0, ret, err);
@@ -329,7 +329,7 @@ ST_EXPORT int shutdown(int fd, int how)
 		return REAL(shutdown)(fd, how);
 	if (s->is_tcp)
 		before = st_tcp_state(fd, NULL);
-	t0 = st_begin(&ev, "shutdown");
+	t0 = st_begin(&ev, ST_CALL_shutdown);
 	ret = REAL(shutdown)(fd, how);
 	err = errno;
 	st_end(&ev, t0, ret, err);
@@ -355,7 +355,7 @@ ST_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 
 	if (!st_active() || !(s = st_fd_get(fd)))
 		return REAL(setsockopt)(fd, level, name, val, len);
-	t0 = st_begin(&ev, "setsockopt");
+	t0 = st_begin(&ev, ST_CALL_setsockopt);
 	ret = REAL(setsockopt)(fd, level, name, val, len);
 	err = errno;
 	st_end(&ev, t0, ret, err);
@@ -405,7 +405,7 @@ ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	/* only SO_ERROR is recorded: it completes a non-blocking connect */
 	if (level != SOL_SOCKET || name != SO_ERROR || !st_active() || !(s = st_fd_get(fd)))
 		return REAL(getsockopt)(fd, level, name, val, len);
-	t0 = st_begin(&ev, "getsockopt");
+	t0 = st_begin(&ev, ST_CALL_getsockopt);
 	ret = REAL(getsockopt)(fd, level, name, val, len);
 	err = errno;
 	st_end(&ev, t0, ret, err);

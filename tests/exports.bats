@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # What libsocktrace.so shows the programs it is preloaded into: exactly the
-# wrapped functions of shim/wrapfuncs.def, and no library heavier than libc,
+# wrapped functions of codec/calls.def, and no library heavier than libc,
 # libdl and libunwind.
 
 setup() {
@@ -10,8 +10,8 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
-@test "libsocktrace.so exports exactly the functions of shim/wrapfuncs.def" {
-	sed -nE 's/^WRAPV?\(([A-Za-z_][A-Za-z0-9_]*),.*/\1/p' "$top_srcdir/shim/wrapfuncs.def" |
+@test "libsocktrace.so exports exactly the functions of codec/calls.def" {
+	sed -nE 's/^WRAPV?\(([A-Za-z_][A-Za-z0-9_]*),.*/\1/p' "$top_srcdir/codec/calls.def" |
 		sort -u >wrapped
 	[ "$(wc -l <wrapped)" -ge 19 ]
 	# symbol type A: version nodes of a version script, not code

@@ -85,14 +85,19 @@ section() {
 
 @test "socktrace.7's EVENT SCHEMA names every key the shim writes" {
 	need_mandoc
-	# KINT(&b, "fd", ...), KSTR(&b, "call", ...), KEY(&b, "opts") ... and
-	# the keys written inline: st_buf_puts(&b, ",\"rtt_us\":")
-	grep -oE '\<[kK][A-Za-z]*\(&?b, "[A-Za-z_][A-Za-z0-9_]*"|\\"[A-Za-z_][A-Za-z0-9_]*\\":' \
-		"$top_srcdir/shim/encode_json.c" |
-		grep -oE '[A-Za-z_][A-Za-z0-9_]*\\?"(:|$)' | sed -E 's/\\?"?:?$//' | sort -u >written
-	[ "$(wc -l <written)" -ge 20 ] || { echo "too few keys found in encode_json.c:"; cat written; false; }
+	# the top-level keys: every FIELD and CUSTOM of codec/fields.def
+	sed -nE 's/^(FIELD|CUSTOM)\(([A-Za-z_][A-Za-z0-9_]*)[,)].*/\2/p' "$top_srcdir/codec/fields.def" >written
+	[ "$(wc -l <written)" -ge 40 ] || { echo "too few keys found in fields.def:"; cat written; false; }
 	grep -qx call written
+	grep -qx errno written
+	# the nested keys, written by the CUSTOM encoders: ST_PUTL(b, ",\"rtt_us\":"),
+	# KSTR(b, "comm", ...)
+	grep -oE '\\"[A-Za-z_][A-Za-z0-9_]*\\":|\<K[A-Z]+\(b, "[A-Za-z_][A-Za-z0-9_]*"' \
+		"$top_srcdir/codec/encode_json.c" | sed -E 's/^K[A-Z]+\(b, //' |
+		grep -oE '[A-Za-z_][A-Za-z0-9_]*' >>written
+	grep -qx timer_ms written
 	grep -qx rtt_us written
+	sort -u -o written written
 	# every word set in bold in that section
 	section "$man7" EVENT_SCHEMA | grep -oE '<b>[^<]*</b>' | sed 's/<[^>]*>//g' |
 		grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort -u >documented
@@ -102,7 +107,7 @@ section() {
 
 @test "socktrace.7's TCP STATES names every state of the shim's table" {
 	need_mandoc
-	awk '!/^#/ && NF == 2 { print $2 }' "$top_srcdir/shim/tables/tcpstates.tbl" | sort -u >states
+	awk '!/^#/ && NF == 2 { print $2 }' "$top_srcdir/codec/tables/tcpstates.tbl" | sort -u >states
 	[ -s states ]
 	section "$man7" TCP_STATES | grep '<dt' | grep -oE '<b>[A-Z_0-9]+</b>' |
 		sed 's/<[^>]*>//g' | sort -u >documented

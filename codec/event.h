@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calls.h"
+
 #define ST_SCHEMA_VERSION 1
 /* "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%4294967295]:65535" and a
  * 108-byte AF_UNIX path with its leading '@' both fit. */
@@ -51,7 +53,7 @@ struct st_ksock {
 
 struct st_event {
 	int v;
-	const char *call;	/* "socket", "accept4", "close", "start", "exit", ... */
+	enum st_call call;	/* ST_CALL_socket, ...; its name: st_call_name() */
 	int64_t ts_us;		/* wall clock at the call's start, microseconds */
 	int64_t dur_ns;		/* time in the real call, -1 when not measured */
 	int64_t pid, tid, seq;

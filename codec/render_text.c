@@ -156,9 +156,9 @@ static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
 static void args(struct st_buf *b, const struct st_event *ev)
 {
 	bool first = true;
-	const char *c = ev->call;
+	enum st_call c = ev->call;
 
-	if (!strcmp(c, "socket") || !strcmp(c, "socketpair")) {
+	if (st_call_is(c, ST_K_MAKE) && !st_call_is(c, ST_K_ACCEPT)) {
 		arg_str(b, &first, ev->family);
 		sep(b, &first);
 		st_buf_puts(b, ev->type ? ev->type : "?");
@@ -167,7 +167,7 @@ static void args(struct st_buf *b, const struct st_event *ev)
 			st_buf_puts(b, ev->flags);
 		}
 		arg_str(b, &first, ev->proto ? ev->proto : "0");
-		if (!strcmp(c, "socketpair") && ev->pair[0] >= 0) {
+		if (st_call_is(c, ST_K_PAIR) && ev->pair[0] >= 0) {
 			sep(b, &first);
 			st_buf_putc(b, '[');
 			st_buf_i64(b, ev->pair[0]);
@@ -177,7 +177,7 @@ static void args(struct st_buf *b, const struct st_event *ev)
 		}
 		return;
 	}
-	if (!strcmp(c, "accept") || !strcmp(c, "accept4")) {
+	if (st_call_is(c, ST_K_ACCEPT)) {
 		arg_fd(b, &first, ev->listen_fd);
 		if (ev->remote[0] && ev->ret >= 0)
 			arg_str(b, &first, ev->remote);
@@ -185,29 +185,32 @@ static void args(struct st_buf *b, const struct st_event *ev)
 			arg_str(b, &first, ev->flags);
 		return;
 	}
-	if (!strcmp(c, "dup") || !strcmp(c, "dup2") || !strcmp(c, "dup3")) {
+	switch (c) {
+	case ST_CALL_dup:
+	case ST_CALL_dup2:
+	case ST_CALL_dup3:
 		if (ev->implicit_close) {
 			/* the socket that was at the target descriptor */
 			arg_str(b, &first, "...");
 			arg_fd(b, &first, ev->fd);
 		} else {
 			arg_fd(b, &first, ev->fd);
-			if (strcmp(c, "dup"))
+			if (c != ST_CALL_dup)
 				arg_fd(b, &first, ev->newfd);
 		}
 		if (ev->flags)
 			arg_str(b, &first, ev->flags);
 		return;
-	}
-	if (!strcmp(c, "fcntl") || !strcmp(c, "fcntl64")) {
+	case ST_CALL_fcntl:
+	case ST_CALL_fcntl64:
 		arg_fd(b, &first, ev->fd);
 		arg_str(b, &first, ev->cmd);
 		return;
-	}
-	if (!strcmp(c, "close_range") || !strcmp(c, "closefrom")) {
+	case ST_CALL_close_range:
+	case ST_CALL_closefrom:
 		sep(b, &first);
 		st_buf_i64(b, ev->range_first);
-		if (!strcmp(c, "close_range")) {
+		if (c == ST_CALL_close_range) {
 			sep(b, &first);
 			if (ev->range_last >= 0xffffffffLL)
 				st_buf_puts(b, "~0U");
@@ -217,10 +220,10 @@ static void args(struct st_buf *b, const struct st_event *ev)
 		if (ev->flags)
 			arg_str(b, &first, ev->flags);
 		return;
-	}
-	if (!strcmp(c, "fork") || !strcmp(c, "exit"))
+	case ST_CALL_fork:
+	case ST_CALL_exit:
 		return;
-	if (!strcmp(c, "start")) {
+	case ST_CALL_start:
 		sep(b, &first);
 		st_buf_jstr(b, ev->exe ? ev->exe : "?");
 		if (ev->argv) {
@@ -234,6 +237,8 @@ static void args(struct st_buf *b, const struct st_event *ev)
 			st_buf_putc(b, ']');
 		}
 		return;
+	default:
+		break;
 	}
 	/* calls on one descriptor */
 	arg_fd(b, &first, ev->fd);
@@ -288,7 +293,8 @@ static void tuple(struct st_buf *b, const struct st_event *ev)
 size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned flags)
 {
 	struct st_buf b;
-	const char *call = ev->call ? ev->call : "?";
+	const char *call = st_call_name(ev->call);
+	bool self = st_call_is(ev->call, ST_K_SELF);
 
 	st_buf_init(&b, out, cap);
 
@@ -318,7 +324,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 	st_buf_putc(&b, '(');
 	args(&b, ev);
 	st_buf_putc(&b, ')');
-	if (strcmp(call, "start") && strcmp(call, "exit")) {
+	if (!self) {
 		st_buf_puts(&b, " = ");
 		st_buf_i64(&b, ev->ret);
 		if (ev->err) {
@@ -335,7 +341,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 	if (ev->err)
 		color(&b, flags, C_OFF);
 
-	if (!strcmp(call, "start")) {
+	if (ev->call == ST_CALL_start) {
 		if (ev->ppid >= 0) {
 			st_buf_puts(&b, "  ppid ");
 			st_buf_i64(&b, ev->ppid);
@@ -345,7 +351,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 			st_buf_puts(&b, ev->version);
 		}
 	}
-	if (!strcmp(call, "exit") && ev->open_sockets >= 0) {
+	if (ev->call == ST_CALL_exit && ev->open_sockets >= 0) {
 		st_buf_puts(&b, "  ");
 		st_buf_i64(&b, ev->open_sockets);
 		st_buf_puts(&b, ev->open_sockets == 1 ? " socket still open" : " sockets still open");
@@ -419,7 +425,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		}
 		color(&b, flags, C_OFF);
 	}
-	if (ev->dur_ns >= 0 && strcmp(call, "start") && strcmp(call, "exit")) {
+	if (ev->dur_ns >= 0 && !self) {
 		color(&b, flags, C_DIM);
 		st_buf_puts(&b, "  <");
 		st_buf_u64(&b, (uint64_t)ev->dur_ns / 1000);

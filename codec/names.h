@@ -1,7 +1,7 @@
 /* names.h - symbolic names of the kernel's constants.
  *
  * Owns: value <-> name lookups over the tables generated from
- * shim/tables/NAME.tbl.  Shared by the shim and the formatters.  Pure
+ * codec/tables/NAME.tbl.  Shared by the shim and the formatters.  Pure
  * functions over constant data: safe anywhere, signal handlers included.
  */
 #ifndef SOCKTRACE_NAMES_H
