@@ -15,8 +15,10 @@ formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS)
 
 # Tests of `socktrace show`.  Golden traces tests/data/NAME.jsonl are
 # recorded from real runs by tests/data/record.sh; their expected outputs
-# tests/data/NAME.FORMAT.expected are rewritten by `make regen-golden` when
-# a format changes on purpose (review the diff).
+# tests/data/NAME.FORMAT.expected (show -f FORMAT) and NAME.check.expected
+# (check --rule all: its stdout and stderr, then "exit N") are rewritten by
+# `make regen-golden` when a format or a rule changes on purpose (review the
+# diff).
 SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid
 EXTRA_DIST += tests/data
 TESTS += \
@@ -31,5 +33,6 @@ regen-golden: src/socktrace$(EXEEXT)
 	  for f in $(SHOW_GOLDEN_FORMATS); do \
 	    ./src/socktrace show --utc --color=never -f $$f "$$t" >"$${t%.jsonl}.$$f.expected" || exit 1; \
 	  done; \
+	  { ./src/socktrace check --rule all "$$t" 2>&1; echo "exit $$?"; } >"$${t%.jsonl}.check.expected"; \
 	done
 .PHONY: regen-golden
