@@ -100,12 +100,12 @@ static const char *who(struct check *c, int64_t pid, char *buf, size_t n)
 }
 
 /* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080" */
-static const char *tuple(const struct st_sock *s, char *buf, size_t n)
+static const char *tuple(const struct st_msock *s, char *buf, size_t n)
 {
 	const char *local = s->local[0] ? s->local : s->bind && s->bind->ev.addr[0] ? s->bind->ev.addr : "";
 	const char *remote = s->remote[0] ? s->remote :
 			     s->connect && s->connect->ev.addr[0] ? s->connect->ev.addr : "";
-	size_t k = (size_t)snprintf(buf, n, "%s", st_sock_kind(s));
+	size_t k = (size_t)snprintf(buf, n, "%s", st_msock_kind(s));
 
 	if (local[0] && k < n)
 		k += (size_t)snprintf(buf + k, n - k, " %s", local);
@@ -139,7 +139,7 @@ static const char *where(const struct st_rec *r, char *buf, size_t n)
 
 /* ---- rules ------------------------------------------------------------- */
 
-static bool is_listener(const struct st_sock *s)
+static bool is_listener(const struct st_msock *s)
 {
 	return s->listen != NULL;
 }
@@ -162,7 +162,7 @@ static void rule_no_leaks(struct check *c, struct result *res, const char *arg)
 
 	(void)arg;
 	for (size_t i = 0; done && i < m->nsocks; i++) {
-		const struct st_sock *s = m->socks[i];
+		const struct st_msock *s = m->socks[i];
 		char key[2048], k2[2048], w[256], t[300], st[2048];
 		unsigned count = 1;
 
@@ -172,9 +172,9 @@ static void rule_no_leaks(struct check *c, struct result *res, const char *arg)
 		/* the same leak from a loop: one line with a count */
 		stack_key(s->made, key, sizeof(key));
 		for (size_t j = i + 1; j < m->nsocks; j++) {
-			const struct st_sock *o = m->socks[j];
+			const struct st_msock *o = m->socks[j];
 			if (done[j] || o->inherited || o->pid != s->pid || o->end != s->end ||
-			    strcmp(st_sock_kind(o), st_sock_kind(s)))
+			    strcmp(st_msock_kind(o), st_msock_kind(s)))
 				continue;
 			stack_key(o->made, k2, sizeof(k2));
 			if (key[0] ? strcmp(key, k2) != 0 :
@@ -206,11 +206,11 @@ static void rule_reuseaddr(struct check *c, struct result *res, const char *arg)
 
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_sock *s = m->socks[i];
+		const struct st_msock *s = m->socks[i];
 		const struct st_rec *at = s->bind ? s->bind : s->listen;
 		char w[256], t[300];
 
-		if (!is_listener(s) || !st_sock_is_tcp(s) || !at || !at->ev.has_opts || at->ev.opts.reuseaddr)
+		if (!is_listener(s) || !st_msock_is_tcp(s) || !at || !at->ev.has_opts || at->ev.opts.reuseaddr)
 			continue;
 		violation(res,
 			  "%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
@@ -250,10 +250,10 @@ static void rule_handshakes(struct check *c, struct result *res, const char *arg
 
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_sock *s = m->socks[i];
+		const struct st_msock *s = m->socks[i];
 		char w[256], t[300], st[2048];
 
-		if (!s->connect || !st_sock_is_tcp(s))
+		if (!s->connect || !st_msock_is_tcp(s))
 			continue;
 		if (s->connect_failed)
 			violation(res, "%s: connect to %s failed with %s (fd %d)%s",
@@ -272,7 +272,7 @@ static void rule_no_resets(struct check *c, struct result *res, const char *arg)
 
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_sock *s = m->socks[i];
+		const struct st_msock *s = m->socks[i];
 		char w[256], t[300];
 
 		if (!s->close || !s->close->ev.reset_known || !s->close->ev.reset)
@@ -360,7 +360,7 @@ static void rule_max_open(struct check *c, struct result *res, const char *arg)
 		if (!sp)
 			return;
 		for (size_t i = 0; i < m->nsocks; i++) {
-			const struct st_sock *s = m->socks[i];
+			const struct st_msock *s = m->socks[i];
 			if (s->pid != pid)
 				continue;
 			sp[n++] = (struct span){ s->t_first, +1 };
@@ -392,7 +392,7 @@ static void rule_closed_by(struct check *c, struct result *res, const char *arg)
 
 	for (size_t i = 0; i < m->nconns; i++) {
 		const struct st_conn *cn = m->conns[i];
-		const struct st_sock *first;
+		const struct st_msock *first;
 
 		if (cn->closer != ST_CLOSER_CLIENT && cn->closer != ST_CLOSER_SERVER)
 			continue;
@@ -561,7 +561,7 @@ struct steps {
 	char *line;		/* the lifecycle line as `show -f lifecycle` prints it */
 };
 
-static void steps_of(struct check *c, const struct st_sock *s, struct steps *out)
+static void steps_of(struct check *c, const struct st_msock *s, struct steps *out)
 {
 	static char words[65536];
 	char t[300];
@@ -669,7 +669,7 @@ static bool glob_ok(const char *glob, const char *s)
 	return !fnmatch(glob, norm, 0);
 }
 
-static bool sock_matches(struct check *c, const struct pattern *p, const struct st_sock *s,
+static bool sock_matches(struct check *c, const struct pattern *p, const struct st_msock *s,
 			 const struct steps *st)
 {
 	char num[32];
@@ -684,7 +684,7 @@ static bool sock_matches(struct check *c, const struct pattern *p, const struct 
 	snprintf(num, sizeof(num), "%d", s->fd);
 	if (p->fd && fnmatch(p->fd, num, 0))
 		return false;
-	if (p->kind && fnmatch(p->kind, st_sock_kind(s), 0))
+	if (p->kind && fnmatch(p->kind, st_msock_kind(s), 0))
 		return false;
 	if (!glob_ok(p->local, local) || !glob_ok(p->remote, remote))
 		return false;
@@ -692,7 +692,7 @@ static bool sock_matches(struct check *c, const struct pattern *p, const struct 
 }
 
 /* how far a socket is from the pattern, to show the closest ones */
-static size_t distance(const struct pattern *p, const struct st_sock *s, const struct steps *st)
+static size_t distance(const struct pattern *p, const struct st_msock *s, const struct steps *st)
 {
 	size_t n = p->nsteps, m = st->n, *prev, *cur, d;
 
@@ -717,7 +717,7 @@ static size_t distance(const struct pattern *p, const struct st_sock *s, const s
 	d = prev[m];
 	free(prev);
 	free(cur);
-	if (p->kind && fnmatch(p->kind, st_sock_kind(s), 0))
+	if (p->kind && fnmatch(p->kind, st_msock_kind(s), 0))
 		d += 5;
 	if (!glob_ok(p->local, s->local))
 		d += 3;

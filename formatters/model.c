@@ -14,7 +14,7 @@
 
 struct ent {
 	uint64_t key;
-	struct st_sock *sock;
+	struct st_msock *sock;
 	struct ent *next;
 };
 
@@ -51,7 +51,7 @@ static bool map_grow(struct map *m)
 	return true;
 }
 
-static struct st_sock *map_get(const struct map *m, uint64_t key)
+static struct st_msock *map_get(const struct map *m, uint64_t key)
 {
 	if (!m->nb)
 		return NULL;
@@ -62,7 +62,7 @@ static struct st_sock *map_get(const struct map *m, uint64_t key)
 }
 
 /* the previous socket at key, or NULL */
-static bool map_put(struct map *m, uint64_t key, struct st_sock *s, struct st_sock **old)
+static bool map_put(struct map *m, uint64_t key, struct st_msock *s, struct st_msock **old)
 {
 	struct ent *e;
 	size_t h;
@@ -88,14 +88,14 @@ static bool map_put(struct map *m, uint64_t key, struct st_sock *s, struct st_so
 	return true;
 }
 
-static struct st_sock *map_del(struct map *m, uint64_t key)
+static struct st_msock *map_del(struct map *m, uint64_t key)
 {
 	if (!m->nb)
 		return NULL;
 	for (struct ent **pe = &m->b[hash64(key, m->nb)]; *pe; pe = &(*pe)->next)
 		if ((*pe)->key == key) {
 			struct ent *e = *pe;
-			struct st_sock *s = e->sock;
+			struct st_msock *s = e->sock;
 			*pe = e->next;
 			free(e);
 			m->n--;
@@ -151,7 +151,7 @@ int st_addr_port(const char *addr)
 	return (int)p;
 }
 
-const char *st_sock_kind(const struct st_sock *s)
+const char *st_msock_kind(const struct st_msock *s)
 {
 	if (s->proto)
 		return s->proto;
@@ -162,7 +162,7 @@ const char *st_sock_kind(const struct st_sock *s)
 	return "socket";
 }
 
-bool st_sock_is_tcp(const struct st_sock *s)
+bool st_msock_is_tcp(const struct st_msock *s)
 {
 	if (s->proto)
 		return !strcmp(s->proto, "tcp") || !strcmp(s->proto, "mptcp");
@@ -180,7 +180,7 @@ int64_t st_rec_end_us(const struct st_rec *r)
 	return r->ev.ts_us + (r->ev.dur_ns > 0 ? r->ev.dur_ns / 1000 : 0);
 }
 
-const struct st_rec *st_sock_teardown(const struct st_sock *s)
+const struct st_rec *st_msock_teardown(const struct st_msock *s)
 {
 	if (s->shutdown && (!s->close || s->shutdown->ev.ts_us <= s->close->ev.ts_us))
 		return s->shutdown;
@@ -245,7 +245,7 @@ static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
 	return p;
 }
 
-static void sock_note(struct builder *b, struct st_sock *s, const struct st_rec *r)
+static void sock_note(struct builder *b, struct st_msock *s, const struct st_rec *r)
 {
 	void *q = grow(s->evs, &s->capevs, s->nevs, sizeof(*s->evs));
 
@@ -274,10 +274,10 @@ static void sock_note(struct builder *b, struct st_sock *s, const struct st_rec 
 	s->t_end = r->ev.ts_us;
 }
 
-static struct st_sock *sock_new(struct builder *b, const struct st_rec *r, int fd)
+static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int fd)
 {
 	struct st_model *m = b->m;
-	struct st_sock *s = calloc(1, sizeof(*s)), *old;
+	struct st_msock *s = calloc(1, sizeof(*s)), *old;
 	void *q = grow(m->socks, &b->socks_cap, m->nsocks, sizeof(*m->socks));
 
 	if (q)	/* the old array may be gone: keep the new one at once */
@@ -301,7 +301,7 @@ static struct st_sock *sock_new(struct builder *b, const struct st_rec *r, int f
 	return s;
 }
 
-static void sock_end(struct builder *b, struct st_sock *s, const struct st_rec *r, enum st_end end)
+static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec *r, enum st_end end)
 {
 	if (s->end == ST_END_CLOSED || s->end == ST_END_EXIT)
 		return;
@@ -319,9 +319,9 @@ static void sock_end(struct builder *b, struct st_sock *s, const struct st_rec *
 }
 
 /* the socket at (pid, fd), first seen now when unknown */
-static struct st_sock *sock_at(struct builder *b, const struct st_rec *r, int fd)
+static struct st_msock *sock_at(struct builder *b, const struct st_rec *r, int fd)
 {
-	struct st_sock *s, *old;
+	struct st_msock *s, *old;
 
 	if (fd < 0)
 		return NULL;
@@ -345,7 +345,7 @@ static struct st_sock *sock_at(struct builder *b, const struct st_rec *r, int fd
 static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
 		    bool last)
 {
-	struct st_sock *s = map_del(&b->fds, fdkey(pid, fd));
+	struct st_msock *s = map_del(&b->fds, fdkey(pid, fd));
 
 	if (!s)
 		return;
@@ -385,9 +385,9 @@ static void fd_drop_range(struct builder *b, const struct st_rec *r, int64_t fir
 		}
 }
 
-static void fd_alias(struct builder *b, const struct st_rec *r, struct st_sock *s, int newfd)
+static void fd_alias(struct builder *b, const struct st_rec *r, struct st_msock *s, int newfd)
 {
-	struct st_sock *old;
+	struct st_msock *old;
 
 	if (newfd < 0 || !s)
 		return;
@@ -422,7 +422,7 @@ static void on_fork(struct builder *b, const struct st_rec *r)
 				list[n++] = *e;
 			}
 	for (size_t i = 0; i < n; i++) {
-		struct st_sock *old;
+		struct st_msock *old;
 		if (!map_put(&b->fds, fdkey(child, (int)(uint32_t)list[i].key), list[i].sock, &old))
 			b->oom = true;
 		if (old != list[i].sock)
@@ -438,7 +438,7 @@ static void on_exit_ev(struct builder *b, const struct st_rec *r)
 			next = e->next;
 			if ((int64_t)(e->key >> 32) != r->ev.pid)
 				continue;
-			struct st_sock *s = e->sock;
+			struct st_msock *s = e->sock;
 			map_del(&b->fds, e->key);
 			if (--s->nrefs <= 0 && s->end == ST_END_OPEN) {
 				s->end = ST_END_EXIT;
@@ -452,7 +452,7 @@ static void step(struct builder *b, struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 	struct st_proc *p = proc_of(b, r);
-	struct st_sock *s = NULL, *old;
+	struct st_msock *s = NULL, *old;
 	int fd = ev->fd;
 
 	if (!p)
@@ -479,7 +479,7 @@ static void step(struct builder *b, struct st_rec *r)
 		if (s)
 			s->made = r;
 	} else if (ev->call == ST_CALL_socketpair) {
-		struct st_sock *a, *c;
+		struct st_msock *a, *c;
 		if (ev->err || ev->pair[0] < 0)
 			return;
 		a = sock_new(b, r, ev->pair[0]);
@@ -494,7 +494,7 @@ static void step(struct builder *b, struct st_rec *r)
 		r->sock = a;
 		return;
 	} else if (st_call_is(ev->call, ST_K_ACCEPT)) {
-		struct st_sock *l = sock_at(b, r, ev->listen_fd);
+		struct st_msock *l = sock_at(b, r, ev->listen_fd);
 		if (l) {
 			/* the listener's own record keeps its addresses */
 			r->lsock = l;
@@ -615,7 +615,7 @@ static void step(struct builder *b, struct st_rec *r)
 
 /* ---- connections ------------------------------------------------------ */
 
-static struct st_conn *conn_new(struct builder *b, struct st_sock *client, struct st_sock *server)
+static struct st_conn *conn_new(struct builder *b, struct st_msock *client, struct st_msock *server)
 {
 	struct st_model *m = b->m;
 	struct st_conn *c = calloc(1, sizeof(*c));
@@ -640,7 +640,7 @@ static struct st_conn *conn_new(struct builder *b, struct st_sock *client, struc
 
 struct cand {
 	char key[2 * ST_ADDR_MAX + 2];	/* "local|remote" normalized */
-	struct st_sock *s;
+	struct st_msock *s;
 };
 
 static int by_key(const void *a, const void *b)
@@ -688,15 +688,15 @@ static int side_first(const struct st_rec *t)
 	return 0;
 }
 
-static bool did_reset(const struct st_sock *s)
+static bool did_reset(const struct st_msock *s)
 {
 	return s && s->close && s->close->ev.reset_known && s->close->ev.reset;
 }
 
 static void conn_teardown(struct st_conn *c)
 {
-	const struct st_rec *tc = c->client ? st_sock_teardown(c->client) : NULL;
-	const struct st_rec *ts = c->server ? st_sock_teardown(c->server) : NULL;
+	const struct st_rec *tc = c->client ? st_msock_teardown(c->client) : NULL;
+	const struct st_rec *ts = c->server ? st_msock_teardown(c->server) : NULL;
 	int kc = tc ? side_first(tc) : 0, ks = ts ? side_first(ts) : 0;
 
 	if (did_reset(c->client) || did_reset(c->server)) {
@@ -758,7 +758,7 @@ static const struct st_ksock *find_lingering(const struct st_model *m, const cha
 
 static void conn_fill(const struct st_model *m, struct st_conn *c)
 {
-	struct st_sock *cl = c->client, *sv = c->server;
+	struct st_msock *cl = c->client, *sv = c->server;
 
 	if (!cl && !sv)	/* conn_new always has one end */
 		return;
@@ -801,8 +801,8 @@ static void build_conns(struct builder *b)
 
 	/* connecting ends, by tuple */
 	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_sock *s = m->socks[i];
-		if (!st_sock_is_tcp(s) || !s->connect || (s->made && s->listener))
+		struct st_msock *s = m->socks[i];
+		if (!st_msock_is_tcp(s) || !s->connect || (s->made && s->listener))
 			continue;
 		if (!s->local[0] || (!s->remote[0] && !s->connect->ev.addr[0]))
 			continue;
@@ -822,7 +822,7 @@ static void build_conns(struct builder *b)
 	/* accepted ends find theirs: the latest unjoined client of that tuple
 	 * that connected before the accept returned */
 	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_sock *s = m->socks[i], *match = NULL;
+		struct st_msock *s = m->socks[i], *match = NULL;
 		struct cand key;
 		size_t lo = 0, hi = nc;
 
@@ -837,7 +837,7 @@ static void build_conns(struct builder *b)
 				hi = mid;
 		}
 		for (; lo < nc && !strcmp(cands[lo].key, key.key); lo++) {
-			struct st_sock *c = cands[lo].s;
+			struct st_msock *c = cands[lo].s;
 			if (c->conn || c->connect->ev.ts_us > s->t_first + 1000000)
 				continue;
 			if (c->end != ST_END_OPEN && c->t_end < s->t_first)
@@ -850,8 +850,8 @@ static void build_conns(struct builder *b)
 	free(cands);
 	/* connecting ends nobody accepted in the trace */
 	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_sock *s = m->socks[i];
-		if (st_sock_is_tcp(s) && s->connect && !s->conn && !(s->made && s->listener))
+		struct st_msock *s = m->socks[i];
+		if (st_msock_is_tcp(s) && s->connect && !s->conn && !(s->made && s->listener))
 			if (!conn_new(b, s, NULL))
 				break;
 	}
@@ -878,7 +878,7 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 	}
 	/* sockets held only by processes that left no events of their own */
 	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_sock *s = m->socks[i];
+		struct st_msock *s = m->socks[i];
 		if (s->end == ST_END_OPEN && s->close)
 			s->end = ST_END_ELSEWHERE;
 		if (!s->final_state) {

@@ -137,7 +137,7 @@ static bool port_in(const struct show *sh, const char *addr)
 	return false;
 }
 
-static bool sock_port_ok(const struct show *sh, const struct st_sock *s)
+static bool sock_port_ok(const struct show *sh, const struct st_msock *s)
 {
 	if (!s)
 		return false;
@@ -147,7 +147,7 @@ static bool sock_port_ok(const struct show *sh, const struct st_sock *s)
 	       (s->listener && port_in(sh, s->listener->local));
 }
 
-bool show_keep_sock(const struct show *sh, const struct st_sock *s)
+bool show_keep_sock(const struct show *sh, const struct st_msock *s)
 {
 	if (sh->npids) {
 		bool any = pid_ok(sh, s->pid);

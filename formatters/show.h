@@ -33,7 +33,7 @@ struct show {
 };
 
 /* the filters (--pid, --port) on one socket, connection or event */
-bool show_keep_sock(const struct show *sh, const struct st_sock *s);
+bool show_keep_sock(const struct show *sh, const struct st_msock *s);
 bool show_keep_conn(const struct show *sh, const struct st_conn *c);
 bool show_keep_rec(const struct show *sh, const struct st_rec *r);
 
@@ -81,6 +81,6 @@ int show_summary(struct show *sh);
 int show_mermaid(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
-void show_lifecycle_words(const struct show *sh, const struct st_sock *s, char *buf, size_t n);
+void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);
 
 #endif
