@@ -1,7 +1,7 @@
 # trace reading and the show / check subcommands
 noinst_LTLIBRARIES += formatters/libformatters.la
 formatters_libformatters_la_SOURCES = formatters/formatters.h \
-	formatters/reader.h formatters/reader.c \
+	formatters/reader.h formatters/reader.c formatters/reader_json.c \
 	formatters/model.h formatters/model.c \
 	formatters/show.h formatters/show.c \
 	formatters/fmt_lifecycle.c \
