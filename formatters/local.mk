@@ -2,7 +2,7 @@
 noinst_LTLIBRARIES += formatters/libformatters.la
 formatters_libformatters_la_SOURCES = formatters/formatters.h \
 	formatters/reader.h formatters/reader.c formatters/reader_json.c \
-	formatters/model.h formatters/model.c \
+	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_conns.c \
 	formatters/show.h formatters/show.c \
 	formatters/fmt_lifecycle.c \
 	formatters/fmt_timeline.c \
