@@ -10,8 +10,8 @@
  */
 #define _GNU_SOURCE
 #include "formatters.h"
+#include "load.h"
 #include "show.h"
-#include "symbolize.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -47,7 +47,6 @@ struct result {
 
 struct check {
 	struct show sh;		/* model, trace, helpers of the formats */
-	struct st_symbolizer *sym;
 	struct result *results;
 	size_t nresults;
 	bool github;
@@ -929,8 +928,8 @@ int st_cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check c;
-	struct st_trace trace = { 0 };
-	struct st_model model;
+	struct st_loaded l = { 0 };
+	enum st_load_status loaded;
 	struct wanted *want = NULL;
 	struct pattern *pats = NULL;
 	size_t nwant = 0, npats = 0, violations = 0;
@@ -1021,32 +1020,24 @@ int st_cmd_check(int argc, char **argv)
 		}
 	}
 
-	if (optind == argc)
-		st_trace_read(&trace, NULL, strict);
-	for (int i = optind; i < argc && !trace.fatal; i++)
-		st_trace_read(&trace, argv[i], strict);
-	if (trace.fatal || trace.bad) {
+	loaded = st_load(&l, argv + optind, argc - optind, strict);
+	if (loaded == ST_LOAD_STOPPED || l.trace.bad) {
 		fprintf(stderr, "socktrace: check: the trace is not usable as it is; nothing was checked\n");
 		rc = 2;
 		goto out_trace;
 	}
-	if (!trace.n) {
+	if (!l.trace.n) {
 		fprintf(stderr, "socktrace: check: no events to check\n");
 		rc = 2;
 		goto out_trace;
 	}
-	st_trace_sort(&trace);
-	if (st_model_build(&model, trace.recs, trace.n) < 0) {
+	if (loaded == ST_LOAD_NOMEM) {
 		fprintf(stderr, "socktrace: check: out of memory\n");
-		st_model_free(&model);
 		rc = 2;
 		goto out_trace;
 	}
-	c.sh.trace = &trace;
-	c.sh.model = &model;
-	c.sym = st_symbolizer_new();
-	if (c.sym)
-		st_symbolize_trace(c.sym, &trace);	/* the frames of leak reports */
+	c.sh.trace = &l.trace;
+	c.sh.model = &l.model;
 
 	for (size_t i = 0; i < nwant; i++)
 		want[i].rule->fn(&c, result_new(&c, want[i].label), want[i].arg);
@@ -1070,7 +1061,7 @@ int st_cmd_check(int argc, char **argv)
 	}
 	if (!violations && !c.github)
 		printf("socktrace: check: %zu rule%s held over %zu events\n", c.nresults,
-		       c.nresults == 1 ? "" : "s", trace.n);
+		       c.nresults == 1 ? "" : "s", l.trace.n);
 	rc = violations ? 1 : 0;
 	if (junit && write_junit(&c, junit) < 0)
 		rc = 2;
@@ -1083,10 +1074,8 @@ int st_cmd_check(int argc, char **argv)
 		free(c.results[i].name);
 	}
 	free(c.results);
-	st_symbolizer_free(c.sym);
-	st_model_free(&model);
 out_trace:
-	st_trace_free(&trace);
+	st_load_free(&l);
 	for (size_t i = 0; i < nwant; i++) {
 		free(want[i].arg);
 		free(want[i].label);

@@ -9,6 +9,7 @@ formatters_libformatters_la_SOURCES = formatters/formatters.h \
 	formatters/fmt_summary.c \
 	formatters/fmt_mermaid.c \
 	formatters/symbolize.h formatters/symbolize.c \
+	formatters/load.h formatters/load.c \
 	formatters/check.c
 formatters_libformatters_la_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
 formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "event.h"
-#include "symbolize.h"
+#include "load.h"
 
 
 static const char usage_text[] =
@@ -294,9 +294,8 @@ int st_cmd_show(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct show sh = { .out = stdout };
-	struct st_trace trace = { 0 };
-	struct st_model model;
-	struct st_symbolizer *sym = NULL;
+	struct st_loaded l;
+	enum st_load_status loaded;
 	int (*fn)(struct show *) = show_text;
 	const char *color = "auto";
 	bool strict = false;
@@ -353,36 +352,24 @@ int st_cmd_show(int argc, char **argv)
 		sh.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
 	}
 
-	if (optind == argc)
-		st_trace_read(&trace, NULL, strict);
-	for (int i = optind; i < argc && !trace.fatal; i++)
-		st_trace_read(&trace, argv[i], strict);
-	if (trace.fatal) {
-		fprintf(stderr, "socktrace: show: stopped at the first bad line (--strict)\n");
-		st_trace_free(&trace);
+	loaded = st_load(&l, argv + optind, argc - optind, strict);
+	if (loaded == ST_LOAD_STOPPED || loaded == ST_LOAD_NOMEM) {
+		fprintf(stderr, "socktrace: show: %s\n", loaded == ST_LOAD_STOPPED ?
+			"stopped at the first bad line (--strict)" : "out of memory");
+		st_load_free(&l);
 		return 2;
 	}
-	st_trace_sort(&trace);
-	sym = st_symbolizer_new();
-	if (sym)
-		st_symbolize_trace(sym, &trace);
-	if (st_model_build(&model, trace.recs, trace.n) < 0) {
-		fprintf(stderr, "socktrace: show: out of memory\n");
-		st_model_free(&model);
-		st_trace_free(&trace);
-		return 2;
-	}
-	sh.trace = &trace;
-	sh.model = &model;
-	sh.tz_offset = trace.n ? local_offset(trace.recs[0]->ev.ts_us) : 0;
-	sh.recs = calloc(trace.n ? trace.n : 1, sizeof(*sh.recs));
+	sh.trace = &l.trace;
+	sh.model = &l.model;
+	sh.tz_offset = l.trace.n ? local_offset(l.trace.recs[0]->ev.ts_us) : 0;
+	sh.recs = calloc(l.trace.n ? l.trace.n : 1, sizeof(*sh.recs));
 	if (!sh.recs) {
 		rc = 2;
 		goto out;
 	}
-	for (size_t i = 0; i < trace.n; i++)
-		if (show_keep_rec(&sh, trace.recs[i]))
-			sh.recs[sh.nrecs++] = trace.recs[i];
+	for (size_t i = 0; i < l.trace.n; i++)
+		if (show_keep_rec(&sh, l.trace.recs[i]))
+			sh.recs[sh.nrecs++] = l.trace.recs[i];
 
 	rc = fn(&sh);
 	if (fflush(stdout) || ferror(stdout)) {
@@ -390,12 +377,10 @@ int st_cmd_show(int argc, char **argv)
 			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
 		rc = rc ? rc : 1;
 	}
-	if (!rc && trace.bad)
+	if (!rc && loaded == ST_LOAD_BAD)
 		rc = 2;
 out:
-	st_symbolizer_free(sym);
 	free(sh.recs);
-	st_model_free(&model);
-	st_trace_free(&trace);
+	st_load_free(&l);
 	return rc;
 }

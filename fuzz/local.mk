@@ -14,7 +14,7 @@ FUZZ_PROGS = fuzz/fuzz_reader fuzz/fuzz_check $(FUZZ_SHOW)
 # fuzz/symbolize_stub.c)
 FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/model.c formatters/model_conns.c formatters/show.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
-	formatters/fmt_mermaid.c formatters/check.c \
+	formatters/fmt_mermaid.c formatters/check.c formatters/load.c \
 	codec/calls.c codec/buf.c codec/names.c codec/encode_json.c codec/render_text.c
 FUZZ_COMMON = fuzz/fuzz.h fuzz/fuzz.c fuzz/symbolize_stub.c
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
