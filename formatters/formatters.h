@@ -2,8 +2,6 @@
 #ifndef SOCKTRACE_FORMATTERS_H
 #define SOCKTRACE_FORMATTERS_H
 
-/* `socktrace show ...`: argv[0] is "show". Returns the exit status. */
-int st_cmd_show(int argc, char **argv);
 /* `socktrace check ...`: argv[0] is "check". Returns the exit status. */
 int st_cmd_check(int argc, char **argv);
 

@@ -3,7 +3,8 @@ noinst_LTLIBRARIES += formatters/libformatters.la
 formatters_libformatters_la_SOURCES = formatters/formatters.h \
 	formatters/reader.h formatters/reader.c formatters/reader_json.c \
 	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_conns.c \
-	formatters/show.h formatters/show.c \
+	formatters/show.h formatters/fmt_common.c \
+	formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c \
 	formatters/fmt_timeline.c \
 	formatters/fmt_summary.c \

@@ -1,8 +1,12 @@
-/* show.h - what the formats of `socktrace show` share.
+/* show.h - the formats of `socktrace show` behind one interface.
  *
- * Owns: the state handed from the command line to one format (the merged
- * events, the model, filters, colour) and small helpers to print times,
- * durations and sizes the same way in every format.
+ * Owns: the state the command hands one format (the merged events, the
+ * model, the filters, colour and time zone: struct show), one entry point
+ * per format (fmt_text.c, fmt_timeline.c, fmt_summary.c, fmt_lifecycle.c,
+ * fmt_mermaid.c), and small helpers (fmt_common.c) to print times,
+ * durations and sizes the same way in every format.  A format writes to
+ * sh->out and returns 0, or 2 when out of memory; it never parses a
+ * command line, reads a file, or exits: the command (src/cmd_show.c) does.
  */
 #ifndef SOCKTRACE_SHOW_H
 #define SOCKTRACE_SHOW_H

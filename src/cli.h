@@ -1,8 +1,13 @@
-/* cli.h - the socktrace command's parts. */
+/* cli.h - the socktrace command's parts: one entry point per subcommand,
+ * each parsing its own command line and returning its exit status.
+ */
 #ifndef SOCKTRACE_CLI_H
 #define SOCKTRACE_CLI_H
 
 /* `socktrace [-o FILE] [-f FORMAT] [--stack[=N]] [--probe=WHEN] [--] PROGRAM ...` */
 int st_cmd_run(int argc, char **argv);
+/* `socktrace show ...`: argv[0] is "show".  Returns the exit status: 0, or
+ * 2 for a usage error or unusable input, 1 when stdout could not be written. */
+int st_cmd_show(int argc, char **argv);
 
 #endif

@@ -1,4 +1,5 @@
-/* socktrace.c - the command: dispatch to run, show, check. */
+/* socktrace.c - the command: dispatch to run, show, check.  Parses
+ * nothing but the subcommand's name. */
 #include <string.h>
 #include "cli.h"
 #include "formatters.h"
