@@ -1,17 +1,16 @@
-# trace reading and the show / check subcommands
+# trace reading, the model, the formats of show, the rules and reports of
+# check (the commands themselves are src/cmd_show.c and src/cmd_check.c)
 noinst_LTLIBRARIES += formatters/libformatters.la
-formatters_libformatters_la_SOURCES = formatters/formatters.h \
+formatters_libformatters_la_SOURCES = \
 	formatters/reader.h formatters/reader.c formatters/reader_json.c \
 	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_conns.c \
-	formatters/show.h formatters/fmt_common.c \
-	formatters/fmt_text.c \
-	formatters/fmt_lifecycle.c \
-	formatters/fmt_timeline.c \
-	formatters/fmt_summary.c \
-	formatters/fmt_mermaid.c \
 	formatters/symbolize.h formatters/symbolize.c \
 	formatters/load.h formatters/load.c \
-	formatters/check.c
+	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
+	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
+	formatters/fmt_mermaid.c \
+	formatters/check.h formatters/check_rules.c formatters/report.c \
+	formatters/expect.h formatters/expect.c
 formatters_libformatters_la_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
 formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
 

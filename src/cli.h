@@ -9,5 +9,8 @@ int st_cmd_run(int argc, char **argv);
 /* `socktrace show ...`: argv[0] is "show".  Returns the exit status: 0, or
  * 2 for a usage error or unusable input, 1 when stdout could not be written. */
 int st_cmd_show(int argc, char **argv);
+/* `socktrace check ...`: argv[0] is "check".  Returns the exit status: 0
+ * every rule holds, 1 a violation, 2 a usage error or unusable input. */
+int st_cmd_check(int argc, char **argv);
 
 #endif

@@ -2,7 +2,6 @@
  * nothing but the subcommand's name. */
 #include <string.h>
 #include "cli.h"
-#include "formatters.h"
 
 int main(int argc, char **argv)
 {
