@@ -3,6 +3,9 @@
  *
  * Owns: the diagram text.  Packets are drawn as TCP sends them for what the
  * events showed (connect, accept, close, shutdown, reset), in time order.
+ * Must never draw a packet the events do not show (an end that was not
+ * traced is labelled so), nor let a label break the diagram (';' and '#'
+ * are blanked); never reads files nor parses a command line.
  */
 #include "show.h"
 

@@ -4,6 +4,9 @@
  * connections it accepted, or a server address the traced program
  * connected to, or a socket's own address) a table of calls, then its
  * sockets, connections, final states and errors; the same for everything.
+ * Must never count a socket or a call under two endpoints (the endpoints
+ * add up to the totals; calls on no known socket have a group of their
+ * own); never reads files nor parses a command line.
  */
 #include "show.h"
 

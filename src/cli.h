@@ -1,5 +1,7 @@
 /* cli.h - the socktrace command's parts: one entry point per subcommand,
- * each parsing its own command line and returning its exit status.
+ * each parsing its own command line and returning its exit status.  Only
+ * src/ (and the fuzz targets, which run the commands as a user would)
+ * include it; nothing in formatters/ calls back into a command.
  */
 #ifndef SOCKTRACE_CLI_H
 #define SOCKTRACE_CLI_H
