@@ -249,9 +249,7 @@ static bool sock_matches(struct check *c, const struct expect_pattern *p, const 
 			 const struct steps *st)
 {
 	char num[32];
-	const char *local = s->local[0] ? s->local : s->bind && s->bind->ev.addr[0] ? s->bind->ev.addr : "";
-	const char *remote = s->remote[0] ? s->remote :
-			     s->connect && s->connect->ev.addr[0] ? s->connect->ev.addr : "";
+	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
 
 	(void)c;
 	snprintf(num, sizeof(num), "%" PRId64, s->pid);

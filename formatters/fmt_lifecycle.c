@@ -119,10 +119,7 @@ int show_lifecycle(struct show *sh)
 
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		const char *remote = s->remote[0] ? s->remote :
-				     s->connect && s->connect->ev.addr[0] ? s->connect->ev.addr : "";
-		const char *local = s->local[0] ? s->local :
-				    s->bind && s->bind->ev.addr[0] ? s->bind->ev.addr : "";
+		const char *local = st_msock_local(s), *remote = st_msock_remote(s);
 
 		if (!show_keep_sock(sh, s))
 			continue;

@@ -134,7 +134,7 @@ static void endpoint_of(const struct st_msock *s, char *key, size_t kn, char *ti
 		snprintf(key, kn, "L %s %s", kind, a);
 		snprintf(title, tn, "%s %s (server side)", kind, a);
 	} else if (s->connect) {
-		const char *a = s->remote[0] ? s->remote : s->connect->ev.addr;
+		const char *a = st_msock_remote(s);
 		snprintf(key, kn, "C %s %s", kind, a);
 		snprintf(title, tn, "%s -> %s (client side)", kind, a);
 	} else if (s->bind && s->bind->ev.addr[0]) {

@@ -174,6 +174,20 @@ bool st_msock_is_tcp(const struct st_msock *s)
 	       (!strcmp(s->family, "AF_INET") || !strcmp(s->family, "AF_INET6"));
 }
 
+const char *st_msock_local(const struct st_msock *s)
+{
+	if (s->local[0])
+		return s->local;
+	return s->bind ? s->bind->ev.addr : "";
+}
+
+const char *st_msock_remote(const struct st_msock *s)
+{
+	if (s->remote[0])
+		return s->remote;
+	return s->connect ? s->connect->ev.addr : "";
+}
+
 static bool stops_sending(const char *how)
 {
 	return how && (!strcmp(how, "SHUT_WR") || !strcmp(how, "SHUT_RDWR"));

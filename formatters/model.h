@@ -121,6 +121,12 @@ int st_addr_port(const char *addr);
 const char *st_msock_kind(const struct st_msock *s);
 /* a stream socket of AF_INET/AF_INET6 */
 bool st_msock_is_tcp(const struct st_msock *s);
+/* its local end: the last known, else the address it was bound to; ""
+ * when neither is known.  Points into s or its events. */
+const char *st_msock_local(const struct st_msock *s);
+/* its remote end: the last known, else the address it connected to; ""
+ * when neither is known.  Points into s or its events. */
+const char *st_msock_remote(const struct st_msock *s);
 /* when the call returned: ts plus its duration (an accept's ts is when it
  * started waiting) */
 int64_t st_rec_end_us(const struct st_rec *r);

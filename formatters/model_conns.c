@@ -170,8 +170,7 @@ static void conn_fill(const struct st_model *m, struct st_conn *c)
 		return;
 	if (cl) {
 		snprintf(c->caddr, sizeof(c->caddr), "%s", cl->local);
-		snprintf(c->saddr, sizeof(c->saddr), "%s",
-			 cl->remote[0] ? cl->remote : cl->connect ? cl->connect->ev.addr : "");
+		snprintf(c->saddr, sizeof(c->saddr), "%s", st_msock_remote(cl));
 	} else if (sv) {
 		snprintf(c->caddr, sizeof(c->caddr), "%s", sv->remote);
 		snprintf(c->saddr, sizeof(c->saddr), "%s", sv->local);
@@ -210,7 +209,7 @@ int st_model_join(struct st_model *m)
 		struct st_msock *s = m->socks[i];
 		if (!st_msock_is_tcp(s) || !s->connect || (s->made && s->listener))
 			continue;
-		if (!s->local[0] || (!s->remote[0] && !s->connect->ev.addr[0]))
+		if (!s->local[0] || !st_msock_remote(s)[0])
 			continue;
 		void *q = st_model_grow(cands, &cap, nc, sizeof(*cands));
 		if (!q) {
@@ -219,7 +218,7 @@ int st_model_join(struct st_model *m)
 		}
 		cands = q;
 		cands[nc].s = s;
-		tuple_key(cands[nc].key, s->local, s->remote[0] ? s->remote : s->connect->ev.addr);
+		tuple_key(cands[nc].key, s->local, st_msock_remote(s));
 		nc++;
 	}
 	if (nc)

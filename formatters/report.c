@@ -92,9 +92,7 @@ const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n)
 
 const char *check_tuple(const struct st_msock *s, char *buf, size_t n)
 {
-	const char *local = s->local[0] ? s->local : s->bind && s->bind->ev.addr[0] ? s->bind->ev.addr : "";
-	const char *remote = s->remote[0] ? s->remote :
-			     s->connect && s->connect->ev.addr[0] ? s->connect->ev.addr : "";
+	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
 	size_t k = (size_t)snprintf(buf, n, "%s", st_msock_kind(s));
 
 	if (local[0] && k < n)
