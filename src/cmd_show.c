@@ -137,7 +137,7 @@ int st_cmd_show(int argc, char **argv)
 			return 0;
 		default:
 			if (optopt && optopt < 256)
-				return usage_error("unknown option '-%c'", (char[]){ (char)optopt, 0 });
+				return usage_error("unknown option '-%s'", (char[]){ (char)optopt, 0 });
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
