@@ -361,7 +361,6 @@ static bool parse_rule(const char *spec, struct check_wanted *w, char *why, size
 	return false;
 }
 
-
 int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t whysz)
 {
 	if (!strcmp(spec, "all")) {

@@ -347,4 +347,3 @@ void expect_check(struct check *c, const struct expect_pattern *p)
 		check_violation(res, "no socket matches '%s'; closest: %s", p->text, closest);
 	}
 }
-

@@ -631,7 +631,6 @@ static void step(struct builder *b, struct st_rec *r)
 	}
 }
 
-
 int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 {
 	struct builder b = { .m = m };

@@ -43,7 +43,6 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
-
 int st_cmd_check(int argc, char **argv)
 {
 	enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT };
