@@ -6,7 +6,7 @@
 #include "sockinfo.h"
 #include "names.h"
 #include "real.h"
-#include "shim.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -7,9 +7,14 @@
 
 #include <errno.h>
 
+#include "clock.h"
+#include "emit.h"
 #include "fdtable.h"
+#include "lifecycle.h"
 #include "names.h"
+#include "ownfd.h"
 #include "real.h"
+#include "settings.h"
 #include "shim.h"
 #include "sockinfo.h"
 

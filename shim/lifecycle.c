@@ -1,23 +1,23 @@
-/* shim.c - the shim's life: start, identity, events, fork, exit.
- *
- * Owns: initialization (lazy and lock-free, so that calls from other
- * libraries' constructors work), the process identity cached for events
- * (pid, tid, seq), the start and exit events, and st_emit().
+/* lifecycle.c - the shim's life in a process (see lifecycle.h).
  * Runs inside the traced program: no malloc, no stdio, no locks; every
  * path keeps errno for the program.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "lifecycle.h"
+#include "clock.h"
+#include "emit.h"
 #include "fdtable.h"
-#include "names.h"
-#include "real.h"
-#include "sockinfo.h"
 #include "kernelview.h"
+#include "log.h"
+#include "procfd.h"
+#include "real.h"
 #include "recent.h"
+#include "settings.h"
+#include "sink.h"
 #include "sockdiag.h"
+#include "sockinfo.h"
 #include "unwind.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,91 +32,6 @@
 #include "config.h"
 
 _Atomic int st_init_state = ST_INIT_NONE;
-pid_t st_pid;
-static _Atomic int64_t seq;
-static _Atomic int64_t dropped;	/* events not written since the last one that was */
-static __thread pid_t tid_cache;
-
-
-pid_t st_gettid(void)
-{
-	if (ST_UNLIKELY(!tid_cache))
-		tid_cache = (pid_t)syscall(SYS_gettid);
-	return tid_cache;
-}
-
-int64_t st_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* ---- events ---- */
-
-#define LINE_ON_STACK 2048
-
-static size_t encode(const struct st_event *ev, char *buf, size_t cap)
-{
-	if (st_cfg.format == ST_FMT_JSONL)
-		return st_encode_json(ev, buf, cap);
-	return st_render_text(ev, buf, cap, 0);
-}
-
-static void emit_line(struct st_event *ev)
-{
-	char line[LINE_ON_STACK];
-	size_t n;
-
-	/* no descriptor to write to: the event is counted, not numbered, so
-	 * seq stays without gaps and the next event says how many were lost */
-	if (ST_UNLIKELY(!st_sink_ready())) {
-		atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
-		return;
-	}
-	ev->pid = st_pid;
-	ev->tid = st_gettid();
-	ev->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) + 1;
-	if (ST_UNLIKELY(atomic_load_explicit(&dropped, memory_order_relaxed)))
-		ev->dropped = atomic_exchange(&dropped, 0);
-	n = encode(ev, line, sizeof(line));
-	if (ST_LIKELY(n < sizeof(line))) {
-		st_sink_write(line, n);
-	} else {
-		/* a long line (argv, stacks, holders): a mapping, not the stack,
-		 * which may be a small signal stack */
-		size_t cap = (n + 1 + 4095) & ~(size_t)4095;
-		char *big = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (big != MAP_FAILED) {
-			n = encode(ev, big, cap);
-			st_sink_write(big, n < cap ? n : cap - 1);
-			munmap(big, cap);
-		}
-	}
-}
-
-/* Kept apart so that the frames take stack space only when asked for. */
-static __attribute__((noinline)) void emit_with_stack(struct st_event *ev)
-{
-	struct st_frame frames[ST_STACK_MAX];
-
-	ev->nframes = st_unwind(frames, st_cfg.stack);
-	ev->frames = frames;
-	emit_line(ev);
-	ev->frames = NULL;
-	ev->nframes = 0;
-}
-
-void st_emit(struct st_event *ev)
-{
-	int saved = errno;
-
-	if (ST_UNLIKELY(st_cfg.stack > 0) && !st_call_is(ev->call, ST_K_SELF))
-		emit_with_stack(ev);
-	else
-		emit_line(ev);
-	errno = saved;
-}
 
 /* ---- start ---- */
 
@@ -150,7 +65,7 @@ static void read_identity(void)
 	}
 }
 
-void st_emit_start(void)
+static void emit_start(void)
 {
 	struct st_event ev;
 
@@ -167,42 +82,30 @@ void st_emit_start(void)
 
 /* ---- descriptors the process had before the shim started ---- */
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
+struct adopt {
+	int sink;
 };
+
+static bool adopt_one(int dir, const char *name, long fd, void *arg)
+{
+	const struct adopt *a = arg;
+	struct stat st;
+
+	(void)name;
+	if (fd != dir && fd != a->sink && !st_fd_get((int)fd) && fstat((int)fd, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
+		st_sock_discover((int)fd);
+	return true;
+}
 
 static void adopt_inherited(void)
 {
-	char buf[4096];
+	struct adopt a = { atomic_load(&st_sink_fd) };
 	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int sink = atomic_load(&st_sink_fd);
 
 	if (dir < 0)
 		return;
-	for (;;) {
-		long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-			int fd = 0;
-			const char *p = d->d_name;
-			off += d->d_reclen;
-			if (*p < '0' || *p > '9')
-				continue;
-			for (; *p >= '0' && *p <= '9'; p++)
-				fd = fd * 10 + (*p - '0');
-			if (fd != dir && fd != sink && !st_fd_get(fd)) {
-				struct stat st;
-				if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
-					st_sock_discover(fd);
-			}
-		}
-	}
+	st_dir_numbers(dir, adopt_one, &a);
 	REAL(close)(dir);
 }
 
@@ -226,15 +129,12 @@ void st_after_fork_child(void)
 
 	if (atomic_load(&st_init_state) != ST_INIT_READY)
 		return;
-	st_pid = getpid();
-	tid_cache = 0;
-	atomic_store(&seq, 0);
-	atomic_store(&dropped, 0);
+	st_emit_after_fork();
 	st_fd_each(0, ST_FD_MAX - 1, mark_shared, NULL);
 	st_recent_reset();
 	st_diag_after_fork();
 	st_sink_after_fork();
-	st_emit_start();
+	emit_start();
 	errno = saved;
 }
 
@@ -265,7 +165,7 @@ void st_init(void)
 	adopt_inherited();
 	pthread_atfork(NULL, atfork_parent, st_after_fork_child);
 	atomic_store_explicit(&st_init_state, ST_INIT_READY, memory_order_release);
-	st_emit_start();
+	emit_start();
 	errno = saved;
 }
 
