@@ -55,11 +55,14 @@ static void emit_line(struct st_event *ev)
 		atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
 		return;
 	}
-	ev->pid = st_pid;
-	ev->tid = st_gettid();
-	ev->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) + 1;
-	if (ST_UNLIKELY(atomic_load_explicit(&dropped, memory_order_relaxed)))
-		ev->dropped = atomic_exchange(&dropped, 0);
+	if (ST_LIKELY(ev->call != ST_CALL_end)) {
+		ev->pid = st_pid;
+		ev->tid = st_gettid();
+		ev->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) + 1;
+		if (ST_UNLIKELY(atomic_load_explicit(&dropped, memory_order_relaxed)))
+			ev->dropped = atomic_exchange(&dropped, 0);
+	}
+	/* else: another process's end, under its pid, outside its numbering */
 	n = encode(ev, line, sizeof(line));
 	if (ST_LIKELY(n < sizeof(line))) {
 		st_sink_write(line, n);

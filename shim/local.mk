@@ -14,9 +14,14 @@ shim_libsocktrace_la_SOURCES = \
 	shim/fdtable.h shim/fdtable.c \
 	shim/sink.h shim/sink.c \
 	shim/sockinfo.h shim/sockinfo.c \
+	shim/drift.h shim/drift.c \
 	shim/wrap.h shim/wrap_socket.c \
 	shim/wrap_fd.c \
+	shim/wrap_stdio.c \
+	shim/wrap_msg.c \
+	shim/wrap_syscall.c \
 	shim/wrap_process.c \
+	shim/wrap_exec.c \
 	shim/ownfd.h shim/ownfd.c \
 	shim/sockdiag.h shim/sockdiag.c \
 	shim/recent.h shim/recent.c \
