@@ -24,6 +24,9 @@ enum {
 	ST_K_PROC = 1u << 9,		/* the process's life: fork, start, exit */
 	ST_K_SELF = 1u << 10,		/* recorded by the shim on its own: no result, no duration */
 	ST_K_VARIANT = 1u << 11,	/* a variant of the call listed just before it (accept4, fcntl64) */
+	ST_K_RIGHTS = 1u << 12,		/* may carry descriptors to another process (SCM_RIGHTS) */
+	ST_K_EXEC = 1u << 13,		/* replaces the process image */
+	ST_K_WAIT = 1u << 14,		/* collects a child's end */
 };
 
 enum st_call {

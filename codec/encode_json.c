@@ -26,6 +26,8 @@ void st_event_init(struct st_event *ev)
 	ev->verdict_reuseaddr = ev->verdict_reuseport = -1;
 	ev->reused_time_wait = -1;
 	ev->time_wait = -1;
+	ev->status = -1;
+	ev->child = -1;
 	ev->opts.linger = -1;
 }
 
@@ -144,6 +146,67 @@ static void enc_range(struct st_buf *b, const struct st_event *ev)
 	st_buf_i64(b, ev->range_first);
 	st_buf_putc(b, ',');
 	st_buf_i64(b, ev->range_last);
+	st_buf_putc(b, ']');
+}
+
+static void enc_rights(struct st_buf *b, const struct st_event *ev)
+{
+	if (!ev->rights)
+		return;
+	KEY(b, "rights");
+	st_buf_putc(b, '[');
+	for (int i = 0; i < ev->nrights; i++) {
+		if (i)
+			st_buf_putc(b, ',');
+		ST_PUTL(b, "{\"fd\":");
+		st_buf_i64(b, ev->rights[i].fd);
+		if (ev->rights[i].inode) {
+			ST_PUTL(b, ",\"inode\":");
+			st_buf_u64(b, ev->rights[i].inode);
+		}
+		st_buf_putc(b, '}');
+	}
+	st_buf_putc(b, ']');
+}
+
+static void enc_inherited(struct st_buf *b, const struct st_event *ev)
+{
+	if (!ev->inherited)
+		return;
+	KEY(b, "inherited");
+	st_buf_putc(b, '[');
+	for (int i = 0; i < ev->ninherited; i++) {
+		const struct st_isock *s = &ev->inherited[i];
+		if (i)
+			st_buf_putc(b, ',');
+		ST_PUTL(b, "{\"fd\":");
+		st_buf_i64(b, s->fd);
+		if (s->inode)
+			KINT(b, "inode", (int64_t)s->inode);
+		KSTR(b, "family", s->family);
+		KSTR(b, "type", s->type);
+		KSTR(b, "proto", s->proto);
+		if (s->local[0])
+			KSTR(b, "local", s->local);
+		if (s->remote[0])
+			KSTR(b, "remote", s->remote);
+		KSTR(b, "state", s->state);
+		st_buf_putc(b, '}');
+	}
+	st_buf_putc(b, ']');
+}
+
+static void enc_kept(struct st_buf *b, const struct st_event *ev)
+{
+	if (!ev->kept)
+		return;
+	KEY(b, "kept");
+	st_buf_putc(b, '[');
+	for (int i = 0; i < ev->nkept; i++) {
+		if (i)
+			st_buf_putc(b, ',');
+		st_buf_i64(b, ev->kept[i]);
+	}
 	st_buf_putc(b, ']');
 }
 

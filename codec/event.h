@@ -51,6 +51,21 @@ struct st_ksock {
 	int64_t uid;		/* -1 when unknown */
 };
 
+/* A descriptor passed in an SCM_RIGHTS message, and the socket it names. */
+struct st_right {
+	int fd;
+	uint64_t inode;		/* 0: not a socket (or unknown) */
+};
+
+/* A socket a new process image holds from its start (exec, inheritance). */
+struct st_isock {
+	int fd;
+	uint64_t inode;
+	const char *family, *type, *proto;	/* NULL when unknown */
+	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
+	const char *state;	/* TCP state, NULL n/a */
+};
+
 struct st_event {
 	int v;
 	enum st_call call;	/* ST_CALL_socket, ...; its name: st_call_name() */
@@ -100,6 +115,14 @@ struct st_event {
 	bool reset;		/* close sent RST instead of FIN */
 	const char *reset_reason;
 	const char *state_after;	/* SOCKTRACE_PROBE=close: the kernel's state after close */
+	bool via_syscall;	/* made with syscall(2), not the libc function */
+	bool self_connect;	/* connect: the socket is connected to itself */
+	bool cancelled;		/* the thread was cancelled inside the call */
+	const char *noticed;	/* gone: the call at which the shim noticed */
+	const struct st_right *rights;	/* sendmsg/recvmsg: SCM_RIGHTS descriptors */
+	int nrights;
+	const int *kept;	/* a failed exec: descriptors announced closed, still open */
+	int nkept;
 
 	/* start */
 	const char *exe;
@@ -108,8 +131,16 @@ struct st_event {
 	int64_t ppid;
 	const char *version;
 
-	/* exit */
+	const struct st_isock *inherited;	/* start: sockets held from the start */
+	int ninherited;
+
+	/* exit, end */
 	int64_t open_sockets;	/* -1 none */
+	int64_t status;		/* exit status, -1 unknown */
+	const char *signal;	/* end: the signal that killed the process */
+	bool core;		/* ... and it dumped core */
+	const char *by;		/* end: who saw it ("parent", "runner") */
+	int64_t child;		/* wait*: the child whose end was seen, -1 none */
 
 	/* stacks */
 	const struct st_frame *frames;

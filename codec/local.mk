@@ -26,7 +26,8 @@ BUILT_SOURCES += codec/names-gen.c
 CLEANFILES += codec/names-gen.c
 CODEC_TABLES = codec/tables/families.tbl codec/tables/socktypes.tbl \
 	codec/tables/protocols.tbl codec/tables/tcpstates.tbl \
-	codec/tables/errnos.tbl codec/tables/sockopts.tbl
+	codec/tables/errnos.tbl codec/tables/sockopts.tbl \
+	codec/tables/signals.tbl
 EXTRA_DIST += codec/gen-names.sh $(CODEC_TABLES)
 codec/names-gen.c: codec/gen-names.sh $(CODEC_TABLES)
 	$(AM_V_GEN)$(MKDIR_P) codec && $(SHELL) $(srcdir)/codec/gen-names.sh $(srcdir)/codec/tables >$@.tmp && mv $@.tmp $@

@@ -18,7 +18,7 @@ struct st_optname {
 };
 
 extern const struct st_name st_families[], st_socktypes[], st_protocols[],
-	st_tcpstates[], st_errnos[];
+	st_tcpstates[], st_errnos[], st_signals[];
 extern const struct st_optname st_sockopts[];
 
 /* NULL when the value has no name */
@@ -30,6 +30,7 @@ static inline const char *st_family_name(int af) { return st_name_of(st_families
 static inline const char *st_socktype_name(int t) { return st_name_of(st_socktypes, t); }
 static inline const char *st_tcp_state_name(int s) { return st_name_of(st_tcpstates, s); }
 static inline const char *st_errno_name(int e) { return st_name_of(st_errnos, e); }
+static inline const char *st_signal_name(int s) { return st_name_of(st_signals, s); }
 
 /* "tcp", "udp", ... for a socket's protocol, deducing the IP protocol from
  * the type when the program passed 0; NULL when it has none (AF_UNIX). */

@@ -220,9 +220,38 @@ static void args(struct st_buf *b, const struct st_event *ev)
 		if (ev->flags)
 			arg_str(b, &first, ev->flags);
 		return;
-	case ST_CALL_fork:
 	case ST_CALL_exit:
+		if (ev->status >= 0) {
+			sep(b, &first);
+			st_buf_i64(b, ev->status);
+		}
 		return;
+	case ST_CALL_execve:
+	case ST_CALL_execv:
+	case ST_CALL_execvp:
+	case ST_CALL_execvpe:
+	case ST_CALL_execl:
+	case ST_CALL_execlp:
+	case ST_CALL_execle:
+	case ST_CALL_execveat:
+		if (ev->exe) {
+			sep(b, &first);
+			st_buf_jstr(b, ev->exe);
+		}
+		return;
+	case ST_CALL_posix_spawn:
+	case ST_CALL_posix_spawnp:
+		if (ev->exe) {
+			sep(b, &first);
+			st_buf_jstr(b, ev->exe);
+		}
+		return;
+	case ST_CALL_fexecve:
+		break;	/* the descriptor of the program */
+	default:
+		if (st_call_is(c, ST_K_PROC) && c != ST_CALL_start)
+			return;	/* fork, vfork, clone, daemon, ... */
+		break;
 	case ST_CALL_start:
 		sep(b, &first);
 		st_buf_jstr(b, ev->exe ? ev->exe : "?");
@@ -237,8 +266,6 @@ static void args(struct st_buf *b, const struct st_event *ev)
 			st_buf_putc(b, ']');
 		}
 		return;
-	default:
-		break;
 	}
 	/* calls on one descriptor */
 	arg_fd(b, &first, ev->fd);
@@ -312,11 +339,35 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 	}
 	st_buf_puts(&b, " [");
 	st_buf_i64(&b, ev->pid);
-	if (ev->tid != ev->pid) {
+	if (ev->tid > 0 && ev->tid != ev->pid) {
 		st_buf_putc(&b, '/');
 		st_buf_i64(&b, ev->tid);
 	}
 	st_buf_puts(&b, "] ");
+
+	/* another process's end, as strace says it */
+	if (ev->call == ST_CALL_end) {
+		if (ev->signal) {
+			st_buf_puts(&b, "+++ killed by ");
+			st_buf_puts(&b, ev->signal);
+			if (ev->core)
+				st_buf_puts(&b, " (core dumped)");
+		} else {
+			st_buf_puts(&b, "+++ exited with ");
+			if (ev->status >= 0)
+				st_buf_i64(&b, ev->status);
+			else
+				st_buf_putc(&b, '?');
+		}
+		st_buf_puts(&b, " +++");
+		if (ev->by) {
+			st_buf_puts(&b, "  (seen by ");
+			st_buf_puts(&b, ev->by);
+			st_buf_putc(&b, ')');
+		}
+		st_buf_putc(&b, '\n');
+		return st_buf_finish(&b);
+	}
 
 	if (ev->err)
 		color(&b, flags, C_BOLD_RED);
@@ -355,6 +406,48 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, "  ");
 		st_buf_i64(&b, ev->open_sockets);
 		st_buf_puts(&b, ev->open_sockets == 1 ? " socket still open" : " sockets still open");
+	}
+	if (ev->child >= 0) {
+		st_buf_puts(&b, "  child ");
+		st_buf_i64(&b, ev->child);
+	}
+	if (ev->inherited && ev->ninherited) {
+		st_buf_puts(&b, "  inherited:");
+		for (int i = 0; i < ev->ninherited; i++) {
+			const struct st_isock *s = &ev->inherited[i];
+			st_buf_puts(&b, "\n    fd ");
+			st_buf_i64(&b, s->fd);
+			st_buf_putc(&b, ' ');
+			st_buf_puts(&b, s->proto ? s->proto : s->family ? s->family : "socket");
+			if (s->local[0]) {
+				st_buf_putc(&b, ' ');
+				st_buf_puts(&b, s->local);
+			}
+			if (s->remote[0]) {
+				st_buf_puts(&b, " -> ");
+				st_buf_puts(&b, s->remote);
+			}
+			if (s->state) {
+				st_buf_putc(&b, ' ');
+				state(&b, flags, s->state);
+			}
+		}
+	}
+	if (ev->rights && ev->nrights) {
+		st_buf_puts(&b, "  [SCM_RIGHTS");
+		for (int i = 0; i < ev->nrights; i++) {
+			st_buf_puts(&b, i ? ", " : " ");
+			st_buf_i64(&b, ev->rights[i].fd);
+		}
+		st_buf_putc(&b, ']');
+	}
+	if (ev->kept && ev->nkept) {
+		st_buf_puts(&b, "  (still open:");
+		for (int i = 0; i < ev->nkept; i++) {
+			st_buf_putc(&b, ' ');
+			st_buf_i64(&b, ev->kept[i]);
+		}
+		st_buf_putc(&b, ')');
 	}
 
 	tuple(&b, ev);
@@ -415,6 +508,19 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, "  (another descriptor still holds this socket)");
 	if (ev->shared)
 		st_buf_puts(&b, "  (shared with another process)");
+	if (ev->call == ST_CALL_gone) {
+		st_buf_puts(&b, "  (closed out of sight; noticed at ");
+		st_buf_puts(&b, ev->noticed ? ev->noticed : "?");
+		st_buf_puts(&b, "())");
+	} else if (ev->call == ST_CALL_exec) {
+		st_buf_puts(&b, "  (closed by exec: close-on-exec)");
+	}
+	if (ev->self_connect)
+		st_buf_puts(&b, "  (connected to itself)");
+	if (ev->cancelled)
+		st_buf_puts(&b, "  (thread cancelled in the call)");
+	if (ev->via_syscall)
+		st_buf_puts(&b, "  [syscall]");
 	if (ev->reset_known && ev->reset) {
 		color(&b, flags, C_YELLOW);
 		st_buf_puts(&b, "  RST sent");

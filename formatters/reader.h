@@ -30,6 +30,9 @@ struct st_rec {
 	const char **argv;	/* storage behind ev.argv ... */
 	struct st_ksock *ksocks;	/* ... ev.holders and ev.lingering */
 	struct st_frame *frames;	/* ... ev.frames */
+	struct st_right *rights;	/* ... ev.rights */
+	struct st_isock *isocks;	/* ... ev.inherited */
+	int *kept;		/* ... ev.kept */
 };
 
 /* Every event of every trace read so far. */

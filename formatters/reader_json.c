@@ -541,6 +541,131 @@ static bool dec_stack(struct parse *p, json_t *v)
 	return parse_stack(p, v);
 }
 
+/* an array of at most max entries, counted into *n */
+static bool array_of(struct parse *p, const char *key, const json_t *v, size_t max, size_t *n)
+{
+	if (!json_is_array(v))
+		return want(p, "", key, v, "an array");
+	*n = json_array_size(v);
+	if (*n > max)
+		return fail(p, "\"%s\" has %zu entries, more than the shim ever records", key, *n);
+	return true;
+}
+
+static bool dec_rights(struct parse *p, json_t *v)
+{
+	struct st_rec *r = p->rec;
+	size_t n;
+
+	if (!array_of(p, "rights", v, 4096, &n))
+		return false;
+	r->rights = calloc(n ? n : 1, sizeof(*r->rights));
+	if (!r->rights)
+		return fail(p, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const json_t *o = json_array_get(v, i);
+		const json_t *fd = json_is_object(o) ? json_object_get(o, "fd") : NULL;
+		const json_t *ino = json_is_object(o) ? json_object_get(o, "inode") : NULL;
+		char where[48];
+		int64_t x;
+
+		snprintf(where, sizeof(where), "rights[%zu]: ", i);
+		if (!json_is_object(o))
+			return want(p, where, "entry", o, "an object");
+		if (!fd)
+			return fail(p, "%smissing key \"fd\"", where);
+		if (!get_int(p, where, "fd", fd, 0, INT_MAX, &x))
+			return false;
+		r->rights[i].fd = (int)x;
+		if (ino) {
+			if (!get_int(p, where, "inode", ino, 0, INT64_MAX, &x))
+				return false;
+			r->rights[i].inode = (uint64_t)x;
+		}
+	}
+	r->ev.rights = r->rights;
+	r->ev.nrights = (int)n;
+	return true;
+}
+
+static bool dec_inherited(struct parse *p, json_t *v)
+{
+	struct st_rec *r = p->rec;
+	size_t n;
+
+	if (!array_of(p, "inherited", v, 1u << 20, &n))
+		return false;
+	r->isocks = calloc(n ? n : 1, sizeof(*r->isocks));
+	if (!r->isocks)
+		return fail(p, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const json_t *o = json_array_get(v, i);
+		struct st_isock *s = &r->isocks[i];
+		char where[48];
+		const char *key;
+		json_t *x;
+
+		snprintf(where, sizeof(where), "inherited[%zu]: ", i);
+		if (!json_is_object(o))
+			return want(p, where, "entry", o, "an object");
+		if (!json_object_get(o, "fd"))
+			return fail(p, "%smissing key \"fd\"", where);
+		json_object_foreach((json_t *)o, key, x) {
+			int64_t k;
+			bool ok = true;
+
+			if (!strcmp(key, "fd")) {
+				ok = get_int(p, where, key, x, 0, INT_MAX, &k);
+				s->fd = (int)k;
+			} else if (!strcmp(key, "inode")) {
+				ok = get_int(p, where, key, x, 0, INT64_MAX, &k);
+				s->inode = (uint64_t)k;
+			} else if (!strcmp(key, "family")) {
+				ok = get_str(p, where, key, x, &s->family);
+			} else if (!strcmp(key, "type")) {
+				ok = get_str(p, where, key, x, &s->type);
+			} else if (!strcmp(key, "proto")) {
+				ok = get_str(p, where, key, x, &s->proto);
+			} else if (!strcmp(key, "local")) {
+				ok = get_addr(p, where, key, x, s->local);
+			} else if (!strcmp(key, "remote")) {
+				ok = get_addr(p, where, key, x, s->remote);
+			} else if (!strcmp(key, "state")) {
+				ok = get_str(p, where, key, x, &s->state);
+			}
+			if (!ok)
+				return false;
+		}
+	}
+	r->ev.inherited = r->isocks;
+	r->ev.ninherited = (int)n;
+	return true;
+}
+
+static bool dec_kept(struct parse *p, json_t *v)
+{
+	struct st_rec *r = p->rec;
+	size_t n;
+
+	if (!array_of(p, "kept", v, 1u << 20, &n))
+		return false;
+	r->kept = calloc(n ? n : 1, sizeof(*r->kept));
+	if (!r->kept)
+		return fail(p, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char key[32];
+		int64_t x;
+
+		snprintf(key, sizeof(key), "kept[%zu]", i);
+		if (!get_int(p, "", key, json_array_get(v, i), 0, INT_MAX, &x))
+			return false;
+		r->kept[i] = (int)x;
+	}
+	r->ev.kept = r->kept;
+	r->ev.nkept = (int)n;
+	return true;
+}
+
 enum ftype { FT_I64, FT_INT, FT_U64, FT_STR, FT_ADDR, FT_TRUE, FT_CUSTOM };
 
 struct field {
@@ -696,5 +821,8 @@ void st_rec_free(struct st_rec *rec)
 	free(rec->argv);
 	free(rec->ksocks);
 	free(rec->frames);
+	free(rec->rights);
+	free(rec->isocks);
+	free(rec->kept);
 	free(rec);
 }

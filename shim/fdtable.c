@@ -127,20 +127,39 @@ void st_sock_put(struct st_sock *s)
 		st_sock_free(s);
 }
 
-void st_fd_set(int fd, struct st_sock *s)
+struct st_sock *st_fd_set(int fd, struct st_sock *s)
 {
 	slot_t *sl = slot(fd, true);
-	struct st_sock *old;
 
 	if (!sl) {
 		if (atomic_load(&s->refs) == 0)
 			st_sock_free(s);
-		return;
+		return NULL;
 	}
 	atomic_fetch_add(&s->refs, 1);
-	old = atomic_exchange(sl, s);
-	if (old)
-		st_sock_put(old);
+	return atomic_exchange(sl, s);
+}
+
+struct find_inode {
+	uint64_t inode;
+	struct st_sock *found;
+};
+
+static void find_one(int fd, struct st_sock *s, void *arg)
+{
+	struct find_inode *f = arg;
+	(void)fd;
+	if (!f->found && s->inode == f->inode)
+		f->found = s;
+}
+
+struct st_sock *st_fd_find_inode(uint64_t inode)
+{
+	struct find_inode f = { inode, NULL };
+
+	if (inode)
+		st_fd_each(0, ST_FD_MAX - 1, find_one, &f);
+	return f.found;
 }
 
 bool st_fd_take(int fd, struct st_sock *s)

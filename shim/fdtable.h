@@ -38,6 +38,7 @@ struct st_sock {
 
 	bool connect_pending;	/* EINPROGRESS seen, completion not yet recorded */
 	bool shared;		/* another process holds it too (fork, inherited) */
+	bool adopted;		/* found rather than seen made (inherited, received) */
 };
 
 /* Largest descriptor the table can track. */
@@ -65,9 +66,16 @@ static inline struct st_sock *st_fd_get(int fd)
  * memory (the socket is then not tracked). */
 struct st_sock *st_sock_new(void);
 
-/* Points fd at s (which gains a reference).  Whatever fd pointed at before
- * loses one (a stale entry of a descriptor closed behind our back). */
-void st_fd_set(int fd, struct st_sock *s);
+/* Points fd at s (which gains a reference).  Returns what fd pointed at
+ * before, NULL none: a stale entry of a descriptor closed out of the shim's
+ * sight, whose reference passes to the caller (st_sock_release).  When the
+ * table cannot hold fd, s is freed if nothing else holds it. */
+struct st_sock *st_fd_set(int fd, struct st_sock *s);
+
+/* Records that share an inode (descriptors of one socket the shim found
+ * rather than saw made): the record of another descriptor naming the
+ * socket `inode`, NULL none.  Walks the table: for rare paths only. */
+struct st_sock *st_fd_find_inode(uint64_t inode);
 
 /* fd is about to be closed: takes it out of the table if it still points
  * at s; the caller then owns that reference (st_sock_release).  Done before

@@ -10,7 +10,7 @@
 #include "names.h"
 #include "real.h"
 #include "recent.h"
-#include "shim.h"
+#include "settings.h"
 #include "sockdiag.h"
 #include "sockinfo.h"
 

@@ -3,16 +3,26 @@
 shim_LTLIBRARIES = shim/libsocktrace.la
 shim_libsocktrace_la_SOURCES = \
 	$(CODEC_SOURCES) \
-	shim/shim.h shim/shim.c \
+	shim/shim.h \
+	shim/clock.h \
+	shim/log.h shim/log.c \
+	shim/settings.h shim/settings.c \
+	shim/lifecycle.h shim/lifecycle.c \
+	shim/emit.h shim/emit.c \
+	shim/procfd.h shim/procfd.c \
 	shim/real.h shim/real.c \
 	shim/fdtable.h shim/fdtable.c \
-	shim/config.c \
-	shim/sink.c \
+	shim/sink.h shim/sink.c \
 	shim/sockinfo.h shim/sockinfo.c \
+	shim/drift.h shim/drift.c \
 	shim/wrap.h shim/wrap_socket.c \
 	shim/wrap_fd.c \
+	shim/wrap_stdio.c \
+	shim/wrap_msg.c \
+	shim/wrap_syscall.c \
 	shim/wrap_process.c \
-	shim/ownfd.c \
+	shim/wrap_exec.c \
+	shim/ownfd.h shim/ownfd.c \
 	shim/sockdiag.h shim/sockdiag.c \
 	shim/recent.h shim/recent.c \
 	shim/kernelview.h shim/kernelview.c \

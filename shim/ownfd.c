@@ -1,8 +1,7 @@
-/* ownfd.c - the descriptors the shim itself holds (the trace's, the
- * sock_diag socket's), which the program must never see.
+/* ownfd.c - the descriptors the shim itself holds (see ownfd.h).
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
-#include "shim.h"
+#include "ownfd.h"
 #include "sockdiag.h"
 
 void st_own_move_from(int fd)

@@ -8,12 +8,18 @@
 #ifndef SOCKTRACE_REAL_H
 #define SOCKTRACE_REAL_H
 
-#include <sys/types.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 
 struct st_real_table {
 #define WRAP(name, kind, ret, params, args) union { ret (*fn) params; void *ptr; } name;
-#define WRAPV(name, kind, ret, params, args) union { ret (*fn)(int, int, ...); void *ptr; } name;
+#define WRAPV WRAP
 #define EVENT(name, kind)
 #include "calls.def"
 #undef WRAP

@@ -10,8 +10,12 @@
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "sink.h"
+#include "clock.h"
+#include "log.h"
 #include "real.h"
+#include "settings.h"
+#include "shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -292,25 +296,4 @@ void st_sink_after_fork(void)
 	if (fd >= 0)
 		REAL(close)(fd);
 	st_sink_open();
-}
-
-void st_warn(const char *msg, const char *detail)
-{
-	char line[1024];
-	size_t n = 0;
-	int saved = errno;
-	const char *parts[] = { "socktrace: warning: ", msg, detail ? ": " : "", detail ? detail : "", "\n" };
-
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		size_t l = strlen(parts[i]);
-		if (n + l > sizeof(line) - 2)
-			l = sizeof(line) - 2 - n;
-		memcpy(line + n, parts[i], l);
-		n += l;
-	}
-	if (line[n - 1] != '\n')
-		line[n++] = '\n';
-	while (write(2, line, n) < 0 && errno == EINTR)
-		;
-	errno = saved;
 }

@@ -4,11 +4,11 @@
  */
 #define _GNU_SOURCE
 #include "sockdiag.h"
-#include "names.h"
-#include "real.h"
-#include "shim.h"
-#include "sockinfo.h"
 #include "buf.h"
+#include "names.h"
+#include "procfd.h"
+#include "real.h"
+#include "sockinfo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -353,67 +353,62 @@ void st_diag_ksock(const struct inet_diag_msg *m, struct st_ksock *k)
 	k->comm = NULL;
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
+/* ---- the owner of a socket, as ss -p finds it ---- */
+
+struct owner {
+	const char *want;	/* "socket:[inode]" */
+	bool found;		/* in the fd directory being walked */
+	long pid;		/* the process holding it, -1 none found */
 };
 
-static bool all_digits(const char *s)
+/* one descriptor of /proc/PID/fd: is it the socket? */
+static bool fd_is(int dir, const char *name, long fd, void *arg)
 {
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
+	struct owner *o = arg;
+	char link[64];
+	ssize_t l = readlinkat(dir, name, link, sizeof(link) - 1);
+
+	(void)fd;
+	if (l <= 0)
+		return true;
+	link[l] = '\0';
+	if (strcmp(link, o->want))
+		return true;
+	o->found = true;
+	return false;
 }
 
-/* Does /proc/PID/fd of this pid hold "socket:[inode]"? */
-static bool pid_holds(const char *pid, const char *want)
+/* one process of /proc: does its fd directory hold the socket? */
+static bool pid_holds(int proc, const char *name, long pid, void *arg)
 {
-	char path[64], link[64], buf[2048];
-	int dir;
-	bool found = false;
-
+	struct owner *o = arg;
+	char path[64];
 	struct st_buf b;
+	int dir;
 
+	(void)proc;
 	st_buf_init(&b, path, sizeof(path));
 	st_buf_puts(&b, "/proc/");
-	st_buf_puts(&b, pid);
+	st_buf_puts(&b, name);
 	st_buf_puts(&b, "/fd");
 	st_buf_finish(&b);
 	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return false;
-	while (!found) {
-		long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n && !found;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-			ssize_t l;
-			off += d->d_reclen;
-			if (!all_digits(d->d_name))
-				continue;
-			l = readlinkat(dir, d->d_name, link, sizeof(link) - 1);
-			if (l > 0) {
-				link[l] = '\0';
-				found = !strcmp(link, want);
-			}
-		}
-	}
+		return true;
+	st_dir_numbers(dir, fd_is, o);
 	REAL(close)(dir);
-	return found;
+	if (!o->found)
+		return true;
+	o->pid = pid;
+	return false;
 }
 
 void st_find_owner(uint64_t inode, struct st_ksock *k, char *comm_buf, size_t comm_cap)
 {
-	char want[48], buf[4096];
-	int proc;
+	char want[48];
+	struct owner o = { want, false, -1 };
 	struct st_buf b;
+	int proc;
 
 	if (!inode)
 		return;
@@ -425,37 +420,29 @@ void st_find_owner(uint64_t inode, struct st_ksock *k, char *comm_buf, size_t co
 	proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc < 0)
 		return;
-	while (k->pid < 0) {
-		long n = syscall(SYS_getdents64, proc, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n && k->pid < 0;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (!all_digits(d->d_name) || !pid_holds(d->d_name, want))
-				continue;
-			k->pid = strtol(d->d_name, NULL, 10);
-			{
-				char path[64];
-				int fd;
-				st_buf_init(&b, path, sizeof(path));
-				st_buf_puts(&b, "/proc/");
-				st_buf_puts(&b, d->d_name);
-				st_buf_puts(&b, "/comm");
-				st_buf_finish(&b);
-				fd = open(path, O_RDONLY | O_CLOEXEC);
-				if (fd >= 0) {
-					ssize_t r = read(fd, comm_buf, comm_cap - 1);
-					REAL(close)(fd);
-					if (r > 0) {
-						if (comm_buf[r - 1] == '\n')
-							r--;
-						comm_buf[r] = '\0';
-						k->comm = comm_buf;
-					}
-				}
+	st_dir_numbers(proc, pid_holds, &o);
+	REAL(close)(proc);
+	if (o.pid < 0)
+		return;
+	k->pid = o.pid;
+	{
+		char path[64];
+		int fd;
+		st_buf_init(&b, path, sizeof(path));
+		st_buf_puts(&b, "/proc/");
+		st_buf_u64(&b, (uint64_t)o.pid);
+		st_buf_puts(&b, "/comm");
+		st_buf_finish(&b);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t r = read(fd, comm_buf, comm_cap - 1);
+			REAL(close)(fd);
+			if (r > 0) {
+				if (comm_buf[r - 1] == '\n')
+					r--;
+				comm_buf[r] = '\0';
+				k->comm = comm_buf;
 			}
 		}
 	}
-	REAL(close)(proc);
 }

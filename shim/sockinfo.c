@@ -6,7 +6,8 @@
 #include "sockinfo.h"
 #include "names.h"
 #include "real.h"
-#include "shim.h"
+#include "drift.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -190,7 +191,7 @@ static int int_opt(int fd, int level, int name, int dflt)
 	return REAL(getsockopt)(fd, level, name, &v, &len) == 0 ? v : dflt;
 }
 
-struct st_sock *st_sock_discover(int fd)
+struct st_sock *st_sock_discover(int fd, enum st_call noticed)
 {
 	struct st_sock *s;
 	int family, type, protocol;
@@ -202,6 +203,12 @@ struct st_sock *st_sock_discover(int fd)
 		return NULL;
 	type = int_opt(fd, SOL_SOCKET, SO_TYPE, 0);
 	protocol = int_opt(fd, SOL_SOCKET, SO_PROTOCOL, 0);
+	/* another descriptor of the same socket: an alias of its record */
+	s = st_fd_find_inode(inode_of(fd));
+	if (s) {
+		st_fd_install(fd, s, noticed);
+		return s;
+	}
 	s = st_sock_new();
 	if (!s)
 		return NULL;
@@ -213,7 +220,8 @@ struct st_sock *st_sock_discover(int fd)
 	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
 		s->linger = lg.l_linger;
 	s->shared = true;	/* it came from elsewhere: another process may hold it */
-	st_fd_set(fd, s);
+	s->adopted = true;
+	st_fd_install(fd, s, noticed);
 	return s;
 }
 

@@ -25,9 +25,12 @@ void st_format_addr(const struct sockaddr *sa, socklen_t len, char out[ST_ADDR_M
 /* Fills the identity of a new socket: family, type, protocol, names, inode. */
 void st_sock_identify(int fd, struct st_sock *s, int family, int type, int protocol);
 /* A socket the shim did not see made (inherited across exec, made before
- * the shim started, by a raw syscall): learns all of it from the kernel.
- * Returns NULL when fd is not a socket or its family is not recorded. */
-struct st_sock *st_sock_discover(int fd);
+ * the shim started, received with SCM_RIGHTS, made out of sight): learns
+ * all of it from the kernel and installs fd (noticed: the call that found
+ * it).  Another descriptor of the same socket (same inode) makes fd an
+ * alias of its record.  Returns NULL when fd is not a socket or its family
+ * is not recorded. */
+struct st_sock *st_sock_discover(int fd, enum st_call noticed);
 
 void st_sock_local(int fd, struct st_sock *s);	/* getsockname -> s->local */
 void st_sock_remote(int fd, struct st_sock *s);	/* getpeername -> s->remote */

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "unwind.h"
+#include "settings.h"
 #include "shim.h"
 #include "real.h"
 

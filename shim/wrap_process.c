@@ -1,11 +1,33 @@
-/* wrap_process.c - fork: the parent records the new process; the child
- * starts over (its own pid, seq from 1, its own start event) in the
- * pthread_atfork handler set up by shim.c, so forks that do not pass
- * through this wrapper are seen too.
+/* wrap_process.c - new processes and process ends: fork, _Fork, vfork,
+ * clone, daemon, _exit, _Exit, quick_exit, and the wait family.
+ *
+ * Owns: a child's fresh start however it was made (the pthread_atfork
+ * child handler covers fork(); _Fork and clone run none, so the same is done
+ * here), the vfork child's pass-through, the exit event of ends that skip
+ * exit handlers, and the `end` of a child its traced parent collects.
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
 #define _GNU_SOURCE
 #include "wrap.h"
+#include "drift.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The parent's record of a new process. */
+static void emit_new_process(int64_t t0, struct st_event *ev, pid_t ret, int err)
+{
+	if (ret > 0)
+		st_mark_all_shared();	/* the child holds copies of every descriptor */
+	st_end(ev, t0, ret, err);
+	st_emit(ev);
+}
 
 ST_EXPORT pid_t fork(void)
 {
@@ -21,8 +43,319 @@ ST_EXPORT pid_t fork(void)
 	err = errno;
 	if (ret == 0)
 		return 0;	/* the child: its start event is already written */
+	/* the parent: the atfork handler marked every socket shared */
 	st_end(&ev, t0, ret, err);
 	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+/* _Fork runs no atfork handlers (it is the async-signal-safe fork) */
+ST_EXPORT pid_t _Fork(void)
+{
+	struct st_event ev;
+	int64_t t0;
+	pid_t ret;
+	int err;
+
+	if (!st_active())
+		return REAL(_Fork)();
+	t0 = st_begin(&ev, ST_CALL__Fork);
+	ret = REAL(_Fork)();
+	err = errno;
+	if (ret == 0) {
+		st_after_fork_child();
+		errno = err;
+		return 0;
+	}
+	emit_new_process(t0, &ev, ret, err);
+	errno = err;
+	return ret;
+}
+
+/* ---- vfork ---- */
+
+/* The parent's side of vfork(), after its child has exec'd or exited. */
+__attribute__((used)) pid_t st_vfork_parent(pid_t pid)
+{
+	st_vfork_child = false;
+	if (st_active()) {
+		struct st_event ev;
+		int64_t t0 = st_begin(&ev, ST_CALL_vfork);
+		emit_new_process(t0, &ev, pid, 0);
+	}
+	return pid;
+}
+
+__attribute__((used)) int st_vfork_error(int err)
+{
+	errno = err;
+	return -1;
+}
+
+#if defined(__x86_64__)
+/* vfork() cannot be wrapped in C: the child would return through the
+ * wrapper's frame, which the parent then returns through again.  As in
+ * glibc, the return address is kept in a register across the system call.
+ * The child sets st_vfork_child (thread-local: the parent's other threads
+ * keep recording), so every wrapper passes its calls through until it
+ * execs or exits; the parent clears it and records the vfork. */
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"\t.cfi_startproc\n"
+	"\tpopq %rdi\n"
+	"\t.cfi_adjust_cfa_offset -8\n"
+	"\t.cfi_register %rip, %rdi\n"
+	"\tmovl $58, %eax\n"		/* SYS_vfork */
+	"\tsyscall\n"
+	"\tpushq %rdi\n"
+	"\t.cfi_adjust_cfa_offset 8\n"
+	"\t.cfi_rel_offset %rip, 0\n"
+	"\tcmpl $-4095, %eax\n"
+	"\tjae 2f\n"
+	"\ttestl %eax, %eax\n"
+	"\tjnz 1f\n"
+	"\tmovq st_vfork_child@gottpoff(%rip), %rcx\n"
+	"\tmovb $1, %fs:(%rcx)\n"
+	"\tret\n"
+	"1:\tmovl %eax, %edi\n"
+	"\tjmp st_vfork_parent\n"
+	"2:\tnegl %eax\n"
+	"\tmovl %eax, %edi\n"
+	"\tjmp st_vfork_error\n"
+	"\t.cfi_endproc\n"
+	".size vfork, .-vfork\n");
+#else
+/* Elsewhere vfork() is fork(), which POSIX allows: the child gets its own
+ * memory, and its own record. */
+ST_EXPORT pid_t vfork(void)
+{
+	return fork();
+}
+#endif
+
+/* ---- clone ---- */
+
+struct clone_start {
+	int (*fn)(void *);
+	void *arg;
+	int flags;
+};
+
+/* The child's first steps: a fork-like child (its own memory) starts over;
+ * a vfork-like one (the parent's memory, its thread's TLS) passes through. */
+static int clone_child(void *p)
+{
+	struct clone_start *c = p;
+
+	if (!(c->flags & CLONE_VM))
+		st_after_fork_child();
+	else if (c->flags & CLONE_VFORK)
+		st_vfork_child = true;
+	return c->fn(c->arg);
+}
+
+ST_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	struct clone_start c = { fn, arg, flags };
+	pid_t *ptid;
+	void *tls;
+	pid_t *ctid;
+	va_list ap;
+	int ret, err;
+	bool fork_like = !(flags & CLONE_VM);
+	bool vfork_like = (flags & CLONE_VM) && (flags & CLONE_VFORK) && !(flags & CLONE_SETTLS);
+
+	va_start(ap, arg);
+	ptid = va_arg(ap, pid_t *);
+	tls = va_arg(ap, void *);
+	ctid = va_arg(ap, pid_t *);
+	va_end(ap);
+	/* threads and other children sharing memory: nothing to do */
+	if (!st_active() || !fn || (!fork_like && !vfork_like) || (flags & CLONE_THREAD))
+		return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+	if (fork_like) {
+		struct st_event ev;
+		int64_t t0 = st_begin(&ev, ST_CALL_clone);
+		ret = REAL(clone)(clone_child, stack, flags, &c, ptid, tls, ctid);
+		err = errno;
+		emit_new_process(t0, &ev, ret, err);
+		errno = err;
+		return ret;
+	}
+	/* vfork-like: the parent is suspended until the child execs or exits */
+	ret = REAL(clone)(clone_child, stack, flags, &c, ptid, tls, ctid);
+	err = errno;
+	st_vfork_child = false;
+	if (ret > 0) {
+		struct st_event ev;
+		int64_t t0 = st_begin(&ev, ST_CALL_clone);
+		emit_new_process(t0, &ev, ret, 0);
+	}
+	errno = err;
+	return ret;
+}
+
+/* ---- daemon ---- */
+
+/* daemon() forks (the atfork handlers run), the parent leaves with _exit
+ * inside libc, and the child points 0, 1 and 2 at /dev/null with libc's own
+ * dup2: the child records its parent's end and the sockets those closed. */
+ST_EXPORT int daemon(int nochdir, int noclose)
+{
+	pid_t parent = getpid();
+	int ret, err;
+
+	if (!st_active())
+		return REAL(daemon)(nochdir, noclose);
+	ret = REAL(daemon)(nochdir, noclose);
+	err = errno;
+	if (ret == 0 && getpid() != parent) {
+		struct st_event ev;
+		st_event_init(&ev);
+		ev.call = ST_CALL_end;
+		ev.ts_us = st_now_ns() / 1000;
+		ev.pid = parent;
+		ev.status = 0;
+		ev.by = "daemon";
+		st_emit(&ev);
+		st_drift_check_all(ST_CALL_daemon);
+	}
+	errno = err;
+	return ret;
+}
+
+/* ---- ends that skip the exit handlers ---- */
+
+ST_EXPORT void _exit(int status)
+{
+	if (st_active())
+		st_exit_now(status);
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
+ST_EXPORT void _Exit(int status)
+{
+	if (st_active())
+		st_exit_now(status);
+	REAL(_Exit)(status);
+	__builtin_unreachable();
+}
+
+ST_EXPORT void quick_exit(int status)
+{
+	if (st_active())
+		st_quick_exit_status(status);
+	REAL(quick_exit)(status);
+	__builtin_unreachable();
+}
+
+/* ---- a child's end, seen by its traced parent ---- */
+
+void st_record_end(pid_t pid, int status, const char *by)
+{
+	struct st_event ev;
+
+	if (pid <= 0 || !(WIFEXITED(status) || WIFSIGNALED(status)))
+		return;
+	st_event_init(&ev);
+	ev.call = ST_CALL_end;
+	ev.ts_us = st_now_ns() / 1000;
+	ev.pid = pid;
+	if (WIFEXITED(status)) {
+		ev.status = WEXITSTATUS(status);
+	} else {
+		ev.signal = st_signal_name(WTERMSIG(status));
+		if (!ev.signal)
+			ev.signal = "SIG?";
+		ev.core = WCOREDUMP(status);
+	}
+	ev.by = by;
+	st_emit(&ev);
+}
+
+ST_EXPORT pid_t wait(int *status)
+{
+	int own;
+	pid_t ret;
+	int err;
+
+	if (!st_active())
+		return REAL(wait)(status);
+	ret = REAL(wait)(status ? status : &own);
+	err = errno;
+	if (ret > 0)
+		st_record_end(ret, status ? *status : own, "parent");
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+	int own;
+	pid_t ret;
+	int err;
+
+	if (!st_active())
+		return REAL(waitpid)(pid, status, options);
+	ret = REAL(waitpid)(pid, status ? status : &own, options);
+	err = errno;
+	if (ret > 0)
+		st_record_end(ret, status ? *status : own, "parent");
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
+{
+	int own;
+	pid_t ret;
+	int err;
+
+	if (!st_active())
+		return REAL(wait3)(status, options, ru);
+	ret = REAL(wait3)(status ? status : &own, options, ru);
+	err = errno;
+	if (ret > 0)
+		st_record_end(ret, status ? *status : own, "parent");
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	int own;
+	pid_t ret;
+	int err;
+
+	if (!st_active())
+		return REAL(wait4)(pid, status, options, ru);
+	ret = REAL(wait4)(pid, status ? status : &own, options, ru);
+	err = errno;
+	if (ret > 0)
+		st_record_end(ret, status ? *status : own, "parent");
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+	int ret, err;
+
+	if (!st_active() || !info || (options & WNOWAIT))
+		return REAL(waitid)(idtype, id, info, options);
+	ret = REAL(waitid)(idtype, id, info, options);
+	err = errno;
+	if (ret == 0 && info->si_pid > 0) {
+		if (info->si_code == CLD_EXITED)
+			st_record_end(info->si_pid, W_EXITCODE(info->si_status, 0), "parent");
+		else if (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED)
+			st_record_end(info->si_pid, info->si_status | (info->si_code == CLD_DUMPED ? 0x80 : 0),
+				      "parent");
+	}
 	errno = err;
 	return ret;
 }

@@ -1,15 +1,19 @@
 /* wrap_socket.c - the socket calls: socket, socketpair, bind, listen,
  * accept, accept4, connect, shutdown, setsockopt, getsockopt(SO_ERROR).
  *
- * Each wrapper lets the real call run, then records it.  The program sees
- * the same result and errno as without the shim.
+ * Each wrapper lets the real call run with the program's own arguments,
+ * then records it.  The program sees the same result and errno as without
+ * the shim.  Each call has one handler (st_do_*), shared with syscall(2)'s
+ * wrapper: `raw` makes the real call with syscall(2).
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
 #define _GNU_SOURCE
 #include "wrap.h"
+#include "drift.h"
 #include "kernelview.h"
 
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
@@ -42,17 +46,21 @@ static void tcp_state(struct st_event *ev, struct st_sock *s, int fd)
 	}
 }
 
-ST_EXPORT int socket(int domain, int type, int protocol)
+int st_do_socket(int domain, int type, int protocol, bool raw)
 {
 	struct st_event ev;
 	int64_t t0;
 	int ret, err;
 
+#define REAL_SOCKET() (raw ? (int)REAL(syscall)(SYS_socket, domain, type, protocol) : \
+		       REAL(socket)(domain, type, protocol))
 	if (!st_active() || !st_family_enabled(domain))
-		return REAL(socket)(domain, type, protocol);
+		return REAL_SOCKET();
 	t0 = st_begin(&ev, ST_CALL_socket);
-	ret = REAL(socket)(domain, type, protocol);
+	ret = REAL_SOCKET();
 	err = errno;
+#undef REAL_SOCKET
+	ev.via_syscall = raw;
 	st_end(&ev, t0, ret, err);
 	ev.family = st_family_name(domain);
 	ev.type = st_socktype_name(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
@@ -63,7 +71,7 @@ ST_EXPORT int socket(int domain, int type, int protocol)
 		ev.fd = ret;
 		if (s) {
 			st_sock_identify(ret, s, domain, type, protocol);
-			st_fd_set(ret, s);
+			st_fd_install(ret, s, ST_CALL_socket);
 			st_event_sock(&ev, s);
 			if (s->is_tcp)
 				ev.state = "CLOSE";
@@ -74,17 +82,26 @@ ST_EXPORT int socket(int domain, int type, int protocol)
 	return ret;
 }
 
-ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+ST_EXPORT int socket(int domain, int type, int protocol)
+{
+	return st_do_socket(domain, type, protocol, false);
+}
+
+int st_do_socketpair(int domain, int type, int protocol, int sv[2], bool raw)
 {
 	struct st_event ev;
 	int64_t t0;
 	int ret, err;
 
+#define REAL_PAIR() (raw ? (int)REAL(syscall)(SYS_socketpair, domain, type, protocol, sv) : \
+		     REAL(socketpair)(domain, type, protocol, sv))
 	if (!st_active() || !st_family_enabled(domain))
-		return REAL(socketpair)(domain, type, protocol, sv);
+		return REAL_PAIR();
 	t0 = st_begin(&ev, ST_CALL_socketpair);
-	ret = REAL(socketpair)(domain, type, protocol, sv);
+	ret = REAL_PAIR();
 	err = errno;
+#undef REAL_PAIR
+	ev.via_syscall = raw;
 	st_end(&ev, t0, ret, err);
 	ev.family = st_family_name(domain);
 	ev.type = st_socktype_name(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
@@ -98,7 +115,7 @@ ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 			if (!s)
 				continue;
 			st_sock_identify(sv[i], s, domain, type, protocol);
-			st_fd_set(sv[i], s);
+			st_fd_install(sv[i], s, ST_CALL_socketpair);
 			if (i == 0)
 				ev.inode = s->inode;
 		}
@@ -106,6 +123,11 @@ ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 	st_emit(&ev);
 	errno = err;
 	return ret;
+}
+
+ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	return st_do_socketpair(domain, type, protocol, sv, false);
 }
 
 /* The kernel copied the address (so reading it cannot fault) unless the
@@ -126,7 +148,7 @@ static bool port_zero(const struct sockaddr *sa, socklen_t len)
 	return true;
 }
 
-ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+int st_do_bind(int fd, const struct sockaddr *addr, socklen_t len, bool raw)
 {
 	struct st_scratch sc = { NULL, 0 };
 	struct st_event ev;
@@ -134,11 +156,14 @@ ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	int64_t t0;
 	int ret, err;
 
-	if (!st_active() || !(s = st_lookup(fd)))
-		return REAL(bind)(fd, addr, len);
+#define REAL_BIND() (raw ? (int)REAL(syscall)(SYS_bind, fd, addr, len) : REAL(bind)(fd, addr, len))
+	if (!st_active() || !(s = st_lookup(fd, ST_CALL_bind)))
+		return REAL_BIND();
 	t0 = st_begin(&ev, ST_CALL_bind);
-	ret = REAL(bind)(fd, addr, len);
+	ret = REAL_BIND();
 	err = errno;
+#undef REAL_BIND
+	ev.via_syscall = raw;
 	st_end(&ev, t0, ret, err);
 	ev.fd = fd;
 	if (addr_readable(ret, err, len))
@@ -160,18 +185,26 @@ ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	return ret;
 }
 
-ST_EXPORT int listen(int fd, int backlog)
+ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return st_do_bind(fd, addr, len, false);
+}
+
+int st_do_listen(int fd, int backlog, bool raw)
 {
 	struct st_event ev;
 	struct st_sock *s;
 	int64_t t0;
 	int ret, err;
 
-	if (!st_active() || !(s = st_lookup(fd)))
-		return REAL(listen)(fd, backlog);
+#define REAL_LISTEN() (raw ? (int)REAL(syscall)(SYS_listen, fd, backlog) : REAL(listen)(fd, backlog))
+	if (!st_active() || !(s = st_lookup(fd, ST_CALL_listen)))
+		return REAL_LISTEN();
 	t0 = st_begin(&ev, ST_CALL_listen);
-	ret = REAL(listen)(fd, backlog);
+	ret = REAL_LISTEN();
 	err = errno;
+#undef REAL_LISTEN
+	ev.via_syscall = raw;
 	st_end(&ev, t0, ret, err);
 	ev.fd = fd;
 	ev.backlog = backlog;
@@ -190,7 +223,13 @@ ST_EXPORT int listen(int fd, int backlog)
 	return ret;
 }
 
-static int do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
+ST_EXPORT int listen(int fd, int backlog)
+{
+	return st_do_listen(fd, backlog, false);
+}
+
+int st_do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four,
+		 bool raw)
 {
 	struct st_event ev;
 	struct st_sock *ls;
@@ -202,20 +241,27 @@ static int do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t
 	int64_t t0;
 	int ret, err;
 
-	if (!st_active() || !(ls = st_lookup(fd)))
-		return four ? REAL(accept4)(fd, addr, len, flags) : REAL(accept)(fd, addr, len);
+#define REAL_ACCEPT(A, L) (raw ? (four ? (int)REAL(syscall)(SYS_accept4, fd, (A), (L), flags) : \
+					 (int)REAL(syscall)(SYS_accept, fd, (A), (L))) : \
+			       (four ? REAL(accept4)(fd, (A), (L), flags) : REAL(accept)(fd, (A), (L))))
+	if (!st_active() || !(ls = st_lookup(fd, call)))
+		return REAL_ACCEPT(addr, len);
 	/* the peer's address comes with the call: ask for it when the program
-	 * does not (the kernel does the same work either way) */
-	if (!addr || !len) {
+	 * does not want it (the kernel does the same work either way).  A
+	 * buffer without a length is the program's to pass: the kernel answers
+	 * EFAULT (and the connection is gone), as it would bare. */
+	if (!addr) {
 		a = (struct sockaddr *)&own;
 		l = &own_len;
-	} else {
+	} else if (len) {
 		given = *len;
 	}
 	t0 = st_begin(&ev, call);
-	ret = four ? REAL(accept4)(fd, a, l, flags) : REAL(accept)(fd, a, l);
+	ret = REAL_ACCEPT(a, l);
 	err = errno;
+#undef REAL_ACCEPT
 	st_end(&ev, t0, ret, err);
+	ev.via_syscall = raw;
 	ev.listen_fd = fd;
 	if (four)
 		ev.flags = type_flags(flags);
@@ -236,7 +282,7 @@ static int do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t
 				st_sock_local(ret, s);
 			else
 				memcpy(s->local, ls->local, sizeof(s->local));
-			st_fd_set(ret, s);
+			st_fd_install(ret, s, call);
 			st_event_sock(&ev, s);
 			tcp_state(&ev, s, ret);
 		}
@@ -251,42 +297,96 @@ static int do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t
 
 ST_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	return do_accept(ST_CALL_accept, fd, addr, len, 0, false);
+	return st_do_accept(ST_CALL_accept, fd, addr, len, 0, false, false);
 }
 
 ST_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	return do_accept(ST_CALL_accept4, fd, addr, len, flags, true);
+	return st_do_accept(ST_CALL_accept4, fd, addr, len, flags, true, false);
 }
 
-ST_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+/* The remote end a connect names, and its start while the handshake goes
+ * on without the program (EINPROGRESS, EINTR, a cancelled thread): its end
+ * is recorded at the next event that shows the state. */
+static void connect_started(struct st_sock *s, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (s->is_inet)
+		st_format_addr(addr, len, s->remote, NULL);
+	else
+		st_sock_remote(fd, s);
+}
+
+struct connecting {
+	struct st_event *ev;
+	struct st_sock *s;
+	int fd;
+	const struct sockaddr *addr;
+	socklen_t len;
+	int64_t t0;
+	bool raw;
+};
+
+static int op_connect(void *arg)
+{
+	const struct connecting *k = arg;
+
+	return k->raw ? (int)REAL(syscall)(SYS_connect, k->fd, k->addr, k->len) : REAL(connect)(k->fd, k->addr, k->len);
+}
+
+/* The thread was cancelled inside a blocking connect: the kernel goes on
+ * with the handshake; recorded as a connect left pending. */
+static void connect_cancelled(void *arg)
+{
+	struct connecting *k = arg;
+	struct st_event *ev = k->ev;
+
+	st_end(ev, k->t0, -1, EINTR);
+	ev->err = NULL;
+	ev->cancelled = true;
+	ev->fd = k->fd;
+	if (k->addr && k->len >= sizeof(sa_family_t)) {
+		st_format_addr(k->addr, k->len, ev->addr, NULL);
+		connect_started(k->s, k->fd, k->addr, k->len);
+		k->s->connect_pending = k->s->is_tcp;
+		if (k->s->is_inet)
+			st_sock_local(k->fd, k->s);
+	}
+	st_event_sock(ev, k->s);
+	st_emit(ev);
+}
+
+int st_do_connect(int fd, const struct sockaddr *addr, socklen_t len, bool raw)
 {
 	struct st_event ev;
 	struct st_sock *s;
+	struct connecting k;
 	int64_t t0;
 	int ret, err;
 
-	if (!st_active() || !(s = st_lookup(fd)))
-		return REAL(connect)(fd, addr, len);
+#define REAL_CONNECT() (raw ? (int)REAL(syscall)(SYS_connect, fd, addr, len) : REAL(connect)(fd, addr, len))
+	if (!st_active() || !(s = st_lookup(fd, ST_CALL_connect)))
+		return REAL_CONNECT();
 	t0 = st_begin(&ev, ST_CALL_connect);
-	ret = REAL(connect)(fd, addr, len);
+	k = (struct connecting){ &ev, s, fd, addr, len, t0, raw };
+	ret = st_cancellable(op_connect, &k, connect_cancelled, &k);
 	err = errno;
+#undef REAL_CONNECT
 	st_end(&ev, t0, ret, err);
+	ev.via_syscall = raw;
 	ev.fd = fd;
 	if (addr_readable(ret, err, len))
 		st_format_addr(addr, len, ev.addr, NULL);
-	if (ret == 0 || err == EINPROGRESS || err == EALREADY || err == EISCONN) {
+	if (ret == 0 || err == EINPROGRESS || err == EALREADY || err == EISCONN || err == EINTR) {
 		if (addr && len >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
 			s->remote[0] = '\0';	/* a datagram socket dissolved its association */
-		} else if (ret == 0 || err == EINPROGRESS) {
-			if (s->is_inet)
-				st_format_addr(addr, len, s->remote, NULL);
-			else
-				st_sock_remote(fd, s);
+		} else if (ret == 0 || err == EINPROGRESS || (err == EINTR && addr_readable(ret, err, len))) {
+			connect_started(s, fd, addr, len);
 		}
 		if (s->is_inet || !s->local[0])
 			st_sock_local(fd, s);
-		if (err == EINPROGRESS && ret < 0)
+		/* EINTR: a blocking connect cut short by a signal goes on in
+		 * the kernel, as a non-blocking one does */
+		if ((err == EINPROGRESS || err == EINTR) && ret < 0 && s->is_tcp)
 			s->connect_pending = true;
 	} else if (s->is_inet && !s->local[0]) {
 		st_sock_local(fd, s);
@@ -299,9 +399,15 @@ ST_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	} else {
 		tcp_state(&ev, s, fd);
 	}
+	ev.self_connect = ret == 0 && s->is_inet && s->local[0] && !strcmp(s->local, s->remote);
 	st_emit(&ev);
 	errno = err;
 	return ret;
+}
+
+ST_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return st_do_connect(fd, addr, len, false);
 }
 
 static const char *how_name(int how)
@@ -318,20 +424,23 @@ static const char *how_name(int how)
 	}
 }
 
-ST_EXPORT int shutdown(int fd, int how)
+int st_do_shutdown(int fd, int how, bool raw)
 {
 	struct st_event ev;
 	struct st_sock *s;
 	int64_t t0;
 	int ret, err, before = 0;
 
-	if (!st_active() || !(s = st_lookup(fd)))
-		return REAL(shutdown)(fd, how);
+#define REAL_SHUTDOWN() (raw ? (int)REAL(syscall)(SYS_shutdown, fd, how) : REAL(shutdown)(fd, how))
+	if (!st_active() || !(s = st_lookup(fd, ST_CALL_shutdown)))
+		return REAL_SHUTDOWN();
 	if (s->is_tcp)
 		before = st_tcp_state(fd, NULL);
 	t0 = st_begin(&ev, ST_CALL_shutdown);
-	ret = REAL(shutdown)(fd, how);
+	ret = REAL_SHUTDOWN();
 	err = errno;
+#undef REAL_SHUTDOWN
+	ev.via_syscall = raw;
 	st_end(&ev, t0, ret, err);
 	ev.fd = fd;
 	ev.how = how_name(how);
@@ -344,6 +453,11 @@ ST_EXPORT int shutdown(int fd, int how)
 	st_emit(&ev);
 	errno = err;
 	return ret;
+}
+
+ST_EXPORT int shutdown(int fd, int how)
+{
+	return st_do_shutdown(fd, how, false);
 }
 
 ST_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -374,7 +488,10 @@ ST_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 			ev.optlinger_onoff = lg->l_onoff;
 			ev.optlinger_secs = lg->l_linger;
 			s->linger = lg->l_onoff ? lg->l_linger : -1;
-		} else if (len == sizeof(int)) {
+		} else if (len == sizeof(int) ||
+			   (len > sizeof(int) && level == SOL_SOCKET &&
+			    (name == SO_REUSEADDR || name == SO_REUSEPORT))) {
+			/* the kernel reads an int from any optlen that holds one */
 			int v;
 			memcpy(&v, val, sizeof(v));
 			ev.has_optval = true;

@@ -266,12 +266,19 @@ assert_valid_jsonl() {
 	fi
 }
 
-# assert_seq_ok [FILE]: for every pid, seq runs 1..N without gaps or repeats.
+# assert_seq_ok [FILE]: for every process image (a pid, from each start
+# event on: an exec starts the count again), seq runs 1..N without gaps or
+# repeats.  An end event, written by another process about this one, has no
+# seq.
 assert_seq_ok() {
 	local bad
-	bad=$(jq -s -r 'group_by(.pid)[] | (map(.seq) | sort) as $s
+	bad=$(jq -s -r '[.[] | select(has("seq"))] | group_by(.pid)[] | .[0].pid as $pid
+		| reduce .[] as $e ({n: 0, img: []};
+			(if $e.call == "start" and (.img | length) > 0 then .n += 1 else . end)
+			| .img[.n] += [$e.seq])
+		| .img | to_entries[] | (.value | sort) as $s
 		| select($s != [range(1; ($s | length) + 1)])
-		| "pid \(.[0].pid): \($s | length) events, seq \($s[0])..\($s[-1])"' "${1:-$TRACE}")
+		| "pid \($pid) (image \(.key + 1)): \($s | length) events, seq \($s[0])..\($s[-1])"' "${1:-$TRACE}")
 	if [[ -n $bad ]]; then
 		echo "seq gaps or repeats: $bad" >&2
 		return 1

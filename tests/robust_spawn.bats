@@ -8,9 +8,10 @@ load helpers
 
 # by_start [FILE]: each run of a program (a pid, cut at each start event,
 # as exec starts a new program in the same pid) has seq 1..N in file order.
+# (An end event, written by the parent about its child, has no seq.)
 by_start() {
 	local bad
-	bad=$(jq -r '"\(.pid) \(.seq) \(.call)"' "${1:-$TRACE}" | awk '
+	bad=$(jq -r 'select(has("seq")) | "\(.pid) \(.seq) \(.call)"' "${1:-$TRACE}" | awk '
 		$3 == "start" { next_seq[$1] = 1 }
 		{ if ($2 != next_seq[$1]) { print "pid " $1 ": seq " $2 " where " next_seq[$1] " was due"; exit }
 		  next_seq[$1]++ }')

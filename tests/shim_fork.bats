@@ -90,11 +90,14 @@ forking_pair() {
 		[[ -f $f ]] || { ls "$SCRATCH" >&2; false; }
 		assert_valid_jsonl "$f"
 		assert_seq_ok "$f"
-		assert_count 0 ".pid!=$pid" "$f"
+		# an end event is written where its writer writes: the parent's file
+		# holds its children's ends, under their pids
+		assert_count 0 ".pid!=$pid and .call!=\"end\"" "$f"
 		assert_count 1 '.call=="start"' "$f"
 	done
 	assert_eq "$(find "$SCRATCH" -name 't.*.jsonl' | wc -l)" 3 "files"
 	assert_count 2 '.call=="fork"' "$SCRATCH/t.$PARENT.jsonl"
+	assert_count 1 ".call==\"end\" and .pid==$CHILD1 and .status==0 and .by==\"parent\"" "$SCRATCH/t.$PARENT.jsonl"
 	assert_count 2 '.call=="accept4"' "$SCRATCH/t.$PARENT.jsonl"
 	assert_count 0 '.call=="accept4"' "$SCRATCH/t.$CHILD1.jsonl"
 }

@@ -1,13 +1,10 @@
-/* config.c - the shim's configuration, read once from the environment.
- *
- * Owns: every SOCKTRACE_* variable the shim reads (documented in
- * socktrace(7); a test checks the two lists agree).  Read with
- * secure_getenv at start; a bad value gets one warning and the default.
+/* settings.c - the shim's configuration, read once from the environment
+ * (see settings.h).
  * Runs in the traced program's constructor: no malloc, no stdio.
  */
 #define _GNU_SOURCE
-#include "shim.h"
-#include "names.h"
+#include "settings.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>

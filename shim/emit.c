@@ -1,0 +1,103 @@
+/* emit.c - an event into a line in the sink (see emit.h).
+ * Runs inside the traced program: no malloc, no stdio, no locks; a long
+ * line takes a mapping, never the (maybe small, signal) stack.
+ */
+#define _GNU_SOURCE
+#include "emit.h"
+#include "settings.h"
+#include "shim.h"
+#include "sink.h"
+#include "unwind.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+pid_t st_pid;
+static _Atomic int64_t seq;
+static _Atomic int64_t dropped;	/* events not written since the last one that was */
+static __thread pid_t tid_cache;
+
+pid_t st_gettid(void)
+{
+	if (ST_UNLIKELY(!tid_cache))
+		tid_cache = (pid_t)syscall(SYS_gettid);
+	return tid_cache;
+}
+
+void st_emit_after_fork(void)
+{
+	st_pid = getpid();
+	tid_cache = 0;
+	atomic_store(&seq, 0);
+	atomic_store(&dropped, 0);
+}
+
+#define LINE_ON_STACK 2048
+
+static size_t encode(const struct st_event *ev, char *buf, size_t cap)
+{
+	if (st_cfg.format == ST_FMT_JSONL)
+		return st_encode_json(ev, buf, cap);
+	return st_render_text(ev, buf, cap, 0);
+}
+
+static void emit_line(struct st_event *ev)
+{
+	char line[LINE_ON_STACK];
+	size_t n;
+
+	/* no descriptor to write to: the event is counted, not numbered, so
+	 * seq stays without gaps and the next event says how many were lost */
+	if (ST_UNLIKELY(!st_sink_ready())) {
+		atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+		return;
+	}
+	if (ST_LIKELY(ev->call != ST_CALL_end)) {
+		ev->pid = st_pid;
+		ev->tid = st_gettid();
+		ev->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) + 1;
+		if (ST_UNLIKELY(atomic_load_explicit(&dropped, memory_order_relaxed)))
+			ev->dropped = atomic_exchange(&dropped, 0);
+	}
+	/* else: another process's end, under its pid, outside its numbering */
+	n = encode(ev, line, sizeof(line));
+	if (ST_LIKELY(n < sizeof(line))) {
+		st_sink_write(line, n);
+	} else {
+		/* a long line (argv, stacks, holders): a mapping, not the stack,
+		 * which may be a small signal stack */
+		size_t cap = (n + 1 + 4095) & ~(size_t)4095;
+		char *big = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (big != MAP_FAILED) {
+			n = encode(ev, big, cap);
+			st_sink_write(big, n < cap ? n : cap - 1);
+			munmap(big, cap);
+		}
+	}
+}
+
+/* Kept apart so that the frames take stack space only when asked for. */
+static __attribute__((noinline)) void emit_with_stack(struct st_event *ev)
+{
+	struct st_frame frames[ST_STACK_MAX];
+
+	ev->nframes = st_unwind(frames, st_cfg.stack);
+	ev->frames = frames;
+	emit_line(ev);
+	ev->frames = NULL;
+	ev->nframes = 0;
+}
+
+void st_emit(struct st_event *ev)
+{
+	int saved = errno;
+
+	if (ST_UNLIKELY(st_cfg.stack > 0) && !st_call_is(ev->call, ST_K_SELF))
+		emit_with_stack(ev);
+	else
+		emit_line(ev);
+	errno = saved;
+}

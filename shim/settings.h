@@ -1,0 +1,33 @@
+/* settings.h - what the environment asked of the shim.
+ *
+ * Owns: every SOCKTRACE_* variable the shim reads (documented in
+ * socktrace(7); a test checks the two lists agree), read once with
+ * secure_getenv at start.  Depends on log.h only.
+ * Runs inside the traced program: no malloc, no stdio.
+ */
+#ifndef SOCKTRACE_SETTINGS_H
+#define SOCKTRACE_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum st_format { ST_FMT_TEXT, ST_FMT_JSONL };
+enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
+
+struct st_config {
+	bool to_stderr;
+	char output[4096];	/* path template, %p expanded at open */
+	enum st_format format;
+	int stack;		/* frames per event, 0 none */
+	enum st_probe probe;
+	uint64_t families;	/* bit per AF_* value < 64; bit 63: others */
+};
+extern struct st_config st_cfg;
+
+/* Reads the environment into st_cfg; a bad value gets one warning and the
+ * default. */
+void st_config_read(void);
+/* Is this address family (AF_*) to be recorded? */
+bool st_family_enabled(int family);
+
+#endif

@@ -1,0 +1,268 @@
+/* wrap_exec.c - a new process image: the exec family (execve, execv,
+ * execvp, execvpe, execl, execlp, execle, fexecve, execveat) and
+ * posix_spawn/posix_spawnp.
+ *
+ * Owns: what an exec does to the sockets.  Each tracked socket whose
+ * descriptor is close-on-exec is recorded as closed by the exec (an `exec`
+ * event, written before the real call: after it there is no one to write
+ * it); the others pass to the new image, whose start event lists them as
+ * inherited.  A failed exec is recorded with the descriptors it left open
+ * ("kept"), which are tracked again.  glibc's exec variants call execve
+ * inside libc, so each one is wrapped.  A spawned child may hold every
+ * inheritable socket: they are marked shared.
+ * Runs inside the traced program: no malloc, no stdio, no locks.
+ */
+#define _GNU_SOURCE
+#include "wrap.h"
+#include "drift.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_ANNOUNCED 256
+
+struct announced {
+	int fds[MAX_ANNOUNCED];
+	int n;
+};
+
+static void announce_one(int fd, struct st_sock *s, void *arg)
+{
+	struct announced *a = arg;
+	struct st_closing c;
+	struct st_event ev;
+	int flags = REAL(fcntl)(fd, F_GETFD);
+
+	if (flags < 0 || !(flags & FD_CLOEXEC) || a->n >= MAX_ANNOUNCED)
+		return;
+	if (!st_fd_same(fd, s)) {
+		st_gone(fd, s, ST_CALL_exec);
+		return;
+	}
+	a->fds[a->n++] = fd;
+	st_close_prepare(fd, s, &c);
+	st_end(&ev, st_begin(&ev, ST_CALL_exec), 0, 0);
+	ev.dur_ns = -1;
+	st_close_finish(fd, &c, &ev);
+	st_emit(&ev);
+}
+
+enum exec_kind { X_EXECVE, X_EXECV, X_EXECVP, X_EXECVPE, X_FEXECVE, X_EXECVEAT };
+
+struct exec_call {
+	enum exec_kind kind;
+	const char *path;
+	int fd;
+	char *const *argv;
+	char *const *envp;
+	int flags;
+};
+
+static int run_exec(const struct exec_call *x)
+{
+	switch (x->kind) {
+	case X_EXECVE:
+		return REAL(execve)(x->path, x->argv, x->envp);
+	case X_EXECV:
+		return REAL(execv)(x->path, x->argv);
+	case X_EXECVP:
+		return REAL(execvp)(x->path, x->argv);
+	case X_EXECVPE:
+		return REAL(execvpe)(x->path, x->argv, x->envp);
+	case X_FEXECVE:
+		return REAL(fexecve)(x->fd, x->argv, x->envp);
+	case X_EXECVEAT:
+		return REAL(execveat)(x->fd, x->path, x->argv, x->envp, x->flags);
+	}
+	errno = ENOSYS;
+	return -1;
+}
+
+static int do_exec(enum st_call call, const struct exec_call *x)
+{
+	struct announced a;
+	struct st_event ev;
+	int64_t t0;
+	int ret, err;
+
+	if (!st_active())
+		return run_exec(x);
+	a.n = 0;
+	st_fd_each(0, ST_FD_MAX - 1, announce_one, &a);
+	t0 = st_begin(&ev, call);
+	ret = run_exec(x);
+	err = errno;
+	/* still here: the exec failed, and the close-on-exec sockets are open */
+	for (int i = 0; i < a.n; i++)
+		st_sock_discover(a.fds[i], call);
+	st_end(&ev, t0, ret, err);
+	ev.exe = x->path;
+	if (a.n) {
+		ev.kept = a.fds;
+		ev.nkept = a.n;
+	}
+	st_emit(&ev);
+	errno = err;
+	return ret;
+}
+
+ST_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	struct exec_call x = { X_EXECVE, path, -1, argv, envp, 0 };
+	return do_exec(ST_CALL_execve, &x);
+}
+
+ST_EXPORT int execv(const char *path, char *const argv[])
+{
+	struct exec_call x = { X_EXECV, path, -1, argv, NULL, 0 };
+	return do_exec(ST_CALL_execv, &x);
+}
+
+ST_EXPORT int execvp(const char *file, char *const argv[])
+{
+	struct exec_call x = { X_EXECVP, file, -1, argv, NULL, 0 };
+	return do_exec(ST_CALL_execvp, &x);
+}
+
+ST_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	struct exec_call x = { X_EXECVPE, file, -1, argv, envp, 0 };
+	return do_exec(ST_CALL_execvpe, &x);
+}
+
+ST_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	struct exec_call x = { X_FEXECVE, NULL, fd, argv, envp, 0 };
+	return do_exec(ST_CALL_fexecve, &x);
+}
+
+ST_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	struct exec_call x = { X_EXECVEAT, path, dirfd, argv, envp, flags };
+	return do_exec(ST_CALL_execveat, &x);
+}
+
+/* The execl family: the arguments up to the NULL, as an argv on the stack
+ * (glibc does the same).  libc declares arg non-null, yet execl(path, NULL)
+ * is a call programs make: it is compared with NULL all the same. */
+#pragma GCC diagnostic ignored "-Wnonnull-compare"
+static size_t count_args(const char *arg, va_list ap)
+{
+	va_list c;
+	size_t n = 1;
+
+	va_copy(c, ap);
+	if (arg)
+		while (va_arg(c, const char *))
+			n++;
+	va_end(c);
+	return n;
+}
+
+ST_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	{
+		const char *argv[n + 1];
+		argv[0] = arg;
+		for (size_t i = 1; i <= n; i++)
+			argv[i] = arg ? va_arg(ap, const char *) : NULL;
+		va_end(ap);
+		{
+			struct exec_call x = { X_EXECVE, path, -1, (char *const *)argv, environ, 0 };
+			return do_exec(ST_CALL_execl, &x);
+		}
+	}
+}
+
+ST_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	{
+		const char *argv[n + 1];
+		argv[0] = arg;
+		for (size_t i = 1; i <= n; i++)
+			argv[i] = arg ? va_arg(ap, const char *) : NULL;
+		va_end(ap);
+		{
+			struct exec_call x = { X_EXECVP, file, -1, (char *const *)argv, NULL, 0 };
+			return do_exec(ST_CALL_execlp, &x);
+		}
+	}
+}
+
+ST_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	{
+		const char *argv[n + 1];
+		char *const *envp;
+		argv[0] = arg;
+		for (size_t i = 1; i <= n; i++)
+			argv[i] = arg ? va_arg(ap, const char *) : NULL;
+		envp = va_arg(ap, char *const *);
+		va_end(ap);
+		{
+			struct exec_call x = { X_EXECVE, path, -1, (char *const *)argv, envp, 0 };
+			return do_exec(ST_CALL_execle, &x);
+		}
+	}
+}
+
+/* ---- posix_spawn ---- */
+
+static int do_spawn(enum st_call call, bool path_search, pid_t *pid, const char *path,
+		    const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
+		    char *const envp[])
+{
+	struct st_event ev;
+	pid_t child = -1;
+	int64_t t0;
+	int ret;
+
+#define REAL_SPAWN(P) (path_search ? REAL(posix_spawnp)((P), path, fa, attr, argv, envp) : \
+			   REAL(posix_spawn)((P), path, fa, attr, argv, envp))
+	if (!st_active())
+		return REAL_SPAWN(pid);
+	t0 = st_begin(&ev, call);
+	ret = REAL_SPAWN(&child);
+#undef REAL_SPAWN
+	if (pid && ret == 0)
+		*pid = child;
+	/* the child may hold every descriptor that is not close-on-exec */
+	if (ret == 0)
+		st_mark_all_shared();
+	st_end(&ev, t0, ret == 0 ? 0 : -1, ret);
+	ev.exe = path;
+	if (ret == 0 && child > 0)
+		ev.child = child;
+	st_emit(&ev);
+	return ret;
+}
+
+ST_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return do_spawn(ST_CALL_posix_spawn, false, pid, path, fa, attr, argv, envp);
+}
+
+ST_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return do_spawn(ST_CALL_posix_spawnp, true, pid, file, fa, attr, argv, envp);
+}
