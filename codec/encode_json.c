@@ -64,6 +64,10 @@ static void ksock(struct st_buf *b, const struct st_ksock *s)
 	if (s->pid >= 0)
 		KINT(b, "pid", s->pid);
 	KSTR(b, "comm", s->comm);
+	if (s->dev > 0)
+		KINT(b, "dev", s->dev);
+	if (s->v6only >= 0)
+		KBOOL(b, "v6only", s->v6only);
 	st_buf_putc(b, '}');
 }
 
@@ -284,6 +288,9 @@ static void enc_holders(struct st_buf *b, const struct st_event *ev)
 	if (ev->nholders || (ev->err && ev->holders)) {
 		KEY(b, "holders");
 		ksocks(b, ev->holders, ev->nholders);
+	} else if (ev->holders_incomplete) {
+		KEY(b, "holders");
+		ST_PUTL(b, "null");	/* unknown: the kernel was not asked */
 	}
 }
 
@@ -296,6 +303,7 @@ static void enc_reuse_verdict(struct st_buf *b, const struct st_event *ev)
 	verdict(b, ev->verdict_reuseaddr);
 	ST_PUTL(b, ",\"SO_REUSEPORT\":");
 	verdict(b, ev->verdict_reuseport);
+	KSTR(b, "why", ev->verdict_why);
 	st_buf_putc(b, '}');
 }
 

@@ -49,6 +49,8 @@ struct st_ksock {
 	uint64_t inode;
 	int64_t timer_ms;	/* time left on the socket's timer, -1 none */
 	int64_t uid;		/* -1 when unknown */
+	int dev;		/* the interface it is bound to (ifindex), 0 none */
+	int v6only;		/* IPv6: IPV6_V6ONLY 0 or 1, -1 unknown or IPv4 */
 };
 
 /* A descriptor passed in an SCM_RIGHTS message, and the socket it names. */
@@ -147,10 +149,12 @@ struct st_event {
 	int nframes;
 
 	/* the kernel's view (EADDRINUSE, TIME_WAIT) */
-	const struct st_ksock *holders;
+	const struct st_ksock *holders;	/* NULL with holders_incomplete: not asked */
 	int nholders;
+	const char *holders_incomplete;	/* why the list is not all (or not known) */
 	bool has_verdict;
 	int verdict_reuseaddr, verdict_reuseport;	/* -1 unknown, 0, 1 */
+	const char *verdict_why;	/* why a verdict is unknown */
 	const struct st_ksock *lingering;
 	int nlingering;
 	int64_t lingering_total;	/* all of them; the list may be cut short */

@@ -95,6 +95,12 @@ static void ksock_line(struct st_buf *b, const struct st_ksock *k)
 		st_buf_puts(b, " uid ");
 		st_buf_i64(b, k->uid);
 	}
+	if (k->dev > 0) {
+		st_buf_puts(b, " dev ");
+		st_buf_i64(b, k->dev);
+	}
+	if (k->v6only == 1)
+		st_buf_puts(b, " v6only");
 }
 
 /* What a person can do about an EADDRINUSE, from the holders and the
@@ -136,6 +142,8 @@ static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
 			st_buf_puts(b, "; both set SO_REUSEPORT, so setting it here would make them share the port");
 		else
 			st_buf_puts(b, "; stop it or use another port (SO_REUSEADDR does not share a listening port)");
+	} else if (!ev->holders) {
+		st_buf_puts(b, "the holders of the address could not be found");
 	} else if (ev->verdict_reuseaddr == 1 && !had_reuseaddr) {
 		st_buf_puts(b, "set SO_REUSEADDR before bind(): the port is held only by closed connections "
 			       "that allow reuse");
@@ -145,11 +153,21 @@ static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
 			       "both sides must set it); set it in the program that made them too, or wait ");
 		st_buf_i64(b, (tw_left + 999) / 1000);
 		st_buf_puts(b, "s for them to expire");
+	} else if (tw && !other && ev->verdict_reuseaddr < 0) {
+		st_buf_puts(b, had_reuseaddr ? "SO_REUSEADDR is set here, " : "set SO_REUSEADDR before bind(): ");
+		st_buf_puts(b, "the port is held by connections in TIME_WAIT, which let a SO_REUSEADDR socket "
+			       "bind only if the socket that made them set SO_REUSEADDR too (another process's "
+			       "options are not visible from here); or wait ");
+		st_buf_i64(b, (tw_left + 999) / 1000);
+		st_buf_puts(b, "s for them to expire");
 	} else if (ev->verdict_reuseaddr == 1) {
 		st_buf_puts(b, "the kernel lets this address be reused now: the holders were gone or changed "
 			       "by the time socktrace asked");
-	} else {
+	} else if (ev->verdict_reuseaddr == 0 && ev->verdict_reuseport == 0) {
 		st_buf_puts(b, "the address is in use by the sockets above; neither option would have helped");
+	} else {
+		st_buf_puts(b, "the address is in use by the sockets above; whether an option would help is "
+			       "unknown");
 	}
 }
 
@@ -560,8 +578,17 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 			st_buf_puts(&b, "\n      ");
 			ksock_line(&b, &ev->holders[i]);
 		}
-		if (!ev->nholders)
+		if (!ev->nholders && !ev->holders_incomplete)
 			st_buf_puts(&b, " no socket the kernel would show (it may have been released since)");
+	} else if (ev->err && ev->holders_incomplete) {
+		st_buf_puts(&b, "\n    ");
+		st_buf_puts(&b, ev->addr[0] ? ev->addr : "the address");
+		st_buf_puts(&b, " is held by: unknown");
+	}
+	if (ev->err && ev->holders_incomplete) {
+		st_buf_puts(&b, "\n      (");
+		st_buf_puts(&b, ev->holders_incomplete);
+		st_buf_putc(&b, ')');
 	}
 	if (ev->has_verdict) {
 		st_buf_puts(&b, "\n    SO_REUSEADDR on this socket ");
@@ -570,6 +597,11 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, "; SO_REUSEPORT ");
 		st_buf_puts(&b, ev->verdict_reuseport < 0 ? "unknown" :
 			    ev->verdict_reuseport ? "would have let it succeed" : "would not have helped");
+		if (ev->verdict_why) {
+			st_buf_puts(&b, " (");
+			st_buf_puts(&b, ev->verdict_why);
+			st_buf_putc(&b, ')');
+		}
 	}
 	if (ev->has_verdict)
 		explain_eaddrinuse(&b, ev);

@@ -162,6 +162,7 @@ static bool parse_ksock(struct parse *p, const char *list, size_t idx, const jso
 	snprintf(where, sizeof(where), "%s[%zu]: ", list, idx);
 	memset(k, 0, sizeof(*k));
 	k->pid = k->timer_ms = k->uid = -1;
+	k->v6only = -1;
 	if (!json_is_object(o))
 		return want(p, where, "entry", o, "an object");
 	json_object_foreach((json_t *)o, key, v) {
@@ -192,6 +193,15 @@ static bool parse_ksock(struct parse *p, const char *list, size_t idx, const jso
 		} else if (!strcmp(key, "pid")) {
 			if (!get_int(p, where, key, v, 0, INT64_MAX, &k->pid))
 				return false;
+		} else if (!strcmp(key, "dev")) {
+			if (!get_int(p, where, key, v, 0, INT_MAX, &n))
+				return false;
+			k->dev = (int)n;
+		} else if (!strcmp(key, "v6only")) {
+			bool b6 = false;
+			if (!get_bool(p, where, key, v, &b6))
+				return false;
+			k->v6only = b6;
 		}
 	}
 	return true;
@@ -424,6 +434,9 @@ static bool parse_verdict(struct parse *p, const json_t *o)
 		return false;
 	if (b && !get_tristate(p, "reuse_verdict: ", "SO_REUSEPORT", b, &ev->verdict_reuseport))
 		return false;
+	a = json_object_get(o, "why");
+	if (a && !get_str(p, "reuse_verdict: ", "why", a, &ev->verdict_why))
+		return false;
 	return true;
 }
 
@@ -521,7 +534,7 @@ static bool dec_argv(struct parse *p, json_t *v)
 /* holders and lingering share one allocation: read once both are known */
 static bool dec_holders(struct parse *p, json_t *v)
 {
-	p->holders = v;
+	p->holders = json_is_null(v) ? NULL : v;	/* null: the kernel was not asked */
 	return true;
 }
 

@@ -44,7 +44,7 @@ static void report_gone(int fd, struct st_sock *s, bool held, enum st_call notic
 		/* a connection that ended out of sight may linger in the kernel's
 		 * table: the exit event looks for it */
 		if (s->is_tcp && s->local[0] && s->remote[0])
-			st_recent_add(s->local, s->remote);
+			st_recent_add(s->local, s->remote, s->reuseaddr, s->reuseport);
 		st_sock_free(s);
 	}
 	st_emit(&ev);

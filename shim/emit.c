@@ -65,7 +65,8 @@ static void emit_line(struct st_event *ev)
 	/* else: another process's end, under its pid, outside its numbering */
 	n = encode(ev, line, sizeof(line));
 	if (ST_LIKELY(n < sizeof(line))) {
-		st_sink_write(line, n);
+		if (ST_UNLIKELY(!st_sink_write(line, n)))
+			atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
 	} else {
 		/* a long line (argv, stacks, holders): a mapping, not the stack,
 		 * which may be a small signal stack */
@@ -73,8 +74,11 @@ static void emit_line(struct st_event *ev)
 		char *big = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (big != MAP_FAILED) {
 			n = encode(ev, big, cap);
-			st_sink_write(big, n < cap ? n : cap - 1);
+			if (!st_sink_write(big, n < cap ? n : cap - 1))
+				atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
 			munmap(big, cap);
+		} else {
+			atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
 		}
 	}
 }

@@ -1,12 +1,24 @@
 /* kernelview.c - the kernel's view of this process's sockets (see
- * kernelview.h), from sock_diag and, for the bind verdict, from
- * experiment: a throw-away socket with the option set, bound to the same
- * address and closed at once, so the answer is the kernel's own.
+ * kernelview.h), from sock_diag.
+ *
+ * Owns: the holders of an address a bind() could not get, and whether
+ * SO_REUSEADDR / SO_REUSEPORT would have changed that, decided by the
+ * kernel's own rules (inet_csk_bind_conflict, udp_lib_lport_inuse) applied
+ * to what the kernel shows of the holders: never by experiment, which would
+ * make the shim a member of another process's port for an instant.  What
+ * cannot be seen (another process's options) makes a verdict unknown, with
+ * the reason.  The cost of a query does not grow with other processes'
+ * sockets where the kernel allows it: listeners, UDP sockets and exact
+ * tuples are asked for directly; the walk of every connection of the host
+ * is made only when nothing cheaper explains a failure, at most once per
+ * port every 10 seconds, and said when skipped.
  * Runs inside the traced program: no malloc, no stdio, no locks; lists
  * live in mmap()ed scratch memory until their event is written.
  */
 #define _GNU_SOURCE
 #include "kernelview.h"
+#include "clock.h"
+#include "emit.h"
 #include "names.h"
 #include "real.h"
 #include "recent.h"
@@ -16,13 +28,19 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <linux/tcp.h>
 
 #define MAX_HOLDERS 32
 #define MAX_LINGERING 256
 #define COMM_LEN 32
+#define WALK_EVERY_NS (10 * 1000000000LL)
+/* states of a bound socket that is not listening (the kernel's
+ * TCP_BOUND_INACTIVE, asked for explicitly since Linux 6.5) */
+#define ST_TCP_BOUND_INACTIVE 13
 
 static void *scratch(struct st_scratch *sc, size_t len)
 {
@@ -62,24 +80,37 @@ void st_kv_closed(const struct st_sock *s, struct st_event *ev)
 			ev->state_after = "CLOSE";	/* gone from the table */
 		errno = saved;
 	}
-	st_recent_add(s->local, s->remote);
+	st_recent_add(s->local, s->remote, s->reuseaddr, s->reuseport);
 }
+
+/* ---- a shared socket's last close here ---- */
 
 struct by_inode {
 	uint32_t inode;
 	int state;
 };
 
-static bool inode_cb(const struct inet_diag_msg *m, void *arg)
+static bool inode_cb(const struct st_diag_rec *r, void *arg)
 {
 	struct by_inode *b = arg;
-	if (m->idiag_inode != b->inode)
+	if (r->m->idiag_inode != b->inode)
 		return true;
-	b->state = m->idiag_state;
+	b->state = r->m->idiag_state;
 	return false;
 }
 
-int st_kv_alive_state(const struct st_sock *s)
+static int port_of(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!st_parse_endpoint(addr, &ss, &len))
+		return -1;
+	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+					       ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int st_kv_alive_state(const struct st_sock *s, int state_before)
 {
 	struct inet_diag_msg m;
 	int saved = errno;
@@ -88,131 +119,317 @@ int st_kv_alive_state(const struct st_sock *s)
 	if (st_cfg.probe == ST_PROBE_OFF || !s->inode)
 		return -1;
 	if (s->remote[0] && s->local[0]) {
+		/* a connection: the exact tuple, checked by inode */
 		memset(&m, 0, sizeof(m));
 		if (st_diag_lookup(IPPROTO_TCP, s->local, s->remote, &m) == 0 &&
 		    m.idiag_inode == (uint32_t)s->inode)
 			state = m.idiag_state;
-	} else {
-		/* a listener or an unconnected socket: look for its inode */
+	} else if (state_before == ST_TCP_LISTEN && s->local[0]) {
+		/* a listener: the listeners on its port (no walk) */
 		struct by_inode b = { (uint32_t)s->inode, 0 };
-		st_diag_dump(s->family, IPPROTO_TCP, ~0u, inode_cb, &b);
-		state = b.state;
+		if (st_diag_dump(s->family, IPPROTO_TCP, ST_TCPF(ST_TCP_LISTEN), port_of(s->local), inode_cb, &b) < 0)
+			state = -1;
+		else
+			state = b.state;
 	}
+	/* else: never connected nor listening, its close changes nothing */
 	errno = saved;
 	return state;
 }
 
 /* ---- bind ---- */
 
-struct addr_key {
-	int family;
-	unsigned char addr[16];	/* v4 in the first 4 bytes */
-	uint16_t port;		/* network order */
-	bool wild;
+/* An address as the conflict rules see it. */
+struct ep {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char a[16];	/* IPv4 in a[0..3] */
+	bool wild;		/* 0.0.0.0 or :: */
+	bool mapped;		/* ::ffff:a.b.c.d (a[12..15] is the IPv4 address) */
 };
-
-static void key_of(const struct sockaddr *sa, struct addr_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->family = sa->sa_family;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		memcpy(k->addr, &in->sin_addr, 4);
-		k->port = in->sin_port;
-		k->wild = in->sin_addr.s_addr == htonl(INADDR_ANY);
-	} else {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		memcpy(k->addr, &in6->sin6_addr, 16);
-		k->port = in6->sin6_port;
-		k->wild = !memcmp(&in6->sin6_addr, &in6addr_any, 16);
-	}
-}
 
 static const unsigned char v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const unsigned char zero16[16];
 
-/* Would a socket at b stand in the way of a bind to a (same port)? */
-static bool overlaps(const struct addr_key *a, int bfamily, const uint32_t *baddr)
+static void ep_set(struct ep *e, int family, const void *addr)
 {
-	unsigned char b[16];
-	bool bwild;
-
-	memcpy(b, baddr, 16);
-	if (bfamily == AF_INET) {
-		static const unsigned char zero4[4];
-		bwild = !memcmp(b, zero4, 4);
+	memset(e, 0, sizeof(*e));
+	e->family = family;
+	memcpy(e->a, addr, family == AF_INET ? 4 : 16);
+	if (family == AF_INET) {
+		e->wild = !memcmp(e->a, zero16, 4);
 	} else {
-		static const unsigned char zero16[16];
-		bwild = !memcmp(b, zero16, 16);
+		e->wild = !memcmp(e->a, zero16, 16);
+		e->mapped = !memcmp(e->a, v4mapped_prefix, 12);
 	}
-	if (a->family == bfamily)
-		return a->wild || bwild || !memcmp(a->addr, b, a->family == AF_INET ? 4 : 16);
-	if (a->family == AF_INET) {
-		/* an IPv6 socket on :: or on ::ffff:a.b.c.d covers IPv4 */
-		return bwild || (!memcmp(b, v4mapped_prefix, 12) && (a->wild || !memcmp(b + 12, a->addr, 4)));
-	}
-	/* binding IPv6: on :: it covers every IPv4 socket; on ::ffff:x some */
-	if (a->wild)
-		return true;
-	return !memcmp(a->addr, v4mapped_prefix, 12) && (bwild || !memcmp(a->addr + 12, b, 4));
 }
 
-struct collect {
-	const struct addr_key *key;
-	struct st_ksock *out;
-	int n, max, total;
-	bool tw_only;
-};
-
-static bool collect_cb(const struct inet_diag_msg *m, void *arg)
+/* As IPv4: an IPv4 address, or an IPv6 one mapped; false otherwise. */
+static bool as_v4(const struct ep *e, unsigned char out[4], bool *wild)
 {
-	struct collect *c = arg;
-
-	if (m->id.idiag_sport != c->key->port || !overlaps(c->key, m->idiag_family, m->id.idiag_src))
+	if (e->family == AF_INET) {
+		memcpy(out, e->a, 4);
+		*wild = e->wild;
 		return true;
-	c->total++;
-	if (c->out && c->n < c->max)
-		st_diag_ksock(m, &c->out[c->n++]);
+	}
+	if (!e->mapped)
+		return false;
+	memcpy(out, e->a + 12, 4);
+	*wild = !memcmp(out, zero16, 4);
 	return true;
 }
 
-static void collect(int protocol, uint32_t states, struct collect *c)
+/* The socket being bound. */
+struct newsock {
+	struct ep ep;
+	bool tcp;
+	int v6only;		/* its IPV6_V6ONLY (forced on by a specific IPv6 address) */
+	int dev;		/* SO_BINDTOIFINDEX, 0 none */
+	int64_t uid;		/* the socket's owner: the kernel compares sk_uid */
+	bool ra, rp;
+};
+
+/* A holder as sock_diag shows it. */
+struct holder {
+	struct ep ep;
+	int state;
+	bool connected;		/* has a remote end */
+	int v6only;		/* -1 unknown */
+	int dev;
+	int64_t uid;		/* -1 unknown (TIME_WAIT) */
+	int ra, rp;		/* -1 unknown: another process's options are not visible */
+};
+
+static const unsigned char loopback4_ipv6[4] = { 127, 0, 0, 6 };
+
+/* Kleene logic: 1 true, 0 false, -1 unknown */
+static int k_and(int a, int b)
 {
-	st_diag_dump(AF_INET, protocol, states, collect_cb, c);
-	st_diag_dump(AF_INET6, protocol, states, collect_cb, c);
+	if (!a || !b)
+		return 0;
+	return a < 0 || b < 0 ? -1 : 1;
 }
 
-/* 1: a socket like the program's, with these options, gets the address;
- * 0: EADDRINUSE; -1: could not tell */
-static int try_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, socklen_t len,
-		    bool reuseaddr, bool reuseport)
+static int k_or(int a, int b)
 {
-	int t, r, e, one = 1;
+	if (a == 1 || b == 1)
+		return 1;
+	return a < 0 || b < 0 ? -1 : 0;
+}
 
-	t = REAL(socket)(s->family, s->type | SOCK_CLOEXEC, s->protocol);
-	if (t < 0)
-		return -1;
-	if (reuseaddr)
-		REAL(setsockopt)(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (reuseport)
-		REAL(setsockopt)(t, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (s->family == AF_INET6) {
-		int v6only = 0;
-		socklen_t l = sizeof(v6only);
-		if (REAL(getsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &l) == 0)
-			REAL(setsockopt)(t, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+/* Would h stand in the way of n's address (inet_rcv_saddr_equal with the
+ * wildcard, the bound device)?  -1 when it depends on what is not shown. */
+static int overlaps(const struct newsock *n, const struct holder *h)
+{
+	unsigned char n4[4], h4[4];
+	bool nwild, hwild;
+
+	if (n->dev && h->dev && n->dev != h->dev)
+		return 0;
+	if (as_v4(&n->ep, n4, &nwild)) {
+		if (as_v4(&h->ep, h4, &hwild))
+			return nwild || hwild || !memcmp(n4, h4, 4);
+		/* an IPv6 holder, not mapped */
+		if (h->ep.wild)	/* [::]: all of IPv4 unless v6-only */
+			return h->v6only < 0 ? -1 : !h->v6only;
+		if (!h->connected)
+			return 0;	/* bound to a specific IPv6 address: v6-only by force */
+		/* a connection of a [::] socket stands for 127.0.0.6 */
+		if (h->v6only == 1)
+			return 0;
+		if (n->tcp ? (n->ep.family == AF_INET && nwild) :
+			     (nwild || !memcmp(n4, loopback4_ipv6, 4)))
+			return h->v6only < 0 ? -1 : 1;
+		return 0;
 	}
-	r = REAL(bind)(t, addr, len);
-	e = errno;
-	REAL(close)(t);
-	return r == 0 ? 1 : e == EADDRINUSE ? 0 : -1;
+	/* n is IPv6, not mapped */
+	if (as_v4(&h->ep, h4, &hwild))
+		return n->ep.wild && !n->v6only;	/* a specific IPv6 address is v6-only */
+	return n->ep.wild || h->ep.wild || !memcmp(n->ep.a, h->ep.a, 16);
+}
+
+/* Is there no conflict between n (with its options) and h?  The kernel's
+ * rules: TCP, (both SO_REUSEADDR and h not listening) or (both
+ * SO_REUSEPORT and (h in TIME_WAIT or the same owner)); UDP, both
+ * SO_REUSEADDR, or both SO_REUSEPORT and the same owner. */
+static int no_conflict(const struct newsock *n, const struct holder *h)
+{
+	int owner = h->uid < 0 ? -1 : h->uid == n->uid;
+	int path1, path2;
+
+	if (n->tcp) {
+		path1 = k_and(n->ra && h->state != ST_TCP_LISTEN, h->ra);
+		path2 = k_and(k_and(n->rp, h->rp), h->state == ST_TCP_TIME_WAIT ? 1 : owner);
+	} else {
+		path1 = k_and(n->ra, h->ra);
+		path2 = k_and(k_and(n->rp, h->rp), owner);
+	}
+	return k_or(path1, path2);
+}
+
+struct collect {
+	struct newsock *n;
+	struct st_ksock *out;
+	struct holder *facts;
+	int nout, max, total;
+	bool conflict_found;	/* a holder in the way of the bind as it was made */
+};
+
+static bool already(const struct collect *c, uint64_t inode, const struct st_ksock *k)
+{
+	for (int i = 0; i < c->nout; i++) {
+		if (inode && c->out[i].inode == inode)
+			return true;
+		if (!inode && !strcmp(c->out[i].local, k->local) && !strcmp(c->out[i].remote, k->remote))
+			return true;
+	}
+	return false;
+}
+
+/* The options of a holder, when the shim knows them: a socket of this
+ * process (by inode), or a connection it closed (TIME_WAIT, by tuple). */
+static void own_options(struct holder *h, const struct st_ksock *k)
+{
+	const struct st_sock *s = k->inode ? st_fd_find_inode(k->inode) : NULL;
+
+	h->ra = h->rp = -1;
+	if (s) {
+		h->ra = s->reuseaddr;
+		h->rp = s->reuseport;
+	} else if (k->remote[0]) {
+		const struct st_closed *c = st_recent_find(k->local, k->remote);
+		if (c) {
+			h->ra = c->reuseaddr;
+			h->rp = c->reuseport;
+		}
+	}
+}
+
+static bool collect_cb(const struct st_diag_rec *r, void *arg)
+{
+	struct collect *c = arg;
+	const struct inet_diag_msg *m = r->m;
+	struct holder h;
+	struct st_ksock k;
+	int ov;
+
+	memset(&h, 0, sizeof(h));
+	ep_set(&h.ep, m->idiag_family, m->id.idiag_src);
+	h.state = m->idiag_state;
+	h.connected = m->id.idiag_dport != 0;
+	h.v6only = m->idiag_family == AF_INET6 ? r->v6only : -1;
+	h.dev = (int)m->id.idiag_if;
+	h.uid = m->idiag_state == ST_TCP_TIME_WAIT ? -1 : (int64_t)m->idiag_uid;
+	ov = overlaps(c->n, &h);
+	if (!ov)
+		return true;
+	st_diag_ksock(r, &k);
+	if (already(c, k.inode, &k))
+		return true;
+	c->total++;
+	own_options(&h, &k);
+	if (ov == 1 && no_conflict(c->n, &h) == 0)
+		c->conflict_found = true;
+	if (c->nout < c->max) {
+		c->facts[c->nout] = h;
+		c->out[c->nout++] = k;
+	}
+	return true;
+}
+
+/* Per port, when the walk of every connection was last made. */
+#define WALKS 16
+static _Atomic uint64_t walked[WALKS];	/* port << 48 | time in ms */
+
+static bool may_walk(int port)
+{
+	int64_t now_ms = st_now_ns() / 1000000;
+	unsigned slot = (unsigned)port % WALKS;
+	uint64_t v = atomic_load(&walked[slot]);
+
+	if ((int)(v >> 48) == port && now_ms - (int64_t)(v & 0xffffffffffffULL) < WALK_EVERY_NS / 1000000)
+		return false;
+	atomic_store(&walked[slot], (uint64_t)port << 48 | ((uint64_t)now_ms & 0xffffffffffffULL));
+	return true;
+}
+
+static int dump_both(int protocol, uint32_t states, int port, struct collect *c)
+{
+	int r4 = st_diag_dump(AF_INET, protocol, states, port, collect_cb, c);
+	int r6 = st_diag_dump(AF_INET6, protocol, states, port, collect_cb, c);
+	return r4 < 0 || r6 < 0 ? -1 : 0;
+}
+
+/* The verdict of one option: would the bind have succeeded with it set? */
+static int verdict(const struct collect *c, bool ra, bool rp, bool complete)
+{
+	struct newsock n = *c->n;
+	int v = 1;
+
+	n.ra = ra;
+	n.rp = rp;
+	for (int i = 0; i < c->nout && v != 0; i++) {
+		int ov = overlaps(&n, &c->facts[i]);
+		int ok = no_conflict(&n, &c->facts[i]);
+		if (ov == 1)
+			v = k_and(v, ok);
+		else if (ov < 0 && ok != 1)
+			v = -1;
+	}
+	if (v == 1 && (!complete || c->total > c->nout))
+		v = -1;
+	return v;
+}
+
+static void new_socket(int fd, const struct st_sock *s, const struct sockaddr *addr, struct newsock *n)
+{
+	struct stat st;
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	memset(n, 0, sizeof(*n));
+	if (addr->sa_family == AF_INET)
+		ep_set(&n->ep, AF_INET, &((const struct sockaddr_in *)addr)->sin_addr);
+	else
+		ep_set(&n->ep, AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr);
+	n->tcp = s->is_tcp;
+	n->ra = s->reuseaddr;
+	n->rp = s->reuseport;
+	/* the kernel compares the socket's owner (fixed when it was made), not
+	 * the process's current euid */
+	n->uid = fstat(fd, &st) == 0 ? (int64_t)st.st_uid : -1;
+	if (n->ep.family == AF_INET6) {
+		if (!n->ep.wild && !n->ep.mapped)
+			n->v6only = 1;
+		else if (REAL(getsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0)
+			n->v6only = v != 0;
+	}
+	v = 0;
+	l = sizeof(v);
+#ifdef SO_BINDTOIFINDEX
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &v, &l) == 0)
+		n->dev = v;
+#endif
+}
+
+/* The owners of the holders: this process's own sockets, then a walk of
+ * /proc for the rest (at most once per port every 10 seconds). */
+static void owners(struct collect *c, char *comms, bool walk)
+{
+	for (int i = 0; i < c->nout; i++) {
+		struct st_ksock *k = &c->out[i];
+		if (k->inode && st_fd_find_inode(k->inode)) {
+			st_owner_is(st_pid, k, comms + i * COMM_LEN, COMM_LEN);
+		} else if (walk && k->inode) {
+			st_find_owner(k->inode, k, comms + i * COMM_LEN, COMM_LEN);
+		}
+	}
 }
 
 void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, socklen_t len, int ret,
 		int err, struct st_event *ev, struct st_scratch *sc)
 {
-	struct addr_key key;
-	int protocol;
-	int saved = errno;
+	struct newsock n;
+	int protocol, port, saved = errno;
 
 	if (!s->is_inet || !addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) ||
 	    len < (addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)))
@@ -220,29 +437,92 @@ void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, so
 	protocol = s->is_tcp ? IPPROTO_TCP : s->type == SOCK_DGRAM ? IPPROTO_UDP : 0;
 	if (!protocol)
 		return;
-	key_of(addr, &key);
-	if (!key.port)
+	port = ntohs(addr->sa_family == AF_INET ? ((const struct sockaddr_in *)addr)->sin_port :
+						  ((const struct sockaddr_in6 *)addr)->sin6_port);
+	if (!port)
 		return;
 
 	if (ret < 0 && err == EADDRINUSE) {
-		struct st_ksock *holders = scratch(sc, MAX_HOLDERS * (sizeof(struct st_ksock) + COMM_LEN));
+		struct st_ksock *holders = scratch(sc, MAX_HOLDERS * (sizeof(struct st_ksock) + sizeof(struct holder) +
+								      COMM_LEN));
+		struct collect c;
+		bool complete = true, failed = false;
+		/* the walks (of every connection, of every process's
+		 * descriptors for the owners): once per port every 10 s */
+		bool walk = may_walk(port);
 
-		if (holders) {
-			char *comms = (char *)(holders + MAX_HOLDERS);
-			struct collect c = { &key, holders, 0, MAX_HOLDERS, 0, false };
-			collect(protocol, ~0u, &c);
-			for (int i = 0; i < c.n; i++)
-				st_find_owner(holders[i].inode, &holders[i], comms + i * COMM_LEN, COMM_LEN);
-			ev->holders = holders;
-			ev->nholders = c.n;
-		}
+		new_socket(fd, s, addr, &n);
 		ev->has_verdict = true;
-		ev->verdict_reuseaddr = try_bind(fd, s, addr, len, true, s->reuseport);
-		ev->verdict_reuseport = try_bind(fd, s, addr, len, s->reuseaddr, true);
-	} else if (ret == 0 && s->is_tcp && s->reuseaddr && st_cfg.probe != ST_PROBE_OFF) {
-		struct collect c = { &key, NULL, 0, 0, 0, true };
-		collect(IPPROTO_TCP, ST_TCPF(ST_TCP_TIME_WAIT), &c);
-		ev->reused_time_wait = c.total;
+		ev->verdict_reuseaddr = ev->verdict_reuseport = -1;
+		if (!holders) {
+			ev->holders_incomplete = "the holders were not searched: out of memory";
+			ev->verdict_why = ev->holders_incomplete;
+			errno = saved;
+			return;
+		}
+		c = (struct collect){ &n, holders, (struct holder *)(holders + MAX_HOLDERS), 0, MAX_HOLDERS, 0,
+				      false };
+		st_diag_hold();
+		if (protocol == IPPROTO_UDP) {
+			/* UDP sockets of a port are in one bucket: no walk */
+			failed = dump_both(IPPROTO_UDP, ~0u, port, &c) < 0;
+		} else {
+			/* listeners first: a short list, whatever the host holds */
+			failed = dump_both(IPPROTO_TCP, ST_TCPF(ST_TCP_LISTEN), port, &c) < 0;
+			if (!failed && !c.conflict_found) {
+				/* nothing cheaper explains it: connections, TIME_WAIT
+				 * and bound sockets, a walk of every connection */
+				if (walk) {
+					failed = dump_both(IPPROTO_TCP,
+							   ~(ST_TCPF(ST_TCP_LISTEN)) | ST_TCPF(ST_TCP_BOUND_INACTIVE),
+							   port, &c) < 0;
+				} else {
+					complete = false;
+					ev->holders_incomplete = "connections and bound sockets on the port were "
+								 "not searched: searched less than 10s ago";
+				}
+			} else if (!failed) {
+				complete = false;
+				ev->holders_incomplete = "connections and bound sockets on the port were not "
+							 "searched: a listener holds it";
+			}
+		}
+		owners(&c, (char *)(c.facts + MAX_HOLDERS), walk);
+		st_diag_unhold();
+		if (failed && !c.nout) {
+			ev->holders = NULL;
+			ev->holders_incomplete = errno == EMFILE || errno == ENFILE ?
+							 "the kernel could not be asked: no descriptor free" :
+							 "the kernel could not be asked";
+			ev->verdict_why = ev->holders_incomplete;
+			errno = saved;
+			return;
+		}
+		if (failed) {
+			complete = false;
+			ev->holders_incomplete = "some of the kernel's table could not be read";
+		}
+		if (c.total > c.nout)
+			complete = false;
+		ev->holders = holders;
+		ev->nholders = c.nout;
+		ev->verdict_reuseaddr = verdict(&c, true, n.rp, complete);
+		ev->verdict_reuseport = verdict(&c, n.ra, true, complete);
+		if (ev->verdict_reuseaddr < 0 || ev->verdict_reuseport < 0)
+			ev->verdict_why = !complete ? "not every holder is known" :
+					  "a holder's SO_REUSEADDR or SO_REUSEPORT is not visible to this process";
+	} else if (ret == 0 && s->is_tcp && s->reuseaddr && st_cfg.probe == ST_PROBE_CLOSE) {
+		/* the TIME_WAIT sockets this bind reused: a walk of every
+		 * connection, made only when the user asks the kernel at every
+		 * close (SOCKTRACE_PROBE=close) */
+		struct collect c;
+		struct st_ksock k[1];
+		struct holder f[1];
+
+		new_socket(fd, s, addr, &n);
+		c = (struct collect){ &n, k, f, 0, 0, 0, false };
+		if (dump_both(IPPROTO_TCP, ST_TCPF(ST_TCP_TIME_WAIT), port, &c) == 0)
+			ev->reused_time_wait = c.total;
 	}
 	errno = saved;
 }
@@ -255,20 +535,46 @@ struct linger_collect {
 	int64_t total, time_wait;
 };
 
-static bool linger_cb(const struct inet_diag_msg *m, void *arg)
+static void linger_add(struct linger_collect *c, const struct st_ksock *k, int state)
+{
+	c->total++;
+	if (state == ST_TCP_TIME_WAIT)
+		c->time_wait++;
+	if (c->n < c->max)
+		c->out[c->n++] = *k;
+}
+
+static bool lingering_state(int state)
+{
+	return state == ST_TCP_TIME_WAIT || state == ST_TCP_FIN_WAIT1 || state == ST_TCP_FIN_WAIT2 ||
+	       state == ST_TCP_LAST_ACK || state == ST_TCP_CLOSING;
+}
+
+static bool linger_cb(const struct st_diag_rec *r, void *arg)
 {
 	struct linger_collect *c = arg;
 	struct st_ksock k;
 
-	st_diag_ksock(m, &k);
-	if (!st_recent_has(k.local, k.remote))
-		return true;
-	c->total++;
-	if (m->idiag_state == ST_TCP_TIME_WAIT)
-		c->time_wait++;
-	if (c->n < c->max)
-		c->out[c->n++] = k;
+	st_diag_ksock(r, &k);
+	if (st_recent_has(k.local, k.remote))
+		linger_add(c, &k, r->m->idiag_state);
 	return true;
+}
+
+/* one closed connection, looked up by its exact tuple */
+static void lookup_one(const struct st_closed *cl, void *arg)
+{
+	struct linger_collect *c = arg;
+	struct inet_diag_msg m;
+
+	memset(&m, 0, sizeof(m));
+	if (st_diag_lookup(IPPROTO_TCP, cl->local, cl->remote, &m) == 0 && m.id.idiag_dport &&
+	    lingering_state(m.idiag_state)) {
+		struct st_diag_rec r = { &m, -1 };
+		struct st_ksock k;
+		st_diag_ksock(&r, &k);
+		linger_add(c, &k, m.idiag_state);
+	}
 }
 
 void st_kv_exit(struct st_event *ev, struct st_scratch *sc)
@@ -276,12 +582,13 @@ void st_kv_exit(struct st_event *ev, struct st_scratch *sc)
 	const uint32_t states = ST_TCPF(ST_TCP_TIME_WAIT) | ST_TCPF(ST_TCP_FIN_WAIT1) |
 				ST_TCPF(ST_TCP_FIN_WAIT2) | ST_TCPF(ST_TCP_LAST_ACK) | ST_TCPF(ST_TCP_CLOSING);
 	struct linger_collect c = { NULL, 0, MAX_LINGERING, 0, 0 };
+	uint64_t closed = st_recent_count();
 
 	if (st_cfg.probe == ST_PROBE_OFF)
 		return;
-	if (!st_recent_any()) {
+	if (!closed) {
 		/* no connection closed here: nothing of ours can linger, and the
-		 * table (all the machine's TIME_WAIT sockets) is not read */
+		 * kernel is not asked */
 		static const struct st_ksock none[1];
 		ev->lingering = none;
 		ev->nlingering = 0;
@@ -291,8 +598,21 @@ void st_kv_exit(struct st_event *ev, struct st_scratch *sc)
 	c.out = scratch(sc, MAX_LINGERING * sizeof(struct st_ksock));
 	if (!c.out)
 		return;
-	st_diag_dump(AF_INET, IPPROTO_TCP, states, linger_cb, &c);
-	st_diag_dump(AF_INET6, IPPROTO_TCP, states, linger_cb, &c);
+	st_diag_hold();
+	if (closed <= ST_RECENT_LAST) {
+		/* each of them by its tuple: the cost does not grow with the
+		 * rest of the host's connections */
+		st_recent_each(lookup_one, &c);
+	} else {
+		/* more than the last ones remembered whole: one read of the
+		 * kernel's table of closing connections, matched by tuple */
+		if (st_diag_dump(AF_INET, IPPROTO_TCP, states, -1, linger_cb, &c) < 0 ||
+		    st_diag_dump(AF_INET6, IPPROTO_TCP, states, -1, linger_cb, &c) < 0) {
+			st_diag_unhold();
+			return;	/* unknown: no lingering key rather than a false empty list */
+		}
+	}
+	st_diag_unhold();
 	ev->lingering = c.out;
 	ev->nlingering = c.n;
 	ev->lingering_total = c.total;

@@ -22,4 +22,13 @@ static inline bool st_is_own_fd(int fd)
 /* The program wants descriptor fd (dup2 onto it): the shim's moves away. */
 void st_own_move_from(int fd);
 
+/* Where the shim keeps a descriptor: the highest free number at or below
+ * the top (min(RLIMIT_NOFILE, 4096) - 1) minus depth, so the program's
+ * lowest-free and F_DUPFD numbers are what they would be bare.  Returns a
+ * close-on-exec duplicate of fd there, or -1 when none of the 16 numbers
+ * below that is free; fd itself is always closed.  Never placed lower:
+ * the shim gives up a descriptor rather than take one the program would
+ * have got. */
+int st_own_place_high(int fd, int depth);
+
 #endif

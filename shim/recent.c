@@ -1,14 +1,15 @@
-/* recent.c - the tuples of the TCP connections this process closed, so
- * that at exit the kernel's lingering sockets (TIME_WAIT, FIN_WAIT2, ...)
- * can be told to be this process's.
+/* recent.c - the TCP connections this process closed (see recent.h).
  *
  * Owns: a bounded set of tuple hashes in two generations of 32768 slots
  * (512 KiB at most, mapped on first use): it remembers at least the last
- * 16384 closed connections, whatever their number.
+ * 16384 closed connections, whatever their number; and a ring of the last
+ * 256 whole records (58 KiB, mapped on first use), so that the exit can
+ * look each of them up exactly rather than read the kernel's whole table.
  * Runs inside the traced program: no malloc, no locks (atomic slots).
  */
 #define _GNU_SOURCE
 #include "recent.h"
+#include "clock.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -20,7 +21,9 @@
 static _Atomic(_Atomic uint64_t *) gens[2];
 static _Atomic unsigned cur;
 static _Atomic unsigned used;
-static _Atomic bool any;	/* something was added since start or fork */
+static _Atomic uint64_t count;	/* adds since start or fork */
+static _Atomic(struct st_closed *) ring;
+static _Atomic uint64_t ring_next;
 
 static uint64_t hash(const char *local, const char *remote)
 {
@@ -52,15 +55,78 @@ static _Atomic uint64_t *table(unsigned g, bool create)
 	return t;
 }
 
-void st_recent_add(const char *local, const char *remote)
+static struct st_closed *ring_map(bool create)
+{
+	struct st_closed *r = atomic_load(&ring);
+	if (!r && create) {
+		struct st_closed *expected = NULL;
+		void *p = mmap(NULL, ST_RECENT_LAST * sizeof(*r), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		if (atomic_compare_exchange_strong(&ring, &expected, p))
+			r = p;
+		else {
+			munmap(p, ST_RECENT_LAST * sizeof(*r));
+			r = expected;
+		}
+	}
+	return r;
+}
+
+static void ring_add(const char *local, const char *remote, bool reuseaddr, bool reuseport, int64_t t_ns)
+{
+	struct st_closed *r = ring_map(true), *c;
+
+	if (!r)
+		return;
+	c = &r[atomic_fetch_add(&ring_next, 1) % ST_RECENT_LAST];
+	memcpy(c->local, local, sizeof(c->local));
+	memcpy(c->remote, remote, sizeof(c->remote));
+	c->reuseaddr = reuseaddr;
+	c->reuseport = reuseport;
+	c->t_ns = t_ns;
+}
+
+uint64_t st_recent_count(void)
+{
+	return atomic_load(&count);
+}
+
+void st_recent_each(void (*fn)(const struct st_closed *, void *), void *arg)
+{
+	struct st_closed *r = ring_map(false);
+	uint64_t next = atomic_load(&ring_next);
+	uint64_t n = next < ST_RECENT_LAST ? next : ST_RECENT_LAST;
+
+	for (uint64_t i = 1; r && i <= n; i++)
+		fn(&r[(next - i) % ST_RECENT_LAST], arg);
+}
+
+const struct st_closed *st_recent_find(const char *local, const char *remote)
+{
+	struct st_closed *r = ring_map(false);
+	uint64_t next = atomic_load(&ring_next);
+	uint64_t n = next < ST_RECENT_LAST ? next : ST_RECENT_LAST;
+
+	for (uint64_t i = 1; r && i <= n; i++) {
+		const struct st_closed *c = &r[(next - i) % ST_RECENT_LAST];
+		if (!strcmp(c->local, local) && !strcmp(c->remote, remote))
+			return c;
+	}
+	return NULL;
+}
+
+void st_recent_add(const char *local, const char *remote, bool reuseaddr, bool reuseport)
 {
 	uint64_t h = hash(local, remote);
 	unsigned g = atomic_load(&cur);
 	_Atomic uint64_t *t = table(g, true);
 
+	ring_add(local, remote, reuseaddr, reuseport, st_now_ns());
 	if (!t)
 		return;
-	atomic_store(&any, true);
+	atomic_fetch_add(&count, 1);
 	for (unsigned i = 0; i < PROBES; i++) {
 		_Atomic uint64_t *slot = &t[(h + i) & (SLOTS - 1)];
 		uint64_t expected = 0;
@@ -79,11 +145,6 @@ void st_recent_add(const char *local, const char *remote)
 			atomic_store(&used, 0);
 		}
 	}
-}
-
-bool st_recent_any(void)
-{
-	return atomic_load(&any);
 }
 
 bool st_recent_has(const char *local, const char *remote)
@@ -113,5 +174,6 @@ void st_recent_reset(void)
 			memset((void *)t, 0, SLOTS * sizeof(uint64_t));
 	}
 	atomic_store(&used, 0);
-	atomic_store(&any, false);
+	atomic_store(&count, 0);
+	atomic_store(&ring_next, 0);
 }

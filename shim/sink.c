@@ -13,6 +13,7 @@
 #include "sink.h"
 #include "clock.h"
 #include "log.h"
+#include "ownfd.h"
 #include "real.h"
 #include "settings.h"
 #include "shim.h"
@@ -24,35 +25,34 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 _Atomic int st_sink_fd = -1;
 
-enum { KIND_FILE, KIND_PIPE, KIND_SOCKET };
+enum { KIND_FILE, KIND_PIPE, KIND_SOCKET, KIND_TTY };
 static int sink_kind;
 static _Atomic bool warned_write;
+/* a write came back short: the next event starts with a newline, so the
+ * fragment ends there and no line is glued to it */
+static _Atomic bool need_newline;
+/* the program's RLIMIT_FSIZE is finite: a write past it raises SIGXFSZ */
+static _Atomic bool fsize_limited;
 
-/* The lowest number the shim's descriptor may take. */
-static int high_base(void)
-{
-	struct rlimit rl;
-	long base = 4096;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (long)rl.rlim_cur < base)
-		base = (long)rl.rlim_cur;
-	base -= 16;
-	return base < 10 ? 10 : (int)base;
-}
-
-/* Moves fd high, closing the original; -1 when every high descriptor is
- * taken (the shim never keeps one the program would have got). */
+/* Moves fd to the top of the descriptor table, closing the original; -1
+ * when none is free there (the shim never keeps one the program would have
+ * got). */
 static int move_high(int fd)
 {
-	int hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, (long)high_base());
-	REAL(close)(fd);
-	return hi;
+	return st_own_place_high(fd, 0);
+}
+
+/* A copy of the program's stderr, at the top. */
+static int dup_stderr(void)
+{
+	int fd = REAL(fcntl)(2, F_DUPFD_CLOEXEC, 0L);
+	return fd < 0 ? -1 : move_high(fd);
 }
 
 /* The sink was given up because no high descriptor was free: retried now
@@ -114,7 +114,10 @@ static void classify(int fd)
 			sink_kind = KIND_PIPE;
 		else if (S_ISSOCK(st.st_mode))
 			sink_kind = KIND_SOCKET;
+		else if (S_ISCHR(st.st_mode) && isatty(fd))
+			sink_kind = KIND_TTY;
 	}
+	st_sink_limits_changed();
 }
 
 int st_sink_open(void)
@@ -146,7 +149,7 @@ int st_sink_open(void)
 		}
 	}
 	if (fd < 0 && st_cfg.to_stderr)
-		fd = REAL(fcntl)(2, F_DUPFD_CLOEXEC, (long)high_base());
+		fd = dup_stderr();
 	else if (fd >= 0)
 		fd = move_high(fd);
 	if (fd >= 0)
@@ -163,7 +166,7 @@ static int reopen(int old)
 	int fd, expected = old;
 
 	if (st_cfg.to_stderr)
-		fd = REAL(fcntl)(2, F_DUPFD_CLOEXEC, (long)high_base());
+		fd = dup_stderr();
 	else {
 		char path[sizeof(st_cfg.output) + 32];
 		fd = open_file(path, sizeof(path));
@@ -182,32 +185,30 @@ static int reopen(int old)
 	return fd;
 }
 
-static ssize_t write_once(int fd, const char *p, size_t n)
+void st_sink_limits_changed(void)
 {
-	sigset_t block, old;
-	ssize_t r;
-	int e;
+	struct rlimit rl;
 
-	if (sink_kind == KIND_SOCKET)
-		return send(fd, p, n, MSG_NOSIGNAL);
-	if (sink_kind == KIND_FILE)
-		return write(fd, p, n);
-	/* a pipe: keep a vanished reader's SIGPIPE from the program */
-	sigemptyset(&block);
-	sigaddset(&block, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	r = write(fd, p, n);
-	e = errno;
-	if (r < 0 && e == EPIPE && !sigismember(&old, SIGPIPE)) {
-		sigset_t pending;
-		struct timespec zero = { 0, 0 };
-		sigpending(&pending);
-		if (sigismember(&pending, SIGPIPE))
-			sigtimedwait(&block, NULL, &zero);
+	atomic_store(&fsize_limited, getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY);
+}
+
+/* One write of the event (after a newline ending an earlier fragment).
+ * The program never pays for it with a signal: a pipe whose reader left
+ * (SIGPIPE), a file past RLIMIT_FSIZE (SIGXFSZ), a terminal of another
+ * process group with tostop (SIGTTOU) are written with those signals
+ * blocked in this thread, and one the write raises is taken back. */
+static ssize_t write_once(int fd, const char *p, size_t n, bool nl)
+{
+	struct iovec iov[2] = { { (void *)"\n", 1 }, { (void *)p, n } };
+	struct iovec *v = nl ? iov : iov + 1;
+	int nv = nl ? 2 : 1;
+
+	if (sink_kind == KIND_SOCKET) {
+		struct msghdr m = { .msg_iov = v, .msg_iovlen = (size_t)nv };
+		return sendmsg(fd, &m, MSG_NOSIGNAL);
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = e;
-	return r;
+	return st_writev_guarded(fd, v, nv,
+				 sink_kind != KIND_FILE || atomic_load_explicit(&fsize_limited, memory_order_relaxed));
 }
 
 bool st_sink_ready(void)
@@ -228,19 +229,22 @@ bool st_sink_ready(void)
 	return true;
 }
 
-void st_sink_write(const char *line, size_t len)
+bool st_sink_write(const char *line, size_t len)
 {
 	int fd = atomic_load_explicit(&st_sink_fd, memory_order_relaxed);
 	bool retried = false;
 
 	if (fd < 0)
-		return;
-	while (len) {
-		ssize_t r = write_once(fd, line, len);
-		if (r > 0) {
-			line += r;
-			len -= (size_t)r;
-			continue;
+		return false;
+	for (;;) {
+		bool nl = atomic_load_explicit(&need_newline, memory_order_relaxed);
+		ssize_t r = write_once(fd, line, len, nl);
+		size_t want = len + (nl ? 1 : 0);
+
+		if (r >= 0 && (size_t)r == want) {
+			if (nl)
+				atomic_store(&need_newline, false);
+			return true;
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -250,9 +254,16 @@ void st_sink_write(const char *line, size_t len)
 			if (fd >= 0)
 				continue;
 		}
+		/* never a second write for the rest: another writer's line could
+		 * land in between.  A fragment is ended by the next event's
+		 * leading newline; the event counts as lost. */
+		if (r > 0 && !(nl && r == 1))
+			atomic_store(&need_newline, true);
+		else if (r == 1 && nl)
+			atomic_store(&need_newline, false);
 		if (!atomic_exchange(&warned_write, true))
-			st_warn("cannot write the trace, events are being lost", r < 0 ? strerrordesc_np(errno) : NULL);
-		return;
+			st_warn("cannot write the trace, events are being lost", r < 0 ? strerrordesc_np(errno) : "short write");
+		return false;
 	}
 }
 
@@ -271,7 +282,8 @@ void st_sink_move_from(int fd)
 
 	if (cur != fd || fd < 0)
 		return;
-	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, (long)high_base());
+	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0L);
+	hi = hi < 0 ? -1 : move_high(hi);
 	if (hi < 0) {
 		/* no high descriptor left: give the number up, retry later */
 		if (atomic_compare_exchange_strong(&st_sink_fd, &cur, -1)) {

@@ -15,9 +15,13 @@ extern _Atomic int st_sink_fd;	/* the shim's own descriptor, -1 none */
 /* Opens the sink st_cfg names (at start, and after fork for %p); the
  * descriptor, or -1 after one warning. */
 int st_sink_open(void);
-/* Writes one line; a failure costs the line and one warning, never the
- * program a signal or an errno. */
-void st_sink_write(const char *line, size_t len);
+/* Writes one line with one write(2); false when it was not written whole
+ * (the event is lost and counted by the caller; a fragment a short write
+ * left is ended by a newline before the next line).  A failure costs one
+ * warning, never the program a signal or an errno. */
+bool st_sink_write(const char *line, size_t len);
+/* The program changed its resource limits (setrlimit, prlimit). */
+void st_sink_limits_changed(void);
 /* Is there a descriptor to write to (retrying a lost one now and then)? */
 bool st_sink_ready(void);
 /* Moves the sink away from fd (the program dup2()s onto it). */

@@ -6,8 +6,10 @@
 #include "sockdiag.h"
 #include "buf.h"
 #include "names.h"
+#include "ownfd.h"
 #include "procfd.h"
 #include "real.h"
+#include "settings.h"
 #include "sockinfo.h"
 
 #include <arpa/inet.h>
@@ -23,33 +25,33 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/rtnetlink.h>
 
 #define RECV_BUF (64 * 1024)
 
+/* The descriptor of the query in progress (hidden from the program like
+ * the trace's).  A netlink socket lives only for the queries that need it
+ * (a failed bind, the exit, a shared socket's close), placed high at once;
+ * with SOCKTRACE_PROBE=close, which asks at every close, one is kept. */
 _Atomic int st_diag_fd = -1;
 static _Atomic bool diag_busy;
+static _Atomic int keep_depth;	/* st_diag_hold() nesting */
 
 static int open_diag(void)
 {
 	int fd = REAL(socket)(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	return fd;
+
+	/* one below the trace's descriptor; never kept low, where the
+	 * program would see it */
+	return fd < 0 ? -1 : st_own_place_high(fd, 1);
 }
 
-static int high_fd(int fd)
+static bool keep(void)
 {
-	struct rlimit rl;
-	long base = 4096;
-	int hi;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < base)
-		base = (long)rl.rlim_cur;
-	base -= 24;
-	hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base < 10 ? 10L : base);
-	REAL(close)(fd);	/* never kept low, where the program would see it */
-	return hi;
+	return st_cfg.probe == ST_PROBE_CLOSE || atomic_load(&keep_depth) > 0;
 }
 
-/* A socket for one query: the shared one when free, else a temporary. */
+/* A socket for one query: the kept one when free, else a temporary. */
 static int acquire(bool *temp)
 {
 	int fd;
@@ -60,8 +62,6 @@ static int acquire(bool *temp)
 		if (fd >= 0)
 			return fd;
 		fd = open_diag();
-		if (fd >= 0)
-			fd = high_fd(fd);
 		if (fd >= 0) {
 			atomic_store(&st_diag_fd, fd);
 			return fd;
@@ -70,16 +70,38 @@ static int acquire(bool *temp)
 		return -1;
 	}
 	*temp = true;
-	fd = open_diag();
-	return fd >= 0 ? high_fd(fd) : -1;
+	return open_diag();
+}
+
+static void drop_kept(void)
+{
+	int fd = atomic_exchange(&st_diag_fd, -1);
+	if (fd >= 0)
+		REAL(close)(fd);
 }
 
 static void release(int fd, bool temp)
 {
-	if (temp)
+	if (temp) {
 		REAL(close)(fd);
-	else
+		return;
+	}
+	if (!keep())
+		drop_kept();
+	atomic_store(&diag_busy, false);
+}
+
+void st_diag_hold(void)
+{
+	atomic_fetch_add(&keep_depth, 1);
+}
+
+void st_diag_unhold(void)
+{
+	if (atomic_fetch_sub(&keep_depth, 1) == 1 && !keep() && !atomic_exchange(&diag_busy, true)) {
+		drop_kept();
 		atomic_store(&diag_busy, false);
+	}
 }
 
 void st_diag_after_fork(void)
@@ -89,6 +111,7 @@ void st_diag_after_fork(void)
 	if (fd >= 0)
 		REAL(close)(fd);
 	atomic_store(&diag_busy, false);
+	atomic_store(&keep_depth, 0);
 }
 
 void st_diag_move_from(int fd)
@@ -98,23 +121,38 @@ void st_diag_move_from(int fd)
 		REAL(close)(fd);	/* reopened on the next query */
 }
 
-static int send_req(int fd, const struct inet_diag_req_v2 *r, bool dump)
+/* A request, with a bytecode that keeps only local port `port` (-1: all). */
+static int send_req(int fd, const struct inet_diag_req_v2 *r, bool dump, int port)
 {
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 r;
+		struct rtattr rta;
+		struct inet_diag_bc_op bc[4];
 	} req;
 	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	size_t len = NLMSG_LENGTH(sizeof(req.r));
 
 	memset(&req, 0, sizeof(req));
-	req.nlh.nlmsg_len = sizeof(req);
+	req.r = *r;
+	if (port >= 0) {
+		/* sport >= port, then sport <= port: accept at the end (16),
+		 * reject past it (20) */
+		req.rta.rta_type = INET_DIAG_REQ_BYTECODE;
+		req.rta.rta_len = RTA_LENGTH(sizeof(req.bc));
+		req.bc[0] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_GE, 8, 20 };
+		req.bc[1] = (struct inet_diag_bc_op){ 0, 0, (unsigned short)port };
+		req.bc[2] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_LE, 8, 12 };
+		req.bc[3] = (struct inet_diag_bc_op){ 0, 0, (unsigned short)port };
+		len = NLMSG_LENGTH(sizeof(req.r)) + RTA_LENGTH(sizeof(req.bc));
+	}
+	req.nlh.nlmsg_len = (uint32_t)len;
 	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	req.nlh.nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
 	req.nlh.nlmsg_seq = 1;
-	req.r = *r;
 	for (;;) {
-		ssize_t n = sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl));
-		if (n == (ssize_t)sizeof(req))
+		ssize_t n = sendto(fd, &req, len, 0, (struct sockaddr *)&nl, sizeof(nl));
+		if (n == (ssize_t)len)
 			return 0;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -122,11 +160,11 @@ static int send_req(int fd, const struct inet_diag_req_v2 *r, bool dump)
 	}
 }
 
-/* Reads replies until NLMSG_DONE (or one reply when !dump). */
-/* The buffer of the shared socket, kept: its user holds diag_busy. */
+/* The kept socket's buffer: its user holds diag_busy. */
 static char *shared_buf;
 
-static int read_replies(int fd, bool temp, bool dump, bool (*cb)(const struct inet_diag_msg *, void *),
+/* Reads replies until NLMSG_DONE (or one reply when !dump). */
+static int read_replies(int fd, bool temp, bool dump, bool (*cb)(const struct st_diag_rec *, void *),
 			void *arg)
 {
 	char *buf = temp ? NULL : shared_buf;
@@ -137,8 +175,10 @@ static int read_replies(int fd, bool temp, bool dump, bool (*cb)(const struct in
 		buf = mmap(NULL, RECV_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (buf == MAP_FAILED)
 			return -1;
-		if (!temp)
+		if (!temp && keep())
 			shared_buf = buf;
+		else
+			temp = true;	/* unmapped below */
 	}
 	while (!done) {
 		ssize_t n = recv(fd, buf, RECV_BUF, 0);
@@ -163,8 +203,15 @@ static int read_replies(int fd, bool temp, bool dump, bool (*cb)(const struct in
 				break;
 			}
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY && go &&
-			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-				go = cb((const struct inet_diag_msg *)NLMSG_DATA(h), arg);
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+				struct st_diag_rec r = { (const struct inet_diag_msg *)NLMSG_DATA(h), -1 };
+				int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(struct inet_diag_msg)));
+				for (struct rtattr *a = (struct rtattr *)(r.m + 1); RTA_OK(a, alen);
+				     a = RTA_NEXT(a, alen))
+					if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
+						r.v6only = *(const uint8_t *)RTA_DATA(a) ? 1 : 0;
+				go = cb(&r, arg);
+			}
 			if (!dump) {
 				done = true;
 				ret = 0;
@@ -174,13 +221,17 @@ static int read_replies(int fd, bool temp, bool dump, bool (*cb)(const struct in
 	}
 	if (temp)
 		munmap(buf, RECV_BUF);
+	else if (!keep() && buf == shared_buf) {
+		munmap(buf, RECV_BUF);
+		shared_buf = NULL;
+	}
 	if (ret < 0)
 		errno = err;
 	return ret;
 }
 
-int st_diag_dump(int family, int protocol, uint32_t states,
-		 bool (*cb)(const struct inet_diag_msg *, void *), void *arg)
+int st_diag_dump(int family, int protocol, uint32_t states, int port,
+		 bool (*cb)(const struct st_diag_rec *, void *), void *arg)
 {
 	struct inet_diag_req_v2 r;
 	bool temp;
@@ -193,7 +244,7 @@ int st_diag_dump(int family, int protocol, uint32_t states,
 	fd = acquire(&temp);
 	if (fd < 0)
 		return -1;
-	ret = send_req(fd, &r, true);
+	ret = send_req(fd, &r, true, port);
 	if (ret == 0)
 		ret = read_replies(fd, temp, true, cb, arg);
 	release(fd, temp);
@@ -275,9 +326,9 @@ static void fill_id(struct inet_diag_sockid *id, const struct sockaddr_storage *
 	id->idiag_cookie[0] = id->idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 }
 
-static bool copy_one(const struct inet_diag_msg *m, void *arg)
+static bool copy_one(const struct st_diag_rec *r, void *arg)
 {
-	*(struct inet_diag_msg *)arg = *m;
+	*(struct inet_diag_msg *)arg = *r->m;
 	return false;
 }
 
@@ -304,7 +355,7 @@ int st_diag_lookup(int protocol, const char *local, const char *remote, struct i
 		return -1;
 	memset(out, 0, sizeof(*out));
 	out->idiag_family = 0;
-	ret = send_req(fd, &req, false);
+	ret = send_req(fd, &req, false, -1);
 	if (ret == 0)
 		ret = read_replies(fd, temp, false, copy_one, out);
 	release(fd, temp);
@@ -315,8 +366,9 @@ int st_diag_lookup(int protocol, const char *local, const char *remote, struct i
 	return ret;
 }
 
-void st_diag_ksock(const struct inet_diag_msg *m, struct st_ksock *k)
+void st_diag_ksock(const struct st_diag_rec *rec, struct st_ksock *k)
 {
+	const struct inet_diag_msg *m = rec->m;
 	struct sockaddr_storage l, r;
 	socklen_t len;
 
@@ -351,6 +403,8 @@ void st_diag_ksock(const struct inet_diag_msg *m, struct st_ksock *k)
 	k->uid = m->idiag_state == ST_TCP_TIME_WAIT ? -1 : (int64_t)m->idiag_uid;
 	k->pid = -1;
 	k->comm = NULL;
+	k->dev = (int)m->id.idiag_if;
+	k->v6only = m->idiag_family == AF_INET6 ? rec->v6only : -1;
 }
 
 /* ---- the owner of a socket, as ss -p finds it ---- */
@@ -424,25 +478,30 @@ void st_find_owner(uint64_t inode, struct st_ksock *k, char *comm_buf, size_t co
 	REAL(close)(proc);
 	if (o.pid < 0)
 		return;
-	k->pid = o.pid;
-	{
-		char path[64];
-		int fd;
-		st_buf_init(&b, path, sizeof(path));
-		st_buf_puts(&b, "/proc/");
-		st_buf_u64(&b, (uint64_t)o.pid);
-		st_buf_puts(&b, "/comm");
-		st_buf_finish(&b);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			ssize_t r = read(fd, comm_buf, comm_cap - 1);
-			REAL(close)(fd);
-			if (r > 0) {
-				if (comm_buf[r - 1] == '\n')
-					r--;
-				comm_buf[r] = '\0';
-				k->comm = comm_buf;
-			}
+	st_owner_is(o.pid, k, comm_buf, comm_cap);
+}
+
+void st_owner_is(long pid, struct st_ksock *k, char *comm_buf, size_t comm_cap)
+{
+	char path[64];
+	struct st_buf b;
+	int fd;
+
+	k->pid = pid;
+	st_buf_init(&b, path, sizeof(path));
+	st_buf_puts(&b, "/proc/");
+	st_buf_u64(&b, (uint64_t)pid);
+	st_buf_puts(&b, "/comm");
+	st_buf_finish(&b);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r = read(fd, comm_buf, comm_cap - 1);
+		REAL(close)(fd);
+		if (r > 0) {
+			if (comm_buf[r - 1] == '\n')
+				r--;
+			comm_buf[r] = '\0';
+			k->comm = comm_buf;
 		}
 	}
 }

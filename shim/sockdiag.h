@@ -20,21 +20,39 @@
 
 #define ST_TCPF(state) (1u << (state))
 
-/* Calls cb for every socket of family/protocol whose state is in the mask;
- * cb returns false to stop.  Returns 0, or -1 with errno. */
-int st_diag_dump(int family, int protocol, uint32_t states,
-		 bool (*cb)(const struct inet_diag_msg *m, void *arg), void *arg);
+/* One socket of a reply, with what its attributes add. */
+struct st_diag_rec {
+	const struct inet_diag_msg *m;
+	int v6only;		/* INET_DIAG_SKV6ONLY: 0 or 1; -1 not sent (IPv4, TIME_WAIT) */
+};
+
+/* Calls cb for every socket of family/protocol whose state is in the mask
+ * and, when port >= 0, whose local port is port; cb returns false to
+ * stop.  Returns 0, or -1 with errno (no descriptor, the kernel refused).
+ * Cost: a dump of LISTEN alone, or of UDP, walks only the listeners (or
+ * the port's bucket): flat.  Any other TCP state walks every connection
+ * of the host, whatever the port filter (it only cuts the reply). */
+int st_diag_dump(int family, int protocol, uint32_t states, int port,
+		 bool (*cb)(const struct st_diag_rec *r, void *arg), void *arg);
+
+/* Keep one netlink socket from now until st_diag_unhold() (a series of
+ * queries: the exit's lookups, a failed bind's dumps). */
+void st_diag_hold(void);
+void st_diag_unhold(void);
 
 /* The one socket with this exact tuple (addresses as the shim formats
  * them); 0 when found, -1 (errno ENOENT when the kernel has none). */
 int st_diag_lookup(int protocol, const char *local, const char *remote, struct inet_diag_msg *out);
 
 /* A diag record as the events show it (pid/comm not filled). */
-void st_diag_ksock(const struct inet_diag_msg *m, struct st_ksock *k);
+void st_diag_ksock(const struct st_diag_rec *r, struct st_ksock *k);
 
 /* Fills pid and comm of the process holding socket inode, as ss -p does
- * (only processes whose /proc/PID/fd this user may read). */
+ * (only processes whose /proc/PID/fd this user may read).  A walk of every
+ * process's descriptors: for rare paths only. */
 void st_find_owner(uint64_t inode, struct st_ksock *k, char *comm_buf, size_t comm_cap);
+/* k is held by process pid: its pid and comm (from /proc/PID/comm). */
+void st_owner_is(long pid, struct st_ksock *k, char *comm_buf, size_t comm_cap);
 
 /* Parses an endpoint the shim formatted ("1.2.3.4:80", "[::1]:80") */
 bool st_parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len);

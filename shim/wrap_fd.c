@@ -71,7 +71,7 @@ void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 	ev->last_ref = last;
 	/* shared with another process: does it still hold the socket? */
 	if (last && s->shared && s->is_tcp)
-		alive = st_kv_alive_state(s);
+		alive = st_kv_alive_state(s, c->state_before);
 	if (c->state_before) {
 		ev->state_before = st_tcp_state_name(c->state_before);
 		st_connect_check(s, ev, c->state_before);

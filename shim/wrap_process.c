@@ -4,18 +4,21 @@
  * Owns: a child's fresh start however it was made (the pthread_atfork
  * child handler covers fork(); _Fork and clone run none, so the same is done
  * here), the vfork child's pass-through, the exit event of ends that skip
- * exit handlers, and the `end` of a child its traced parent collects.
+ * exit handlers, the `end` of a child its traced parent collects, and the
+ * resource limits the shim's writes depend on (setrlimit, prlimit).
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
 #define _GNU_SOURCE
 #include "wrap.h"
 #include "drift.h"
+#include "sink.h"
 
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -357,5 +360,47 @@ ST_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 				      "parent");
 	}
 	errno = err;
+	return ret;
+}
+
+/* ---- resource limits ---- */
+
+/* A limit the shim's writes depend on changed (this process's). */
+static void limits_changed(pid_t pid, int ret, __rlimit_resource_t resource)
+{
+	int saved = errno;
+
+	if (ret == 0 && (pid == 0 || pid == st_pid) && (resource == RLIMIT_FSIZE || resource == RLIMIT_NOFILE))
+		st_sink_limits_changed();
+	errno = saved;
+}
+
+ST_EXPORT int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
+{
+	int ret = REAL(setrlimit)(resource, rl);
+	limits_changed(0, ret, resource);
+	return ret;
+}
+
+ST_EXPORT int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *rl)
+{
+	int ret = REAL(setrlimit64)(resource, rl);
+	limits_changed(0, ret, resource);
+	return ret;
+}
+
+ST_EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *rl, struct rlimit *old)
+{
+	int ret = REAL(prlimit)(pid, resource, rl, old);
+	if (rl)
+		limits_changed(pid, ret, resource);
+	return ret;
+}
+
+ST_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *rl, struct rlimit64 *old)
+{
+	int ret = REAL(prlimit64)(pid, resource, rl, old);
+	if (rl)
+		limits_changed(pid, ret, resource);
 	return ret;
 }

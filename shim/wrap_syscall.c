@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "wrap.h"
+#include "sink.h"
 
 #include <stdarg.h>
 #include <sys/syscall.h>
@@ -61,6 +62,15 @@ ST_EXPORT long syscall(long number, ...)
 	case SYS_exit_group:
 		st_exit_now((int)a[0]);
 		break;
+	case SYS_setrlimit:
+	case SYS_prlimit64: {
+		long r = REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+		int e = errno;
+		if (r == 0)
+			st_sink_limits_changed();
+		errno = e;
+		return r;
+	}
 	default:
 		break;
 	}

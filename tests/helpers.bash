@@ -272,13 +272,12 @@ assert_valid_jsonl() {
 # seq.
 assert_seq_ok() {
 	local bad
-	bad=$(jq -s -r '[.[] | select(has("seq"))] | group_by(.pid)[] | .[0].pid as $pid
-		| reduce .[] as $e ({n: 0, img: []};
-			(if $e.call == "start" and (.img | length) > 0 then .n += 1 else . end)
-			| .img[.n] += [$e.seq])
-		| .img | to_entries[] | (.value | sort) as $s
+	bad=$(jq -s -r '[.[] | select(has("seq"))] | group_by(.pid)[]
+		| [foreach .[] as $e (-1; if $e.call == "start" or . < 0 then . + 1 else . end;
+			{img: ., seq: $e.seq, pid: $e.pid})]
+		| group_by(.img)[] | .[0] as $f | (map(.seq) | sort) as $s
 		| select($s != [range(1; ($s | length) + 1)])
-		| "pid \($pid) (image \(.key + 1)): \($s | length) events, seq \($s[0])..\($s[-1])"' "${1:-$TRACE}")
+		| "pid \($f.pid) (image \($f.img + 1)): \($s | length) events, seq \($s[0])..\($s[-1])"' "${1:-$TRACE}")
 	if [[ -n $bad ]]; then
 		echo "seq gaps or repeats: $bad" >&2
 		return 1
