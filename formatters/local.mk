@@ -2,7 +2,8 @@
 # check (the commands themselves are src/cmd_show.c and src/cmd_check.c)
 noinst_LTLIBRARIES += formatters/libformatters.la
 formatters_libformatters_la_SOURCES = \
-	formatters/reader.h formatters/reader.c formatters/reader_json.c \
+	formatters/reader.h formatters/reader.c \
+	formatters/reader_json.h formatters/reader_json.c formatters/reader_nested.c \
 	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_conns.c \
 	formatters/symbolize.h formatters/symbolize.c \
 	formatters/load.h formatters/load.c \

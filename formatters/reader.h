@@ -5,7 +5,8 @@
  * input.  The events' strings point into the parsed JSON, which each record
  * keeps alive until st_trace_free; arrays (argv, holders, lingering, stack)
  * live in storage the record owns.  Never renders anything.
- * (reader.c: files, lines and the merge; reader_json.c: one line's JSON.)
+ * (reader.c: files, lines and the merge; reader_json.c and reader_nested.c:
+ * one line's JSON.)
  */
 #ifndef SOCKTRACE_READER_H
 #define SOCKTRACE_READER_H

@@ -12,7 +12,8 @@ FUZZ_SHOW = fuzz/fuzz_show_text fuzz/fuzz_show_timeline fuzz/fuzz_show_summary \
 FUZZ_PROGS = fuzz/fuzz_reader fuzz/fuzz_check $(FUZZ_SHOW)
 # the code under test, as the CLI has it, less the ELF symbolizer (a stand-in:
 # fuzz/symbolize_stub.c)
-FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/load.c \
+FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_nested.c \
+	formatters/load.c \
 	formatters/model.c formatters/model_conns.c \
 	formatters/fmt_common.c formatters/fmt_text.c formatters/fmt_lifecycle.c \
 	formatters/fmt_timeline.c formatters/fmt_summary.c formatters/fmt_mermaid.c \
