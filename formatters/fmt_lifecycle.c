@@ -44,7 +44,7 @@ static void word(struct words *w, const char *s)
 }
 
 /* "setsockopt(SO_REUSEADDR)", "bind(EADDRINUSE)", "close(5)" ... */
-static void rec_word(const struct st_sock *s, const struct st_rec *r, char *out, size_t n)
+static void rec_word(const struct st_msock *s, const struct st_rec *r, char *out, size_t n)
 {
 	const struct st_event *ev = &r->ev;
 	enum st_call c = ev->call;
@@ -83,7 +83,7 @@ static void rec_word(const struct st_sock *s, const struct st_rec *r, char *out,
 		snprintf(out + len, n - len, "@%" PRId64, ev->pid);
 }
 
-void show_lifecycle_words(const struct show *sh, const struct st_sock *s, char *buf, size_t n)
+void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n)
 {
 	struct words w = { buf, n, 0, "", 0 };
 	char tok[200];
@@ -118,16 +118,13 @@ int show_lifecycle(struct show *sh)
 	const struct st_model *m = sh->model;
 
 	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_sock *s = m->socks[i];
-		const char *remote = s->remote[0] ? s->remote :
-				     s->connect && s->connect->ev.addr[0] ? s->connect->ev.addr : "";
-		const char *local = s->local[0] ? s->local :
-				    s->bind && s->bind->ev.addr[0] ? s->bind->ev.addr : "";
+		const struct st_msock *s = m->socks[i];
+		const char *local = st_msock_local(s), *remote = st_msock_remote(s);
 
 		if (!show_keep_sock(sh, s))
 			continue;
 		show_lifecycle_words(sh, s, line, sizeof(line));
-		fprintf(sh->out, "pid=%" PRId64 " fd=%d %s", s->pid, s->fd, st_sock_kind(s));
+		fprintf(sh->out, "pid=%" PRId64 " fd=%d %s", s->pid, s->fd, st_msock_kind(s));
 		if (local[0])
 			fprintf(sh->out, " %s", local);
 		if (remote[0])

@@ -3,6 +3,9 @@
  *
  * Owns: the diagram text.  Packets are drawn as TCP sends them for what the
  * events showed (connect, accept, close, shutdown, reset), in time order.
+ * Must never draw a packet the events do not show (an end that was not
+ * traced is labelled so), nor let a label break the diagram (';' and '#'
+ * are blanked); never reads files nor parses a command line.
  */
 #include "show.h"
 
@@ -106,12 +109,12 @@ static const char *how(const struct st_rec *t)
 
 static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_conn *c)
 {
-	const struct st_sock *cl = c->client, *sv = c->server;
+	const struct st_msock *cl = c->client, *sv = c->server;
 	int C = part_of(d, c->caddr, "client", cl ? cl->pid : -1);
 	int S = part_of(d, c->saddr, "server", sv ? sv->pid : -1);
 	int64_t t = c->t_start;
-	const struct st_rec *tc = cl ? st_sock_teardown(cl) : NULL;
-	const struct st_rec *ts = sv ? st_sock_teardown(sv) : NULL;
+	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
+	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 	char a[32], b[32];
 
 	(void)sh;
@@ -184,7 +187,7 @@ int show_mermaid(struct show *sh)
 	struct diagram d = { 0 };
 
 	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_sock *s = m->socks[i];
+		const struct st_msock *s = m->socks[i];
 		if (!show_keep_sock(sh, s))
 			continue;
 		if (s->listen) {

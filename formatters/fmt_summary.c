@@ -4,6 +4,9 @@
  * connections it accepted, or a server address the traced program
  * connected to, or a socket's own address) a table of calls, then its
  * sockets, connections, final states and errors; the same for everything.
+ * Must never count a socket or a call under two endpoints (the endpoints
+ * add up to the totals; calls on no known socket have a group of their
+ * own); never reads files nor parses a command line.
  */
 #include "show.h"
 
@@ -119,19 +122,19 @@ static unsigned max_open(struct group *g)
 }
 
 /* the endpoint a socket is counted under */
-static void endpoint_of(const struct st_sock *s, char *key, size_t kn, char *title, size_t tn)
+static void endpoint_of(const struct st_msock *s, char *key, size_t kn, char *title, size_t tn)
 {
-	const char *kind = st_sock_kind(s);
-	const struct st_sock *l = s->listener;
+	const char *kind = st_msock_kind(s);
+	const struct st_msock *l = s->listener;
 
-	if (l || s->listen || (s->bind && s->bind->ev.err && !s->connect && st_sock_is_tcp(s))) {
+	if (l || s->listen || (s->bind && s->bind->ev.err && !s->connect && st_msock_is_tcp(s))) {
 		/* listeners, what they accepted, and attempts to listen there */
-		const struct st_sock *x = l ? l : s;
+		const struct st_msock *x = l ? l : s;
 		const char *a = x->local[0] ? x->local : x->bind ? x->bind->ev.addr : "?";
 		snprintf(key, kn, "L %s %s", kind, a);
 		snprintf(title, tn, "%s %s (server side)", kind, a);
 	} else if (s->connect) {
-		const char *a = s->remote[0] ? s->remote : s->connect->ev.addr;
+		const char *a = st_msock_remote(s);
 		snprintf(key, kn, "C %s %s", kind, a);
 		snprintf(title, tn, "%s -> %s (client side)", kind, a);
 	} else if (s->bind && s->bind->ev.addr[0]) {
@@ -172,7 +175,7 @@ static struct group *group_for(struct groups *gs, const char *key, const char *t
 	return &gs->g[gs->n++];
 }
 
-static void add_sock(const struct show *sh, struct group *g, const struct st_sock *s)
+static void add_sock(const struct show *sh, struct group *g, const struct st_msock *s)
 {
 	const struct st_model *m = sh->model;
 
@@ -196,7 +199,7 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_soc
 	if (s->final_state && (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE))
 		count_name(g->states, &g->nstates, s->final_state, NULL);
 	if (s->conn || (s->made && s->listener)) {
-		const struct st_rec *t = st_sock_teardown(s);
+		const struct st_rec *t = st_msock_teardown(s);
 		int64_t start = s->connect ? s->connect->ev.ts_us : s->t_first;
 		int64_t end = t ? t->ev.ts_us : m->t_last;
 
@@ -319,7 +322,7 @@ int show_summary(struct show *sh)
 	if (!all)
 		return 2;
 	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_sock *s = m->socks[i];
+		const struct st_msock *s = m->socks[i];
 		struct group *g;
 
 		if (!show_keep_sock(sh, s))
@@ -335,7 +338,7 @@ int show_summary(struct show *sh)
 	}
 	for (size_t i = 0; i < sh->nrecs; i++) {
 		const struct st_rec *r = sh->recs[i];
-		const struct st_sock *s = r->lsock ? r->lsock : r->sock;
+		const struct st_msock *s = r->lsock ? r->lsock : r->sock;
 		struct group *g;
 
 		if (st_call_is(r->ev.call, ST_K_PROC))

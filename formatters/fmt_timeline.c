@@ -31,7 +31,7 @@ static int by_time(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static void who(const struct show *sh, const struct st_sock *s, char *buf, size_t n)
+static void who(const struct show *sh, const struct st_msock *s, char *buf, size_t n)
 {
 	char comm[64];
 	const char *c = show_comm(sh, s->pid, comm, sizeof(comm));
@@ -93,10 +93,10 @@ static const char *teardown_call(const struct st_rec *t)
 
 static void ladder(const struct show *sh, const struct st_conn *c)
 {
-	const struct st_sock *cl = c->client, *sv = c->server;
+	const struct st_msock *cl = c->client, *sv = c->server;
 	char l[96], r[96], hdr_l[160], hdr_r[160], data[96], a[32], b[32];
-	const struct st_rec *tc = cl ? st_sock_teardown(cl) : NULL;
-	const struct st_rec *ts = sv ? st_sock_teardown(sv) : NULL;
+	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
+	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 
 	snprintf(hdr_l, sizeof(hdr_l), "client %s%s", c->caddr[0] ? c->caddr : "?",
 		 cl ? "" : " (not traced)");
@@ -203,7 +203,7 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 
 /* ---- connection blocks ------------------------------------------------ */
 
-static void side_line(const struct show *sh, const char *role, const struct st_sock *s)
+static void side_line(const struct show *sh, const char *role, const struct st_msock *s)
 {
 	char w[160], t[32];
 
@@ -223,7 +223,7 @@ static void side_line(const struct show *sh, const char *role, const struct st_s
 
 static void handshake(const struct show *sh, const struct st_conn *c)
 {
-	const struct st_sock *cl = c->client, *sv = c->server;
+	const struct st_msock *cl = c->client, *sv = c->server;
 	char t[32], d[32], rtt[48] = "";
 	const struct st_rec *tcp = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
 
@@ -292,10 +292,10 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 
 static void bytes_line(const struct show *sh, const struct st_conn *c)
 {
-	const struct st_sock *cl = c->client, *sv = c->server;
+	const struct st_msock *cl = c->client, *sv = c->server;
 	const struct st_rec *tcl = cl ? cl->tcp_rec : NULL, *tsv = sv ? sv->tcp_rec : NULL;
-	const struct st_rec *tc = cl ? st_sock_teardown(cl) : NULL;
-	const struct st_rec *ts = sv ? st_sock_teardown(sv) : NULL;
+	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
+	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 	int64_t end = tc ? tc->ev.ts_us : -1;
 	char life[32], a[32], b[32];
 
@@ -323,10 +323,10 @@ static void bytes_line(const struct show *sh, const struct st_conn *c)
 	fputc('\n', sh->out);
 }
 
-static void side_teardown(const struct show *sh, const char *role, const struct st_sock *s,
+static void side_teardown(const struct show *sh, const char *role, const struct st_msock *s,
 			  bool active)
 {
-	const struct st_rec *t = st_sock_teardown(s);
+	const struct st_rec *t = st_msock_teardown(s);
 	char tm[32];
 
 	if (!t) {
@@ -375,7 +375,7 @@ static void later(const struct show *sh, const char *role, const struct st_ksock
 
 static void teardown(const struct show *sh, const struct st_conn *c)
 {
-	const struct st_sock *cl = c->client, *sv = c->server;
+	const struct st_msock *cl = c->client, *sv = c->server;
 	const char *what;
 
 	switch (c->closer) {
@@ -406,8 +406,8 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 	else
 		fprintf(sh->out, "  %-10s %s\n", "teardown", what);
 	{
-		const struct st_rec *tc = cl ? st_sock_teardown(cl) : NULL;
-		const struct st_rec *ts = sv ? st_sock_teardown(sv) : NULL;
+		const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
+		const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 		bool server_first = ts && (!tc || ts->ev.ts_us < tc->ev.ts_us);
 
 		if (cl && !server_first)
@@ -424,7 +424,7 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 static void conn_block(const struct show *sh, const struct st_conn *c)
 {
 	char t0[32], clk[32];
-	const char *kind = c->client ? st_sock_kind(c->client) : st_sock_kind(c->server);
+	const char *kind = c->client ? st_msock_kind(c->client) : st_msock_kind(c->server);
 
 	show_reltime(sh, t0, sizeof(t0), c->t_start);
 	show_clock(sh, clk, sizeof(clk), c->t_start);
@@ -460,7 +460,7 @@ static void opts_words(const struct st_event *ev, char *buf, size_t n)
 		 ev->opts.reuseport ? "on" : "off");
 }
 
-static void accepted_line(const struct show *sh, const struct st_sock *s, unsigned failed)
+static void accepted_line(const struct show *sh, const struct st_msock *s, unsigned failed)
 {
 	const struct st_model *m = sh->model;
 	unsigned n = 0;
@@ -479,7 +479,7 @@ static void accepted_line(const struct show *sh, const struct st_sock *s, unsign
 	fputc('\n', sh->out);
 }
 
-static void listener_block(const struct show *sh, const struct st_sock *s)
+static void listener_block(const struct show *sh, const struct st_msock *s)
 {
 	char w[160], t[32], clk[32], o[96];
 	const char *addr = s->local[0] ? s->local : s->bind ? s->bind->ev.addr : "?";
@@ -489,7 +489,7 @@ static void listener_block(const struct show *sh, const struct st_sock *s)
 	show_reltime(sh, t, sizeof(t), s->t_first);
 	show_clock(sh, clk, sizeof(clk), s->t_first);
 	fprintf(sh->out, "%s%s%s  %s %s  %s  %s (%s)\n", show_c(sh, SHOW_BOLD),
-		s->listen ? "listener" : "failed listener", show_c(sh, SHOW_OFF), st_sock_kind(s),
+		s->listen ? "listener" : "failed listener", show_c(sh, SHOW_OFF), st_msock_kind(s),
 		addr, w, t, clk);
 	for (size_t i = 0; i < s->nevs; i++) {
 		const struct st_rec *r = s->evs[i];
@@ -572,7 +572,7 @@ static void listener_block(const struct show *sh, const struct st_sock *s)
 			"not before the trace ended");
 }
 
-static void other_block(const struct show *sh, const struct st_sock *s)
+static void other_block(const struct show *sh, const struct st_msock *s)
 {
 	static char words[65536];
 	char t[32], w[160];
@@ -584,7 +584,7 @@ static void other_block(const struct show *sh, const struct st_sock *s)
 		char w2[32];
 		snprintf(w2, sizeof(w2), " + fd %d", s->peer->fd);
 		fprintf(sh->out, "%ssocketpair%s  %s  %s%s  %s\n", show_c(sh, SHOW_BOLD),
-			show_c(sh, SHOW_OFF), st_sock_kind(s), w, w2, t);
+			show_c(sh, SHOW_OFF), st_msock_kind(s), w, w2, t);
 		show_lifecycle_words(sh, s, words, sizeof(words));
 		fprintf(sh->out, "  fd %-7d %s\n", s->fd, words);
 		show_lifecycle_words(sh, s->peer, words, sizeof(words));
@@ -593,7 +593,7 @@ static void other_block(const struct show *sh, const struct st_sock *s)
 	}
 	show_lifecycle_words(sh, s, words, sizeof(words));
 	fprintf(sh->out, "%ssocket%s  %s%s%s%s%s  %s  %s\n  %-10s %s\n", show_c(sh, SHOW_BOLD),
-		show_c(sh, SHOW_OFF), st_sock_kind(s), s->local[0] ? " " : "", s->local,
+		show_c(sh, SHOW_OFF), st_msock_kind(s), s->local[0] ? " " : "", s->local,
 		s->remote[0] ? " -> " : "", s->remote, w, t, "calls", words);
 }
 
@@ -649,8 +649,8 @@ int show_timeline(struct show *sh)
 	if (!blocks)
 		return 2;
 	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_sock *s = m->socks[i];
-		bool failed_bind = s->bind && s->bind->ev.err && st_sock_is_tcp(s) && !s->connect;
+		const struct st_msock *s = m->socks[i];
+		bool failed_bind = s->bind && s->bind->ev.err && st_msock_is_tcp(s) && !s->connect;
 
 		if (!show_keep_sock(sh, s))
 			continue;

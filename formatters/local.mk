@@ -1,22 +1,26 @@
-# trace reading and the show / check subcommands
+# trace reading, the model, the formats of show, the rules and reports of
+# check (the commands themselves are src/cmd_show.c and src/cmd_check.c)
 noinst_LTLIBRARIES += formatters/libformatters.la
-formatters_libformatters_la_SOURCES = formatters/formatters.h \
+formatters_libformatters_la_SOURCES = \
 	formatters/reader.h formatters/reader.c \
-	formatters/model.h formatters/model.c \
-	formatters/show.h formatters/show.c \
-	formatters/fmt_lifecycle.c \
-	formatters/fmt_timeline.c \
-	formatters/fmt_summary.c \
-	formatters/fmt_mermaid.c \
+	formatters/reader_json.h formatters/reader_json.c formatters/reader_nested.c \
+	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_conns.c \
 	formatters/symbolize.h formatters/symbolize.c \
-	formatters/check.c
+	formatters/load.h formatters/load.c \
+	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
+	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
+	formatters/fmt_mermaid.c \
+	formatters/check.h formatters/check_rules.c formatters/report.c \
+	formatters/expect.h formatters/expect.c
 formatters_libformatters_la_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
 formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
 
 # Tests of `socktrace show`.  Golden traces tests/data/NAME.jsonl are
 # recorded from real runs by tests/data/record.sh; their expected outputs
-# tests/data/NAME.FORMAT.expected are rewritten by `make regen-golden` when
-# a format changes on purpose (review the diff).
+# tests/data/NAME.FORMAT.expected (show -f FORMAT) and NAME.check.expected
+# (check --rule all: its stdout and stderr, then "exit N") are rewritten by
+# `make regen-golden` when a format or a rule changes on purpose (review the
+# diff).
 SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid
 EXTRA_DIST += tests/data
 TESTS += \
@@ -31,5 +35,6 @@ regen-golden: src/socktrace$(EXEEXT)
 	  for f in $(SHOW_GOLDEN_FORMATS); do \
 	    ./src/socktrace show --utc --color=never -f $$f "$$t" >"$${t%.jsonl}.$$f.expected" || exit 1; \
 	  done; \
+	  { ./src/socktrace check --rule all "$$t" 2>&1; echo "exit $$?"; } >"$${t%.jsonl}.check.expected"; \
 	done
 .PHONY: regen-golden

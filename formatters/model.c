@@ -1,10 +1,14 @@
-/* model.c - sockets, connections and processes from events (see model.h).
+/* model.c - sockets and processes from events (see model.h): the first
+ * pass of the model.
  *
  * Owns: the descriptor tables of the traced processes as the events tell
- * them, the socket each event is about, and the joining of connection
- * ends.  Trusts the shim's "last" where it has it; never prints.
+ * them (socket, accept, dup, fork, close, exit), the socket each event is
+ * about, the processes, and the small facts about sockets and addresses
+ * the formats ask for.  The joining of connection ends is model_conns.c.
+ * Trusts the shim's "last" where it has it; never prints.
  */
 #include "model.h"
+#include "model_build.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +18,7 @@
 
 struct ent {
 	uint64_t key;
-	struct st_sock *sock;
+	struct st_msock *sock;
 	struct ent *next;
 };
 
@@ -51,7 +55,7 @@ static bool map_grow(struct map *m)
 	return true;
 }
 
-static struct st_sock *map_get(const struct map *m, uint64_t key)
+static struct st_msock *map_get(const struct map *m, uint64_t key)
 {
 	if (!m->nb)
 		return NULL;
@@ -62,7 +66,7 @@ static struct st_sock *map_get(const struct map *m, uint64_t key)
 }
 
 /* the previous socket at key, or NULL */
-static bool map_put(struct map *m, uint64_t key, struct st_sock *s, struct st_sock **old)
+static bool map_put(struct map *m, uint64_t key, struct st_msock *s, struct st_msock **old)
 {
 	struct ent *e;
 	size_t h;
@@ -88,14 +92,14 @@ static bool map_put(struct map *m, uint64_t key, struct st_sock *s, struct st_so
 	return true;
 }
 
-static struct st_sock *map_del(struct map *m, uint64_t key)
+static struct st_msock *map_del(struct map *m, uint64_t key)
 {
 	if (!m->nb)
 		return NULL;
 	for (struct ent **pe = &m->b[hash64(key, m->nb)]; *pe; pe = &(*pe)->next)
 		if ((*pe)->key == key) {
 			struct ent *e = *pe;
-			struct st_sock *s = e->sock;
+			struct st_msock *s = e->sock;
 			*pe = e->next;
 			free(e);
 			m->n--;
@@ -151,7 +155,7 @@ int st_addr_port(const char *addr)
 	return (int)p;
 }
 
-const char *st_sock_kind(const struct st_sock *s)
+const char *st_msock_kind(const struct st_msock *s)
 {
 	if (s->proto)
 		return s->proto;
@@ -162,12 +166,26 @@ const char *st_sock_kind(const struct st_sock *s)
 	return "socket";
 }
 
-bool st_sock_is_tcp(const struct st_sock *s)
+bool st_msock_is_tcp(const struct st_msock *s)
 {
 	if (s->proto)
 		return !strcmp(s->proto, "tcp") || !strcmp(s->proto, "mptcp");
 	return s->type && !strcmp(s->type, "SOCK_STREAM") && s->family &&
 	       (!strcmp(s->family, "AF_INET") || !strcmp(s->family, "AF_INET6"));
+}
+
+const char *st_msock_local(const struct st_msock *s)
+{
+	if (s->local[0])
+		return s->local;
+	return s->bind ? s->bind->ev.addr : "";
+}
+
+const char *st_msock_remote(const struct st_msock *s)
+{
+	if (s->remote[0])
+		return s->remote;
+	return s->connect ? s->connect->ev.addr : "";
 }
 
 static bool stops_sending(const char *how)
@@ -180,7 +198,7 @@ int64_t st_rec_end_us(const struct st_rec *r)
 	return r->ev.ts_us + (r->ev.dur_ns > 0 ? r->ev.dur_ns / 1000 : 0);
 }
 
-const struct st_rec *st_sock_teardown(const struct st_sock *s)
+const struct st_rec *st_msock_teardown(const struct st_msock *s)
 {
 	if (s->shutdown && (!s->close || s->shutdown->ev.ts_us <= s->close->ev.ts_us))
 		return s->shutdown;
@@ -194,11 +212,11 @@ struct builder {
 	struct map fds;		/* (pid, fd) -> socket */
 	struct map inodes;	/* inode -> open socket */
 	struct st_proc *last_proc;
-	size_t procs_cap, socks_cap, conns_cap;
+	size_t procs_cap, socks_cap;
 	bool oom;
 };
 
-static void *grow(void *p, size_t *cap, size_t n, size_t size)
+void *st_model_grow(void *p, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
 		return p;
@@ -227,7 +245,7 @@ static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
 		return b->last_proc;
 	p = st_model_proc(m, r->ev.pid);
 	if (!p) {
-		q = grow(m->procs, &b->procs_cap, m->nprocs, sizeof(*m->procs));
+		q = st_model_grow(m->procs, &b->procs_cap, m->nprocs, sizeof(*m->procs));
 		if (q)	/* the old array may be gone: keep the new one at once */
 			m->procs = q;
 		p = calloc(1, sizeof(*p));
@@ -245,9 +263,9 @@ static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
 	return p;
 }
 
-static void sock_note(struct builder *b, struct st_sock *s, const struct st_rec *r)
+static void sock_note(struct builder *b, struct st_msock *s, const struct st_rec *r)
 {
-	void *q = grow(s->evs, &s->capevs, s->nevs, sizeof(*s->evs));
+	void *q = st_model_grow(s->evs, &s->capevs, s->nevs, sizeof(*s->evs));
 
 	if (!q) {
 		b->oom = true;
@@ -274,11 +292,11 @@ static void sock_note(struct builder *b, struct st_sock *s, const struct st_rec 
 	s->t_end = r->ev.ts_us;
 }
 
-static struct st_sock *sock_new(struct builder *b, const struct st_rec *r, int fd)
+static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int fd)
 {
 	struct st_model *m = b->m;
-	struct st_sock *s = calloc(1, sizeof(*s)), *old;
-	void *q = grow(m->socks, &b->socks_cap, m->nsocks, sizeof(*m->socks));
+	struct st_msock *s = calloc(1, sizeof(*s)), *old;
+	void *q = st_model_grow(m->socks, &b->socks_cap, m->nsocks, sizeof(*m->socks));
 
 	if (q)	/* the old array may be gone: keep the new one at once */
 		m->socks = q;
@@ -301,7 +319,7 @@ static struct st_sock *sock_new(struct builder *b, const struct st_rec *r, int f
 	return s;
 }
 
-static void sock_end(struct builder *b, struct st_sock *s, const struct st_rec *r, enum st_end end)
+static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec *r, enum st_end end)
 {
 	if (s->end == ST_END_CLOSED || s->end == ST_END_EXIT)
 		return;
@@ -319,9 +337,9 @@ static void sock_end(struct builder *b, struct st_sock *s, const struct st_rec *
 }
 
 /* the socket at (pid, fd), first seen now when unknown */
-static struct st_sock *sock_at(struct builder *b, const struct st_rec *r, int fd)
+static struct st_msock *sock_at(struct builder *b, const struct st_rec *r, int fd)
 {
-	struct st_sock *s, *old;
+	struct st_msock *s, *old;
 
 	if (fd < 0)
 		return NULL;
@@ -345,7 +363,7 @@ static struct st_sock *sock_at(struct builder *b, const struct st_rec *r, int fd
 static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
 		    bool last)
 {
-	struct st_sock *s = map_del(&b->fds, fdkey(pid, fd));
+	struct st_msock *s = map_del(&b->fds, fdkey(pid, fd));
 
 	if (!s)
 		return;
@@ -385,9 +403,9 @@ static void fd_drop_range(struct builder *b, const struct st_rec *r, int64_t fir
 		}
 }
 
-static void fd_alias(struct builder *b, const struct st_rec *r, struct st_sock *s, int newfd)
+static void fd_alias(struct builder *b, const struct st_rec *r, struct st_msock *s, int newfd)
 {
-	struct st_sock *old;
+	struct st_msock *old;
 
 	if (newfd < 0 || !s)
 		return;
@@ -412,7 +430,7 @@ static void on_fork(struct builder *b, const struct st_rec *r)
 	for (size_t i = 0; i < b->fds.nb; i++)
 		for (struct ent *e = b->fds.b[i]; e; e = e->next)
 			if ((int64_t)(e->key >> 32) == r->ev.pid) {
-				void *q = grow(list, &cap, n, sizeof(*list));
+				void *q = st_model_grow(list, &cap, n, sizeof(*list));
 				if (!q) {
 					b->oom = true;
 					free(list);
@@ -422,7 +440,7 @@ static void on_fork(struct builder *b, const struct st_rec *r)
 				list[n++] = *e;
 			}
 	for (size_t i = 0; i < n; i++) {
-		struct st_sock *old;
+		struct st_msock *old;
 		if (!map_put(&b->fds, fdkey(child, (int)(uint32_t)list[i].key), list[i].sock, &old))
 			b->oom = true;
 		if (old != list[i].sock)
@@ -438,7 +456,7 @@ static void on_exit_ev(struct builder *b, const struct st_rec *r)
 			next = e->next;
 			if ((int64_t)(e->key >> 32) != r->ev.pid)
 				continue;
-			struct st_sock *s = e->sock;
+			struct st_msock *s = e->sock;
 			map_del(&b->fds, e->key);
 			if (--s->nrefs <= 0 && s->end == ST_END_OPEN) {
 				s->end = ST_END_EXIT;
@@ -452,7 +470,7 @@ static void step(struct builder *b, struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 	struct st_proc *p = proc_of(b, r);
-	struct st_sock *s = NULL, *old;
+	struct st_msock *s = NULL, *old;
 	int fd = ev->fd;
 
 	if (!p)
@@ -479,7 +497,7 @@ static void step(struct builder *b, struct st_rec *r)
 		if (s)
 			s->made = r;
 	} else if (ev->call == ST_CALL_socketpair) {
-		struct st_sock *a, *c;
+		struct st_msock *a, *c;
 		if (ev->err || ev->pair[0] < 0)
 			return;
 		a = sock_new(b, r, ev->pair[0]);
@@ -494,11 +512,11 @@ static void step(struct builder *b, struct st_rec *r)
 		r->sock = a;
 		return;
 	} else if (st_call_is(ev->call, ST_K_ACCEPT)) {
-		struct st_sock *l = sock_at(b, r, ev->listen_fd);
+		struct st_msock *l = sock_at(b, r, ev->listen_fd);
 		if (l) {
 			/* the listener's own record keeps its addresses */
 			r->lsock = l;
-			void *q = grow(l->evs, &l->capevs, l->nevs, sizeof(*l->evs));
+			void *q = st_model_grow(l->evs, &l->capevs, l->nevs, sizeof(*l->evs));
 			if (q) {
 				l->evs = q;
 				l->evs[l->nevs++] = r;
@@ -613,258 +631,6 @@ static void step(struct builder *b, struct st_rec *r)
 	}
 }
 
-/* ---- connections ------------------------------------------------------ */
-
-static struct st_conn *conn_new(struct builder *b, struct st_sock *client, struct st_sock *server)
-{
-	struct st_model *m = b->m;
-	struct st_conn *c = calloc(1, sizeof(*c));
-	void *q = grow(m->conns, &b->conns_cap, m->nconns, sizeof(*m->conns));
-
-	if (q)	/* the old array may be gone: keep the new one at once */
-		m->conns = q;
-	if (!c || !q) {
-		free(c);
-		b->oom = true;
-		return NULL;
-	}
-	m->conns[m->nconns++] = c;
-	c->client = client;
-	c->server = server;
-	if (client)
-		client->conn = c;
-	if (server)
-		server->conn = c;
-	return c;
-}
-
-struct cand {
-	char key[2 * ST_ADDR_MAX + 2];	/* "local|remote" normalized */
-	struct st_sock *s;
-};
-
-static int by_key(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	if (c)
-		return c;
-	return x->s->t_first < y->s->t_first ? -1 : x->s->t_first > y->s->t_first;
-}
-
-static void tuple_key(char *key, const char *a, const char *b)
-{
-	char na[ST_ADDR_MAX], nb[ST_ADDR_MAX];
-
-	st_addr_normalize(a, na);
-	st_addr_normalize(b, nb);
-	snprintf(key, 2 * ST_ADDR_MAX + 2, "%s|%s", na, nb);
-}
-
-static int conn_by_time(const void *a, const void *b)
-{
-	const struct st_conn *x = *(const struct st_conn *const *)a;
-	const struct st_conn *y = *(const struct st_conn *const *)b;
-
-	if (x->t_start != y->t_start)
-		return x->t_start < y->t_start ? -1 : 1;
-	return x->id - y->id;
-}
-
-/* one end alone, from its state when it started the teardown:
- * 1 it closed first, -1 the peer had closed first, 0 unknown */
-static int side_first(const struct st_rec *t)
-{
-	const char *st = t->ev.state_before;
-
-	if (!st)
-		return 0;
-	if (!strcmp(st, "CLOSE_WAIT") || !strcmp(st, "LAST_ACK") || !strcmp(st, "CLOSED") ||
-	    !strcmp(st, "CLOSE"))
-		return -1;
-	if (!strcmp(st, "ESTABLISHED") || !strcmp(st, "SYN_RECV") || !strcmp(st, "SYN_SENT"))
-		return 1;
-	return 0;
-}
-
-static bool did_reset(const struct st_sock *s)
-{
-	return s && s->close && s->close->ev.reset_known && s->close->ev.reset;
-}
-
-static void conn_teardown(struct st_conn *c)
-{
-	const struct st_rec *tc = c->client ? st_sock_teardown(c->client) : NULL;
-	const struct st_rec *ts = c->server ? st_sock_teardown(c->server) : NULL;
-	int kc = tc ? side_first(tc) : 0, ks = ts ? side_first(ts) : 0;
-
-	if (did_reset(c->client) || did_reset(c->server)) {
-		c->reset = true;
-		c->reset_by = did_reset(c->client) ? c->client : c->server;
-		if (did_reset(c->client) && did_reset(c->server) &&
-		    c->server->close->ev.ts_us < c->client->close->ev.ts_us)
-			c->reset_by = c->server;
-	}
-	if (!tc && !ts) {
-		c->closer = ST_CLOSER_NONE;
-		return;
-	}
-	if (!c->established) {
-		c->closer = ST_CLOSER_UNKNOWN;
-		return;
-	}
-	if (tc && ts) {
-		if (kc > 0 && ks > 0)
-			/* both sent FIN before seeing the other's */
-			c->closer = ST_CLOSER_BOTH;
-		else if (kc > 0 || ks < 0)
-			c->closer = ST_CLOSER_CLIENT;
-		else if (ks > 0 || kc < 0)
-			c->closer = ST_CLOSER_SERVER;
-		else	/* no states (probe off): the first to close */
-			c->closer = tc->ev.ts_us <= ts->ev.ts_us ? ST_CLOSER_CLIENT : ST_CLOSER_SERVER;
-		return;
-	}
-	if (tc)
-		c->closer = kc > 0 ? ST_CLOSER_CLIENT : kc < 0 ? ST_CLOSER_SERVER : ST_CLOSER_UNKNOWN;
-	else
-		c->closer = ks > 0 ? ST_CLOSER_SERVER : ks < 0 ? ST_CLOSER_CLIENT : ST_CLOSER_UNKNOWN;
-}
-
-static const struct st_ksock *find_lingering(const struct st_model *m, const char *local,
-					      const char *remote)
-{
-	char nl[ST_ADDR_MAX], nr[ST_ADDR_MAX], kl[ST_ADDR_MAX], kr[ST_ADDR_MAX];
-	const struct st_ksock *found = NULL;
-
-	if (!local[0] || !remote[0])
-		return NULL;
-	st_addr_normalize(local, nl);
-	st_addr_normalize(remote, nr);
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct st_rec *x = m->procs[i]->exit;
-		if (!x)
-			continue;
-		for (int k = 0; k < x->ev.nlingering; k++) {
-			st_addr_normalize(x->ev.lingering[k].local, kl);
-			st_addr_normalize(x->ev.lingering[k].remote, kr);
-			if (!strcmp(kl, nl) && !strcmp(kr, nr))
-				found = &x->ev.lingering[k];
-		}
-	}
-	return found;
-}
-
-static void conn_fill(const struct st_model *m, struct st_conn *c)
-{
-	struct st_sock *cl = c->client, *sv = c->server;
-
-	if (!cl && !sv)	/* conn_new always has one end */
-		return;
-	if (cl) {
-		snprintf(c->caddr, sizeof(c->caddr), "%s", cl->local);
-		snprintf(c->saddr, sizeof(c->saddr), "%s",
-			 cl->remote[0] ? cl->remote : cl->connect ? cl->connect->ev.addr : "");
-	} else if (sv) {
-		snprintf(c->caddr, sizeof(c->caddr), "%s", sv->remote);
-		snprintf(c->saddr, sizeof(c->saddr), "%s", sv->local);
-	}
-	/* cppcheck-suppress nullPointerRedundantCheck ; sv is set when cl is not (returned above) */
-	c->t_start = cl ? (cl->connect ? cl->connect->ev.ts_us : cl->t_first) : sv->t_first;
-	/* cppcheck-suppress nullPointerRedundantCheck ; as above */
-	c->t_end = cl ? cl->t_end : sv->t_end;
-	if (sv && sv->t_end > c->t_end)
-		c->t_end = sv->t_end;
-	c->established = (cl && cl->connected && !cl->connect_failed) || sv;
-	if (cl && cl->connect_failed) {
-		c->failure = cl->connect_err;
-		c->established = false;
-	}
-	if (cl)
-		c->later_client = find_lingering(m, cl->local, c->saddr);
-	if (sv)
-		c->later_server = find_lingering(m, sv->local, sv->remote);
-	/* what the kernel showed at exit beats the state right after close */
-	if (cl && c->later_client && c->later_client->state && cl->end == ST_END_CLOSED)
-		cl->final_state = c->later_client->state;
-	if (sv && c->later_server && c->later_server->state && sv->end == ST_END_CLOSED)
-		sv->final_state = c->later_server->state;
-	conn_teardown(c);
-}
-
-static void build_conns(struct builder *b)
-{
-	struct st_model *m = b->m;
-	struct cand *cands = NULL;
-	size_t nc = 0, cap = 0;
-
-	/* connecting ends, by tuple */
-	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_sock *s = m->socks[i];
-		if (!st_sock_is_tcp(s) || !s->connect || (s->made && s->listener))
-			continue;
-		if (!s->local[0] || (!s->remote[0] && !s->connect->ev.addr[0]))
-			continue;
-		void *q = grow(cands, &cap, nc, sizeof(*cands));
-		if (!q) {
-			b->oom = true;
-			free(cands);
-			return;
-		}
-		cands = q;
-		cands[nc].s = s;
-		tuple_key(cands[nc].key, s->local, s->remote[0] ? s->remote : s->connect->ev.addr);
-		nc++;
-	}
-	if (nc)
-		qsort(cands, nc, sizeof(*cands), by_key);
-	/* accepted ends find theirs: the latest unjoined client of that tuple
-	 * that connected before the accept returned */
-	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_sock *s = m->socks[i], *match = NULL;
-		struct cand key;
-		size_t lo = 0, hi = nc;
-
-		if (!s->made || !s->listener || !s->local[0] || !s->remote[0])
-			continue;
-		tuple_key(key.key, s->remote, s->local);
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (strcmp(cands[mid].key, key.key) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < nc && !strcmp(cands[lo].key, key.key); lo++) {
-			struct st_sock *c = cands[lo].s;
-			if (c->conn || c->connect->ev.ts_us > s->t_first + 1000000)
-				continue;
-			if (c->end != ST_END_OPEN && c->t_end < s->t_first)
-				continue;	/* an earlier connection of the same tuple */
-			match = c;
-		}
-		if (!conn_new(b, match, s))
-			break;
-	}
-	free(cands);
-	/* connecting ends nobody accepted in the trace */
-	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_sock *s = m->socks[i];
-		if (st_sock_is_tcp(s) && s->connect && !s->conn && !(s->made && s->listener))
-			if (!conn_new(b, s, NULL))
-				break;
-	}
-	for (size_t i = 0; i < m->nconns; i++)
-		conn_fill(m, m->conns[i]);
-	for (size_t i = 0; i < m->nconns; i++)
-		m->conns[i]->id = (int)i;
-	if (m->nconns > 1)
-		qsort(m->conns, m->nconns, sizeof(*m->conns), conn_by_time);
-	for (size_t i = 0; i < m->nconns; i++)
-		m->conns[i]->id = (int)i + 1;
-}
-
 int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 {
 	struct builder b = { .m = m };
@@ -878,7 +644,7 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 	}
 	/* sockets held only by processes that left no events of their own */
 	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_sock *s = m->socks[i];
+		struct st_msock *s = m->socks[i];
 		if (s->end == ST_END_OPEN && s->close)
 			s->end = ST_END_ELSEWHERE;
 		if (!s->final_state) {
@@ -889,8 +655,8 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 				}
 		}
 	}
-	if (!b.oom)
-		build_conns(&b);
+	if (!b.oom && st_model_join(m) < 0)
+		b.oom = true;
 	map_free(&b.fds);
 	map_free(&b.inodes);
 	return b.oom ? -1 : 0;

@@ -32,7 +32,10 @@ enum st_end {
 	ST_END_ELSEWHERE,	/* closed here, still held by a process with no events (fork) */
 };
 
-struct st_sock {
+/* A socket's life as the trace tells it: one per kernel socket, whatever
+ * descriptors and processes held it.  (Not the shim's live record of a
+ * descriptor, struct st_sock of shim/fdtable.h.) */
+struct st_msock {
 	int id;			/* 1.. in the order the sockets appear */
 	int64_t pid;		/* where it was made (or first seen) */
 	int fd;
@@ -53,8 +56,8 @@ struct st_sock {
 	const struct st_rec *shutdown;	/* the first shutdown that stopped sending */
 	const struct st_rec *close;	/* the event that ended it */
 	const struct st_rec *tcp_rec;	/* the last event with tcp counters */
-	struct st_sock *listener;	/* accepted: the listening socket */
-	struct st_sock *peer;	/* socketpair: the other end */
+	struct st_msock *listener;	/* accepted: the listening socket */
+	struct st_msock *peer;	/* socketpair: the other end */
 	struct st_conn *conn;	/* TCP connection, NULL none */
 	unsigned accepted;	/* listener: connections accepted */
 	unsigned errors;	/* failed calls on it */
@@ -81,20 +84,20 @@ enum st_closer {
  * or both joined by their tuple. */
 struct st_conn {
 	int id;			/* 1.. in time order */
-	struct st_sock *client, *server;	/* either may be NULL */
+	struct st_msock *client, *server;	/* either may be NULL */
 	char caddr[ST_ADDR_MAX], saddr[ST_ADDR_MAX];	/* client and server endpoints */
 	int64_t t_start, t_end;
 	bool established;	/* the handshake completed */
 	const char *failure;	/* errno name of a failed connect, NULL */
 	enum st_closer closer;
 	bool reset;		/* an end closed with RST */
-	struct st_sock *reset_by;
+	struct st_msock *reset_by;
 	/* the kernel's table at exit (lingering), matched by tuple */
 	const struct st_ksock *later_client, *later_server;
 };
 
 struct st_model {
-	struct st_sock **socks;
+	struct st_msock **socks;
 	size_t nsocks;
 	struct st_conn **conns;
 	size_t nconns;
@@ -115,13 +118,19 @@ void st_addr_normalize(const char *in, char out[ST_ADDR_MAX]);
 /* the port of "host:port", -1 none */
 int st_addr_port(const char *addr);
 /* "tcp", "udp", "unix", ... */
-const char *st_sock_kind(const struct st_sock *s);
+const char *st_msock_kind(const struct st_msock *s);
 /* a stream socket of AF_INET/AF_INET6 */
-bool st_sock_is_tcp(const struct st_sock *s);
+bool st_msock_is_tcp(const struct st_msock *s);
+/* its local end: the last known, else the address it was bound to; ""
+ * when neither is known.  Points into s or its events. */
+const char *st_msock_local(const struct st_msock *s);
+/* its remote end: the last known, else the address it connected to; ""
+ * when neither is known.  Points into s or its events. */
+const char *st_msock_remote(const struct st_msock *s);
 /* when the call returned: ts plus its duration (an accept's ts is when it
  * started waiting) */
 int64_t st_rec_end_us(const struct st_rec *r);
 /* the socket's teardown event (first shutdown stopping sends, else close) */
-const struct st_rec *st_sock_teardown(const struct st_sock *s);
+const struct st_rec *st_msock_teardown(const struct st_msock *s);
 
 #endif

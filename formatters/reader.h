@@ -5,6 +5,8 @@
  * input.  The events' strings point into the parsed JSON, which each record
  * keeps alive until st_trace_free; arrays (argv, holders, lingering, stack)
  * live in storage the record owns.  Never renders anything.
+ * (reader.c: files, lines and the merge; reader_json.c and reader_nested.c:
+ * one line's JSON.)
  */
 #ifndef SOCKTRACE_READER_H
 #define SOCKTRACE_READER_H
@@ -15,7 +17,7 @@
 
 #include "event.h"
 
-struct st_sock;
+struct st_msock;
 
 /* One event read from a trace. */
 struct st_rec {
@@ -23,8 +25,8 @@ struct st_rec {
 	const char *file;	/* as named on the command line, "<stdin>" */
 	long line;		/* 1-based */
 	size_t order;		/* position in the input, across files */
-	struct st_sock *sock;	/* set by the model: the socket at ev.fd */
-	struct st_sock *lsock;	/* accept*: the listening socket */
+	struct st_msock *sock;	/* set by the model: the socket at ev.fd */
+	struct st_msock *lsock;	/* accept*: the listening socket */
 	void *json;		/* json_t * holding the strings */
 	const char **argv;	/* storage behind ev.argv ... */
 	struct st_ksock *ksocks;	/* ... ev.holders and ev.lingering */

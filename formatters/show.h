@@ -1,8 +1,12 @@
-/* show.h - what the formats of `socktrace show` share.
+/* show.h - the formats of `socktrace show` behind one interface.
  *
- * Owns: the state handed from the command line to one format (the merged
- * events, the model, filters, colour) and small helpers to print times,
- * durations and sizes the same way in every format.
+ * Owns: the state the command hands one format (the merged events, the
+ * model, the filters, colour and time zone: struct show), one entry point
+ * per format (fmt_text.c, fmt_timeline.c, fmt_summary.c, fmt_lifecycle.c,
+ * fmt_mermaid.c), and small helpers (fmt_common.c) to print times,
+ * durations and sizes the same way in every format.  A format writes to
+ * sh->out and returns 0, or 2 when out of memory; it never parses a
+ * command line, reads a file, or exits: the command (src/cmd_show.c) does.
  */
 #ifndef SOCKTRACE_SHOW_H
 #define SOCKTRACE_SHOW_H
@@ -33,7 +37,7 @@ struct show {
 };
 
 /* the filters (--pid, --port) on one socket, connection or event */
-bool show_keep_sock(const struct show *sh, const struct st_sock *s);
+bool show_keep_sock(const struct show *sh, const struct st_msock *s);
 bool show_keep_conn(const struct show *sh, const struct st_conn *c);
 bool show_keep_rec(const struct show *sh, const struct st_rec *r);
 
@@ -81,6 +85,6 @@ int show_summary(struct show *sh);
 int show_mermaid(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
-void show_lifecycle_words(const struct show *sh, const struct st_sock *s, char *buf, size_t n);
+void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);
 
 #endif

@@ -3,7 +3,10 @@
  * Owns: one cache entry per object: its function symbols sorted by
  * address, from the best table found (a debug file's .symtab, the
  * object's .symtab, its .dynsym).  Objects that cannot be read are cached
- * as empty, so each is opened once.
+ * as empty, so each is opened once.  Must never run inside the traced
+ * program, never wait on what is not a regular file (a FIFO, a device: the
+ * paths come from the trace), and never print: a frame it cannot name
+ * stays unnamed.
  */
 #define _GNU_SOURCE
 #include "symbolize.h"

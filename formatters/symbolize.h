@@ -1,5 +1,7 @@
 /* symbolize.h - names for recorded stack frames, read from the objects'
- * ELF symbol tables with libelf (never inside the traced program).
+ * ELF symbol tables with libelf (never inside the traced program).  The
+ * fuzz targets link a stand-in (fuzz/symbolize_stub.c) with the same
+ * interface.
  */
 #ifndef SOCKTRACE_SYMBOLIZE_H
 #define SOCKTRACE_SYMBOLIZE_H

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formatters.h"
+#include "cli.h"
 #include "fuzz.h"
 
 #ifndef FUZZ_FORMAT

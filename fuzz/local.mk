@@ -12,14 +12,18 @@ FUZZ_SHOW = fuzz/fuzz_show_text fuzz/fuzz_show_timeline fuzz/fuzz_show_summary \
 FUZZ_PROGS = fuzz/fuzz_reader fuzz/fuzz_check $(FUZZ_SHOW)
 # the code under test, as the CLI has it, less the ELF symbolizer (a stand-in:
 # fuzz/symbolize_stub.c)
-FUZZ_LIB_SRCS = formatters/reader.c formatters/model.c formatters/show.c \
-	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
-	formatters/fmt_mermaid.c formatters/check.c \
+FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_nested.c \
+	formatters/load.c \
+	formatters/model.c formatters/model_conns.c \
+	formatters/fmt_common.c formatters/fmt_text.c formatters/fmt_lifecycle.c \
+	formatters/fmt_timeline.c formatters/fmt_summary.c formatters/fmt_mermaid.c \
+	formatters/check_rules.c formatters/expect.c formatters/report.c \
+	src/cmd_show.c src/cmd_check.c \
 	codec/calls.c codec/buf.c codec/names.c codec/encode_json.c codec/render_text.c
 FUZZ_COMMON = fuzz/fuzz.h fuzz/fuzz.c fuzz/symbolize_stub.c
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
+FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters -I$(top_srcdir)/src $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
 FUZZ_LIBS = $(JANSSON_LIBS) -lm
 
 EXTRA_DIST += $(FUZZ_COMMON) fuzz/fuzz_reader.c fuzz/fuzz_show.c fuzz/fuzz_check.c \

@@ -4,7 +4,8 @@
  *
  * Owns: finding the shim (the build tree's when this binary runs from
  * the build tree, else the installed one), and turning the command line
- * into the shim's environment.  The shim does all the recording.
+ * into the shim's environment.  The shim does all the recording: this
+ * never reads nor writes an event itself.
  */
 #define _GNU_SOURCE
 #include "cli.h"

@@ -1,7 +1,7 @@
-/* socktrace.c - the command: dispatch to run, show, check. */
+/* socktrace.c - the command: dispatch to run, show, check.  Parses
+ * nothing but the subcommand's name. */
 #include <string.h>
 #include "cli.h"
-#include "formatters.h"
 
 int main(int argc, char **argv)
 {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # `socktrace show` renders the golden traces (tests/data/NAME.jsonl,
 # recorded from real runs by tests/data/record.sh) exactly as
-# tests/data/NAME.FORMAT.expected says.  When a format changes on purpose:
+# tests/data/NAME.FORMAT.expected says, and `socktrace check --rule all`
+# judges them as tests/data/NAME.check.expected says (its stdout and stderr,
+# then "exit N").  When a format or a rule changes on purpose:
 # `make regen-golden` in the build directory, and review the diff.
 
 load helpers
@@ -35,6 +37,24 @@ golden() {
 @test "golden: lifecycle" { golden lifecycle; }
 @test "golden: json" { golden json; }
 @test "golden: mermaid" { golden mermaid; }
+
+@test "golden: check --rule all" {
+	local t name out rc=0 n=0 code
+	for t in "$DATA"/*.jsonl; do
+		name=${t%.jsonl}
+		out=$BATS_TEST_TMPDIR/$(basename "$name").check
+		code=0
+		"$SOCKTRACE" check --rule all "$t" >"$out" 2>&1 || code=$?
+		echo "exit $code" >>"$out"
+		if ! diff -u "$name.check.expected" "$out" >&2; then
+			echo "check --rule all $t differs from $name.check.expected (make regen-golden if on purpose)" >&2
+			rc=1
+		fi
+		n=$((n + 1))
+	done
+	[[ $n -ge 6 ]] || { echo "only $n golden traces in $DATA" >&2; return 1; }
+	return "$rc"
+}
 
 @test "golden traces are valid schema v1 recordings of real runs" {
 	for t in "$DATA"/*.jsonl; do

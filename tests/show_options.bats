@@ -52,6 +52,8 @@ DATA=$BATS_TEST_DIRNAME/data
 	[[ $status == 2 ]]
 	run "$SOCKTRACE" show --bogus
 	[[ $status == 2 ]]
+	run "$SOCKTRACE" show -Q "$DATA/http3.jsonl"
+	[[ $status == 2 && $output == *"unknown option '-Q'"* ]]
 	run "$SOCKTRACE" show --help
 	[[ $status == 0 && $output == *"timeline"* ]]
 }

@@ -6,7 +6,8 @@
 # Runs real programs (the test programs of BUILDDIR/tests, python3, curl)
 # under the shim of BUILDDIR, on 127.0.0.1 only, and writes
 # tests/data/NAME.jsonl.  Then `make regen-golden` in BUILDDIR rewrites the
-# expected outputs (tests/data/NAME.FORMAT.expected) from those traces.
+# expected outputs (tests/data/NAME.FORMAT.expected, NAME.check.expected)
+# from those traces.
 # Review both in the diff: a recording holds real pids, ports and times.
 #
 # Build first: make && make check TESTS= (builds the test programs).

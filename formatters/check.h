@@ -1,0 +1,104 @@
+/* check.h - what the parts of `socktrace check` share: the rules
+ * (check_rules.c), the --expect patterns (expect.c, expect.h), the reports
+ * (report.c) and the command (src/cmd_check.c).
+ *
+ * Owns: a check run (struct check: the loaded trace, and one result per
+ * rule or pattern asked for, in the order asked) and the words a violation
+ * uses to name a process, a socket and a place in the code.  The rules and
+ * patterns only add violations; the reports only write them.  Nothing here
+ * parses a command line or reads a file.
+ */
+#ifndef SOCKTRACE_CHECK_H
+#define SOCKTRACE_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model.h"
+#include "reader.h"
+#include "show.h"
+
+/* One rule or pattern and what broke it. */
+struct check_result {
+	char *name;		/* "no-leaks", "max-open=10", "expect: tcp *:80 ..." */
+	char **lines;		/* violations, one sentence each, no newline */
+	size_t n;
+};
+
+/* A check run. */
+struct check {
+	struct show sh;		/* trace, model and the helpers of the formats */
+	struct check_result *results;
+	size_t nresults;
+};
+
+/* ---- results (report.c) ---- */
+
+/* A new, empty result named name at the end of c->results (the pointer
+ * holds until the next check_result_new).  Out of memory: says so on stderr
+ * and exits 2, the status check gives unusable input. */
+struct check_result *check_result_new(struct check *c, const char *name);
+/* Adds one violation to r, printf-style.  Out of memory: as above. */
+void check_violation(struct check_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The number of violations of every result. */
+size_t check_violations(const struct check *c);
+/* Frees the results; c->sh is left alone (the command's). */
+void check_free(struct check *c);
+
+/* "pid 4242 (curl)", "pid 4242" when its command line is unknown */
+const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n);
+/* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind, local and remote ends
+ * (each left out when unknown), cut to n bytes */
+const char *check_tuple(const struct st_msock *s, char *buf, size_t n);
+/* " at open_tcp_socket+0x15 (prog) <- leaf_entry+0x9 (prog)": the first
+ * three frames of r's stack, named when the symbolizer could; "" when r is
+ * NULL or has no stack */
+const char *check_where(const struct st_rec *r, char *buf, size_t n);
+
+/* ---- reports (report.c) ---- */
+
+/* Every violation as a line "NAME: what" on out; when there is none, the
+ * line "socktrace: check: N rules held over M events".  Returns the
+ * number of violations. */
+size_t report_text(const struct check *c, FILE *out);
+/* Every violation as a GitHub workflow annotation on out
+ * ("::error title=socktrace NAME::what", % CR LF escaped); nothing when
+ * there is none.  Returns the number of violations. */
+size_t report_github(const struct check *c, FILE *out);
+/* A JUnit XML report at path: one testsuite, one testcase per result, a
+ * failure holding its violations.  Returns 0, or -1 when the file cannot be
+ * written (said on stderr). */
+int report_junit(const struct check *c, const char *path);
+
+/* ---- rules (check_rules.c) ---- */
+
+struct check_rule;
+
+/* The rules asked for, in the order asked. */
+struct check_rules {
+	struct check_wanted {
+		const struct check_rule *rule;
+		char *arg;	/* "10" of "max-open=10"; NULL without '=' */
+		char *label;	/* the result's name: the rule as asked for */
+	} *v;
+	size_t n;
+};
+
+/* Adds the rule spec ("no-leaks", "max-open=10", "closed-by=client"; "all"
+ * adds every rule that takes no value) to rs.  Returns 0; -1 when spec
+ * names no rule or its value is missing or wrong (why says which, for a
+ * usage error); -2 when out of memory. */
+int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t whysz);
+/* Adds the rules checked when none is asked for (no-leaks, reuseaddr,
+ * no-eaddrinuse, handshakes, no-resets).  Returns 0, or -2 when out of
+ * memory. */
+int check_rules_add_defaults(struct check_rules *rs);
+/* Runs every rule of rs over c->sh's model and trace, each into a result of
+ * its own. */
+void check_rules_run(struct check *c, const struct check_rules *rs);
+void check_rules_free(struct check_rules *rs);
+
+#endif

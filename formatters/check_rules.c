@@ -1,0 +1,415 @@
+/* check_rules.c - the rules of `socktrace check` (see check.h): no-leaks,
+ * reuseaddr, no-eaddrinuse, handshakes, no-resets, max-time-wait=N,
+ * max-open=N, closed-by=client|server.
+ *
+ * Owns: what each rule asks of the model and the trace, the sentence of
+ * each violation (what broke, where, and what to do about it), the table
+ * of rules and the spelling of a rule asked for ("max-open=10", "all").
+ * Reads the model only; never prints (the reports do), never parses a
+ * command line (the command hands each --rule over as it is).
+ */
+#define _GNU_SOURCE
+#include "check.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_listener(const struct st_msock *s)
+{
+	return s->listen != NULL;
+}
+
+/* a frame list as a grouping key */
+static void stack_key(const struct st_rec *r, char *buf, size_t n)
+{
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; r && i < r->ev.nframes && k < n; i++)
+		k += (size_t)snprintf(buf + k, n - k, "%s+%" PRIx64 ";", r->ev.frames[i].obj ? r->ev.frames[i].obj : "",
+				      r->ev.frames[i].off);
+}
+
+static void rule_no_leaks(struct check *c, struct check_result *res, const char *arg)
+{
+	const struct st_model *m = c->sh.model;
+	bool *done = calloc(m->nsocks ? m->nsocks : 1, sizeof(bool));
+
+	(void)arg;
+	for (size_t i = 0; done && i < m->nsocks; i++) {
+		const struct st_msock *s = m->socks[i];
+		char key[2048], k2[2048], w[256], t[300], st[2048];
+		unsigned count = 1;
+
+		/* a process killed by a signal records no exit: its sockets are not judged */
+		if (done[i] || s->inherited || s->end != ST_END_EXIT)
+			continue;
+		/* the same leak from a loop: one line with a count */
+		stack_key(s->made, key, sizeof(key));
+		for (size_t j = i + 1; j < m->nsocks; j++) {
+			const struct st_msock *o = m->socks[j];
+			if (done[j] || o->inherited || o->pid != s->pid || o->end != s->end ||
+			    strcmp(st_msock_kind(o), st_msock_kind(s)))
+				continue;
+			stack_key(o->made, k2, sizeof(k2));
+			if (key[0] ? strcmp(key, k2) != 0 :
+				     (k2[0] || strcmp(o->remote, s->remote) ||
+				      (is_listener(o) != is_listener(s)) ||
+				      (o->made && s->made && o->made->ev.call != s->made->ev.call)))
+				continue;
+			done[j] = true;
+			count++;
+		}
+		check_violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
+				check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				s->final_state ? ", last seen " : "", s->final_state ? s->final_state : "",
+				s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
+				check_where(s->made, st, sizeof(st)));
+		if (count > 1) {
+			char *line = res->lines[res->n - 1], *again;
+			if (asprintf(&again, "%s; %u such sockets leaked from the same place", line, count) >= 0) {
+				free(line);
+				res->lines[res->n - 1] = again;
+			}
+		}
+	}
+	free(done);
+}
+
+static void rule_reuseaddr(struct check *c, struct check_result *res, const char *arg)
+{
+	const struct st_model *m = c->sh.model;
+
+	(void)arg;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *s = m->socks[i];
+		const struct st_rec *at = s->bind ? s->bind : s->listen;
+		char w[256], t[300];
+
+		if (!is_listener(s) || !st_msock_is_tcp(s) || !at || !at->ev.has_opts || at->ev.opts.reuseaddr)
+			continue;
+		check_violation(res,
+				"%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
+				"connections are in TIME_WAIT fails with EADDRINUSE; set SO_REUSEADDR before bind()",
+				check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+	}
+}
+
+static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const char *arg)
+{
+	const struct st_trace *tr = c->sh.trace;
+
+	(void)arg;
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct st_event *ev = &tr->recs[i]->ev;
+		char w[256], held[1024] = "";
+		size_t k = 0;
+
+		if (ev->call != ST_CALL_bind || !ev->err || strcmp(ev->err, "EADDRINUSE"))
+			continue;
+		for (int h = 0; h < ev->nholders && k < sizeof(held); h++)
+			k += (size_t)snprintf(held + k, sizeof(held) - k, "%s%s%s%s %s", h ? ", " : "; held by ",
+					      ev->holders[h].local, ev->holders[h].remote[0] ? " -> " : "",
+					      ev->holders[h].remote, ev->holders[h].state ? ev->holders[h].state : "?");
+		check_violation(res, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
+				check_who(c, ev->pid, w, sizeof(w)), ev->fd, ev->addr[0] ? ev->addr : "?", held,
+				!ev->has_verdict ? "" :
+				ev->verdict_reuseaddr == 1 ? "; SO_REUSEADDR would have let it succeed" :
+				ev->verdict_reuseport == 1 ? "; SO_REUSEPORT on both sockets would have let it succeed" :
+							     "; neither SO_REUSEADDR nor SO_REUSEPORT would have helped");
+	}
+}
+
+static void rule_handshakes(struct check *c, struct check_result *res, const char *arg)
+{
+	const struct st_model *m = c->sh.model;
+
+	(void)arg;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *s = m->socks[i];
+		char w[256], t[300], st[2048];
+
+		if (!s->connect || !st_msock_is_tcp(s))
+			continue;
+		if (s->connect_failed)
+			check_violation(res, "%s: connect to %s failed with %s (fd %d)%s",
+					check_who(c, s->pid, w, sizeof(w)),
+					s->connect->ev.addr[0] ? s->connect->ev.addr : "?",
+					s->connect_err ? s->connect_err : "an error", s->fd,
+					check_where(s->connect, st, sizeof(st)));
+		else if (!s->conn || !s->conn->established)
+			check_violation(res, "%s: %s never reached ESTABLISHED (fd %d)%s",
+					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+					check_where(s->connect, st, sizeof(st)));
+	}
+}
+
+static void rule_no_resets(struct check *c, struct check_result *res, const char *arg)
+{
+	const struct st_model *m = c->sh.model;
+
+	(void)arg;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *s = m->socks[i];
+		char w[256], t[300];
+
+		if (!s->close || !s->close->ev.reset_known || !s->close->ev.reset)
+			continue;
+		check_violation(res, "%s: %s was closed with a reset (RST) instead of a FIN (%s): the peer sees "
+				"ECONNRESET and may lose data it had not read",
+				check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+				s->close->ev.reset_reason ? s->close->ev.reset_reason : "reason unknown");
+	}
+}
+
+static bool parse_count(const char *arg, long *out)
+{
+	char *end;
+
+	if (!arg || !*arg)
+		return false;
+	errno = 0;
+	*out = strtol(arg, &end, 10);
+	return !errno && !*end && *out >= 0;
+}
+
+static void rule_max_time_wait(struct check *c, struct check_result *res, const char *arg)
+{
+	const struct st_model *m = c->sh.model;
+	long max;
+	int64_t total = 0;
+	char detail[1024] = "";
+	size_t k = 0;
+
+	parse_count(arg, &max);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct st_proc *p = m->procs[i];
+		int64_t tw = 0;
+		char w[256];
+
+		if (!p->exit)
+			continue;
+		if (p->exit->ev.time_wait >= 0) {
+			tw = p->exit->ev.time_wait;
+		} else {
+			for (int j = 0; j < p->exit->ev.nlingering; j++)
+				tw += p->exit->ev.lingering[j].state &&
+				      !strcmp(p->exit->ev.lingering[j].state, "TIME_WAIT");
+		}
+		if (tw && k < sizeof(detail))
+			k += (size_t)snprintf(detail + k, sizeof(detail) - k, "%s%s: %" PRId64, k ? ", " : "",
+					      check_who(c, p->pid, w, sizeof(w)), tw);
+		total += tw;
+	}
+	if (total > max)
+		check_violation(res,
+				"%" PRId64 " closed connections in TIME_WAIT at exit (%s), more than %ld: the side that "
+				"closes first keeps TIME_WAIT for 60 s; let the client close first, or reuse connections",
+				total, detail, max);
+}
+
+struct span {
+	int64_t t;
+	int d;
+};
+
+static int by_time(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->d - y->d;	/* closes before opens at the same instant */
+}
+
+static void rule_max_open(struct check *c, struct check_result *res, const char *arg)
+{
+	const struct st_model *m = c->sh.model;
+	long max;
+
+	parse_count(arg, &max);
+	for (size_t p = 0; p < m->nprocs; p++) {
+		int64_t pid = m->procs[p]->pid;
+		struct span *sp = calloc(2 * m->nsocks + 1, sizeof(*sp));
+		size_t n = 0;
+		int open = 0, peak = 0;
+		int64_t at = 0;
+		char w[256];
+
+		if (!sp)
+			return;
+		for (size_t i = 0; i < m->nsocks; i++) {
+			const struct st_msock *s = m->socks[i];
+			if (s->pid != pid)
+				continue;
+			sp[n++] = (struct span){ s->t_first, +1 };
+			if (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE)
+				sp[n++] = (struct span){ s->t_end, -1 };
+		}
+		qsort(sp, n, sizeof(*sp), by_time);
+		for (size_t i = 0; i < n; i++) {
+			open += sp[i].d;
+			if (open > peak) {
+				peak = open;
+				at = sp[i].t;
+			}
+		}
+		free(sp);
+		if (peak > max) {
+			char clock[32];
+			show_clock(&c->sh, clock, sizeof(clock), at);
+			check_violation(res, "%s: %d sockets open at once (at %s), more than %ld",
+					check_who(c, pid, w, sizeof(w)), peak, clock, max);
+		}
+	}
+}
+
+static void rule_closed_by(struct check *c, struct check_result *res, const char *arg)
+{
+	const struct st_model *m = c->sh.model;
+	enum st_closer want = !strcmp(arg, "client") ? ST_CLOSER_CLIENT : ST_CLOSER_SERVER;
+
+	for (size_t i = 0; i < m->nconns; i++) {
+		const struct st_conn *cn = m->conns[i];
+		const struct st_msock *first;
+
+		if (cn->closer != ST_CLOSER_CLIENT && cn->closer != ST_CLOSER_SERVER)
+			continue;
+		if (cn->closer == want)
+			continue;
+		first = cn->closer == ST_CLOSER_CLIENT ? cn->client : cn->server;
+		check_violation(res, "connection %s -> %s: the %s closed first (pid %" PRId64 "), expected the %s%s",
+				cn->caddr[0] ? cn->caddr : "?", cn->saddr[0] ? cn->saddr : "?",
+				cn->closer == ST_CLOSER_CLIENT ? "client" : "server", first ? first->pid : -1,
+				want == ST_CLOSER_CLIENT ? "client" : "server",
+				cn->closer == ST_CLOSER_SERVER ? " (the server keeps TIME_WAIT for each connection)" : "");
+	}
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+struct check_rule {
+	const char *name;
+	void (*fn)(struct check *, struct check_result *, const char *);
+	enum { NO_ARG, COUNT_ARG, SIDE_ARG } arg;	/* the value after '=' */
+	bool by_default;	/* checked when no rule is asked for */
+};
+
+static const struct check_rule rules[] = {
+	{ "no-leaks", rule_no_leaks, NO_ARG, true },
+	{ "reuseaddr", rule_reuseaddr, NO_ARG, true },
+	{ "no-eaddrinuse", rule_no_eaddrinuse, NO_ARG, true },
+	{ "handshakes", rule_handshakes, NO_ARG, true },
+	{ "no-resets", rule_no_resets, NO_ARG, true },
+	{ "max-time-wait", rule_max_time_wait, COUNT_ARG, false },
+	{ "max-open", rule_max_open, COUNT_ARG, false },
+	{ "closed-by", rule_closed_by, SIDE_ARG, false },
+};
+#define NRULES (sizeof(rules) / sizeof(rules[0]))
+
+/* ---- the rules asked for -------------------------------------------------- */
+
+/* room for one more rule in rs; false when out of memory */
+static bool rules_grow(struct check_rules *rs)
+{
+	struct check_wanted *grown = realloc(rs->v, (rs->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return false;
+	rs->v = grown;
+	return true;
+}
+
+/* "max-time-wait=10" -> the rule and its argument; false when unknown */
+static bool parse_rule(const char *spec, struct check_wanted *w, char *why, size_t whysz)
+{
+	const char *eq = strchr(spec, '=');
+	size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
+	long v;
+
+	for (size_t i = 0; i < NRULES; i++) {
+		if (strlen(rules[i].name) != n || strncmp(rules[i].name, spec, n))
+			continue;
+		w->rule = &rules[i];
+		w->arg = eq ? strdup(eq + 1) : NULL;
+		w->label = strdup(spec);
+		switch (rules[i].arg) {
+		case NO_ARG:
+			if (eq) {
+				snprintf(why, whysz, "rule %s takes no value", rules[i].name);
+				return false;
+			}
+			return true;
+		case COUNT_ARG:
+			if (!eq || !parse_count(eq + 1, &v)) {
+				snprintf(why, whysz, "rule %s needs a count: %s=N", rules[i].name, rules[i].name);
+				return false;
+			}
+			return true;
+		case SIDE_ARG:
+			if (!eq || (strcmp(eq + 1, "client") && strcmp(eq + 1, "server"))) {
+				snprintf(why, whysz, "rule %s needs a side: %s=client or %s=server", rules[i].name,
+					 rules[i].name, rules[i].name);
+				return false;
+			}
+			return true;
+		}
+	}
+	snprintf(why, whysz, "unknown rule '%s' (no-leaks, reuseaddr, no-eaddrinuse, handshakes, "
+		 "no-resets, max-time-wait=N, max-open=N, closed-by=client|server, all)", spec);
+	return false;
+}
+
+int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t whysz)
+{
+	if (!strcmp(spec, "all")) {
+		for (size_t i = 0; i < NRULES; i++) {
+			if (rules[i].arg != NO_ARG)
+				continue;
+			if (!rules_grow(rs))
+				return -2;
+			rs->v[rs->n++] = (struct check_wanted){ &rules[i], NULL, strdup(rules[i].name) };
+		}
+		return 0;
+	}
+	if (!rules_grow(rs))
+		return -2;
+	rs->v[rs->n] = (struct check_wanted){ NULL, NULL, NULL };
+	if (!parse_rule(spec, &rs->v[rs->n], why, whysz)) {
+		free(rs->v[rs->n].arg);
+		free(rs->v[rs->n].label);
+		return -1;
+	}
+	rs->n++;
+	return 0;
+}
+
+int check_rules_add_defaults(struct check_rules *rs)
+{
+	for (size_t i = 0; i < NRULES; i++) {
+		if (!rules[i].by_default)
+			continue;
+		if (!rules_grow(rs))
+			return -2;
+		rs->v[rs->n++] = (struct check_wanted){ &rules[i], NULL, strdup(rules[i].name) };
+	}
+	return 0;
+}
+
+void check_rules_run(struct check *c, const struct check_rules *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		rs->v[i].rule->fn(c, check_result_new(c, rs->v[i].label), rs->v[i].arg);
+}
+
+void check_rules_free(struct check_rules *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		free(rs->v[i].arg);
+		free(rs->v[i].label);
+	}
+	free(rs->v);
+	rs->v = NULL;
+	rs->n = 0;
+}

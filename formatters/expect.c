@@ -1,0 +1,349 @@
+/* expect.c - the --expect pattern language of `socktrace check` (see
+ * expect.h).
+ *
+ * Owns: parsing a pattern, a socket's lifecycle as the words a pattern is
+ * matched against (the line `show -f lifecycle` prints), matching with
+ * repeats (word+, word?, word*, word×N) and globs, and naming the closest
+ * sockets when none matches.  Reads the model only; never prints (the
+ * reports do) and never parses a command line.
+ */
+#define _GNU_SOURCE
+#include "expect.h"
+
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool looks_like_endpoint(const char *t)
+{
+	return strchr(t, ':') || t[0] == '/' || t[0] == '@' || t[0] == '[' || !strcmp(t, "*");
+}
+
+bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t whysz)
+{
+	char *copy = strdup(text), *save = NULL, *tok;
+	bool kind_seen = false;
+
+	memset(p, 0, sizeof(*p));
+	p->text = strdup(text);
+	if (!copy || !p->text) {
+		snprintf(why, whysz, "out of memory");
+		free(copy);
+		return false;
+	}
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		size_t len = strlen(tok);
+		struct expect_step st = { NULL, 1, 1 };
+		struct expect_step *grown;
+
+		if (!kind_seen && !strncmp(tok, "pid=", 4)) {
+			free(p->pid);	/* the last one counts */
+			p->pid = strdup(tok + 4);
+			continue;
+		}
+		if (!kind_seen && !strncmp(tok, "fd=", 3)) {
+			free(p->fd);
+			p->fd = strdup(tok + 3);
+			continue;
+		}
+		if (!kind_seen) {
+			p->kind = strdup(tok);
+			kind_seen = true;
+			continue;
+		}
+		if (!p->nsteps && !p->local && !p->remote && looks_like_endpoint(tok)) {
+			p->local = strdup(tok);
+			continue;
+		}
+		if (!p->nsteps && !strcmp(tok, "->")) {
+			tok = strtok_r(NULL, " \t", &save);
+			if (!tok) {
+				snprintf(why, whysz, "'->' must be followed by the remote endpoint");
+				goto bad;
+			}
+			free(p->remote);
+			p->remote = strdup(tok);
+			continue;
+		}
+		/* repetition: word+, word?, word*, word×N */
+		{
+			char *times = strstr(tok, "\xc3\x97");	/* × in UTF-8 */
+			if (times) {
+				char *end;
+				long n = strtol(times + 2, &end, 10);
+				if (times == tok || *end || n < 1 || n > 100000) {
+					snprintf(why, whysz, "'%s': ×N needs a word before it and a count from 1", tok);
+					goto bad;
+				}
+				*times = '\0';
+				st.min = st.max = (unsigned)n;
+			} else if (len > 1 && tok[len - 1] == '+') {
+				tok[len - 1] = '\0';
+				st.max = UINT_MAX;
+			} else if (len > 1 && tok[len - 1] == '?') {
+				tok[len - 1] = '\0';
+				st.min = 0;
+			} else if (len > 1 && tok[len - 1] == '*' && tok[len - 2] != '(' && tok[len - 2] != ',') {
+				tok[len - 1] = '\0';
+				st.min = 0;
+				st.max = UINT_MAX;
+			}
+		}
+		if (!tok[0] || strchr("+?", tok[0])) {
+			snprintf(why, whysz, "'%s' is not a step", tok);
+			goto bad;
+		}
+		st.word = strdup(tok);
+		grown = realloc(p->steps, (p->nsteps + 1) * sizeof(*grown));
+		if (grown)	/* the old array may be gone: keep the new one at once */
+			p->steps = grown;
+		if (!st.word || !grown) {
+			free(st.word);
+			snprintf(why, whysz, "out of memory");
+			goto bad;
+		}
+		p->steps[p->nsteps++] = st;
+	}
+	free(copy);
+	if (!kind_seen) {
+		snprintf(why, whysz, "empty pattern: it needs at least the kind (tcp, udp, unix, *)");
+		return false;
+	}
+	return true;
+bad:
+	free(copy);
+	return false;
+}
+
+void expect_free(struct expect_pattern *p)
+{
+	for (size_t i = 0; i < p->nsteps; i++)
+		free(p->steps[i].word);
+	free(p->steps);
+	free(p->text);
+	free(p->pid);
+	free(p->fd);
+	free(p->kind);
+	free(p->local);
+	free(p->remote);
+}
+
+/* A socket's steps: the lifecycle words, repeats expanded, markers apart. */
+struct steps {
+	char **w;
+	size_t n;
+	char *line;		/* the lifecycle line as `show -f lifecycle` prints it */
+};
+
+static void steps_of(struct check *c, const struct st_msock *s, struct steps *out)
+{
+	static char words[65536];
+	char t[300];
+	char *p = words, *line = NULL;
+
+	memset(out, 0, sizeof(*out));
+	show_lifecycle_words(&c->sh, s, words, sizeof(words));
+	if (asprintf(&line, "pid=%" PRId64 " fd=%d %s %s", s->pid, s->fd, check_tuple(s, t, sizeof(t)), words) < 0)
+		line = NULL;
+	out->line = line;
+	while (*p) {
+		char *start, *times, **grown;
+		unsigned rep = 1;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		if (*p == '(') {	/* a marker: "(open at exit)" */
+			p = strchr(p, ')');
+			p = p ? p + 1 : start + strlen(start);
+			continue;
+		}
+		while (*p && *p != ' ')
+			p++;
+		if (*p)
+			*p++ = '\0';
+		times = strstr(start, "\xc3\x97");
+		if (times) {
+			rep = (unsigned)strtoul(times + 2, NULL, 10);
+			*times = '\0';
+		}
+		grown = realloc(out->w, (out->n + rep) * sizeof(*grown));
+		if (!grown)
+			return;
+		out->w = grown;
+		for (unsigned i = 0; i < rep; i++)
+			out->w[out->n++] = strdup(start);
+	}
+}
+
+static void steps_free(struct steps *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->w[i]);
+	free(s->w);
+	free(s->line);
+}
+
+/* Does pattern word pw match lifecycle word w?  "accept" matches accept4
+ * (a call matches its variants), "close" matches "close(5)", a word without
+ * "@" matches it in any process. */
+static bool word_match(const char *pw, const char *w)
+{
+	char base[256];
+	enum st_call c;
+
+	if (!fnmatch(pw, w, 0))
+		return true;
+	snprintf(base, sizeof(base), "%s", w);
+	if (!strchr(pw, '@'))
+		base[strcspn(base, "@")] = '\0';
+	if (!fnmatch(pw, base, 0))
+		return true;
+	if (!strchr(pw, '('))
+		base[strcspn(base, "(")] = '\0';
+	if (!fnmatch(pw, base, 0))
+		return true;
+	c = st_call_lookup(base);
+	if (c != ST_CALL_NONE && st_call_base(c) != c)
+		return !fnmatch(pw, st_call_name(st_call_base(c)), 0);
+	return false;
+}
+
+static bool match_from(const struct expect_pattern *p, size_t pi, const struct steps *s, size_t si)
+{
+	const struct expect_step *st;
+	unsigned k;
+
+	if (pi == p->nsteps)
+		return si == s->n;
+	st = &p->steps[pi];
+	/* take the fewest repeats first, then more */
+	for (k = 0; k < st->min; k++)
+		if (si + k >= s->n || !word_match(st->word, s->w[si + k]))
+			return false;
+	for (;; k++) {
+		if (match_from(p, pi + 1, s, si + k))
+			return true;
+		if (k >= st->max || si + k >= s->n || !word_match(st->word, s->w[si + k]))
+			return false;
+	}
+}
+
+static bool glob_ok(const char *glob, const char *s)
+{
+	char norm[ST_ADDR_MAX];
+
+	if (!glob)
+		return true;
+	if (!fnmatch(glob, s, 0))
+		return true;
+	st_addr_normalize(s, norm);
+	return !fnmatch(glob, norm, 0);
+}
+
+static bool sock_matches(struct check *c, const struct expect_pattern *p, const struct st_msock *s,
+			 const struct steps *st)
+{
+	char num[32];
+	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
+
+	(void)c;
+	snprintf(num, sizeof(num), "%" PRId64, s->pid);
+	if (p->pid && fnmatch(p->pid, num, 0))
+		return false;
+	snprintf(num, sizeof(num), "%d", s->fd);
+	if (p->fd && fnmatch(p->fd, num, 0))
+		return false;
+	if (p->kind && fnmatch(p->kind, st_msock_kind(s), 0))
+		return false;
+	if (!glob_ok(p->local, local) || !glob_ok(p->remote, remote))
+		return false;
+	return match_from(p, 0, st, 0);
+}
+
+/* how far a socket is from the pattern, to show the closest ones */
+static size_t distance(const struct expect_pattern *p, const struct st_msock *s, const struct steps *st)
+{
+	size_t n = p->nsteps, m = st->n, *prev, *cur, d;
+
+	prev = calloc(m + 1, sizeof(size_t));
+	cur = calloc(m + 1, sizeof(size_t));
+	if (!prev || !cur) {
+		free(prev);
+		free(cur);
+		return SIZE_MAX;
+	}
+	for (size_t j = 0; j <= m; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			size_t sub = prev[j - 1] + !word_match(p->steps[i - 1].word, st->w[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (m + 1) * sizeof(size_t));
+	}
+	d = prev[m];
+	free(prev);
+	free(cur);
+	if (p->kind && fnmatch(p->kind, st_msock_kind(s), 0))
+		d += 5;
+	if (!glob_ok(p->local, s->local))
+		d += 3;
+	if (!glob_ok(p->remote, s->remote))
+		d += 3;
+	return d;
+}
+
+void expect_check(struct check *c, const struct expect_pattern *p)
+{
+	const struct st_model *m = c->sh.model;
+	char name[1024];
+	struct check_result *res;
+	struct { size_t d; size_t i; } best[3] = { { SIZE_MAX, 0 }, { SIZE_MAX, 0 }, { SIZE_MAX, 0 } };
+	bool found = false;
+
+	snprintf(name, sizeof(name), "expect: %s", p->text);
+	res = check_result_new(c, name);
+	for (size_t i = 0; i < m->nsocks && !found; i++) {
+		struct steps st;
+		steps_of(c, m->socks[i], &st);
+		if (sock_matches(c, p, m->socks[i], &st)) {
+			found = true;
+		} else {
+			size_t d = distance(p, m->socks[i], &st);
+			for (int k = 0; k < 3; k++) {
+				if (d < best[k].d) {
+					memmove(&best[k + 1], &best[k], (size_t)(2 - k) * sizeof(best[0]));
+					best[k].d = d;
+					best[k].i = i;
+					break;
+				}
+			}
+		}
+		steps_free(&st);
+	}
+	if (found)
+		return;
+	if (best[0].d == SIZE_MAX) {
+		check_violation(res, "no socket matches '%s': the trace has no sockets", p->text);
+		return;
+	}
+	{
+		char closest[8192];
+		size_t k = 0;
+		for (int b = 0; b < 3 && best[b].d != SIZE_MAX; b++) {
+			struct steps st;
+			steps_of(c, m->socks[best[b].i], &st);
+			k += (size_t)snprintf(closest + k, k < sizeof(closest) ? sizeof(closest) - k : 0,
+					      "%s%s", b ? " | " : "", st.line ? st.line : "?");
+			steps_free(&st);
+		}
+		check_violation(res, "no socket matches '%s'; closest: %s", p->text, closest);
+	}
+}

@@ -1,0 +1,44 @@
+/* expect.h - the --expect pattern language of `socktrace check`: some
+ * socket's lifecycle, as `show -f lifecycle` prints it, matches a pattern.
+ *
+ *   [pid=GLOB] [fd=GLOB] KIND [LOCAL] [-> REMOTE] STEP...
+ *   tcp *:8080 socket setsockopt(SO_REUSEADDR) bind listen accept+ close
+ *
+ * KIND, LOCAL, REMOTE and each step are fnmatch(3) globs; a step repeats
+ * with word+, word? or word* and exactly with word×N; "accept" matches
+ * accept4 (a call matches its variants), a word without "@" matches the call
+ * in any process.
+ */
+#ifndef SOCKTRACE_EXPECT_H
+#define SOCKTRACE_EXPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "check.h"
+
+/* One step of a pattern: a word (glob) and how often it may repeat. */
+struct expect_step {
+	char *word;
+	unsigned min, max;	/* max UINT_MAX: no bound */
+};
+
+/* A parsed pattern; every string its own (expect_free). */
+struct expect_pattern {
+	char *text;		/* as given */
+	char *pid, *fd, *kind, *local, *remote;	/* globs, NULL any */
+	struct expect_step *steps;
+	size_t nsteps;
+};
+
+/* Parses text into p.  On error returns false with the reason in why (p
+ * then holds what was parsed so far: free it with expect_free). */
+bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t whysz);
+void expect_free(struct expect_pattern *p);
+
+/* Adds the result "expect: TEXT" to c: no violation when some socket of
+ * c->sh's model matches p, else one naming the (up to) three closest
+ * sockets' lifecycles, or saying the trace has no sockets. */
+void expect_check(struct check *c, const struct expect_pattern *p);
+
+#endif

@@ -1,0 +1,152 @@
+/* fmt_common.c - what the formats of `show` (and the reports of `check`)
+ * share (see show.h).
+ *
+ * Owns: the words for times of day, relative times, durations and sizes,
+ * the command line of a process, colours, and the --pid/--port filters on
+ * sockets, connections and events.  Each helper writes into the buffer it
+ * is handed or answers yes or no: none prints, reads a file, parses a
+ * command line or exits.
+ */
+#include "show.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+const char *show_c(const struct show *sh, const char *code)
+{
+	return sh->color ? code : "";
+}
+
+void show_clock(const struct show *sh, char *buf, size_t n, int64_t ts_us)
+{
+	int64_t s = ts_us / 1000000 + (sh->utc ? 0 : sh->tz_offset);
+	int64_t day = ((s % 86400) + 86400) % 86400;
+
+	snprintf(buf, n, "%02d:%02d:%02d.%06d", (int)(day / 3600), (int)(day / 60 % 60),
+		 (int)(day % 60), (int)(((ts_us % 1000000) + 1000000) % 1000000));
+}
+
+void show_reltime(const struct show *sh, char *buf, size_t n, int64_t ts_us)
+{
+	int64_t d = ts_us - sh->model->t_first;
+
+	snprintf(buf, n, "%s%" PRId64 ".%06" PRId64 "s", d < 0 ? "-" : "+", (d < 0 ? -d : d) / 1000000,
+		 (d < 0 ? -d : d) % 1000000);
+}
+
+void show_dur(char *buf, size_t n, int64_t us)
+{
+	if (us < 0)
+		snprintf(buf, n, "?");
+	else if (us < 1000)
+		snprintf(buf, n, "%" PRId64 "us", us);
+	else if (us < 1000000)
+		snprintf(buf, n, "%.3gms", (double)us / 1e3);
+	else
+		snprintf(buf, n, "%.3fs", (double)us / 1e6);
+}
+
+void show_bytes(char *buf, size_t n, uint64_t bytes)
+{
+	if (bytes < 1024)
+		snprintf(buf, n, "%" PRIu64 " B", bytes);
+	else if (bytes < 1024 * 1024)
+		snprintf(buf, n, "%.1f KiB", (double)bytes / 1024);
+	else
+		snprintf(buf, n, "%.1f MiB", (double)bytes / (1024 * 1024));
+}
+
+const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n)
+{
+	const struct st_proc *p = st_model_proc(sh->model, pid);
+	const struct st_event *ev;
+	size_t len = 0;
+
+	if (!p || !p->start)
+		return NULL;
+	ev = &p->start->ev;
+	buf[0] = '\0';
+	for (int i = 0; i < ev->argc && len + 1 < n; i++) {
+		const char *a = ev->argv[i];
+		if (!i) {
+			const char *slash = strrchr(a, '/');
+			if (slash)
+				a = slash + 1;
+		}
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? " " : "", a);
+		if (len >= n)
+			break;
+	}
+	if (!buf[0] && ev->exe) {
+		const char *slash = strrchr(ev->exe, '/');
+		snprintf(buf, n, "%s", slash ? slash + 1 : ev->exe);
+	}
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = ' ';	/* a newline in `python -c CODE` */
+	if (strlen(buf) > 40)
+		memcpy(buf + 37, "...", 4);
+	return buf[0] ? buf : NULL;
+}
+
+/* ---- filters ---------------------------------------------------------- */
+
+static bool pid_ok(const struct show *sh, int64_t pid)
+{
+	if (!sh->npids)
+		return true;
+	for (int i = 0; i < sh->npids; i++)
+		if (sh->pids[i] == pid)
+			return true;
+	return false;
+}
+
+static bool port_in(const struct show *sh, const char *addr)
+{
+	int p = addr && addr[0] ? st_addr_port(addr) : -1;
+
+	if (p < 0)
+		return false;
+	for (int i = 0; i < sh->nports; i++)
+		if (sh->ports[i] == p)
+			return true;
+	return false;
+}
+
+static bool sock_port_ok(const struct show *sh, const struct st_msock *s)
+{
+	if (!s)
+		return false;
+	return port_in(sh, s->local) || port_in(sh, s->remote) ||
+	       (s->bind && port_in(sh, s->bind->ev.addr)) ||
+	       (s->connect && port_in(sh, s->connect->ev.addr)) ||
+	       (s->listener && port_in(sh, s->listener->local));
+}
+
+bool show_keep_sock(const struct show *sh, const struct st_msock *s)
+{
+	if (sh->npids) {
+		bool any = pid_ok(sh, s->pid);
+		for (size_t i = 0; !any && i < s->nevs; i++)
+			any = pid_ok(sh, s->evs[i]->ev.pid);
+		if (!any)
+			return false;
+	}
+	return !sh->nports || sock_port_ok(sh, s);
+}
+
+bool show_keep_conn(const struct show *sh, const struct st_conn *c)
+{
+	return (c->client && show_keep_sock(sh, c->client)) ||
+	       (c->server && show_keep_sock(sh, c->server));
+}
+
+bool show_keep_rec(const struct show *sh, const struct st_rec *r)
+{
+	if (!pid_ok(sh, r->ev.pid))
+		return false;
+	if (!sh->nports)
+		return true;
+	return port_in(sh, r->ev.local) || port_in(sh, r->ev.remote) || port_in(sh, r->ev.addr) ||
+	       sock_port_ok(sh, r->sock) || sock_port_ok(sh, r->lsock);
+}

@@ -1,0 +1,68 @@
+/* fmt_text.c - `show -f text` and `show -f json`: one line per event.
+ *
+ * Owns: a line buffer that grows until the longest line fits.  The text
+ * format is st_render_text, the very code the shim uses; json is
+ * st_encode_json.  Neither is written a second time here, and nothing here
+ * may make a line differ from the one the shim would have written.
+ */
+#include "show.h"
+
+#include <stdlib.h>
+
+#include "event.h"
+
+/* a buffer that grows until the longest line fits */
+struct linebuf {
+	char *p;
+	size_t cap;
+};
+
+static bool linebuf_fit(struct linebuf *b, size_t need)
+{
+	char *p;
+
+	if (need < b->cap)
+		return true;
+	p = realloc(b->p, need + 1);
+	if (!p)
+		return false;
+	b->p = p;
+	b->cap = need + 1;
+	return true;
+}
+
+static int per_event(struct show *sh, bool json)
+{
+	struct linebuf b = { NULL, 0 };
+	unsigned flags = (sh->color ? ST_RENDER_COLOR : 0) | (sh->utc ? ST_RENDER_UTC : 0);
+	int rc = 0;
+
+	if (!linebuf_fit(&b, 4096))
+		return 2;
+	st_render_set_tz(sh->tz_offset);
+	for (size_t i = 0; i < sh->nrecs; i++) {
+		const struct st_event *ev = &sh->recs[i]->ev;
+		size_t n = json ? st_encode_json(ev, b.p, b.cap) : st_render_text(ev, b.p, b.cap, flags);
+
+		if (n >= b.cap) {
+			if (!linebuf_fit(&b, n)) {
+				rc = 2;
+				break;
+			}
+			n = json ? st_encode_json(ev, b.p, b.cap) : st_render_text(ev, b.p, b.cap, flags);
+		}
+		fwrite(b.p, 1, n, sh->out);
+	}
+	free(b.p);
+	return rc;
+}
+
+int show_text(struct show *sh)
+{
+	return per_event(sh, false);
+}
+
+int show_json(struct show *sh)
+{
+	return per_event(sh, true);
+}

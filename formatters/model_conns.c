@@ -1,0 +1,271 @@
+/* model_conns.c - the second pass of the model (see model.h): joining
+ * the two ends of each TCP connection.
+ *
+ * Owns: pairing a connecting socket with the accepted one of the same tuple
+ * (client local == server remote) and the time of the accept, the
+ * connection's endpoints, times and outcome, who closed first, resets, and
+ * the kernel's lingering sockets at exit that belong to it.  Reads the
+ * sockets the first pass (model.c) made; never follows descriptors, never
+ * prints.
+ */
+#include "model.h"
+#include "model_build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct joiner {
+	struct st_model *m;
+	size_t conns_cap;
+	bool oom;
+};
+
+static struct st_conn *conn_new(struct joiner *b, struct st_msock *client, struct st_msock *server)
+{
+	struct st_model *m = b->m;
+	struct st_conn *c = calloc(1, sizeof(*c));
+	void *q = st_model_grow(m->conns, &b->conns_cap, m->nconns, sizeof(*m->conns));
+
+	if (q)	/* the old array may be gone: keep the new one at once */
+		m->conns = q;
+	if (!c || !q) {
+		free(c);
+		b->oom = true;
+		return NULL;
+	}
+	m->conns[m->nconns++] = c;
+	c->client = client;
+	c->server = server;
+	if (client)
+		client->conn = c;
+	if (server)
+		server->conn = c;
+	return c;
+}
+
+struct cand {
+	char key[2 * ST_ADDR_MAX + 2];	/* "local|remote" normalized */
+	struct st_msock *s;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	return x->s->t_first < y->s->t_first ? -1 : x->s->t_first > y->s->t_first;
+}
+
+static void tuple_key(char *key, const char *a, const char *b)
+{
+	char na[ST_ADDR_MAX], nb[ST_ADDR_MAX];
+
+	st_addr_normalize(a, na);
+	st_addr_normalize(b, nb);
+	snprintf(key, 2 * ST_ADDR_MAX + 2, "%s|%s", na, nb);
+}
+
+static int conn_by_time(const void *a, const void *b)
+{
+	const struct st_conn *x = *(const struct st_conn *const *)a;
+	const struct st_conn *y = *(const struct st_conn *const *)b;
+
+	if (x->t_start != y->t_start)
+		return x->t_start < y->t_start ? -1 : 1;
+	return x->id - y->id;
+}
+
+/* one end alone, from its state when it started the teardown:
+ * 1 it closed first, -1 the peer had closed first, 0 unknown */
+static int side_first(const struct st_rec *t)
+{
+	const char *st = t->ev.state_before;
+
+	if (!st)
+		return 0;
+	if (!strcmp(st, "CLOSE_WAIT") || !strcmp(st, "LAST_ACK") || !strcmp(st, "CLOSED") ||
+	    !strcmp(st, "CLOSE"))
+		return -1;
+	if (!strcmp(st, "ESTABLISHED") || !strcmp(st, "SYN_RECV") || !strcmp(st, "SYN_SENT"))
+		return 1;
+	return 0;
+}
+
+static bool did_reset(const struct st_msock *s)
+{
+	return s && s->close && s->close->ev.reset_known && s->close->ev.reset;
+}
+
+static void conn_teardown(struct st_conn *c)
+{
+	const struct st_rec *tc = c->client ? st_msock_teardown(c->client) : NULL;
+	const struct st_rec *ts = c->server ? st_msock_teardown(c->server) : NULL;
+	int kc = tc ? side_first(tc) : 0, ks = ts ? side_first(ts) : 0;
+
+	if (did_reset(c->client) || did_reset(c->server)) {
+		c->reset = true;
+		c->reset_by = did_reset(c->client) ? c->client : c->server;
+		if (did_reset(c->client) && did_reset(c->server) &&
+		    c->server->close->ev.ts_us < c->client->close->ev.ts_us)
+			c->reset_by = c->server;
+	}
+	if (!tc && !ts) {
+		c->closer = ST_CLOSER_NONE;
+		return;
+	}
+	if (!c->established) {
+		c->closer = ST_CLOSER_UNKNOWN;
+		return;
+	}
+	if (tc && ts) {
+		if (kc > 0 && ks > 0)
+			/* both sent FIN before seeing the other's */
+			c->closer = ST_CLOSER_BOTH;
+		else if (kc > 0 || ks < 0)
+			c->closer = ST_CLOSER_CLIENT;
+		else if (ks > 0 || kc < 0)
+			c->closer = ST_CLOSER_SERVER;
+		else	/* no states (probe off): the first to close */
+			c->closer = tc->ev.ts_us <= ts->ev.ts_us ? ST_CLOSER_CLIENT : ST_CLOSER_SERVER;
+		return;
+	}
+	if (tc)
+		c->closer = kc > 0 ? ST_CLOSER_CLIENT : kc < 0 ? ST_CLOSER_SERVER : ST_CLOSER_UNKNOWN;
+	else
+		c->closer = ks > 0 ? ST_CLOSER_SERVER : ks < 0 ? ST_CLOSER_CLIENT : ST_CLOSER_UNKNOWN;
+}
+
+static const struct st_ksock *find_lingering(const struct st_model *m, const char *local,
+					      const char *remote)
+{
+	char nl[ST_ADDR_MAX], nr[ST_ADDR_MAX], kl[ST_ADDR_MAX], kr[ST_ADDR_MAX];
+	const struct st_ksock *found = NULL;
+
+	if (!local[0] || !remote[0])
+		return NULL;
+	st_addr_normalize(local, nl);
+	st_addr_normalize(remote, nr);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct st_rec *x = m->procs[i]->exit;
+		if (!x)
+			continue;
+		for (int k = 0; k < x->ev.nlingering; k++) {
+			st_addr_normalize(x->ev.lingering[k].local, kl);
+			st_addr_normalize(x->ev.lingering[k].remote, kr);
+			if (!strcmp(kl, nl) && !strcmp(kr, nr))
+				found = &x->ev.lingering[k];
+		}
+	}
+	return found;
+}
+
+static void conn_fill(const struct st_model *m, struct st_conn *c)
+{
+	struct st_msock *cl = c->client, *sv = c->server;
+
+	if (!cl && !sv)	/* conn_new always has one end */
+		return;
+	if (cl) {
+		snprintf(c->caddr, sizeof(c->caddr), "%s", cl->local);
+		snprintf(c->saddr, sizeof(c->saddr), "%s", st_msock_remote(cl));
+	} else if (sv) {
+		snprintf(c->caddr, sizeof(c->caddr), "%s", sv->remote);
+		snprintf(c->saddr, sizeof(c->saddr), "%s", sv->local);
+	}
+	/* cppcheck-suppress nullPointerRedundantCheck ; sv is set when cl is not (returned above) */
+	c->t_start = cl ? (cl->connect ? cl->connect->ev.ts_us : cl->t_first) : sv->t_first;
+	/* cppcheck-suppress nullPointerRedundantCheck ; as above */
+	c->t_end = cl ? cl->t_end : sv->t_end;
+	if (sv && sv->t_end > c->t_end)
+		c->t_end = sv->t_end;
+	c->established = (cl && cl->connected && !cl->connect_failed) || sv;
+	if (cl && cl->connect_failed) {
+		c->failure = cl->connect_err;
+		c->established = false;
+	}
+	if (cl)
+		c->later_client = find_lingering(m, cl->local, c->saddr);
+	if (sv)
+		c->later_server = find_lingering(m, sv->local, sv->remote);
+	/* what the kernel showed at exit beats the state right after close */
+	if (cl && c->later_client && c->later_client->state && cl->end == ST_END_CLOSED)
+		cl->final_state = c->later_client->state;
+	if (sv && c->later_server && c->later_server->state && sv->end == ST_END_CLOSED)
+		sv->final_state = c->later_server->state;
+	conn_teardown(c);
+}
+
+int st_model_join(struct st_model *m)
+{
+	struct joiner j = { m, 0, false }, *b = &j;
+	struct cand *cands = NULL;
+	size_t nc = 0, cap = 0;
+
+	/* connecting ends, by tuple */
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i];
+		if (!st_msock_is_tcp(s) || !s->connect || (s->made && s->listener))
+			continue;
+		if (!s->local[0] || !st_msock_remote(s)[0])
+			continue;
+		void *q = st_model_grow(cands, &cap, nc, sizeof(*cands));
+		if (!q) {
+			free(cands);
+			return -1;
+		}
+		cands = q;
+		cands[nc].s = s;
+		tuple_key(cands[nc].key, s->local, st_msock_remote(s));
+		nc++;
+	}
+	if (nc)
+		qsort(cands, nc, sizeof(*cands), by_key);
+	/* accepted ends find theirs: the latest unjoined client of that tuple
+	 * that connected before the accept returned */
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i], *match = NULL;
+		struct cand key;
+		size_t lo = 0, hi = nc;
+
+		if (!s->made || !s->listener || !s->local[0] || !s->remote[0])
+			continue;
+		tuple_key(key.key, s->remote, s->local);
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (strcmp(cands[mid].key, key.key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < nc && !strcmp(cands[lo].key, key.key); lo++) {
+			struct st_msock *c = cands[lo].s;
+			if (c->conn || c->connect->ev.ts_us > s->t_first + 1000000)
+				continue;
+			if (c->end != ST_END_OPEN && c->t_end < s->t_first)
+				continue;	/* an earlier connection of the same tuple */
+			match = c;
+		}
+		if (!conn_new(b, match, s))
+			break;
+	}
+	free(cands);
+	/* connecting ends nobody accepted in the trace */
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i];
+		if (st_msock_is_tcp(s) && s->connect && !s->conn && !(s->made && s->listener))
+			if (!conn_new(b, s, NULL))
+				break;
+	}
+	for (size_t i = 0; i < m->nconns; i++)
+		conn_fill(m, m->conns[i]);
+	for (size_t i = 0; i < m->nconns; i++)
+		m->conns[i]->id = (int)i;
+	if (m->nconns > 1)
+		qsort(m->conns, m->nconns, sizeof(*m->conns), conn_by_time);
+	for (size_t i = 0; i < m->nconns; i++)
+		m->conns[i]->id = (int)i + 1;
+	return b->oom ? -1 : 0;
+}

@@ -1,0 +1,226 @@
+/* report.c - the results of `socktrace check` and how they are written
+ * (see check.h).
+ *
+ * Owns: the results and their violations, the words a violation names a
+ * process, a socket and a place in the code with, and the three ways out:
+ * one line per violation, GitHub workflow annotations, JUnit XML.  Judges
+ * nothing (the rules and patterns do) and decides no exit status (the
+ * command does); out of memory while recording a violation it says so and
+ * exits 2, the one place in formatters/ that exits.
+ */
+#define _GNU_SOURCE
+#include "check.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- results ------------------------------------------------------------ */
+
+static __attribute__((noreturn)) void out_of_memory(void)
+{
+	fprintf(stderr, "socktrace: check: out of memory\n");
+	exit(2);
+}
+
+struct check_result *check_result_new(struct check *c, const char *name)
+{
+	struct check_result *grown = realloc(c->results, (c->nresults + 1) * sizeof(*grown));
+
+	if (!grown)
+		out_of_memory();
+	c->results = grown;
+	grown = &c->results[c->nresults++];
+	memset(grown, 0, sizeof(*grown));
+	grown->name = strdup(name);
+	return grown;
+}
+
+void check_violation(struct check_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *line, **grown;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	grown = line ? realloc(r->lines, (r->n + 1) * sizeof(*grown)) : NULL;
+	if (!grown)
+		out_of_memory();
+	r->lines = grown;
+	r->lines[r->n++] = line;
+}
+
+size_t check_violations(const struct check *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nresults; i++)
+		n += c->results[i].n;
+	return n;
+}
+
+void check_free(struct check *c)
+{
+	for (size_t i = 0; i < c->nresults; i++) {
+		for (size_t j = 0; j < c->results[i].n; j++)
+			free(c->results[i].lines[j]);
+		free(c->results[i].lines);
+		free(c->results[i].name);
+	}
+	free(c->results);
+	c->results = NULL;
+	c->nresults = 0;
+}
+
+/* ---- the words of a violation --------------------------------------------- */
+
+const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n)
+{
+	char comm[128];
+	const char *name = show_comm(&c->sh, pid, comm, sizeof(comm));
+
+	if (name)
+		snprintf(buf, n, "pid %" PRId64 " (%s)", pid, name);
+	else
+		snprintf(buf, n, "pid %" PRId64, pid);
+	return buf;
+}
+
+const char *check_tuple(const struct st_msock *s, char *buf, size_t n)
+{
+	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
+	size_t k = (size_t)snprintf(buf, n, "%s", st_msock_kind(s));
+
+	if (local[0] && k < n)
+		k += (size_t)snprintf(buf + k, n - k, " %s", local);
+	if (remote[0] && k < n)
+		snprintf(buf + k, n - k, " -> %s", remote);
+	return buf;
+}
+
+const char *check_where(const struct st_rec *r, char *buf, size_t n)
+{
+	size_t k = 0;
+
+	buf[0] = '\0';
+	if (!r || !r->ev.nframes)
+		return buf;
+	for (int i = 0; i < r->ev.nframes && i < 3 && k < n; i++) {
+		const struct st_frame *f = &r->ev.frames[i];
+		const char *obj = f->obj ? strrchr(f->obj, '/') : NULL;
+
+		obj = obj ? obj + 1 : f->obj ? f->obj : "?";
+		if (f->sym)
+			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64 " (%s)", i ? " <- " : " at ",
+					      f->sym, f->sym_off, obj);
+		else
+			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64, i ? " <- " : " at ", obj,
+					      f->off);
+	}
+	return buf;
+}
+
+/* ---- reports ------------------------------------------------------------- */
+
+size_t report_text(const struct check *c, FILE *out)
+{
+	size_t violations = check_violations(c);
+
+	for (size_t i = 0; i < c->nresults; i++)
+		for (size_t j = 0; j < c->results[i].n; j++)
+			fprintf(out, "%s: %s\n", c->results[i].name, c->results[i].lines[j]);
+	if (!violations)
+		fprintf(out, "socktrace: check: %zu rule%s held over %zu events\n", c->nresults,
+			c->nresults == 1 ? "" : "s", c->sh.trace->n);
+	return violations;
+}
+
+static void github_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '%')
+			fputs("%25", f);
+		else if (*s == '\n')
+			fputs("%0A", f);
+		else if (*s == '\r')
+			fputs("%0D", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+size_t report_github(const struct check *c, FILE *out)
+{
+	for (size_t i = 0; i < c->nresults; i++) {
+		for (size_t j = 0; j < c->results[i].n; j++) {
+			fputs("::error title=socktrace ", out);
+			github_escaped(out, c->results[i].name);
+			fputs("::", out);
+			github_escaped(out, c->results[i].lines[j]);
+			fputc('\n', out);
+		}
+	}
+	return check_violations(c);
+}
+
+static void xml_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default:
+			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+				fputc('?', f);
+			else
+				fputc(*s, f);
+		}
+	}
+}
+
+int report_junit(const struct check *c, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	size_t failures = 0;
+
+	if (!f) {
+		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < c->nresults; i++)
+		failures += c->results[i].n > 0;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\">\n", c->nresults, failures);
+	fprintf(f, "  <testsuite name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
+		c->nresults, failures);
+	for (size_t i = 0; i < c->nresults; i++) {
+		const struct check_result *r = &c->results[i];
+		fputs("    <testcase classname=\"socktrace.check\" name=\"", f);
+		xml_escaped(f, r->name);
+		if (!r->n) {
+			fputs("\"/>\n", f);
+			continue;
+		}
+		fprintf(f, "\">\n      <failure type=\"violation\" message=\"%zu violation%s: ", r->n, r->n == 1 ? "" : "s");
+		xml_escaped(f, r->lines[0]);
+		fputs("\">", f);
+		for (size_t j = 0; j < r->n; j++) {
+			xml_escaped(f, r->lines[j]);
+			fputc('\n', f);
+		}
+		fputs("</failure>\n    </testcase>\n", f);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", f);
+	if (fclose(f)) {
+		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
