@@ -252,11 +252,6 @@ static void args(struct st_buf *b, const struct st_event *ev)
 	case ST_CALL_execlp:
 	case ST_CALL_execle:
 	case ST_CALL_execveat:
-		if (ev->exe) {
-			sep(b, &first);
-			st_buf_jstr(b, ev->exe);
-		}
-		return;
 	case ST_CALL_posix_spawn:
 	case ST_CALL_posix_spawnp:
 		if (ev->exe) {

@@ -36,7 +36,7 @@
 
 _Atomic int st_init_state = ST_INIT_NONE;
 __thread bool st_vfork_child;
-static bool late_exit_registered;
+static bool late_exit_registered, late_quick_registered;
 
 /* ---- start ---- */
 
@@ -187,6 +187,8 @@ static _Atomic int quick_status = -1;
 void st_quick_exit_status(int status)
 {
 	atomic_store(&quick_status, status & 0xff);
+	if (!late_quick_registered)
+		st_exit_now(status);	/* no handler to record it at the end */
 }
 
 static void late_quick_exit(void)
@@ -287,7 +289,7 @@ void st_init(void)
 	adopt_inherited();
 	pthread_atfork(NULL, atfork_parent, st_after_fork_child);
 	late_exit_registered = on_exit(late_exit, NULL) == 0;
-	at_quick_exit(late_quick_exit);
+	late_quick_registered = at_quick_exit(late_quick_exit) == 0;
 	atomic_store_explicit(&st_init_state, ST_INIT_READY, memory_order_release);
 	emit_start(true);
 	errno = saved;

@@ -50,17 +50,13 @@ void st_warn(const char *msg, const char *detail)
 	char line[1024];
 	size_t n = 0;
 	int saved = errno;
-	const char *parts[] = { "socktrace: warning: ", msg, detail ? ": " : "", detail ? detail : "", "\n" };
+	const char *parts[] = { "socktrace: warning: ", msg, detail ? ": " : "", detail ? detail : "" };
 
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		size_t l = strlen(parts[i]);
-		if (n + l > sizeof(line) - 2)
-			l = sizeof(line) - 2 - n;
-		memcpy(line + n, parts[i], l);
-		n += l;
-	}
-	if (line[n - 1] != '\n')
-		line[n++] = '\n';
+	/* bytes and a length, never a C string: cut to leave room for '\n' */
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		for (const char *p = parts[i]; *p && n < sizeof(line) - 1; p++)
+			line[n++] = *p;
+	line[n++] = '\n';
 	{
 		struct iovec v = { line, n };
 		while (st_writev_guarded(2, &v, 1, true) < 0 && errno == EINTR)

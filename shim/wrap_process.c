@@ -282,7 +282,7 @@ void st_record_end(pid_t pid, int status, const char *by)
 
 ST_EXPORT pid_t wait(int *status)
 {
-	int own;
+	int own = 0;
 	pid_t ret;
 	int err;
 
@@ -298,7 +298,7 @@ ST_EXPORT pid_t wait(int *status)
 
 ST_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
-	int own;
+	int own = 0;
 	pid_t ret;
 	int err;
 
@@ -314,7 +314,7 @@ ST_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 
 ST_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 {
-	int own;
+	int own = 0;
 	pid_t ret;
 	int err;
 
@@ -330,7 +330,7 @@ ST_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 
 ST_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-	int own;
+	int own = 0;
 	pid_t ret;
 	int err;
 
