@@ -121,7 +121,21 @@ tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
 # linked with libearly.so although it calls nothing in it
 tests_lateexit_LDFLAGS = -no-install -Wl,--no-as-needed
 
-EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py
+# The record stays true (issue #12): programs whose sockets leave by the
+# doors a wrapper of close() does not see, move between processes, or end
+# with their process (truth_*.bats).
+check_PROGRAMS += \
+	tests/outofsight \
+	# end of check_PROGRAMS
+tests_outofsight_SOURCES = tests/progs/outofsight.c
+tests_outofsight_CFLAGS = $(TPROG_CFLAGS)
+tests_outofsight_LDADD = $(TPROG_LDADD) -ldl
+check_LTLIBRARIES += tests/progs/closer_plugin.la
+tests_progs_closer_plugin_la_SOURCES = tests/progs/closer_plugin.c
+tests_progs_closer_plugin_la_CFLAGS = $(AM_CFLAGS) -g
+tests_progs_closer_plugin_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+
+EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py
 
 TESTS += \
 	tests/man.bats \
@@ -154,6 +168,7 @@ TESTS += \
 	tests/robust_servers.bats \
 	tests/fuzz_regress.bats \
 	tests/valgrind.bats \
+	tests/truth_descriptors.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
