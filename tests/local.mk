@@ -126,10 +126,14 @@ tests_lateexit_LDFLAGS = -no-install -Wl,--no-as-needed
 # with their process (truth_*.bats).
 check_PROGRAMS += \
 	tests/outofsight \
+	tests/passfd \
 	# end of check_PROGRAMS
 tests_outofsight_SOURCES = tests/progs/outofsight.c
 tests_outofsight_CFLAGS = $(TPROG_CFLAGS)
 tests_outofsight_LDADD = $(TPROG_LDADD) -ldl
+tests_passfd_SOURCES = tests/progs/passfd.c
+tests_passfd_CFLAGS = $(TPROG_CFLAGS)
+tests_passfd_LDADD = $(TPROG_LDADD)
 check_LTLIBRARIES += tests/progs/closer_plugin.la
 tests_progs_closer_plugin_la_SOURCES = tests/progs/closer_plugin.c
 tests_progs_closer_plugin_la_CFLAGS = $(AM_CFLAGS) -g
@@ -169,6 +173,7 @@ TESTS += \
 	tests/fuzz_regress.bats \
 	tests/valgrind.bats \
 	tests/truth_descriptors.bats \
+	tests/truth_rights.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
