@@ -127,6 +127,7 @@ tests_lateexit_LDFLAGS = -no-install -Wl,--no-as-needed
 check_PROGRAMS += \
 	tests/outofsight \
 	tests/passfd \
+	tests/connects \
 	# end of check_PROGRAMS
 tests_outofsight_SOURCES = tests/progs/outofsight.c
 tests_outofsight_CFLAGS = $(TPROG_CFLAGS)
@@ -134,6 +135,9 @@ tests_outofsight_LDADD = $(TPROG_LDADD) -ldl
 tests_passfd_SOURCES = tests/progs/passfd.c
 tests_passfd_CFLAGS = $(TPROG_CFLAGS)
 tests_passfd_LDADD = $(TPROG_LDADD)
+tests_connects_SOURCES = tests/progs/connects.c
+tests_connects_CFLAGS = $(TPROG_CFLAGS)
+tests_connects_LDADD = $(TPROG_LDADD)
 check_LTLIBRARIES += tests/progs/closer_plugin.la
 tests_progs_closer_plugin_la_SOURCES = tests/progs/closer_plugin.c
 tests_progs_closer_plugin_la_CFLAGS = $(AM_CFLAGS) -g
@@ -174,6 +178,7 @@ TESTS += \
 	tests/valgrind.bats \
 	tests/truth_descriptors.bats \
 	tests/truth_rights.bats \
+	tests/truth_cancel.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)

@@ -62,6 +62,14 @@ view_line() {
 	grep -qE -- "$1" <<<"$VIEW" || { echo "expected a line matching /$1/ in:" >&2; echo "$VIEW" >&2; return 1; }
 }
 
+# conn_block TEXT: in $VIEW (a timeline), the connection blocks whose
+# header line contains TEXT: their number in NCONN, the first one (up to
+# its blank line) in BLOCK.
+conn_block() {
+	NCONN=$(grep -c -F -- "$1" <<<"$(grep '^connection #' <<<"$VIEW")" || true)
+	BLOCK=$(awk -v t="$1" '/^connection #/ && index($0, t) { on = 1 } on && /^$/ { exit } on' <<<"$VIEW")
+}
+
 # one_end_per_process [FILE]: every pid that started has exactly one end:
 # an exit event or an end event (a parent's wait, daemon, the runner).
 one_end_per_process() {
