@@ -179,6 +179,7 @@ TESTS += \
 	tests/truth_descriptors.bats \
 	tests/truth_rights.bats \
 	tests/truth_cancel.bats \
+	tests/truth_connect.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
