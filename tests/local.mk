@@ -128,6 +128,8 @@ check_PROGRAMS += \
 	tests/outofsight \
 	tests/passfd \
 	tests/connects \
+	tests/procs \
+	tests/dtorconn \
 	# end of check_PROGRAMS
 tests_outofsight_SOURCES = tests/progs/outofsight.c
 tests_outofsight_CFLAGS = $(TPROG_CFLAGS)
@@ -138,6 +140,19 @@ tests_passfd_LDADD = $(TPROG_LDADD)
 tests_connects_SOURCES = tests/progs/connects.c
 tests_connects_CFLAGS = $(TPROG_CFLAGS)
 tests_connects_LDADD = $(TPROG_LDADD)
+tests_procs_SOURCES = tests/progs/procs.c
+tests_procs_CFLAGS = $(TPROG_CFLAGS)
+tests_procs_LDADD = $(TPROG_LDADD)
+check_LTLIBRARIES += tests/progs/libdtorconn.la
+tests_progs_libdtorconn_la_SOURCES = tests/progs/dtorconn_lib.c
+tests_progs_libdtorconn_la_CFLAGS = $(AM_CFLAGS) -g
+tests_progs_libdtorconn_la_LIBADD = tests/progs/libtprog.la
+tests_progs_libdtorconn_la_LDFLAGS = -avoid-version -shared -rpath /nowhere
+tests_dtorconn_SOURCES = tests/progs/dtorconn.c
+tests_dtorconn_CFLAGS = $(TPROG_CFLAGS)
+tests_dtorconn_LDADD = tests/progs/libdtorconn.la $(TPROG_LDADD)
+# a real executable (no libtool wrapper script, which the shim would trace)
+tests_dtorconn_LDFLAGS = -no-install
 check_LTLIBRARIES += tests/progs/closer_plugin.la
 tests_progs_closer_plugin_la_SOURCES = tests/progs/closer_plugin.c
 tests_progs_closer_plugin_la_CFLAGS = $(AM_CFLAGS) -g
@@ -180,6 +195,7 @@ TESTS += \
 	tests/truth_rights.bats \
 	tests/truth_cancel.bats \
 	tests/truth_connect.bats \
+	tests/truth_processes.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
