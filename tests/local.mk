@@ -130,6 +130,7 @@ check_PROGRAMS += \
 	tests/connects \
 	tests/procs \
 	tests/dtorconn \
+	tests/execs \
 	# end of check_PROGRAMS
 tests_outofsight_SOURCES = tests/progs/outofsight.c
 tests_outofsight_CFLAGS = $(TPROG_CFLAGS)
@@ -143,6 +144,9 @@ tests_connects_LDADD = $(TPROG_LDADD)
 tests_procs_SOURCES = tests/progs/procs.c
 tests_procs_CFLAGS = $(TPROG_CFLAGS)
 tests_procs_LDADD = $(TPROG_LDADD)
+tests_execs_SOURCES = tests/progs/execs.c
+tests_execs_CFLAGS = $(TPROG_CFLAGS)
+tests_execs_LDADD = $(TPROG_LDADD)
 check_LTLIBRARIES += tests/progs/libdtorconn.la
 tests_progs_libdtorconn_la_SOURCES = tests/progs/dtorconn_lib.c
 tests_progs_libdtorconn_la_CFLAGS = $(AM_CFLAGS) -g
@@ -196,6 +200,7 @@ TESTS += \
 	tests/truth_cancel.bats \
 	tests/truth_connect.bats \
 	tests/truth_processes.bats \
+	tests/truth_exec.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
