@@ -132,6 +132,10 @@ forked_child_own_record() {
 	forked_child_own_record _Fork
 }
 
+@test "processes: a child made with syscall(SYS_fork): its own start and seq, its own close; the parent's close says ESTABLISHED" {
+	forked_child_own_record sysfork
+}
+
 @test "processes: a vfork child dup2()s the connection onto 0 and 1 and execs: nothing of it under the parent's pid" {
 	procs vfork-dup2
 	assert_eq "$PSTATUS" 0 "exit status"
