@@ -50,6 +50,16 @@ reuse_unrecorded() {
 	view_line "^pid=[0-9]+ fd=$FD tcp .* accept fclose$"
 }
 
+@test "descriptors: fclose() of a socket stream: its counters count the bytes its own flush sent" {
+	# fputs() left "hi\n" in the stream's buffer; fclose() flushed it, then
+	# closed: the client read 3 bytes, all sent by this socket
+	oos fdopen
+	assert_eq "$(fact oos.out peer read)" 3 "bytes the client read"
+	e=$(one ".call==\"fclose\" and .inode==$INO")
+	assert_field "$e" .tcp.bytes_sent 3
+	assert_field "$e" .tcp.unsent 0
+}
+
 @test "descriptors: freopen() over a socket stream closes the socket; the stream's later fclose of /dev/null is not its" {
 	oos freopen
 	ends_once "$INO"
