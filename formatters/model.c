@@ -861,7 +861,7 @@ static void step(struct builder *b, struct st_rec *r)
 			sock_note(b, s, r);
 			sock_set_inode(b, s, ev->inode);
 			connect_evidence(s, r);
-			if (!ev->err || !strcmp(ev->err, "EINTR"))
+			if (!ev->err || strcmp(ev->err, "EBADF"))
 				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref, why);
 		}
 		return;

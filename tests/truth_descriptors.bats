@@ -138,7 +138,7 @@ gone_then_devnull() {
 
 @test "descriptors: every mode runs as it does bare: same facts, exit status 0, nothing on stderr" {
 	plugin=$(prog progs/.libs/closer_plugin.so)
-	for mode in fdopen freopen syscall __close dlsym "deepbind $plugin"; do
+	for mode in fdopen fclose-reset freopen freopen-fail syscall __close dlsym "deepbind $plugin"; do
 		# shellcheck disable=SC2086
 		"$(prog outofsight)" $mode >bare.out 2>bare.err
 		rm -f "$TRACE"
@@ -148,4 +148,36 @@ gone_then_devnull() {
 		diff -u <(sed -E 's/(port|ino|local|pid)=[^ ]*//g' bare.out) \
 			<(sed -E 's/(port|ino|local|pid)=[^ ]*//g' traced.out)
 	done
+}
+
+@test "descriptors: freopen() onto a path that cannot be opened still closed the socket: no leak, as exit.open says" {
+	oos freopen-fail
+	# glibc closes the stream's descriptor before it opens the new path
+	assert_eq "$(fact oos.out freopen errno)" ENOENT "freopen's errno"
+	assert_eq "$(fact oos.out freopen open)" 0 "the socket's descriptor after the failed freopen"
+	assert_eq "$(fact oos.out peer eof)" 1 "the client saw EOF"
+	ends_once "$INO"
+	e=$END
+	assert_field "$e" .call freopen
+	assert_field "$e" .errno ENOENT
+	assert_field "$e" .state_before ESTABLISHED
+	assert_field "$e" .state FIN_WAIT1
+	open_as_kernel
+	rule_holds no-leaks
+	view lifecycle
+	view_lacks "(open at exit)"
+}
+
+@test "descriptors: fclose() whose flush fails (the peer reset) still closed the socket: no leak, as exit.open says" {
+	oos fclose-reset
+	assert_eq "$(fact oos.out fclose ret)" -1 "fclose's result"
+	assert_eq "$(fact oos.out fclose open)" 0 "the socket's descriptor after fclose"
+	ends_once "$INO"
+	e=$END
+	assert_field "$e" .call fclose
+	assert_field "$e" .errno "$(fact oos.out fclose errno)"
+	open_as_kernel
+	rule_holds no-leaks
+	view lifecycle
+	view_lacks "(open at exit)"
 }

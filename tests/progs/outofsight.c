@@ -7,6 +7,11 @@
  *   fdopen     fdopen(target, "w"), write "hi\n", fclose() (libc's own close)
  *   freopen    fdopen(target, "r+"), write "hi\n", freopen("/dev/null") over
  *              the stream (libc closes the target and reuses its number)
+ *   fclose-reset   the client resets the connection (SO_LINGER 0), then
+ *              fputs("hi") and fclose(): the flush fails (ECONNRESET or
+ *              EPIPE), and fclose() closes the target all the same
+ *   freopen-fail   the same, onto a path that cannot be opened: freopen()
+ *              closes the target, then fails with ENOENT
  *   syscall    syscall(SYS_close, target) (as libuv, and so Node.js, does)
  *   __close    the exported alias __close()
  *   dlsym      close() found with dlsym(dlopen("libc.so.6")): code with its
@@ -20,14 +25,18 @@
  * number, and is closed with close().  The client reads to EOF (the kernel
  * closed the target), then client and listener are closed.
  * Facts: those of tp_loopback_trio, "reused fd=N" (the number /dev/null
- * got), "peer read=N eof=1", "exit sockets=N pid=P" (from /proc/self/fd,
+ * got), "peer read=N eof=1", "freopen errno=E open=0|1" (freopen-fail: the
+ * target after the call), "fclose ret=R errno=E open=0|1" (fclose-reset),
+ * "exit sockets=N pid=P" (from /proc/self/fd,
  * just before main returns); daemon: "daemon pid=P ppid=Q" and "done".
  */
 #define _GNU_SOURCE
 #include "tprog.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +45,7 @@
 
 int __close(int fd);
 
-static const char usage[] = "fdopen|freopen|syscall|__close|dlsym|deepbind PLUGIN|daemon FILE";
+static const char usage[] = "fdopen|fclose-reset|freopen|freopen-fail|syscall|__close|dlsym|deepbind PLUGIN|daemon FILE";
 
 static int reuse_number(void)
 {
@@ -86,6 +95,38 @@ int main(int argc, char **argv)
 		printf("reused fd=%d\n", fileno(fp));
 		peer_reads_eof(c);
 		fclose(fp);	/* closes /dev/null */
+	} else if (!strcmp(mode, "fclose-reset")) {
+		struct linger lg = { 1, 0 };
+		int r, e;
+		if (setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0 || close(c) != 0)
+			tp_die_errno("reset");
+		signal(SIGPIPE, SIG_IGN);
+		/* the RST has reached the target when a read says so */
+		{
+			char b;
+			if (read(s, &b, 1) != -1)
+				tp_die("no reset seen");
+		}
+		if (!(fp = fdopen(s, "w")))
+			tp_die_errno("fdopen");
+		fputs("hi", fp);
+		errno = 0;
+		r = fclose(fp);
+		e = errno;
+		printf("fclose ret=%d errno=%s open=%d\n", r, tp_errname(e), fcntl(s, F_GETFD) != -1);
+		close(l);
+		printf("exit sockets=%d pid=%d\n", tp_count_sockets(), (int)getpid());
+		return 0;
+	} else if (!strcmp(mode, "freopen-fail")) {
+		int e;
+		if (!(fp = fdopen(s, "r+")))
+			tp_die_errno("fdopen");
+		errno = 0;
+		if (freopen("/nonexistent/socktrace-no-such-file", "r", fp))
+			tp_die("freopen of a missing file succeeded");
+		e = errno;
+		printf("freopen errno=%s open=%d\n", tp_errname(e), fcntl(s, F_GETFD) != -1);
+		peer_reads_eof(c);
 	} else if (!strcmp(mode, "syscall")) {
 		if (syscall(SYS_close, s) != 0)
 			tp_die_errno("syscall(SYS_close)");
