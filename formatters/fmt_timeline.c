@@ -350,7 +350,10 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 			r->ev.state ? ", still " : "", r->ev.state ? r->ev.state : "");
 	}
 	if (!t) {
-		if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
+		if (s->end == ST_END_EXIT && s->handed && s->end_pid >= 0)
+			fprintf(sh->out, "  %-10s %s never closed it here: handed over to pid %" PRId64
+				", which held it when it exited\n", "", role, s->end_pid);
+		else if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
 			fprintf(sh->out, "  %-10s %s never closed it: held by pid %" PRId64
 				" when it exited (a leak)\n", "", role, s->end_pid);
 		else if (s->end == ST_END_EXIT)
@@ -666,7 +669,10 @@ static void processes(const struct show *sh)
 		if (!proc_shown(sh, p))
 			continue;
 		c = show_comm(sh, p->pid, comm, sizeof(comm));
-		show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
+		if (p->first)
+			show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
+		else
+			snprintf(t, sizeof(t), "?");	/* no event of its own */
 		fprintf(sh->out, "process %" PRId64 "%s%s%s", p->pid, c ? " (" : "", c ? c : "",
 			c ? ")" : "");
 		if (p->ppid >= 0)

@@ -136,6 +136,33 @@ gone_then_devnull() {
 	gone_then_devnull
 }
 
+@test "descriptors: daemon() with a connection on 0 and 1: the child's are gone, no false leak in the parent" {
+	traced "$(prog outofsight)" daemon "$SCRATCH/daemon.out" >oos.out 2>oos.err
+	wait_until 10 grep -qx done daemon.out
+	parent=$(jq -r 'select(.call=="start") | .pid' "$TRACE" | head -n 1)
+	child=$(fact daemon.out daemon pid)
+	INO=$(fact oos.out accept ino)
+	assert_valid_jsonl
+	assert_seq_ok
+	# the parent left with _exit inside daemon(): its end, told by the child
+	e=$(one ".call==\"end\" and .pid==$parent")
+	assert_field "$e" .status 0
+	assert_field "$e" .by daemon
+	# libc's own dup2 of /dev/null onto 0 and 1 closed the child's copies
+	e=$(one ".call==\"gone\" and .pid==$child and .fd==0")
+	assert_field "$e" .inode "$INO"
+	assert_field "$e" .noticed daemon
+	e=$(one ".call==\"gone\" and .pid==$child and .fd==1")
+	assert_field "$e" .inode "$INO"
+	# the child's closes of /dev/null at 0 and 1 are not recorded
+	assert_count 0 ".pid==$child and .call==\"close\" and (.fd==0 or .fd==1)"
+	e=$(one ".call==\"exit\" and .pid==$child")
+	assert_field "$e" .open "$(fact daemon.out exit sockets)"
+	assert_eq "$(fact daemon.out peer eof)" 1 "the client saw EOF"
+	# the child closed the listener and the client it inherited: nothing leaked
+	rule_holds no-leaks
+}
+
 @test "descriptors: every mode runs as it does bare: same facts, exit status 0, nothing on stderr" {
 	plugin=$(prog progs/.libs/closer_plugin.so)
 	for mode in fdopen fclose-reset freopen freopen-fail syscall __close dlsym "deepbind $plugin"; do

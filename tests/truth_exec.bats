@@ -97,6 +97,20 @@ no_false_teardown() {
 	rule_holds no-leaks
 }
 
+@test "exec: posix_spawn(): the connection the child inherited is one socket, and the parent's close is not its teardown" {
+	traced "$(prog execs)" spawn >x.out 2>x.err
+	view lifecycle
+	n=$(grep -c -- "tcp 127.0.0.1:$(fact x.out listen port) -> $(fact x.out client local)" <<<"$VIEW" || true)
+	assert_eq "$n" 1 "lifecycle lines of the connection"
+	no_false_teardown
+	# the server end's FIN came from sh's exit, not from the parent's close
+	if grep -E 'server close\(\).*\[active close\]' <<<"$VIEW"; then
+		echo "the parent's close drawn as the active close:" >&2
+		echo "$VIEW" >&2
+		false
+	fi
+}
+
 @test "exec: python subprocess with pass_fds while the parent holds the connection: the parent's close is not the teardown" {
 	traced "$PYTHON3" -c 'import os, socket, subprocess
 l = socket.create_server(("127.0.0.1", 0))
@@ -132,4 +146,16 @@ l.close()' >x.out 2>x.err
 	n=$(grep -c -- "-> $(fact x.out client local) " <<<"$VIEW" || true)
 	assert_eq "$n" 1 "lifecycle lines of the connection"
 	no_false_teardown
+}
+
+@test "exec: a child that execs an untraced program (no LD_PRELOAD) is not blamed for what that program did" {
+	traced "$(prog execs)" untraced >x.out 2>x.err
+	assert_empty x.err
+	assert_valid_jsonl
+	child=$(fact x.out spawned pid)
+	assert_eq "$(fact x.out reaped status)" 0 "the untraced shell's exit status"
+	# the untraced shell closed the listener itself (exec N>&-): the trace
+	# cannot know, and must not say the child leaked it
+	run "$SOCKTRACE" check --rule no-leaks "$TRACE"
+	[[ $output != *"no-leaks: pid $child "* ]] || { echo "$output" >&2; false; }
 }

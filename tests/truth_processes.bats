@@ -159,6 +159,15 @@ forked_child_own_record() {
 	rule_holds no-leaks
 }
 
+@test "processes: a vfork child's connection on 0 and 1 is the parent's socket: one lifecycle line" {
+	procs vfork-dup2
+	ino=$(fact p.out accept ino)
+	view lifecycle
+	n=$(grep -c -- "tcp 127.0.0.1:$(fact p.out listen port) -> $(fact p.out client local)" <<<"$VIEW" || true)
+	assert_eq "$n" 1 "lifecycle lines of the connection"
+	no_false_teardown
+}
+
 @test "processes: a vfork child's close_range(3, ~0U) then exec: the parent's later closes are recorded, and true" {
 	procs vfork-closerange
 	assert_eq "$PSTATUS" 0 "exit status"

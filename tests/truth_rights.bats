@@ -62,6 +62,22 @@ receiver_ends_it() {
 	receiver_ends_it recvmsg
 }
 
+@test "rights: the receiver's descriptor is the sender's socket: one lifecycle line, the receiver's close is the active close" {
+	for how in recvmsg recvmmsg; do
+		rm -f "$TRACE"
+		handover "$how"
+		view lifecycle
+		n=$(grep -c -- "tcp 127.0.0.1:$SPORT -> $CLOCAL " <<<"$VIEW" || true)
+		assert_eq "$n" 1 "$how: lifecycle lines of the handed socket"
+		view_line "^pid=$PARENT fd=[0-9]+ tcp 127\.0\.0\.1:$SPORT -> $CLOCAL accept .*close(\\([0-9]+\\))?@$WORKER$"
+		view timeline
+		view_line "server close\(\) in pid $WORKER: ESTABLISHED -> FIN_WAIT1  \[active close\]"
+		view_lacks "ESTABLISHED -> ESTABLISHED  [active close]"
+		view_line "server pid $PARENT close\([0-9]+\): its copy only, another process held it"
+		rule_holds no-leaks
+	done
+}
+
 @test "rights: the connection's TIME_WAIT is in the receiver's exit lingering, not the sender's (as ss shows it)" {
 	need_tw_room
 	handover recvmsg
@@ -84,4 +100,27 @@ receiver_ends_it() {
 	handover recvmmsg
 	sender_hands_over
 	receiver_ends_it recvmmsg
+}
+
+@test "rights: a socketpair end handed over (as nginx passes its channels) is the sender's socketpair end in the receiver" {
+	traced "$(prog passfd)" pair >pf.out 2>pf.err
+	assert_empty pf.err
+	assert_valid_jsonl
+	assert_seq_ok
+	PARENT=$(fact pf.out sent pid)
+	WORKER=$(fact pf.out received pid)
+	ino=$(fact pf.out pair ino)
+	assert_eq "$(fact pf.out received ino)" "$ino" "the inode the worker got"
+	assert_eq "$(fact pf.out peer read)" 2 "bytes read from the other end"
+	e=$(one ".call==\"recvmsg\" and .pid==$WORKER")
+	assert_field "$e" .rights[0].inode "$ino"
+	view lifecycle
+	# one line for the handed end, made by the parent's socketpair, with the
+	# worker's receive and close; none of its own in the worker
+	view_line "^pid=$PARENT fd=[0-9]+ unix socketpair close recvmsg@$WORKER close(\\([0-9]+\\))?@$WORKER$"
+	if grep -E "^pid=$WORKER fd=[0-9]+ unix \(inherited\) recvmsg" <<<"$VIEW"; then
+		echo "the received end is a socket of its own:" >&2
+		echo "$VIEW" >&2
+		false
+	fi
 }

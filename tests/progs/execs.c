@@ -11,10 +11,18 @@
  *                    the connection; the parent closes its copy at once,
  *                    then lets sh exit (a line on the pipe) and reaps it;
  *                    the client reads to EOF
+ *   execs popen      the same connection, then popen("read x", "w"): the
+ *                    shell inherits it; the parent closes its copy at once,
+ *                    reads the client's TCP state, writes a line, pclose()
+ *   execs untraced   a listener; a forked child execs /bin/sh with an
+ *                    empty environment (no LD_PRELOAD: the new image is
+ *                    not traced), which closes the listener it inherited
+ *                    and exits; the parent closes its copy and reaps it
  * Facts: "listen fd= port= ino=" (or those of tp_loopback_trio), "exec
  * errno=E kept=0|1" (missing: whether fcntl still finds the listener),
  * "spawned pid=C", "closed fd=N", "reaped pid=C status=S", "peer read=N
- * eof=1".
+ * eof=1", "handed state=S" (popen: the client's TCP state after the
+ * parent's close).
  */
 #define _GNU_SOURCE
 #include "tprog.h"
@@ -29,7 +37,7 @@
 
 extern char **environ;
 
-static const char usage[] = "cloexec|missing|spawn";
+static const char usage[] = "cloexec|missing|spawn|popen|untraced";
 
 static int cloexec_listener(void)
 {
@@ -83,6 +91,52 @@ static void spawn(void)
 	checked_close(l);
 }
 
+static void with_popen(void)
+{
+	int l, c, s;
+	FILE *p;
+
+	tp_loopback_trio(&l, &c, &s);
+	fflush(stdout);
+	if (!(p = popen("read x", "w")))	/* the shell inherits s */
+		tp_die_errno("popen");
+	checked_close(s);
+	printf("handed state=%s\n", tp_tcp_state(c));
+	fputs("\n", p);
+	printf("reaped pid=0 status=%d\n", pclose(p));
+	printf("peer read=0 eof=%d\n", tp_read_eof(c) == 0);
+	checked_close(c);
+	checked_close(l);
+}
+
+static void untraced(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = tp_inet_addr("127.0.0.1", 0, &ss);
+	int l = socket(AF_INET, SOCK_STREAM, 0), st;
+	char cmd[64];
+	pid_t pid;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&ss, len) < 0 || listen(l, 8) < 0)
+		tp_die_errno("listener");
+	printf("listen fd=%d port=%d ino=%lu\n", l, tp_port(l), tp_inode(l));
+	snprintf(cmd, sizeof(cmd), "exec %d>&-; exec sleep 0.2", l);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		tp_die_errno("fork");
+	if (pid == 0) {
+		char *args[] = { "sh", "-c", cmd, NULL }, *env[] = { NULL };
+		execve("/bin/sh", args, env);
+		_exit(127);
+	}
+	printf("spawned pid=%d\n", (int)pid);
+	checked_close(l);
+	if (waitpid(pid, &st, 0) != pid)
+		tp_die_errno("waitpid");
+	printf("reaped pid=%d status=%d\n", (int)pid, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 int main(int argc, char **argv)
 {
 	int l, e;
@@ -103,6 +157,10 @@ int main(int argc, char **argv)
 		checked_close(l);
 	} else if (!strcmp(argv[1], "spawn")) {
 		spawn();
+	} else if (!strcmp(argv[1], "popen")) {
+		with_popen();
+	} else if (!strcmp(argv[1], "untraced")) {
+		untraced();
 	} else {
 		tp_usage(usage);
 	}

@@ -1,6 +1,10 @@
 /* passfd.c - a connection handed to another process with SCM_RIGHTS.
  *
  *   passfd recvmsg|recvmmsg
+ *   passfd pair     the same hand-over of one end of a socketpair made
+ *                   after the fork (as nginx's master passes its workers'
+ *                   channels): the worker writes "hi" on it and closes it,
+ *                   the parent reads "hi" and EOF from the other end
  * A worker is forked before the connection exists (it inherits only a
  * socketpair).  The parent makes a listener, a client and the accepted end
  * (tp_loopback_trio), sends the accepted end to the worker with sendmsg()
@@ -27,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] = "recvmsg|recvmmsg";
+static const char usage[] = "recvmsg|recvmmsg|pair";
 
 static void send_fd(int via, int fd)
 {
@@ -130,6 +134,55 @@ static void worker(int via, bool mmsg)
 	exit(0);
 }
 
+/* The worker's side of "pair": write on the end it gets, close it. */
+static void pair_worker(int via)
+{
+	int fd = recv_fd(via, false);
+
+	printf("received fd=%d ino=%lu pid=%d\n", fd, tp_inode(fd), (int)getpid());
+	wait_byte(via);		/* the sender has closed its descriptor */
+	tp_write_all(fd, "hi", 2);
+	if (close(fd) != 0)
+		tp_die_errno("close");
+	printf("closed fd=%d pid=%d\n", fd, (int)getpid());
+	close(via);
+	exit(0);
+}
+
+static int pair(int sp[2])
+{
+	int q[2], status;
+	char buf[16];
+	long n;
+	pid_t w;
+
+	fflush(stdout);
+	w = fork();
+	if (w < 0)
+		tp_die_errno("fork");
+	if (w == 0) {
+		close(sp[0]);
+		pair_worker(sp[1]);
+	}
+	close(sp[1]);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, q) < 0)
+		tp_die_errno("socketpair");
+	printf("pair fds=%d,%d ino=%lu\n", q[0], q[1], tp_inode(q[0]));
+	send_fd(sp[0], q[0]);
+	if (close(q[0]) != 0)
+		tp_die_errno("close");
+	printf("sent fd=%d pid=%d\n", q[0], (int)getpid());
+	tp_write_all(sp[0], "c", 1);
+	n = tp_read_full(q[1], buf, sizeof(buf));
+	printf("peer read=%ld eof=1\n", n);
+	close(q[1]);
+	if (waitpid(w, &status, 0) != w)
+		tp_die_errno("waitpid");
+	printf("reaped pid=%d status=%d\n", (int)w, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(sp[0]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int sp[2], l, c, s, status;
@@ -139,11 +192,13 @@ int main(int argc, char **argv)
 	pid_t w;
 
 	tp_init(argc, argv);
-	if (argc != 2 || (strcmp(argv[1], "recvmsg") && strcmp(argv[1], "recvmmsg")))
+	if (argc != 2 || (strcmp(argv[1], "recvmsg") && strcmp(argv[1], "recvmmsg") && strcmp(argv[1], "pair")))
 		tp_usage(usage);
 	mmsg = !strcmp(argv[1], "recvmmsg");
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0)
 		tp_die_errno("socketpair");
+	if (!strcmp(argv[1], "pair"))
+		return pair(sp);
 	fflush(stdout);
 	w = fork();
 	if (w < 0)
