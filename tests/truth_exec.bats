@@ -148,6 +148,28 @@ l.close()' >x.out 2>x.err
 	no_false_teardown
 }
 
+@test "exec: popen() while the parent holds the connection: the parent's close of it is shared, ESTABLISHED as the client saw" {
+	traced "$(prog execs)" popen >x.out 2>x.err
+	assert_empty x.err
+	assert_valid_jsonl
+	assert_seq_ok
+	ino=$(fact x.out accept ino)
+	# the shell popen() started holds the connection: no FIN yet
+	assert_eq "$(fact x.out handed state)" ESTABLISHED "the client's state after the parent's close"
+	assert_eq "$(fact x.out peer eof)" 1 "the client saw EOF once the shell exited"
+	e=$(one ".call==\"close\" and .inode==$ino and .fd==$(fact x.out accept fd)")
+	assert_field "$e" .state_before ESTABLISHED
+	assert_field "$e" .state ESTABLISHED
+	assert_field "$e" .shared true
+	no_false_teardown
+	view timeline
+	if grep -E 'server close\(\).*\[active close\]' <<<"$VIEW"; then
+		echo "the parent's close drawn as the active close:" >&2
+		echo "$VIEW" >&2
+		false
+	fi
+}
+
 @test "exec: a child that execs an untraced program (no LD_PRELOAD) is not blamed for what that program did" {
 	traced "$(prog execs)" untraced >x.out 2>x.err
 	assert_empty x.err
