@@ -201,6 +201,7 @@ TESTS += \
 	tests/truth_connect.bats \
 	tests/truth_processes.bats \
 	tests/truth_exec.bats \
+	tests/truth_render.bats \
 	tests/truth_servers.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
