@@ -39,6 +39,7 @@ check_PROGRAMS += \
 	tests/threads \
 	tests/errcheck \
 	tests/sockexit \
+	tests/sigprobe \
 	# end of check_PROGRAMS
 tests_tcp_server_SOURCES = tests/progs/tcp_server.c
 tests_tcp_server_CFLAGS = $(TPROG_CFLAGS)
@@ -67,6 +68,9 @@ tests_errcheck_LDADD = $(TPROG_LDADD)
 tests_sockexit_SOURCES = tests/progs/sockexit.c
 tests_sockexit_CFLAGS = $(TPROG_CFLAGS)
 tests_sockexit_LDADD = $(TPROG_LDADD)
+tests_sigprobe_SOURCES = tests/progs/sigprobe.c
+tests_sigprobe_CFLAGS = $(TPROG_CFLAGS)
+tests_sigprobe_LDADD = $(TPROG_LDADD)
 
 # Call chains for the stack tests, as PIE and non-PIE executables and as a
 # plugin loaded with dlopen (each frame in its own file, noinline).
@@ -162,7 +166,7 @@ tests_progs_closer_plugin_la_SOURCES = tests/progs/closer_plugin.c
 tests_progs_closer_plugin_la_CFLAGS = $(AM_CFLAGS) -g
 tests_progs_closer_plugin_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 
-EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py
+EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py tests/scripts/parentview.py
 
 TESTS += \
 	tests/man.bats \
@@ -185,6 +189,7 @@ TESTS += \
 	tests/shim_env.bats \
 	tests/shim_output.bats \
 	tests/run_exit.bats \
+	tests/run_signals.bats \
 	tests/robust_threads.bats \
 	tests/robust_signals.bats \
 	tests/robust_crash.bats \
