@@ -124,6 +124,10 @@ void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char 
 	case ST_END_ELSEWHERE:
 		word(&w, "(still held by another process)");
 		break;
+	case ST_END_UNTRACED:
+		snprintf(tok, sizeof(tok), "(held by an untraced program at its end@%" PRId64 ")", s->end_pid);
+		word(&w, tok);
+		break;
 	case ST_END_EXEC:
 	case ST_END_UNSEEN:
 	case ST_END_CLOSED:

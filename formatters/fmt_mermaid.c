@@ -102,8 +102,12 @@ static int by_time(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static const char *how(const struct st_rec *t)
+/* what sent a side's FIN: its shutdown or close, or, with neither in the
+ * trace, the end the model found for it */
+static const char *how(const struct st_rec *t, const struct st_msock *s)
 {
+	if (!t && s && s->end == ST_END_UNSEEN)
+		return "closed out of sight";
 	return t && t->ev.call == ST_CALL_shutdown ? "shutdown" : "close";
 }
 
@@ -163,13 +167,14 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 	case ST_CLOSER_SERVER: {
 		bool cf = c->closer == ST_CLOSER_CLIENT;
 		const struct st_rec *first = cf ? tc : ts, *second = cf ? ts : tc;
+		const struct st_msock *fs = cf ? cl : sv, *ss = cf ? sv : cl;
 		int X = cf ? C : S, Y = cf ? S : C;
 		int64_t t1 = first ? first->ev.ts_us : c->t_end;
-		msg(d, t1, "P%d->>P%d: FIN (%s, active close)", X, Y, how(first));
+		msg(d, t1, "P%d->>P%d: FIN (%s, active close)", X, Y, how(first, fs));
 		msg(d, t1, "P%d-->>P%d: ACK", Y, X);
 		if (second || !(cf ? sv : cl)) {
 			int64_t t2 = second ? second->ev.ts_us : t1;
-			msg(d, t2, "P%d->>P%d: FIN (%s)", Y, X, second ? how(second) : "close");
+			msg(d, t2, "P%d->>P%d: FIN (%s)", Y, X, how(second, ss));
 			msg(d, t2, "P%d-->>P%d: ACK", X, Y);
 			msg(d, t2, "Note over P%d: TIME_WAIT", X);
 		} else {

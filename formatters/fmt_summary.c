@@ -36,6 +36,7 @@ struct group {
 	int ncalls;
 	unsigned opened, closed, leaked, open_at_end, listeners;
 	unsigned killed;	/* held by a process a signal killed: not judged */
+	unsigned untraced;	/* held by a program the trace does not follow: not judged */
 	unsigned unseen;	/* of the closed: closed out of the shim's sight */
 	unsigned conns, failed_conns;
 	int64_t life_sum, life_max;
@@ -194,10 +195,20 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		edge(g, -(s->t_end + 1));
 		break;
 	case ST_END_EXIT:
+		if (s->handed) {
+			/* a program it was handed to held it to its end, as check
+			 * judges it: ended, not leaked */
+			g->closed++;
+			edge(g, -(s->t_end + 1));
+			break;
+		}
 		g->leaked++;
 		break;
 	case ST_END_KILLED:
 		g->killed++;
+		break;
+	case ST_END_UNTRACED:
+		g->untraced++;
 		break;
 	case ST_END_OPEN:
 		g->open_at_end++;
@@ -290,6 +301,8 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 		g->leaked ? show_c(sh, SHOW_OFF) : "");
 	if (g->killed)
 		fprintf(o, ", %u held by a killed process", g->killed);
+	if (g->untraced)
+		fprintf(o, ", %u held by an untraced program at its end", g->untraced);
 	if (g->open_at_end)
 		fprintf(o, ", %u open at the end of the trace", g->open_at_end);
 	fprintf(o, ", at most %u open at once", max_open(g));

@@ -248,9 +248,14 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 					c->saddr);
 			return;
 		}
-		if (k->ev.err && !strcmp(k->ev.err, "EINPROGRESS")) {
-			fprintf(sh->out, "  %-10s %s non-blocking connect() to %s: EINPROGRESS, SYN_SENT\n",
-				"handshake", t, c->saddr);
+		if (k->ev.err && (!strcmp(k->ev.err, "EINPROGRESS") || !strcmp(k->ev.err, "EINTR"))) {
+			/* the kernel goes on with the handshake either way */
+			if (!strcmp(k->ev.err, "EINTR"))
+				fprintf(sh->out, "  %-10s %s connect() to %s: EINTR after %s (a signal), "
+					"SYN_SENT\n", "handshake", t, c->saddr, d);
+			else
+				fprintf(sh->out, "  %-10s %s non-blocking connect() to %s: EINPROGRESS, "
+					"SYN_SENT\n", "handshake", t, c->saddr);
 			if (c->failure) {
 				show_reltime(sh, t, sizeof(t), cl->t_end);
 				fprintf(sh->out, "  %-10s %sfailed: %s (%s)%s\n", "",
@@ -279,8 +284,10 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 	if (sv && sv->made) {
 		const struct st_rec *k = sv->made;
 		show_reltime(sh, t, sizeof(t), st_rec_end_us(k));
-		fprintf(sh->out, "  %-10s %s accept() on fd %d returned fd %d (ESTABLISHED)", cl ? "" :
-			"handshake", t, k->ev.listen_fd, sv->fd);
+		/* a connection the peer closed while it waited in the queue comes
+		 * out of accept() in CLOSE_WAIT */
+		fprintf(sh->out, "  %-10s %s accept() on fd %d returned fd %d (%s)", cl ? "" :
+			"handshake", t, k->ev.listen_fd, sv->fd, k->ev.state ? k->ev.state : "ESTABLISHED");
 		if (cl && cl->connect) {
 			int64_t gap = st_rec_end_us(k) - cl->connect->ev.ts_us;
 			show_dur(d, sizeof(d), gap < 0 ? -gap : gap);
@@ -341,8 +348,8 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 	/* the closes of copies other processes still held: not the end */
 	for (size_t i = 0; i < s->nevs; i++) {
 		const struct st_rec *r = s->evs[i];
-		if (r == s->close || r == t || !st_call_is(r->ev.call, ST_K_CLOSE) || r->ev.err ||
-		    r->ev.fd < 0 || r->sock != s || r->ev.ts_us > (t ? t->ev.ts_us : INT64_MAX))
+		if (r == s->close || r == t || r == s->end_rec || !st_call_is(r->ev.call, ST_K_CLOSE) ||
+		    r->ev.err || r->ev.fd < 0 || r->sock != s || r->ev.ts_us > (t ? t->ev.ts_us : INT64_MAX))
 			continue;
 		show_reltime(sh, tm, sizeof(tm), r->ev.ts_us);
 		fprintf(sh->out, "  %-10s %s %s pid %" PRId64 " %s(%d): its copy only, another process held "
@@ -350,7 +357,10 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 			r->ev.state ? ", still " : "", r->ev.state ? r->ev.state : "");
 	}
 	if (!t) {
-		if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
+		if (s->end == ST_END_EXIT && s->handed && s->end_pid >= 0)
+			fprintf(sh->out, "  %-10s %s never closed it here: handed over to pid %" PRId64
+				", which held it when it exited\n", "", role, s->end_pid);
+		else if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
 			fprintf(sh->out, "  %-10s %s never closed it: held by pid %" PRId64
 				" when it exited (a leak)\n", "", role, s->end_pid);
 		else if (s->end == ST_END_EXIT)
@@ -648,9 +658,17 @@ static bool proc_shown(const struct show *sh, const struct st_proc *p)
 {
 	const struct st_model *m = sh->model;
 
-	for (size_t i = 0; i < m->nsocks; i++)
-		if (m->socks[i]->pid == p->pid && show_keep_sock(sh, m->socks[i]))
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *s = m->socks[i];
+		if (!show_keep_sock(sh, s))
+			continue;
+		if (s->pid == p->pid || s->end_pid == p->pid)
 			return true;
+		/* a copy it held: a fork, exec or SCM_RIGHTS brought it there */
+		for (size_t k = 0; k < s->nevs; k++)
+			if (s->evs[k]->ev.pid == p->pid)
+				return true;
+	}
 	return false;
 }
 
@@ -666,7 +684,10 @@ static void processes(const struct show *sh)
 		if (!proc_shown(sh, p))
 			continue;
 		c = show_comm(sh, p->pid, comm, sizeof(comm));
-		show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
+		if (p->first)
+			show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
+		else
+			snprintf(t, sizeof(t), "?");	/* no event of its own */
 		fprintf(sh->out, "process %" PRId64 "%s%s%s", p->pid, c ? " (" : "", c ? c : "",
 			c ? ")" : "");
 		if (p->ppid >= 0)

@@ -234,13 +234,25 @@ out:
 
 /* ---- merging ---------------------------------------------------------- */
 
+/* When an event took effect: its start, but for a receive that brought
+ * descriptors (SCM_RIGHTS), its return.  It may have waited since before
+ * the sender made what it received. */
+static int64_t effect_us(const struct st_rec *r)
+{
+	if (r->ev.nrights > 0 && (r->ev.call == ST_CALL_recvmsg || r->ev.call == ST_CALL_recvmmsg) &&
+	    r->ev.dur_ns > 0)
+		return r->ev.ts_us + r->ev.dur_ns / 1000;
+	return r->ev.ts_us;
+}
+
 static int by_time(const void *a, const void *b)
 {
 	const struct st_rec *x = *(const struct st_rec *const *)a;
 	const struct st_rec *y = *(const struct st_rec *const *)b;
+	int64_t tx = effect_us(x), ty = effect_us(y);
 
-	if (x->ev.ts_us != y->ev.ts_us)
-		return x->ev.ts_us < y->ev.ts_us ? -1 : 1;
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 

@@ -103,8 +103,10 @@ static void list_adopted(int fd, struct st_sock *s, void *arg)
 }
 
 /* inherited: list the sockets the image holds from its start (a new image;
- * a forked child's are its parent's, told by the fork) */
-static void emit_start(bool inherited)
+ * a forked child's are its parent's, told by the fork).  ppid: the process
+ * that forked it, 0 to ask the kernel (which says 1, or a subreaper, once
+ * that parent is gone: daemon's leaves at once). */
+static void emit_start(bool inherited, pid_t ppid)
 {
 	struct st_event ev;
 	struct inherited in = { NULL, 0, 0 };
@@ -116,7 +118,7 @@ static void emit_start(bool inherited)
 	ev.exe = exe_path;
 	ev.argv = argv_ptrs;
 	ev.argc = argv_count;
-	ev.ppid = getppid();
+	ev.ppid = ppid > 0 ? ppid : getppid();
 	ev.version = PACKAGE_VERSION;
 	if (inherited) {
 		st_fd_each(0, ST_FD_MAX - 1, count_adopted, &in);
@@ -258,6 +260,7 @@ static void atfork_parent(void)
 void st_after_fork_child(void)
 {
 	int saved = errno;
+	pid_t parent = st_pid;	/* still the parent's */
 
 	if (atomic_load(&st_init_state) != ST_INIT_READY)
 		return;
@@ -270,7 +273,7 @@ void st_after_fork_child(void)
 	else
 		st_sink_after_fork();
 	atomic_store(&exit_recorded, false);
-	emit_start(false);
+	emit_start(false, parent);
 	errno = saved;
 }
 
@@ -304,7 +307,7 @@ void st_init(void)
 	late_exit_registered = on_exit(late_exit, NULL) == 0;
 	late_quick_registered = at_quick_exit(late_quick_exit) == 0;
 	atomic_store_explicit(&st_init_state, ST_INIT_READY, memory_order_release);
-	emit_start(true);
+	emit_start(true, 0);
 	errno = saved;
 }
 

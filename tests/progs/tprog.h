@@ -58,4 +58,13 @@ int tp_read_eof(int fd);
 /* Write all or die. */
 void tp_write_all(int fd, const void *buf, size_t n);
 
+/* A TCP listener on 127.0.0.1 (port 0, SO_REUSEADDR), a client connected
+ * to it and the accepted end; prints "listen fd= port= ino=", "client fd=
+ * ino= local=" and "accept fd= ino=".  Any pointer may not be NULL. */
+void tp_loopback_trio(int *listener, int *client, int *accepted);
+/* The sockets this process holds now, as /proc/self/fd lists them (each
+ * socket once, whatever its number of descriptors; netlink sockets, such as
+ * a tracer's own, are left out). */
+int tp_count_sockets(void);
+
 #endif
