@@ -70,8 +70,10 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n);
  * "socktrace: check: note: what".  Returns the number of violations. */
 size_t report_text(const struct check *c, FILE *out);
 /* Every violation as a GitHub workflow annotation on out
- * ("::error title=socktrace NAME::what", % CR LF escaped); nothing when
- * there is none.  Returns the number of violations. */
+ * ("::error title=socktrace NAME::what", escaped as the runner's parser
+ * unescapes: % CR LF in the message, also : and , in the title), identical
+ * ones of a result once with their count ("socktrace NAME (×N)"); then
+ * each note as "::notice".  Returns the number of violations. */
 size_t report_github(const struct check *c, FILE *out);
 /* A JUnit XML report at path: one testsuite, one testcase per result, a
  * failure holding its violations.  Returns 0, or -1 when the file cannot be

@@ -29,6 +29,7 @@ TESTS += \
 	tests/show_badinput.bats \
 	tests/show_live.bats \
 	tests/show_options.bats \
+	tests/check_reports.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

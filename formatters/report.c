@@ -162,31 +162,85 @@ size_t report_text(const struct check *c, FILE *out)
 	return violations;
 }
 
-static void github_escaped(FILE *f, const char *s)
+/* GitHub's workflow-command parser (the runner's ActionCommand) reads
+ * "::error KEY=VALUE,KEY=VALUE::DATA": the command info ends at the first
+ * "::", properties are split at ',' and '=', and it unescapes %0D %0A
+ * (and, in a property, %3A %2C) before %25.  So DATA escapes % CR LF, and
+ * a property value also ':' and ',' -- else "[::1]" ends the title early
+ * and "pid=1,2" splits it. */
+static void github_escaped(FILE *f, const char *s, bool property)
 {
 	for (; *s; s++) {
 		if (*s == '%')
 			fputs("%25", f);
-		else if (*s == '\n')
-			fputs("%0A", f);
 		else if (*s == '\r')
 			fputs("%0D", f);
+		else if (*s == '\n')
+			fputs("%0A", f);
+		else if (property && *s == ':')
+			fputs("%3A", f);
+		else if (property && *s == ',')
+			fputs("%2C", f);
 		else
 			fputc(*s, f);
 	}
 }
 
+/* The annotation of one finding; n identical ones are said once, with
+ * their count in the title ("socktrace handshakes (x200)"): GitHub shows
+ * only the first ten error annotations of a step. */
+static void github_annotation(FILE *out, const char *kind, const char *title, size_t n, const char *what)
+{
+	char count[32] = "";
+
+	if (n > 1)
+		snprintf(count, sizeof(count), " (\xc3\x97%zu)", n);
+	fprintf(out, "::%s title=", kind);
+	github_escaped(out, title, true);
+	github_escaped(out, count, true);
+	fputs("::", out);
+	github_escaped(out, what, false);
+	fputc('\n', out);
+}
+
+/* For grouping: a result's violations in text order, first seen first. */
+static int by_text(const void *a, const void *b, void *result)
+{
+	const struct check_result *r = result;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int d = strcmp(r->lines[i], r->lines[j]);
+
+	return d ? d : (i > j) - (i < j);
+}
+
 size_t report_github(const struct check *c, FILE *out)
 {
 	for (size_t i = 0; i < c->nresults; i++) {
-		for (size_t j = 0; j < c->results[i].n; j++) {
-			fputs("::error title=socktrace ", out);
-			github_escaped(out, c->results[i].name);
-			fputs("::", out);
-			github_escaped(out, c->results[i].lines[j]);
-			fputc('\n', out);
+		const struct check_result *r = &c->results[i];
+		size_t *order = r->n ? malloc(r->n * sizeof(*order)) : NULL;
+		size_t *count = r->n ? calloc(r->n, sizeof(*count)) : NULL;
+		char title[1200];
+
+		if (r->n && (!order || !count))
+			out_of_memory();
+		for (size_t j = 0; j < r->n; j++)
+			order[j] = j;
+		qsort_r(order, r->n, sizeof(*order), by_text, (void *)r);
+		/* count[first of a text] = how many have that text */
+		for (size_t j = 0, first = 0; j < r->n; j++) {
+			if (j && strcmp(r->lines[order[j]], r->lines[order[first]]))
+				first = j;
+			count[order[first]]++;
 		}
+		snprintf(title, sizeof(title), "socktrace %s", r->name);
+		for (size_t j = 0; j < r->n; j++)
+			if (count[j])
+				github_annotation(out, "error", title, count[j], r->lines[j]);
+		free(order);
+		free(count);
 	}
+	for (size_t i = 0; i < c->nnotes; i++)
+		github_annotation(out, "notice", "socktrace check", 1, c->notes[i]);
 	return check_violations(c);
 }
 
