@@ -35,6 +35,17 @@ static void complain(struct file_state *fs, long line, const char *fmt, ...)
 
 	fs->problems++;
 	fs->t->bad++;
+	if (!fs->t->first_problem[0]) {
+		char *p = fs->t->first_problem;
+		size_t sz = sizeof(fs->t->first_problem);
+		int k = line > 0 ? snprintf(p, sz, "%s:%ld: ", fs->name, line) : snprintf(p, sz, "%s: ", fs->name);
+
+		if (k >= 0 && (size_t)k < sz) {
+			va_start(ap, fmt);
+			vsnprintf(p + k, sz - (size_t)k, fmt, ap);
+			va_end(ap);
+		}
+	}
 	if (fs->shown >= ST_READ_MAX_MESSAGES)
 		return;
 	fs->shown++;

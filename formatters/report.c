@@ -16,6 +16,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- results ------------------------------------------------------------ */
 
@@ -262,30 +264,79 @@ static void xml_escaped(FILE *f, const char *s)
 	}
 }
 
-int report_junit(const struct check *c, const char *path)
+double check_elapsed(const struct check *c)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - c->started_mono.tv_sec) +
+	       (double)(now.tv_nsec - c->started_mono.tv_nsec) / 1e9;
+}
+
+/* The attributes a strict JUnit consumer wants on a suite: time, timestamp
+ * (the start, UTC, without a zone as the schema's pattern has it) and
+ * hostname. */
+static void junit_suite_attrs(FILE *f, const struct check *c, double seconds)
+{
+	char stamp[32] = "1970-01-01T00:00:00", host[256];
+	struct tm tm;
+
+	if (gmtime_r(&c->started.tv_sec, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (gethostname(host, sizeof(host)) < 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	fprintf(f, " time=\"%.6f\" timestamp=\"%s\" hostname=\"", seconds, stamp);
+	xml_escaped(f, host);
+	fputc('"', f);
+}
+
+static FILE *junit_open(const char *path)
 {
 	FILE *f = fopen(path, "w");
-	size_t failures = 0;
 
-	if (!f) {
+	if (!f)
+		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+	else
+		fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	return f;
+}
+
+static int junit_close(FILE *f, const char *path)
+{
+	if (fclose(f)) {
 		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+int report_junit(const struct check *c, const char *path)
+{
+	FILE *f = junit_open(path);
+	size_t failures = 0;
+	double seconds = check_elapsed(c);
+
+	if (!f)
+		return -1;
 	for (size_t i = 0; i < c->nresults; i++)
 		failures += c->results[i].n > 0;
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\">\n", c->nresults, failures);
-	fprintf(f, "  <testsuite name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
+	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.6f\">\n",
+		c->nresults, failures, seconds);
+	fprintf(f, "  <testsuite name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"",
 		c->nresults, failures);
+	junit_suite_attrs(f, c, seconds);
+	fputs(">\n", f);
 	for (size_t i = 0; i < c->nresults; i++) {
 		const struct check_result *r = &c->results[i];
 		fputs("    <testcase classname=\"socktrace.check\" name=\"", f);
 		xml_escaped(f, r->name);
+		fprintf(f, "\" time=\"%.6f\"", r->seconds);
 		if (!r->n) {
-			fputs("\"/>\n", f);
+			fputs("/>\n", f);
 			continue;
 		}
-		fprintf(f, "\">\n      <failure type=\"violation\" message=\"%zu violation%s: ", r->n, r->n == 1 ? "" : "s");
+		fprintf(f, ">\n      <failure type=\"violation\" message=\"%zu violation%s: ", r->n, r->n == 1 ? "" : "s");
 		xml_escaped(f, r->lines[0]);
 		fputs("\">", f);
 		for (size_t j = 0; j < r->n; j++) {
@@ -295,9 +346,29 @@ int report_junit(const struct check *c, const char *path)
 		fputs("</failure>\n    </testcase>\n", f);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
-	if (fclose(f)) {
-		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+	return junit_close(f, path);
+}
+
+int report_junit_error(const struct check *c, const char *path, const char *why, const char *detail)
+{
+	FILE *f = junit_open(path);
+	double seconds = check_elapsed(c);
+
+	if (!f)
 		return -1;
+	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"%.6f\">\n",
+		seconds);
+	fputs("  <testsuite name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"", f);
+	junit_suite_attrs(f, c, seconds);
+	fprintf(f, ">\n    <testcase classname=\"socktrace.check\" name=\"input\" time=\"%.6f\">\n", seconds);
+	fputs("      <error type=\"unusable-input\" message=\"", f);
+	xml_escaped(f, why);
+	fputs("\">", f);
+	xml_escaped(f, why);
+	if (detail && detail[0]) {
+		fputc('\n', f);
+		xml_escaped(f, detail);
 	}
-	return 0;
+	fputs("\n</error>\n    </testcase>\n  </testsuite>\n</testsuites>\n", f);
+	return junit_close(f, path);
 }

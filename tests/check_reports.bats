@@ -55,3 +55,43 @@ refuse() {
 	assert_eq "$status" 0 "$output"
 	assert_eq "$(printf '%s\n' "$output" | "$PYTHON3" "$GH" | jq -r 'select(.command=="error")' | wc -l)" 0
 }
+
+JC=$BATS_TEST_DIRNAME/scripts/junit_check.py
+
+@test "junit: the report has the attributes strict readers require, a failure per broken rule" {
+	refuse 3
+	before=$(date -u +%s)
+	run "$SOCKTRACE" check --rule handshakes --rule no-leaks --junit report.xml "$TRACE"
+	assert_eq "$status" 1 "$output"
+	"$PYTHON3" "$JC" report.xml >junit.json
+	assert_eq "$(jq -c '[.tests, .failures, .errors]' junit.json)" "[2,1,0]"
+	assert_eq "$(jq -r .hostname junit.json)" "$(hostname)"
+	stamp=$(date -u -d "$(jq -r .timestamp junit.json)Z" +%s)
+	((stamp >= before - 1 && stamp <= $(date -u +%s))) || { echo "timestamp $stamp not within the run ($before..)"; false; }
+	assert_eq "$(jq -r '.cases[0] | .name + " " + .result' junit.json)" "handshakes failure"
+	[[ $(jq -r '.cases[0].message' junit.json) == "3 violations: pid "*": connect to [::1]:$PORT failed with ECONNREFUSED"* ]]
+	assert_eq "$(jq -r '.cases[1] | .name + " " + .result' junit.json)" "no-leaks ok"
+}
+
+@test "junit: unusable input (exit 2) still writes a report, its error naming the file and line" {
+	refuse 1
+	n=$(wc -l <"$TRACE")
+	# the run's real trace with its last event cut in half, as a killed writer leaves it
+	head -n $((n - 1)) "$TRACE" >cut.jsonl
+	tail -n 1 "$TRACE" | head -c 20 >>cut.jsonl
+	run "$SOCKTRACE" check --junit report.xml cut.jsonl
+	assert_eq "$status" 2 "$output"
+	"$PYTHON3" "$JC" report.xml >junit.json
+	assert_eq "$(jq -c '[.tests, .failures, .errors]' junit.json)" "[1,0,1]"
+	assert_eq "$(jq -r '.cases[0] | .name + " " + .result' junit.json)" "input error"
+	[[ $(jq -r '.cases[0].message' junit.json) == "the trace is not usable as it is (1 problem); nothing was checked" ]]
+	[[ $(jq -r '.cases[0].text' junit.json) == *$'\n'"cut.jsonl:$n: truncated last line"* ]]
+	# and an empty trace, and a usage error given after --junit
+	: >empty.jsonl
+	run "$SOCKTRACE" check --junit report.xml empty.jsonl
+	assert_eq "$status" 2
+	[[ $("$PYTHON3" "$JC" report.xml | jq -r '.cases[0].text') == *$'\n'"empty.jsonl: empty file: no events"* ]]
+	run "$SOCKTRACE" check --junit report.xml --rule no-such-rule "$TRACE"
+	assert_eq "$status" 2
+	[[ $("$PYTHON3" "$JC" report.xml | jq -r '.cases[0].message') == *"unknown rule 'no-such-rule'"* ]]
+}

@@ -126,7 +126,7 @@ tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
 tests_lateexit_LDFLAGS = -no-install -Wl,--no-as-needed
 
 EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py tests/scripts/parentview.py \
-	tests/scripts/gh_annotations.py
+	tests/scripts/gh_annotations.py tests/scripts/junit_check.py
 
 TESTS += \
 	tests/man.bats \
