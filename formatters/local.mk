@@ -30,6 +30,7 @@ TESTS += \
 	tests/show_live.bats \
 	tests/show_options.bats \
 	tests/check_reports.bats \
+	tests/cli_options.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

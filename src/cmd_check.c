@@ -22,8 +22,9 @@
 
 static const char usage_text[] =
 	"usage: socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE]\n"
-	"                       [--format=text|github] [--strict] [TRACE...]\n"
+	"                       [--format=text|github] [--color=WHEN] [--strict] [TRACE...]\n"
 	"Asserts on recorded socket lifecycles (stdin when no TRACE is given).\n"
+	"Options may come before or after the traces; after --, every word is a trace.\n"
 	"Rules: no-leaks, reuseaddr, no-eaddrinuse, handshakes, no-resets,\n"
 	"       max-time-wait=N, max-open=N, closed-by=client|server, all.\n"
 	"       Without --rule and --expect: no-leaks, reuseaddr, no-eaddrinuse,\n"
@@ -32,6 +33,8 @@ static const char usage_text[] =
 	"                     'tcp *:8080 socket setsockopt(SO_REUSEADDR) bind listen accept+ close'\n"
 	"  --junit FILE       also write a JUnit XML report (one testcase per rule)\n"
 	"  --format=github    violations as GitHub workflow annotations\n"
+	"  --color=WHEN       auto, always or never, as for show (check's lines are\n"
+	"                     never coloured: accepted so both take the same options)\n"
 	"  --strict           any bad trace line is fatal\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
@@ -47,13 +50,15 @@ static int usage_error(char *failed, size_t n, const char *fmt, const char *arg)
 
 int st_cmd_check(int argc, char **argv)
 {
-	enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT };
+	enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR };
 	static const struct option longopts[] = {
 		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "expect", required_argument, NULL, OPT_EXPECT },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "color", optional_argument, NULL, OPT_COLOR },
+		{ "colour", optional_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,7 +80,7 @@ int st_cmd_check(int argc, char **argv)
 	c.sh.out = stdout;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_RULE:
 			switch (check_rules_add(&rules, optarg, why, sizeof(why))) {
@@ -119,6 +124,13 @@ int st_cmd_check(int argc, char **argv)
 			break;
 		case OPT_STRICT:
 			strict = true;
+			break;
+		case OPT_COLOR:
+			if (optarg && strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
+				rc = usage_error(failed, sizeof(failed), "--color is auto, always or never, not '%s'",
+						 optarg);
+				goto out;
+			}
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -22,9 +22,11 @@ static const char usage_text[] =
 	"usage: socktrace show [-f FORMAT] [--color=WHEN] [--pid PID] [--port PORT]\n"
 	"                      [--strict] [--utc] [TRACE...]\n"
 	"Render JSON Lines traces (stdin when no TRACE is given); several traces\n"
-	"are merged by time.\n"
+	"are merged by time.  Options may come before or after the traces; after\n"
+	"--, every word is a trace.\n"
 	"  -f, --format=FORMAT  text (default), timeline, summary, lifecycle, json, mermaid\n"
-	"      --color=WHEN     auto (default), always, never\n"
+	"      --color=WHEN     auto (default: on a terminal, unless NO_COLOR is set\n"
+	"                       and not empty), always, never\n"
 	"      --pid=PID        only this process (repeatable)\n"
 	"      --port=PORT      only sockets with this port at either end (repeatable)\n"
 	"      --strict         any bad line is fatal (exit 2, nothing rendered)\n"
@@ -100,7 +102,7 @@ int st_cmd_show(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			fn = NULL;
@@ -144,8 +146,10 @@ int st_cmd_show(int argc, char **argv)
 	if (!strcmp(color, "always"))
 		sh.color = true;
 	else if (!strcmp(color, "auto")) {
-		const char *term = getenv("TERM");
-		sh.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
+		const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
+
+		/* no-color.org: NO_COLOR set and not empty */
+		sh.color = isatty(STDOUT_FILENO) && !(no_color && *no_color) && term && strcmp(term, "dumb");
 	}
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);
