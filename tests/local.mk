@@ -133,6 +133,7 @@ TESTS += \
 	tests/exports.bats \
 	tests/shim_tcp.bats \
 	tests/kernel_view.bats \
+	tests/states_ss.bats \
 	tests/stacks.bats \
 	tests/check.bats \
 	tests/bats_helper.bats \
