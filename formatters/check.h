@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.h - what the parts of `socktrace check` share: the rules
  * (check_rules.c), the --expect patterns (expect.c, expect.h), the reports
  * (report.c) and the command (src/cmd_check.c).

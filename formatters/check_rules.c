@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_rules.c - the rules of `socktrace check` (see check.h): no-leaks,
  * reuseaddr, no-eaddrinuse, handshakes, no-resets, max-time-wait=N,
  * max-open=N, closed-by=client|server.

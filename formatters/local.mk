@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # trace reading, the model, the formats of show, the rules and reports of
 # check (the commands themselves are src/cmd_show.c and src/cmd_check.c)
 noinst_LTLIBRARIES += formatters/libformatters.la

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.c - trace files into events (see reader.h).
  *
  * Owns: reading a file (or stdin) in chunks, splitting it into lines with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.h - reading trace files (JSON Lines, schema v1) into events.
  *
  * Owns: turning each line of a trace into a struct st_event, with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c - the results of `socktrace check` and how they are written
  * (see check.h).
  *

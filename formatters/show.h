@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* show.h - the formats of `socktrace show` behind one interface.
  *
  * Owns: the state the command hands one format (the merged events, the

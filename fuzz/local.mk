@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make fuzz: libFuzzer targets over the trace reader, each format of
 # `socktrace show`, and `socktrace check` (fuzz/*.c), built with clang,
 # AddressSanitizer and UBSan, then run for FUZZ_TIME seconds each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_check.c - `socktrace check`: the command line, loading the traces,
  * running the rules and patterns asked for, and the reports.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_show.c - `socktrace show`: the command line, loading the traces,
  * the events the filters keep, and one format to render them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c - `socktrace [options] [--] PROGRAM [ARGS...]`: runs PROGRAM with
  * the shim preloaded; the process the caller started becomes PROGRAM.
  *
@@ -53,7 +54,7 @@ static void usage(FILE *f)
 		"  --families=LIST    record only these families, e.g. inet,inet6,unix\n"
 		"                     (also netlink, packet, vsock; default all)\n"
 		"`socktrace show --help` and `socktrace check --help` tell their options.\n"
-		"See socktrace(1) and socktrace(7).\n");
+		"See socktrace(1) and socktrace(7).  Report bugs to <%s>.\n", PACKAGE_BUGREPORT);
 }
 
 /* The shim next to this binary's build tree, or the installed one. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # socktrace check: CI assertions over real traced runs.  Each rule passes
 # a run that keeps it and fails (exit 1, one line per violation, in words
 # a person can act on) a run that breaks it; bad usage and input exit 2.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # socktrace check's CI reports, read the way CI reads them: GitHub
 # workflow annotations through a parser written to the runner's rules
 # (tests/scripts/gh_annotations.py), JUnit XML through an XML parser.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The command line as people type it: options after the traces (as jq,
 # grep and ss take them), `--stack N` with a space, NO_COLOR as
 # no-color.org defines it, check taking --color like show, and a --help

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bats test suite; each .bats file is one capability.  TAP per test case.
 TEST_EXTENSIONS = .bats
 BATS_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
@@ -130,6 +131,7 @@ EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py tests/scripts/paren
 
 TESTS += \
 	tests/man.bats \
+	tests/license.bats \
 	tests/exports.bats \
 	tests/shim_tcp.bats \
 	tests/kernel_view.bats \

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # `socktrace show` renders the golden traces (tests/data/NAME.jsonl,
 # recorded from real runs by tests/data/record.sh) exactly as
 # tests/data/NAME.FORMAT.expected says, and `socktrace check --rule all`

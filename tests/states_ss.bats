@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # socktrace(7)'s TCP STATES: the trace holds the kernel's state names, and
 # the page's table gives, for each, the name ss(8) prints.  Checked on a
 # real connection: a traced python3 listens, connects, accepts, closes one

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """gh_annotations.py - read workflow commands as GitHub's runner does.
 
 Reads lines on stdin and prints, for each one the runner would take as a

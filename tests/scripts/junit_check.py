@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """junit_check.py REPORT - read a JUnit XML report as strict consumers do.
 
 Parses REPORT with an XML parser (not well-formed: exit 1) and checks the
