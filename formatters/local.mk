@@ -11,7 +11,7 @@ formatters_libformatters_la_SOURCES = \
 	formatters/tracelock.h formatters/tracelock.c \
 	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
-	formatters/fmt_mermaid.c \
+	formatters/fmt_mermaid.c formatters/fmt_connections.c \
 	formatters/check.h formatters/check_rules.c formatters/report.c \
 	formatters/expect.h formatters/expect.c
 formatters_libformatters_la_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
@@ -32,6 +32,7 @@ TESTS += \
 	tests/show_options.bats \
 	tests/check_reports.bats \
 	tests/cli_options.bats \
+	tests/show_connections.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

@@ -25,7 +25,8 @@ static const char usage_text[] =
 	"Render JSON Lines traces (stdin when no TRACE is given); several traces\n"
 	"are merged by time.  Options may come before or after the traces; after\n"
 	"--, every word is a trace.\n"
-	"  -f, --format=FORMAT  text (default), timeline, summary, lifecycle, json, mermaid\n"
+	"  -f, --format=FORMAT  text (default), timeline, summary, lifecycle, json, mermaid,\n"
+	"                       connections (one JSON object per TCP connection)\n"
 	"      --color=WHEN     auto (default: on a terminal, unless NO_COLOR is set\n"
 	"                       and not empty), always, never\n"
 	"      --pid=PID        only this process (repeatable)\n"
@@ -45,6 +46,7 @@ static const struct {
 	{ "json", show_json },
 	{ "jsonl", show_json },
 	{ "mermaid", show_mermaid },
+	{ "connections", show_connections },
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -112,7 +114,7 @@ int st_cmd_show(int argc, char **argv)
 					fn = formats[i].fn;
 			if (!fn)
 				return usage_error("unknown format '%s' (text, timeline, summary, "
-						   "lifecycle, json, mermaid)", optarg);
+						   "lifecycle, json, mermaid, connections)", optarg);
 			break;
 		case OPT_COLOR:
 			color = optarg ? optarg : "always";

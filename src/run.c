@@ -34,7 +34,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: socktrace [-o FILE [-A]] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
 		"                 [--families=LIST] [--] PROGRAM [ARGS...]\n"
-		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid] [TRACE...]\n"
+		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid|connections] [TRACE...]\n"
 		"       socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE] [TRACE...]\n"
 		"       socktrace --help | --version\n"
 		"\n"
