@@ -32,32 +32,24 @@ static void complain(struct file_state *fs, long line, const char *fmt, ...)
 
 static void complain(struct file_state *fs, long line, const char *fmt, ...)
 {
+	char what[1024], where[64] = "";
 	va_list ap;
 
 	fs->problems++;
 	fs->t->bad++;
-	if (!fs->t->first_problem[0]) {
-		char *p = fs->t->first_problem;
-		size_t sz = sizeof(fs->t->first_problem);
-		int k = line > 0 ? snprintf(p, sz, "%s:%ld: ", fs->name, line) : snprintf(p, sz, "%s: ", fs->name);
-
-		if (k >= 0 && (size_t)k < sz) {
-			va_start(ap, fmt);
-			vsnprintf(p + k, sz - (size_t)k, fmt, ap);
-			va_end(ap);
-		}
-	}
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%ld", line);
+	/* kept for a report (cut to its size) */
+	if (!fs->t->first_problem[0] &&
+	    snprintf(fs->t->first_problem, sizeof(fs->t->first_problem), "%s%s: %s", fs->name, where, what) < 0)
+		fs->t->first_problem[0] = '\0';
 	if (fs->shown >= ST_READ_MAX_MESSAGES)
 		return;
 	fs->shown++;
-	if (line > 0)
-		fprintf(stderr, "socktrace: %s:%ld: ", fs->name, line);
-	else
-		fprintf(stderr, "socktrace: %s: ", fs->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "socktrace: %s%s: %s\n", fs->name, where, what);
 }
 
 static bool add_rec(struct st_trace *t, struct st_rec *r)

@@ -220,11 +220,14 @@ size_t report_github(const struct check *c, FILE *out)
 {
 	for (size_t i = 0; i < c->nresults; i++) {
 		const struct check_result *r = &c->results[i];
-		size_t *order = r->n ? malloc(r->n * sizeof(*order)) : NULL;
-		size_t *count = r->n ? calloc(r->n, sizeof(*count)) : NULL;
+		size_t *order, *count;
 		char title[1200];
 
-		if (r->n && (!order || !count))
+		if (!r->n)
+			continue;
+		order = malloc(r->n * sizeof(*order));
+		count = calloc(r->n, sizeof(*count));
+		if (!order || !count)
 			out_of_memory();
 		for (size_t j = 0; j < r->n; j++)
 			order[j] = j;
