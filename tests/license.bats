@@ -23,7 +23,7 @@ setup() {
 	while IFS= read -r -d '' f; do
 		head -n 3 "$f" | grep -q 'SPDX-License-Identifier: MIT' || missing+=("$f")
 	done < <(find . \( -path ./tests/data -o -path ./fuzz/corpus -o -path ./m4 -o -path ./build-aux \
-			-o -path ./autom4te.cache -o -name '.git' -o -name '.deps' -o -name '.libs' -o -path './socktrace-*' \) -prune -o \
+			-o -path ./autom4te.cache -o -name '.git' -o -name '.deps' -o -name '.libs' -o -path './socktrace-*' -o -path ./_build -o -path ./_inst \) -prune -o \
 		-type f \( -name '*.[ch]' -o -name '*.def' -o -name '*.tbl' -o -name '*.sh' -o -name '*.py' \
 			-o -name '*.bats' -o -name '*.bash' -o -name '*.mk' -o -name 'Makefile.am' \
 			-o -name 'configure.ac' -o -name '*.in' -o -name quickstart -o -path ./fuzz/run \
