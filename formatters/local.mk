@@ -23,7 +23,7 @@ formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS)
 # (check --rule all: its stdout and stderr, then "exit N") are rewritten by
 # `make regen-golden` when a format or a rule changes on purpose (review the
 # diff).
-SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid
+SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid connections
 EXTRA_DIST += tests/data
 TESTS += \
 	tests/show_golden.bats \

@@ -38,6 +38,7 @@ golden() {
 @test "golden: lifecycle" { golden lifecycle; }
 @test "golden: json" { golden json; }
 @test "golden: mermaid" { golden mermaid; }
+@test "golden: connections" { golden connections; }
 
 @test "golden: check --rule all" {
 	local t name out rc=0 n=0 code
