@@ -93,7 +93,17 @@ void st_config_read(void)
 	st_cfg.probe = ST_PROBE_EXIT;
 	st_cfg.families = ~(uint64_t)0;
 
+	st_cfg.shm[0] = '\0';
+	v = secure_getenv("SOCKTRACE_SHM");
+	if (v && *v) {
+		if (strlen(v) >= sizeof(st_cfg.shm) || v[0] != '/')
+			st_warn("SOCKTRACE_SHM must be the absolute path the runner gave, ignored; got", v);
+		else
+			strcpy(st_cfg.shm, v);
+	}
+
 	v = secure_getenv("SOCKTRACE_OUTPUT");
+	st_cfg.fallback = v && *v;
 	if (v && *v && strcmp(v, "stderr")) {
 		if (strlen(v) >= sizeof(st_cfg.output))
 			st_warn("SOCKTRACE_OUTPUT is too long, writing to stderr", NULL);

@@ -22,6 +22,8 @@ struct st_config {
 	int stack;		/* frames per event, 0 none */
 	enum st_probe probe;
 	uint64_t families;	/* bit per AF_* value < 64; bit 63: others */
+	bool fallback;		/* SOCKTRACE_OUTPUT was given: where to write without the runner */
+	char shm[256];		/* the runner's shared memory, "" none (SOCKTRACE_SHM) */
 };
 extern struct st_config st_cfg;
 
