@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.c - bounded, allocation-free string building (see buf.h).
  * Runs inside the traced program: no malloc, no stdio, no locks. */
 #include "buf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.h - appending text into a caller's fixed buffer.
  *
  * Owns: bounded string building for the encoders.  Runs inside the traced

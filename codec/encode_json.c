@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* encode_json.c - one event as one JSON Lines record (schema v1).
  *
  * Owns: the byte layout of trace files.  The top-level keys and their order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* event.h - one recorded event, as the shim encodes it and as the
  * formatters read it back.
  *

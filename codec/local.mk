@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The event codec: what the shim and the command share and nothing else.
 # The event's shape, the call list, the constant tables, the JSON Lines
 # encoder and the text renderer.  It includes nothing from shim/, src/ or

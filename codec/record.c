@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* record.c - events as compact binary records (see record.h).
  *
  * The scalar keys are written and read from fields.def; the CUSTOM ones by

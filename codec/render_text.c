@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render_text.c - one event as one human line, strace-like.
  *
  * Owns: the `text` format.  The shim calls it for SOCKTRACE_FORMAT=text and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.h - what the parts of `socktrace check` share: the rules
  * (check_rules.c), the --expect patterns (expect.c, expect.h), the reports
  * (report.c) and the command (src/cmd_check.c).
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "model.h"
 #include "reader.h"
@@ -25,6 +27,7 @@ struct check_result {
 	char *name;		/* "no-leaks", "max-open=10", "expect: tcp *:80 ..." */
 	char **lines;		/* violations, one sentence each, no newline */
 	size_t n;
+	double seconds;		/* spent judging it */
 };
 
 /* A check run. */
@@ -34,6 +37,8 @@ struct check {
 	size_t nresults;
 	char **notes;		/* what a rule did not judge, and why: no violation */
 	size_t nnotes;
+	struct timespec started;	/* when the command began: CLOCK_REALTIME */
+	struct timespec started_mono;	/* ... and CLOCK_MONOTONIC */
 };
 
 /* ---- results (report.c) ---- */
@@ -70,13 +75,23 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n);
  * "socktrace: check: note: what".  Returns the number of violations. */
 size_t report_text(const struct check *c, FILE *out);
 /* Every violation as a GitHub workflow annotation on out
- * ("::error title=socktrace NAME::what", % CR LF escaped); nothing when
- * there is none.  Returns the number of violations. */
+ * ("::error title=socktrace NAME::what", escaped as the runner's parser
+ * unescapes: % CR LF in the message, also : and , in the title), identical
+ * ones of a result once with their count ("socktrace NAME (×N)"); then
+ * each note as "::notice".  Returns the number of violations. */
 size_t report_github(const struct check *c, FILE *out);
 /* A JUnit XML report at path: one testsuite, one testcase per result, a
- * failure holding its violations.  Returns 0, or -1 when the file cannot be
- * written (said on stderr). */
+ * failure holding its violations; each with its time, the suites with the
+ * time since c->started, that start as timestamp (UTC, no zone, as the
+ * JUnit schema has it) and this host's name.  Returns 0, or -1 when the
+ * file cannot be written (said on stderr). */
 int report_junit(const struct check *c, const char *path);
+/* The same report when nothing could be judged (the exit status 2): one
+ * testcase "input" whose error says why (why, then detail when not NULL),
+ * so that the CI step shows it.  Returns as report_junit. */
+int report_junit_error(const struct check *c, const char *path, const char *why, const char *detail);
+/* Seconds since c->started_mono. */
+double check_elapsed(const struct check *c);
 
 /* ---- rules (check_rules.c) ---- */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_rules.c - the rules of `socktrace check` (see check.h): no-leaks,
  * reuseaddr, no-eaddrinuse, handshakes, no-resets, max-time-wait=N,
  * max-open=N, closed-by=client|server.
@@ -432,8 +433,12 @@ int check_rules_add_defaults(struct check_rules *rs)
 
 void check_rules_run(struct check *c, const struct check_rules *rs)
 {
-	for (size_t i = 0; i < rs->n; i++)
+	for (size_t i = 0; i < rs->n; i++) {
+		double t0 = check_elapsed(c);
+
 		rs->v[i].rule->fn(c, check_result_new(c, rs->v[i].label), rs->v[i].arg);
+		c->results[c->nresults - 1].seconds = check_elapsed(c) - t0;
+	}
 }
 
 void check_rules_free(struct check_rules *rs)

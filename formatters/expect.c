@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expect.c - the --expect pattern language of `socktrace check` (see
  * expect.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_common.c - what the formats of `show` (and the reports of `check`)
  * share (see show.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_lifecycle.c - `show -f lifecycle`: one line per socket.
  *
  *   pid=4242 fd=3 tcp 0.0.0.0:8080 socket setsockopt(SO_REUSEADDR) bind listen accept×3 close

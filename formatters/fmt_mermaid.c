@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_mermaid.c - `show -f mermaid`: a Mermaid sequenceDiagram of the
  * connections, participants named by endpoint, for markdown and CI reports.
  *

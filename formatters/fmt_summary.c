@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_summary.c - `show -f summary`: strace -c, per endpoint.
  *
  * Owns: counting.  For each endpoint (a listening address with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_timeline.c - `show -f timeline`: one block per connection and per
  * listener, in time order, with handshake, life, teardown and a ladder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.c - sockets and processes from events (see model.h): the first
  * pass of the model.
  *

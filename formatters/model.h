@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.h - sockets, connections and processes rebuilt from events.
  *
  * Owns: following descriptors through socket/accept/dup/fork/close into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.c - trace files into events (see reader.h).
  *
  * Owns: reading a file (or stdin) in chunks, splitting it into lines with a
@@ -31,21 +32,24 @@ static void complain(struct file_state *fs, long line, const char *fmt, ...)
 
 static void complain(struct file_state *fs, long line, const char *fmt, ...)
 {
+	char what[1024], where[64] = "";
 	va_list ap;
 
 	fs->problems++;
 	fs->t->bad++;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%ld", line);
+	/* kept for a report (cut to its size) */
+	if (!fs->t->first_problem[0] &&
+	    snprintf(fs->t->first_problem, sizeof(fs->t->first_problem), "%s%s: %s", fs->name, where, what) < 0)
+		fs->t->first_problem[0] = '\0';
 	if (fs->shown >= ST_READ_MAX_MESSAGES)
 		return;
 	fs->shown++;
-	if (line > 0)
-		fprintf(stderr, "socktrace: %s:%ld: ", fs->name, line);
-	else
-		fprintf(stderr, "socktrace: %s: ", fs->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "socktrace: %s%s: %s\n", fs->name, where, what);
 }
 
 static bool add_rec(struct st_trace *t, struct st_rec *r)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.h - reading trace files (JSON Lines, schema v1) into events.
  *
  * Owns: turning each line of a trace into a struct st_event, with the
@@ -42,6 +43,8 @@ struct st_trace {
 	size_t n, cap;
 	unsigned bad;		/* bad lines, unreadable or empty files */
 	bool fatal;		/* strict mode hit a bad line */
+	char first_problem[320];	/* the first message about bad input,
+					 * "FILE:LINE: what"; "" when none */
 };
 
 /* Bytes a single line may have; longer lines are reported and skipped. */

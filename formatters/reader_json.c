@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_json.c - one trace line into an event: st_rec_parse and
  * st_rec_free (see reader.h).
  *

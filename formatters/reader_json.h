@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_json.h - what the two halves of the JSON reader share:
  * reader_json.c (the top-level keys of an event, from codec/fields.def, and
  * st_rec_parse) and reader_nested.c (the values that are objects or

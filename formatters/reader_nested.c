@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_nested.c - the values of an event that are objects or arrays
  * (see reader_json.h): kernel sockets (holders, lingering), argv, stack
  * frames, socket options, TCP counters, a setsockopt value, the reuse

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* show.h - the formats of `socktrace show` behind one interface.
  *
  * Owns: the state the command hands one format (the merged events, the
  * model, the filters, colour and time zone: struct show), one entry point
  * per format (fmt_text.c, fmt_timeline.c, fmt_summary.c, fmt_lifecycle.c,
- * fmt_mermaid.c), and small helpers (fmt_common.c) to print times,
+ * fmt_mermaid.c, fmt_connections.c), and small helpers (fmt_common.c) to print times,
  * durations and sizes the same way in every format.  A format writes to
  * sh->out and returns 0, or 2 when out of memory; it never parses a
  * command line, reads a file, or exits: the command (src/cmd_show.c) does.
@@ -83,6 +84,7 @@ int show_lifecycle(struct show *sh);
 int show_timeline(struct show *sh);
 int show_summary(struct show *sh);
 int show_mermaid(struct show *sh);
+int show_connections(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
 void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolize.c - ELF symbol lookup for stack frames (see symbolize.h).
  *
  * Owns: one cache entry per object: its function symbols sorted by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make fuzz: libFuzzer targets over the trace reader, each format of
 # `socktrace show`, and `socktrace check` (fuzz/*.c), built with clang,
 # AddressSanitizer and UBSan, then run for FUZZ_TIME seconds each
@@ -8,7 +9,8 @@
 FUZZ_TIME = 60
 FUZZ_PARALLEL = 1
 FUZZ_SHOW = fuzz/fuzz_show_text fuzz/fuzz_show_timeline fuzz/fuzz_show_summary \
-	fuzz/fuzz_show_lifecycle fuzz/fuzz_show_json fuzz/fuzz_show_mermaid
+	fuzz/fuzz_show_lifecycle fuzz/fuzz_show_json fuzz/fuzz_show_mermaid \
+	fuzz/fuzz_show_connections
 FUZZ_PROGS = fuzz/fuzz_reader fuzz/fuzz_check $(FUZZ_SHOW)
 # the code under test, as the CLI has it, less the ELF symbolizer (a stand-in:
 # fuzz/symbolize_stub.c)
@@ -17,6 +19,7 @@ FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_n
 	formatters/model.c formatters/model_conns.c \
 	formatters/fmt_common.c formatters/fmt_text.c formatters/fmt_lifecycle.c \
 	formatters/fmt_timeline.c formatters/fmt_summary.c formatters/fmt_mermaid.c \
+	formatters/fmt_connections.c \
 	formatters/check_rules.c formatters/expect.c formatters/report.c \
 	src/cmd_show.c src/cmd_check.c \
 	codec/calls.c codec/buf.c codec/names.c codec/encode_json.c codec/render_text.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lifecycle.c - the shim's life in a process (see lifecycle.h).
  * Runs inside the traced program: no malloc, no stdio, no locks; every
  * path keeps errno for the program.

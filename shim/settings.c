@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* settings.c - the shim's configuration, read once from the environment
  * (see settings.h).
  * Runs in the traced program's constructor: no malloc, no stdio.

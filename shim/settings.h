@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* settings.h - what the environment asked of the shim.
  *
  * Owns: every SOCKTRACE_* variable the shim reads (documented in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sink.c - where events go: a trace file or the program's stderr.
  *
  * Owns: the shim's one output descriptor.  It is opened with O_APPEND,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap.h - what the wrappers share: timing an event around the real call,
  * and the steps of closing a socket (close, dup2 over it, close_range).
  * Runs inside the traced program: no malloc, no stdio, no locks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_exec.c - a new process image: the exec family (execve, execv,
  * execvp, execvpe, execl, execlp, execle, fexecve, execveat) and
  * posix_spawn/posix_spawnp.

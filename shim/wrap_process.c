@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_process.c - new processes and process ends: fork, _Fork, vfork,
  * clone, daemon, _exit, _Exit, quick_exit, and the wait family.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_stdio.c - closes libc makes for the program: fclose, freopen,
  * freopen64, fcloseall on a stream over a socket (fdopen).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_syscall.c - syscall(2) for the socket lifecycle numbers.
  *
  * Owns: routing syscall(SYS_close, fd) and its kin (libuv closes every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # the socktrace command: dispatch, the runner, show and check (their
 # command lines; reading, formats, rules and reports are in formatters/)
 bin_PROGRAMS += src/socktrace

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c - `socktrace [options] [--] PROGRAM [ARGS...]`: runs PROGRAM with
  * the shim preloaded; the process the caller started becomes PROGRAM.
  *
@@ -34,13 +35,28 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: socktrace [-o FILE [-A]] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
 		"                 [--families=LIST] [--] PROGRAM [ARGS...]\n"
-		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid] [TRACE...]\n"
+		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid|connections] [TRACE...]\n"
 		"       socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE] [TRACE...]\n"
 		"       socktrace --help | --version\n"
 		"\n"
 		"Runs PROGRAM with every socket lifecycle call recorded: a human log on\n"
-		"stderr, or a trace file with -o (%%p in FILE becomes each process's pid).\n"
-		"See socktrace(1) and socktrace(7).\n");
+		"stderr, or a trace file with -o.  Options stop at PROGRAM's name.\n"
+		"  -o, --output=FILE  write the events to FILE (emptied first, JSON Lines):\n"
+		"                     a path, - (stdout), fd:N, a pipe or a FIFO; %%p in a\n"
+		"                     path becomes each process's pid, one file each\n"
+		"  -A, --append       with -o: add to FILE instead of emptying it (several\n"
+		"                     runs, one trace)\n"
+		"  -f, --format=FMT   text (one line per event; the default on stderr) or\n"
+		"                     jsonl (the default in a file)\n"
+		"  --stack[=N]        record N frames of the call stack with each event\n"
+		"                     (16 without N, 0-64); `--stack N` works too\n"
+		"  --probe=WHEN       when to ask the kernel's socket table about closed\n"
+		"                     connections (TIME_WAIT, who holds a port): exit\n"
+		"                     (the default), close (also after each close), off\n"
+		"  --families=LIST    record only these families, e.g. inet,inet6,unix\n"
+		"                     (also netlink, packet, vsock; default all)\n"
+		"`socktrace show --help` and `socktrace check --help` tell their options.\n"
+		"See socktrace(1) and socktrace(7).  Report bugs to <%s>.\n", PACKAGE_BUGREPORT);
 }
 
 /* The shim next to this binary's build tree, or the installed one. */
@@ -252,6 +268,11 @@ int st_cmd_run(int argc, char **argv)
 			format = optarg;
 			break;
 		case 's':
+			/* `--stack 8`: a number after it is its value (a program
+			 * whose name is digits only needs --stack=N before it) */
+			if (!optarg && optind < argc && argv[optind][0] &&
+			    strspn(argv[optind], "0123456789") == strlen(argv[optind]))
+				optarg = argv[optind++];
 			stack = optarg ? optarg : "16";
 			if (strspn(stack, "0123456789") != strlen(stack) || !*stack || strtol(stack, NULL, 10) > 64) {
 				fprintf(stderr, "socktrace: --stack takes a number of frames from 0 to 64\n");

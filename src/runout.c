@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runout.c - where the runner records how the program ended, and the
  * record itself.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # helpers.bash - shared helpers of the bats tests (load 'helpers').
 #
 # Owns: where the built shim, CLI and test programs are; a scratch

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bats test suite; each .bats file is one capability.  TAP per test case.
 TEST_EXTENSIONS = .bats
 BATS_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
@@ -173,13 +174,16 @@ tests_progs_closer_plugin_la_SOURCES = tests/progs/closer_plugin.c
 tests_progs_closer_plugin_la_CFLAGS = $(AM_CFLAGS) -g
 tests_progs_closer_plugin_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 
-EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py tests/scripts/parentview.py
+EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py tests/scripts/parentview.py \
+	tests/scripts/gh_annotations.py tests/scripts/junit_check.py
 
 TESTS += \
 	tests/man.bats \
+	tests/license.bats \
 	tests/exports.bats \
 	tests/shim_tcp.bats \
 	tests/kernel_view.bats \
+	tests/states_ss.bats \
 	tests/stacks.bats \
 	tests/check.bats \
 	tests/bats_helper.bats \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tprog.c - shared helpers of the test programs (see tprog.h). */
 #define _GNU_SOURCE
 #include "tprog.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tprog.h - shared helpers of the test programs in tests/progs/.
  *
  * Owns: argument parsing of addresses, formatting endpoints exactly as the
