@@ -176,5 +176,10 @@ size_t st_render_text(const struct st_event *ev, char *buf, size_t cap, unsigned
 /* Seconds east of UTC that st_render_text adds to show local times; set
  * once, before rendering (localtime_r is not async-signal-safe). */
 void st_render_set_tz(long offset_s);
+/* Every string of an event st_render_text shows is escaped (st_buf_esc):
+ * control bytes, bytes that are not UTF-8, and the code points that act on
+ * a terminal or reorder text.  With ascii, every byte >= 0x80 too (the
+ * reader's character set is not UTF-8).  Set once, before rendering. */
+void st_render_set_ascii(bool ascii);
 
 #endif

@@ -28,6 +28,7 @@ TESTS += \
 	tests/show_badinput.bats \
 	tests/show_live.bats \
 	tests/show_options.bats \
+	tests/text_escape.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

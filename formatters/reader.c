@@ -7,6 +7,7 @@
  * stay silent on any input, however foreign; never renders anything.
  */
 #include "reader.h"
+#include "buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,8 +30,33 @@ struct file_state {
 static void complain(struct file_state *fs, long line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* "socktrace: FILE[:LINE]: msg" on stderr, the file name and the message
+ * escaped: both may hold bytes of the input (a name a glob expanded, a
+ * call name, a token jansson quotes back) that must not reach a terminal
+ * raw. */
+static void say(const char *name, long line, const char *msg)
+{
+	char out[2048];
+	struct st_buf b;
+
+	st_buf_init(&b, out, sizeof(out));
+	ST_PUTL(&b, "socktrace: ");
+	st_buf_esc(&b, name, 0);
+	if (line > 0) {
+		st_buf_putc(&b, ':');
+		st_buf_i64(&b, line);
+	}
+	ST_PUTL(&b, ": ");
+	st_buf_esc(&b, msg, 0);
+	if (b.len >= sizeof(out) - 1)
+		b.len = sizeof(out) - 2;	/* cut, but the line still ends */
+	st_buf_putc(&b, '\n');
+	fwrite(out, 1, b.len < sizeof(out) ? b.len : sizeof(out) - 1, stderr);
+}
+
 static void complain(struct file_state *fs, long line, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
 	fs->problems++;
@@ -38,14 +64,10 @@ static void complain(struct file_state *fs, long line, const char *fmt, ...)
 	if (fs->shown >= ST_READ_MAX_MESSAGES)
 		return;
 	fs->shown++;
-	if (line > 0)
-		fprintf(stderr, "socktrace: %s:%ld: ", fs->name, line);
-	else
-		fprintf(stderr, "socktrace: %s: ", fs->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	say(fs->name, line, msg);
 }
 
 static bool add_rec(struct st_trace *t, struct st_rec *r)
@@ -218,12 +240,16 @@ unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
 		if (strict)
 			t->fatal = true;
 	}
-	if (fs.newer_more)
-		fprintf(stderr, "socktrace: %s: %u more lines of a newer schema skipped\n", fs.name,
-			fs.newer_more);
-	if (fs.problems > fs.shown + fs.newer_more)
-		fprintf(stderr, "socktrace: %s: %u more bad lines not shown\n", fs.name,
-			fs.problems - fs.shown - fs.newer_more);
+	if (fs.newer_more) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "%u more lines of a newer schema skipped", fs.newer_more);
+		say(fs.name, 0, msg);
+	}
+	if (fs.problems > fs.shown + fs.newer_more) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "%u more bad lines not shown", fs.problems - fs.shown - fs.newer_more);
+		say(fs.name, 0, msg);
+	}
 out:
 	free(chunk);
 	free(line);

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "settings.h"
+#include "event.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -73,6 +74,22 @@ static bool parse_families(const char *s, uint64_t *mask, const char **bad, size
 	return *mask != 0;
 }
 
+/* Is the character set of the locale the program would use UTF-8?  The
+ * first of LC_ALL, LC_CTYPE, LANG that is set and not empty names it, as
+ * setlocale(LC_CTYPE, "") would choose (no locale is loaded here: the
+ * shim runs before the program's own setlocale, and must not change it). */
+static bool locale_is_utf8(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+	}
+	return false;
+}
+
 bool st_family_enabled(int family)
 {
 	if (family < 0 || family >= 63)
@@ -91,6 +108,8 @@ void st_config_read(void)
 	st_cfg.stack = 0;
 	st_cfg.probe = ST_PROBE_EXIT;
 	st_cfg.families = ~(uint64_t)0;
+	st_cfg.ascii = !locale_is_utf8();
+	st_render_set_ascii(st_cfg.ascii);
 
 	v = secure_getenv("SOCKTRACE_OUTPUT");
 	if (v && *v && strcmp(v, "stderr")) {

@@ -21,6 +21,8 @@ struct st_config {
 	int stack;		/* frames per event, 0 none */
 	enum st_probe probe;
 	uint64_t families;	/* bit per AF_* value < 64; bit 63: others */
+	bool ascii;		/* the locale's character set is not UTF-8: the text
+				 * log escapes every byte >= 0x80 (st_render_set_ascii) */
 };
 extern struct st_config st_cfg;
 
