@@ -4,14 +4,50 @@
  */
 #define _GNU_SOURCE
 #include "settings.h"
+#include "buf.h"
 #include "event.h"
 #include "log.h"
+#include "outfile.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 struct st_config st_cfg;
+
+/* A warning about a variable's value: the value is the environment's,
+ * any byte at all, and is shown escaped. */
+static void warn_value(const char *msg, const char *v)
+{
+	char shown[256];
+	struct st_buf b;
+
+	st_buf_init(&b, shown, sizeof(shown));
+	st_buf_esc(&b, v, st_cfg.ascii ? ST_ESC_ASCII : 0);
+	st_buf_finish(&b);
+	st_warn(msg, shown);
+}
+
+/* An octal mode for files the shim creates: read and write bits only
+ * (no execute, set-id or sticky bit), the owner's both, e.g. 0640. */
+static bool parse_mode(const char *s, mode_t *out)
+{
+	unsigned v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7')
+			return false;
+		v = v * 8 + (unsigned)(*s - '0');
+		if (v > 07777)
+			return false;
+	}
+	if ((v & ~0666u) || (v & 0600u) != 0600u)
+		return false;
+	*out = (mode_t)v;
+	return true;
+}
 
 static bool parse_uint(const char *s, long max, int *out)
 {
@@ -108,6 +144,7 @@ void st_config_read(void)
 	st_cfg.stack = 0;
 	st_cfg.probe = ST_PROBE_EXIT;
 	st_cfg.families = ~(uint64_t)0;
+	st_cfg.mode = ST_OUT_MODE_DEFAULT;
 	st_cfg.ascii = !locale_is_utf8();
 	st_render_set_ascii(st_cfg.ascii);
 
@@ -123,6 +160,11 @@ void st_config_read(void)
 		st_warn("SOCKTRACE_OUTPUT is empty, writing to stderr", NULL);
 	}
 
+	v = secure_getenv("SOCKTRACE_MODE");
+	if (v && !parse_mode(v, &st_cfg.mode))
+		warn_value("SOCKTRACE_MODE must be an octal mode of read and write bits, the owner's both (such as 0640), "
+			   "using 0600; got", v);
+
 	v = secure_getenv("SOCKTRACE_FORMAT");
 	if (v) {
 		if (!strcmp(v, "text")) {
@@ -132,7 +174,7 @@ void st_config_read(void)
 			st_cfg.format = ST_FMT_JSONL;
 			format_given = true;
 		} else {
-			st_warn("SOCKTRACE_FORMAT must be text or jsonl, using the default; got", v);
+			warn_value("SOCKTRACE_FORMAT must be text or jsonl, using the default; got", v);
 		}
 	}
 	if (!format_given)
@@ -141,7 +183,7 @@ void st_config_read(void)
 	v = secure_getenv("SOCKTRACE_STACK");
 	if (v && !parse_uint(v, 64, &st_cfg.stack)) {
 		st_cfg.stack = 0;
-		st_warn("SOCKTRACE_STACK must be a number of frames from 0 to 64, using 0; got", v);
+		warn_value("SOCKTRACE_STACK must be a number of frames from 0 to 64, using 0; got", v);
 	}
 
 	v = secure_getenv("SOCKTRACE_PROBE");
@@ -153,7 +195,7 @@ void st_config_read(void)
 		else if (!strcmp(v, "off"))
 			st_cfg.probe = ST_PROBE_OFF;
 		else
-			st_warn("SOCKTRACE_PROBE must be exit, close or off, using exit; got", v);
+			warn_value("SOCKTRACE_PROBE must be exit, close or off, using exit; got", v);
 	}
 
 	v = secure_getenv("SOCKTRACE_FAMILIES");
@@ -164,7 +206,7 @@ void st_config_read(void)
 		if (parse_families(v, &mask, &bad, &badlen))
 			st_cfg.families = mask;
 		else
-			st_warn("SOCKTRACE_FAMILIES must list inet, inet6, unix, netlink, packet, vsock or all, "
-				"recording every family; got", v);
+			warn_value("SOCKTRACE_FAMILIES must list inet, inet6, unix, netlink, packet, vsock or all, "
+				   "recording every family; got", v);
 	}
 }

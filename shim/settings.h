@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum st_format { ST_FMT_TEXT, ST_FMT_JSONL };
 enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
@@ -17,6 +18,7 @@ enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
 struct st_config {
 	bool to_stderr;
 	char output[4096];	/* path template, %p expanded at open */
+	mode_t mode;		/* of a trace file the shim creates (SOCKTRACE_MODE) */
 	enum st_format format;
 	int stack;		/* frames per event, 0 none */
 	enum st_probe probe;

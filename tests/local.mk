@@ -143,6 +143,7 @@ TESTS += \
 	tests/shim_errno.bats \
 	tests/shim_env.bats \
 	tests/shim_output.bats \
+	tests/output_safety.bats \
 	tests/run_exit.bats \
 	tests/robust_threads.bats \
 	tests/robust_signals.bats \
