@@ -10,12 +10,15 @@
  */
 #define _GNU_SOURCE
 #include "check.h"
+#include "buf.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- results ------------------------------------------------------------ */
 
@@ -185,15 +188,48 @@ static void xml_escaped(FILE *f, const char *s)
 	}
 }
 
+/* "socktrace: check: cannot write PATH: why", the path escaped */
+static void cannot_write(const char *path, const char *why)
+{
+	char shown[1024];
+	struct st_buf b;
+
+	st_buf_init(&b, shown, sizeof(shown));
+	st_buf_esc(&b, path, 0);
+	st_buf_finish(&b);
+	fprintf(stderr, "socktrace: check: cannot write %s: %s\n", shown, why);
+}
+
+/* The report file: created 0600 with O_EXCL, or an existing one of this
+ * user emptied; never through a symbolic link, never another user's file
+ * in a sticky directory, never a hang on a FIFO nobody reads
+ * (codec/outfile.h). */
+static FILE *open_report(const char *path)
+{
+	static const struct st_outfile how = { 0, ST_OUT_TRUNC | ST_OUT_BLOCK, NULL };
+	const char *why = NULL;
+	int fd = st_outfile_open(path, &how, &why);
+	FILE *f;
+
+	if (fd < 0) {
+		cannot_write(path, why);
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		cannot_write(path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 int report_junit(const struct check *c, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = open_report(path);
 	size_t failures = 0;
 
-	if (!f) {
-		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
 	for (size_t i = 0; i < c->nresults; i++)
 		failures += c->results[i].n > 0;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -219,7 +255,7 @@ int report_junit(const struct check *c, const char *path)
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	if (fclose(f)) {
-		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+		cannot_write(path, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -19,7 +19,7 @@ FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_n
 	formatters/fmt_timeline.c formatters/fmt_summary.c formatters/fmt_mermaid.c \
 	formatters/check_rules.c formatters/expect.c formatters/report.c \
 	src/cmd_show.c src/cmd_check.c \
-	codec/calls.c codec/buf.c codec/names.c codec/encode_json.c codec/render_text.c
+	codec/calls.c codec/buf.c codec/outfile.c codec/names.c codec/encode_json.c codec/render_text.c
 FUZZ_COMMON = fuzz/fuzz.h fuzz/fuzz.c fuzz/symbolize_stub.c
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined

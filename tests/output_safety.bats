@@ -191,3 +191,50 @@ refused() {
 	assert_eq "$(cat "$STICKY/secret")" precious "the linked file"
 }
 
+# junit PATH: check --junit PATH on a good trace; $status, stderr in err
+junit() {
+	status=0
+	timeout -k 5 10 "$SOCKTRACE" check --rule no-leaks --junit "$1" "$BATS_TEST_DIRNAME/data/restart.jsonl" >/dev/null 2>err || status=$?
+	[[ $status != 124 ]] || { echo "check --junit hung on $1" >&2; return 1; }
+}
+
+@test "output safety: check --junit creates its report 0600, and refuses a symbolic link or a FIFO nobody reads" {
+	mask=$(umask)
+	umask 0
+	junit report.xml
+	umask "$mask"
+	[[ $status == 0 || $status == 1 ]]
+	assert_eq "$(stat -c %a report.xml)" 600 "mode of the report"
+	grep -q '<testsuites' report.xml
+	# an existing report of ours is emptied and written again
+	echo "old report, longer than the new one$(head -c 4000 /dev/zero | tr '\0' x)" >report.xml
+	junit report.xml
+	[[ $status == 0 || $status == 1 ]]
+	! grep -q 'old report' report.xml
+	tail -n 1 report.xml | grep -q '^</testsuites>$'
+	echo precious >target
+	ln -s target link.xml
+	junit link.xml
+	assert_eq "$status" 2 "exit status"
+	assert_eq "$(cat err)" "socktrace: check: cannot write link.xml: a symbolic link"
+	assert_eq "$(cat target)" precious "the link's target"
+	mkfifo fifo.xml
+	junit fifo.xml
+	assert_eq "$status" 2 "exit status"
+	assert_eq "$(cat err)" "socktrace: check: cannot write fifo.xml: a FIFO nobody reads"
+}
+
+@test "output safety: check --junit refuses another user's file or link in a sticky directory, left as it was" {
+	need_nobody
+	sticky_dir
+	as_nobody sh -c "umask 0; echo theirs >'$STICKY/r.xml'"
+	junit "$STICKY/r.xml"
+	assert_eq "$status" 2 "exit status"
+	assert_eq "$(cat err)" "socktrace: check: cannot write $STICKY/r.xml: owned by another user, in a sticky directory"
+	assert_eq "$(cat "$STICKY/r.xml")" theirs "their file"
+	echo precious >"$SCRATCH/target"
+	as_nobody ln -s "$SCRATCH/target" "$STICKY/l.xml"
+	junit "$STICKY/l.xml"
+	assert_eq "$status" 2 "exit status"
+	assert_eq "$(cat "$SCRATCH/target")" precious "the link's target"
+}
