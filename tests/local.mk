@@ -97,6 +97,7 @@ check_PROGRAMS += \
 	tests/sigstorm \
 	tests/daemon \
 	tests/lateexit \
+	tests/torn \
 	# end of check_PROGRAMS
 tests_spawn_SOURCES = tests/progs/spawn.c
 tests_spawn_CFLAGS = $(TPROG_CFLAGS)
@@ -114,6 +115,9 @@ check_LTLIBRARIES += tests/progs/libearly.la
 tests_progs_libearly_la_SOURCES = tests/progs/early.c
 tests_progs_libearly_la_CFLAGS = $(AM_CFLAGS) -g
 tests_progs_libearly_la_LDFLAGS = -avoid-version -shared -rpath /nowhere
+tests_torn_SOURCES = tests/progs/torn.c
+tests_torn_CFLAGS = $(TPROG_CFLAGS)
+tests_torn_LDADD = $(TPROG_LDADD)
 tests_lateexit_SOURCES = tests/progs/lateexit.c
 tests_lateexit_CFLAGS = $(TPROG_CFLAGS)
 tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
@@ -121,7 +125,7 @@ tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
 # linked with libearly.so although it calls nothing in it
 tests_lateexit_LDFLAGS = -no-install -Wl,--no-as-needed
 
-EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py
+EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py tests/scripts/pieces.py
 
 TESTS += \
 	tests/man.bats \
@@ -150,6 +154,7 @@ TESTS += \
 	tests/robust_crash.bats \
 	tests/robust_daemon.bats \
 	tests/robust_output.bats \
+	tests/torn_lines.bats \
 	tests/robust_spawn.bats \
 	tests/robust_edges.bats \
 	tests/robust_servers.bats \
