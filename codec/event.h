@@ -53,6 +53,12 @@ struct st_ksock {
 	int v6only;		/* IPv6: IPV6_V6ONLY 0 or 1, -1 unknown or IPv4 */
 };
 
+/* An argument of the start event's argv kept only in part. */
+struct st_argcut {
+	int index;		/* in argv */
+	int64_t bytes;		/* its whole length */
+};
+
 /* A descriptor passed in an SCM_RIGHTS message, and the socket it names. */
 struct st_right {
 	int fd;
@@ -128,8 +134,13 @@ struct st_event {
 
 	/* start */
 	const char *exe;
+	bool exe_cut;		/* exe is longer than the kernel tells: absent or cut */
 	const char *const *argv;
-	int argc;
+	int argc;		/* the arguments in argv */
+	int64_t argc_total;	/* the program's arguments ("argc"), -1 unknown; more
+				 * than argc: the last ones are not in argv */
+	const struct st_argcut *argv_cut;	/* arguments kept only in part */
+	int nargv_cut;
 	int64_t ppid;
 	const char *version;
 

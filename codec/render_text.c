@@ -196,6 +196,36 @@ static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
 	}
 }
 
+/* ["prog", "arg", ...], as strace shows it: an argument kept only in part
+ * is followed by ... and its whole length, arguments not kept by their
+ * count */
+static void argv_list(struct st_buf *b, bool *first, const struct st_event *ev)
+{
+	sep(b, first);
+	st_buf_putc(b, '[');
+	for (int i = 0; i < ev->argc; i++) {
+		if (i)
+			ST_PUTL(b, ", ");
+		quoted(b, ev->argv[i] ? ev->argv[i] : "");
+		for (int k = 0; ev->argv_cut && k < ev->nargv_cut; k++) {
+			if (ev->argv_cut[k].index != i)
+				continue;
+			ST_PUTL(b, "... /* ");
+			st_buf_i64(b, ev->argv_cut[k].bytes);
+			ST_PUTL(b, " bytes */");
+			break;
+		}
+	}
+	if (ev->argc_total > ev->argc) {
+		if (ev->argc)
+			ST_PUTL(b, ", ");
+		ST_PUTL(b, "... /* ");
+		st_buf_i64(b, ev->argc_total);
+		ST_PUTL(b, " args */");
+	}
+	st_buf_putc(b, ']');
+}
+
 static void args(struct st_buf *b, const struct st_event *ev)
 {
 	bool first = true;
@@ -292,17 +322,17 @@ static void args(struct st_buf *b, const struct st_event *ev)
 		break;
 	case ST_CALL_start:
 		sep(b, &first);
-		quoted(b, ev->exe ? ev->exe : "?");
-		if (ev->argv) {
-			sep(b, &first);
-			st_buf_putc(b, '[');
-			for (int i = 0; i < ev->argc; i++) {
-				if (i)
-					st_buf_puts(b, ", ");
-				quoted(b, ev->argv[i] ? ev->argv[i] : "");
-			}
-			st_buf_putc(b, ']');
+		if (ev->exe) {
+			quoted(b, ev->exe);
+			if (ev->exe_cut)
+				ST_PUTL(b, "...");
+		} else {
+			st_buf_putc(b, '?');
 		}
+		if (ev->exe_cut)
+			ST_PUTL(b, " /* longer than the kernel tells */");
+		if (ev->argv)
+			argv_list(b, &first, ev);
 		return;
 	}
 	/* calls on one descriptor */

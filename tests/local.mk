@@ -142,6 +142,7 @@ TESTS += \
 	tests/shim_udp.bats \
 	tests/shim_dup.bats \
 	tests/shim_fork.bats \
+	tests/start_identity.bats \
 	tests/shim_threads.bats \
 	tests/shim_http.bats \
 	tests/shim_errno.bats \
