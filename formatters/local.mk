@@ -30,6 +30,7 @@ TESTS += \
 	tests/show_options.bats \
 	tests/text_escape.bats \
 	tests/show_compressed.bats \
+	tests/show_bounds.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

@@ -125,7 +125,7 @@ tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
 # linked with libearly.so although it calls nothing in it
 tests_lateexit_LDFLAGS = -no-install -Wl,--no-as-needed
 
-EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py tests/scripts/pieces.py
+EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py tests/scripts/pieces.py tests/scripts/elfbomb.py
 
 TESTS += \
 	tests/man.bats \
