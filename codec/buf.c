@@ -124,54 +124,17 @@ static void put_u4(struct st_buf *b, unsigned cp)
 		st_buf_putc(b, hex_digits[(cp >> sh) & 0xf]);
 }
 
-void st_buf_jstr(struct st_buf *b, const char *str)
+/* JSON's escapes rather than a screen's: '"' always, other control bytes
+ * and bytes that are not UTF-8 as \u00XX, every byte >= 0x80 kept */
+#define ESC_JSON 0x100
+
+/* The one escaping loop, for JSON strings and for screens alike. */
+static void escape(struct st_buf *b, const unsigned char *s, const unsigned char *end, unsigned flags)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const char *hex = (flags & ESC_JSON) ? "\\u00" : "\\x";
 
-	st_buf_putc(b, '"');
-	while (*s) {
-		unsigned char c = *s;
-		const unsigned char *run = s;
-
-		/* the plain characters go in one copy */
-		while (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
-			s++;
-		if (s != run) {
-			st_buf_putn(b, (const char *)run, (size_t)(s - run));
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			st_buf_putc(b, '\\');
-			st_buf_putc(b, (char)c);
-		} else if (c == '\n') {
-			ST_PUTL(b, "\\n");
-		} else if (c == '\t') {
-			ST_PUTL(b, "\\t");
-		} else if (c < 0x20 || c == 0x7f) {
-			put_hex2(b, "\\u00", c);
-		} else if (c >= 0x80) {
-			unsigned cp = 0;
-			int n = utf8_len(s, 4, &cp);	/* stops at the NUL: it is no continuation byte */
-			if (n) {
-				if (hostile_cp(cp))
-					put_u4(b, cp);
-				else
-					st_buf_putn(b, (const char *)s, (size_t)n);
-				s += n;
-				continue;
-			}
-			/* not UTF-8: the byte as the code point of the same value */
-			put_hex2(b, "\\u00", c);
-		}
-		s++;
-	}
-	st_buf_putc(b, '"');
-}
-
-void st_buf_escn(struct st_buf *b, const char *str, size_t len, unsigned flags)
-{
-	const unsigned char *s = (const unsigned char *)str, *end = s + len;
-
+	if (flags & ESC_JSON)
+		flags = (flags | ST_ESC_QUOTED) & ~(unsigned)ST_ESC_ASCII;
 	while (s < end) {
 		unsigned char c = *s;
 		const unsigned char *run = s;
@@ -203,12 +166,25 @@ void st_buf_escn(struct st_buf *b, const char *str, size_t len, unsigned flags)
 				s += n;
 				continue;
 			}
-			put_hex2(b, "\\x", c);
+			/* not UTF-8: the byte (in JSON, the code point of its value) */
+			put_hex2(b, hex, c);
 		} else {
-			put_hex2(b, "\\x", c);
+			put_hex2(b, hex, c);
 		}
 		s++;
 	}
+}
+
+void st_buf_jstr(struct st_buf *b, const char *str)
+{
+	st_buf_putc(b, '"');
+	escape(b, (const unsigned char *)str, (const unsigned char *)str + strlen(str), ESC_JSON);
+	st_buf_putc(b, '"');
+}
+
+void st_buf_escn(struct st_buf *b, const char *str, size_t len, unsigned flags)
+{
+	escape(b, (const unsigned char *)str, (const unsigned char *)str + len, flags & ~(unsigned)ESC_JSON);
 }
 
 void st_buf_esc(struct st_buf *b, const char *s, unsigned flags)
