@@ -144,6 +144,17 @@ bool rd_argv(struct parse *p, const json_t *a)
 	return true;
 }
 
+/* an array of at most max entries, counted into *n */
+static bool array_of(struct parse *p, const char *key, const json_t *v, size_t max, size_t *n)
+{
+	if (!json_is_array(v))
+		return rd_want(p, "", key, v, "an array");
+	*n = json_array_size(v);
+	if (*n > max)
+		return rd_fail(p, "\"%s\" has %zu entries, more than the shim ever records", key, *n);
+	return true;
+}
+
 /* what the shim ever keeps in part of a command line (a few arguments of
  * 16 KiB in 64 KiB), with room to spare */
 #define ARGV_CUT_MAX 64
@@ -153,11 +164,8 @@ bool rd_argv_cut(struct parse *p, const json_t *a)
 	struct st_rec *r = p->rec;
 	size_t n;
 
-	if (!json_is_array(a))
-		return rd_want(p, "", "argv_cut", a, "an array");
-	n = json_array_size(a);
-	if (n > ARGV_CUT_MAX)
-		return rd_fail(p, "\"argv_cut\" has %zu entries, more than the shim ever records", n);
+	if (!array_of(p, "argv_cut", a, ARGV_CUT_MAX, &n))
+		return false;
 	if (!n)
 		return true;
 	r->argcuts = calloc(n, sizeof(*r->argcuts));
@@ -353,17 +361,6 @@ bool rd_verdict(struct parse *p, const json_t *o)
 	a = json_object_get(o, "why");
 	if (a && !rd_get_str(p, "reuse_verdict: ", "why", a, &ev->verdict_why))
 		return false;
-	return true;
-}
-
-/* an array of at most max entries, counted into *n */
-static bool array_of(struct parse *p, const char *key, const json_t *v, size_t max, size_t *n)
-{
-	if (!json_is_array(v))
-		return rd_want(p, "", key, v, "an array");
-	*n = json_array_size(v);
-	if (*n > max)
-		return rd_fail(p, "\"%s\" has %zu entries, more than the shim ever records", key, *n);
 	return true;
 }
 
