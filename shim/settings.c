@@ -28,40 +28,43 @@ static void warn_value(const char *msg, const char *v)
 	st_warn(msg, shown);
 }
 
-/* An octal mode for files the shim creates: read and write bits only
- * (no execute, set-id or sticky bit), the owner's both, e.g. 0640. */
-static bool parse_mode(const char *s, mode_t *out)
+/* digits of base (8 or 10) only, at most max */
+static bool parse_number(const char *s, int base, long max, long *out)
 {
-	unsigned v = 0;
+	long v = 0;
 
 	if (!*s)
 		return false;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '7')
+		if (*s < '0' || *s >= '0' + base)
 			return false;
-		v = v * 8 + (unsigned)(*s - '0');
-		if (v > 07777)
+		v = v * base + (*s - '0');
+		if (v > max)
 			return false;
 	}
-	if ((v & ~0666u) || (v & 0600u) != 0600u)
-		return false;
-	*out = (mode_t)v;
+	*out = v;
 	return true;
 }
 
 static bool parse_uint(const char *s, long max, int *out)
 {
-	long v = 0;
-	if (!*s)
+	long v;
+
+	if (!parse_number(s, 10, max, &v))
 		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (*s - '0');
-		if (v > max)
-			return false;
-	}
 	*out = (int)v;
+	return true;
+}
+
+/* An octal mode for files the shim creates: read and write bits only
+ * (no execute, set-id or sticky bit), the owner's both, e.g. 0640. */
+static bool parse_mode(const char *s, mode_t *out)
+{
+	long v;
+
+	if (!parse_number(s, 8, 07777, &v) || (v & ~0666L) || (v & 0600L) != 0600L)
+		return false;
+	*out = (mode_t)v;
 	return true;
 }
 
