@@ -144,7 +144,10 @@ static bool take_event(struct file_state *fs, long lineno, const char *p, size_t
 /* one complete line; returns false to stop reading the file.  A line that
  * is an event cut short (its writer killed inside write(2), or its disk
  * full) with the next event glued on costs the fragment only: the events
- * after it in the line are read, and the fragment is said with its size. */
+ * after it in the line are read, and the fragment is said with its size.
+ * A line that starts as an event, does not parse and does not end as one
+ * ('}') is such a fragment alone; one that ends as one is a bad event, and
+ * gets what the JSON parser says of it. */
 static bool take_line(struct file_state *fs, long lineno, const char *line, size_t len,
 		      bool truncated)
 {
@@ -190,7 +193,7 @@ static bool take_line(struct file_state *fs, long lineno, const char *line, size
 		complain(fs, lineno, "truncated last line (no newline at the end: the traced "
 			 "program was probably killed while writing it): %s", why);
 	else if (!strncmp(why, "not JSON", 8) && len >= EVENT_START_LEN &&
-		 !memcmp(line, event_start, EVENT_START_LEN))
+		 !memcmp(line, event_start, EVENT_START_LEN) && line[len - 1] != '}')
 		complain(fs, lineno, "an event cut short (%zu bytes: its writer was killed, or its disk "
 			 "full): skipped", len);
 	else
