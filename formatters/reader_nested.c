@@ -147,6 +147,7 @@ bool rd_argv(struct parse *p, const json_t *a)
 /* an array of at most max entries, counted into *n */
 static bool array_of(struct parse *p, const char *key, const json_t *v, size_t max, size_t *n)
 {
+	*n = 0;
 	if (!json_is_array(v))
 		return rd_want(p, "", key, v, "an array");
 	*n = json_array_size(v);
