@@ -29,6 +29,7 @@ TESTS += \
 	tests/show_live.bats \
 	tests/show_options.bats \
 	tests/text_escape.bats \
+	tests/format_escape.bats \
 	tests/show_compressed.bats \
 	tests/show_bounds.bats \
 	# end of TESTS

@@ -36,9 +36,10 @@ static const char usage_text[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fputs("socktrace: check: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\n", stderr);
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	fprintf(stderr, "socktrace: check: %s\n", show_esc(msg));
 	fputs(usage_text, stderr);
 	return 2;
 }
@@ -92,7 +93,8 @@ int st_cmd_check(int argc, char **argv)
 			}
 			pats = grown;
 			if (!expect_parse(optarg, &pats[npats], why, sizeof(why))) {
-				fprintf(stderr, "socktrace: check: bad pattern '%s': %s\n", optarg, why);
+				fprintf(stderr, "socktrace: check: bad pattern '%s': %s\n", show_esc(optarg),
+					show_esc(why));
 				expect_free(&pats[npats]);
 				rc = 2;
 				goto out;

@@ -13,18 +13,6 @@ load helpers
 # (U+202E), a byte that is not UTF-8 (0xff, as \u00ff), then plain é.
 POISON='\u001b]0;T\u0007\u009b\nX\u202e\u00e9'
 
-# assert_clean FILE: no byte below 0x20 but the newline, no DEL, no ESC,
-# no C1 control (c2 80-9f), no bidi control or line separator as UTF-8.
-assert_clean() {
-	local bad
-	bad=$(LC_ALL=C grep -c -P '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]|\xd8\x9c' "$1" || true)
-	if [[ $bad != 0 ]]; then
-		echo "$1: $bad lines with raw control bytes:" >&2
-		LC_ALL=C grep -n -P '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]|\xd8\x9c' "$1" | cat -v | head -n 5 >&2
-		return 1
-	fi
-}
-
 @test "escape: every string of a forged trace reaches show -f text escaped, one line per line" {
 	for t in "$BATS_TEST_DIRNAME"/data/*.jsonl; do
 		# the jq helper builds the poison from JSON escapes: write it as
