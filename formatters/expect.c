@@ -166,10 +166,17 @@ static void steps_of(struct check *c, const struct st_msock *s, struct steps *ou
 			p++;
 		if (*p)
 			*p++ = '\0';
+		/* "word×N": a count the lifecycle words wrote, never more than
+		 * the socket's events (a forged name with "×N" in it costs no
+		 * more than its own word) */
 		times = strstr(start, "\xc3\x97");
-		if (times) {
-			rep = (unsigned)strtoul(times + 2, NULL, 10);
-			*times = '\0';
+		if (times && times != start) {
+			char *end;
+			unsigned long n = strtoul(times + 2, &end, 10);
+			if (!*end && n >= 2 && n <= s->nevs && out->n + n <= s->nevs + 1) {
+				rep = (unsigned)n;
+				*times = '\0';
+			}
 		}
 		grown = realloc(out->w, (out->n + rep) * sizeof(*grown));
 		if (!grown)

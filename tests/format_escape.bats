@@ -192,3 +192,15 @@ hostile_trace() {
 	"$SOCKTRACE" show -f lifecycle b.jsonl >out.txt
 	assert_eq "$(cat out.txt)" 'pid=7 fd=3 unix /tmp/a\\b socket bind (open at end of trace)'
 }
+
+@test "format escape: check --expect against a forged \"×N\" in a name costs the name only, not N words" {
+	printf '{"v":1,"ts":1,"pid":7,"call":"socket","ret":3,"fd":3,"family":"AF_INET","type":"SOCK_STREAM","proto":"tcp"}\n' >x.jsonl
+	printf '{"v":1,"ts":1.1,"pid":7,"call":"setsockopt","ret":0,"fd":3,"level":"SOL_SOCKET","optname":"X\xc3\x9730000000"}\n' >>x.jsonl
+	printf '{"v":1,"ts":1.2,"pid":7,"call":"setsockopt","ret":0,"fd":3,"level":"SOL_SOCKET","optname":"a \xc3\x9730000000 b"}\n' >>x.jsonl
+	status=0
+	timeout 10 /usr/bin/env time -f %M -o rss "$SOCKTRACE" check --expect 'tcp socket close' x.jsonl >out.txt 2>err ||
+		status=$?
+	assert_eq "$status" 1 "check's exit status (no match, in moments)"
+	(($(tail -n 1 rss) < 100000))
+	grep -qF 'setsockopt(X×30000000)' out.txt
+}
