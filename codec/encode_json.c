@@ -7,10 +7,12 @@
  */
 #include "event.h"
 #include "buf.h"
+#include "names.h"
 
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/wait.h>
 
 void st_event_init(struct st_event *ev)
 {
@@ -30,6 +32,28 @@ void st_event_init(struct st_event *ev)
 	ev->status = -1;
 	ev->child = -1;
 	ev->opts.linger = -1;
+}
+
+bool st_event_end(struct st_event *ev, int64_t pid, int wstatus, const char *by, int64_t ts_us)
+{
+	if (wstatus >= 0 && !WIFEXITED(wstatus) && !WIFSIGNALED(wstatus))
+		return false;
+	st_event_init(ev);
+	ev->call = ST_CALL_end;
+	ev->ts_us = ts_us;
+	ev->pid = pid;
+	ev->by = by;
+	if (wstatus < 0)
+		return true;
+	if (WIFEXITED(wstatus)) {
+		ev->status = WEXITSTATUS(wstatus);
+	} else {
+		ev->signal = st_signal_name(WTERMSIG(wstatus));
+		if (!ev->signal)
+			ev->signal = "SIG?";
+		ev->core = WCOREDUMP(wstatus);
+	}
+	return true;
 }
 
 /* ,"key": for a literal key, copied in one move */

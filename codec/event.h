@@ -175,6 +175,11 @@ struct st_event {
 
 /* Sets every field to its "absent" value. */
 void st_event_init(struct st_event *ev);
+/* Makes ev the `end` of process pid as a wait status says it (exit status,
+ * or the signal and the core flag), seen by `by` ("parent", "runner") at
+ * ts_us; wstatus < 0: how it ended is unknown (neither status nor signal).
+ * Returns false, leaving ev alone, for a status that is no end (a stop). */
+bool st_event_end(struct st_event *ev, int64_t pid, int wstatus, const char *by, int64_t ts_us);
 
 /* Encoders: write one line (with its '\n') into buf; return its length, or
  * the length it would have had when cap is too small (snprintf-like).

@@ -420,12 +420,11 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 			put(&b, ev->signal);
 			if (ev->core)
 				st_buf_puts(&b, " (core dumped)");
-		} else {
+		} else if (ev->status >= 0) {
 			st_buf_puts(&b, "+++ exited with ");
-			if (ev->status >= 0)
-				st_buf_i64(&b, ev->status);
-			else
-				st_buf_putc(&b, '?');
+			st_buf_i64(&b, ev->status);
+		} else {
+			st_buf_puts(&b, "+++ ended, how is unknown");
 		}
 		st_buf_puts(&b, " +++");
 		if (ev->by) {

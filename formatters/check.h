@@ -32,6 +32,8 @@ struct check {
 	struct show sh;		/* trace, model and the helpers of the formats */
 	struct check_result *results;
 	size_t nresults;
+	char **notes;		/* what a rule did not judge, and why: no violation */
+	size_t nnotes;
 };
 
 /* ---- results (report.c) ---- */
@@ -43,6 +45,9 @@ struct check_result *check_result_new(struct check *c, const char *name);
 /* Adds one violation to r, printf-style.  Out of memory: as above. */
 void check_violation(struct check_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Adds a note: what a rule left unjudged and why (printed after the
+ * violations; the exit status does not change).  Out of memory: as above. */
+void check_note(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The number of violations of every result. */
 size_t check_violations(const struct check *c);
 /* Frees the results; c->sh is left alone (the command's). */
@@ -64,8 +69,8 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n);
 /* ---- reports (report.c) ---- */
 
 /* Every violation as a line "NAME: what" on out; when there is none, the
- * line "socktrace: check: N rules held over M events".  Returns the
- * number of violations. */
+ * line "socktrace: check: N rules held over M events"; then each note as
+ * "socktrace: check: note: what".  Returns the number of violations. */
 size_t report_text(const struct check *c, FILE *out);
 /* Every violation as a GitHub workflow annotation on out
  * ("::error title=socktrace NAME::what", % CR LF escaped); nothing when

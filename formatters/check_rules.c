@@ -43,15 +43,16 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		char key[2048], k2[2048], w[256], t[CHECK_TUPLE_MAX], st[2048];
 		unsigned count = 1;
 
-		/* a process killed by a signal records no exit: its sockets are not judged */
-		if (done[i] || s->inherited || s->end != ST_END_EXIT)
+		/* a socket a signal's death ended is not judged (check says how many);
+		 * one a process inherited from the start of the trace is not its to close */
+		if (done[i] || (s->inherited && !s->made) || s->end != ST_END_EXIT || s->handed)
 			continue;
 		/* the same leak from a loop: one line with a count */
 		stack_key(s->made, key, sizeof(key));
 		for (size_t j = i + 1; j < m->nsocks; j++) {
 			const struct st_msock *o = m->socks[j];
-			if (done[j] || o->inherited || o->pid != s->pid || o->end != s->end ||
-			    strcmp(st_msock_kind(o), st_msock_kind(s)))
+			if (done[j] || (o->inherited && !o->made) || o->pid != s->pid || o->end != s->end ||
+			    o->end_pid != s->end_pid || strcmp(st_msock_kind(o), st_msock_kind(s)))
 				continue;
 			stack_key(o->made, k2, sizeof(k2));
 			if (key[0] ? strcmp(key, k2) != 0 :
@@ -62,11 +63,23 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			done[j] = true;
 			count++;
 		}
-		check_violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
-				check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-				s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
-				s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
-				check_where(s->made, st, sizeof(st)));
+		if (s->end_pid >= 0 && s->end_pid != s->pid) {
+			/* made in one process, left open by another that held it last */
+			char w2[256];
+			check_violation(res, "%s: %s (last seen %s) was never closed before exit; it was made by "
+					"%s()%s in %s (fd %d), which closed its copy or handed it on",
+					check_who(c, s->end_pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+					s->final_state ? show_esc(s->final_state) : "open",
+					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
+					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, w2, sizeof(w2)),
+					s->fd);
+		} else {
+			check_violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
+					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+					s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
+					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
+					check_where(s->made, st, sizeof(st)));
+		}
 		if (count > 1) {
 			char *line = res->lines[res->n - 1], *again;
 			if (asprintf(&again, "%s; %u such sockets leaked from the same place", line, count) >= 0) {
@@ -76,6 +89,20 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		}
 	}
 	free(done);
+	{
+		size_t killed = 0;
+		const char *sig = NULL;
+		for (size_t i = 0; i < m->nsocks; i++)
+			if (m->socks[i]->end == ST_END_KILLED) {
+				killed++;
+				if (m->socks[i]->end_rec && m->socks[i]->end_rec->ev.signal)
+					sig = m->socks[i]->end_rec->ev.signal;
+			}
+		if (killed)
+			check_note(c, "no-leaks: %zu socket%s ended with a process a signal killed (%s): "
+				   "not judged as leak%s", killed, killed == 1 ? "" : "s", sig ? sig : "?",
+				   killed == 1 ? "" : "s");
+	}
 }
 
 static void rule_reuseaddr(struct check *c, struct check_result *res, const char *arg)
@@ -134,7 +161,12 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 
 		if (!s->connect || !st_msock_is_tcp(s))
 			continue;
-		if (s->connect_failed)
+		if (s->conn && s->conn->self)
+			check_violation(res, "%s: %s connected to itself (fd %d): a TCP simultaneous open with "
+					"its own address, no server listened on it%s",
+					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+					check_where(s->connect, st, sizeof(st)));
+		else if (s->connect_failed)
 			check_violation(res, "%s: connect to %s failed with %s (fd %d)%s",
 					check_who(c, s->pid, w, sizeof(w)),
 					s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?",
@@ -245,7 +277,8 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 			if (s->pid != pid)
 				continue;
 			sp[n++] = (struct span){ s->t_first, +1 };
-			if (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE)
+			if (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE || s->end == ST_END_EXEC ||
+			    s->end == ST_END_UNSEEN)
 				sp[n++] = (struct span){ s->t_end, -1 };
 		}
 		qsort(sp, n, sizeof(*sp), by_time);

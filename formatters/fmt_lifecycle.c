@@ -103,13 +103,33 @@ void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char 
 		word(&w, "(open at end of trace)");
 		break;
 	case ST_END_EXIT:
-		word(&w, "(open at exit)");
+		if (s->handed && s->end_pid >= 0) {
+			snprintf(tok, sizeof(tok), "(handed over, open at exit@%" PRId64 ")", s->end_pid);
+			word(&w, tok);
+		} else if (s->end_pid >= 0 && s->end_pid != s->pid) {
+			snprintf(tok, sizeof(tok), "(open at exit@%" PRId64 ")", s->end_pid);
+			word(&w, tok);
+		} else {
+			word(&w, "(open at exit)");
+		}
+		break;
+	case ST_END_KILLED:
+		if (s->end_pid != s->pid)
+			snprintf(tok, sizeof(tok), "(open when %s killed it@%" PRId64 ")",
+				 s->end_rec && s->end_rec->ev.signal ? s->end_rec->ev.signal : "a signal",
+				 s->end_pid);
+		else
+			snprintf(tok, sizeof(tok), "(open when %s killed it)",
+				 s->end_rec && s->end_rec->ev.signal ? s->end_rec->ev.signal : "a signal");
+		word(&w, tok);
 		break;
 	case ST_END_ELSEWHERE:
 		word(&w, "(still held by another process)");
 		break;
+	case ST_END_EXEC:
+	case ST_END_UNSEEN:
 	case ST_END_CLOSED:
-		break;
+		break;	/* their event says it: exec, gone, close... */
 	}
 	flush_word(&w);
 }

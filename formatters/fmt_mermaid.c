@@ -151,8 +151,17 @@ static const char *how(const struct st_rec *t)
 static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_conn *c)
 {
 	const struct st_msock *cl = c->client, *sv = c->server;
-	int C = part_of(d, c->caddr, "client", cl ? cl->pid : -1);
-	int S = part_of(d, c->saddr, "server", sv ? sv->pid : -1);
+	int C, S;
+
+	if (c->self) {
+		/* one socket connected to itself: no second participant */
+		C = part_of(d, c->caddr, "client", cl->pid);
+		msg(d, c->t_start, "Note over P%d: connection %d: connected to itself (simultaneous open, "
+		    "no listener)", C, c->id);
+		return;
+	}
+	C = part_of(d, c->caddr, "client", cl ? cl->pid : -1);
+	S = part_of(d, c->saddr, "server", sv ? sv->pid : -1);
 	int64_t t = c->t_start;
 	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
 	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;

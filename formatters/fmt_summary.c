@@ -35,6 +35,8 @@ struct group {
 	struct callstat calls[MAX_CALLS];
 	int ncalls;
 	unsigned opened, closed, leaked, open_at_end, listeners;
+	unsigned killed;	/* held by a process a signal killed: not judged */
+	unsigned unseen;	/* of the closed: closed out of the shim's sight */
 	unsigned conns, failed_conns;
 	int64_t life_sum, life_max;
 	unsigned lives;
@@ -182,13 +184,20 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 	g->opened++;
 	edge(g, s->t_first + 1);	/* +1: 0 would have no sign */
 	switch (s->end) {
+	case ST_END_UNSEEN:
+		g->unseen++;
+		__attribute__((fallthrough));	/* closed all the same */
 	case ST_END_CLOSED:
 	case ST_END_ELSEWHERE:
+	case ST_END_EXEC:
 		g->closed++;
 		edge(g, -(s->t_end + 1));
 		break;
 	case ST_END_EXIT:
 		g->leaked++;
+		break;
+	case ST_END_KILLED:
+		g->killed++;
 		break;
 	case ST_END_OPEN:
 		g->open_at_end++;
@@ -274,9 +283,13 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 		"------------");
 	fprintf(o, "  %-14s %8u %8u %14.3f %12.3f\n", "total", tot.count, tot.errors,
 		(double)tot.total_ns / 1e3, (double)tot.max_ns / 1e3);
-	fprintf(o, "  %-13s %u opened, %u closed, %s%u leaked%s", "sockets", g->opened, g->closed,
-		g->leaked ? show_c(sh, SHOW_YELLOW) : "", g->leaked,
+	fprintf(o, "  %-13s %u opened, %u closed", "sockets", g->opened, g->closed);
+	if (g->unseen)
+		fprintf(o, " (%u out of sight)", g->unseen);
+	fprintf(o, ", %s%u leaked%s", g->leaked ? show_c(sh, SHOW_YELLOW) : "", g->leaked,
 		g->leaked ? show_c(sh, SHOW_OFF) : "");
+	if (g->killed)
+		fprintf(o, ", %u held by a killed process", g->killed);
 	if (g->open_at_end)
 		fprintf(o, ", %u open at the end of the trace", g->open_at_end);
 	fprintf(o, ", at most %u open at once", max_open(g));

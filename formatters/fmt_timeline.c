@@ -290,10 +290,17 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 	}
 }
 
+/* the counters an end left at its end: those of a close that did not end
+ * it (another process held a copy) are not the connection's */
+static const struct st_rec *final_tcp(const struct st_msock *s)
+{
+	return s && s->tcp_final ? s->tcp_rec : NULL;
+}
+
 static void bytes_line(const struct show *sh, const struct st_conn *c)
 {
 	const struct st_msock *cl = c->client, *sv = c->server;
-	const struct st_rec *tcl = cl ? cl->tcp_rec : NULL, *tsv = sv ? sv->tcp_rec : NULL;
+	const struct st_rec *tcl = final_tcp(cl), *tsv = final_tcp(sv);
 	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
 	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 	int64_t end = tc ? tc->ev.ts_us : -1;
@@ -319,6 +326,8 @@ static void bytes_line(const struct show *sh, const struct st_conn *c)
 		uint64_t re = (tcl ? tcl->ev.tcp.total_retrans : 0) +
 			      (tsv ? tsv->ev.tcp.total_retrans : 0);
 		fprintf(sh->out, "; %" PRIu64 " retransmit%s", re, re == 1 ? "" : "s");
+	} else if ((cl && cl->tcp_rec) || (sv && sv->tcp_rec)) {
+		fprintf(sh->out, "; bytes unknown (no close ended it in the trace)");
 	}
 	fputc('\n', sh->out);
 }
@@ -327,18 +336,36 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 			  bool active)
 {
 	const struct st_rec *t = st_msock_teardown(s);
-	char tm[32];
+	char tm[32], words[96];
 
+	/* the closes of copies other processes still held: not the end */
+	for (size_t i = 0; i < s->nevs; i++) {
+		const struct st_rec *r = s->evs[i];
+		if (r == s->close || r == t || !st_call_is(r->ev.call, ST_K_CLOSE) || r->ev.err ||
+		    r->ev.fd < 0 || r->sock != s || r->ev.ts_us > (t ? t->ev.ts_us : INT64_MAX))
+			continue;
+		show_reltime(sh, tm, sizeof(tm), r->ev.ts_us);
+		fprintf(sh->out, "  %-10s %s %s pid %" PRId64 " %s(%d): its copy only, another process held "
+			"it%s%s\n", "", tm, role, r->ev.pid, st_call_name(r->ev.call), r->ev.fd,
+			r->ev.state ? ", still " : "", r->ev.state ? r->ev.state : "");
+	}
 	if (!t) {
-		fprintf(sh->out, "  %-10s %s never closed it%s\n", "", role,
-			s->end == ST_END_EXIT ? " (still open when its process exited: a leak)" :
-			s->end == ST_END_ELSEWHERE ? " (another process still holds it)" :
-			" before the trace ended");
+		if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
+			fprintf(sh->out, "  %-10s %s never closed it: held by pid %" PRId64
+				" when it exited (a leak)\n", "", role, s->end_pid);
+		else if (s->end == ST_END_EXIT)
+			fprintf(sh->out, "  %-10s %s never closed it (still open when its process exited: a "
+				"leak)\n", "", role);
+		else
+			fprintf(sh->out, "  %-10s %s never closed it: %s\n", "", role,
+				st_msock_end_words(s, words, sizeof(words)));
 		return;
 	}
 	show_reltime(sh, tm, sizeof(tm), t->ev.ts_us);
 	fprintf(sh->out, "  %-10s %s %s %s%s%s", "", tm, role, st_call_name(t->ev.call),
 		t->ev.how ? "(" : "()", t->ev.how ? show_esc(t->ev.how) : "");
+	if (t->ev.pid != s->pid)
+		fprintf(sh->out, " in pid %" PRId64, t->ev.pid);
 	if (t->ev.how)
 		fputc(')', sh->out);
 	if (t->ev.state_before && t->ev.state)
@@ -432,8 +459,25 @@ static void conn_block(const struct show *sh, const struct st_conn *c)
 	fprintf(sh->out, "%sconnection #%d%s  %s %s -> %s  %s (%s)%s\n", show_c(sh, SHOW_BOLD), c->id,
 		show_c(sh, SHOW_OFF), show_esc(kind), c->caddr[0] ? show_esc(c->caddr) : "?",
 		c->saddr[0] ? show_esc(c->saddr) : "?",
-		t0, clk, c->client && c->server ? "" : c->client ? "  [server end not traced]" :
-		"  [client end not traced]");
+		t0, clk, c->self ? "  [connected to itself]" : c->client && c->server ? "" :
+		c->client ? "  [server end not traced]" : "  [client end not traced]");
+	if (c->self) {
+		char t[32];
+		side_line(sh, "socket", c->client);
+		fprintf(sh->out, "  %-10s one socket connected to its own address (a TCP simultaneous open "
+			"with itself): nothing listened on %s%s\n", "handshake", show_esc(c->saddr),
+			c->established ? "" : "; not established");
+		if (c->client->close) {
+			show_reltime(sh, t, sizeof(t), c->client->close->ev.ts_us);
+			fprintf(sh->out, "  %-10s %s close()%s%s%s%s\n", "teardown", t,
+				c->client->close->ev.state_before ? ": " : "",
+				c->client->close->ev.state_before ? show_esc(c->client->close->ev.state_before) : "",
+				c->client->close->ev.state ? " -> " : "",
+				c->client->close->ev.state ? show_esc(c->client->close->ev.state) : "");
+		}
+		later(sh, "its", c->later_client);
+		return;
+	}
 	if (c->client)
 		side_line(sh, "client", c->client);
 	if (c->server)
@@ -567,11 +611,13 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 	}
 	if (!s->close)
 		accepted_line(sh, s, failed);
-	if (!s->close)
+	if (!s->close) {
+		char words[96];
 		fprintf(sh->out, "  %-10s %s\n", "close",
 			s->end == ST_END_EXIT ? "never: still open when its process exited" :
-			s->end == ST_END_ELSEWHERE ? "closed here, still held by another process" :
-			"not before the trace ended");
+			s->end == ST_END_OPEN ? "not before the trace ended" :
+			st_msock_end_words(s, words, sizeof(words)));
+	}
 }
 
 static void other_block(const struct show *sh, const struct st_msock *s)
@@ -635,9 +681,18 @@ static void processes(const struct show *sh)
 				fprintf(sh->out, ", %s%" PRId64 " socket%s still open%s",
 					show_c(sh, SHOW_YELLOW), p->exit->ev.open_sockets,
 					p->exit->ev.open_sockets == 1 ? "" : "s", show_c(sh, SHOW_OFF));
+		} else if (p->end && p->end->ev.signal) {
+			show_reltime(sh, t, sizeof(t), p->end->ev.ts_us);
+			fprintf(sh->out, " to %skilled by %s%s at %s", show_c(sh, SHOW_YELLOW), p->end->ev.signal,
+				show_c(sh, SHOW_OFF), t);
+		} else if (p->end) {
+			show_reltime(sh, t, sizeof(t), p->end->ev.ts_us);
+			fprintf(sh->out, " to its end at %s", t);
 		} else {
 			fprintf(sh->out, ", no exit recorded");
 		}
+		if ((p->exit || p->end) && (p->exit ? p->exit : p->end)->ev.status > 0)
+			fprintf(sh->out, " (status %" PRId64 ")", (p->exit ? p->exit : p->end)->ev.status);
 		fputc('\n', sh->out);
 	}
 }

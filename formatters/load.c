@@ -1,19 +1,53 @@
 /* load.c - read, sort, symbolize, model (see load.h).
  *
  * Owns: the one path from trace files to a model that `show` and `check`
- * share.  Never prints beyond the reader's messages, never exits.
+ * share, and the short wait for a runner that is writing a file's last
+ * record.  Never prints beyond the reader's messages and that wait's
+ * warning, never exits.
  */
 #include "load.h"
+#include "tracelock.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How long a reader waits for a runner that is writing how its program
+ * ended (it needs milliseconds; socktrace(1), THE RUNNER). */
+#define FINISHING_WAIT_MS 3000
+
+/* A trace file whose runner is finishing gets its last record first (see
+ * tracelock.h); path NULL or "-": standard input, when it is a file. */
+static void wait_for_runner(const char *path)
+{
+	bool own = path && strcmp(path, "-") != 0;
+	int fd = own ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) : 0;
+	struct stat st;
+	pid_t late;
+
+	if (fd < 0)
+		return;	/* the reader says why */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (late = st_tracelock_wait(fd, FINISHING_WAIT_MS)) > 0)
+		fprintf(stderr, "socktrace: %s: the runner of pid %d has not written how it ended after %d ms; "
+				"read without it\n", own ? path : "<stdin>", (int)late, FINISHING_WAIT_MS);
+	if (own)
+		close(fd);
+}
 
 enum st_load_status st_load(struct st_loaded *l, char *const *paths, int n, bool strict)
 {
 	memset(l, 0, sizeof(*l));
-	if (!n)
+	if (!n) {
+		wait_for_runner(NULL);
 		st_trace_read(&l->trace, NULL, strict);
-	for (int i = 0; i < n && !l->trace.fatal; i++)
+	}
+	for (int i = 0; i < n && !l->trace.fatal; i++) {
+		wait_for_runner(paths[i]);
 		st_trace_read(&l->trace, paths[i], strict);
+	}
 	if (l->trace.fatal)
 		return ST_LOAD_STOPPED;
 	st_trace_sort(&l->trace);

@@ -4,8 +4,9 @@
  * Owns: the order of those steps and what is kept of them (struct
  * st_loaded), so that `show` and `check` see the same events and the same
  * model.  Never parses a command line, never prints but the reader's own
- * messages about bad input, never decides an exit status: it says what
- * happened (enum st_load_status) and the command chooses.
+ * messages about bad input (and a warning when a runner kept a file's last
+ * record too long), never decides an exit status: it says what happened
+ * (enum st_load_status) and the command chooses.
  */
 #ifndef SOCKTRACE_LOAD_H
 #define SOCKTRACE_LOAD_H
@@ -34,7 +35,8 @@ enum st_load_status {
 };
 
 /* Loads the n traces paths[0..n) (n == 0: stdin; "-" is stdin too) into l:
- * reads each with st_trace_read (strict: the first bad line stops the
+ * waits (3 s at most) for the runner of a file whose program has ended to
+ * append how it ended (tracelock.h), reads each with st_trace_read (strict: the first bad line stops the
  * reading), sorts the events by time, names their stack frames from the
  * objects' symbol tables, then builds the model.  Bad input gets the
  * reader's `socktrace: FILE:LINE: what` lines on stderr and nothing else.

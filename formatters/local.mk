@@ -7,6 +7,7 @@ formatters_libformatters_la_SOURCES = \
 	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_conns.c \
 	formatters/symbolize.h formatters/symbolize.c \
 	formatters/load.h formatters/load.c \
+	formatters/tracelock.h formatters/tracelock.c \
 	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
 	formatters/fmt_mermaid.c \

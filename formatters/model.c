@@ -211,6 +211,7 @@ struct builder {
 	struct st_model *m;
 	struct map fds;		/* (pid, fd) -> socket */
 	struct map inodes;	/* inode -> open socket */
+	struct map ended;	/* inode -> socket an exit, a death or an exec ended */
 	struct st_proc *last_proc;
 	size_t procs_cap, socks_cap;
 	bool oom;
@@ -289,7 +290,45 @@ static void sock_note(struct builder *b, struct st_msock *s, const struct st_rec
 		s->proto = r->ev.proto;
 	if (r->ev.has_tcp)
 		s->tcp_rec = r;
+	if (r->ev.self_connect)
+		s->self_connect = true;
 	s->t_end = r->ev.ts_us;
+}
+
+bool st_state_connected(const char *st)
+{
+	static const char *const states[] = { "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2",
+					      "CLOSING", "LAST_ACK", "TIME_WAIT" };
+
+	for (size_t i = 0; st && i < sizeof(states) / sizeof(states[0]); i++)
+		if (!strcmp(st, states[i]))
+			return true;
+	return false;
+}
+
+/* A connect left pending (EINPROGRESS, EINTR, a cancelled thread) is seen
+ * finished by any later evidence: connect_done, a state only a connection
+ * reaches, data counted. */
+static void connect_evidence(struct st_msock *s, const struct st_rec *r)
+{
+	const struct st_event *ev = &r->ev;
+
+	if (!s->connect || s->connected || s->connect_failed)
+		return;
+	if (ev->connect_done) {
+		if (st_state_connected(ev->connect_done)) {
+			s->connected = r;
+		} else {
+			s->connect_failed = true;
+			s->connect_err = ev->so_error && strcmp(ev->so_error, "0") ? ev->so_error : ev->connect_done;
+		}
+		return;
+	}
+	if (r == s->connect)
+		return;
+	if (st_state_connected(ev->state) || st_state_connected(ev->state_before) ||
+	    (ev->has_tcp && (ev->tcp.bytes_received || ev->tcp.bytes_acked)))
+		s->connected = r;
 }
 
 static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int fd)
@@ -311,6 +350,7 @@ static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int 
 	s->fd = fd;
 	s->t_first = s->t_end = r->ev.ts_us;
 	s->end = ST_END_OPEN;
+	s->end_pid = -1;
 	if (!map_put(&b->fds, fdkey(r->ev.pid, fd), s, &old))
 		b->oom = true;
 	if (old && old != s)
@@ -319,14 +359,34 @@ static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int 
 	return s;
 }
 
-static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec *r, enum st_end end)
+static void sock_set_inode(struct builder *b, struct st_msock *s, uint64_t inode)
 {
-	if (s->end == ST_END_CLOSED || s->end == ST_END_EXIT)
+	struct st_msock *old;
+
+	if (!inode || s->inode)
+		return;
+	s->inode = inode;
+	if (!map_put(&b->inodes, inode, s, &old))
+		b->oom = true;
+}
+
+/* s lost its last descriptor, in pid, at r, for this reason */
+static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec *r, int64_t pid, enum st_end end)
+{
+	if (s->end != ST_END_OPEN && s->end != ST_END_ELSEWHERE)
 		return;
 	s->end = end;
-	if (end == ST_END_CLOSED) {
+	s->end_pid = pid;
+	s->end_rec = r;
+	if (r->ev.ts_us > s->t_end)
+		s->t_end = r->ev.ts_us;
+	if (end == ST_END_CLOSED || end == ST_END_EXEC) {
 		s->close = r;
 		s->t_end = r->ev.ts_us;
+		if (r->ev.has_tcp) {
+			s->tcp_rec = r;
+			s->tcp_final = true;
+		}
 		if (r->ev.state_after)
 			s->final_state = r->ev.state_after;
 		else if (r->ev.state)
@@ -334,6 +394,11 @@ static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec 
 	}
 	if (s->inode && map_get(&b->inodes, s->inode) == s)
 		map_del(&b->inodes, s->inode);
+	if (s->inode && (end == ST_END_EXIT || end == ST_END_KILLED || end == ST_END_EXEC)) {
+		struct st_msock *old;
+		if (!map_put(&b->ended, s->inode, s, &old))
+			b->oom = true;
+	}
 }
 
 /* the socket at (pid, fd), first seen now when unknown */
@@ -359,34 +424,41 @@ static struct st_msock *sock_at(struct builder *b, const struct st_rec *r, int f
 	return s;
 }
 
-/* drop one descriptor; the socket ends when no descriptor is left */
+/* every descriptor of pid naming s, dropped: how many */
+static int drop_all_of(struct builder *b, int64_t pid, const struct st_msock *s)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < b->fds.nb; i++)
+		for (struct ent *e = b->fds.b[i], *next; e; e = next) {
+			next = e->next;
+			if (e->sock == s && (int64_t)(e->key >> 32) == pid) {
+				map_del(&b->fds, e->key);
+				n++;
+			}
+		}
+	return n;
+}
+
+/* drop one descriptor; the socket ends when no descriptor is left, in any
+ * process */
 static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
-		    bool last)
+		    bool last, enum st_end why)
 {
 	struct st_msock *s = map_del(&b->fds, fdkey(pid, fd));
 
 	if (!s)
 		return;
 	s->nrefs--;
-	if (last_known && last && s->nrefs > 0) {
+	if (last_known && last && s->nrefs > 0)
 		/* the shim knows: no other descriptor of this process holds it */
-		for (size_t i = 0; i < b->fds.nb; i++)
-			for (struct ent *e = b->fds.b[i], *next; e; e = next) {
-				next = e->next;
-				if (e->sock == s && (int64_t)(e->key >> 32) == pid) {
-					map_del(&b->fds, e->key);
-					s->nrefs--;
-				}
-			}
-	}
+		s->nrefs -= drop_all_of(b, pid, s);
 	if (s->nrefs <= 0) {
 		if (last_known && !last)
 			return;	/* held by a descriptor the trace never showed */
-		sock_end(b, s, r, ST_END_CLOSED);
-	} else if (!s->close && last_known && last && r->ev.shared) {
-		/* closed here, the forked process still holds it */
-		s->close = r;
+		sock_end(b, s, r, pid, why);
 	}
+	/* else another process still holds it: this close is not its end */
 }
 
 /* every descriptor of pid in [first, last] */
@@ -398,47 +470,59 @@ static void fd_drop_range(struct builder *b, const struct st_rec *r, int64_t fir
 			next = e->next;
 			if ((int64_t)(e->key >> 32) == r->ev.pid && fd >= first && fd <= last) {
 				sock_note(b, e->sock, r);
-				fd_drop(b, r, r->ev.pid, fd, false, false);
+				fd_drop(b, r, r->ev.pid, fd, false, false, ST_END_CLOSED);
 			}
 		}
 }
 
-static void fd_alias(struct builder *b, const struct st_rec *r, struct st_msock *s, int newfd)
+static void fd_alias(struct builder *b, const struct st_rec *r, int64_t pid, struct st_msock *s, int newfd)
 {
 	struct st_msock *old;
 
 	if (newfd < 0 || !s)
 		return;
-	if (!map_put(&b->fds, fdkey(r->ev.pid, newfd), s, &old))
+	if (!map_put(&b->fds, fdkey(pid, newfd), s, &old))
 		b->oom = true;
 	if (old == s)
 		return;
 	s->nrefs++;
 	if (old && --old->nrefs <= 0)
-		sock_end(b, old, r, ST_END_CLOSED);
+		sock_end(b, old, r, pid, ST_END_CLOSED);
 }
 
-static void on_fork(struct builder *b, const struct st_rec *r)
+/* The descriptors of pid, copied (a pid's entries may move while the
+ * table grows: work on a copy).  *n set; NULL when none or out of memory. */
+static struct ent *fds_of(struct builder *b, int64_t pid, size_t *n)
 {
-	int64_t child = r->ev.ret;
-
-	if (child <= 0 || r->ev.err)
-		return;
-	/* copy first: adding while walking could grow the table */
-	size_t n = 0, cap = 0;
+	size_t cap = 0;
 	struct ent *list = NULL;
+
+	*n = 0;
 	for (size_t i = 0; i < b->fds.nb; i++)
 		for (struct ent *e = b->fds.b[i]; e; e = e->next)
-			if ((int64_t)(e->key >> 32) == r->ev.pid) {
-				void *q = st_model_grow(list, &cap, n, sizeof(*list));
+			if ((int64_t)(e->key >> 32) == pid) {
+				void *q = st_model_grow(list, &cap, *n, sizeof(*list));
 				if (!q) {
 					b->oom = true;
 					free(list);
-					return;
+					*n = 0;
+					return NULL;
 				}
 				list = q;
-				list[n++] = *e;
+				list[(*n)++] = *e;
 			}
+	return list;
+}
+
+/* A new process with copies of every descriptor of its parent. */
+static void on_new_process(struct builder *b, const struct st_rec *r, int64_t child)
+{
+	size_t n;
+	struct ent *list;
+
+	if (child <= 0)
+		return;
+	list = fds_of(b, r->ev.pid, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct st_msock *old;
 		if (!map_put(&b->fds, fdkey(child, (int)(uint32_t)list[i].key), list[i].sock, &old))
@@ -449,54 +533,227 @@ static void on_fork(struct builder *b, const struct st_rec *r)
 	free(list);
 }
 
-static void on_exit_ev(struct builder *b, const struct st_rec *r)
+/* The image of p ended (exit, or an end another process saw): every
+ * descriptor it still held is closed by the kernel. */
+/* Did the image's start list fd (naming s) among the sockets it held from
+ * its start? */
+static bool held_from_start(const struct st_proc *p, int fd, const struct st_msock *s)
 {
-	for (size_t i = 0; i < b->fds.nb; i++)
-		for (struct ent *e = b->fds.b[i], *next; e; e = next) {
-			next = e->next;
-			if ((int64_t)(e->key >> 32) != r->ev.pid)
-				continue;
-			struct st_msock *s = e->sock;
-			map_del(&b->fds, e->key);
-			if (--s->nrefs <= 0 && s->end == ST_END_OPEN) {
-				s->end = ST_END_EXIT;
-				if (s->inode && map_get(&b->inodes, s->inode) == s)
-					map_del(&b->inodes, s->inode);
-			}
+	const struct st_event *ev = p->start ? &p->start->ev : NULL;
+
+	for (int k = 0; ev && k < ev->ninherited; k++)
+		if (ev->inherited[k].fd == fd && (!s->inode || ev->inherited[k].inode == s->inode))
+			return true;
+	return false;
+}
+
+static void image_over(struct builder *b, struct st_proc *p, const struct st_rec *r, enum st_end why)
+{
+	size_t n;
+	struct ent *list = fds_of(b, p->pid, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct st_msock *s = list[i].sock;
+		int fd = (int)(uint32_t)list[i].key;
+		bool from_start = held_from_start(p, fd, s);
+		if (s->pid != p->pid)
+			sock_note(b, s, r);	/* another process's end: one of its events */
+		fd_drop(b, r, p->pid, fd, false, false, why);
+		if (s->end != ST_END_OPEN && s->end_rec == r && from_start)
+			s->handed = true;
+	}
+	free(list);
+	p->ended = true;
+}
+
+/* A start: a new image.  With its list of inherited sockets it says which
+ * descriptors the image holds: what the pid held before and is not in the
+ * list was closed by the exec; what is in the list joins its socket by
+ * inode (a descriptor of another process, or of the image before). */
+static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
+{
+	const struct st_event *ev = &r->ev;
+	size_t n;
+	struct ent *list;
+
+	p->images++;
+	p->start = r;
+	p->ppid = ev->ppid;
+	p->exit = NULL;
+	p->ended = false;
+	if (!ev->inherited)
+		return;	/* a forked child: its parent's fork event copied them */
+	list = fds_of(b, p->pid, &n);
+	for (size_t i = 0; i < n; i++) {
+		int fd = (int)(uint32_t)list[i].key;
+		bool kept = false;
+		for (int k = 0; k < ev->ninherited && !kept; k++)
+			kept = ev->inherited[k].fd == fd &&
+			       (!ev->inherited[k].inode || !list[i].sock->inode ||
+				ev->inherited[k].inode == list[i].sock->inode);
+		if (!kept) {
+			sock_note(b, list[i].sock, r);
+			fd_drop(b, r, p->pid, fd, false, false, ST_END_EXEC);
 		}
+	}
+	free(list);
+	for (int k = 0; k < ev->ninherited; k++) {
+		const struct st_isock *is = &ev->inherited[k];
+		struct st_msock *s = map_get(&b->fds, fdkey(p->pid, is->fd)), *old;
+
+		if (s)
+			continue;
+		s = is->inode ? map_get(&b->inodes, is->inode) : NULL;
+		if (s) {
+			if (!map_put(&b->fds, fdkey(p->pid, is->fd), s, &old))
+				b->oom = true;
+			s->nrefs++;
+			continue;
+		}
+		s = sock_new(b, r, is->fd);
+		if (!s)
+			return;
+		s->inherited = true;
+		s->family = is->family;
+		s->type = is->type;
+		s->proto = is->proto;
+		memcpy(s->local, is->local, ST_ADDR_MAX);
+		memcpy(s->remote, is->remote, ST_ADDR_MAX);
+		sock_set_inode(b, s, is->inode);
+		if (is->state)
+			s->final_state = is->state;
+	}
+}
+
+/* A late close: after its image's exit event (an exit handler registered
+ * after the shim's), of a socket that exit ended: the close is its end. */
+static struct st_msock *late_close(struct builder *b, const struct st_proc *p, const struct st_rec *r)
+{
+	struct st_msock *s = r->ev.inode ? map_get(&b->ended, r->ev.inode) : NULL;
+
+	if (!s || !p->ended || s->end_pid != p->pid || (s->end != ST_END_EXIT && s->end != ST_END_KILLED))
+		return NULL;
+	s->end = ST_END_OPEN;
+	sock_end(b, s, r, p->pid, ST_END_CLOSED);
+	return s;
+}
+
+/* SCM_RIGHTS received: each descriptor names the sender's socket */
+static void on_rights(struct builder *b, const struct st_rec *r)
+{
+	const struct st_event *ev = &r->ev;
+
+	for (int i = 0; i < ev->nrights; i++) {
+		const struct st_right *rt = &ev->rights[i];
+		struct st_msock *s, *old;
+
+		if (!rt->inode)
+			continue;	/* not a socket */
+		s = map_get(&b->inodes, rt->inode);
+		if (s) {
+			if (!map_put(&b->fds, fdkey(ev->pid, rt->fd), s, &old))
+				b->oom = true;
+			if (old != s) {
+				s->nrefs++;
+				if (old && --old->nrefs <= 0)
+					sock_end(b, old, r, ev->pid, ST_END_CLOSED);
+			}
+		} else if ((s = sock_new(b, r, rt->fd))) {
+			s->inherited = true;
+			s->received = true;
+			sock_set_inode(b, s, rt->inode);
+		}
+		if (s)
+			sock_note(b, s, r);
+	}
+}
+
+/* A failed exec: the sockets its exec events announced closed are open. */
+static void on_exec_failed(struct builder *b, const struct st_rec *r)
+{
+	const struct st_event *ev = &r->ev;
+
+	for (int i = 0; i < ev->nkept; i++)
+		for (size_t k = 0; k < b->m->nsocks; k++) {
+			struct st_msock *s = b->m->socks[k], *old;
+			if (s->end != ST_END_EXEC || s->end_pid != ev->pid || !s->end_rec ||
+			    s->end_rec->ev.fd != ev->kept[i])
+				continue;
+			s->end = ST_END_OPEN;
+			s->end_pid = -1;
+			s->end_rec = NULL;
+			s->close = NULL;
+			s->tcp_final = false;
+			if (!map_put(&b->fds, fdkey(ev->pid, ev->kept[i]), s, &old))
+				b->oom = true;
+			s->nrefs++;
+			if (s->inode && map_get(&b->ended, s->inode) == s)
+				map_del(&b->ended, s->inode);
+			if (s->inode)
+				map_put(&b->inodes, s->inode, s, &old);
+			break;
+		}
+}
+
+static struct st_proc *proc_by_pid(struct builder *b, int64_t pid)
+{
+	struct st_rec fake;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.ev.pid = pid;
+	return proc_of(b, &fake);
 }
 
 static void step(struct builder *b, struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
-	struct st_proc *p = proc_of(b, r);
-	struct st_msock *s = NULL, *old;
+	struct st_proc *p;
+	struct st_msock *s = NULL;
 	int fd = ev->fd;
 
+	if (ev->call == ST_CALL_end) {
+		/* another process's end, as its parent or the runner saw it */
+		p = proc_of(b, r);
+		if (!p)
+			return;
+		p->end = r;
+		if (!p->ended)
+			image_over(b, p, r, ev->signal ? ST_END_KILLED : ST_END_EXIT);
+		return;
+	}
+	p = proc_of(b, r);
 	if (!p)
 		return;
 	p->nevents++;
-	if (ev->call == ST_CALL_start) {
-		p->start = r;
-		p->ppid = ev->ppid;
+	switch (ev->call) {
+	case ST_CALL_start:
+		on_start(b, p, r);
 		return;
-	}
-	if (ev->call == ST_CALL_exit) {
+	case ST_CALL_exit:
 		p->exit = r;
-		on_exit_ev(b, r);
+		if (!p->ended)
+			image_over(b, p, r, ST_END_EXIT);
 		return;
-	}
-	if (ev->call == ST_CALL_fork) {
-		on_fork(b, r);
+	case ST_CALL_fork:
+	case ST_CALL__Fork:
+	case ST_CALL_vfork:
+	case ST_CALL_clone:
+		if (!ev->err)
+			on_new_process(b, r, ev->ret);
 		return;
-	}
-	if (ev->call == ST_CALL_socket) {
+	case ST_CALL_posix_spawn:
+	case ST_CALL_posix_spawnp:
+		if (!ev->err && ev->child > 0)
+			proc_by_pid(b, ev->child);	/* its start lists what it holds */
+		return;
+	case ST_CALL_socket:
 		if (ev->err)
 			return;	/* no socket was made */
 		s = sock_new(b, r, fd >= 0 ? fd : (int)ev->ret);
 		if (s)
 			s->made = r;
-	} else if (ev->call == ST_CALL_socketpair) {
+		break;
+	case ST_CALL_socketpair: {
 		struct st_msock *a, *c;
 		if (ev->err || ev->pair[0] < 0)
 			return;
@@ -511,7 +768,26 @@ static void step(struct builder *b, struct st_rec *r)
 		sock_note(b, c, r);
 		r->sock = a;
 		return;
-	} else if (st_call_is(ev->call, ST_K_ACCEPT)) {
+	}
+	default:
+		break;
+	}
+	if (st_call_is(ev->call, ST_K_EXEC)) {
+		if (ev->err && ev->nkept)
+			on_exec_failed(b, r);
+		return;
+	}
+	if (st_call_is(ev->call, ST_K_RIGHTS)) {
+		if (!ev->err && (ev->call == ST_CALL_recvmsg || ev->call == ST_CALL_recvmmsg))
+			on_rights(b, r);
+		s = fd >= 0 ? map_get(&b->fds, fdkey(ev->pid, fd)) : NULL;
+		if (s) {
+			r->sock = s;
+			sock_note(b, s, r);
+		}
+		return;
+	}
+	if (st_call_is(ev->call, ST_K_ACCEPT)) {
 		struct st_msock *l = sock_at(b, r, ev->listen_fd);
 		if (l) {
 			/* the listener's own record keeps its addresses */
@@ -551,7 +827,7 @@ static void step(struct builder *b, struct st_rec *r)
 			if (s) {
 				r->sock = s;
 				sock_note(b, s, r);
-				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref);
+				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref, ST_END_CLOSED);
 			}
 			return;
 		}
@@ -559,29 +835,34 @@ static void step(struct builder *b, struct st_rec *r)
 		if (s && !ev->err) {
 			int newfd = ev->newfd >= 0 ? ev->newfd : (int)ev->ret;
 			if (newfd != fd)
-				fd_alias(b, r, s, newfd);
+				fd_alias(b, r, ev->pid, s, newfd);
 		}
-	} else if (ev->call == ST_CALL_close) {
-		s = sock_at(b, r, fd);
+	} else if (st_call_is(ev->call, ST_K_RANGE) && fd < 0) {
+		/* a bulk close without a socket of its own (older traces) */
+		if (!ev->err && ev->range_first >= 0 && !(ev->flags && strstr(ev->flags, "CLOEXEC")) &&
+		    !(ev->flags && strstr(ev->flags, "UNSHARE")))
+			fd_drop_range(b, r, ev->range_first, ev->range_last);
+		return;
+	} else if (st_call_is(ev->call, ST_K_CLOSE)) {
+		/* close, __close, fclose, freopen, a socket of close_range or
+		 * closefrom, gone (closed out of sight), exec (close-on-exec) */
+		enum st_end why = ev->call == ST_CALL_gone ? ST_END_UNSEEN :
+				  ev->call == ST_CALL_exec ? ST_END_EXEC : ST_END_CLOSED;
+		s = map_get(&b->fds, fdkey(ev->pid, fd));
+		if (!s && fd >= 0 && (s = late_close(b, p, r))) {
+			r->sock = s;
+			sock_note(b, s, r);
+			return;
+		}
+		if (!s)
+			s = sock_at(b, r, fd);
 		if (s) {
 			r->sock = s;
 			sock_note(b, s, r);
+			sock_set_inode(b, s, ev->inode);
+			connect_evidence(s, r);
 			if (!ev->err || !strcmp(ev->err, "EINTR"))
-				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref);
-		}
-		return;
-	} else if (st_call_is(ev->call, ST_K_RANGE)) {
-		if (fd >= 0) {
-			/* the shim's record of one socket the range closed */
-			s = sock_at(b, r, fd);
-			if (s) {
-				r->sock = s;
-				sock_note(b, s, r);
-				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref);
-			}
-		} else if (!ev->err && ev->range_first >= 0 &&
-			   !(ev->flags && strstr(ev->flags, "CLOEXEC"))) {
-			fd_drop_range(b, r, ev->range_first, ev->range_last);
+				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref, why);
 		}
 		return;
 	} else {
@@ -615,20 +896,36 @@ static void step(struct builder *b, struct st_rec *r)
 		return;
 	r->sock = s;
 	sock_note(b, s, r);
-	if (ev->connect_done) {
-		if (!strcmp(ev->connect_done, "ESTABLISHED"))
-			s->connected = r;
-		else if (!s->connect_failed) {
-			s->connect_failed = true;
-			s->connect_err = ev->so_error && strcmp(ev->so_error, "0") ? ev->so_error :
-					 ev->connect_done;
-		}
+	connect_evidence(s, r);
+	sock_set_inode(b, s, ev->inode);
+}
+
+const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n)
+{
+	const struct st_rec *r = s->end_rec;
+
+	switch (s->end) {
+	case ST_END_CLOSED:
+		return "closed";
+	case ST_END_EXEC:
+		return "closed by exec (close-on-exec)";
+	case ST_END_UNSEEN:
+		snprintf(buf, n, "closed out of sight (noticed at %s())",
+			 r && r->ev.noticed ? r->ev.noticed : "?");
+		return buf;
+	case ST_END_EXIT:
+		return r && r->ev.call == ST_CALL_end && r->ev.by ?
+			       "held by its process when it ended" : "held by its process when it exited";
+	case ST_END_KILLED:
+		snprintf(buf, n, "held by its process when %s killed it",
+			 r && r->ev.signal ? r->ev.signal : "a signal");
+		return buf;
+	case ST_END_ELSEWHERE:
+		return "closed here, still held by another process";
+	case ST_END_OPEN:
+		break;
 	}
-	if (ev->inode && !s->inode) {
-		s->inode = ev->inode;
-		if (!map_put(&b->inodes, ev->inode, s, &old))
-			b->oom = true;
-	}
+	return "open at the end of the trace";
 }
 
 int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
@@ -642,11 +939,22 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 		m->t_last = recs[i]->ev.ts_us;
 		step(&b, recs[i]);
 	}
-	/* sockets held only by processes that left no events of their own */
 	for (size_t i = 0; i < m->nsocks; i++) {
 		struct st_msock *s = m->socks[i];
-		if (s->end == ST_END_OPEN && s->close)
-			s->end = ST_END_ELSEWHERE;
+		/* held only by processes that left no events of their own */
+		if (s->end == ST_END_OPEN && s->nrefs > 0) {
+			bool seen = false;
+			for (size_t k = 0; k < b.fds.nb && !seen; k++)
+				for (struct ent *e = b.fds.b[k]; e && !seen; e = e->next) {
+					const struct st_proc *p;
+					if (e->sock != s)
+						continue;
+					p = st_model_proc(m, (int64_t)(e->key >> 32));
+					seen = p && p->nevents > 0;
+				}
+			if (!seen && s->nevs)
+				s->end = ST_END_ELSEWHERE;
+		}
 		if (!s->final_state) {
 			for (size_t k = s->nevs; k-- > 0;)
 				if (s->evs[k]->sock == s && s->evs[k]->ev.state) {
@@ -659,6 +967,7 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 		b.oom = true;
 	map_free(&b.fds);
 	map_free(&b.inodes);
+	map_free(&b.ended);
 	return b.oom ? -1 : 0;
 }
 

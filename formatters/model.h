@@ -17,19 +17,30 @@
 
 struct st_conn;
 
+/* A process: its latest image's start and exit, and its end as another
+ * process saw it (its parent, the runner). */
 struct st_proc {
 	int64_t pid, ppid;
 	const struct st_rec *start, *exit;	/* may be NULL */
+	const struct st_rec *end;	/* an end event about it, NULL none */
 	const struct st_rec *first;	/* its first event */
 	size_t nevents;
+	int images;		/* start events: 2 and more after exec */
+	bool ended;		/* its current image is over (exit or end seen) */
 };
 
-/* How a socket's life ended. */
+/* How a socket's life ended: by the last descriptor of the last process
+ * that held it (a close of one copy, while another remains, is not its
+ * end). */
 enum st_end {
-	ST_END_OPEN,		/* still open when its process's trace ends (no exit seen) */
-	ST_END_CLOSED,		/* close/close_range/closefrom/implicit dup2 of its last descriptor */
-	ST_END_EXIT,		/* its process exited holding it: a leak */
+	ST_END_OPEN,		/* still held when the trace ends (its holder's end not seen) */
+	ST_END_CLOSED,		/* the program closed it (close, close_range, closefrom, an
+				 * implicit dup2, fclose, freopen) */
+	ST_END_EXIT,		/* its process ended holding it: a leak */
 	ST_END_ELSEWHERE,	/* closed here, still held by a process with no events (fork) */
+	ST_END_EXEC,		/* closed by the kernel at an exec (close-on-exec) */
+	ST_END_KILLED,		/* its process was killed by a signal holding it */
+	ST_END_UNSEEN,		/* closed out of the shim's sight (noticed later: a gone event) */
 };
 
 /* A socket's life as the trace tells it: one per kernel socket, whatever
@@ -65,10 +76,17 @@ struct st_msock {
 	const char *connect_err;	/* its errno name */
 
 	enum st_end end;
+	int64_t end_pid;	/* the process whose last descriptor ended it (or held it at its end) */
+	const struct st_rec *end_rec;	/* the event that ended it (close, gone, exec, exit, end) */
 	int64_t t_first, t_end;	/* ts_us; t_end of the last event when still open */
 	const char *final_state;	/* TCP state it was left in, NULL unknown */
+	bool tcp_final;		/* tcp_rec is the event that ended it: its counters are the last */
+	bool self_connect;	/* connected to its own address */
+	bool received;		/* first seen arriving in an SCM_RIGHTS message */
+	bool handed;		/* ended with a process image that held it from its start
+				 * (handed to it at exec, as stdio of an inetd-style child) */
 
-	int nrefs;		/* descriptors holding it now (model) */
+	int nrefs;		/* descriptors holding it now, in every process (model) */
 };
 
 /* Who sent the first FIN (or RST). */
@@ -90,6 +108,7 @@ struct st_conn {
 	bool established;	/* the handshake completed */
 	const char *failure;	/* errno name of a failed connect, NULL */
 	enum st_closer closer;
+	bool self;		/* one socket connected to itself: client is it, no server */
 	bool reset;		/* an end closed with RST */
 	struct st_msock *reset_by;
 	/* the kernel's table at exit (lingering), matched by tuple */
@@ -132,5 +151,12 @@ const char *st_msock_remote(const struct st_msock *s);
 int64_t st_rec_end_us(const struct st_rec *r);
 /* the socket's teardown event (first shutdown stopping sends, else close) */
 const struct st_rec *st_msock_teardown(const struct st_msock *s);
+/* How it ended, in words: "closed", "closed by exec (close-on-exec)",
+ * "closed out of sight (noticed at close())", "held by its process at exit",
+ * "held by its process when SIGKILL killed it", ... */
+const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n);
+/* Is a TCP state one a connection reaches only after its handshake
+ * (ESTABLISHED, CLOSE_WAIT, FIN_WAIT1, ...)? */
+bool st_state_connected(const char *state);
 
 #endif

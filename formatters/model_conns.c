@@ -68,6 +68,21 @@ static void tuple_key(char *key, const char *a, const char *b)
 	snprintf(key, 2 * ST_ADDR_MAX + 2, "%s|%s", na, nb);
 }
 
+/* one socket connected to its own address (a TCP simultaneous open with
+ * itself): no listener, no second end */
+static bool self_connected(const struct st_msock *s)
+{
+	char nl[ST_ADDR_MAX], nr[ST_ADDR_MAX];
+
+	if (s->self_connect)
+		return true;
+	if (!s->local[0] || !s->remote[0])
+		return false;
+	st_addr_normalize(s->local, nl);
+	st_addr_normalize(s->remote, nr);
+	return !strcmp(nl, nr);
+}
+
 static int conn_by_time(const void *a, const void *b)
 {
 	const struct st_conn *x = *(const struct st_conn *const *)a;
@@ -114,6 +129,10 @@ static void conn_teardown(struct st_conn *c)
 	}
 	if (!tc && !ts) {
 		c->closer = ST_CLOSER_NONE;
+		return;
+	}
+	if (c->self) {
+		c->closer = ST_CLOSER_UNKNOWN;	/* one socket: no first and second */
 		return;
 	}
 	if (!c->established) {
@@ -207,7 +226,7 @@ int st_model_join(struct st_model *m)
 	/* connecting ends, by tuple */
 	for (size_t i = 0; i < m->nsocks; i++) {
 		struct st_msock *s = m->socks[i];
-		if (!st_msock_is_tcp(s) || !s->connect || (s->made && s->listener))
+		if (!st_msock_is_tcp(s) || !s->connect || (s->made && s->listener) || self_connected(s))
 			continue;
 		if (!s->local[0] || !st_msock_remote(s)[0])
 			continue;
@@ -224,7 +243,9 @@ int st_model_join(struct st_model *m)
 	if (nc)
 		qsort(cands, nc, sizeof(*cands), by_key);
 	/* accepted ends find theirs: the latest unjoined client of that tuple
-	 * that connected before the accept returned */
+	 * that connected before the accept returned (the client may have
+	 * closed before: the connection waits in the accept queue; a tuple is
+	 * not used again while the earlier connection lingers) */
 	for (size_t i = 0; i < m->nsocks; i++) {
 		struct st_msock *s = m->socks[i], *match = NULL;
 		struct cand key;
@@ -244,20 +265,24 @@ int st_model_join(struct st_model *m)
 			struct st_msock *c = cands[lo].s;
 			if (c->conn || c->connect->ev.ts_us > s->t_first + 1000000)
 				continue;
-			if (c->end != ST_END_OPEN && c->t_end < s->t_first)
-				continue;	/* an earlier connection of the same tuple */
+			if (match && match->connect->ev.ts_us > c->connect->ev.ts_us)
+				continue;
 			match = c;
 		}
 		if (!conn_new(b, match, s))
 			break;
 	}
 	free(cands);
-	/* connecting ends nobody accepted in the trace */
+	/* connecting ends nobody accepted in the trace, and sockets connected
+	 * to themselves */
 	for (size_t i = 0; i < m->nsocks; i++) {
 		struct st_msock *s = m->socks[i];
-		if (st_msock_is_tcp(s) && s->connect && !s->conn && !(s->made && s->listener))
-			if (!conn_new(b, s, NULL))
+		if (st_msock_is_tcp(s) && s->connect && !s->conn && !(s->made && s->listener)) {
+			struct st_conn *c = conn_new(b, s, NULL);
+			if (!c)
 				break;
+			c->self = self_connected(s);
+		}
 	}
 	for (size_t i = 0; i < m->nconns; i++)
 		conn_fill(m, m->conns[i]);

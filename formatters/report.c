@@ -57,6 +57,22 @@ void check_violation(struct check_result *r, const char *fmt, ...)
 	r->lines[r->n++] = line;
 }
 
+void check_note(struct check *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *line, **grown;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	grown = line ? realloc(c->notes, (c->nnotes + 1) * sizeof(*grown)) : NULL;
+	if (!grown)
+		out_of_memory();
+	c->notes = grown;
+	c->notes[c->nnotes++] = line;
+}
+
 size_t check_violations(const struct check *c)
 {
 	size_t n = 0;
@@ -77,6 +93,11 @@ void check_free(struct check *c)
 	free(c->results);
 	c->results = NULL;
 	c->nresults = 0;
+	for (size_t i = 0; i < c->nnotes; i++)
+		free(c->notes[i]);
+	free(c->notes);
+	c->notes = NULL;
+	c->nnotes = 0;
 }
 
 /* ---- the words of a violation --------------------------------------------- */
@@ -154,6 +175,8 @@ size_t report_text(const struct check *c, FILE *out)
 	if (!violations)
 		fprintf(out, "socktrace: check: %zu rule%s held over %zu events\n", c->nresults,
 			c->nresults == 1 ? "" : "s", c->sh.trace->n);
+	for (size_t i = 0; i < c->nnotes; i++)
+		fprintf(out, "socktrace: check: note: %s\n", c->notes[i]);
 	return violations;
 }
 

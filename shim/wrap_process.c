@@ -262,22 +262,8 @@ void st_record_end(pid_t pid, int status, const char *by)
 {
 	struct st_event ev;
 
-	if (pid <= 0 || !(WIFEXITED(status) || WIFSIGNALED(status)))
-		return;
-	st_event_init(&ev);
-	ev.call = ST_CALL_end;
-	ev.ts_us = st_now_ns() / 1000;
-	ev.pid = pid;
-	if (WIFEXITED(status)) {
-		ev.status = WEXITSTATUS(status);
-	} else {
-		ev.signal = st_signal_name(WTERMSIG(status));
-		if (!ev.signal)
-			ev.signal = "SIG?";
-		ev.core = WCOREDUMP(status);
-	}
-	ev.by = by;
-	st_emit(&ev);
+	if (pid > 0 && status >= 0 && st_event_end(&ev, pid, status, by, st_now_ns() / 1000))
+		st_emit(&ev);
 }
 
 ST_EXPORT pid_t wait(int *status)

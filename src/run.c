@@ -1,14 +1,18 @@
 /* run.c - `socktrace [options] [--] PROGRAM [ARGS...]`: runs PROGRAM with
- * the shim preloaded and exits with its status (128+N when signal N
- * killed it).
+ * the shim preloaded; the process the caller started becomes PROGRAM.
  *
- * Owns: finding the shim (the build tree's when this binary runs from
- * the build tree, else the installed one), and turning the command line
- * into the shim's environment.  The shim does all the recording: this
- * never reads nor writes an event itself.
+ * Owns: the command line, finding the shim (the build tree's when this
+ * binary runs from the build tree, else the installed one), turning the
+ * options into the shim's environment, and the choice of runner: exec in
+ * place with a watcher that records how PROGRAM ended (watcher.c), or,
+ * when no watcher can be made, as a pid namespace's init, or with
+ * SOCKTRACE_RUNNER=parent, the parent that passes signals on (relay.c).
+ * The shim records the events: this writes none but PROGRAM's end
+ * (runout.c).
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "runner.h"
 
 #include "config.h"
 
@@ -18,12 +22,10 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -86,12 +88,31 @@ static int prepare_output(const char *path, bool append)
 	return 0;
 }
 
-static pid_t child;
-
-static void forward(int sig)
+/* Runs argv in this process, once a watcher will record its end;
+ * falls back to the parent that passes signals on.  Returns only when
+ * PROGRAM could not be run, or from the fallback. */
+static int run(char *const *argv, const char *output, const char *format)
 {
-	if (child > 0)
-		kill(child, sig);
+	const char *how = getenv("SOCKTRACE_RUNNER");
+	struct st_runout o;
+	struct st_watch w = { -1 };
+	int err;
+
+	if (how && *how && strcmp(how, "exec") && strcmp(how, "parent"))
+		fprintf(stderr, "socktrace: SOCKTRACE_RUNNER takes exec or parent, not '%s': exec\n", how);
+	/* a namespace's init takes every process of it along when it ends,
+	 * a watcher too: the program's parent stays */
+	if ((how && !strcmp(how, "parent")) || getpid() == 1)
+		return st_relay(argv, output, format);
+	fflush(NULL);
+	/* nowhere to write the end: nothing to watch */
+	if (st_runout_open(&o, output, format, getpid()) == 0 && st_watch_start(&o, &w) < 0)
+		return st_relay(argv, output, format);
+	execvp(argv[0], argv);
+	err = errno;
+	st_watch_exec_failed(&w, err);
+	fprintf(stderr, "socktrace: cannot run %s: %s\n", argv[0], strerror(err));
+	return err == ENOENT ? 127 : 126;
 }
 
 int st_cmd_run(int argc, char **argv)
@@ -110,7 +131,7 @@ int st_cmd_run(int argc, char **argv)
 	const char *output = NULL, *format = NULL, *stack = NULL, *probe = NULL, *families = NULL;
 	char shim[PATH_MAX], abs_out[PATH_MAX];
 	bool append = false;
-	int c, status;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "+o:f:hA", opts, NULL)) != -1) {
 		switch (c) {
@@ -210,31 +231,5 @@ int st_cmd_run(int argc, char **argv)
 		free(pre);
 	}
 
-	fflush(NULL);
-	child = fork();
-	if (child < 0) {
-		fprintf(stderr, "socktrace: fork: %s\n", strerror(errno));
-		return 2;
-	}
-	if (child == 0) {
-		execvp(argv[optind], argv + optind);
-		fprintf(stderr, "socktrace: cannot run %s: %s\n", argv[optind], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	/* the terminal's signals reach the program by themselves; others are passed on */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGTERM, forward);
-	signal(SIGHUP, forward);
-	while (waitpid(child, &status, 0) < 0) {
-		if (errno != EINTR) {
-			fprintf(stderr, "socktrace: waitpid: %s\n", strerror(errno));
-			return 2;
-		}
-	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 2;
+	return run(argv + optind, output, format);
 }

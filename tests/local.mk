@@ -39,6 +39,7 @@ check_PROGRAMS += \
 	tests/threads \
 	tests/errcheck \
 	tests/sockexit \
+	tests/sigprobe \
 	# end of check_PROGRAMS
 tests_tcp_server_SOURCES = tests/progs/tcp_server.c
 tests_tcp_server_CFLAGS = $(TPROG_CFLAGS)
@@ -67,6 +68,9 @@ tests_errcheck_LDADD = $(TPROG_LDADD)
 tests_sockexit_SOURCES = tests/progs/sockexit.c
 tests_sockexit_CFLAGS = $(TPROG_CFLAGS)
 tests_sockexit_LDADD = $(TPROG_LDADD)
+tests_sigprobe_SOURCES = tests/progs/sigprobe.c
+tests_sigprobe_CFLAGS = $(TPROG_CFLAGS)
+tests_sigprobe_LDADD = $(TPROG_LDADD)
 
 # Call chains for the stack tests, as PIE and non-PIE executables and as a
 # plugin loaded with dlopen (each frame in its own file, noinline).
@@ -125,7 +129,8 @@ tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
 # linked with libearly.so although it calls nothing in it
 tests_lateexit_LDFLAGS = -no-install -Wl,--no-as-needed
 
-EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py tests/scripts/pieces.py tests/scripts/elfbomb.py
+EXTRA_DIST += tests/helpers.bash tests/scripts/kernelview.py tests/scripts/parentview.py \
+	tests/scripts/pieces.py tests/scripts/elfbomb.py
 
 TESTS += \
 	tests/man.bats \
@@ -150,6 +155,7 @@ TESTS += \
 	tests/shim_output.bats \
 	tests/output_safety.bats \
 	tests/run_exit.bats \
+	tests/run_signals.bats \
 	tests/robust_threads.bats \
 	tests/robust_signals.bats \
 	tests/robust_crash.bats \

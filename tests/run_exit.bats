@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # The runner: `socktrace -o FILE -- PROGRAM ARGS` runs PROGRAM under the
-# shim it was built with, exits with PROGRAM's status (128+signal when a
-# signal killed it), truncates FILE first, and leaves PROGRAM's own stdout,
-# stderr and arguments alone.
+# shim it was built with, in its own place, so it ends as PROGRAM does (the
+# shell says 128+signal when a signal killed it), truncates FILE first, and
+# leaves PROGRAM's own stdout, stderr and arguments alone.  Signals, stops
+# and the end record: run_signals.bats.
 
 load helpers
 
