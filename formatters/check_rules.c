@@ -100,7 +100,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			}
 		if (killed)
 			check_note(c, "no-leaks: %zu socket%s ended with a process a signal killed (%s): "
-				   "not judged as leak%s", killed, killed == 1 ? "" : "s", sig ? sig : "?",
+				   "not judged as leak%s", killed, killed == 1 ? "" : "s", sig ? show_esc(sig) : "?",
 				   killed == 1 ? "" : "s");
 	}
 }

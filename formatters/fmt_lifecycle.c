@@ -116,11 +116,11 @@ void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char 
 	case ST_END_KILLED:
 		if (s->end_pid != s->pid)
 			snprintf(tok, sizeof(tok), "(open when %s killed it@%" PRId64 ")",
-				 s->end_rec && s->end_rec->ev.signal ? s->end_rec->ev.signal : "a signal",
+				 s->end_rec && s->end_rec->ev.signal ? show_esc(s->end_rec->ev.signal) : "a signal",
 				 s->end_pid);
 		else
 			snprintf(tok, sizeof(tok), "(open when %s killed it)",
-				 s->end_rec && s->end_rec->ev.signal ? s->end_rec->ev.signal : "a signal");
+				 s->end_rec && s->end_rec->ev.signal ? show_esc(s->end_rec->ev.signal) : "a signal");
 		word(&w, tok);
 		break;
 	case ST_END_ELSEWHERE:

@@ -347,7 +347,7 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 		show_reltime(sh, tm, sizeof(tm), r->ev.ts_us);
 		fprintf(sh->out, "  %-10s %s %s pid %" PRId64 " %s(%d): its copy only, another process held "
 			"it%s%s\n", "", tm, role, r->ev.pid, st_call_name(r->ev.call), r->ev.fd,
-			r->ev.state ? ", still " : "", r->ev.state ? r->ev.state : "");
+			r->ev.state ? ", still " : "", r->ev.state ? show_esc(r->ev.state) : "");
 	}
 	if (!t) {
 		if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
@@ -358,7 +358,7 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 				"leak)\n", "", role);
 		else
 			fprintf(sh->out, "  %-10s %s never closed it: %s\n", "", role,
-				st_msock_end_words(s, words, sizeof(words)));
+				show_esc(st_msock_end_words(s, words, sizeof(words))));
 		return;
 	}
 	show_reltime(sh, tm, sizeof(tm), t->ev.ts_us);
@@ -616,7 +616,7 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 		fprintf(sh->out, "  %-10s %s\n", "close",
 			s->end == ST_END_EXIT ? "never: still open when its process exited" :
 			s->end == ST_END_OPEN ? "not before the trace ended" :
-			st_msock_end_words(s, words, sizeof(words)));
+			show_esc(st_msock_end_words(s, words, sizeof(words))));
 	}
 }
 
@@ -683,7 +683,7 @@ static void processes(const struct show *sh)
 					p->exit->ev.open_sockets == 1 ? "" : "s", show_c(sh, SHOW_OFF));
 		} else if (p->end && p->end->ev.signal) {
 			show_reltime(sh, t, sizeof(t), p->end->ev.ts_us);
-			fprintf(sh->out, " to %skilled by %s%s at %s", show_c(sh, SHOW_YELLOW), p->end->ev.signal,
+			fprintf(sh->out, " to %skilled by %s%s at %s", show_c(sh, SHOW_YELLOW), show_esc(p->end->ev.signal),
 				show_c(sh, SHOW_OFF), t);
 		} else if (p->end) {
 			show_reltime(sh, t, sizeof(t), p->end->ev.ts_us);

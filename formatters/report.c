@@ -175,8 +175,11 @@ size_t report_text(const struct check *c, FILE *out)
 	if (!violations)
 		fprintf(out, "socktrace: check: %zu rule%s held over %zu events\n", c->nresults,
 			c->nresults == 1 ? "" : "s", c->sh.trace->n);
-	for (size_t i = 0; i < c->nnotes; i++)
-		fprintf(out, "socktrace: check: note: %s\n", c->notes[i]);
+	for (size_t i = 0; i < c->nnotes; i++) {
+		fputs("socktrace: check: note: ", out);
+		put_line(out, c->notes[i]);
+		fputc('\n', out);
+	}
 	return violations;
 }
 
