@@ -358,6 +358,23 @@ static bool load_file(const char *path, Elf64_Word type, struct object *o, char 
 	return ok;
 }
 
+/* An absolute path without a "." or ".." component: one that, put under
+ * /usr/lib/debug, stays there (a trace names objects as it likes). */
+static bool plain_path(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	for (const char *c = p; *c; c++) {
+		if (c[0] != '/')
+			continue;
+		if (c[1] == '.' && (c[2] == '/' || !c[2]))
+			return false;
+		if (c[1] == '.' && c[2] == '.' && (c[3] == '/' || !c[3]))
+			return false;
+	}
+	return true;
+}
+
 static void load(struct object *o)
 {
 	char bid[128], dbg[4096];
@@ -373,9 +390,11 @@ static void load(struct object *o)
 		if (load_file(dbg, SHT_SYMTAB, o, NULL, 0))
 			goto sort;
 	}
-	snprintf(dbg, sizeof(dbg), "/usr/lib/debug%s.debug", o->path);
-	if (load_file(dbg, SHT_SYMTAB, o, NULL, 0))
-		goto sort;
+	if (plain_path(o->path)) {
+		snprintf(dbg, sizeof(dbg), "/usr/lib/debug%s.debug", o->path);
+		if (load_file(dbg, SHT_SYMTAB, o, NULL, 0))
+			goto sort;
+	}
 	/* exported names only */
 	if (!o->refused && load_file(o->path, SHT_DYNSYM, o, NULL, 0))
 		o->exported_only = true;

@@ -103,3 +103,23 @@ need_tools() {
 	# the good line is shown
 	grep -q 'socket(' out
 }
+
+@test "bounds: an object a trace names with .. is not looked up under /usr/lib/debug (which .. would leave)" {
+	command -v nm >/dev/null || skip "needs nm (binutils)"
+	cp "$(prog stack_pie)" obj.debug
+	off=$(nm obj.debug | awk '$3 == "main" { print $1; exit }')
+	[[ -n $off ]]
+	off=$(printf '%x' "0x$off")
+	# /usr/lib/debug/../../..$SCRATCH/obj.debug is $SCRATCH/obj.debug; the
+	# object itself does not exist
+	frame_trace "/../../..$SCRATCH/obj" | sed "s/0x1130/0x$off/" >dots.jsonl
+	"$SOCKTRACE" show -f text dots.jsonl >out 2>err
+	grep -qF "    #0 /../../..$SCRATCH/obj+0x$off" out
+	! grep -qE '#0 [A-Za-z_]+\+0x' out
+	# the same object named plainly is found there and symbolized
+	mkdir -p sub
+	cp obj.debug sub/
+	frame_trace "$SCRATCH/sub/obj.debug" | sed "s/0x1130/0x$off/" >plain.jsonl
+	"$SOCKTRACE" show -f text plain.jsonl >out2 2>err2
+	grep -qE "    #0 [A-Za-z_]+\+0x[0-9a-f]+ \($SCRATCH/sub/obj.debug\)" out2
+}
