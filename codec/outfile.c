@@ -25,6 +25,25 @@
 #define SCRATCH 8192		/* the path and the link targets spliced into it */
 #define OPEN_FLAGS (O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
 
+bool st_outfile_mode(const char *s, mode_t *out)
+{
+	unsigned v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7')
+			return false;
+		v = v * 8 + (unsigned)(*s - '0');
+		if (v > 07777)
+			return false;
+	}
+	if ((v & ~0666u) || (v & 0600u) != 0600u)
+		return false;
+	*out = (mode_t)v;
+	return true;
+}
+
 static void drop(const struct st_outfile *how, int fd)
 {
 	int e = errno;

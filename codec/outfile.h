@@ -51,4 +51,11 @@ struct st_outfile {
  *    device. */
 int st_outfile_open(const char *path, const struct st_outfile *how, const char **why);
 
+/* SOCKTRACE_MODE's value: an octal mode of read and write bits only (no
+ * execute, set-id or sticky bit), the owner's both, such as 0640; false
+ * (and *out untouched) for anything else.  The shim and the runner read
+ * it alike. */
+#include <stdbool.h>
+bool st_outfile_mode(const char *s, mode_t *out);
+
 #endif

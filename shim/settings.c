@@ -28,43 +28,20 @@ static void warn_value(const char *msg, const char *v)
 	st_warn(msg, shown);
 }
 
-/* digits of base (8 or 10) only, at most max */
-static bool parse_number(const char *s, int base, long max, long *out)
+static bool parse_uint(const char *s, long max, int *out)
 {
 	long v = 0;
 
 	if (!*s)
 		return false;
 	for (; *s; s++) {
-		if (*s < '0' || *s >= '0' + base)
+		if (*s < '0' || *s > '9')
 			return false;
-		v = v * base + (*s - '0');
+		v = v * 10 + (*s - '0');
 		if (v > max)
 			return false;
 	}
-	*out = v;
-	return true;
-}
-
-static bool parse_uint(const char *s, long max, int *out)
-{
-	long v;
-
-	if (!parse_number(s, 10, max, &v))
-		return false;
 	*out = (int)v;
-	return true;
-}
-
-/* An octal mode for files the shim creates: read and write bits only
- * (no execute, set-id or sticky bit), the owner's both, e.g. 0640. */
-static bool parse_mode(const char *s, mode_t *out)
-{
-	long v;
-
-	if (!parse_number(s, 8, 07777, &v) || (v & ~0666L) || (v & 0600L) != 0600L)
-		return false;
-	*out = (mode_t)v;
 	return true;
 }
 
@@ -164,7 +141,7 @@ void st_config_read(void)
 	}
 
 	v = secure_getenv("SOCKTRACE_MODE");
-	if (v && !parse_mode(v, &st_cfg.mode))
+	if (v && !st_outfile_mode(v, &st_cfg.mode))
 		warn_value("SOCKTRACE_MODE must be an octal mode of read and write bits, the owner's both (such as 0640), "
 			   "using 0600; got", v);
 
