@@ -14,6 +14,9 @@
 #include "cli.h"
 #include "runner.h"
 
+#include "buf.h"
+#include "outfile.h"
+
 #include "config.h"
 
 #include <errno.h>
@@ -70,18 +73,29 @@ static int find_shim(char *out, size_t cap)
 	return access(out, R_OK);
 }
 
-/* Creates (or empties, unless appending) the trace file as the shim
- * would: 0600, never through a symlink. */
+/* Creates (or empties, unless appending) the trace file by the shim's
+ * rules (codec/outfile.h), before the program runs: the mode of
+ * SOCKTRACE_MODE (0600), never through a symbolic link, never another
+ * user's file, FIFO or hard link in a sticky directory (refused before
+ * anything of it is touched), never a wait on a FIFO nobody reads. */
 static int prepare_output(const char *path, bool append)
 {
+	struct st_outfile how = { ST_OUT_MODE_DEFAULT, append ? 0 : ST_OUT_TRUNC, NULL };
+	const char *mode = getenv("SOCKTRACE_MODE"), *why = NULL;
+	char shown[PATH_MAX * 4];
+	struct st_buf b;
 	int fd;
 
 	if (strstr(path, "%p"))
 		return 0;	/* one file per process, made by the shim */
-	fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC |
-				O_NONBLOCK | O_NOCTTY, 0600);
+	if (mode)
+		st_outfile_mode(mode, &how.mode);	/* a bad one: the shim says so, 0600 */
+	fd = st_outfile_open(path, &how, &why);
 	if (fd < 0) {
-		fprintf(stderr, "socktrace: cannot write the trace to %s: %s\n", path, strerror(errno));
+		st_buf_init(&b, shown, sizeof(shown));
+		st_buf_esc(&b, path, 0);
+		st_buf_finish(&b);
+		fprintf(stderr, "socktrace: cannot write the trace to %s: %s\n", shown, why);
 		return -1;
 	}
 	close(fd);

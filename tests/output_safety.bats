@@ -238,3 +238,43 @@ junit() {
 	assert_eq "$status" 2 "exit status"
 	assert_eq "$(cat "$SCRATCH/target")" precious "the link's target"
 }
+
+@test "output safety: socktrace -o refuses another user's file, FIFO or link in a sticky directory before the program runs, and leaves it as it was" {
+	need_nobody
+	sticky_dir
+	as_nobody sh -c "umask 0; echo theirs >'$STICKY/t.jsonl'; mkfifo -m 666 '$STICKY/f'; ln -s /etc/hostname '$STICKY/l'"
+	cp /etc/hostname before
+	for what in "t.jsonl:owned by another user, in a sticky directory" \
+		"f:owned by another user, in a sticky directory" \
+		"l:a symbolic link"; do
+		name=${what%%:*} why=${what#*:}
+		status=0
+		timeout -k 5 10 "$SOCKTRACE" -o "$STICKY/$name" -- "$(prog sockexit)" status 0 >out 2>err || status=$?
+		assert_eq "$status" 2 "exit status for $name"
+		[[ ! -s out ]] || { echo "the program ran" >&2; return 1; }
+		assert_eq "$(wc -l <err)" 1 "lines on stderr for $name"
+		grep -qF "socktrace: cannot write the trace to $STICKY/$name: $why" err
+	done
+	assert_eq "$(stat -c '%U %a %s' "$STICKY/t.jsonl")" "nobody 666 7" "owner, mode and size of their file"
+	assert_eq "$(cat "$STICKY/t.jsonl")" theirs "their file"
+	cmp before /etc/hostname
+	# -A neither: appending is writing
+	status=0
+	"$SOCKTRACE" -A -o "$STICKY/t.jsonl" -- "$(prog sockexit)" status 0 >out 2>err || status=$?
+	assert_eq "$status" 2 "exit status with -A"
+	assert_eq "$(cat "$STICKY/t.jsonl")" theirs "their file after -A"
+}
+
+@test "output safety: socktrace -o creates the trace with SOCKTRACE_MODE (0600) whatever the umask, and empties only its user's own" {
+	(umask 077 && SOCKTRACE_MODE=0640 "$SOCKTRACE" -o "$TRACE" -- "$(prog sockexit)" status 0 >/dev/null)
+	assert_eq "$(stat -c %a "$TRACE")" 640 "mode with SOCKTRACE_MODE=0640 under umask 077"
+	assert_valid_jsonl
+	rm -f "$TRACE"
+	(umask 000 && "$SOCKTRACE" -o "$TRACE" -- "$(prog sockexit)" status 0 >/dev/null)
+	assert_eq "$(stat -c %a "$TRACE")" 600 "default mode under umask 000"
+	# a second run empties it first (its user's own file), keeping its mode
+	chmod 644 "$TRACE"
+	"$SOCKTRACE" -o "$TRACE" -- "$(prog sockexit)" status 0 >/dev/null
+	assert_eq "$(stat -c %a "$TRACE")" 644 "mode of an existing trace"
+	assert_eq "$(jq -c 'select(.call == "start")' "$TRACE" | wc -l)" 1 "runs in the trace"
+}
