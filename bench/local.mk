@@ -16,8 +16,9 @@ EXTRA_DIST += bench/run bench/README.md bench/RESULTS.md
 
 # BENCH_ARGS: e.g. make bench BENCH_ARGS=--quick
 BENCH_ARGS =
-bench: $(BENCH_BINS) shim/libsocktrace.la
+bench: $(BENCH_BINS) shim/libsocktrace.la src/socktrace
 	@test -n "$(PYTHON3)" || { echo 'make bench needs python3' >&2; exit 1; }
 	$(PYTHON3) $(srcdir)/bench/run --shim $(abs_top_builddir)/shim/.libs/libsocktrace.so \
+		--socktrace $(abs_top_builddir)/src/socktrace \
 		--bindir $(abs_top_builddir)/bench $(BENCH_ARGS)
 .PHONY: bench

@@ -13,6 +13,8 @@ CODEC_SOURCES = \
 	codec/outfile.h codec/outfile.c \
 	codec/names.h codec/names.c \
 	codec/encode_json.c \
+	codec/record.h codec/record.c \
+	codec/ring.h codec/ring.c \
 	codec/render_text.c
 CODEC_GENERATED = codec/names-gen.c
 

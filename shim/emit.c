@@ -6,6 +6,7 @@
 #include "emit.h"
 #include "settings.h"
 #include "shim.h"
+#include "shmsink.h"
 #include "sink.h"
 #include "unwind.h"
 
@@ -19,6 +20,9 @@ pid_t st_pid;
 static _Atomic int64_t seq;
 static _Atomic int64_t dropped;	/* events not written since the last one that was */
 static __thread pid_t tid_cache;
+/* emits in progress on this thread: 2 and more is a signal handler that
+ * interrupted one, which must not wait for the runner */
+static __thread int depth;
 
 pid_t st_gettid(void)
 {
@@ -44,26 +48,24 @@ static size_t encode(const struct st_event *ev, char *buf, size_t cap)
 	return st_render_text(ev, buf, cap, 0);
 }
 
-static void emit_line(struct st_event *ev)
+/* pid, tid and seq; not for another process's end, which has its pid and
+ * stays outside its numbering */
+static void number(struct st_event *ev)
+{
+	if (ST_UNLIKELY(ev->call == ST_CALL_end))
+		return;
+	ev->pid = st_pid;
+	ev->tid = st_gettid();
+	ev->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) + 1;
+	if (ST_UNLIKELY(atomic_load_explicit(&dropped, memory_order_relaxed)))
+		ev->dropped = atomic_exchange(&dropped, 0);
+}
+
+void st_emit_direct(const struct st_event *ev)
 {
 	char line[LINE_ON_STACK];
-	size_t n;
+	size_t n = encode(ev, line, sizeof(line));
 
-	/* no descriptor to write to: the event is counted, not numbered, so
-	 * seq stays without gaps and the next event says how many were lost */
-	if (ST_UNLIKELY(!st_sink_ready())) {
-		atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
-		return;
-	}
-	if (ST_LIKELY(ev->call != ST_CALL_end)) {
-		ev->pid = st_pid;
-		ev->tid = st_gettid();
-		ev->seq = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed) + 1;
-		if (ST_UNLIKELY(atomic_load_explicit(&dropped, memory_order_relaxed)))
-			ev->dropped = atomic_exchange(&dropped, 0);
-	}
-	/* else: another process's end, under its pid, outside its numbering */
-	n = encode(ev, line, sizeof(line));
 	if (ST_LIKELY(n < sizeof(line))) {
 		if (ST_UNLIKELY(!st_sink_write(line, n)))
 			atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
@@ -83,6 +85,30 @@ static void emit_line(struct st_event *ev)
 	}
 }
 
+static void emit_line(struct st_event *ev)
+{
+	if (st_shm_active()) {
+		/* the runner writes the trace: a compact record into its ring */
+		number(ev);
+		if (ST_LIKELY(st_shm_emit(ev, depth <= 1)))
+			return;
+		if (!st_shm_fall_back() || !st_sink_ready()) {
+			atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+			return;
+		}
+		/* the runner is gone: this process writes the file itself */
+	} else if (ST_UNLIKELY(!st_sink_ready())) {
+		/* no descriptor to write to: the event is counted, not numbered,
+		 * so seq stays without gaps and the next event says how many
+		 * were lost */
+		atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+		return;
+	} else {
+		number(ev);
+	}
+	st_emit_direct(ev);
+}
+
 /* Kept apart so that the frames take stack space only when asked for. */
 static __attribute__((noinline)) void emit_with_stack(struct st_event *ev)
 {
@@ -99,9 +125,11 @@ void st_emit(struct st_event *ev)
 {
 	int saved = errno;
 
+	depth++;
 	if (ST_UNLIKELY(st_cfg.stack > 0) && !st_call_is(ev->call, ST_K_SELF))
 		emit_with_stack(ev);
 	else
 		emit_line(ev);
+	depth--;
 	errno = saved;
 }

@@ -20,6 +20,10 @@ pid_t st_gettid(void);		/* the calling thread, cached per thread */
  * the configured format and writes it with one write.  Keeps errno. */
 void st_emit(struct st_event *ev);
 
+/* Writes ev, numbered already, to this process's own sink (the file or
+ * stderr), in the configured format; counted as dropped when it cannot. */
+void st_emit_direct(const struct st_event *ev);
+
 /* In a child after fork: its own pid, seq from 1, nothing dropped. */
 void st_emit_after_fork(void);
 

@@ -15,6 +15,7 @@
 #include "real.h"
 #include "recent.h"
 #include "settings.h"
+#include "shmsink.h"
 #include "sink.h"
 #include "sockdiag.h"
 #include "sockinfo.h"
@@ -266,6 +267,8 @@ static void emit_exit(int64_t status)
 	st_kv_exit(&ev, &sc);
 	st_emit(&ev);
 	st_scratch_free(&sc);
+	/* under the runner: the trace is whole once this process is gone */
+	st_shm_at_exit();
 }
 
 void st_exit_now(int status)
@@ -343,6 +346,12 @@ void st_mark_all_shared(void)
 	st_fd_each(0, ST_FD_MAX - 1, mark_shared, NULL);
 }
 
+static void atfork_prepare(void)
+{
+	if (atomic_load(&st_init_state) == ST_INIT_READY && !st_vfork_child)
+		st_shm_before_fork();
+}
+
 static void atfork_parent(void)
 {
 	st_mark_all_shared();
@@ -358,7 +367,10 @@ void st_after_fork_child(void)
 	st_mark_all_shared();
 	st_recent_reset();
 	st_diag_after_fork();
-	st_sink_after_fork();
+	if (st_shm_active())
+		st_shm_after_fork();
+	else
+		st_sink_after_fork();
 	atomic_store(&exit_recorded, false);
 	emit_start(false);
 	errno = saved;
@@ -387,9 +399,10 @@ void st_init(void)
 	}
 	st_pid = getpid();
 	read_identity();
-	st_sink_open();
+	if (!st_shm_open())
+		st_sink_open();	/* no runner's shared memory: the shim writes the trace */
 	adopt_inherited();
-	pthread_atfork(NULL, atfork_parent, st_after_fork_child);
+	pthread_atfork(atfork_prepare, atfork_parent, st_after_fork_child);
 	late_exit_registered = on_exit(late_exit, NULL) == 0;
 	late_quick_registered = at_quick_exit(late_quick_exit) == 0;
 	atomic_store_explicit(&st_init_state, ST_INIT_READY, memory_order_release);

@@ -13,6 +13,7 @@ shim_libsocktrace_la_SOURCES = \
 	shim/real.h shim/real.c \
 	shim/fdtable.h shim/fdtable.c \
 	shim/sink.h shim/sink.c \
+	shim/shmsink.h shim/shmsink.c \
 	shim/sockinfo.h shim/sockinfo.c \
 	shim/drift.h shim/drift.c \
 	shim/wrap.h shim/wrap_socket.c \

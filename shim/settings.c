@@ -128,7 +128,17 @@ void st_config_read(void)
 	st_cfg.ascii = !locale_is_utf8();
 	st_render_set_ascii(st_cfg.ascii);
 
+	st_cfg.shm[0] = '\0';
+	v = secure_getenv("SOCKTRACE_SHM");
+	if (v && *v) {
+		if (strlen(v) >= sizeof(st_cfg.shm) || v[0] != '/')
+			st_warn("SOCKTRACE_SHM must be the absolute path the runner gave, ignored; got", v);
+		else
+			strcpy(st_cfg.shm, v);
+	}
+
 	v = secure_getenv("SOCKTRACE_OUTPUT");
+	st_cfg.fallback = v && *v;
 	if (v && *v && strcmp(v, "stderr")) {
 		if (strlen(v) >= sizeof(st_cfg.output))
 			st_warn("SOCKTRACE_OUTPUT is too long, writing to stderr", NULL);

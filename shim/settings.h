@@ -25,6 +25,8 @@ struct st_config {
 	uint64_t families;	/* bit per AF_* value < 64; bit 63: others */
 	bool ascii;		/* the locale's character set is not UTF-8: the text
 				 * log escapes every byte >= 0x80 (st_render_set_ascii) */
+	bool fallback;		/* SOCKTRACE_OUTPUT was given: where to write without the runner */
+	char shm[256];		/* the runner's shared memory, "" none (SOCKTRACE_SHM) */
 };
 extern struct st_config st_cfg;
 

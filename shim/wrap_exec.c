@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "wrap.h"
 #include "drift.h"
+#include "shmsink.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -88,13 +89,24 @@ static int do_exec(enum st_call call, const struct exec_call *x)
 	int64_t t0;
 	int ret, err;
 
-	if (!st_active())
-		return run_exec(x);
+	if (!st_active()) {
+		if (!st_vfork_child)
+			return run_exec(x);
+		/* a vfork child records nothing, but its next image gets a ring */
+		st_shm_before_exec();
+		ret = run_exec(x);
+		err = errno;
+		st_shm_exec_failed();
+		errno = err;
+		return ret;
+	}
 	a.n = 0;
 	st_fd_each(0, ST_FD_MAX - 1, announce_one, &a);
+	st_shm_before_exec();	/* the new image adopts the ring reserved for it */
 	t0 = st_begin(&ev, call);
 	ret = run_exec(x);
 	err = errno;
+	st_shm_exec_failed();
 	/* still here: the exec failed, and the close-on-exec sockets are open */
 	for (int i = 0; i < a.n; i++)
 		st_sock_discover(a.fds[i], call);
@@ -240,7 +252,11 @@ static int do_spawn(enum st_call call, bool path_search, pid_t *pid, const char 
 	if (!st_active())
 		return REAL_SPAWN(pid);
 	t0 = st_begin(&ev, call);
+	/* a ring for the child, reserved under this pid, then handed to it;
+	 * the child takes it under either */
+	st_shm_before_fork();
 	ret = REAL_SPAWN(&child);
+	st_shm_forked(ret == 0 ? child : -1);
 #undef REAL_SPAWN
 	if (pid && ret == 0)
 		*pid = child;

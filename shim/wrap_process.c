@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "wrap.h"
 #include "drift.h"
+#include "shmsink.h"
 #include "sink.h"
 
 #include <sched.h>
@@ -42,10 +43,11 @@ ST_EXPORT pid_t fork(void)
 	if (!st_active())
 		return REAL(fork)();
 	t0 = st_begin(&ev, ST_CALL_fork);
-	ret = REAL(fork)();
+	ret = REAL(fork)();	/* the atfork handlers reserve and take the child's ring */
 	err = errno;
 	if (ret == 0)
 		return 0;	/* the child: its start event is already written */
+	st_shm_forked(ret);
 	/* the parent: the atfork handler marked every socket shared */
 	st_end(&ev, t0, ret, err);
 	st_emit(&ev);
@@ -64,6 +66,7 @@ ST_EXPORT pid_t _Fork(void)
 	if (!st_active())
 		return REAL(_Fork)();
 	t0 = st_begin(&ev, ST_CALL__Fork);
+	st_shm_before_fork();
 	ret = REAL(_Fork)();
 	err = errno;
 	if (ret == 0) {
@@ -71,6 +74,7 @@ ST_EXPORT pid_t _Fork(void)
 		errno = err;
 		return 0;
 	}
+	st_shm_forked(ret);
 	emit_new_process(t0, &ev, ret, err);
 	errno = err;
 	return ret;
@@ -182,8 +186,10 @@ ST_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	if (fork_like) {
 		struct st_event ev;
 		int64_t t0 = st_begin(&ev, ST_CALL_clone);
+		st_shm_before_fork();
 		ret = REAL(clone)(clone_child, stack, flags, &c, ptid, tls, ctid);
 		err = errno;
+		st_shm_forked(ret);
 		emit_new_process(t0, &ev, ret, err);
 		errno = err;
 		return ret;

@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "drain.h"
 #include "runner.h"
 
 #include "buf.h"
@@ -102,26 +103,129 @@ static int prepare_output(const char *path, bool append)
 	return 0;
 }
 
-/* Runs argv in this process, once a watcher will record its end;
- * falls back to the parent that passes signals on.  Returns only when
- * PROGRAM could not be run, or from the fallback. */
-static int run(char *const *argv, const char *output, const char *format)
+/* The ring count and size of the run's shared memory: 512 processes at
+ * once, 128 KiB each (about 800 events) */
+#define SHM_RINGS 512
+#define SHM_RING_BYTES (128 * 1024)
+
+/* Is the parent that passes signals on asked for, or needed? */
+static bool relay_mode(void)
 {
 	const char *how = getenv("SOCKTRACE_RUNNER");
-	struct st_runout o;
-	struct st_watch w = { -1 };
-	int err;
 
 	if (how && *how && strcmp(how, "exec") && strcmp(how, "parent"))
 		fprintf(stderr, "socktrace: SOCKTRACE_RUNNER takes exec or parent, not '%s': exec\n", how);
 	/* a namespace's init takes every process of it along when it ends,
 	 * a watcher too: the program's parent stays */
-	if ((how && !strcmp(how, "parent")) || getpid() == 1)
-		return st_relay(argv, output, format);
+	return (how && !strcmp(how, "parent")) || getpid() == 1;
+}
+
+/* N of "fd:N", "/dev/fd/N" and "/proc/self/fd/N" (a shell's >(...) is
+ * one of the last two); -1 for any other path, -2 after a message when
+ * fd:N has no number. */
+static int fd_of(const char *output)
+{
+	static const char *const forms[] = { "fd:", "/dev/fd/", "/proc/self/fd/" };
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		size_t k = strlen(forms[i]);
+		char *end;
+		long n;
+
+		if (strncmp(output, forms[i], k))
+			continue;
+		n = strtol(output + k, &end, 10);
+		if (output[k] >= '0' && output[k] <= '9' && !*end && n <= INT_MAX)
+			return (int)n;
+		if (i)
+			return -1;	/* a path like any other */
+		fprintf(stderr, "socktrace: -o fd:N takes a descriptor number, not '%s'\n", output + k);
+		return -2;
+	}
+	return -1;
+}
+
+/* The descriptor the runner writes the trace to (close-on-exec, above 2):
+ * stderr when output is NULL, stdout for "-" and /dev/stdout, descriptor
+ * N for fd:N, /dev/fd/N and /proc/self/fd/N, else the file, created 0600 or emptied (appended to with
+ * append), never through a symlink, a FIFO only when it has a reader.
+ * *file: a regular file the processes can append to themselves when the
+ * runner is gone.  -1 after a message when it cannot be written. */
+static int open_dest(const char *output, bool append, bool *file)
+{
+	struct stat st;
+	int fd, src = -1;
+
+	*file = false;
+	if (!output || !strcmp(output, "/dev/stderr"))
+		src = 2;
+	else if (!strcmp(output, "-") || !strcmp(output, "/dev/stdout"))
+		src = 1;
+	else if ((src = fd_of(output)) == -2)
+		return -1;
+	if (src >= 0) {
+		int acc = fcntl(src, F_GETFL);
+		if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {
+			fprintf(stderr, "socktrace: cannot write the trace to descriptor %d: %s\n", src,
+				acc < 0 ? strerror(errno) : "open for reading only");
+			return -1;
+		}
+		fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			fprintf(stderr, "socktrace: cannot write the trace to descriptor %d: %s\n", src,
+				strerror(errno));
+		return fd;
+	}
+	fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+	if (fd >= 0 && fd <= 2) {
+		int up = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		fd = up;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "socktrace: cannot write the trace to %s: %s\n", output,
+			errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		*file = true;
+		if (!append && ftruncate(fd, 0) != 0) {
+			fprintf(stderr, "socktrace: cannot empty %s: %s\n", output, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	/* a full pipe makes the runner wait, not fail */
+	fcntl(fd, F_SETFL, O_APPEND);
+	return fd;
+}
+
+/* Runs argv in this process, once a watcher will record its end (and,
+ * with d, write the run's events); falls back to the parent that passes
+ * signals on.  Returns only when PROGRAM could not be run, or from the
+ * fallback. */
+static int run(char *const *argv, const char *output, const char *format, struct st_drain *d)
+{
+	struct st_runout o;
+	struct st_watch w = { -1, 0 };
+	int err;
+
 	fflush(NULL);
-	/* nowhere to write the end: nothing to watch */
-	if (st_runout_open(&o, output, format, getpid()) == 0 && st_watch_start(&o, &w) < 0)
+	if (st_runout_open(&o, output, format, getpid()) < 0 && !d) {
+		/* nowhere to write the end: nothing to watch */
+	} else if (st_watch_start(&o, d, &w) < 0) {
+		if (d) {
+			fprintf(stderr, "socktrace: cannot start the process that writes the trace: %s\n",
+				strerror(errno));
+			return 2;
+		}
 		return st_relay(argv, output, format);
+	}
+	if (d) {
+		char shm[64];
+		snprintf(shm, sizeof(shm), "/proc/%d/fd/%d", (int)w.pid, st_drain_fd(d));
+		setenv("SOCKTRACE_SHM", shm, 1);
+	}
 	execvp(argv[0], argv);
 	err = errno;
 	st_watch_exec_failed(&w, err);
@@ -144,7 +248,8 @@ int st_cmd_run(int argc, char **argv)
 	};
 	const char *output = NULL, *format = NULL, *stack = NULL, *probe = NULL, *families = NULL;
 	char shim[PATH_MAX], abs_out[PATH_MAX];
-	bool append = false;
+	bool append = false, relay;
+	struct st_drain *d = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+o:f:hA", opts, NULL)) != -1) {
@@ -201,7 +306,7 @@ int st_cmd_run(int argc, char **argv)
 		return 127;
 	}
 
-	if (output) {
+	if (output && strcmp(output, "-") && strncmp(output, "fd:", 3)) {
 		if (output[0] != '/') {
 			char cwd[PATH_MAX];
 			if (!getcwd(cwd, sizeof(cwd))) {
@@ -214,16 +319,46 @@ int st_cmd_run(int argc, char **argv)
 			}
 			output = abs_out;
 		}
-		if (prepare_output(output, append) != 0)
-			return 2;
-		setenv("SOCKTRACE_OUTPUT", output, 1);
-	} else {
-		setenv("SOCKTRACE_OUTPUT", "stderr", 1);
 	}
-	if (format)
-		setenv("SOCKTRACE_FORMAT", format, 1);
-	else
-		unsetenv("SOCKTRACE_FORMAT");
+	relay = relay_mode();
+	unsetenv("SOCKTRACE_SHM");
+	if (!relay && !(output && strstr(output, "%p"))) {
+		/* the runner writes the trace: the processes hand it their events */
+		bool file, json = format ? !strcmp(format, "jsonl") : output != NULL;
+		int fd = open_dest(output, append, &file);
+		if (fd < 0)
+			return 2;
+		d = st_drain_new(SHM_RINGS, SHM_RING_BYTES, fd, !json, false, false);
+		if (!d) {
+			fprintf(stderr, "socktrace: cannot make the run's shared memory: %s\n", strerror(errno));
+			return 2;
+		}
+		/* where a process writes when the runner is gone */
+		if (file)
+			setenv("SOCKTRACE_OUTPUT", output, 1);
+		else if (!output)
+			setenv("SOCKTRACE_OUTPUT", "stderr", 1);
+		else
+			unsetenv("SOCKTRACE_OUTPUT");
+		setenv("SOCKTRACE_FORMAT", json ? "jsonl" : "text", 1);
+	} else {
+		if (output) {
+			if (!strcmp(output, "-") || !strncmp(output, "fd:", 3) || !strcmp(output, "/dev/stdout")) {
+				fprintf(stderr, "socktrace: -o %s needs the runner to write the trace, which "
+						"SOCKTRACE_RUNNER=parent (or running as pid 1) does not do\n", output);
+				return 2;
+			}
+			if (prepare_output(output, append) != 0)
+				return 2;
+			setenv("SOCKTRACE_OUTPUT", output, 1);
+		} else {
+			setenv("SOCKTRACE_OUTPUT", "stderr", 1);
+		}
+		if (format)
+			setenv("SOCKTRACE_FORMAT", format, 1);
+		else
+			unsetenv("SOCKTRACE_FORMAT");
+	}
 	if (stack)
 		setenv("SOCKTRACE_STACK", stack, 1);
 	if (probe)
@@ -245,5 +380,7 @@ int st_cmd_run(int argc, char **argv)
 		free(pre);
 	}
 
-	return run(argv + optind, output, format);
+	if (relay)
+		return st_relay(argv + optind, output, format);
+	return run(argv + optind, output, format, d);
 }

@@ -32,15 +32,22 @@ void st_runout_close(struct st_runout *o);
 /* The watcher of the process about to exec the program (this one). */
 struct st_watch {
 	int exec_fd;		/* tells the watcher the exec failed; close-on-exec */
+	pid_t pid;		/* the watcher */
 };
 
+struct st_drain;
+
 /* Starts a watcher, apart from this process (its own session, none of its
- * descriptors but o's and a pidfd of this process), which records in o how
- * this process ends once it has exec'd the program; holds o's lock for
- * readers.  o is closed here.  Returns 0 when the watcher runs (exec the
- * program now), -1 when it could not be made (no pidfd_open, no fork): o
- * is closed, nothing was left behind, and the caller falls back. */
-int st_watch_start(struct st_runout *o, struct st_watch *w);
+ * descriptors but o's, d's and a pidfd of this process), which records in
+ * o how this process ends once it has exec'd the program, and holds o's
+ * lock for readers until then.  With d (the run's shared memory), the
+ * watcher also writes every event of the run to the trace, the end
+ * record in its place among them, and stays until no traced process is
+ * left.  o is closed here (d is the caller's to free).  Returns 0 when the
+ * watcher runs (exec the program now; w->pid is the watcher), -1 when it
+ * could not be made (no pidfd_open, no fork): o is closed, nothing was
+ * left behind, and the caller falls back. */
+int st_watch_start(struct st_runout *o, struct st_drain *d, struct st_watch *w);
 /* The exec failed (err): the watcher leaves without a record. */
 void st_watch_exec_failed(struct st_watch *w, int err);
 

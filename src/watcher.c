@@ -15,11 +15,14 @@
 #define _GNU_SOURCE
 #include "runner.h"
 
+#include "drain.h"
 #include "tracelock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,10 +136,68 @@ static void keep_only(int *keep, int n)
 	}
 }
 
-static _Noreturn void watch(int pidfd, pid_t prog, uint64_t ticks, struct st_runout *o, int ready, int exec_fd)
+/* Tells the drain loop the program ended: a thread that waits on the
+ * pidfd and rings the drain's doorbell. */
+struct end_watch {
+	int pidfd;
+	struct st_drain *d;
+	_Atomic bool ended;
+};
+
+static void *wait_end(void *arg)
 {
-	int keep[] = { pidfd, o->fd, ready, exec_fd };
+	struct end_watch *e = arg;
+	struct pollfd p = { .fd = e->pidfd, .events = POLLIN };
+
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	atomic_store(&e->ended, true);
+	st_drain_wake(e->d);
+	return NULL;
+}
+
+/* The run's events, while the program and every traced process after it
+ * live: drained from the shared memory to the trace, the program's end
+ * written after its last event (then readers may go on), and the rest
+ * until no traced process is left. */
+static _Noreturn void drain_run(struct st_drain *d, int pidfd, pid_t prog, uint64_t ticks, struct st_runout *o)
+{
+	struct end_watch e = { .pidfd = pidfd, .d = d };
+	pthread_t t;
+	bool ended = false;
+	int idle_ms = st_drain_is_tty(d) ? 15 : 100;
+
+	if (pthread_create(&t, NULL, wait_end, &e) != 0)
+		idle_ms = 10;	/* no thread: the pidfd is polled between passes */
+	for (;;) {
+		st_drain_pass(d);
+		if (!ended) {
+			struct pollfd p = { .fd = pidfd, .events = POLLIN };
+			if (atomic_load(&e.ended) || poll(&p, 1, 0) > 0) {
+				int wstatus = program_end(pidfd, prog, ticks);
+				/* the program's last events (the ring of a killed
+				 * program is read as its process is gone) */
+				st_drain_pass(d);
+				st_drain_end(d, prog, wstatus);
+				/* its record is in: the lock goes */
+				st_runout_close(o);
+				ended = true;
+			}
+		}
+		if (ended && st_drain_idle(d))
+			break;
+		st_drain_wait(d, idle_ms);
+	}
+	st_drain_finish(d);
+	_exit(0);
+}
+
+static _Noreturn void watch(int pidfd, pid_t prog, uint64_t ticks, struct st_runout *o, struct st_drain *d, int ready,
+			    int exec_fd)
+{
+	int keep[] = { pidfd, o->fd, ready, exec_fd, d ? st_drain_fd(d) : -1, d ? st_drain_out(d) : -1 };
 	struct pollfd p = { .events = POLLIN };
+	pid_t me;
 	sigset_t none;
 	char c;
 
@@ -153,18 +214,24 @@ static _Noreturn void watch(int pidfd, pid_t prog, uint64_t ticks, struct st_run
 			signal(sig, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	keep_only(keep, 4);
+	keep_only(keep, d ? 6 : 4);
 	pidfd = keep[0];
 	o->fd = keep[1];
 	ready = keep[2];
 	exec_fd = keep[3];
-	while (write(ready, "w", 1) < 0 && errno == EINTR)
+	me = getpid();
+	if (d)
+		st_drain_set_runner(d, me);
+	/* its pid: the runner names the shared memory by it */
+	while (write(ready, &me, sizeof(me)) < 0 && errno == EINTR)
 		;
 	close(ready);
 	/* EOF: the exec closed the runner's end (or the runner died first) */
 	if (read(exec_fd, &c, 1) == 1)
 		_exit(0);
 	close(exec_fd);
+	if (d)
+		drain_run(d, pidfd, prog, ticks, o);
 	p.fd = pidfd;
 	while (poll(&p, 1, -1) < 0 && errno == EINTR)
 		;
@@ -173,14 +240,13 @@ static _Noreturn void watch(int pidfd, pid_t prog, uint64_t ticks, struct st_run
 	_exit(0);
 }
 
-int st_watch_start(struct st_runout *o, struct st_watch *w)
+int st_watch_start(struct st_runout *o, struct st_drain *d, struct st_watch *w)
 {
-	pid_t me = getpid(), mid;
+	pid_t me = getpid(), mid, watcher = 0;
 	struct st_procstat ps;
 	sigset_t pending;
 	int pidfd, ready[2], exec_pipe[2];
 	bool chld_pending;
-	char c = 0;
 	ssize_t n;
 
 	w->exec_fd = -1;
@@ -214,7 +280,7 @@ int st_watch_start(struct st_runout *o, struct st_watch *w)
 		close(ready[0]);
 		close(exec_pipe[1]);
 		if (fork() == 0)
-			watch(pidfd, me, ps.start_ticks, o, ready[1], exec_pipe[0]);
+			watch(pidfd, me, ps.start_ticks, o, d, ready[1], exec_pipe[0]);
 		_exit(0);
 	}
 	close(ready[1]);
@@ -235,15 +301,16 @@ int st_watch_start(struct st_runout *o, struct st_watch *w)
 			sigtimedwait(&one, NULL, &zero);
 		}
 	}
-	/* one byte: the watcher runs; EOF: no fork made it */
-	while ((n = read(ready[0], &c, 1)) < 0 && errno == EINTR)
+	/* its pid: the watcher runs; EOF: no fork made it */
+	while ((n = read(ready[0], &watcher, sizeof(watcher))) < 0 && errno == EINTR)
 		;
 	close(ready[0]);
-	if (n != 1) {
+	if (n != (ssize_t)sizeof(watcher)) {
 		close(exec_pipe[1]);
 		return -1;
 	}
 	w->exec_fd = exec_pipe[1];
+	w->pid = watcher;
 	return 0;
 }
 

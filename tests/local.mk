@@ -72,6 +72,13 @@ tests_sigprobe_SOURCES = tests/progs/sigprobe.c
 tests_sigprobe_CFLAGS = $(TPROG_CFLAGS)
 tests_sigprobe_LDADD = $(TPROG_LDADD)
 
+# Every event through the shared memory's compact record and back
+check_PROGRAMS += tests/record_rt
+tests_record_rt_SOURCES = tests/progs/record_rt.c
+tests_record_rt_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
+tests_record_rt_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_record_rt_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS)
+
 # Call chains for the stack tests, as PIE and non-PIE executables and as a
 # plugin loaded with dlopen (each frame in its own file, noinline).
 check_PROGRAMS += tests/stack_pie tests/stack_nopie tests/leaky
@@ -156,6 +163,7 @@ TESTS += \
 	tests/output_safety.bats \
 	tests/run_exit.bats \
 	tests/run_signals.bats \
+	tests/run_sink.bats \
 	tests/robust_threads.bats \
 	tests/robust_signals.bats \
 	tests/robust_crash.bats \

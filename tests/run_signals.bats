@@ -22,6 +22,9 @@ setup() {
 probe_start() {
 	local name=$1 mode=$2
 	shift 2
+	# the previous run's start line must not be taken for this one's (the
+	# background job truncates NAME.out only once it runs)
+	rm -f "$name.out" "$name.err"
 	case $mode in
 	bare) "$PROBE" "$@" >"$name.out" 2>"$name.err" 3>&- & ;;
 	traced) "$SOCKTRACE" -o "$SCRATCH/$name.jsonl" -- "$PROBE" "$@" >"$name.out" 2>"$name.err" 3>&- & ;;
@@ -226,7 +229,10 @@ eof_after() {
 	"$SOCKTRACE" -o "$TRACE" -- sh -c '"$1" 5000 & p=$!; sleep 0.3; kill -USR1 $p; wait $p; exit 7' sh "$PROBE" \
 		>out 3>&- || rc=$?
 	assert_eq "${rc:-0}" 7 "sh's status"
-	sh=$(jq -s -r 'map(select(.call=="start"))[0].pid' "$TRACE")
+	# sh: the process whose parent is not in the run (the lines of several
+	# processes come in the order the runner read them, each process's in
+	# its own order)
+	sh=$(jq -s -r '[.[] | select(.call=="start") | .pid] as $p | map(select(.call=="start" and ((.ppid as $q | $p | index($q)) == null)))[0].pid' "$TRACE")
 	probe=$(fact out start pid)
 	e=$(end_of "$TRACE" "$sh")
 	assert_field "$e" .status 7
@@ -271,6 +277,8 @@ eof_after() {
 @test "signals: a killed watcher costs the end record only; readers do not wait for it" {
 	probe_start traced traced 20000
 	w=$(watcher_of "$SCRATCH/traced.jsonl")
+	# what it wrote before it was killed stays (it writes within 100 ms)
+	wait_until 5 grep -q '"call":"close"' traced.jsonl
 	kill -KILL "$w"
 	wait_until 5 bash -c "! kill -0 $w 2>/dev/null"
 	kill -USR2 "$PID"

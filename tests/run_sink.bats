@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# The runner owns the sink: under `socktrace -- PROGRAM`, every traced
+# process writes compact records into shared memory and the runner's
+# watcher writes the trace.  What a user sees: every output form strace's
+# -o takes, nothing lost when the program is killed or when it outruns the
+# runner, processes made by fork, exec, vfork and posix_spawn all in, and
+# the program's limits and signals no business of the trace.
+
+load helpers
+
+# how many calls of each kind, succeeded or not: the same whatever the
+# output form (threads make the descriptor numbers differ from run to run)
+calls() { jq -r 'select(has("seq")) | "\(.call) \(.ret >= 0)"' "$1" | sort | uniq -c; }
+
+@test "sink: the records survive their trip through shared memory, field for field (every trace in tests/data)" {
+	run "$(prog record_rt)" "$BATS_TEST_DIRNAME"/data/*.jsonl
+	[[ $status -eq 0 ]] || { echo "$output" >&2; false; }
+	[[ $output =~ ^([0-9]+)\ events ]]
+	((BASH_REMATCH[1] > 100))
+}
+
+@test "sink: a live trace with holders, a verdict, rights, inherited sockets and stacks comes out as the shim made it" {
+	cat >rich.py <<'PY'
+import os, socket, sys, array
+if len(sys.argv) > 1:
+    os.close(int(sys.argv[1]))       # the inherited socket, closed in the new image
+    sys.exit(0)
+a = socket.socket(); a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+a.bind(("127.0.0.1", 0)); a.listen()
+b = socket.socket()
+try:
+    b.bind(a.getsockname())          # EADDRINUSE: holders and the verdict
+except OSError:
+    pass
+l, r = socket.socketpair()
+l.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [b.fileno()]))])
+msg, anc, flags, addr = r.recvmsg(1, socket.CMSG_SPACE(4))
+u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+os.set_inheritable(u.fileno(), True)
+os.execv(sys.executable, [sys.executable, sys.argv[0], str(u.fileno())])
+PY
+	"$SOCKTRACE" -o rich.jsonl --stack=4 -- python3 rich.py
+	assert_some '.holders | length > 0' rich.jsonl
+	assert_some 'has("verdict") or has("reuse_verdict")' rich.jsonl
+	assert_some '.rights | length > 0' rich.jsonl
+	assert_some '.inherited | length > 0' rich.jsonl
+	assert_some '.stack | length > 0' rich.jsonl
+	run "$(prog record_rt)" rich.jsonl
+	[[ $status -eq 0 ]] || { echo "$output" >&2; false; }
+	assert_seq_ok rich.jsonl
+}
+
+@test "sink: -o -, /dev/stdout, a pipe, fd:N, >(...) and a FIFO get the same events as a file" {
+	# a program that makes its own connections: a listener, 2 client threads
+	srv="$(prog threads) -t 2 -n 3"
+		"$SOCKTRACE" -o file.jsonl -- $srv >/dev/null
+	calls file.jsonl >want
+	[[ $(wc -l <want) -gt 6 ]]
+	"$SOCKTRACE" -o - -- $srv 2>/dev/null | grep '^{' >dash.jsonl
+	"$SOCKTRACE" -o /dev/stdout -- $srv 2>/dev/null | grep '^{' >stdout.jsonl
+	"$SOCKTRACE" -o fd:5 -- $srv 5>fd.jsonl >/dev/null
+	"$SOCKTRACE" -o >(cat >subst.jsonl) -- $srv >/dev/null
+	mkfifo fifo
+	cat fifo >fifo.jsonl &
+	reader=$!
+	"$SOCKTRACE" -o fifo -- $srv >/dev/null
+	wait "$reader"
+	wait_until 5 grep -q '"call":"end"' subst.jsonl
+	for f in dash stdout fd subst fifo; do
+		assert_valid_jsonl "$f.jsonl"
+		assert_seq_ok "$f.jsonl"
+		calls "$f.jsonl" >got
+		diff want got || { echo "-o form $f differs" >&2; false; }
+		assert_count 1 '.call=="end" and .by=="runner"' "$f.jsonl"
+	done
+	# the program's own stdout is still its own: tcp_server's facts
+	"$SOCKTRACE" -o - -- $srv 2>/dev/null >mixed
+	grep -q '^done connections=6' mixed
+	grep -q '^{"v":1' mixed
+}
+
+@test "sink: a program killed by SIGKILL right after its calls: every event is in the file, none torn" {
+	for i in 1 2 3; do
+		rm -f k.jsonl
+		rc=0
+		"$SOCKTRACE" -o k.jsonl -- "$(prog sockexit)" -n 300 signal KILL >out || rc=$?
+		assert_eq "$rc" 137 "the program's status"
+		assert_valid_jsonl k.jsonl
+		assert_seq_ok k.jsonl
+		# socket + 300 × (socket, setsockopt, bind)
+		assert_count 901 '.call=="socket" or .call=="setsockopt" or .call=="bind"' k.jsonl
+		e=$(one '.call=="end"' k.jsonl)
+		assert_field "$e" .signal SIGKILL
+		# the last bind is the one the program printed
+		port=$(fact out made last_port)
+		assert_eq "$(jq -s -r '[.[] | select(.call=="bind")][-1].local' k.jsonl)" "127.0.0.1:$port" "the last bind"
+	done
+}
+
+@test "sink: a program faster than the runner waits for it (back-pressure), and nothing is lost" {
+	# 4 threads × 3000 connections: about 60 000 events, far more than a
+	# process's buffer holds; the watcher is stopped for a while meanwhile
+	"$SOCKTRACE" -o bp.jsonl -- "$(prog threads)" -t 4 -n 3000 >out &
+	pid=$!
+	wait_until 10 grep -q '"call":"connect"' bp.jsonl
+	w=""
+	for p in $(pgrep -x socktrace-watch); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$SCRATCH/bp.jsonl" && w=$p
+	done
+	[[ -n $w ]]
+	kill -STOP "$w"
+	sleep 1
+	# the program is held up, not failing: it is still there
+	kill -0 "$pid"
+	kill -CONT "$w"
+	wait "$pid"
+	wait_until 10 grep -q '"call":"end"' bp.jsonl
+	assert_valid_jsonl bp.jsonl
+	assert_seq_ok bp.jsonl
+	n=$(fact out done connections)
+	assert_eq "$n" 12000 "connections made"
+	assert_count "$n" '.call=="connect"' bp.jsonl
+	assert_count "$n" '.call=="accept" or .call=="accept4"' bp.jsonl
+}
+
+@test "sink: processes made by fork, vfork, posix_spawn and exec all write into the run's trace" {
+	for how in posix_spawn vfork exec; do
+		rm -f s.jsonl
+		"$SOCKTRACE" -o s.jsonl -- "$(prog spawn)" "$how" "$(prog sockexit)" status 0 >out
+		assert_seq_ok s.jsonl
+		assert_valid_jsonl s.jsonl
+		# the spawner's socket and the child's
+		assert_count 2 '.call=="socket"' s.jsonl
+		# the spawner's image and sockexit's
+		assert_count 2 '.call=="start"' s.jsonl
+		assert_count 1 '.call=="start" and (.exe | endswith("/sockexit"))' s.jsonl
+	done
+	# a shell pipeline of traced processes
+	"$SOCKTRACE" -o p.jsonl -- sh -c "\"$(prog sockexit)\" status 0 | \"$(prog sockexit)\" status 0 & wait" >/dev/null
+	assert_seq_ok p.jsonl
+	assert_count 2 '.call=="socket"' p.jsonl
+	# sh, its two children (forked), each then sockexit (exec'd)
+	assert_count 5 '.call=="start"' p.jsonl
+	assert_count 2 '.call=="start" and (.exe | endswith("/sockexit"))' p.jsonl
+	# one end per process: each image's exit, its process's end
+	assert_count 3 '.call=="end"' p.jsonl
+}
+
+@test "sink: RLIMIT_FSIZE of 0 and SIGXFSZ's disposition do not reach the trace, nor the trace them" {
+	"$SOCKTRACE" -o f.jsonl -- sh -c "ulimit -f 0; exec \"$(prog sockexit)\" -n 5 status 3" >/dev/null 2>err || rc=$?
+	assert_eq "${rc:-0}" 3 "the program's status"
+	assert_count 16 '.call=="socket" or .call=="setsockopt" or .call=="bind"' f.jsonl
+	assert_seq_ok f.jsonl
+}
+
+@test "sink: the watcher killed mid-run: the program runs on and writes its later events itself" {
+	"$SOCKTRACE" -o w.jsonl -- "$(prog sigprobe)" 20000 >out 2>err &
+	pid=$!
+	wait_until 10 grep -q '"call":"close"' w.jsonl
+	w=""
+	for p in $(pgrep -x socktrace-watch); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$SCRATCH/w.jsonl" && w=$p
+	done
+	[[ -n $w ]]
+	kill -KILL "$w"
+	wait_until 5 bash -c "! kill -0 $w 2>/dev/null"
+	# SIGTERM: the program ends normally through its handler (exit 0 for
+	# WINCH; TERM re-raised): its exit event comes from the shim itself
+	kill -WINCH "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	assert_eq "$rc" 0 "the program's status"
+	assert_valid_jsonl w.jsonl
+	assert_seq_ok w.jsonl
+	assert_count 1 '.call=="exit"' w.jsonl
+	grep -q 'socktrace:.*runner' err
+}
