@@ -40,8 +40,8 @@ check_pieces() {
 	assert_eq "$status" 2 "exit status of show on $f"
 	# each fragment named (the first five: then they are counted)
 	while read -r line bytes; do
-		grep -q "^socktrace: ${f##*/}:$line: an event cut short ($bytes bytes" shown.err ||
-			grep -q "^socktrace: ${f##*/}:$line: truncated last line" shown.err || {
+		grep -qF "socktrace: $f:$line: an event cut short ($bytes bytes" shown.err ||
+			grep -qF "socktrace: $f:$line: truncated last line" shown.err || {
 			echo "fragment of $bytes bytes on line $line not named:" >&2
 			cat shown.err >&2
 			return 1
