@@ -175,3 +175,23 @@ PY
 	assert_count 1 '.call=="exit"' w.jsonl
 	grep -q 'socktrace:.*runner' err
 }
+
+@test "sink: under the runner the shim keeps no descriptor: EMFILE comes at the same count as bare" {
+	count='import socket
+n = 0
+keep = []
+try:
+    while True:
+        keep.append(socket.socket()); n += 1
+except OSError as e:
+    print("sockets", n, e.errno)'
+	bare=$(ulimit -n 40; python3 -c "$count")
+	traced=$(ulimit -n 40; "$SOCKTRACE" -o t.jsonl -- python3 -c "$count")
+	assert_eq "$traced" "$bare" "sockets made before EMFILE"
+	[[ $bare == "sockets "*" 24" ]]
+	assert_count 1 '.call=="socket" and .errno=="EMFILE"' t.jsonl
+	# without the runner the shim holds the trace file's descriptor: one less
+	legacy=$(ulimit -n 40; LD_PRELOAD=$SHIM SOCKTRACE_OUTPUT=l.jsonl python3 -c "$count")
+	read -r _ nb eb <<<"$bare"
+	assert_eq "$legacy" "sockets $((nb - 1)) $eb" "without the runner"
+}
