@@ -58,14 +58,17 @@ size_t check_violations(const struct check *c);
 /* Frees the results; c->sh is left alone (the command's). */
 void check_free(struct check *c);
 
-/* "pid 4242 (curl)", "pid 4242" when its command line is unknown */
+/* "pid 4242 (curl)", "pid 4242" when its command line is unknown; the
+ * command line escaped (show_comm) */
 const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n);
 /* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind, local and remote ends
- * (each left out when unknown), cut to n bytes */
+ * (each left out when unknown), escaped (show_esc), cut to n bytes;
+ * CHECK_TUPLE_MAX holds two addresses escaped at their longest */
+#define CHECK_TUPLE_MAX 1600
 const char *check_tuple(const struct st_msock *s, char *buf, size_t n);
 /* " at open_tcp_socket+0x15 (prog) <- leaf_entry+0x9 (prog)": the first
- * three frames of r's stack, named when the symbolizer could; "" when r is
- * NULL or has no stack */
+ * three frames of r's stack, named when the symbolizer could, escaped;
+ * "" when r is NULL or has no stack */
 const char *check_where(const struct st_rec *r, char *buf, size_t n);
 
 /* ---- reports (report.c) ---- */

@@ -275,7 +275,7 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 	struct callstat tot = { ST_CALL_NONE, 0, 0, 0, 0 };
 	char a[32], b[32];
 
-	fprintf(o, "%s%s%s\n", show_c(sh, SHOW_BOLD), all ? "all endpoints" : g->title,
+	fprintf(o, "%s%s%s\n", show_c(sh, SHOW_BOLD), all ? "all endpoints" : show_esc(g->title),
 		show_c(sh, SHOW_OFF));
 	qsort(g->calls, (size_t)g->ncalls, sizeof(g->calls[0]), by_count);
 	fprintf(o, "  %-14s %8s %8s %14s %12s\n", "call", "count", "errors", "total_us", "max_us");
@@ -326,14 +326,14 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 	if (!g->nstates)
 		fprintf(o, " none recorded");
 	for (int i = 0; i < g->nstates; i++)
-		fprintf(o, "%s %s %u", i ? "," : "", g->states[i].name, g->states[i].count);
+		fprintf(o, "%s %s %u", i ? "," : "", show_esc(g->states[i].name), g->states[i].count);
 	fputc('\n', o);
 	qsort(g->errors, (size_t)g->nerrors, sizeof(g->errors[0]), by_name);
 	fprintf(o, "  %-13s", "errors");
 	if (!g->nerrors)
 		fprintf(o, " none");
 	for (int i = 0; i < g->nerrors; i++)
-		fprintf(o, "%s %s%s%s %u (%s)", i ? "," : "", show_c(sh, SHOW_RED), g->errors[i].name,
+		fprintf(o, "%s %s%s%s %u (%s)", i ? "," : "", show_c(sh, SHOW_RED), show_esc(g->errors[i].name),
 			show_c(sh, SHOW_OFF), g->errors[i].count, g->errors[i].call);
 	fputc('\n', o);
 }

@@ -30,6 +30,7 @@ struct st_rec {
 	struct st_msock *lsock;	/* accept*: the listening socket */
 	void *json;		/* json_t * holding the strings */
 	const char **argv;	/* storage behind ev.argv ... */
+	struct st_argcut *argcuts;	/* ... ev.argv_cut ... */
 	struct st_ksock *ksocks;	/* ... ev.holders and ev.lingering */
 	struct st_frame *frames;	/* ... ev.frames */
 	struct st_right *rights;	/* ... ev.rights */

@@ -11,6 +11,8 @@
  */
 #define _GNU_SOURCE
 #include "check.h"
+#include "buf.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -117,12 +119,12 @@ const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n)
 const char *check_tuple(const struct st_msock *s, char *buf, size_t n)
 {
 	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
-	size_t k = (size_t)snprintf(buf, n, "%s", st_msock_kind(s));
+	size_t k = (size_t)snprintf(buf, n, "%s", show_esc(st_msock_kind(s)));
 
 	if (local[0] && k < n)
-		k += (size_t)snprintf(buf + k, n - k, " %s", local);
+		k += (size_t)snprintf(buf + k, n - k, " %s", show_esc(local));
 	if (remote[0] && k < n)
-		snprintf(buf + k, n - k, " -> %s", remote);
+		snprintf(buf + k, n - k, " -> %s", show_esc(remote));
 	return buf;
 }
 
@@ -140,28 +142,46 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n)
 		obj = obj ? obj + 1 : f->obj ? f->obj : "?";
 		if (f->sym)
 			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64 " (%s)", i ? " <- " : " at ",
-					      f->sym, f->sym_off, obj);
+					      show_esc(f->sym), f->sym_off, show_esc(obj));
 		else
-			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64, i ? " <- " : " at ", obj,
-					      f->off);
+			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64, i ? " <- " : " at ",
+					      show_esc(obj), f->off);
 	}
 	return buf;
 }
 
 /* ---- reports ------------------------------------------------------------- */
 
+/* a line as it was made (its strings escaped there), with any control
+ * byte left over escaped too: one violation is one line, whatever it says */
+static void put_line(FILE *out, const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fprintf(out, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, out);
+}
+
 size_t report_text(const struct check *c, FILE *out)
 {
 	size_t violations = check_violations(c);
 
 	for (size_t i = 0; i < c->nresults; i++)
-		for (size_t j = 0; j < c->results[i].n; j++)
-			fprintf(out, "%s: %s\n", c->results[i].name, c->results[i].lines[j]);
+		for (size_t j = 0; j < c->results[i].n; j++) {
+			put_line(out, c->results[i].name);
+			fputs(": ", out);
+			put_line(out, c->results[i].lines[j]);
+			fputc('\n', out);
+		}
 	if (!violations)
 		fprintf(out, "socktrace: check: %zu rule%s held over %zu events\n", c->nresults,
 			c->nresults == 1 ? "" : "s", c->sh.trace->n);
-	for (size_t i = 0; i < c->nnotes; i++)
-		fprintf(out, "socktrace: check: note: %s\n", c->notes[i]);
+	for (size_t i = 0; i < c->nnotes; i++) {
+		fputs("socktrace: check: note: ", out);
+		put_line(out, c->notes[i]);
+		fputc('\n', out);
+	}
 	return violations;
 }
 
@@ -250,9 +270,42 @@ size_t report_github(const struct check *c, FILE *out)
 	return check_violations(c);
 }
 
-static void xml_escaped(FILE *f, const char *s)
+/* the length of the valid UTF-8 character at s (shortest form, no
+ * surrogate, at most U+10FFFF, not U+FFFE/FFFF), 0 when it is not one */
+static int utf8_char(const unsigned char *s)
 {
-	for (; *s; s++) {
+	unsigned c;
+	int n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	c = s[0] & (0x7fu >> n);
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff)
+		return 0;
+	return n;
+}
+
+/* Text as XML 1.0 may hold it, in an attribute or an element: the five
+ * markup characters as entities, a control byte (none should be left:
+ * the lines are escaped where they are made) as \xNN, and a byte that is
+ * not part of valid UTF-8 (a line cut inside a character) as U+FFFD, so
+ * the report is always well-formed. */
+static void xml_escaped(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		int n;
+
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
@@ -260,11 +313,20 @@ static void xml_escaped(FILE *f, const char *s)
 		case '"': fputs("&quot;", f); break;
 		case '\'': fputs("&apos;", f); break;
 		default:
-			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-				fputc('?', f);
-			else
-				fputc(*s, f);
+			if ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f) {
+				fprintf(f, "\\x%02x", *s);
+				break;
+			}
+			n = utf8_char(s);
+			if (!n) {
+				fputs("\xef\xbf\xbd", f);
+				break;
+			}
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
+			continue;
 		}
+		s++;
 	}
 }
 

@@ -22,12 +22,12 @@ FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_n
 	formatters/fmt_connections.c \
 	formatters/check_rules.c formatters/expect.c formatters/report.c \
 	src/cmd_show.c src/cmd_check.c \
-	codec/calls.c codec/buf.c codec/names.c codec/encode_json.c codec/render_text.c
+	codec/calls.c codec/buf.c codec/outfile.c codec/names.c codec/encode_json.c codec/render_text.c
 FUZZ_COMMON = fuzz/fuzz.h fuzz/fuzz.c fuzz/symbolize_stub.c
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters -I$(top_srcdir)/src $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
-FUZZ_LIBS = $(JANSSON_LIBS) -lm
+FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters -I$(top_srcdir)/src $(JANSSON_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
+FUZZ_LIBS = $(JANSSON_LIBS) $(ZLIB_LIBS) -lm
 
 EXTRA_DIST += $(FUZZ_COMMON) fuzz/fuzz_reader.c fuzz/fuzz_show.c fuzz/fuzz_check.c \
 	fuzz/run fuzz/mkcorpus.sh fuzz/corpus

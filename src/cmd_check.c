@@ -44,7 +44,7 @@ static const char usage_text[] =
 static int usage_error(char *failed, size_t n, const char *fmt, const char *arg)
 {
 	snprintf(failed, n, fmt, arg);
-	fprintf(stderr, "socktrace: check: %s\n", failed);
+	fprintf(stderr, "socktrace: check: %s\n", show_esc(failed));
 	fputs(usage_text, stderr);
 	return 2;
 }
@@ -104,7 +104,7 @@ int st_cmd_check(int argc, char **argv)
 			pats = grown;
 			if (!expect_parse(optarg, &pats[npats], why, sizeof(why))) {
 				snprintf(failed, sizeof(failed), "bad pattern '%s': %s", optarg, why);
-				fprintf(stderr, "socktrace: check: %s\n", failed);
+				fprintf(stderr, "socktrace: check: %s\n", show_esc(failed));
 				expect_free(&pats[npats]);
 				rc = 2;
 				goto out;

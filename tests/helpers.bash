@@ -285,6 +285,19 @@ assert_seq_ok() {
 	fi
 }
 
+# assert_clean FILE: no byte below 0x20 but the newline, no DEL, no ESC,
+# no C1 control (c2 80-9f), no bidi control or line separator as UTF-8:
+# text output that escaped whatever it did not write itself.
+assert_clean() {
+	local bad re='[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]|\xd8\x9c'
+	bad=$(LC_ALL=C grep -c -P "$re" "$1" || true)
+	if [[ $bad != 0 ]]; then
+		echo "$1: $bad lines with raw control bytes:" >&2
+		LC_ALL=C grep -n -P "$re" "$1" | cat -v | head -n 5 >&2
+		return 1
+	fi
+}
+
 # assert_empty FILE: FILE (e.g. a program's stderr) is empty.
 assert_empty() {
 	if [[ -s $1 ]]; then

@@ -78,7 +78,7 @@ check_PROGRAMS += tests/record_rt
 tests_record_rt_SOURCES = tests/progs/record_rt.c
 tests_record_rt_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
 tests_record_rt_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-tests_record_rt_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBELF_LIBS)
+tests_record_rt_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS)
 
 # Call chains for the stack tests, as PIE and non-PIE executables and as a
 # plugin loaded with dlopen (each frame in its own file, noinline).
@@ -109,6 +109,7 @@ check_PROGRAMS += \
 	tests/sigstorm \
 	tests/daemon \
 	tests/lateexit \
+	tests/torn \
 	# end of check_PROGRAMS
 tests_spawn_SOURCES = tests/progs/spawn.c
 tests_spawn_CFLAGS = $(TPROG_CFLAGS)
@@ -126,6 +127,9 @@ check_LTLIBRARIES += tests/progs/libearly.la
 tests_progs_libearly_la_SOURCES = tests/progs/early.c
 tests_progs_libearly_la_CFLAGS = $(AM_CFLAGS) -g
 tests_progs_libearly_la_LDFLAGS = -avoid-version -shared -rpath /nowhere
+tests_torn_SOURCES = tests/progs/torn.c
+tests_torn_CFLAGS = $(TPROG_CFLAGS)
+tests_torn_LDADD = $(TPROG_LDADD)
 tests_lateexit_SOURCES = tests/progs/lateexit.c
 tests_lateexit_CFLAGS = $(TPROG_CFLAGS)
 tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
@@ -175,7 +179,8 @@ tests_progs_closer_plugin_la_CFLAGS = $(AM_CFLAGS) -g
 tests_progs_closer_plugin_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 
 EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py tests/scripts/parentview.py \
-	tests/scripts/gh_annotations.py tests/scripts/junit_check.py
+	tests/scripts/gh_annotations.py tests/scripts/junit_check.py \
+	tests/scripts/pieces.py tests/scripts/elfbomb.py
 
 TESTS += \
 	tests/man.bats \
@@ -194,11 +199,13 @@ TESTS += \
 	tests/shim_udp.bats \
 	tests/shim_dup.bats \
 	tests/shim_fork.bats \
+	tests/start_identity.bats \
 	tests/shim_threads.bats \
 	tests/shim_http.bats \
 	tests/shim_errno.bats \
 	tests/shim_env.bats \
 	tests/shim_output.bats \
+	tests/output_safety.bats \
 	tests/run_exit.bats \
 	tests/run_signals.bats \
 	tests/run_sink.bats \
@@ -207,6 +214,7 @@ TESTS += \
 	tests/robust_crash.bats \
 	tests/robust_daemon.bats \
 	tests/robust_output.bats \
+	tests/torn_lines.bats \
 	tests/robust_spawn.bats \
 	tests/robust_edges.bats \
 	tests/robust_servers.bats \

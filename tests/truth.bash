@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # truth.bash - helpers of the truth_*.bats files (load helpers, then load
 # truth): what a trace says about a socket's end and a process's end,
 # compared with what the kernel showed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # pthread cancellation inside the socket calls (connects cancel-close,
 # cancel-connect): glibc acts on a pending cancel inside close() before the
 # system call (the descriptor stays open and is closed later, for real); a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Connections whose handshake is seen another way than a connect() that
 # returns 0 (connects eintr, nbpoll, late-accept; a python self-connect):
 # a connect cut short by a signal goes on in the kernel; a non-blocking

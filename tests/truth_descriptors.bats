@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The record stays true when a socket's descriptor leaves by a door a
 # wrapper of close() does not see: libc's own close (fclose, freopen,
 # daemon), syscall(SYS_close), the __close alias, code reaching libc through

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Sockets at exec and at spawn (execs; python's subprocess): the kernel
 # closes a close-on-exec socket at a successful exec, and nothing at a
 # failed one; a spawned child holds what it inherits, so the parent's close

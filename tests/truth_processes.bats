@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Sockets across new processes and process ends (procs, dtorconn, a python
 # ForkingTCPServer): a socket ends when its last holder lets it go, in the
 # process that held it last; every process has its own start, its own seq

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # What show and check say of the ends the record now tells (gone, handed
 # over, an accept after the peer closed, a connect cut short by a signal,
 # the process that ended a socket): the timeline, lifecycle, summary,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # A connection handed to another process with SCM_RIGHTS (passfd): the
 # sender's close right after sendmsg() is not the connection's end (the
 # kernel keeps it ESTABLISHED for the receiver), the receiver's descriptor

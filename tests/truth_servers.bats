@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Real servers, traced whole, their records compared with what the kernel
 # and the clients saw: node's http (libuv closes with syscall(SYS_close)),
 # nginx (a master, two workers, channels passed with SCM_RIGHTS), a

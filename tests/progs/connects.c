@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* connects.c - connections whose connect() or close() does not end the
  * usual way.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtorconn.c - a program whose sockets belong to a library it links
  * (dtorconn_lib.c): it calls conn_open() and returns; the library's
  * destructor closes them after main.

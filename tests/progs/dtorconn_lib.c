@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dtorconn_lib.c - a library that keeps a listener, a client and the
  * accepted end, and closes them in its own destructor (as C libraries
  * with __attribute__((destructor)) and C++ static teardown do).  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* execs.c - sockets at exec and at posix_spawn.
  *
  *   execs cloexec    a SOCK_CLOEXEC listener, then execl("/bin/true"):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* outofsight.c - a socket's descriptor closed where a wrapper of close()
  * does not see it, then the number reused by /dev/null.
  *

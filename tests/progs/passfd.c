@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* passfd.c - a connection handed to another process with SCM_RIGHTS.
  *
  *   passfd recvmsg|recvmmsg

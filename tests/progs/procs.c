@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procs.c - sockets across new processes and process ends.
  *
  *   procs leak        forking server: fork() a child per connection; the
