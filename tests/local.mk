@@ -108,6 +108,7 @@ check_PROGRAMS += \
 	tests/sigstorm \
 	tests/daemon \
 	tests/lateexit \
+	tests/neighbours \
 	# end of check_PROGRAMS
 tests_spawn_SOURCES = tests/progs/spawn.c
 tests_spawn_CFLAGS = $(TPROG_CFLAGS)
@@ -125,6 +126,9 @@ check_LTLIBRARIES += tests/progs/libearly.la
 tests_progs_libearly_la_SOURCES = tests/progs/early.c
 tests_progs_libearly_la_CFLAGS = $(AM_CFLAGS) -g
 tests_progs_libearly_la_LDFLAGS = -avoid-version -shared -rpath /nowhere
+tests_neighbours_SOURCES = tests/progs/neighbours.c
+tests_neighbours_CFLAGS = $(TPROG_CFLAGS)
+tests_neighbours_LDADD = $(TPROG_LDADD)
 tests_lateexit_SOURCES = tests/progs/lateexit.c
 tests_lateexit_CFLAGS = $(TPROG_CFLAGS)
 tests_lateexit_LDADD = $(TPROG_LDADD) tests/progs/libearly.la
@@ -165,6 +169,7 @@ TESTS += \
 	tests/robust_spawn.bats \
 	tests/robust_edges.bats \
 	tests/robust_servers.bats \
+	tests/shim_neighbours.bats \
 	tests/fuzz_regress.bats \
 	tests/valgrind.bats \
 	# end of TESTS
