@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* acceptloop.c - a server's accept loop fed by 8 client threads.
  *
  * The main thread accepts N connections and closes each one at once (the

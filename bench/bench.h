@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.h - what every benchmark program shares: the clock, the memory
  * figures and the one result line the driver (bench/run) parses.
  *

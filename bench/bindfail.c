@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bindfail.c - the bind that fails with EADDRINUSE, the question users ask
  * socktrace about: a listener on 127.0.0.1:P, then in a loop socket(),
  * setsockopt(SO_REUSEADDR), bind(P) -> EADDRINUSE, close() (4 events per

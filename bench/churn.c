@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* churn.c - connection churn on loopback, one process, one thread.
  *
  * Each iteration: socket, connect, accept, close, close (5 events).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make bench: ratios against the bare program and against strace.
 # The programs are built by `make bench` only (EXTRA_PROGRAMS), never by
 # `make` or `make check`; bench/run drives them (bench/README.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* manyfd.c - many descriptors at once: 10 000 sockets opened, then all
  * closed, R times.  Per iteration = one socket (socket + close, 2 events).
  * Raises RLIMIT_NOFILE when it must.  Besides the common keys it prints

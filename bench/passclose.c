@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* passclose.c - close() of a descriptor that is not a socket: the shim's
  * passthrough path, measured per call.
  *

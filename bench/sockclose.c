@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockclose.c - socket() + close() in a loop (2 events per iteration).
  * -n N iterations (default 200000).
  */

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.c - bounded, allocation-free string building (see buf.h).
  * Runs inside the traced program: no malloc, no stdio, no locks. */
 #include "buf.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 void st_buf_puts(struct st_buf *b, const char *s)
@@ -72,71 +74,123 @@ void st_buf_hex(struct st_buf *b, uint64_t v)
 	st_buf_putn(b, tmp + n, sizeof(tmp) - (size_t)n);
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static int utf8_len(const unsigned char *s)
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Length of the valid UTF-8 sequence at s (at most avail bytes: shortest
+ * form, no surrogate, at most U+10FFFF), its code point in *cp; 0 when it
+ * is not one. */
+static int utf8_len(const unsigned char *s, size_t avail, unsigned *cp)
 {
 	int n, i;
-	unsigned cp;
+	unsigned c;
 
 	if (s[0] < 0xc2 || s[0] > 0xf4)
 		return 0;
 	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	cp = s[0] & (0x7f >> n);
+	if ((size_t)n > avail)
+		return 0;
+	c = s[0] & (0x7fu >> n);
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
+		c = (c << 6) | (s[i] & 0x3f);
 	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
 		return 0;
+	*cp = c;
 	return n;
 }
 
-void st_buf_jstr(struct st_buf *b, const char *str)
+/* Code points that, though valid UTF-8, act on a terminal (C1 controls:
+ * U+009B is CSI) or change the order or lines text is shown in (bidi
+ * controls, Trojan Source; line and paragraph separators), and the BOM. */
+static bool hostile_cp(unsigned cp)
 {
-	static const char digits[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
+	return cp <= 0x9f || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
 
-	st_buf_putc(b, '"');
-	while (*s) {
+static void put_hex2(struct st_buf *b, const char *pre, unsigned char c)
+{
+	st_buf_puts(b, pre);
+	st_buf_putc(b, hex_digits[c >> 4]);
+	st_buf_putc(b, hex_digits[c & 0xf]);
+}
+
+static void put_u4(struct st_buf *b, unsigned cp)
+{
+	ST_PUTL(b, "\\u");
+	for (int sh = 12; sh >= 0; sh -= 4)
+		st_buf_putc(b, hex_digits[(cp >> sh) & 0xf]);
+}
+
+/* JSON's escapes rather than a screen's: '"' always, other control bytes
+ * and bytes that are not UTF-8 as \u00XX, every byte >= 0x80 kept */
+#define ESC_JSON 0x100
+
+/* The one escaping loop, for JSON strings and for screens alike. */
+static void escape(struct st_buf *b, const unsigned char *s, const unsigned char *end, unsigned flags)
+{
+	const char *hex = (flags & ESC_JSON) ? "\\u00" : "\\x";
+
+	if (flags & ESC_JSON)
+		flags = (flags | ST_ESC_QUOTED) & ~(unsigned)ST_ESC_ASCII;
+	while (s < end) {
 		unsigned char c = *s;
 		const unsigned char *run = s;
 
 		/* the plain characters go in one copy */
-		while (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
+		while (s < end && *s >= 0x20 && *s < 0x7f && *s != '\\' && (*s != '"' || !(flags & ST_ESC_QUOTED)))
 			s++;
 		if (s != run) {
 			st_buf_putn(b, (const char *)run, (size_t)(s - run));
 			continue;
 		}
-		if (c == '"' || c == '\\') {
+		if (c == '\\' || c == '"') {
 			st_buf_putc(b, '\\');
 			st_buf_putc(b, (char)c);
 		} else if (c == '\n') {
-			st_buf_puts(b, "\\n");
+			ST_PUTL(b, "\\n");
 		} else if (c == '\t') {
-			st_buf_puts(b, "\\t");
-		} else if (c < 0x20 || c == 0x7f) {
-			st_buf_puts(b, "\\u00");
-			st_buf_putc(b, digits[c >> 4]);
-			st_buf_putc(b, digits[c & 0xf]);
-		} else if (c >= 0x80) {
-			int n = utf8_len(s);
+			ST_PUTL(b, "\\t");
+		} else if (c == '\r') {
+			ST_PUTL(b, "\\r");
+		} else if (c >= 0x80 && !(flags & ST_ESC_ASCII)) {
+			unsigned cp = 0;
+			int n = utf8_len(s, (size_t)(end - s), &cp);
 			if (n) {
-				st_buf_putn(b, (const char *)s, (size_t)n);
+				if (hostile_cp(cp))
+					put_u4(b, cp);
+				else
+					st_buf_putn(b, (const char *)s, (size_t)n);
 				s += n;
 				continue;
 			}
-			st_buf_puts(b, "\\u00");
-			st_buf_putc(b, digits[c >> 4]);
-			st_buf_putc(b, digits[c & 0xf]);
+			/* not UTF-8: the byte (in JSON, the code point of its value) */
+			put_hex2(b, hex, c);
 		} else {
-			st_buf_putc(b, (char)c);
+			put_hex2(b, hex, c);
 		}
 		s++;
 	}
+}
+
+void st_buf_jstr(struct st_buf *b, const char *str)
+{
 	st_buf_putc(b, '"');
+	escape(b, (const unsigned char *)str, (const unsigned char *)str + strlen(str), ESC_JSON);
+	st_buf_putc(b, '"');
+}
+
+void st_buf_escn(struct st_buf *b, const char *str, size_t len, unsigned flags)
+{
+	escape(b, (const unsigned char *)str, (const unsigned char *)str + len, flags & ~(unsigned)ESC_JSON);
+}
+
+void st_buf_esc(struct st_buf *b, const char *s, unsigned flags)
+{
+	st_buf_escn(b, s, strlen(s), flags);
 }
 
 size_t st_buf_finish(struct st_buf *b)

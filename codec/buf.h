@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.h - appending text into a caller's fixed buffer.
  *
  * Owns: bounded string building for the encoders.  Runs inside the traced
@@ -53,8 +54,25 @@ void st_buf_hex(struct st_buf *b, uint64_t v);	/* 0x... */
 /* v padded with zeros to at least width digits */
 void st_buf_u64w(struct st_buf *b, uint64_t v, int width);
 /* a JSON string literal, quotes included; bytes >= 0x80 pass as they are
- * when they form valid UTF-8, else as \u00XX */
+ * when they form valid UTF-8, else as \u00XX; the code points that act on
+ * a terminal or reorder text (see st_buf_esc) as \uXXXX */
 void st_buf_jstr(struct st_buf *b, const char *s);
+
+/* Escaping for a person's screen: every string a trace (or a peer, or
+ * another user) chose goes through it before it is shown.  Printable
+ * ASCII passes, '\' is doubled, '\n' '\t' '\r' are written so, other
+ * bytes below 0x20 and DEL as \xNN; valid UTF-8 passes except the C1
+ * controls U+0080-009F, the bidi marks, embeddings, overrides and
+ * isolates (U+061C, U+200E-200F, U+202A-202E, U+2066-2069), the line and
+ * paragraph separators (U+2028-2029) and U+FEFF, written as \uXXXX; a
+ * byte that is not part of valid UTF-8 is \xNN.  So a '\\' in the output
+ * always starts an escape, \xNN is always a byte and \uXXXX a code point.
+ * At most 6 bytes out per byte in.  No locale, no malloc: the shim uses it. */
+#define ST_ESC_QUOTED 0x1	/* shown inside "...": '"' as \" */
+#define ST_ESC_ASCII 0x2	/* every byte >= 0x80 as \xNN (a terminal that is not UTF-8) */
+void st_buf_esc(struct st_buf *b, const char *s, unsigned flags);
+/* the same for n bytes, a NUL among them written as \x00 */
+void st_buf_escn(struct st_buf *b, const char *s, size_t n, unsigned flags);
 /* terminate (truncating if needed); returns the untruncated length */
 size_t st_buf_finish(struct st_buf *b);
 

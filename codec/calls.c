@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calls.c - the name and kind of every call (see calls.h), from calls.def.
  * Pure constant data and lookups: safe anywhere, signal handlers included.
  */

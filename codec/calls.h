@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* calls.h - the identity of every call and event in a trace.
  *
  * Owns: the call enum, each call's name as traces spell it and its kind,

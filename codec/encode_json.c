@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* encode_json.c - one event as one JSON Lines record (schema v1).
  *
  * Owns: the byte layout of trace files.  The top-level keys and their order
@@ -24,6 +25,7 @@ void st_event_init(struct st_event *ev)
 	ev->backlog = -1;
 	ev->range_first = ev->range_last = -1;
 	ev->ppid = -1;
+	ev->argc_total = -1;
 	ev->open_sockets = -1;
 	ev->verdict_reuseaddr = ev->verdict_reuseport = -1;
 	ev->reused_time_wait = -1;
@@ -303,6 +305,24 @@ static void enc_argv(struct st_buf *b, const struct st_event *ev)
 		if (i)
 			st_buf_putc(b, ',');
 		st_buf_jstr(b, ev->argv[i] ? ev->argv[i] : "");
+	}
+	st_buf_putc(b, ']');
+}
+
+static void enc_argv_cut(struct st_buf *b, const struct st_event *ev)
+{
+	if (!ev->argv_cut || ev->nargv_cut <= 0)
+		return;
+	KEY(b, "argv_cut");
+	st_buf_putc(b, '[');
+	for (int i = 0; i < ev->nargv_cut; i++) {
+		if (i)
+			st_buf_putc(b, ',');
+		ST_PUTL(b, "{\"index\":");
+		st_buf_i64(b, ev->argv_cut[i].index);
+		ST_PUTL(b, ",\"bytes\":");
+		st_buf_i64(b, ev->argv_cut[i].bytes);
+		st_buf_putc(b, '}');
 	}
 	st_buf_putc(b, ']');
 }

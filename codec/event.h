@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* event.h - one recorded event, as the shim encodes it and as the
  * formatters read it back.
  *
@@ -51,6 +52,12 @@ struct st_ksock {
 	int64_t uid;		/* -1 when unknown */
 	int dev;		/* the interface it is bound to (ifindex), 0 none */
 	int v6only;		/* IPv6: IPV6_V6ONLY 0 or 1, -1 unknown or IPv4 */
+};
+
+/* An argument of the start event's argv kept only in part. */
+struct st_argcut {
+	int index;		/* in argv */
+	int64_t bytes;		/* its whole length */
 };
 
 /* A descriptor passed in an SCM_RIGHTS message, and the socket it names. */
@@ -128,8 +135,13 @@ struct st_event {
 
 	/* start */
 	const char *exe;
+	bool exe_cut;		/* exe is longer than the kernel tells: absent or cut */
 	const char *const *argv;
-	int argc;
+	int argc;		/* the arguments in argv */
+	int64_t argc_total;	/* the program's arguments ("argc"), -1 unknown; more
+				 * than argc: the last ones are not in argv */
+	const struct st_argcut *argv_cut;	/* arguments kept only in part */
+	int nargv_cut;
 	int64_t ppid;
 	const char *version;
 
@@ -181,5 +193,10 @@ size_t st_render_text(const struct st_event *ev, char *buf, size_t cap, unsigned
 /* Seconds east of UTC that st_render_text adds to show local times; set
  * once, before rendering (localtime_r is not async-signal-safe). */
 void st_render_set_tz(long offset_s);
+/* Every string of an event st_render_text shows is escaped (st_buf_esc):
+ * control bytes, bytes that are not UTF-8, and the code points that act on
+ * a terminal or reorder text.  With ascii, every byte >= 0x80 too (the
+ * reader's character set is not UTF-8).  Set once, before rendering. */
+void st_render_set_ascii(bool ascii);
 
 #endif

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # gen-names.sh TABLEDIR > names.c
 # Turns the constant tables in codec/tables/NAME.tbl into C arrays of
 # {value, name} pairs.  Lines are "CONSTANT [NAME]"; NAME defaults to

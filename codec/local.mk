@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The event codec: what the shim and the command share and nothing else.
 # The event's shape, the call list, the constant tables, the JSON Lines
 # encoder and the text renderer.  It includes nothing from shim/, src/ or
@@ -10,6 +11,7 @@ CODEC_SOURCES = \
 	codec/fields.def \
 	codec/event.h \
 	codec/buf.h codec/buf.c \
+	codec/outfile.h codec/outfile.c \
 	codec/names.h codec/names.c \
 	codec/encode_json.c \
 	codec/record.h codec/record.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* names.c - lookups over the generated constant tables (see names.h).
  * Pure functions: safe inside the traced program, in signal handlers too. */
 #define _GNU_SOURCE

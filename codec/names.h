@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* names.h - symbolic names of the kernel's constants.
  *
  * Owns: value <-> name lookups over the tables generated from

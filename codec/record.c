@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* record.c - events as compact binary records (see record.h).
  *
  * The scalar keys are written and read from fields.def; the CUSTOM ones by
@@ -266,6 +267,18 @@ static void rec_enc_argv(struct w *w, const struct st_event *ev)
 	put_u32v(w, (uint32_t)ev->argc);
 	for (int i = 0; i < ev->argc; i++)
 		put_strv(w, ev->argv[i] ? ev->argv[i] : "");
+}
+
+static void rec_enc_argv_cut(struct w *w, const struct st_event *ev)
+{
+	if (!ev->argv_cut || ev->nargv_cut <= 0)
+		return;
+	put_u8(w, TAG_argv_cut);
+	put_u32v(w, (uint32_t)ev->nargv_cut);
+	for (int i = 0; i < ev->nargv_cut; i++) {
+		put_i64v(w, ev->argv_cut[i].index);
+		put_i64v(w, ev->argv_cut[i].bytes);
+	}
 }
 
 static void rec_enc_inherited(struct w *w, const struct st_event *ev)
@@ -683,6 +696,30 @@ static bool rec_dec_argv(struct r *r, struct st_event *ev, struct space *sp)
 	}
 	ev->argv = v;
 	ev->argc = (int)n;
+	return true;
+}
+
+static bool rec_dec_argv_cut(struct r *r, struct st_event *ev, struct space *sp)
+{
+	uint32_t n;
+	bool ok;
+	struct st_argcut *v;
+
+	v = get_array(r, sp, 2 * sizeof(int64_t), sizeof(*v), 0, &n, &ok);
+	if (!ok)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		int index;
+		int64_t bytes;
+		if (!get_INT(r, &index) || !get_i64v(r, &bytes))
+			return false;
+		if (v) {
+			v[i].index = index;
+			v[i].bytes = bytes;
+		}
+	}
+	ev->argv_cut = v;
+	ev->nargv_cut = (int)n;
 	return true;
 }
 

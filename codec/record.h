@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* record.h - one event as a compact binary record, for the shared memory
  * between the traced processes and the runner that writes the trace.
  *

@@ -1,8 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* render_text.c - one event as one human line, strace-like.
  *
  * Owns: the `text` format.  The shim calls it for SOCKTRACE_FORMAT=text and
  * `socktrace show -f text` calls it for parsed traces, so the two can never
- * disagree.  Runs inside the traced program: no malloc, no stdio, no locks
+ * disagree.  Every string that comes from the event (addresses, names,
+ * paths, argv, states and errno names as a forged trace may spell them)
+ * is escaped on its way out (put, quoted): no byte of a trace reaches a
+ * terminal raw.  Runs inside the traced program: no malloc, no stdio, no locks
  * (times are shown with an offset fixed once by st_render_set_tz).
  */
 #include "event.h"
@@ -26,6 +30,28 @@ void st_render_set_tz(long offset_s)
 #define C_DIM "\033[2m"
 #define C_OFF "\033[0m"
 
+static unsigned esc_flags;	/* ST_ESC_ASCII: the reader's terminal is not UTF-8 */
+
+void st_render_set_ascii(bool ascii)
+{
+	esc_flags = ascii ? ST_ESC_ASCII : 0;
+}
+
+/* A string of the event: whatever a trace, a peer or another user put in
+ * it reaches the screen escaped (buf.h). */
+static void put(struct st_buf *b, const char *s)
+{
+	st_buf_esc(b, s, esc_flags);
+}
+
+/* ... the same, in double quotes (argv, a program's path) */
+static void quoted(struct st_buf *b, const char *s)
+{
+	st_buf_putc(b, '"');
+	st_buf_esc(b, s, esc_flags | ST_ESC_QUOTED);
+	st_buf_putc(b, '"');
+}
+
 static void color(struct st_buf *b, unsigned flags, const char *c)
 {
 	if (flags & ST_RENDER_COLOR)
@@ -48,7 +74,7 @@ static void arg_fd(struct st_buf *b, bool *first, int fd)
 static void arg_str(struct st_buf *b, bool *first, const char *s)
 {
 	sep(b, first);
-	st_buf_puts(b, s ? s : "?");
+	put(b, s ? s : "?");
 }
 
 static const char *state_color(const char *st)
@@ -63,20 +89,20 @@ static const char *state_color(const char *st)
 static void state(struct st_buf *b, unsigned flags, const char *st)
 {
 	color(b, flags, state_color(st));
-	st_buf_puts(b, st);
+	put(b, st);
 	color(b, flags, C_OFF);
 }
 
 static void ksock_line(struct st_buf *b, const struct st_ksock *k)
 {
-	st_buf_puts(b, k->local);
+	put(b, k->local);
 	if (k->remote[0]) {
 		st_buf_puts(b, " -> ");
-		st_buf_puts(b, k->remote);
+		put(b, k->remote);
 	}
 	if (k->state) {
 		st_buf_putc(b, ' ');
-		st_buf_puts(b, k->state);
+		put(b, k->state);
 	}
 	if (k->timer_ms >= 0) {
 		st_buf_puts(b, " (");
@@ -88,7 +114,7 @@ static void ksock_line(struct st_buf *b, const struct st_ksock *k)
 		st_buf_i64(b, k->pid);
 		if (k->comm) {
 			st_buf_puts(b, " (");
-			st_buf_puts(b, k->comm);
+			put(b, k->comm);
 			st_buf_putc(b, ')');
 		}
 	} else if (k->uid >= 0) {
@@ -128,13 +154,13 @@ static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
 	if (listen >= 0) {
 		const struct st_ksock *k = &ev->holders[listen];
 		st_buf_puts(b, "another socket is listening on ");
-		st_buf_puts(b, k->local);
+		put(b, k->local);
 		if (k->pid >= 0) {
 			st_buf_puts(b, " (pid ");
 			st_buf_i64(b, k->pid);
 			if (k->comm) {
 				st_buf_putc(b, ' ');
-				st_buf_puts(b, k->comm);
+				put(b, k->comm);
 			}
 			st_buf_putc(b, ')');
 		}
@@ -171,6 +197,36 @@ static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
 	}
 }
 
+/* ["prog", "arg", ...], as strace shows it: an argument kept only in part
+ * is followed by ... and its whole length, arguments not kept by their
+ * count */
+static void argv_list(struct st_buf *b, bool *first, const struct st_event *ev)
+{
+	sep(b, first);
+	st_buf_putc(b, '[');
+	for (int i = 0; i < ev->argc; i++) {
+		if (i)
+			ST_PUTL(b, ", ");
+		quoted(b, ev->argv[i] ? ev->argv[i] : "");
+		for (int k = 0; ev->argv_cut && k < ev->nargv_cut; k++) {
+			if (ev->argv_cut[k].index != i)
+				continue;
+			ST_PUTL(b, "... /* ");
+			st_buf_i64(b, ev->argv_cut[k].bytes);
+			ST_PUTL(b, " bytes */");
+			break;
+		}
+	}
+	if (ev->argc_total > ev->argc) {
+		if (ev->argc)
+			ST_PUTL(b, ", ");
+		ST_PUTL(b, "... /* ");
+		st_buf_i64(b, ev->argc_total);
+		ST_PUTL(b, " args */");
+	}
+	st_buf_putc(b, ']');
+}
+
 static void args(struct st_buf *b, const struct st_event *ev)
 {
 	bool first = true;
@@ -179,10 +235,10 @@ static void args(struct st_buf *b, const struct st_event *ev)
 	if (st_call_is(c, ST_K_MAKE) && !st_call_is(c, ST_K_ACCEPT)) {
 		arg_str(b, &first, ev->family);
 		sep(b, &first);
-		st_buf_puts(b, ev->type ? ev->type : "?");
+		put(b, ev->type ? ev->type : "?");
 		if (ev->flags) {
 			st_buf_putc(b, '|');
-			st_buf_puts(b, ev->flags);
+			put(b, ev->flags);
 		}
 		arg_str(b, &first, ev->proto ? ev->proto : "0");
 		if (st_call_is(c, ST_K_PAIR) && ev->pair[0] >= 0) {
@@ -256,7 +312,7 @@ static void args(struct st_buf *b, const struct st_event *ev)
 	case ST_CALL_posix_spawnp:
 		if (ev->exe) {
 			sep(b, &first);
-			st_buf_jstr(b, ev->exe);
+			quoted(b, ev->exe);
 		}
 		return;
 	case ST_CALL_fexecve:
@@ -267,17 +323,17 @@ static void args(struct st_buf *b, const struct st_event *ev)
 		break;
 	case ST_CALL_start:
 		sep(b, &first);
-		st_buf_jstr(b, ev->exe ? ev->exe : "?");
-		if (ev->argv) {
-			sep(b, &first);
-			st_buf_putc(b, '[');
-			for (int i = 0; i < ev->argc; i++) {
-				if (i)
-					st_buf_puts(b, ", ");
-				st_buf_jstr(b, ev->argv[i] ? ev->argv[i] : "");
-			}
-			st_buf_putc(b, ']');
+		if (ev->exe) {
+			quoted(b, ev->exe);
+			if (ev->exe_cut)
+				ST_PUTL(b, "...");
+		} else {
+			st_buf_putc(b, '?');
 		}
+		if (ev->exe_cut)
+			ST_PUTL(b, " /* longer than the kernel tells */");
+		if (ev->argv)
+			argv_list(b, &first, ev);
 		return;
 	}
 	/* calls on one descriptor */
@@ -317,16 +373,16 @@ static void tuple(struct st_buf *b, const struct st_event *ev)
 		return;
 	st_buf_puts(b, "  ");
 	if (ev->proto)
-		st_buf_puts(b, ev->proto);
+		put(b, ev->proto);
 	else
-		st_buf_puts(b, ev->family);
+		put(b, ev->family);
 	if (ev->local[0]) {
 		st_buf_putc(b, ' ');
-		st_buf_puts(b, ev->local);
+		put(b, ev->local);
 	}
 	if (ev->remote[0]) {
 		st_buf_puts(b, " -> ");
-		st_buf_puts(b, ev->remote);
+		put(b, ev->remote);
 	}
 }
 
@@ -362,7 +418,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 	if (ev->call == ST_CALL_end) {
 		if (ev->signal) {
 			st_buf_puts(&b, "+++ killed by ");
-			st_buf_puts(&b, ev->signal);
+			put(&b, ev->signal);
 			if (ev->core)
 				st_buf_puts(&b, " (core dumped)");
 		} else if (ev->status >= 0) {
@@ -374,7 +430,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, " +++");
 		if (ev->by) {
 			st_buf_puts(&b, "  (seen by ");
-			st_buf_puts(&b, ev->by);
+			put(&b, ev->by);
 			st_buf_putc(&b, ')');
 		}
 		st_buf_putc(&b, '\n');
@@ -393,7 +449,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		if (ev->err) {
 			const char *desc = st_errno_desc(ev->err);
 			st_buf_putc(&b, ' ');
-			st_buf_puts(&b, ev->err);
+			put(&b, ev->err);
 			if (desc) {
 				st_buf_puts(&b, " (");
 				st_buf_puts(&b, desc);
@@ -411,7 +467,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		}
 		if (ev->version) {
 			st_buf_puts(&b, "  socktrace ");
-			st_buf_puts(&b, ev->version);
+			put(&b, ev->version);
 		}
 	}
 	if (ev->call == ST_CALL_exit && ev->open_sockets >= 0) {
@@ -430,14 +486,14 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 			st_buf_puts(&b, "\n    fd ");
 			st_buf_i64(&b, s->fd);
 			st_buf_putc(&b, ' ');
-			st_buf_puts(&b, s->proto ? s->proto : s->family ? s->family : "socket");
+			put(&b, s->proto ? s->proto : s->family ? s->family : "socket");
 			if (s->local[0]) {
 				st_buf_putc(&b, ' ');
-				st_buf_puts(&b, s->local);
+				put(&b, s->local);
 			}
 			if (s->remote[0]) {
 				st_buf_puts(&b, " -> ");
-				st_buf_puts(&b, s->remote);
+				put(&b, s->remote);
 			}
 			if (s->state) {
 				st_buf_putc(&b, ' ');
@@ -479,7 +535,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 	}
 	if (ev->connect_done) {
 		st_buf_puts(&b, "  [non-blocking connect finished: ");
-		st_buf_puts(&b, ev->connect_done);
+		put(&b, ev->connect_done);
 		st_buf_putc(&b, ']');
 	}
 	if (ev->has_opts && (ev->opts.reuseaddr || ev->opts.reuseport || ev->opts.linger >= 0)) {
@@ -522,7 +578,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, "  (shared with another process)");
 	if (ev->call == ST_CALL_gone) {
 		st_buf_puts(&b, "  (closed out of sight; noticed at ");
-		st_buf_puts(&b, ev->noticed ? ev->noticed : "?");
+		put(&b, ev->noticed ? ev->noticed : "?");
 		st_buf_puts(&b, "())");
 	} else if (ev->call == ST_CALL_exec) {
 		st_buf_puts(&b, "  (closed by exec: close-on-exec)");
@@ -538,7 +594,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, "  RST sent");
 		if (ev->reset_reason) {
 			st_buf_puts(&b, " (");
-			st_buf_puts(&b, ev->reset_reason);
+			put(&b, ev->reset_reason);
 			st_buf_putc(&b, ')');
 		}
 		color(&b, flags, C_OFF);
@@ -566,7 +622,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 	}
 	if (ev->err && ev->holders) {
 		st_buf_puts(&b, "\n    ");
-		st_buf_puts(&b, ev->addr[0] ? ev->addr : "the address");
+		put(&b, ev->addr[0] ? ev->addr : "the address");
 		st_buf_puts(&b, " is held by:");
 		for (int i = 0; i < ev->nholders; i++) {
 			st_buf_puts(&b, "\n      ");
@@ -576,12 +632,12 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 			st_buf_puts(&b, " no socket the kernel would show (it may have been released since)");
 	} else if (ev->err && ev->holders_incomplete) {
 		st_buf_puts(&b, "\n    ");
-		st_buf_puts(&b, ev->addr[0] ? ev->addr : "the address");
+		put(&b, ev->addr[0] ? ev->addr : "the address");
 		st_buf_puts(&b, " is held by: unknown");
 	}
 	if (ev->err && ev->holders_incomplete) {
 		st_buf_puts(&b, "\n      (");
-		st_buf_puts(&b, ev->holders_incomplete);
+		put(&b, ev->holders_incomplete);
 		st_buf_putc(&b, ')');
 	}
 	if (ev->has_verdict) {
@@ -593,7 +649,7 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 			    ev->verdict_reuseport ? "would have let it succeed" : "would not have helped");
 		if (ev->verdict_why) {
 			st_buf_puts(&b, " (");
-			st_buf_puts(&b, ev->verdict_why);
+			put(&b, ev->verdict_why);
 			st_buf_putc(&b, ')');
 		}
 	}
@@ -621,14 +677,14 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_i64(&b, i);
 		st_buf_putc(&b, ' ');
 		if (f->sym) {
-			st_buf_puts(&b, f->sym);
+			put(&b, f->sym);
 			st_buf_puts(&b, "+");
 			st_buf_hex(&b, f->sym_off);
 			st_buf_puts(&b, " (");
-			st_buf_puts(&b, f->obj ? f->obj : "?");
+			put(&b, f->obj ? f->obj : "?");
 			st_buf_putc(&b, ')');
 		} else if (f->obj) {
-			st_buf_puts(&b, f->obj);
+			put(&b, f->obj);
 			st_buf_putc(&b, '+');
 			st_buf_hex(&b, f->off);
 		} else {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ring.c - the run's shared memory (see ring.h).
  *
  * A record in a ring: an 8-byte word (its length with the word, its flags

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ring.h - the run's shared memory: how traced processes hand their events
  * to the runner, which writes the trace.
  *

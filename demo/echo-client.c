@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo-client.c - the bundled demo's client.
  *
  * Connects to 127.0.0.1:PORT, sends one line, reads it back, prints it on

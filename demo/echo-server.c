@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo-server.c - the bundled demo's server: a tiny TCP echo server.
  *
  * Listens on 127.0.0.1 (port 0 unless given: the kernel picks one) with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check.h - what the parts of `socktrace check` share: the rules
  * (check_rules.c), the --expect patterns (expect.c, expect.h), the reports
  * (report.c) and the command (src/cmd_check.c).
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "model.h"
 #include "reader.h"
@@ -25,6 +27,7 @@ struct check_result {
 	char *name;		/* "no-leaks", "max-open=10", "expect: tcp *:80 ..." */
 	char **lines;		/* violations, one sentence each, no newline */
 	size_t n;
+	double seconds;		/* spent judging it */
 };
 
 /* A check run. */
@@ -34,6 +37,8 @@ struct check {
 	size_t nresults;
 	char **notes;		/* what a rule did not judge, and why: no violation */
 	size_t nnotes;
+	struct timespec started;	/* when the command began: CLOCK_REALTIME */
+	struct timespec started_mono;	/* ... and CLOCK_MONOTONIC */
 };
 
 /* ---- results (report.c) ---- */
@@ -53,14 +58,17 @@ size_t check_violations(const struct check *c);
 /* Frees the results; c->sh is left alone (the command's). */
 void check_free(struct check *c);
 
-/* "pid 4242 (curl)", "pid 4242" when its command line is unknown */
+/* "pid 4242 (curl)", "pid 4242" when its command line is unknown; the
+ * command line escaped (show_comm) */
 const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n);
 /* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind, local and remote ends
- * (each left out when unknown), cut to n bytes */
+ * (each left out when unknown), escaped (show_esc), cut to n bytes;
+ * CHECK_TUPLE_MAX holds two addresses escaped at their longest */
+#define CHECK_TUPLE_MAX 1600
 const char *check_tuple(const struct st_msock *s, char *buf, size_t n);
 /* " at open_tcp_socket+0x15 (prog) <- leaf_entry+0x9 (prog)": the first
- * three frames of r's stack, named when the symbolizer could; "" when r is
- * NULL or has no stack */
+ * three frames of r's stack, named when the symbolizer could, escaped;
+ * "" when r is NULL or has no stack */
 const char *check_where(const struct st_rec *r, char *buf, size_t n);
 
 /* ---- reports (report.c) ---- */
@@ -70,13 +78,23 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n);
  * "socktrace: check: note: what".  Returns the number of violations. */
 size_t report_text(const struct check *c, FILE *out);
 /* Every violation as a GitHub workflow annotation on out
- * ("::error title=socktrace NAME::what", % CR LF escaped); nothing when
- * there is none.  Returns the number of violations. */
+ * ("::error title=socktrace NAME::what", escaped as the runner's parser
+ * unescapes: % CR LF in the message, also : and , in the title), identical
+ * ones of a result once with their count ("socktrace NAME (×N)"); then
+ * each note as "::notice".  Returns the number of violations. */
 size_t report_github(const struct check *c, FILE *out);
 /* A JUnit XML report at path: one testsuite, one testcase per result, a
- * failure holding its violations.  Returns 0, or -1 when the file cannot be
- * written (said on stderr). */
+ * failure holding its violations; each with its time, the suites with the
+ * time since c->started, that start as timestamp (UTC, no zone, as the
+ * JUnit schema has it) and this host's name.  Returns 0, or -1 when the
+ * file cannot be written (said on stderr). */
 int report_junit(const struct check *c, const char *path);
+/* The same report when nothing could be judged (the exit status 2): one
+ * testcase "input" whose error says why (why, then detail when not NULL),
+ * so that the CI step shows it.  Returns as report_junit. */
+int report_junit_error(const struct check *c, const char *path, const char *why, const char *detail);
+/* Seconds since c->started_mono. */
+double check_elapsed(const struct check *c);
 
 /* ---- rules (check_rules.c) ---- */
 

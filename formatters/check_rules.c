@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_rules.c - the rules of `socktrace check` (see check.h): no-leaks,
  * reuseaddr, no-eaddrinuse, handshakes, no-resets, max-time-wait=N,
  * max-open=N, closed-by=client|server.
@@ -40,7 +41,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 	(void)arg;
 	for (size_t i = 0; done && i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char key[2048], k2[2048], w[256], t[300], st[2048];
+		char key[2048], k2[2048], w[256], t[CHECK_TUPLE_MAX], st[2048];
 		unsigned count = 1;
 
 		/* a socket a signal's death ended is not judged (check says how many);
@@ -69,14 +70,14 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			check_violation(res, "%s: %s (last seen %s) was never closed before exit; it was made by "
 					"%s()%s in %s (fd %d), which closed its copy or handed it on",
 					check_who(c, s->end_pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
-					s->final_state ? s->final_state : "open",
+					s->final_state ? show_esc(s->final_state) : "open",
 					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, w2, sizeof(w2)),
 					s->fd);
 		} else {
 			check_violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
 					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-					s->final_state ? ", last seen " : "", s->final_state ? s->final_state : "",
+					s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
 					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 					check_where(s->made, st, sizeof(st)));
 		}
@@ -100,7 +101,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			}
 		if (killed)
 			check_note(c, "no-leaks: %zu socket%s ended with a process a signal killed (%s): "
-				   "not judged as leak%s", killed, killed == 1 ? "" : "s", sig ? sig : "?",
+				   "not judged as leak%s", killed, killed == 1 ? "" : "s", sig ? show_esc(sig) : "?",
 				   killed == 1 ? "" : "s");
 	}
 }
@@ -113,7 +114,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const struct st_rec *at = s->bind ? s->bind : s->listen;
-		char w[256], t[300];
+		char w[256], t[CHECK_TUPLE_MAX];
 
 		if (!is_listener(s) || !st_msock_is_tcp(s) || !at || !at->ev.has_opts || at->ev.opts.reuseaddr)
 			continue;
@@ -138,10 +139,11 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 			continue;
 		for (int h = 0; h < ev->nholders && k < sizeof(held); h++)
 			k += (size_t)snprintf(held + k, sizeof(held) - k, "%s%s%s%s %s", h ? ", " : "; held by ",
-					      ev->holders[h].local, ev->holders[h].remote[0] ? " -> " : "",
-					      ev->holders[h].remote, ev->holders[h].state ? ev->holders[h].state : "?");
+					      show_esc(ev->holders[h].local), ev->holders[h].remote[0] ? " -> " : "",
+					      show_esc(ev->holders[h].remote),
+					      ev->holders[h].state ? show_esc(ev->holders[h].state) : "?");
 		check_violation(res, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
-				check_who(c, ev->pid, w, sizeof(w)), ev->fd, ev->addr[0] ? ev->addr : "?", held,
+				check_who(c, ev->pid, w, sizeof(w)), ev->fd, ev->addr[0] ? show_esc(ev->addr) : "?", held,
 				!ev->has_verdict ? "" :
 				ev->verdict_reuseaddr == 1 ? "; SO_REUSEADDR would have let it succeed" :
 				ev->verdict_reuseport == 1 ? "; SO_REUSEPORT on both sockets would have let it succeed" :
@@ -156,7 +158,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char w[256], t[300], st[2048];
+		char w[256], t[CHECK_TUPLE_MAX], st[2048];
 
 		if (!s->connect || !st_msock_is_tcp(s))
 			continue;
@@ -168,8 +170,8 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		else if (s->connect_failed)
 			check_violation(res, "%s: connect to %s failed with %s (fd %d)%s",
 					check_who(c, s->pid, w, sizeof(w)),
-					s->connect->ev.addr[0] ? s->connect->ev.addr : "?",
-					s->connect_err ? s->connect_err : "an error", s->fd,
+					s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?",
+					s->connect_err ? show_esc(s->connect_err) : "an error", s->fd,
 					check_where(s->connect, st, sizeof(st)));
 		else if (!s->conn || !s->conn->established)
 			check_violation(res, "%s: %s never reached ESTABLISHED (fd %d)%s",
@@ -185,14 +187,14 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char w[256], t[300];
+		char w[256], t[CHECK_TUPLE_MAX];
 
 		if (!s->close || !s->close->ev.reset_known || !s->close->ev.reset)
 			continue;
 		check_violation(res, "%s: %s was closed with a reset (RST) instead of a FIN (%s): the peer sees "
 				"ECONNRESET and may lose data it had not read",
 				check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
-				s->close->ev.reset_reason ? s->close->ev.reset_reason : "reason unknown");
+				s->close->ev.reset_reason ? show_esc(s->close->ev.reset_reason) : "reason unknown");
 	}
 }
 
@@ -313,7 +315,7 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 			continue;
 		first = cn->closer == ST_CLOSER_CLIENT ? cn->client : cn->server;
 		check_violation(res, "connection %s -> %s: the %s closed first (pid %" PRId64 "), expected the %s%s",
-				cn->caddr[0] ? cn->caddr : "?", cn->saddr[0] ? cn->saddr : "?",
+				cn->caddr[0] ? show_esc(cn->caddr) : "?", cn->saddr[0] ? show_esc(cn->saddr) : "?",
 				cn->closer == ST_CLOSER_CLIENT ? "client" : "server", first ? first->pid : -1,
 				want == ST_CLOSER_CLIENT ? "client" : "server",
 				cn->closer == ST_CLOSER_SERVER ? " (the server keeps TIME_WAIT for each connection)" : "");
@@ -432,8 +434,12 @@ int check_rules_add_defaults(struct check_rules *rs)
 
 void check_rules_run(struct check *c, const struct check_rules *rs)
 {
-	for (size_t i = 0; i < rs->n; i++)
+	for (size_t i = 0; i < rs->n; i++) {
+		double t0 = check_elapsed(c);
+
 		rs->v[i].rule->fn(c, check_result_new(c, rs->v[i].label), rs->v[i].arg);
+		c->results[c->nresults - 1].seconds = check_elapsed(c) - t0;
+	}
 }
 
 void check_rules_free(struct check_rules *rs)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expect.c - the --expect pattern language of `socktrace check` (see
  * expect.h).
  *
@@ -140,7 +141,7 @@ struct steps {
 static void steps_of(struct check *c, const struct st_msock *s, struct steps *out)
 {
 	static char words[65536];
-	char t[300];
+	char t[CHECK_TUPLE_MAX];
 	char *p = words, *line = NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -166,10 +167,17 @@ static void steps_of(struct check *c, const struct st_msock *s, struct steps *ou
 			p++;
 		if (*p)
 			*p++ = '\0';
+		/* "word×N": a count the lifecycle words wrote, never more than
+		 * the socket's events (a forged name with "×N" in it costs no
+		 * more than its own word) */
 		times = strstr(start, "\xc3\x97");
-		if (times) {
-			rep = (unsigned)strtoul(times + 2, NULL, 10);
-			*times = '\0';
+		if (times && times != start) {
+			char *end;
+			unsigned long n = strtoul(times + 2, &end, 10);
+			if (!*end && n >= 2 && n <= s->nevs && out->n + n <= s->nevs + 1) {
+				rep = (unsigned)n;
+				*times = '\0';
+			}
 		}
 		grown = realloc(out->w, (out->n + rep) * sizeof(*grown));
 		if (!grown)
@@ -239,8 +247,8 @@ static bool glob_ok(const char *glob, const char *s)
 
 	if (!glob)
 		return true;
-	if (!fnmatch(glob, s, 0))
-		return true;
+	if (!fnmatch(glob, s, 0) || !fnmatch(glob, show_esc(s), 0))
+		return true;	/* as the trace has it, or as `show` prints it */
 	st_addr_normalize(s, norm);
 	return !fnmatch(glob, norm, 0);
 }
@@ -258,7 +266,7 @@ static bool sock_matches(struct check *c, const struct expect_pattern *p, const 
 	snprintf(num, sizeof(num), "%d", s->fd);
 	if (p->fd && fnmatch(p->fd, num, 0))
 		return false;
-	if (p->kind && fnmatch(p->kind, st_msock_kind(s), 0))
+	if (p->kind && fnmatch(p->kind, show_esc(st_msock_kind(s)), 0))
 		return false;
 	if (!glob_ok(p->local, local) || !glob_ok(p->remote, remote))
 		return false;
@@ -308,7 +316,7 @@ void expect_check(struct check *c, const struct expect_pattern *p)
 	struct { size_t d; size_t i; } best[3] = { { SIZE_MAX, 0 }, { SIZE_MAX, 0 }, { SIZE_MAX, 0 } };
 	bool found = false;
 
-	snprintf(name, sizeof(name), "expect: %s", p->text);
+	snprintf(name, sizeof(name), "expect: %s", show_esc(p->text));
 	res = check_result_new(c, name);
 	for (size_t i = 0; i < m->nsocks && !found; i++) {
 		struct steps st;
@@ -331,7 +339,7 @@ void expect_check(struct check *c, const struct expect_pattern *p)
 	if (found)
 		return;
 	if (best[0].d == SIZE_MAX) {
-		check_violation(res, "no socket matches '%s': the trace has no sockets", p->text);
+		check_violation(res, "no socket matches '%s': the trace has no sockets", show_esc(p->text));
 		return;
 	}
 	{
@@ -344,6 +352,6 @@ void expect_check(struct check *c, const struct expect_pattern *p)
 					      "%s%s", b ? " | " : "", st.line ? st.line : "?");
 			steps_free(&st);
 		}
-		check_violation(res, "no socket matches '%s'; closest: %s", p->text, closest);
+		check_violation(res, "no socket matches '%s'; closest: %s", show_esc(p->text), closest);
 	}
 }

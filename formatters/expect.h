@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expect.h - the --expect pattern language of `socktrace check`: some
  * socket's lifecycle, as `show -f lifecycle` prints it, matches a pattern.
  *

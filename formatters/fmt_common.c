@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_common.c - what the formats of `show` (and the reports of `check`)
  * share (see show.h).
  *
@@ -8,6 +9,7 @@
  * command line or exits.
  */
 #include "show.h"
+#include "buf.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -56,36 +58,100 @@ void show_bytes(char *buf, size_t n, uint64_t bytes)
 		snprintf(buf, n, "%.1f MiB", (double)bytes / (1024 * 1024));
 }
 
+const char *show_esc(const char *s)
+{
+	static char slots[SHOW_ESC_SLOTS][4096];
+	static unsigned next;
+	const unsigned char *c;
+	struct st_buf b;
+	char *out;
+
+	if (!s)
+		return NULL;
+	for (c = (const unsigned char *)s; *c >= 0x20 && *c < 0x7f && *c != '\\'; c++)
+		;
+	if (!*c)
+		return s;	/* printable ASCII: the common case, as it is */
+	out = slots[next++ % SHOW_ESC_SLOTS];
+	st_buf_init(&b, out, sizeof(slots[0]));
+	st_buf_esc(&b, s, 0);
+	if (b.len >= sizeof(slots[0])) {
+		b.len = show_cut(out, sizeof(slots[0]) - 4);
+		ST_PUTL(&b, "...");
+	}
+	st_buf_finish(&b);
+	return strcmp(out, s) ? out : s;
+}
+
+size_t show_cut(const char *s, size_t max)
+{
+	size_t i = 0;
+
+	while (s[i]) {
+		size_t n = 1;
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			n = s[i + 1] == 'x' ? 4 : s[i + 1] == 'u' ? 6 : 2;
+		else if (c >= 0xf0)
+			n = 4;
+		else if (c >= 0xe0)
+			n = 3;
+		else if (c >= 0xc0)
+			n = 2;
+		if (i + n > max)
+			break;
+		for (size_t k = 1; k < n; k++)
+			if (!s[i + k])
+				return i;
+		i += n;
+	}
+	return i;
+}
+
+/* an argument of a command line in a label: a newline, tab or CR (of
+ * `python -c CODE`) as a space, the rest escaped */
+static void comm_word(struct st_buf *b, const char *a)
+{
+	for (;;) {
+		size_t n = strcspn(a, "\n\t\r");
+
+		st_buf_escn(b, a, n, 0);
+		if (!a[n])
+			break;
+		st_buf_putc(b, ' ');
+		a += n + 1;
+	}
+}
+
 const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n)
 {
 	const struct st_proc *p = st_model_proc(sh->model, pid);
 	const struct st_event *ev;
-	size_t len = 0;
+	struct st_buf b;
 
-	if (!p || !p->start)
+	if (!p || !p->start || !n)
 		return NULL;
 	ev = &p->start->ev;
-	buf[0] = '\0';
-	for (int i = 0; i < ev->argc && len + 1 < n; i++) {
+	st_buf_init(&b, buf, n);
+	for (int i = 0; i < ev->argc && b.len < n; i++) {
 		const char *a = ev->argv[i];
 		if (!i) {
 			const char *slash = strrchr(a, '/');
 			if (slash)
 				a = slash + 1;
 		}
-		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? " " : "", a);
-		if (len >= n)
-			break;
+		if (i)
+			st_buf_putc(&b, ' ');
+		comm_word(&b, a);
 	}
-	if (!buf[0] && ev->exe) {
+	if (!b.len && ev->exe) {
 		const char *slash = strrchr(ev->exe, '/');
-		snprintf(buf, n, "%s", slash ? slash + 1 : ev->exe);
+		comm_word(&b, slash ? slash + 1 : ev->exe);
 	}
-	for (char *c = buf; *c; c++)
-		if ((unsigned char)*c < ' ' || *c == 0x7f)
-			*c = ' ';	/* a newline in `python -c CODE` */
+	st_buf_finish(&b);
 	if (strlen(buf) > 40)
-		memcpy(buf + 37, "...", 4);
+		memcpy(buf + show_cut(buf, 37), "...", 4);
 	return buf[0] ? buf : NULL;
 }
 

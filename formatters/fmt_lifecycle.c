@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_lifecycle.c - `show -f lifecycle`: one line per socket.
  *
  *   pid=4242 fd=3 tcp 0.0.0.0:8080 socket setsockopt(SO_REUSEADDR) bind listen accept×3 close
  *
  * Owns: the words for a socket's calls, repeats collapsed as ×N.  The line
  * must stay stable: tests and scripts compare it.  No times, no durations.
+ * Every string of the trace in it is escaped (show_esc), in the words too,
+ * so that `check --expect` compares the text `show` prints.
  */
 #include "show.h"
 
@@ -52,9 +55,9 @@ static void rec_word(const struct st_msock *s, const struct st_rec *r, char *out
 	size_t len;
 
 	if (st_call_is(c, ST_K_OPT)) {
-		const char *name = ev->optname ? ev->optname : "?";
+		const char *name = ev->optname ? show_esc(ev->optname) : "?";
 		if (ev->so_error)
-			snprintf(detail, sizeof(detail), "%s=%s", name, ev->so_error);
+			snprintf(detail, sizeof(detail), "%s=%s", name, show_esc(ev->so_error));
 		else if (ev->has_optlinger)
 			snprintf(detail, sizeof(detail), ev->optlinger_onoff ? "%s=%d" : "%s=off",
 				 name, ev->optlinger_secs);
@@ -63,7 +66,7 @@ static void rec_word(const struct st_msock *s, const struct st_rec *r, char *out
 		else
 			snprintf(detail, sizeof(detail), "%s", name);
 	} else if (c == ST_CALL_shutdown) {
-		snprintf(detail, sizeof(detail), "%s", ev->how ? ev->how : "?");
+		snprintf(detail, sizeof(detail), "%s", ev->how ? show_esc(ev->how) : "?");
 	} else if (st_call_is(c, ST_K_DUP)) {
 		if (ev->implicit_close)
 			snprintf(detail, sizeof(detail), "replaced %d", ev->fd);
@@ -78,7 +81,7 @@ static void rec_word(const struct st_msock *s, const struct st_rec *r, char *out
 	len = (size_t)snprintf(out, n, "%s", st_call_name(c));
 	if (detail[0] || ev->err)
 		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "(%s%s%s)", detail,
-					detail[0] && ev->err ? "," : "", ev->err ? ev->err : "");
+					detail[0] && ev->err ? "," : "", ev->err ? show_esc(ev->err) : "");
 	if (ev->pid != s->pid && len < n)
 		snprintf(out + len, n - len, "@%" PRId64, ev->pid);
 }
@@ -114,15 +117,19 @@ void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char 
 	case ST_END_KILLED:
 		if (s->end_pid != s->pid)
 			snprintf(tok, sizeof(tok), "(open when %s killed it@%" PRId64 ")",
-				 s->end_rec && s->end_rec->ev.signal ? s->end_rec->ev.signal : "a signal",
+				 s->end_rec && s->end_rec->ev.signal ? show_esc(s->end_rec->ev.signal) : "a signal",
 				 s->end_pid);
 		else
 			snprintf(tok, sizeof(tok), "(open when %s killed it)",
-				 s->end_rec && s->end_rec->ev.signal ? s->end_rec->ev.signal : "a signal");
+				 s->end_rec && s->end_rec->ev.signal ? show_esc(s->end_rec->ev.signal) : "a signal");
 		word(&w, tok);
 		break;
 	case ST_END_ELSEWHERE:
 		word(&w, "(still held by another process)");
+		break;
+	case ST_END_UNTRACED:
+		snprintf(tok, sizeof(tok), "(held by an untraced program at its end@%" PRId64 ")", s->end_pid);
+		word(&w, tok);
 		break;
 	case ST_END_EXEC:
 	case ST_END_UNSEEN:
@@ -144,11 +151,11 @@ int show_lifecycle(struct show *sh)
 		if (!show_keep_sock(sh, s))
 			continue;
 		show_lifecycle_words(sh, s, line, sizeof(line));
-		fprintf(sh->out, "pid=%" PRId64 " fd=%d %s", s->pid, s->fd, st_msock_kind(s));
+		fprintf(sh->out, "pid=%" PRId64 " fd=%d %s", s->pid, s->fd, show_esc(st_msock_kind(s)));
 		if (local[0])
-			fprintf(sh->out, " %s", local);
+			fprintf(sh->out, " %s", show_esc(local));
 		if (remote[0])
-			fprintf(sh->out, " -> %s", remote);
+			fprintf(sh->out, " -> %s", show_esc(remote));
 		fprintf(sh->out, " %s\n", line);
 	}
 	return 0;

@@ -1,12 +1,17 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_mermaid.c - `show -f mermaid`: a Mermaid sequenceDiagram of the
  * connections, participants named by endpoint, for markdown and CI reports.
  *
  * Owns: the diagram text.  Packets are drawn as TCP sends them for what the
  * events showed (connect, accept, close, shutdown, reset), in time order.
  * Must never draw a packet the events do not show (an end that was not
- * traced is labelled so), nor let a label break the diagram (';' and '#'
- * are blanked); never reads files nor parses a command line.
+ * traced is labelled so), nor let a string of the trace break the diagram
+ * or reach a screen raw: each is escaped for a screen (show_esc), then
+ * what Mermaid reads specially in a label or a message (';', '#', '<',
+ * '>', '&', '"', '%') is written as its entity code (#59; ...).  Never
+ * reads files nor parses a command line.
  */
+#define _GNU_SOURCE
 #include "show.h"
 
 #include <inttypes.h>
@@ -16,13 +21,13 @@
 
 struct part {
 	char addr[ST_ADDR_MAX];
-	char label[ST_ADDR_MAX + 64];
+	char *label;
 };
 
 struct msg {
 	int64_t t;
 	size_t order;
-	char text[ST_ADDR_MAX * 2 + 96];
+	char *text;
 };
 
 struct diagram {
@@ -33,12 +38,43 @@ struct diagram {
 	bool oom;
 };
 
-/* mermaid reads ';' and '#' specially in labels */
-static void clean(char *s)
+/* A string of the trace as a label or message may hold it: escaped for a
+ * screen, then Mermaid's entity codes for what its syntax reads (';' ends
+ * a statement, '#' starts an entity code, '<' '>' '&' are HTML in a
+ * label, '"' quotes, "%%" starts a comment).  The result stays valid for
+ * the next MM_SLOTS - 1 calls. */
+#define MM_SLOTS 4
+static const char *mm(const char *s)
 {
-	for (; *s; s++)
-		if (*s == ';' || *s == '#')
-			*s = ' ';
+	static char slots[MM_SLOTS][8192];
+	static unsigned next;
+	char *out = slots[next++ % MM_SLOTS];
+	size_t k = 0;
+
+	s = show_esc(s ? s : "?");
+	if (!strpbrk(s, ";#<>&\"%"))
+		return s;
+	for (; *s && k + 8 < sizeof(slots[0]); s++) {
+		const char *e = NULL;
+
+		switch (*s) {
+		case ';': e = "#59;"; break;
+		case '#': e = "#35;"; break;
+		case '<': e = "#60;"; break;
+		case '>': e = "#62;"; break;
+		case '&': e = "#38;"; break;
+		case '"': e = "#quot;"; break;
+		case '%': e = "#37;"; break;
+		}
+		if (e) {
+			memcpy(out + k, e, strlen(e));
+			k += strlen(e);
+		} else {
+			out[k++] = *s;
+		}
+	}
+	out[k] = '\0';
+	return out;
 }
 
 static int part_of(struct diagram *d, const char *addr, const char *role, int64_t pid)
@@ -57,22 +93,25 @@ static int part_of(struct diagram *d, const char *addr, const char *role, int64_
 		d->capparts = cap;
 	}
 	snprintf(d->parts[d->nparts].addr, ST_ADDR_MAX, "%s", addr);
-	if (pid >= 0)
-		snprintf(d->parts[d->nparts].label, sizeof(d->parts[0].label), "%s %s (pid %" PRId64 ")",
-			 role, addr[0] ? addr : "?", pid);
-	else
-		snprintf(d->parts[d->nparts].label, sizeof(d->parts[0].label), "%s %s (not traced)",
-			 role, addr[0] ? addr : "?");
-	clean(d->parts[d->nparts].label);
+	if ((pid >= 0 ? asprintf(&d->parts[d->nparts].label, "%s %s (pid %" PRId64 ")", role,
+				 mm(addr[0] ? addr : "?"), pid) :
+			asprintf(&d->parts[d->nparts].label, "%s %s (not traced)", role,
+				 mm(addr[0] ? addr : "?"))) < 0) {
+		d->oom = true;
+		return 1;
+	}
 	return (int)++d->nparts;
 }
 
 static void msg(struct diagram *d, int64_t t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* a message of the diagram: every string of the trace in it has passed
+ * through mm() */
 static void msg(struct diagram *d, int64_t t, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	if (d->nmsgs == d->capmsgs) {
 		size_t cap = d->capmsgs ? d->capmsgs * 2 : 64;
@@ -87,9 +126,12 @@ static void msg(struct diagram *d, int64_t t, const char *fmt, ...)
 	d->msgs[d->nmsgs].t = t;
 	d->msgs[d->nmsgs].order = d->nmsgs;
 	va_start(ap, fmt);
-	vsnprintf(d->msgs[d->nmsgs].text, sizeof(d->msgs[0].text), fmt, ap);
+	n = vasprintf(&d->msgs[d->nmsgs].text, fmt, ap);
 	va_end(ap);
-	clean(d->msgs[d->nmsgs].text);
+	if (n < 0) {
+		d->oom = true;
+		return;
+	}
 	d->nmsgs++;
 }
 
@@ -102,8 +144,12 @@ static int by_time(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static const char *how(const struct st_rec *t)
+/* what sent a side's FIN: its shutdown or close, or, with neither in the
+ * trace, the end the model found for it */
+static const char *how(const struct st_rec *t, const struct st_msock *s)
 {
+	if (!t && s && s->end == ST_END_UNSEEN)
+		return "closed out of sight";
 	return t && t->ev.call == ST_CALL_shutdown ? "shutdown" : "close";
 }
 
@@ -132,7 +178,7 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 		if (!strcmp(c->failure, "ECONNREFUSED"))
 			msg(d, t, "P%d-->>P%d: RST (ECONNREFUSED)", S, C);
 		else
-			msg(d, cl->t_end, "Note over P%d: connect failed: %s", C, c->failure);
+			msg(d, cl->t_end, "Note over P%d: connect failed: %s", C, mm(c->failure));
 		return;
 	}
 	if (!c->established) {
@@ -155,7 +201,7 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 		bool by_client = c->reset_by == cl;
 		msg(d, c->reset_by->close->ev.ts_us, "P%d-xP%d: RST (%s)", by_client ? C : S,
 		    by_client ? S : C, c->reset_by->close->ev.reset_reason ?
-		    c->reset_by->close->ev.reset_reason : "close");
+		    mm(c->reset_by->close->ev.reset_reason) : "close");
 		return;
 	}
 	switch (c->closer) {
@@ -163,13 +209,14 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 	case ST_CLOSER_SERVER: {
 		bool cf = c->closer == ST_CLOSER_CLIENT;
 		const struct st_rec *first = cf ? tc : ts, *second = cf ? ts : tc;
+		const struct st_msock *fs = cf ? cl : sv, *ss = cf ? sv : cl;
 		int X = cf ? C : S, Y = cf ? S : C;
 		int64_t t1 = first ? first->ev.ts_us : c->t_end;
-		msg(d, t1, "P%d->>P%d: FIN (%s, active close)", X, Y, how(first));
+		msg(d, t1, "P%d->>P%d: FIN (%s, active close)", X, Y, how(first, fs));
 		msg(d, t1, "P%d-->>P%d: ACK", Y, X);
 		if (second || !(cf ? sv : cl)) {
 			int64_t t2 = second ? second->ev.ts_us : t1;
-			msg(d, t2, "P%d->>P%d: FIN (%s)", Y, X, second ? how(second) : "close");
+			msg(d, t2, "P%d->>P%d: FIN (%s)", Y, X, how(second, ss));
 			msg(d, t2, "P%d-->>P%d: ACK", X, Y);
 			msg(d, t2, "Note over P%d: TIME_WAIT", X);
 		} else {
@@ -206,7 +253,7 @@ int show_mermaid(struct show *sh)
 			    s->listen->ev.backlog);
 		} else if (s->bind && s->bind->ev.err) {
 			int P = part_of(&d, s->bind->ev.addr, "bind", s->pid);
-			msg(&d, s->bind->ev.ts_us, "Note over P%d: bind failed: %s", P, s->bind->ev.err);
+			msg(&d, s->bind->ev.ts_us, "Note over P%d: bind failed: %s", P, mm(s->bind->ev.err));
 		}
 	}
 	for (size_t i = 0; i < m->nconns; i++)
@@ -219,6 +266,10 @@ int show_mermaid(struct show *sh)
 		fprintf(sh->out, "    participant P%zu as %s\n", i + 1, d.parts[i].label);
 	for (size_t i = 0; i < d.nmsgs; i++)
 		fprintf(sh->out, "    %s\n", d.msgs[i].text);
+	for (size_t i = 0; i < d.nparts; i++)
+		free(d.parts[i].label);
+	for (size_t i = 0; i < d.nmsgs; i++)
+		free(d.msgs[i].text);
 	free(d.parts);
 	free(d.msgs);
 	return d.oom ? 2 : 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_summary.c - `show -f summary`: strace -c, per endpoint.
  *
  * Owns: counting.  For each endpoint (a listening address with the
@@ -36,6 +37,7 @@ struct group {
 	int ncalls;
 	unsigned opened, closed, leaked, open_at_end, listeners;
 	unsigned killed;	/* held by a process a signal killed: not judged */
+	unsigned untraced;	/* held by a program the trace does not follow: not judged */
 	unsigned unseen;	/* of the closed: closed out of the shim's sight */
 	unsigned conns, failed_conns;
 	int64_t life_sum, life_max;
@@ -194,10 +196,20 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		edge(g, -(s->t_end + 1));
 		break;
 	case ST_END_EXIT:
+		if (s->handed) {
+			/* a program it was handed to held it to its end, as check
+			 * judges it: ended, not leaked */
+			g->closed++;
+			edge(g, -(s->t_end + 1));
+			break;
+		}
 		g->leaked++;
 		break;
 	case ST_END_KILLED:
 		g->killed++;
+		break;
+	case ST_END_UNTRACED:
+		g->untraced++;
 		break;
 	case ST_END_OPEN:
 		g->open_at_end++;
@@ -263,7 +275,7 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 	struct callstat tot = { ST_CALL_NONE, 0, 0, 0, 0 };
 	char a[32], b[32];
 
-	fprintf(o, "%s%s%s\n", show_c(sh, SHOW_BOLD), all ? "all endpoints" : g->title,
+	fprintf(o, "%s%s%s\n", show_c(sh, SHOW_BOLD), all ? "all endpoints" : show_esc(g->title),
 		show_c(sh, SHOW_OFF));
 	qsort(g->calls, (size_t)g->ncalls, sizeof(g->calls[0]), by_count);
 	fprintf(o, "  %-14s %8s %8s %14s %12s\n", "call", "count", "errors", "total_us", "max_us");
@@ -290,6 +302,8 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 		g->leaked ? show_c(sh, SHOW_OFF) : "");
 	if (g->killed)
 		fprintf(o, ", %u held by a killed process", g->killed);
+	if (g->untraced)
+		fprintf(o, ", %u held by an untraced program at its end", g->untraced);
 	if (g->open_at_end)
 		fprintf(o, ", %u open at the end of the trace", g->open_at_end);
 	fprintf(o, ", at most %u open at once", max_open(g));
@@ -312,14 +326,14 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 	if (!g->nstates)
 		fprintf(o, " none recorded");
 	for (int i = 0; i < g->nstates; i++)
-		fprintf(o, "%s %s %u", i ? "," : "", g->states[i].name, g->states[i].count);
+		fprintf(o, "%s %s %u", i ? "," : "", show_esc(g->states[i].name), g->states[i].count);
 	fputc('\n', o);
 	qsort(g->errors, (size_t)g->nerrors, sizeof(g->errors[0]), by_name);
 	fprintf(o, "  %-13s", "errors");
 	if (!g->nerrors)
 		fprintf(o, " none");
 	for (int i = 0; i < g->nerrors; i++)
-		fprintf(o, "%s %s%s%s %u (%s)", i ? "," : "", show_c(sh, SHOW_RED), g->errors[i].name,
+		fprintf(o, "%s %s%s%s %u (%s)", i ? "," : "", show_c(sh, SHOW_RED), show_esc(g->errors[i].name),
 			show_c(sh, SHOW_OFF), g->errors[i].count, g->errors[i].call);
 	fputc('\n', o);
 }

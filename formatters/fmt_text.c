@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_text.c - `show -f text` and `show -f json`: one line per event.
  *
  * Owns: a line buffer that grows until the longest line fits.  The text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fmt_timeline.c - `show -f timeline`: one block per connection and per
  * listener, in time order, with handshake, life, teardown and a ladder.
  *
@@ -98,9 +99,9 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
 	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 
-	snprintf(hdr_l, sizeof(hdr_l), "client %s%s", c->caddr[0] ? c->caddr : "?",
+	snprintf(hdr_l, sizeof(hdr_l), "client %s%s", c->caddr[0] ? show_esc(c->caddr) : "?",
 		 cl ? "" : " (not traced)");
-	snprintf(hdr_r, sizeof(hdr_r), "server %s%s", c->saddr[0] ? c->saddr : "?",
+	snprintf(hdr_r, sizeof(hdr_r), "server %s%s", c->saddr[0] ? show_esc(c->saddr) : "?",
 		 sv ? "" : " (not traced)");
 	fprintf(sh->out, "\n  %24s  %*s  %s\n", hdr_l, LADDER_W, "", hdr_r);
 
@@ -114,7 +115,7 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 			row(sh, "", D_RIGHT, "SYN (retry)", "");
 			row(sh, "ETIMEDOUT", D_NONE, "(no answer)", "");
 		} else {
-			row(sh, c->failure, D_NONE, "", "");
+			row(sh, show_esc(c->failure), D_NONE, "", "");
 		}
 		return;
 	}
@@ -208,10 +209,10 @@ static void side_line(const struct show *sh, const char *role, const struct st_m
 	char w[160], t[32];
 
 	who(sh, s, w, sizeof(w));
-	fprintf(sh->out, "  %-10s %s %s", role, w, s->local[0] ? s->local : "(unnamed)");
+	fprintf(sh->out, "  %-10s %s %s", role, w, s->local[0] ? show_esc(s->local) : "(unnamed)");
 	if (s->listener)
 		fprintf(sh->out, ", accepted on fd %d (listening on %s)", s->listener->fd,
-			s->listener->local[0] ? s->listener->local : "?");
+			s->listener->local[0] ? show_esc(s->listener->local) : "?");
 	if (s->made) {
 		show_reltime(sh, t, sizeof(t), s->t_first);
 		fprintf(sh->out, ", made %s", t);
@@ -238,27 +239,32 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 		show_dur(d, sizeof(d), k->ev.dur_ns >= 0 ? k->ev.dur_ns / 1000 : -1);
 		if (c->failure && k->ev.err && !strcmp(k->ev.err, c->failure)) {
 			fprintf(sh->out, "  %-10s %s%s connect() to %s failed after %s: %s (%s)%s\n",
-				"handshake", show_c(sh, SHOW_RED), t, c->saddr, d, c->failure,
-				errdesc(c->failure), show_c(sh, SHOW_OFF));
+				"handshake", show_c(sh, SHOW_RED), t, show_esc(c->saddr), d,
+				show_esc(c->failure), errdesc(c->failure), show_c(sh, SHOW_OFF));
 			if (!strcmp(c->failure, "ECONNREFUSED"))
 				fprintf(sh->out, "  %-10s refused: nothing listened on %s, the SYN was "
-					"answered with RST\n", "", c->saddr);
+					"answered with RST\n", "", show_esc(c->saddr));
 			else if (!strcmp(c->failure, "ETIMEDOUT"))
 				fprintf(sh->out, "  %-10s timed out: no answer to SYN from %s\n", "",
-					c->saddr);
+					show_esc(c->saddr));
 			return;
 		}
-		if (k->ev.err && !strcmp(k->ev.err, "EINPROGRESS")) {
-			fprintf(sh->out, "  %-10s %s non-blocking connect() to %s: EINPROGRESS, SYN_SENT\n",
-				"handshake", t, c->saddr);
+		if (k->ev.err && (!strcmp(k->ev.err, "EINPROGRESS") || !strcmp(k->ev.err, "EINTR"))) {
+			/* the kernel goes on with the handshake either way */
+			if (!strcmp(k->ev.err, "EINTR"))
+				fprintf(sh->out, "  %-10s %s connect() to %s: EINTR after %s (a signal), "
+					"SYN_SENT\n", "handshake", t, show_esc(c->saddr), d);
+			else
+				fprintf(sh->out, "  %-10s %s non-blocking connect() to %s: EINPROGRESS, "
+					"SYN_SENT\n", "handshake", t, show_esc(c->saddr));
 			if (c->failure) {
 				show_reltime(sh, t, sizeof(t), cl->t_end);
 				fprintf(sh->out, "  %-10s %sfailed: %s (%s)%s\n", "",
-					show_c(sh, SHOW_RED), c->failure, errdesc(c->failure),
+					show_c(sh, SHOW_RED), show_esc(c->failure), errdesc(c->failure),
 					show_c(sh, SHOW_OFF));
 				if (!strcmp(c->failure, "ECONNREFUSED"))
 					fprintf(sh->out, "  %-10s refused: nothing listened on %s, the "
-						"SYN was answered with RST\n", "", c->saddr);
+						"SYN was answered with RST\n", "", show_esc(c->saddr));
 				return;
 			}
 			if (cl->connected) {
@@ -271,7 +277,7 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 			}
 		} else {
 			fprintf(sh->out, "  %-10s %s connect() to %s: SYN_SENT -> %s, blocked %s%s\n",
-				"handshake", t, c->saddr, k->ev.state ? k->ev.state : "ESTABLISHED",
+				"handshake", t, show_esc(c->saddr), k->ev.state ? show_esc(k->ev.state) : "ESTABLISHED",
 				d, rtt);
 		}
 		rtt[0] = '\0';
@@ -279,8 +285,10 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 	if (sv && sv->made) {
 		const struct st_rec *k = sv->made;
 		show_reltime(sh, t, sizeof(t), st_rec_end_us(k));
-		fprintf(sh->out, "  %-10s %s accept() on fd %d returned fd %d (ESTABLISHED)", cl ? "" :
-			"handshake", t, k->ev.listen_fd, sv->fd);
+		/* a connection the peer closed while it waited in the queue comes
+		 * out of accept() in CLOSE_WAIT */
+		fprintf(sh->out, "  %-10s %s accept() on fd %d returned fd %d (%s)", cl ? "" :
+			"handshake", t, k->ev.listen_fd, sv->fd, k->ev.state ? k->ev.state : "ESTABLISHED");
 		if (cl && cl->connect) {
 			int64_t gap = st_rec_end_us(k) - cl->connect->ev.ts_us;
 			show_dur(d, sizeof(d), gap < 0 ? -gap : gap);
@@ -341,16 +349,19 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 	/* the closes of copies other processes still held: not the end */
 	for (size_t i = 0; i < s->nevs; i++) {
 		const struct st_rec *r = s->evs[i];
-		if (r == s->close || r == t || !st_call_is(r->ev.call, ST_K_CLOSE) || r->ev.err ||
-		    r->ev.fd < 0 || r->sock != s || r->ev.ts_us > (t ? t->ev.ts_us : INT64_MAX))
+		if (r == s->close || r == t || r == s->end_rec || !st_call_is(r->ev.call, ST_K_CLOSE) ||
+		    r->ev.err || r->ev.fd < 0 || r->sock != s || r->ev.ts_us > (t ? t->ev.ts_us : INT64_MAX))
 			continue;
 		show_reltime(sh, tm, sizeof(tm), r->ev.ts_us);
 		fprintf(sh->out, "  %-10s %s %s pid %" PRId64 " %s(%d): its copy only, another process held "
 			"it%s%s\n", "", tm, role, r->ev.pid, st_call_name(r->ev.call), r->ev.fd,
-			r->ev.state ? ", still " : "", r->ev.state ? r->ev.state : "");
+			r->ev.state ? ", still " : "", r->ev.state ? show_esc(r->ev.state) : "");
 	}
 	if (!t) {
-		if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
+		if (s->end == ST_END_EXIT && s->handed && s->end_pid >= 0)
+			fprintf(sh->out, "  %-10s %s never closed it here: handed over to pid %" PRId64
+				", which held it when it exited\n", "", role, s->end_pid);
+		else if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
 			fprintf(sh->out, "  %-10s %s never closed it: held by pid %" PRId64
 				" when it exited (a leak)\n", "", role, s->end_pid);
 		else if (s->end == ST_END_EXIT)
@@ -358,20 +369,20 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 				"leak)\n", "", role);
 		else
 			fprintf(sh->out, "  %-10s %s never closed it: %s\n", "", role,
-				st_msock_end_words(s, words, sizeof(words)));
+				show_esc(st_msock_end_words(s, words, sizeof(words))));
 		return;
 	}
 	show_reltime(sh, tm, sizeof(tm), t->ev.ts_us);
 	fprintf(sh->out, "  %-10s %s %s %s%s%s", "", tm, role, st_call_name(t->ev.call),
-		t->ev.how ? "(" : "()", t->ev.how ? t->ev.how : "");
+		t->ev.how ? "(" : "()", t->ev.how ? show_esc(t->ev.how) : "");
 	if (t->ev.pid != s->pid)
 		fprintf(sh->out, " in pid %" PRId64, t->ev.pid);
 	if (t->ev.how)
 		fputc(')', sh->out);
 	if (t->ev.state_before && t->ev.state)
-		fprintf(sh->out, ": %s -> %s", t->ev.state_before, t->ev.state);
+		fprintf(sh->out, ": %s -> %s", show_esc(t->ev.state_before), show_esc(t->ev.state));
 	if (t->ev.state_after)
-		fprintf(sh->out, " (kernel after close: %s)", t->ev.state_after);
+		fprintf(sh->out, " (kernel after close: %s)", show_esc(t->ev.state_after));
 	if (active)
 		fprintf(sh->out, "  [active close]");
 	fputc('\n', sh->out);
@@ -379,13 +390,14 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 		show_reltime(sh, tm, sizeof(tm), s->close->ev.ts_us);
 		fprintf(sh->out, "  %-10s %s %s close()", "", tm, role);
 		if (s->close->ev.state_before && s->close->ev.state)
-			fprintf(sh->out, ": %s -> %s", s->close->ev.state_before, s->close->ev.state);
+			fprintf(sh->out, ": %s -> %s", show_esc(s->close->ev.state_before),
+				show_esc(s->close->ev.state));
 		fputc('\n', sh->out);
 	}
 	if (s->close && s->close->ev.reset_known && s->close->ev.reset)
 		fprintf(sh->out, "  %-10s %s%s reset the connection: RST sent%s%s%s%s\n", "",
 			show_c(sh, SHOW_YELLOW), role, s->close->ev.reset_reason ? " (" : "",
-			s->close->ev.reset_reason ? s->close->ev.reset_reason : "",
+			s->close->ev.reset_reason ? show_esc(s->close->ev.reset_reason) : "",
 			s->close->ev.reset_reason ? ")" : "", show_c(sh, SHOW_OFF));
 }
 
@@ -393,8 +405,8 @@ static void later(const struct show *sh, const char *role, const struct st_ksock
 {
 	if (!k)
 		return;
-	fprintf(sh->out, "  %-10s kernel at exit (%s end): %s -> %s %s", "", role, k->local,
-		k->remote, k->state ? k->state : "?");
+	fprintf(sh->out, "  %-10s kernel at exit (%s end): %s -> %s %s", "", role, show_esc(k->local),
+		show_esc(k->remote), k->state ? show_esc(k->state) : "?");
 	if (k->timer_ms >= 0)
 		fprintf(sh->out, " (%" PRId64 "s left)", (k->timer_ms + 500) / 1000);
 	fputc('\n', sh->out);
@@ -456,22 +468,23 @@ static void conn_block(const struct show *sh, const struct st_conn *c)
 	show_reltime(sh, t0, sizeof(t0), c->t_start);
 	show_clock(sh, clk, sizeof(clk), c->t_start);
 	fprintf(sh->out, "%sconnection #%d%s  %s %s -> %s  %s (%s)%s\n", show_c(sh, SHOW_BOLD), c->id,
-		show_c(sh, SHOW_OFF), kind, c->caddr[0] ? c->caddr : "?", c->saddr[0] ? c->saddr : "?",
+		show_c(sh, SHOW_OFF), show_esc(kind), c->caddr[0] ? show_esc(c->caddr) : "?",
+		c->saddr[0] ? show_esc(c->saddr) : "?",
 		t0, clk, c->self ? "  [connected to itself]" : c->client && c->server ? "" :
 		c->client ? "  [server end not traced]" : "  [client end not traced]");
 	if (c->self) {
 		char t[32];
 		side_line(sh, "socket", c->client);
 		fprintf(sh->out, "  %-10s one socket connected to its own address (a TCP simultaneous open "
-			"with itself): nothing listened on %s%s\n", "handshake", c->saddr,
+			"with itself): nothing listened on %s%s\n", "handshake", show_esc(c->saddr),
 			c->established ? "" : "; not established");
 		if (c->client->close) {
 			show_reltime(sh, t, sizeof(t), c->client->close->ev.ts_us);
 			fprintf(sh->out, "  %-10s %s close()%s%s%s%s\n", "teardown", t,
 				c->client->close->ev.state_before ? ": " : "",
-				c->client->close->ev.state_before ? c->client->close->ev.state_before : "",
+				c->client->close->ev.state_before ? show_esc(c->client->close->ev.state_before) : "",
 				c->client->close->ev.state ? " -> " : "",
-				c->client->close->ev.state ? c->client->close->ev.state : "");
+				c->client->close->ev.state ? show_esc(c->client->close->ev.state) : "");
 		}
 		later(sh, "its", c->later_client);
 		return;
@@ -533,8 +546,8 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 	show_reltime(sh, t, sizeof(t), s->t_first);
 	show_clock(sh, clk, sizeof(clk), s->t_first);
 	fprintf(sh->out, "%s%s%s  %s %s  %s  %s (%s)\n", show_c(sh, SHOW_BOLD),
-		s->listen ? "listener" : "failed listener", show_c(sh, SHOW_OFF), st_msock_kind(s),
-		addr, w, t, clk);
+		s->listen ? "listener" : "failed listener", show_c(sh, SHOW_OFF),
+		show_esc(st_msock_kind(s)), show_esc(addr), w, t, clk);
 	for (size_t i = 0; i < s->nevs; i++) {
 		const struct st_rec *r = s->evs[i];
 		const struct st_event *ev = &r->ev;
@@ -547,18 +560,18 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 		}
 		show_reltime(sh, t, sizeof(t), ev->ts_us);
 		if (c == ST_CALL_setsockopt) {
-			fprintf(sh->out, "  %-10s %s %s %s", "option", t, ev->optname ? ev->optname : "?",
+			fprintf(sh->out, "  %-10s %s %s %s", "option", t, ev->optname ? show_esc(ev->optname) : "?",
 				ev->err ? "" : "set");
 			if (ev->has_optval && ev->optval != 1)
 				fprintf(sh->out, " to %" PRId64, ev->optval);
 			if (ev->err)
-				fprintf(sh->out, "%sfailed: %s%s", show_c(sh, SHOW_RED), ev->err,
+				fprintf(sh->out, "%sfailed: %s%s", show_c(sh, SHOW_RED), show_esc(ev->err),
 					show_c(sh, SHOW_OFF));
 			fputc('\n', sh->out);
 		} else if (c == ST_CALL_bind) {
 			opts_words(ev, o, sizeof(o));
 			if (!ev->err) {
-				fprintf(sh->out, "  %-10s %s bind %s%s\n", "bind", t, ev->addr, o);
+				fprintf(sh->out, "  %-10s %s bind %s%s\n", "bind", t, show_esc(ev->addr), o);
 				if (ev->reused_time_wait > 0)
 					fprintf(sh->out, "  %-10s SO_REUSEADDR let it reuse the port of %d "
 						"connection%s in TIME_WAIT\n", "", ev->reused_time_wait,
@@ -566,7 +579,7 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 				continue;
 			}
 			fprintf(sh->out, "  %-10s %s %sbind %s failed: %s (%s)%s%s\n", "bind", t,
-				show_c(sh, SHOW_RED), ev->addr, ev->err, errdesc(ev->err),
+				show_c(sh, SHOW_RED), show_esc(ev->addr), show_esc(ev->err), errdesc(ev->err),
 				show_c(sh, SHOW_OFF), o);
 			if (ev->holders) {
 				if (!ev->nholders)
@@ -574,15 +587,15 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 						"may have been released since)\n", "");
 				for (int k = 0; k < ev->nholders; k++) {
 					const struct st_ksock *h = &ev->holders[k];
-					fprintf(sh->out, "  %-10s held by %s%s%s %s", "", h->local,
-						h->remote[0] ? " -> " : "", h->remote,
-						h->state ? h->state : "");
+					fprintf(sh->out, "  %-10s held by %s%s%s %s", "", show_esc(h->local),
+						h->remote[0] ? " -> " : "", show_esc(h->remote),
+						h->state ? show_esc(h->state) : "");
 					if (h->timer_ms >= 0)
 						fprintf(sh->out, " (%" PRId64 "s left)",
 							(h->timer_ms + 500) / 1000);
 					if (h->pid >= 0)
 						fprintf(sh->out, " pid %" PRId64 "%s%s%s", h->pid,
-							h->comm ? " (" : "", h->comm ? h->comm : "",
+							h->comm ? " (" : "", h->comm ? show_esc(h->comm) : "",
 							h->comm ? ")" : "");
 					fputc('\n', sh->out);
 				}
@@ -598,13 +611,13 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 			}
 		} else if (c == ST_CALL_listen) {
 			fprintf(sh->out, "  %-10s %s listen(backlog %d)%s%s\n", "listen", t, ev->backlog,
-				ev->err ? " failed: " : "", ev->err ? ev->err : "");
+				ev->err ? " failed: " : "", ev->err ? show_esc(ev->err) : "");
 		} else if (r == s->close) {
 			accepted_line(sh, s, failed);
 			fprintf(sh->out, "  %-10s %s %s()%s%s%s%s\n", "close", t, st_call_name(c),
-				ev->state_before ? " " : "", ev->state_before ? ev->state_before : "",
+				ev->state_before ? " " : "", ev->state_before ? show_esc(ev->state_before) : "",
 				ev->state_before && ev->state ? " -> " : "",
-				ev->state_before && ev->state ? ev->state : "");
+				ev->state_before && ev->state ? show_esc(ev->state) : "");
 		}
 	}
 	if (!s->close)
@@ -614,7 +627,7 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 		fprintf(sh->out, "  %-10s %s\n", "close",
 			s->end == ST_END_EXIT ? "never: still open when its process exited" :
 			s->end == ST_END_OPEN ? "not before the trace ended" :
-			st_msock_end_words(s, words, sizeof(words)));
+			show_esc(st_msock_end_words(s, words, sizeof(words))));
 	}
 }
 
@@ -630,7 +643,7 @@ static void other_block(const struct show *sh, const struct st_msock *s)
 		char w2[32];
 		snprintf(w2, sizeof(w2), " + fd %d", s->peer->fd);
 		fprintf(sh->out, "%ssocketpair%s  %s  %s%s  %s\n", show_c(sh, SHOW_BOLD),
-			show_c(sh, SHOW_OFF), st_msock_kind(s), w, w2, t);
+			show_c(sh, SHOW_OFF), show_esc(st_msock_kind(s)), w, w2, t);
 		show_lifecycle_words(sh, s, words, sizeof(words));
 		fprintf(sh->out, "  fd %-7d %s\n", s->fd, words);
 		show_lifecycle_words(sh, s->peer, words, sizeof(words));
@@ -639,8 +652,8 @@ static void other_block(const struct show *sh, const struct st_msock *s)
 	}
 	show_lifecycle_words(sh, s, words, sizeof(words));
 	fprintf(sh->out, "%ssocket%s  %s%s%s%s%s  %s  %s\n  %-10s %s\n", show_c(sh, SHOW_BOLD),
-		show_c(sh, SHOW_OFF), st_msock_kind(s), s->local[0] ? " " : "", s->local,
-		s->remote[0] ? " -> " : "", s->remote, w, t, "calls", words);
+		show_c(sh, SHOW_OFF), show_esc(st_msock_kind(s)), s->local[0] ? " " : "",
+		show_esc(s->local), s->remote[0] ? " -> " : "", show_esc(s->remote), w, t, "calls", words);
 }
 
 /* a process is shown when it holds a socket the filters keep */
@@ -648,9 +661,17 @@ static bool proc_shown(const struct show *sh, const struct st_proc *p)
 {
 	const struct st_model *m = sh->model;
 
-	for (size_t i = 0; i < m->nsocks; i++)
-		if (m->socks[i]->pid == p->pid && show_keep_sock(sh, m->socks[i]))
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *s = m->socks[i];
+		if (!show_keep_sock(sh, s))
+			continue;
+		if (s->pid == p->pid || s->end_pid == p->pid)
 			return true;
+		/* a copy it held: a fork, exec or SCM_RIGHTS brought it there */
+		for (size_t k = 0; k < s->nevs; k++)
+			if (s->evs[k]->ev.pid == p->pid)
+				return true;
+	}
 	return false;
 }
 
@@ -666,7 +687,10 @@ static void processes(const struct show *sh)
 		if (!proc_shown(sh, p))
 			continue;
 		c = show_comm(sh, p->pid, comm, sizeof(comm));
-		show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
+		if (p->first)
+			show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
+		else
+			snprintf(t, sizeof(t), "?");	/* no event of its own */
 		fprintf(sh->out, "process %" PRId64 "%s%s%s", p->pid, c ? " (" : "", c ? c : "",
 			c ? ")" : "");
 		if (p->ppid >= 0)
@@ -681,7 +705,7 @@ static void processes(const struct show *sh)
 					p->exit->ev.open_sockets == 1 ? "" : "s", show_c(sh, SHOW_OFF));
 		} else if (p->end && p->end->ev.signal) {
 			show_reltime(sh, t, sizeof(t), p->end->ev.ts_us);
-			fprintf(sh->out, " to %skilled by %s%s at %s", show_c(sh, SHOW_YELLOW), p->end->ev.signal,
+			fprintf(sh->out, " to %skilled by %s%s at %s", show_c(sh, SHOW_YELLOW), show_esc(p->end->ev.signal),
 				show_c(sh, SHOW_OFF), t);
 		} else if (p->end) {
 			show_reltime(sh, t, sizeof(t), p->end->ev.ts_us);

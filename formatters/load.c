@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* load.c - read, sort, symbolize, model (see load.h).
  *
  * Owns: the one path from trace files to a model that `show` and `check`

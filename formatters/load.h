@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* load.h - one trace loader for the commands: every file read, the events
  * merged by time, their stack frames named, the model built.
  *

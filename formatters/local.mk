@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # trace reading, the model, the formats of show, the rules and reports of
 # check (the commands themselves are src/cmd_show.c and src/cmd_check.c)
 noinst_LTLIBRARIES += formatters/libformatters.la
@@ -10,11 +11,11 @@ formatters_libformatters_la_SOURCES = \
 	formatters/tracelock.h formatters/tracelock.c \
 	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
-	formatters/fmt_mermaid.c \
+	formatters/fmt_mermaid.c formatters/fmt_connections.c \
 	formatters/check.h formatters/check_rules.c formatters/report.c \
 	formatters/expect.h formatters/expect.c
 formatters_libformatters_la_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
-formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
+formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
 
 # Tests of `socktrace show`.  Golden traces tests/data/NAME.jsonl are
 # recorded from real runs by tests/data/record.sh; their expected outputs
@@ -22,13 +23,20 @@ formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS)
 # (check --rule all: its stdout and stderr, then "exit N") are rewritten by
 # `make regen-golden` when a format or a rule changes on purpose (review the
 # diff).
-SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid
+SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid connections
 EXTRA_DIST += tests/data
 TESTS += \
 	tests/show_golden.bats \
 	tests/show_badinput.bats \
 	tests/show_live.bats \
 	tests/show_options.bats \
+	tests/check_reports.bats \
+	tests/cli_options.bats \
+	tests/show_connections.bats \
+	tests/text_escape.bats \
+	tests/format_escape.bats \
+	tests/show_compressed.bats \
+	tests/show_bounds.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

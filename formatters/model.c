@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.c - sockets and processes from events (see model.h): the first
  * pass of the model.
  *
@@ -10,6 +11,7 @@
 #include "model.h"
 #include "model_build.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,9 +244,15 @@ static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
 	struct st_proc *p;
 	void *q;
 
-	if (b->last_proc && b->last_proc->pid == r->ev.pid)
-		return b->last_proc;
+	if (b->last_proc && b->last_proc->pid == r->ev.pid) {
+		p = b->last_proc;
+		if (!p->first)
+			p->first = r;
+		return p;
+	}
 	p = st_model_proc(m, r->ev.pid);
+	if (p && !p->first)
+		p->first = r;	/* a child its parent announced, now seen */
 	if (!p) {
 		q = st_model_grow(m->procs, &b->procs_cap, m->nprocs, sizeof(*m->procs));
 		if (q)	/* the old array may be gone: keep the new one at once */
@@ -392,6 +400,8 @@ static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec 
 		else if (r->ev.state)
 			s->final_state = r->ev.state;
 	}
+	if (end == ST_END_ELSEWHERE)
+		return;	/* still joinable by inode: its holder may show up */
 	if (s->inode && map_get(&b->inodes, s->inode) == s)
 		map_del(&b->inodes, s->inode);
 	if (s->inode && (end == ST_END_EXIT || end == ST_END_KILLED || end == ST_END_EXEC)) {
@@ -440,6 +450,15 @@ static int drop_all_of(struct builder *b, int64_t pid, const struct st_msock *s)
 	return n;
 }
 
+/* A shared socket's last close in its process after which the kernel still
+ * had the socket: the shim asked it, and wrote the state it found instead of
+ * a closing one (and no reset verdict).  Another process holds it. */
+static bool held_elsewhere(const struct st_event *ev)
+{
+	return ev->shared && ev->last_ref_known && ev->last_ref && ev->state && ev->state_before &&
+	       !ev->reset_known && st_call_is(ev->call, ST_K_CLOSE) && ev->call != ST_CALL_gone;
+}
+
 /* drop one descriptor; the socket ends when no descriptor is left, in any
  * process */
 static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
@@ -456,6 +475,9 @@ static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int 
 	if (s->nrefs <= 0) {
 		if (last_known && !last)
 			return;	/* held by a descriptor the trace never showed */
+		/* the kernel still had it, or a message carries it to a receiver */
+		if (why == ST_END_CLOSED && (held_elsewhere(&r->ev) || s->in_flight > 0))
+			why = ST_END_ELSEWHERE;
 		sock_end(b, s, r, pid, why);
 	}
 	/* else another process still holds it: this close is not its end */
@@ -514,15 +536,17 @@ static struct ent *fds_of(struct builder *b, int64_t pid, size_t *n)
 	return list;
 }
 
-/* A new process with copies of every descriptor of its parent. */
-static void on_new_process(struct builder *b, const struct st_rec *r, int64_t child)
+static struct st_proc *proc_by_pid(struct builder *b, int64_t pid);
+
+/* A new process with copies of every descriptor of its parent (at pid's
+ * fork event, or at the child's start when libc forked inside another call:
+ * daemon). */
+static void copy_fds(struct builder *b, int64_t pid, int64_t child)
 {
 	size_t n;
 	struct ent *list;
 
-	if (child <= 0)
-		return;
-	list = fds_of(b, r->ev.pid, &n);
+	list = fds_of(b, pid, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct st_msock *old;
 		if (!map_put(&b->fds, fdkey(child, (int)(uint32_t)list[i].key), list[i].sock, &old))
@@ -531,6 +555,21 @@ static void on_new_process(struct builder *b, const struct st_rec *r, int64_t ch
 			list[i].sock->nrefs++;
 	}
 	free(list);
+}
+
+static void on_new_process(struct builder *b, const struct st_rec *r, int64_t child)
+{
+	struct st_proc *p;
+
+	if (child <= 0)
+		return;
+	p = proc_by_pid(b, child);
+	if (p)
+		p->forked = true;
+	/* a vfork's event comes after its child exec'd: the new image's start
+	 * already listed what it holds */
+	if (!p || !p->start)
+		copy_fds(b, r->ev.pid, child);
 }
 
 /* The image of p ended (exit, or an end another process saw): every
@@ -566,6 +605,30 @@ static void image_over(struct builder *b, struct st_proc *p, const struct st_rec
 	p->ended = true;
 }
 
+/* Of the descriptors pid held before its new image (list), those its start
+ * does not list were closed by the exec.  held_on: only those whose socket
+ * the image holds at another number, else only the others. */
+static void not_kept(struct builder *b, const struct st_proc *p, const struct st_rec *r,
+		     const struct ent *list, size_t n, bool held_on)
+{
+	const struct st_event *ev = &r->ev;
+
+	for (size_t i = 0; i < n; i++) {
+		struct st_msock *s = list[i].sock;
+		int fd = (int)(uint32_t)list[i].key;
+		bool kept = false, held = false;
+		for (int k = 0; k < ev->ninherited; k++) {
+			kept = kept || (ev->inherited[k].fd == fd &&
+					(!ev->inherited[k].inode || !s->inode || ev->inherited[k].inode == s->inode));
+			held = held || (s->inode && ev->inherited[k].inode == s->inode);
+		}
+		if (kept || held != held_on || map_get(&b->fds, fdkey(p->pid, fd)) != s)
+			continue;
+		sock_note(b, s, r);
+		fd_drop(b, r, p->pid, fd, false, false, ST_END_EXEC);
+	}
+}
+
 /* A start: a new image.  With its list of inherited sockets it says which
  * descriptors the image holds: what the pid held before and is not in the
  * list was closed by the exec; what is in the list joins its socket by
@@ -581,22 +644,15 @@ static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
 	p->ppid = ev->ppid;
 	p->exit = NULL;
 	p->ended = false;
-	if (!ev->inherited)
-		return;	/* a forked child: its parent's fork event copied them */
-	list = fds_of(b, p->pid, &n);
-	for (size_t i = 0; i < n; i++) {
-		int fd = (int)(uint32_t)list[i].key;
-		bool kept = false;
-		for (int k = 0; k < ev->ninherited && !kept; k++)
-			kept = ev->inherited[k].fd == fd &&
-			       (!ev->inherited[k].inode || !list[i].sock->inode ||
-				ev->inherited[k].inode == list[i].sock->inode);
-		if (!kept) {
-			sock_note(b, list[i].sock, r);
-			fd_drop(b, r, p->pid, fd, false, false, ST_END_EXEC);
-		}
+	if (!ev->inherited) {
+		/* a forked child: its parent's fork event copied them, unless
+		 * libc forked inside another call (daemon) */
+		if (!p->forked && p->images == 1 && ev->ppid > 0 && st_model_proc(b->m, ev->ppid))
+			copy_fds(b, ev->ppid, p->pid);
+		return;
 	}
-	free(list);
+	list = fds_of(b, p->pid, &n);
+	not_kept(b, p, r, list, n, false);
 	for (int k = 0; k < ev->ninherited; k++) {
 		const struct st_isock *is = &ev->inherited[k];
 		struct st_msock *s = map_get(&b->fds, fdkey(p->pid, is->fd)), *old;
@@ -623,6 +679,10 @@ static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
 		if (is->state)
 			s->final_state = is->state;
 	}
+	/* a socket the image holds at other numbers (a vfork child's dup2 onto
+	 * 0 and 1) lets go of its old ones only now: it never ended */
+	not_kept(b, p, r, list, n, true);
+	free(list);
 }
 
 /* A late close: after its image's exit event (an exit handler registered
@@ -651,6 +711,8 @@ static void on_rights(struct builder *b, const struct st_rec *r)
 			continue;	/* not a socket */
 		s = map_get(&b->inodes, rt->inode);
 		if (s) {
+			if (s->in_flight > 0)
+				s->in_flight--;
 			if (!map_put(&b->fds, fdkey(ev->pid, rt->fd), s, &old))
 				b->oom = true;
 			if (old != s) {
@@ -665,6 +727,20 @@ static void on_rights(struct builder *b, const struct st_rec *r)
 		}
 		if (s)
 			sock_note(b, s, r);
+	}
+}
+
+/* SCM_RIGHTS sent: each socket is in flight to a receiver */
+static void on_rights_sent(struct builder *b, const struct st_rec *r)
+{
+	const struct st_event *ev = &r->ev;
+
+	for (int i = 0; i < ev->nrights; i++) {
+		const struct st_right *rt = &ev->rights[i];
+		struct st_msock *s = rt->inode ? map_get(&b->fds, fdkey(ev->pid, rt->fd)) : NULL;
+
+		if (s && (!s->inode || s->inode == rt->inode))
+			s->in_flight++;
 	}
 }
 
@@ -698,10 +774,14 @@ static void on_exec_failed(struct builder *b, const struct st_rec *r)
 static struct st_proc *proc_by_pid(struct builder *b, int64_t pid)
 {
 	struct st_rec fake;
+	struct st_proc *p;
 
 	memset(&fake, 0, sizeof(fake));
 	fake.ev.pid = pid;
-	return proc_of(b, &fake);
+	p = proc_of(b, &fake);
+	if (p && p->first == &fake)
+		p->first = NULL;	/* its first event is still to come */
+	return p;
 }
 
 static void step(struct builder *b, struct st_rec *r)
@@ -717,8 +797,12 @@ static void step(struct builder *b, struct st_rec *r)
 		if (!p)
 			return;
 		p->end = r;
+		/* with no exit event of its own (nor a signal), the image that ended
+		 * was not the traced one: an exec of an untraced program */
 		if (!p->ended)
-			image_over(b, p, r, ev->signal ? ST_END_KILLED : ST_END_EXIT);
+			image_over(b, p, r, ev->signal ? ST_END_KILLED :
+					    p->images && !p->exit && !(ev->by && !strcmp(ev->by, "daemon")) ?
+					    ST_END_UNTRACED : ST_END_EXIT);
 		return;
 	}
 	p = proc_of(b, r);
@@ -780,6 +864,8 @@ static void step(struct builder *b, struct st_rec *r)
 	if (st_call_is(ev->call, ST_K_RIGHTS)) {
 		if (!ev->err && (ev->call == ST_CALL_recvmsg || ev->call == ST_CALL_recvmmsg))
 			on_rights(b, r);
+		else if (!ev->err && (ev->call == ST_CALL_sendmsg || ev->call == ST_CALL_sendmmsg))
+			on_rights_sent(b, r);
 		s = fd >= 0 ? map_get(&b->fds, fdkey(ev->pid, fd)) : NULL;
 		if (s) {
 			r->sock = s;
@@ -861,7 +947,7 @@ static void step(struct builder *b, struct st_rec *r)
 			sock_note(b, s, r);
 			sock_set_inode(b, s, ev->inode);
 			connect_evidence(s, r);
-			if (!ev->err || !strcmp(ev->err, "EINTR"))
+			if (!ev->err || strcmp(ev->err, "EBADF"))
 				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref, why);
 		}
 		return;
@@ -922,6 +1008,10 @@ const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n)
 		return buf;
 	case ST_END_ELSEWHERE:
 		return "closed here, still held by another process";
+	case ST_END_UNTRACED:
+		snprintf(buf, n, "held by pid %" PRId64 " when it ended, in a program the trace does not "
+			 "follow: its fate unknown", s->end_pid);
+		return buf;
 	case ST_END_OPEN:
 		break;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.h - sockets, connections and processes rebuilt from events.
  *
  * Owns: following descriptors through socket/accept/dup/fork/close into
@@ -27,6 +28,7 @@ struct st_proc {
 	size_t nevents;
 	int images;		/* start events: 2 and more after exec */
 	bool ended;		/* its current image is over (exit or end seen) */
+	bool forked;		/* a fork event of its parent made it */
 };
 
 /* How a socket's life ended: by the last descriptor of the last process
@@ -41,6 +43,8 @@ enum st_end {
 	ST_END_EXEC,		/* closed by the kernel at an exec (close-on-exec) */
 	ST_END_KILLED,		/* its process was killed by a signal holding it */
 	ST_END_UNSEEN,		/* closed out of the shim's sight (noticed later: a gone event) */
+	ST_END_UNTRACED,	/* its process ended in an image the trace does not follow (an
+				 * exec of an untraced program): what became of it is unknown */
 };
 
 /* A socket's life as the trace tells it: one per kernel socket, whatever
@@ -87,6 +91,7 @@ struct st_msock {
 				 * (handed to it at exec, as stdio of an inetd-style child) */
 
 	int nrefs;		/* descriptors holding it now, in every process (model) */
+	int in_flight;		/* sent with SCM_RIGHTS, not yet seen received (model) */
 };
 
 /* Who sent the first FIN (or RST). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_build.h - what the two passes of st_model_build share: model.c
  * (descriptors into sockets) and model_conns.c (sockets into connections).
  * Not for the formats nor the commands: they read the model through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_conns.c - the second pass of the model (see model.h): joining
  * the two ends of each TCP connection.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader.h - reading trace files (JSON Lines, schema v1) into events.
  *
  * Owns: turning each line of a trace into a struct st_event, with the
@@ -29,6 +30,7 @@ struct st_rec {
 	struct st_msock *lsock;	/* accept*: the listening socket */
 	void *json;		/* json_t * holding the strings */
 	const char **argv;	/* storage behind ev.argv ... */
+	struct st_argcut *argcuts;	/* ... ev.argv_cut ... */
 	struct st_ksock *ksocks;	/* ... ev.holders and ev.lingering */
 	struct st_frame *frames;	/* ... ev.frames */
 	struct st_right *rights;	/* ... ev.rights */
@@ -42,6 +44,8 @@ struct st_trace {
 	size_t n, cap;
 	unsigned bad;		/* bad lines, unreadable or empty files */
 	bool fatal;		/* strict mode hit a bad line */
+	char first_problem[320];	/* the first message about bad input,
+					 * "FILE:LINE: what"; "" when none */
 };
 
 /* Bytes a single line may have; longer lines are reported and skipped. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_json.c - one trace line into an event: st_rec_parse and
  * st_rec_free (see reader.h).
  *
@@ -237,6 +238,11 @@ static bool dec_argv(struct parse *p, json_t *v)
 	return rd_argv(p, v);
 }
 
+static bool dec_argv_cut(struct parse *p, json_t *v)
+{
+	return rd_argv_cut(p, v);
+}
+
 /* holders and lingering share one allocation: read once both are known */
 static bool dec_holders(struct parse *p, json_t *v)
 {
@@ -429,6 +435,7 @@ void st_rec_free(struct st_rec *rec)
 	if (rec->json)
 		json_decref(rec->json);
 	free(rec->argv);
+	free(rec->argcuts);
 	free(rec->ksocks);
 	free(rec->frames);
 	free(rec->rights);

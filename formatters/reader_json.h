@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_json.h - what the two halves of the JSON reader share:
  * reader_json.c (the top-level keys of an event, from codec/fields.def, and
  * st_rec_parse) and reader_nested.c (the values that are objects or
@@ -65,6 +66,9 @@ bool rd_get_hex(struct parse *p, const char *where, const char *key, const json_
 bool rd_ksocks(struct parse *p, const json_t *holders, const json_t *lingering);
 /* "argv": strings, behind ev.argv */
 bool rd_argv(struct parse *p, const json_t *a);
+/* "argv_cut": the arguments kept only in part {index, bytes}, behind
+ * ev.argv_cut */
+bool rd_argv_cut(struct parse *p, const json_t *a);
 /* "stack": frames {ip, off, sym_off, obj, sym}, behind ev.frames */
 bool rd_stack(struct parse *p, const json_t *a);
 /* "opts": {SO_REUSEADDR, SO_REUSEPORT, SO_LINGER} */

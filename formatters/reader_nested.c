@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reader_nested.c - the values of an event that are objects or arrays
  * (see reader_json.h): kernel sockets (holders, lingering), argv, stack
  * frames, socket options, TCP counters, a setsockopt value, the reuse
@@ -71,6 +72,12 @@ static bool parse_ksock(struct parse *p, const char *list, size_t idx, const jso
 	return true;
 }
 
+#define HOLDERS_MAX 1024
+#define LINGERING_MAX 4096
+/* the shim keeps 512 arguments and 64 frames */
+#define ARGV_MAX 4096
+#define STACK_MAX 256
+
 /* holders and lingering share one allocation in rec->ksocks */
 bool rd_ksocks(struct parse *p, const json_t *holders, const json_t *lingering)
 {
@@ -83,8 +90,12 @@ bool rd_ksocks(struct parse *p, const json_t *holders, const json_t *lingering)
 		return rd_want(p, "", "lingering", lingering, "an array");
 	nh = holders ? json_array_size(holders) : 0;
 	nl = lingering ? json_array_size(lingering) : 0;
-	if (nh > INT_MAX / 2 || nl > INT_MAX / 2)
-		return rd_fail(p, "too many kernel sockets");
+	/* a few bytes of JSON ({}) become a few hundred here: bounded by what
+	 * the shim writes (32 holders, 256 lingering), with room to spare */
+	if (nh > HOLDERS_MAX)
+		return rd_fail(p, "\"holders\" has %zu entries, more than the shim ever records", nh);
+	if (nl > LINGERING_MAX)
+		return rd_fail(p, "\"lingering\" has %zu entries, more than the shim ever records", nl);
 	if (nh + nl) {
 		r->ksocks = calloc(nh + nl, sizeof(*r->ksocks));
 		if (!r->ksocks)
@@ -117,8 +128,8 @@ bool rd_argv(struct parse *p, const json_t *a)
 	if (!json_is_array(a))
 		return rd_want(p, "", "argv", a, "an array");
 	n = json_array_size(a);
-	if (n > INT_MAX)
-		return rd_fail(p, "argv is too long");
+	if (n > ARGV_MAX)
+		return rd_fail(p, "\"argv\" has %zu entries, more than the shim ever records", n);
 	r->argv = calloc(n + 1, sizeof(*r->argv));
 	if (!r->argv)
 		return rd_fail(p, "out of memory");
@@ -134,6 +145,57 @@ bool rd_argv(struct parse *p, const json_t *a)
 	return true;
 }
 
+/* an array of at most max entries, counted into *n */
+static bool array_of(struct parse *p, const char *key, const json_t *v, size_t max, size_t *n)
+{
+	*n = 0;
+	if (!json_is_array(v))
+		return rd_want(p, "", key, v, "an array");
+	*n = json_array_size(v);
+	if (*n > max)
+		return rd_fail(p, "\"%s\" has %zu entries, more than the shim ever records", key, *n);
+	return true;
+}
+
+/* what the shim ever keeps in part of a command line (a few arguments of
+ * 16 KiB in 64 KiB), with room to spare */
+#define ARGV_CUT_MAX 64
+
+bool rd_argv_cut(struct parse *p, const json_t *a)
+{
+	struct st_rec *r = p->rec;
+	size_t n;
+
+	if (!array_of(p, "argv_cut", a, ARGV_CUT_MAX, &n))
+		return false;
+	if (!n)
+		return true;
+	r->argcuts = calloc(n, sizeof(*r->argcuts));
+	if (!r->argcuts)
+		return rd_fail(p, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const json_t *o = json_array_get(a, i);
+		const json_t *idx = json_is_object(o) ? json_object_get(o, "index") : NULL;
+		const json_t *bytes = json_is_object(o) ? json_object_get(o, "bytes") : NULL;
+		char where[48];
+		int64_t x;
+
+		snprintf(where, sizeof(where), "argv_cut[%zu]: ", i);
+		if (!json_is_object(o))
+			return rd_want(p, where, "entry", o, "an object");
+		if (!idx || !bytes)
+			return rd_fail(p, "%sexpected the keys \"index\" and \"bytes\"", where);
+		if (!rd_get_int(p, where, "index", idx, 0, INT_MAX, &x))
+			return false;
+		r->argcuts[i].index = (int)x;
+		if (!rd_get_int(p, where, "bytes", bytes, 0, INT64_MAX, &r->argcuts[i].bytes))
+			return false;
+	}
+	r->ev.argv_cut = r->argcuts;
+	r->ev.nargv_cut = (int)n;
+	return true;
+}
+
 bool rd_stack(struct parse *p, const json_t *a)
 {
 	struct st_rec *r = p->rec;
@@ -142,7 +204,7 @@ bool rd_stack(struct parse *p, const json_t *a)
 	if (!json_is_array(a))
 		return rd_want(p, "", "stack", a, "an array");
 	n = json_array_size(a);
-	if (n > 4096)
+	if (n > STACK_MAX)
 		return rd_fail(p, "stack has %zu frames, more than the shim ever records", n);
 	if (!n)
 		return true;
@@ -301,18 +363,6 @@ bool rd_verdict(struct parse *p, const json_t *o)
 	a = json_object_get(o, "why");
 	if (a && !rd_get_str(p, "reuse_verdict: ", "why", a, &ev->verdict_why))
 		return false;
-	return true;
-}
-
-/* an array of at most max entries, counted into *n */
-static bool array_of(struct parse *p, const char *key, const json_t *v, size_t max, size_t *n)
-{
-	*n = 0;
-	if (!json_is_array(v))
-		return rd_want(p, "", key, v, "an array");
-	*n = json_array_size(v);
-	if (*n > max)
-		return rd_fail(p, "\"%s\" has %zu entries, more than the shim ever records", key, *n);
 	return true;
 }
 

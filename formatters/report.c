@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c - the results of `socktrace check` and how they are written
  * (see check.h).
  *
@@ -10,12 +11,16 @@
  */
 #define _GNU_SOURCE
 #include "check.h"
+#include "buf.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- results ------------------------------------------------------------ */
 
@@ -114,12 +119,12 @@ const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n)
 const char *check_tuple(const struct st_msock *s, char *buf, size_t n)
 {
 	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
-	size_t k = (size_t)snprintf(buf, n, "%s", st_msock_kind(s));
+	size_t k = (size_t)snprintf(buf, n, "%s", show_esc(st_msock_kind(s)));
 
 	if (local[0] && k < n)
-		k += (size_t)snprintf(buf + k, n - k, " %s", local);
+		k += (size_t)snprintf(buf + k, n - k, " %s", show_esc(local));
 	if (remote[0] && k < n)
-		snprintf(buf + k, n - k, " -> %s", remote);
+		snprintf(buf + k, n - k, " -> %s", show_esc(remote));
 	return buf;
 }
 
@@ -137,62 +142,170 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n)
 		obj = obj ? obj + 1 : f->obj ? f->obj : "?";
 		if (f->sym)
 			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64 " (%s)", i ? " <- " : " at ",
-					      f->sym, f->sym_off, obj);
+					      show_esc(f->sym), f->sym_off, show_esc(obj));
 		else
-			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64, i ? " <- " : " at ", obj,
-					      f->off);
+			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64, i ? " <- " : " at ",
+					      show_esc(obj), f->off);
 	}
 	return buf;
 }
 
 /* ---- reports ------------------------------------------------------------- */
 
+/* a line as it was made (its strings escaped there), with any control
+ * byte left over escaped too: one violation is one line, whatever it says */
+static void put_line(FILE *out, const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fprintf(out, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, out);
+}
+
 size_t report_text(const struct check *c, FILE *out)
 {
 	size_t violations = check_violations(c);
 
 	for (size_t i = 0; i < c->nresults; i++)
-		for (size_t j = 0; j < c->results[i].n; j++)
-			fprintf(out, "%s: %s\n", c->results[i].name, c->results[i].lines[j]);
+		for (size_t j = 0; j < c->results[i].n; j++) {
+			put_line(out, c->results[i].name);
+			fputs(": ", out);
+			put_line(out, c->results[i].lines[j]);
+			fputc('\n', out);
+		}
 	if (!violations)
 		fprintf(out, "socktrace: check: %zu rule%s held over %zu events\n", c->nresults,
 			c->nresults == 1 ? "" : "s", c->sh.trace->n);
-	for (size_t i = 0; i < c->nnotes; i++)
-		fprintf(out, "socktrace: check: note: %s\n", c->notes[i]);
+	for (size_t i = 0; i < c->nnotes; i++) {
+		fputs("socktrace: check: note: ", out);
+		put_line(out, c->notes[i]);
+		fputc('\n', out);
+	}
 	return violations;
 }
 
-static void github_escaped(FILE *f, const char *s)
+/* GitHub's workflow-command parser (the runner's ActionCommand) reads
+ * "::error KEY=VALUE,KEY=VALUE::DATA": the command info ends at the first
+ * "::", properties are split at ',' and '=', and it unescapes %0D %0A
+ * (and, in a property, %3A %2C) before %25.  So DATA escapes % CR LF, and
+ * a property value also ':' and ',' -- else "[::1]" ends the title early
+ * and "pid=1,2" splits it. */
+static void github_escaped(FILE *f, const char *s, bool property)
 {
 	for (; *s; s++) {
 		if (*s == '%')
 			fputs("%25", f);
-		else if (*s == '\n')
-			fputs("%0A", f);
 		else if (*s == '\r')
 			fputs("%0D", f);
+		else if (*s == '\n')
+			fputs("%0A", f);
+		else if (property && *s == ':')
+			fputs("%3A", f);
+		else if (property && *s == ',')
+			fputs("%2C", f);
 		else
 			fputc(*s, f);
 	}
 }
 
+/* The annotation of one finding; n identical ones are said once, with
+ * their count in the title ("socktrace handshakes (x200)"): GitHub shows
+ * only the first ten error annotations of a step. */
+static void github_annotation(FILE *out, const char *kind, const char *title, size_t n, const char *what)
+{
+	char count[32] = "";
+
+	if (n > 1)
+		snprintf(count, sizeof(count), " (\xc3\x97%zu)", n);
+	fprintf(out, "::%s title=", kind);
+	github_escaped(out, title, true);
+	github_escaped(out, count, true);
+	fputs("::", out);
+	github_escaped(out, what, false);
+	fputc('\n', out);
+}
+
+/* For grouping: a result's violations in text order, first seen first. */
+static int by_text(const void *a, const void *b, void *result)
+{
+	const struct check_result *r = result;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int d = strcmp(r->lines[i], r->lines[j]);
+
+	return d ? d : (i > j) - (i < j);
+}
+
 size_t report_github(const struct check *c, FILE *out)
 {
 	for (size_t i = 0; i < c->nresults; i++) {
-		for (size_t j = 0; j < c->results[i].n; j++) {
-			fputs("::error title=socktrace ", out);
-			github_escaped(out, c->results[i].name);
-			fputs("::", out);
-			github_escaped(out, c->results[i].lines[j]);
-			fputc('\n', out);
+		const struct check_result *r = &c->results[i];
+		size_t *order, *count;
+		char title[1200];
+
+		if (!r->n)
+			continue;
+		order = malloc(r->n * sizeof(*order));
+		count = calloc(r->n, sizeof(*count));
+		if (!order || !count)
+			out_of_memory();
+		for (size_t j = 0; j < r->n; j++)
+			order[j] = j;
+		qsort_r(order, r->n, sizeof(*order), by_text, (void *)r);
+		/* count[first of a text] = how many have that text */
+		for (size_t j = 0, first = 0; j < r->n; j++) {
+			if (j && strcmp(r->lines[order[j]], r->lines[order[first]]))
+				first = j;
+			count[order[first]]++;
 		}
+		snprintf(title, sizeof(title), "socktrace %s", r->name);
+		for (size_t j = 0; j < r->n; j++)
+			if (count[j])
+				github_annotation(out, "error", title, count[j], r->lines[j]);
+		free(order);
+		free(count);
 	}
+	for (size_t i = 0; i < c->nnotes; i++)
+		github_annotation(out, "notice", "socktrace check", 1, c->notes[i]);
 	return check_violations(c);
 }
 
-static void xml_escaped(FILE *f, const char *s)
+/* the length of the valid UTF-8 character at s (shortest form, no
+ * surrogate, at most U+10FFFF, not U+FFFE/FFFF), 0 when it is not one */
+static int utf8_char(const unsigned char *s)
 {
-	for (; *s; s++) {
+	unsigned c;
+	int n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	c = s[0] & (0x7fu >> n);
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff)
+		return 0;
+	return n;
+}
+
+/* Text as XML 1.0 may hold it, in an attribute or an element: the five
+ * markup characters as entities, a control byte (none should be left:
+ * the lines are escaped where they are made) as \xNN, and a byte that is
+ * not part of valid UTF-8 (a line cut inside a character) as U+FFFD, so
+ * the report is always well-formed. */
+static void xml_escaped(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		int n;
+
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
@@ -200,38 +313,96 @@ static void xml_escaped(FILE *f, const char *s)
 		case '"': fputs("&quot;", f); break;
 		case '\'': fputs("&apos;", f); break;
 		default:
-			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-				fputc('?', f);
-			else
-				fputc(*s, f);
+			if ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f) {
+				fprintf(f, "\\x%02x", *s);
+				break;
+			}
+			n = utf8_char(s);
+			if (!n) {
+				fputs("\xef\xbf\xbd", f);
+				break;
+			}
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
+			continue;
 		}
+		s++;
 	}
+}
+
+double check_elapsed(const struct check *c)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - c->started_mono.tv_sec) +
+	       (double)(now.tv_nsec - c->started_mono.tv_nsec) / 1e9;
+}
+
+/* The attributes a strict JUnit consumer wants on a suite: time, timestamp
+ * (the start, UTC, without a zone as the schema's pattern has it) and
+ * hostname. */
+static void junit_suite_attrs(FILE *f, const struct check *c, double seconds)
+{
+	char stamp[32] = "1970-01-01T00:00:00", host[256];
+	struct tm tm;
+
+	if (gmtime_r(&c->started.tv_sec, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (gethostname(host, sizeof(host)) < 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	fprintf(f, " time=\"%.6f\" timestamp=\"%s\" hostname=\"", seconds, stamp);
+	xml_escaped(f, host);
+	fputc('"', f);
+}
+
+static FILE *junit_open(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+	else
+		fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	return f;
+}
+
+static int junit_close(FILE *f, const char *path)
+{
+	if (fclose(f)) {
+		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int report_junit(const struct check *c, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = junit_open(path);
 	size_t failures = 0;
+	double seconds = check_elapsed(c);
 
-	if (!f) {
-		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
 	for (size_t i = 0; i < c->nresults; i++)
 		failures += c->results[i].n > 0;
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\">\n", c->nresults, failures);
-	fprintf(f, "  <testsuite name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
+	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.6f\">\n",
+		c->nresults, failures, seconds);
+	fprintf(f, "  <testsuite name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\"",
 		c->nresults, failures);
+	junit_suite_attrs(f, c, seconds);
+	fputs(">\n", f);
 	for (size_t i = 0; i < c->nresults; i++) {
 		const struct check_result *r = &c->results[i];
 		fputs("    <testcase classname=\"socktrace.check\" name=\"", f);
 		xml_escaped(f, r->name);
+		fprintf(f, "\" time=\"%.6f\"", r->seconds);
 		if (!r->n) {
-			fputs("\"/>\n", f);
+			fputs("/>\n", f);
 			continue;
 		}
-		fprintf(f, "\">\n      <failure type=\"violation\" message=\"%zu violation%s: ", r->n, r->n == 1 ? "" : "s");
+		fprintf(f, ">\n      <failure type=\"violation\" message=\"%zu violation%s: ", r->n, r->n == 1 ? "" : "s");
 		xml_escaped(f, r->lines[0]);
 		fputs("\">", f);
 		for (size_t j = 0; j < r->n; j++) {
@@ -241,9 +412,29 @@ int report_junit(const struct check *c, const char *path)
 		fputs("</failure>\n    </testcase>\n", f);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
-	if (fclose(f)) {
-		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+	return junit_close(f, path);
+}
+
+int report_junit_error(const struct check *c, const char *path, const char *why, const char *detail)
+{
+	FILE *f = junit_open(path);
+	double seconds = check_elapsed(c);
+
+	if (!f)
 		return -1;
+	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"%.6f\">\n",
+		seconds);
+	fputs("  <testsuite name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"", f);
+	junit_suite_attrs(f, c, seconds);
+	fprintf(f, ">\n    <testcase classname=\"socktrace.check\" name=\"input\" time=\"%.6f\">\n", seconds);
+	fputs("      <error type=\"unusable-input\" message=\"", f);
+	xml_escaped(f, why);
+	fputs("\">", f);
+	xml_escaped(f, why);
+	if (detail && detail[0]) {
+		fputc('\n', f);
+		xml_escaped(f, detail);
 	}
-	return 0;
+	fputs("\n</error>\n    </testcase>\n  </testsuite>\n</testsuites>\n", f);
+	return junit_close(f, path);
 }

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* show.h - the formats of `socktrace show` behind one interface.
  *
  * Owns: the state the command hands one format (the merged events, the
  * model, the filters, colour and time zone: struct show), one entry point
  * per format (fmt_text.c, fmt_timeline.c, fmt_summary.c, fmt_lifecycle.c,
- * fmt_mermaid.c), and small helpers (fmt_common.c) to print times,
+ * fmt_mermaid.c, fmt_connections.c), and small helpers (fmt_common.c) to print times,
  * durations and sizes the same way in every format.  A format writes to
  * sh->out and returns 0, or 2 when out of memory; it never parses a
  * command line, reads a file, or exits: the command (src/cmd_show.c) does.
@@ -49,7 +50,20 @@ void show_reltime(const struct show *sh, char *buf, size_t n, int64_t ts_us);
 void show_dur(char *buf, size_t n, int64_t us);
 /* "850 B", "12.3 KiB" */
 void show_bytes(char *buf, size_t n, uint64_t bytes);
-/* the command line of a process: "python3 -m http.server", NULL unknown */
+/* A string of a trace (an address, a state, a name, a path) as a screen
+ * may show it: escaped as buf.h's st_buf_esc does, so that no byte a
+ * trace, a peer or another user chose reaches the terminal raw.  s itself
+ * when nothing in it needs escaping (so a normal trace prints as it
+ * always did), NULL for NULL; else a copy that stays valid for the next
+ * SHOW_ESC_SLOTS - 1 calls (enough for every string of one line). */
+#define SHOW_ESC_SLOTS 32
+const char *show_esc(const char *s);
+/* the length of the longest head of an escaped string s that is at most
+ * max bytes and splits no escape (\xNN, \uXXXX, \n) nor UTF-8 character */
+size_t show_cut(const char *s, size_t max);
+/* the command line of a process: "python3 -m http.server", NULL unknown;
+ * a newline or tab in an argument as a space, the rest escaped, cut to 40
+ * bytes without splitting an escape or a character */
 const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n);
 
 /* The data bytes of a connection, from an event's tcp numbers: the kernel
@@ -83,6 +97,7 @@ int show_lifecycle(struct show *sh);
 int show_timeline(struct show *sh);
 int show_summary(struct show *sh);
 int show_mermaid(struct show *sh);
+int show_connections(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
 void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);

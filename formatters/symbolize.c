@@ -1,21 +1,31 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolize.c - ELF symbol lookup for stack frames (see symbolize.h).
  *
  * Owns: one cache entry per object: its function symbols sorted by
  * address, from the best table found (a debug file's .symtab, the
  * object's .symtab, its .dynsym).  Objects that cannot be read are cached
- * as empty, so each is opened once.  Must never run inside the traced
- * program, never wait on what is not a regular file (a FIFO, a device: the
- * paths come from the trace), and never print: a frame it cannot name
- * stays unnamed.
+ * as empty, so each is opened once.  The paths come from the trace, so
+ * an object may be hostile: nothing is handed to libelf (which allocates
+ * what the headers claim) before the ELF header's section count and each
+ * section's size are checked against what the file really holds (a sparse
+ * file claims gigabytes on a few kilobytes of disk) and against sizes no
+ * real object reaches; such an object is refused with one message on
+ * stderr naming it (escaped).  Must never run inside the traced program,
+ * never wait on what is not a regular file (a FIFO, a device), and never
+ * print anything else: a frame it cannot name stays unnamed.
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "buf.h"
 #include "reader.h"
 
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/stat.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +45,10 @@ struct sym {
 struct object {
 	char *path;
 	struct sym *syms;
-	size_t nsyms;
+	size_t nsyms, cap;
 	bool exported_only;	/* names from .dynsym: the nearest one may be far */
+	bool refused;		/* said once why it is not symbolized */
+	bool note_refused;	/* said once why its build-id is not read */
 };
 
 struct st_symbolizer {
@@ -67,48 +79,218 @@ void st_symbolizer_free(struct st_symbolizer *sy)
 }
 
 #ifdef HAVE_LIBELF
+/* What no real object reaches (the largest seen: a 20 MB .strtab, 6 MB
+ * .symtab, 55 KB of notes, 74 sections); a bigger claim is refused before
+ * libelf allocates for it. */
+#define MAX_SECTIONS 65536
+#define MAX_TABLE (512ull << 20)	/* a symbol table or its string table */
+#define MAX_NOTES (1ull << 20)		/* an SHT_NOTE section */
+#define MAX_SYMS (16u << 20)		/* function symbols kept of one object */
+#define HOLE_STEPS 4096			/* extents looked at in one range */
+
+/* One open object being read. */
+struct elf_file {
+	const char *path;
+	int fd;
+	struct stat st;
+	struct object *o;
+};
+
+/* "socktrace: OBJ: not symbolized: why", once per object; for its notes
+ * (the build-id), "OBJ: build-id not read: why", and symbols are still
+ * read. */
+static void refuse(struct elf_file *f, bool note, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void refuse(struct elf_file *f, bool note, const char *fmt, ...)
+{
+	char why[256], shown[1024];
+	bool *said = note ? &f->o->note_refused : &f->o->refused;
+	struct st_buf b;
+	va_list ap;
+
+	if (*said)
+		return;
+	*said = true;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	st_buf_init(&b, shown, sizeof(shown));
+	st_buf_esc(&b, f->path, 0);
+	st_buf_finish(&b);
+	fprintf(stderr, "socktrace: %s: %s: %s\n", shown, note ? "build-id not read" : "not symbolized", why);
+}
+
+/* Does the file hold [off, off + size): inside it, and data rather than
+ * a hole for at least half of it (a sparse file claims what it does not
+ * hold; a real object may have a hole where a copy found zeros)?  Where
+ * the file system cannot tell holes, its size is all there is. */
+static bool backed(const struct elf_file *f, uint64_t off, uint64_t size)
+{
+	uint64_t end, pos, data = 0;
+
+	if (off > (uint64_t)f->st.st_size || size > (uint64_t)f->st.st_size - off)
+		return false;
+	if (size < (1u << 20))
+		return true;	/* small: bounded by the caps anyway */
+	end = off + size;
+	pos = off;
+	for (int i = 0; i < HOLE_STEPS && pos < end && data < size / 2; i++) {
+		off_t d = lseek(f->fd, (off_t)pos, SEEK_DATA), h;
+
+		if (d < 0)
+			return errno != ENXIO;	/* ENXIO: only a hole up to the end */
+		if ((uint64_t)d >= end)
+			break;
+		h = lseek(f->fd, d, SEEK_HOLE);
+		if (h < 0)
+			return true;	/* no holes known here */
+		data += ((uint64_t)h < end ? (uint64_t)h : end) - (uint64_t)d;
+		pos = (uint64_t)h;
+	}
+	return data >= size / 2;
+}
+
+/* The section table the ELF header claims, checked before elf_begin
+ * (which allocates for every section claimed). */
+static bool sane_header(struct elf_file *f)
+{
+	unsigned char e[sizeof(Elf64_Ehdr)];
+	uint64_t shoff, shnum, entsize, want;
+	ssize_t n = pread(f->fd, e, sizeof(e), 0);
+
+	if (n < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(e, ELFMAG, SELFMAG))
+		return true;	/* not ELF: libelf says so itself */
+	if (e[EI_CLASS] == ELFCLASS64 && n >= (ssize_t)sizeof(Elf64_Ehdr)) {
+		Elf64_Ehdr h;
+		memcpy(&h, e, sizeof(h));
+		shoff = h.e_shoff;
+		shnum = h.e_shnum;
+		entsize = h.e_shentsize;
+		want = sizeof(Elf64_Shdr);
+	} else if (e[EI_CLASS] == ELFCLASS32) {
+		Elf32_Ehdr h;
+		memcpy(&h, e, sizeof(h));
+		shoff = h.e_shoff;
+		shnum = h.e_shnum;
+		entsize = h.e_shentsize;
+		want = sizeof(Elf32_Shdr);
+	} else {
+		return true;
+	}
+	if (!shoff)
+		return true;	/* no sections */
+	if (entsize != want) {
+		refuse(f, false, "section headers of %" PRIu64 " bytes", entsize);
+		return false;
+	}
+	if (!shnum) {
+		/* extended numbering: the count is section 0's sh_size */
+		if (want == sizeof(Elf64_Shdr)) {
+			Elf64_Shdr s0;
+			if (pread(f->fd, &s0, sizeof(s0), (off_t)shoff) != (ssize_t)sizeof(s0)) {
+				refuse(f, false, "its section headers are not in the file");
+				return false;
+			}
+			shnum = s0.sh_size;
+		} else {
+			Elf32_Shdr s0;
+			if (pread(f->fd, &s0, sizeof(s0), (off_t)shoff) != (ssize_t)sizeof(s0)) {
+				refuse(f, false, "its section headers are not in the file");
+				return false;
+			}
+			shnum = s0.sh_size;
+		}
+	}
+	if (shnum > MAX_SECTIONS) {
+		refuse(f, false, "it claims %" PRIu64 " sections, more than any real object has", shnum);
+		return false;
+	}
+	if (!backed(f, shoff, shnum * entsize)) {
+		refuse(f, false, "its %" PRIu64 " section headers are not in the file", shnum);
+		return false;
+	}
+	return true;
+}
+
+/* A section's data, before libelf reads it: of a sane size, and held by
+ * the file. */
+static bool sane_section(struct elf_file *f, const GElf_Shdr *sh, uint64_t cap)
+{
+	bool note = sh->sh_type == SHT_NOTE;
+
+	if (sh->sh_type == SHT_NOBITS)
+		return false;
+	if (sh->sh_size > cap) {
+		refuse(f, note, "a section claims %" PRIu64 " bytes, more than any real object's", (uint64_t)sh->sh_size);
+		return false;
+	}
+	if (!backed(f, sh->sh_offset, sh->sh_size)) {
+		refuse(f, note, "a section claims %" PRIu64 " bytes the file does not hold (%" PRIu64 " bytes on disk)",
+		       (uint64_t)sh->sh_size, (uint64_t)f->st.st_blocks * 512);
+		return false;
+	}
+	return true;
+}
+
 static int by_addr(const void *a, const void *b)
 {
 	const struct sym *x = a, *y = b;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* The symbols of one table (SHT_SYMTAB or SHT_DYNSYM) of an open ELF. */
-static bool read_table(Elf *elf, Elf64_Word type, struct object *o)
+/* One more symbol, the array grown geometrically. */
+static bool add_sym(struct object *o, uint64_t addr, uint64_t size, const char *name)
 {
+	if (o->nsyms == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 256;
+		struct sym *grown = realloc(o->syms, cap * sizeof(*grown));
+		if (!grown)
+			return false;
+		o->syms = grown;
+		o->cap = cap;
+	}
+	o->syms[o->nsyms].addr = addr;
+	o->syms[o->nsyms].size = size;
+	o->syms[o->nsyms].name = strdup(name);
+	if (!o->syms[o->nsyms].name)
+		return false;
+	o->nsyms++;
+	return true;
+}
+
+/* The symbols of one table (SHT_SYMTAB or SHT_DYNSYM) of an open ELF. */
+static bool read_table(Elf *elf, Elf64_Word type, struct elf_file *f)
+{
+	struct object *o = f->o;
 	Elf_Scn *scn = NULL;
 
 	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
+		GElf_Shdr sh, strsh;
+		Elf_Scn *strscn;
 		Elf_Data *data;
 		size_t n;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
 			continue;
+		strscn = elf_getscn(elf, sh.sh_link);
+		if (!sane_section(f, &sh, MAX_TABLE) || !strscn || !gelf_getshdr(strscn, &strsh) ||
+		    !sane_section(f, &strsh, MAX_TABLE))
+			return false;
 		data = elf_getdata(scn, NULL);
 		if (!data)
 			continue;
 		n = sh.sh_size / sh.sh_entsize;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n && o->nsyms < MAX_SYMS; i++) {
 			GElf_Sym s;
 			const char *name;
-			struct sym *grown;
 			if (!gelf_getsym(data, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
 			    !s.st_value || s.st_shndx == SHN_UNDEF)
 				continue;
 			name = elf_strptr(elf, sh.sh_link, s.st_name);
 			if (!name || !*name)
 				continue;
-			grown = realloc(o->syms, (o->nsyms + 1) * sizeof(*o->syms));
-			if (!grown)
+			if (!add_sym(o, s.st_value, s.st_size, name))
 				return false;
-			o->syms = grown;
-			o->syms[o->nsyms].addr = s.st_value;
-			o->syms[o->nsyms].size = s.st_size;
-			o->syms[o->nsyms].name = strdup(name);
-			if (!o->syms[o->nsyms].name)
-				return false;
-			o->nsyms++;
 		}
 		return o->nsyms > 0;
 	}
@@ -116,7 +298,7 @@ static bool read_table(Elf *elf, Elf64_Word type, struct object *o)
 }
 
 /* "ab/cdef..." of the object's GNU build-id, or "" */
-static void build_id(Elf *elf, char *out, size_t cap)
+static void build_id(Elf *elf, char *out, size_t cap, struct elf_file *f)
 {
 	Elf_Scn *scn = NULL;
 
@@ -129,6 +311,8 @@ static void build_id(Elf *elf, char *out, size_t cap)
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
 			continue;
+		if (!sane_section(f, &sh, MAX_NOTES))
+			continue;	/* said; the symbols may still be read */
 		data = elf_getdata(scn, NULL);
 		while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
 			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
@@ -150,29 +334,46 @@ static void build_id(Elf *elf, char *out, size_t cap)
 static bool load_file(const char *path, Elf64_Word type, struct object *o, char *bid, size_t bidcap)
 {
 	/* a trace may name any path: never wait on a FIFO or read a device */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
+	struct elf_file f = { path, -1, { 0 }, o };
 	Elf *elf;
 	bool ok = false;
 
 	if (bid)
 		bid[0] = '\0';
-	if (fd < 0)
+	f.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (f.fd < 0)
 		return false;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(f.fd, &f.st) || !S_ISREG(f.st.st_mode) || !sane_header(&f)) {
+		close(f.fd);
 		return false;
 	}
-	elf = elf_begin(fd, ELF_C_READ, NULL);
+	elf = elf_begin(f.fd, ELF_C_READ, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		if (bid)
-			build_id(elf, bid, bidcap);
-		ok = read_table(elf, type, o);
+			build_id(elf, bid, bidcap, &f);
+		ok = read_table(elf, type, &f);
 	}
 	if (elf)
 		elf_end(elf);
-	close(fd);
+	close(f.fd);
 	return ok;
+}
+
+/* An absolute path without a "." or ".." component: one that, put under
+ * /usr/lib/debug, stays there (a trace names objects as it likes). */
+static bool plain_path(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	for (const char *c = p; *c; c++) {
+		if (c[0] != '/')
+			continue;
+		if (c[1] == '.' && (c[2] == '/' || !c[2]))
+			return false;
+		if (c[1] == '.' && c[2] == '.' && (c[3] == '/' || !c[3]))
+			return false;
+	}
+	return true;
 }
 
 static void load(struct object *o)
@@ -182,17 +383,21 @@ static void load(struct object *o)
 	/* the object's own .symtab, noting its build-id on the way */
 	if (load_file(o->path, SHT_SYMTAB, o, bid, sizeof(bid)))
 		goto sort;
+	if (o->refused && !o->nsyms && !bid[0])
+		return;	/* a hostile object: not read again */
 	/* a separate debug file */
 	if (bid[0]) {
 		snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%s.debug", bid);
 		if (load_file(dbg, SHT_SYMTAB, o, NULL, 0))
 			goto sort;
 	}
-	snprintf(dbg, sizeof(dbg), "/usr/lib/debug%s.debug", o->path);
-	if (load_file(dbg, SHT_SYMTAB, o, NULL, 0))
-		goto sort;
+	if (plain_path(o->path)) {
+		snprintf(dbg, sizeof(dbg), "/usr/lib/debug%s.debug", o->path);
+		if (load_file(dbg, SHT_SYMTAB, o, NULL, 0))
+			goto sort;
+	}
 	/* exported names only */
-	if (load_file(o->path, SHT_DYNSYM, o, NULL, 0))
+	if (!o->refused && load_file(o->path, SHT_DYNSYM, o, NULL, 0))
 		o->exported_only = true;
 sort:
 	if (o->nsyms)

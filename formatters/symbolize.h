@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolize.h - names for recorded stack frames, read from the objects'
  * ELF symbol tables with libelf (never inside the traced program).  The
  * fuzz targets link a stand-in (fuzz/symbolize_stub.c) with the same

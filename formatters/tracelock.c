@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tracelock.c - the finishing writer's lock on a trace file (see
  * tracelock.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tracelock.h - the lock that tells a reader a trace file is about to get
  * its last record.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz.c - see fuzz.h. */
 #define _GNU_SOURCE
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz.h - what the libFuzzer targets of fuzz/ share.
  *
  * Owns: handing one fuzz input to the code under test the way a user's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_check.c - libFuzzer target: `socktrace check`, its --expect
  * pattern parser and matcher, and its rules.
  *

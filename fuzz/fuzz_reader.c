@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_reader.c - libFuzzer target: the trace reader.
  *
  * Each line of the input goes through st_rec_parse, and each event it

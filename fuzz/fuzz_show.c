@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_show.c - libFuzzer target: one format of `socktrace show`.
  *
  * Built once per format with -DFUZZ_FORMAT='"timeline"' (fuzz/local.mk).

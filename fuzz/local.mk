@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make fuzz: libFuzzer targets over the trace reader, each format of
 # `socktrace show`, and `socktrace check` (fuzz/*.c), built with clang,
 # AddressSanitizer and UBSan, then run for FUZZ_TIME seconds each
@@ -8,7 +9,8 @@
 FUZZ_TIME = 60
 FUZZ_PARALLEL = 1
 FUZZ_SHOW = fuzz/fuzz_show_text fuzz/fuzz_show_timeline fuzz/fuzz_show_summary \
-	fuzz/fuzz_show_lifecycle fuzz/fuzz_show_json fuzz/fuzz_show_mermaid
+	fuzz/fuzz_show_lifecycle fuzz/fuzz_show_json fuzz/fuzz_show_mermaid \
+	fuzz/fuzz_show_connections
 FUZZ_PROGS = fuzz/fuzz_reader fuzz/fuzz_check $(FUZZ_SHOW)
 # the code under test, as the CLI has it, less the ELF symbolizer (a stand-in:
 # fuzz/symbolize_stub.c)
@@ -17,14 +19,15 @@ FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_n
 	formatters/model.c formatters/model_conns.c \
 	formatters/fmt_common.c formatters/fmt_text.c formatters/fmt_lifecycle.c \
 	formatters/fmt_timeline.c formatters/fmt_summary.c formatters/fmt_mermaid.c \
+	formatters/fmt_connections.c \
 	formatters/check_rules.c formatters/expect.c formatters/report.c \
 	src/cmd_show.c src/cmd_check.c \
-	codec/calls.c codec/buf.c codec/names.c codec/encode_json.c codec/render_text.c
+	codec/calls.c codec/buf.c codec/outfile.c codec/names.c codec/encode_json.c codec/render_text.c
 FUZZ_COMMON = fuzz/fuzz.h fuzz/fuzz.c fuzz/symbolize_stub.c
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters -I$(top_srcdir)/src $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
-FUZZ_LIBS = $(JANSSON_LIBS) -lm
+FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters -I$(top_srcdir)/src $(JANSSON_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
+FUZZ_LIBS = $(JANSSON_LIBS) $(ZLIB_LIBS) -lm
 
 EXTRA_DIST += $(FUZZ_COMMON) fuzz/fuzz_reader.c fuzz/fuzz_show.c fuzz/fuzz_check.c \
 	fuzz/run fuzz/mkcorpus.sh fuzz/corpus

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # mkcorpus.sh - seed the fuzz corpus from real traces.
 #
 #   fuzz/mkcorpus.sh TRACE.jsonl...

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolize_stub.c - a stand-in for formatters/symbolize.c in the fuzz
  * targets.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The bats helper: $(pkgdatadir)/socktrace.bash, which a project's own bats
 # tests load in one line (socktrace_run, assert_socktrace, assert_lifecycle;
 # "BATS HELPERS" in socktrace(1)).  Made from lib/socktrace.bash.in with the

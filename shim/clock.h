@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock.h - the time events carry.
  *
  * Owns: reading the clock, nothing else; depends on nothing of the shim.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* drift.c - the table kept true to the kernel's (see drift.h).
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */

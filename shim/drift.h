@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* drift.h - keeping the shim's descriptor table true to the kernel's.
  *
  * Owns: noticing a descriptor that no longer names the socket the shim

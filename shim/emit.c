@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* emit.c - an event into a line in the sink (see emit.h).
  * Runs inside the traced program: no malloc, no stdio, no locks; a long
  * line takes a mapping, never the (maybe small, signal) stack.

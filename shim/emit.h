@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* emit.h - turning an event into a line in the sink.
  *
  * Owns: the process identity events carry (pid, tid, the per-process seq),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdtable.c - descriptor -> socket record map (see fdtable.h).
  *
  * Layout: a fixed array of chunk pointers, each chunk 4096 atomic pointers,

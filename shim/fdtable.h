@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdtable.h - what the shim knows of each socket descriptor.
  *
  * Owns: the map from descriptor to socket record, and the records

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernelview.c - the kernel's view of this process's sockets (see
  * kernelview.h), from sock_diag.
  *

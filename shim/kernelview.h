@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernelview.h - what the kernel's socket table adds to events: sockets
  * lingering after close (TIME_WAIT, ...), who holds an address a bind()
  * could not get and whether SO_REUSEADDR / SO_REUSEPORT would have

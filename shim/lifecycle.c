@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lifecycle.c - the shim's life in a process (see lifecycle.h).
  * Runs inside the traced program: no malloc, no stdio, no locks; every
  * path keeps errno for the program.
@@ -41,34 +42,138 @@ static bool late_exit_registered, late_quick_registered;
 
 /* ---- start ---- */
 
-static char exe_path[4096];
-static char cmdline[16384];
-static const char *argv_ptrs[512];
-static int argv_count;
+/* What the start event keeps of the command line: ARGV_KEPT arguments,
+ * ARG_BYTES of each and ARGV_BYTES in all (the line must stay far below
+ * the 1 MiB a reader takes, even with every byte escaped); the rest is
+ * counted, and the event says what was cut (argc, argv_cut). */
+#define ARGV_KEPT 512
+#define ARG_BYTES 16384
+#define ARGV_BYTES 65536
+#define ARGV_CUTS (ARGV_BYTES / ARG_BYTES + 1)	/* at most this many kept in part */
 
+static char exe_path[4096 + 1];
+static bool exe_cut;
+static char cmdline[ARGV_BYTES];
+static const char *argv_ptrs[ARGV_KEPT];
+static int argv_count;
+static int64_t argc_total = -1;
+static struct st_argcut argv_cuts[ARGV_CUTS];
+static int nargv_cuts;
+
+/* n bytes kept of a string cut short: not inside a UTF-8 sequence, when
+ * the byte that follows the cut (next) continues one */
+static size_t utf8_cut(const char *s, size_t n, unsigned char next)
+{
+	size_t k = n;
+
+	if ((next & 0xc0) != 0x80)
+		return n;
+	while (k > 0 && n - k < 3 && ((unsigned char)s[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (k > 0 && (unsigned char)s[k - 1] >= 0xc0)
+		return k - 1;	/* the lead byte of the sequence cut */
+	return n;		/* not UTF-8: bytes as they are */
+}
+
+/* The program's path and its whole command line, read once: all of
+ * /proc/self/cmdline is read (through a chunk on the stack, whatever its
+ * length) to count the arguments and measure the ones kept in part. */
 static void read_identity(void)
 {
 	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+	char chunk[4096];
+	size_t kept = 0;	/* bytes of cmdline used */
+	int64_t args = 0, arg_len = 0;	/* arguments seen; bytes of the current one */
+	bool keeping = false;	/* the current argument is kept (maybe in part) */
+	bool full = false;	/* no more arguments are kept */
+	size_t arg_kept = 0;	/* bytes kept of the current argument */
 	int fd;
 
+	/* the kernel tells a path of a page at most: longer is ENAMETOOLONG */
+	exe_cut = (n < 0 && errno == ENAMETOOLONG) || n == (ssize_t)sizeof(exe_path) - 1;
+	if (n == (ssize_t)sizeof(exe_path) - 1)
+		n = (ssize_t)utf8_cut(exe_path, (size_t)n - 1, (unsigned char)exe_path[n - 1]);
 	exe_path[n > 0 ? n : 0] = '\0';
 	argv_count = 0;
+	argc_total = -1;
+	nargv_cuts = 0;
 	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	n = 0;
 	for (;;) {
-		ssize_t r = read(fd, cmdline + n, sizeof(cmdline) - 1 - (size_t)n);
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0)
 			break;
-		n += r;
+		for (ssize_t i = 0; i < r; i++) {
+			char c = chunk[i];
+
+			if (arg_len == 0 && !full) {
+				/* an argument starts: kept if there is room for it */
+				if (argv_count < ARGV_KEPT && kept < sizeof(cmdline) - 1) {
+					argv_ptrs[argv_count++] = cmdline + kept;
+					keeping = true;
+					arg_kept = 0;
+				} else {
+					full = true;
+				}
+			}
+			if (c == '\0') {
+				if (keeping) {
+					if ((int64_t)arg_kept < arg_len && nargv_cuts < ARGV_CUTS) {
+						argv_cuts[nargv_cuts].index = argv_count - 1;
+						argv_cuts[nargv_cuts++].bytes = arg_len;
+					}
+					cmdline[kept++] = '\0';
+					keeping = false;
+				}
+				args++;
+				arg_len = 0;
+				continue;
+			}
+			if (keeping && (int64_t)arg_kept == arg_len) {
+				/* still whole so far: this byte too, if it fits */
+				if (arg_kept < ARG_BYTES && kept < sizeof(cmdline) - 1) {
+					cmdline[kept++] = c;
+					arg_kept++;
+				} else {
+					size_t k = utf8_cut(cmdline + kept - arg_kept, arg_kept, (unsigned char)c);
+					kept -= arg_kept - k;
+					arg_kept = k;
+				}
+			}
+			arg_len++;
+		}
 	}
 	REAL(close)(fd);
-	cmdline[n] = '\0';
-	for (ssize_t i = 0; i < n && argv_count < (int)(sizeof(argv_ptrs) / sizeof(argv_ptrs[0]));) {
-		argv_ptrs[argv_count++] = cmdline + i;
-		i += (ssize_t)strlen(cmdline + i) + 1;
+	if (arg_len) {
+		/* no NUL at the end: a program that rewrote its argv area */
+		if (keeping) {
+			if ((int64_t)arg_kept < arg_len && nargv_cuts < ARGV_CUTS) {
+				argv_cuts[nargv_cuts].index = argv_count - 1;
+				argv_cuts[nargv_cuts++].bytes = arg_len;
+			}
+			cmdline[kept++] = '\0';
+		}
+		args++;
 	}
+	if (kept == sizeof(cmdline))
+		cmdline[kept - 1] = '\0';
+	argc_total = args;
+}
+
+/* What read_identity found, into a start event. */
+static void identity_to_event(struct st_event *ev)
+{
+	ev->exe = exe_path[0] || !exe_cut ? exe_path : NULL;
+	ev->exe_cut = exe_cut;
+	ev->argv = argv_ptrs;
+	ev->argc = argv_count;
+	ev->argc_total = argc_total;
+	ev->argv_cut = nargv_cuts ? argv_cuts : NULL;
+	ev->nargv_cut = nargv_cuts;
 }
 
 /* the sockets a new image holds from its start, for its start event */
@@ -103,8 +208,10 @@ static void list_adopted(int fd, struct st_sock *s, void *arg)
 }
 
 /* inherited: list the sockets the image holds from its start (a new image;
- * a forked child's are its parent's, told by the fork) */
-static void emit_start(bool inherited)
+ * a forked child's are its parent's, told by the fork).  ppid: the process
+ * that forked it, 0 to ask the kernel (which says 1, or a subreaper, once
+ * that parent is gone: daemon's leaves at once). */
+static void emit_start(bool inherited, pid_t ppid)
 {
 	struct st_event ev;
 	struct inherited in = { NULL, 0, 0 };
@@ -113,10 +220,8 @@ static void emit_start(bool inherited)
 	st_event_init(&ev);
 	ev.call = ST_CALL_start;
 	ev.ts_us = st_now_ns() / 1000;
-	ev.exe = exe_path;
-	ev.argv = argv_ptrs;
-	ev.argc = argv_count;
-	ev.ppid = getppid();
+	identity_to_event(&ev);
+	ev.ppid = ppid > 0 ? ppid : getppid();
 	ev.version = PACKAGE_VERSION;
 	if (inherited) {
 		st_fd_each(0, ST_FD_MAX - 1, count_adopted, &in);
@@ -258,6 +363,7 @@ static void atfork_parent(void)
 void st_after_fork_child(void)
 {
 	int saved = errno;
+	pid_t parent = st_pid;	/* still the parent's */
 
 	if (atomic_load(&st_init_state) != ST_INIT_READY)
 		return;
@@ -270,7 +376,7 @@ void st_after_fork_child(void)
 	else
 		st_sink_after_fork();
 	atomic_store(&exit_recorded, false);
-	emit_start(false);
+	emit_start(false, parent);
 	errno = saved;
 }
 
@@ -304,7 +410,7 @@ void st_init(void)
 	late_exit_registered = on_exit(late_exit, NULL) == 0;
 	late_quick_registered = at_quick_exit(late_quick_exit) == 0;
 	atomic_store_explicit(&st_init_state, ST_INIT_READY, memory_order_release);
-	emit_start(true);
+	emit_start(true, 0);
 	errno = saved;
 }
 

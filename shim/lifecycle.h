@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lifecycle.h - the shim's life inside a process: start, fork, exit.
  *
  * Owns: initialization (lazy and lock-free, so that calls from other

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libsocktrace.so: the preloaded shim.  Only the wrappers are exported.
 # It sees its own headers and the codec's, nothing of the command's.
 shim_LTLIBRARIES = shim/libsocktrace.la

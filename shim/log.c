@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c - the shim's diagnostics (see log.h).
  * Runs inside the traced program: no malloc, no stdio, no locks; errno kept.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.h - the shim's own diagnostics: one helper, on the program's stderr.
  *
  * Owns: how socktrace speaks to a person from inside the traced program;

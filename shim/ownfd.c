@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ownfd.c - the descriptors the shim itself holds (see ownfd.h).
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ownfd.h - the descriptors the shim itself holds (the trace's, the
  * sock_diag socket's), which the program must never see.
  * Runs inside the traced program: no malloc, no stdio, no locks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procfd.c - the numbered entries of a /proc directory (see procfd.h).
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procfd.h - walking the numbered entries of a /proc directory: the
  * descriptors of /proc/PID/fd, the processes of /proc.
  *

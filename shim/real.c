@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* real.c - the table of real functions (see real.h).
  * Runs inside the traced program: no malloc of its own, no stdio. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* real.h - the real functions behind the wrappers.
  *
  * Owns: resolving each wrapped symbol to the next definition (libc's, or

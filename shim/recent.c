@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* recent.c - the TCP connections this process closed (see recent.h).
  *
  * Owns: a bounded set of tuple hashes in two generations of 32768 slots

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* recent.h - the TCP connections this process closed (recent.c): at exit,
  * which of the kernel's lingering sockets (TIME_WAIT, FIN_WAIT2, ...) are
  * this process's; at a failed bind, the options of the socket that left a

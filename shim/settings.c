@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: MIT */
 /* settings.c - the shim's configuration, read once from the environment
  * (see settings.h).
  * Runs in the traced program's constructor: no malloc, no stdio.
  */
 #define _GNU_SOURCE
 #include "settings.h"
+#include "buf.h"
+#include "event.h"
 #include "log.h"
+#include "outfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +16,23 @@
 
 struct st_config st_cfg;
 
+/* A warning about a variable's value: the value is the environment's,
+ * any byte at all, and is shown escaped. */
+static void warn_value(const char *msg, const char *v)
+{
+	char shown[256];
+	struct st_buf b;
+
+	st_buf_init(&b, shown, sizeof(shown));
+	st_buf_esc(&b, v, st_cfg.ascii ? ST_ESC_ASCII : 0);
+	st_buf_finish(&b);
+	st_warn(msg, shown);
+}
+
 static bool parse_uint(const char *s, long max, int *out)
 {
 	long v = 0;
+
 	if (!*s)
 		return false;
 	for (; *s; s++) {
@@ -73,6 +91,22 @@ static bool parse_families(const char *s, uint64_t *mask, const char **bad, size
 	return *mask != 0;
 }
 
+/* Is the character set of the locale the program would use UTF-8?  The
+ * first of LC_ALL, LC_CTYPE, LANG that is set and not empty names it, as
+ * setlocale(LC_CTYPE, "") would choose (no locale is loaded here: the
+ * shim runs before the program's own setlocale, and must not change it). */
+static bool locale_is_utf8(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+	}
+	return false;
+}
+
 bool st_family_enabled(int family)
 {
 	if (family < 0 || family >= 63)
@@ -91,6 +125,9 @@ void st_config_read(void)
 	st_cfg.stack = 0;
 	st_cfg.probe = ST_PROBE_EXIT;
 	st_cfg.families = ~(uint64_t)0;
+	st_cfg.mode = ST_OUT_MODE_DEFAULT;
+	st_cfg.ascii = !locale_is_utf8();
+	st_render_set_ascii(st_cfg.ascii);
 
 	st_cfg.shm[0] = '\0';
 	v = secure_getenv("SOCKTRACE_SHM");
@@ -114,6 +151,11 @@ void st_config_read(void)
 		st_warn("SOCKTRACE_OUTPUT is empty, writing to stderr", NULL);
 	}
 
+	v = secure_getenv("SOCKTRACE_MODE");
+	if (v && !st_outfile_mode(v, &st_cfg.mode))
+		warn_value("SOCKTRACE_MODE must be an octal mode of read and write bits, the owner's both (such as 0640), "
+			   "using 0600; got", v);
+
 	v = secure_getenv("SOCKTRACE_FORMAT");
 	if (v) {
 		if (!strcmp(v, "text")) {
@@ -123,7 +165,7 @@ void st_config_read(void)
 			st_cfg.format = ST_FMT_JSONL;
 			format_given = true;
 		} else {
-			st_warn("SOCKTRACE_FORMAT must be text or jsonl, using the default; got", v);
+			warn_value("SOCKTRACE_FORMAT must be text or jsonl, using the default; got", v);
 		}
 	}
 	if (!format_given)
@@ -132,7 +174,7 @@ void st_config_read(void)
 	v = secure_getenv("SOCKTRACE_STACK");
 	if (v && !parse_uint(v, 64, &st_cfg.stack)) {
 		st_cfg.stack = 0;
-		st_warn("SOCKTRACE_STACK must be a number of frames from 0 to 64, using 0; got", v);
+		warn_value("SOCKTRACE_STACK must be a number of frames from 0 to 64, using 0; got", v);
 	}
 
 	v = secure_getenv("SOCKTRACE_PROBE");
@@ -144,7 +186,7 @@ void st_config_read(void)
 		else if (!strcmp(v, "off"))
 			st_cfg.probe = ST_PROBE_OFF;
 		else
-			st_warn("SOCKTRACE_PROBE must be exit, close or off, using exit; got", v);
+			warn_value("SOCKTRACE_PROBE must be exit, close or off, using exit; got", v);
 	}
 
 	v = secure_getenv("SOCKTRACE_FAMILIES");
@@ -155,7 +197,7 @@ void st_config_read(void)
 		if (parse_families(v, &mask, &bad, &badlen))
 			st_cfg.families = mask;
 		else
-			st_warn("SOCKTRACE_FAMILIES must list inet, inet6, unix, netlink, packet, vsock or all, "
-				"recording every family; got", v);
+			warn_value("SOCKTRACE_FAMILIES must list inet, inet6, unix, netlink, packet, vsock or all, "
+				   "recording every family; got", v);
 	}
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* settings.h - what the environment asked of the shim.
  *
  * Owns: every SOCKTRACE_* variable the shim reads (documented in
@@ -10,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum st_format { ST_FMT_TEXT, ST_FMT_JSONL };
 enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
@@ -17,10 +19,13 @@ enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
 struct st_config {
 	bool to_stderr;
 	char output[4096];	/* path template, %p expanded at open */
+	mode_t mode;		/* of a trace file the shim creates (SOCKTRACE_MODE) */
 	enum st_format format;
 	int stack;		/* frames per event, 0 none */
 	enum st_probe probe;
 	uint64_t families;	/* bit per AF_* value < 64; bit 63: others */
+	bool ascii;		/* the locale's character set is not UTF-8: the text
+				 * log escapes every byte >= 0x80 (st_render_set_ascii) */
 	bool fallback;		/* SOCKTRACE_OUTPUT was given: where to write without the runner */
 	char shm[256];		/* the runner's shared memory, "" none (SOCKTRACE_SHM) */
 };

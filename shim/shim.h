@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shim.h - the attributes every file of libsocktrace.so uses.
  *
  * Owns: nothing but these macros.  Each part of the shim has a header of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shmsink.c - events into the runner's shared memory (see shmsink.h).
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */

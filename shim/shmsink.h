@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shmsink.h - events into the runner's shared memory (codec/ring.h).
  *
  * Owns: this process image's ring: opening the run's shared memory from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sink.h - where events go: a trace file or the program's stderr.
  *
  * Owns: the shim's one output descriptor (see sink.c for how it is kept

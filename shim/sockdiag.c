@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockdiag.c - the sock_diag client (see sockdiag.h).
  * Runs inside the traced program: no malloc, no stdio, no locks; buffers
  * come from mmap().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockdiag.h - a small client of the kernel's socket table (sock_diag,
  * NETLINK_SOCK_DIAG / inet_diag), unprivileged.
  *

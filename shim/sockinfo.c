@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockinfo.c - socket identity, endpoints and TCP state (see sockinfo.h).
  * Runs inside the traced program: no malloc, no stdio.  Addresses are
  * formatted here rather than with inet_ntop, which is not async-signal-safe.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockinfo.h - what a socket is and what state it is in, asked of the
  * kernel as rarely as possible.
  * Runs inside the traced program: no malloc, no stdio, errno kept by callers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unwind.c - stack capture (see unwind.h).
  *
  * Owns: a map of the loaded objects (address ranges, load bias, path),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unwind.h - call stacks of recorded calls, behind a tiny interface with
  * the unwinder (libunwind) as its back end.
  * Runs inside the traced program: no malloc, no stdio, no locks of its own.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap.h - what the wrappers share: timing an event around the real call,
  * and the steps of closing a socket (close, dup2 over it, close_range).
  * Runs inside the traced program: no malloc, no stdio, no locks.
@@ -101,5 +102,7 @@ int st_do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *le
 		 bool raw);
 int st_do_connect(int fd, const struct sockaddr *addr, socklen_t len, bool raw);
 int st_do_shutdown(int fd, int how, bool raw);
+/* syscall(SYS_fork): a fork that runs no atfork handlers, as _Fork. */
+pid_t st_do_sysfork(void);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_exec.c - a new process image: the exec family (execve, execv,
  * execvp, execvpe, execl, execlp, execle, fexecve, execveat) and
  * posix_spawn/posix_spawnp.
@@ -8,8 +9,8 @@
  * it); the others pass to the new image, whose start event lists them as
  * inherited.  A failed exec is recorded with the descriptors it left open
  * ("kept"), which are tracked again.  glibc's exec variants call execve
- * inside libc, so each one is wrapped.  A spawned child may hold every
- * inheritable socket: they are marked shared.
+ * inside libc, so each one is wrapped.  A spawned child (posix_spawn, and
+ * popen's shell) may hold every inheritable socket: they are marked shared.
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
 #define _GNU_SOURCE
@@ -19,6 +20,7 @@
 
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -281,4 +283,16 @@ ST_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	return do_spawn(ST_CALL_posix_spawnp, true, pid, file, fa, attr, argv, envp);
+}
+
+/* popen() spawns its shell inside libc, where no wrapper sees it */
+ST_EXPORT FILE *popen(const char *command, const char *type)
+{
+	FILE *fp = REAL(popen)(command, type);
+	int err = errno;
+
+	if (fp && st_active())
+		st_mark_all_shared();
+	errno = err;
+	return fp;
 }

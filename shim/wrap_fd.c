@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_fd.c - descriptor calls: close (and __close), dup, dup2, dup3,
  * fcntl(F_DUPFD*), close_range, closefrom.
  *

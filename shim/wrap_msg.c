@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_msg.c - descriptors passed between processes: sendmsg, recvmsg,
  * sendmmsg, recvmmsg carrying SCM_RIGHTS.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_process.c - new processes and process ends: fork, _Fork, vfork,
  * clone, daemon, _exit, _Exit, quick_exit, and the wait family.
  *
@@ -55,29 +56,42 @@ ST_EXPORT pid_t fork(void)
 	return ret;
 }
 
-/* _Fork runs no atfork handlers (it is the async-signal-safe fork) */
-ST_EXPORT pid_t _Fork(void)
+/* A fork that runs no atfork handlers: the child's start and the parent's
+ * record are made here.  raw: syscall(SYS_fork), else _Fork. */
+static pid_t fork_unhandled(bool raw)
 {
 	struct st_event ev;
 	int64_t t0;
 	pid_t ret;
 	int err;
 
-	if (!st_active())
-		return REAL(_Fork)();
-	t0 = st_begin(&ev, ST_CALL__Fork);
+	t0 = st_begin(&ev, raw ? ST_CALL_fork : ST_CALL__Fork);
 	st_shm_before_fork();
-	ret = REAL(_Fork)();
+	ret = raw ? (pid_t)REAL(syscall)(SYS_fork) : REAL(_Fork)();
 	err = errno;
 	if (ret == 0) {
 		st_after_fork_child();
 		errno = err;
 		return 0;
 	}
+	ev.via_syscall = raw;
 	st_shm_forked(ret);
 	emit_new_process(t0, &ev, ret, err);
 	errno = err;
 	return ret;
+}
+
+/* _Fork runs no atfork handlers (it is the async-signal-safe fork) */
+ST_EXPORT pid_t _Fork(void)
+{
+	if (!st_active())
+		return REAL(_Fork)();
+	return fork_unhandled(false);
+}
+
+pid_t st_do_sysfork(void)
+{
+	return fork_unhandled(true);
 }
 
 /* ---- vfork ---- */

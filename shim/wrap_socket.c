@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_socket.c - the socket calls: socket, socketpair, bind, listen,
  * accept, accept4, connect, shutdown, setsockopt, getsockopt(SO_ERROR).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_stdio.c - closes libc makes for the program: fclose, freopen,
  * freopen64, fcloseall on a stream over a socket (fdopen).
  *
@@ -11,6 +12,7 @@
 #include "drift.h"
 
 #include <stdio.h>
+#include <stdio_ext.h>
 
 /* The socket under a stream, NULL for anything else.  Keeps errno:
  * fileno() sets EBADF for a stream without a descriptor. */
@@ -25,15 +27,43 @@ static struct st_sock *stream_sock(FILE *fp, int *fd)
 	return st_fd_get(*fd);
 }
 
-static int op_fclose(void *fp)
+/* The bytes a stream over a socket still buffers, written before its close
+ * is recorded, so that the counters read just before the close count them.
+ * libc's own close flushes them first all the same (and, failing, drops
+ * them); *err: the flush's errno, 0 when it worked. */
+static void flush_first(FILE *fp, int *err)
 {
-	return REAL(fclose)(fp);
+	int saved = errno;
+
+	*err = 0;
+	if (__fpending(fp) > 0 && fflush(fp) == EOF)
+		*err = errno ? errno : EIO;
+	errno = saved;
+}
+
+struct closing_stream {
+	FILE *fp;
+	int flush_err;
+};
+
+static int op_fclose(void *arg)
+{
+	struct closing_stream *c = arg;
+	int ret = REAL(fclose)(c->fp);
+
+	/* as fclose() says a failed flush followed by a close that worked */
+	if (ret == 0 && c->flush_err) {
+		errno = c->flush_err;
+		ret = EOF;
+	}
+	return ret;
 }
 
 ST_EXPORT int fclose(FILE *fp)
 {
 	int fd;
 	struct st_sock *s = stream_sock(fp, &fd);
+	struct closing_stream c = { fp, 0 };
 
 	if (ST_LIKELY(!s))
 		return REAL(fclose)(fp);
@@ -41,7 +71,8 @@ ST_EXPORT int fclose(FILE *fp)
 		st_gone(fd, s, ST_CALL_fclose);
 		return REAL(fclose)(fp);
 	}
-	return st_close_via(ST_CALL_fclose, fd, s, op_fclose, fp, false, -1, -1);
+	flush_first(fp, &c.flush_err);
+	return st_close_via(ST_CALL_fclose, fd, s, op_fclose, &c, false, -1, -1);
 }
 
 struct reopen {
@@ -64,7 +95,7 @@ static int op_freopen(void *arg)
 static FILE *do_freopen(enum st_call call, bool large, const char *path, const char *mode, FILE *fp)
 {
 	struct reopen r = { large, path, mode, fp, NULL };
-	int fd;
+	int fd, err;
 	struct st_sock *s = path ? stream_sock(fp, &fd) : NULL;
 
 	if (ST_LIKELY(!s)) {
@@ -76,6 +107,7 @@ static FILE *do_freopen(enum st_call call, bool large, const char *path, const c
 		op_freopen(&r);
 		return r.ret;
 	}
+	flush_first(fp, &err);	/* freopen() ignores a failed flush */
 	st_close_via(call, fd, s, op_freopen, &r, false, -1, -1);
 	return r.ret;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrap_syscall.c - syscall(2) for the socket lifecycle numbers.
  *
  * Owns: routing syscall(SYS_close, fd) and its kin (libuv closes every
@@ -62,6 +63,10 @@ ST_EXPORT long syscall(long number, ...)
 		return st_do_connect((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2], true);
 	case SYS_shutdown:
 		return st_do_shutdown((int)a[0], (int)a[1], true);
+#ifdef SYS_fork
+	case SYS_fork:
+		return st_do_sysfork();
+#endif
 	case SYS_exit_group:
 		st_exit_now((int)a[0]);
 		break;

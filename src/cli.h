@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h - the socktrace command's parts: one entry point per subcommand,
  * each parsing its own command line and returning its exit status.  Only
  * src/ (and the fuzz targets, which run the commands as a user would)

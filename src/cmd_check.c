@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_check.c - `socktrace check`: the command line, loading the traces,
  * running the rules and patterns asked for, and the reports.
  *
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "expect.h"
@@ -21,8 +23,9 @@
 
 static const char usage_text[] =
 	"usage: socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE]\n"
-	"                       [--format=text|github] [--strict] [TRACE...]\n"
+	"                       [--format=text|github] [--color=WHEN] [--strict] [TRACE...]\n"
 	"Asserts on recorded socket lifecycles (stdin when no TRACE is given).\n"
+	"Options may come before or after the traces; after --, every word is a trace.\n"
 	"Rules: no-leaks, reuseaddr, no-eaddrinuse, handshakes, no-resets,\n"
 	"       max-time-wait=N, max-open=N, closed-by=client|server, all.\n"
 	"       Without --rule and --expect: no-leaks, reuseaddr, no-eaddrinuse,\n"
@@ -31,27 +34,32 @@ static const char usage_text[] =
 	"                     'tcp *:8080 socket setsockopt(SO_REUSEADDR) bind listen accept+ close'\n"
 	"  --junit FILE       also write a JUnit XML report (one testcase per rule)\n"
 	"  --format=github    violations as GitHub workflow annotations\n"
+	"  --color=WHEN       auto, always or never, as for show (check's lines are\n"
+	"                     never coloured: accepted so both take the same options)\n"
 	"  --strict           any bad trace line is fatal\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
-static int usage_error(const char *fmt, const char *arg)
+/* Says a usage error on stderr and keeps it in failed (for a JUnit report);
+ * returns the exit status 2. */
+static int usage_error(char *failed, size_t n, const char *fmt, const char *arg)
 {
-	fputs("socktrace: check: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\n", stderr);
+	snprintf(failed, n, fmt, arg);
+	fprintf(stderr, "socktrace: check: %s\n", show_esc(failed));
 	fputs(usage_text, stderr);
 	return 2;
 }
 
 int st_cmd_check(int argc, char **argv)
 {
-	enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT };
+	enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR };
 	static const struct option longopts[] = {
 		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "expect", required_argument, NULL, OPT_EXPECT },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "color", optional_argument, NULL, OPT_COLOR },
+		{ "colour", optional_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -63,21 +71,24 @@ int st_cmd_check(int argc, char **argv)
 	size_t npats = 0;
 	const char *junit = NULL;
 	bool strict = false, github = false;
-	char why[512];
+	char why[512], failed[600] = "";
+	const char *detail = NULL;
 	int opt, rc = 0;
 
 	memset(&c, 0, sizeof(c));
+	clock_gettime(CLOCK_REALTIME, &c.started);
+	clock_gettime(CLOCK_MONOTONIC, &c.started_mono);
 	c.sh.out = stdout;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_RULE:
 			switch (check_rules_add(&rules, optarg, why, sizeof(why))) {
 			case 0:
 				break;
 			case -1:
-				rc = usage_error("%s", why);
+				rc = usage_error(failed, sizeof(failed), "%s", why);
 				goto out;
 			default:	/* out of memory */
 				rc = 2;
@@ -92,7 +103,8 @@ int st_cmd_check(int argc, char **argv)
 			}
 			pats = grown;
 			if (!expect_parse(optarg, &pats[npats], why, sizeof(why))) {
-				fprintf(stderr, "socktrace: check: bad pattern '%s': %s\n", optarg, why);
+				snprintf(failed, sizeof(failed), "bad pattern '%s': %s", optarg, why);
+				fprintf(stderr, "socktrace: check: %s\n", show_esc(failed));
 				expect_free(&pats[npats]);
 				rc = 2;
 				goto out;
@@ -107,18 +119,25 @@ int st_cmd_check(int argc, char **argv)
 			if (!strcmp(optarg, "github"))
 				github = true;
 			else if (strcmp(optarg, "text")) {
-				rc = usage_error("--format is text or github, not '%s'", optarg);
+				rc = usage_error(failed, sizeof(failed), "--format is text or github, not '%s'", optarg);
 				goto out;
 			}
 			break;
 		case OPT_STRICT:
 			strict = true;
 			break;
+		case OPT_COLOR:
+			if (optarg && strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
+				rc = usage_error(failed, sizeof(failed), "--color is auto, always or never, not '%s'",
+						 optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			goto out;
 		default:
-			rc = usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+			rc = usage_error(failed, sizeof(failed), "unknown or incomplete option '%s'", argv[optind - 1]);
 			goto out;
 		}
 	}
@@ -129,17 +148,16 @@ int st_cmd_check(int argc, char **argv)
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);
 	if (loaded == ST_LOAD_STOPPED || l.trace.bad) {
-		fprintf(stderr, "socktrace: check: the trace is not usable as it is; nothing was checked\n");
-		rc = 2;
-		goto out;
+		snprintf(failed, sizeof(failed), "the trace is not usable as it is (%u problem%s); nothing was checked",
+			 l.trace.bad, l.trace.bad == 1 ? "" : "s");
+		detail = l.trace.first_problem;
+	} else if (!l.trace.n) {
+		snprintf(failed, sizeof(failed), "no events to check");
+	} else if (loaded == ST_LOAD_NOMEM) {
+		snprintf(failed, sizeof(failed), "out of memory");
 	}
-	if (!l.trace.n) {
-		fprintf(stderr, "socktrace: check: no events to check\n");
-		rc = 2;
-		goto out;
-	}
-	if (loaded == ST_LOAD_NOMEM) {
-		fprintf(stderr, "socktrace: check: out of memory\n");
+	if (failed[0]) {
+		fprintf(stderr, "socktrace: check: %s\n", failed);
 		rc = 2;
 		goto out;
 	}
@@ -147,8 +165,12 @@ int st_cmd_check(int argc, char **argv)
 	c.sh.model = &l.model;
 
 	check_rules_run(&c, &rules);
-	for (size_t i = 0; i < npats; i++)
+	for (size_t i = 0; i < npats; i++) {
+		double t0 = check_elapsed(&c);
+
 		expect_check(&c, &pats[i]);
+		c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
+	}
 	if (github)
 		rc = report_github(&c, stdout) ? 1 : 0;
 	else
@@ -157,6 +179,9 @@ int st_cmd_check(int argc, char **argv)
 		rc = 2;
 	fflush(stdout);
 out:
+	/* nothing judged: the report still says why, for the CI step to show */
+	if (rc == 2 && failed[0] && junit)
+		report_junit_error(&c, junit, failed, detail);
 	check_free(&c);
 	st_load_free(&l);
 	check_rules_free(&rules);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd_show.c - `socktrace show`: the command line, loading the traces,
  * the events the filters keep, and one format to render them.
  *
@@ -22,9 +23,12 @@ static const char usage_text[] =
 	"usage: socktrace show [-f FORMAT] [--color=WHEN] [--pid PID] [--port PORT]\n"
 	"                      [--strict] [--utc] [TRACE...]\n"
 	"Render JSON Lines traces (stdin when no TRACE is given); several traces\n"
-	"are merged by time.\n"
-	"  -f, --format=FORMAT  text (default), timeline, summary, lifecycle, json, mermaid\n"
-	"      --color=WHEN     auto (default), always, never\n"
+	"are merged by time.  Options may come before or after the traces; after\n"
+	"--, every word is a trace.\n"
+	"  -f, --format=FORMAT  text (default), timeline, summary, lifecycle, json, mermaid,\n"
+	"                       connections (one JSON object per TCP connection)\n"
+	"      --color=WHEN     auto (default: on a terminal, unless NO_COLOR is set\n"
+	"                       and not empty), always, never\n"
 	"      --pid=PID        only this process (repeatable)\n"
 	"      --port=PORT      only sockets with this port at either end (repeatable)\n"
 	"      --strict         any bad line is fatal (exit 2, nothing rendered)\n"
@@ -42,6 +46,7 @@ static const struct {
 	{ "json", show_json },
 	{ "jsonl", show_json },
 	{ "mermaid", show_mermaid },
+	{ "connections", show_connections },
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -100,7 +105,7 @@ int st_cmd_show(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			fn = NULL;
@@ -109,7 +114,7 @@ int st_cmd_show(int argc, char **argv)
 					fn = formats[i].fn;
 			if (!fn)
 				return usage_error("unknown format '%s' (text, timeline, summary, "
-						   "lifecycle, json, mermaid)", optarg);
+						   "lifecycle, json, mermaid, connections)", optarg);
 			break;
 		case OPT_COLOR:
 			color = optarg ? optarg : "always";
@@ -144,8 +149,10 @@ int st_cmd_show(int argc, char **argv)
 	if (!strcmp(color, "always"))
 		sh.color = true;
 	else if (!strcmp(color, "auto")) {
-		const char *term = getenv("TERM");
-		sh.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
+		const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
+
+		/* no-color.org: NO_COLOR set and not empty */
+		sh.color = isatty(STDOUT_FILENO) && !(no_color && *no_color) && term && strcmp(term, "dumb");
 	}
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);

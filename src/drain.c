@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* drain.c - the runner's side of the shared memory (see drain.h).
  *
  * Each pass walks the rings (those of images that are over first); a

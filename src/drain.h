@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* drain.h - the runner's side of the run's shared memory: every traced
  * process writes its events into a ring of it (codec/ring.h); the runner
  * reads them, turns each into a JSON line or a text line, and writes the

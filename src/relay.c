@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* relay.c - the runner's fallback: it stays the program's parent, when no
  * watcher can be made (no pidfd_open before Linux 5.3, no fork), when it is
  * a pid namespace's init (the namespace, and a watcher with it, ends with

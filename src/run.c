@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c - `socktrace [options] [--] PROGRAM [ARGS...]`: runs PROGRAM with
  * the shim preloaded; the process the caller started becomes PROGRAM.
  *
@@ -14,6 +15,9 @@
 #include "cli.h"
 #include "drain.h"
 #include "runner.h"
+
+#include "buf.h"
+#include "outfile.h"
 
 #include "config.h"
 
@@ -34,13 +38,28 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: socktrace [-o FILE [-A]] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
 		"                 [--families=LIST] [--] PROGRAM [ARGS...]\n"
-		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid] [TRACE...]\n"
+		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid|connections] [TRACE...]\n"
 		"       socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE] [TRACE...]\n"
 		"       socktrace --help | --version\n"
 		"\n"
 		"Runs PROGRAM with every socket lifecycle call recorded: a human log on\n"
-		"stderr, or a trace file with -o (%%p in FILE becomes each process's pid).\n"
-		"See socktrace(1) and socktrace(7).\n");
+		"stderr, or a trace file with -o.  Options stop at PROGRAM's name.\n"
+		"  -o, --output=FILE  write the events to FILE (emptied first, JSON Lines):\n"
+		"                     a path, - (stdout), fd:N, a pipe or a FIFO; %%p in a\n"
+		"                     path becomes each process's pid, one file each\n"
+		"  -A, --append       with -o: add to FILE instead of emptying it (several\n"
+		"                     runs, one trace)\n"
+		"  -f, --format=FMT   text (one line per event; the default on stderr) or\n"
+		"                     jsonl (the default in a file)\n"
+		"  --stack[=N]        record N frames of the call stack with each event\n"
+		"                     (16 without N, 0-64); `--stack N` works too\n"
+		"  --probe=WHEN       when to ask the kernel's socket table about closed\n"
+		"                     connections (TIME_WAIT, who holds a port): exit\n"
+		"                     (the default), close (also after each close), off\n"
+		"  --families=LIST    record only these families, e.g. inet,inet6,unix\n"
+		"                     (also netlink, packet, vsock; default all)\n"
+		"`socktrace show --help` and `socktrace check --help` tell their options.\n"
+		"See socktrace(1) and socktrace(7).  Report bugs to <%s>.\n", PACKAGE_BUGREPORT);
 }
 
 /* The shim next to this binary's build tree, or the installed one. */
@@ -71,20 +90,44 @@ static int find_shim(char *out, size_t cap)
 	return access(out, R_OK);
 }
 
-/* Creates (or empties, unless appending) the trace file as the shim
- * would: 0600, never through a symlink. */
+/* Opens the trace file path by the shim's rules (codec/outfile.h),
+ * before the program runs: created with the mode of SOCKTRACE_MODE
+ * (0600), or emptied unless appending; never through a symbolic link,
+ * never another user's file, FIFO or hard link in a sticky directory
+ * (refused before anything of it is touched), never a wait on a FIFO
+ * nobody reads (one with a reader is written as a pipe is).  -1 after a
+ * message naming the path, escaped, and why. */
+static int open_path(const char *path, bool append, unsigned flags)
+{
+	struct st_outfile how = { ST_OUT_MODE_DEFAULT, flags | (append ? 0 : ST_OUT_TRUNC), NULL };
+	const char *mode = getenv("SOCKTRACE_MODE"), *why = NULL;
+	char shown[PATH_MAX * 4];
+	struct st_buf b;
+	int fd;
+
+	if (mode)
+		st_outfile_mode(mode, &how.mode);	/* a bad one: the shim says so, 0600 */
+	fd = st_outfile_open(path, &how, &why);
+	if (fd < 0) {
+		st_buf_init(&b, shown, sizeof(shown));
+		st_buf_esc(&b, path, 0);
+		st_buf_finish(&b);
+		fprintf(stderr, "socktrace: cannot write the trace to %s: %s\n", shown, why);
+	}
+	return fd;
+}
+
+/* Without the runner writing: creates (or empties) the file the
+ * processes will append to, as open_path does. */
 static int prepare_output(const char *path, bool append)
 {
 	int fd;
 
 	if (strstr(path, "%p"))
 		return 0;	/* one file per process, made by the shim */
-	fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC |
-				O_NONBLOCK | O_NOCTTY, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "socktrace: cannot write the trace to %s: %s\n", path, strerror(errno));
+	fd = open_path(path, append, 0);
+	if (fd < 0)
 		return -1;
-	}
 	close(fd);
 	return 0;
 }
@@ -133,8 +176,9 @@ static int fd_of(const char *output)
 
 /* The descriptor the runner writes the trace to (close-on-exec, above 2):
  * stderr when output is NULL, stdout for "-" and /dev/stdout, descriptor
- * N for fd:N, /dev/fd/N and /proc/self/fd/N, else the file, created 0600 or emptied (appended to with
- * append), never through a symlink, a FIFO only when it has a reader.
+ * N for fd:N, /dev/fd/N and /proc/self/fd/N, else the path by the shim's
+ * rules (open_path): created with SOCKTRACE_MODE or emptied (appended to
+ * with append), a FIFO only when it has a reader.
  * *file: a regular file the processes can append to themselves when the
  * runner is gone.  -1 after a message when it cannot be written. */
 static int open_dest(const char *output, bool append, bool *file)
@@ -162,25 +206,19 @@ static int open_dest(const char *output, bool append, bool *file)
 				strerror(errno));
 		return fd;
 	}
-	fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
-	if (fd >= 0 && fd <= 2) {
+	fd = open_path(output, append, ST_OUT_BLOCK);
+	if (fd < 0)
+		return -1;
+	if (fd <= 2) {
 		int up = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		close(fd);
-		fd = up;
-	}
-	if (fd < 0) {
-		fprintf(stderr, "socktrace: cannot write the trace to %s: %s\n", output,
-			errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		*file = true;
-		if (!append && ftruncate(fd, 0) != 0) {
-			fprintf(stderr, "socktrace: cannot empty %s: %s\n", output, strerror(errno));
-			close(fd);
+		if (up < 0) {
+			fprintf(stderr, "socktrace: cannot write the trace: %s\n", strerror(errno));
 			return -1;
 		}
+		fd = up;
 	}
+	*file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	/* a full pipe makes the runner wait, not fail */
 	fcntl(fd, F_SETFL, O_APPEND);
 	return fd;
@@ -252,6 +290,11 @@ int st_cmd_run(int argc, char **argv)
 			format = optarg;
 			break;
 		case 's':
+			/* `--stack 8`: a number after it is its value (a program
+			 * whose name is digits only needs --stack=N before it) */
+			if (!optarg && optind < argc && argv[optind][0] &&
+			    strspn(argv[optind], "0123456789") == strlen(argv[optind]))
+				optarg = argv[optind++];
 			stack = optarg ? optarg : "16";
 			if (strspn(stack, "0123456789") != strlen(stack) || !*stack || strtol(stack, NULL, 10) > 64) {
 				fprintf(stderr, "socktrace: --stack takes a number of frames from 0 to 64\n");

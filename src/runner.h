@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner.h - the parts of `socktrace [options] -- PROGRAM` behind its
  * command line (run.c): where a run's end record goes (runout.c), the
  * watcher that records the end of a program exec'd in place (watcher.c),

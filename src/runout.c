@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* runout.c - where the runner records how the program ended, and the
  * record itself.
  *
  * Owns: opening the destination as the shim writes its events (the trace
- * file, appended to, 0600, never through a symlink, the program's own file
- * when the path holds %p; or a copy of stderr), the format the shim would
+ * file, appended to, by the shim's rules: codec/outfile.h; the program's
+ * own file when the path holds %p; or a copy of stderr), the format the shim would
  * use there, and the one `end` event written with the codec, so a runner's
  * end reads as a traced parent's does.
  * Never writes but that one record, in one write(2); never prints.
@@ -12,11 +13,13 @@
 #include "runner.h"
 
 #include "event.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -58,9 +61,14 @@ int st_runout_open(struct st_runout *o, const char *output, const char *format, 
 		char path[PATH_MAX];
 		if (expand(path, sizeof(path), output, prog) < 0)
 			return -1;
-		/* a FIFO without a reader is not waited for */
-		o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-			     0600);
+		/* by the shim's rules (codec/outfile.h); a FIFO without a
+		 * reader is not waited for */
+		struct st_outfile how = { ST_OUT_MODE_DEFAULT, 0, NULL };
+		const char *mode = getenv("SOCKTRACE_MODE"), *why;
+
+		if (mode)
+			st_outfile_mode(mode, &how.mode);
+		o->fd = st_outfile_open(path, &how, &why);
 		if (o->fd >= 0)
 			fcntl(o->fd, F_SETFL, O_APPEND);
 	}

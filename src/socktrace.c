@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* socktrace.c - the command: dispatch to run, show, check.  Parses
  * nothing but the subcommand's name. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* watcher.c - the process that records how the program ended, when the
  * runner has become the program (exec in place, as strace -D does).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The bats helper (lib/socktrace.bash, installed as socktrace.bash), used
 # as a project's own tests use it: loaded in one line, running this tree's
 # test programs (a TCP server and client, a leaking client) under

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # What libsocktrace.so shows the programs it is preloaded into: exactly the
 # wrapped functions of codec/calls.def, and no library heavier than libc,
 # libdl and libunwind.

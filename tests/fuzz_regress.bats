@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Inputs that once crashed, leaked or hung a formatter, found by the fuzz
 # targets (make fuzz) and kept in fuzz/corpus/regress/: `socktrace show` in
 # every format and `socktrace check` must read each and exit 0, 1 or 2 with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # helpers.bash - shared helpers of the bats tests (load 'helpers').
 #
 # Owns: where the built shim, CLI and test programs are; a scratch
@@ -280,6 +281,19 @@ assert_seq_ok() {
 		| "pid \($f.pid) (image \($f.img + 1)): \($s | length) events, seq \($s[0])..\($s[-1])"' "${1:-$TRACE}")
 	if [[ -n $bad ]]; then
 		echo "seq gaps or repeats: $bad" >&2
+		return 1
+	fi
+}
+
+# assert_clean FILE: no byte below 0x20 but the newline, no DEL, no ESC,
+# no C1 control (c2 80-9f), no bidi control or line separator as UTF-8:
+# text output that escaped whatever it did not write itself.
+assert_clean() {
+	local bad re='[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]|\xd8\x9c'
+	bad=$(LC_ALL=C grep -c -P "$re" "$1" || true)
+	if [[ $bad != 0 ]]; then
+		echo "$1: $bad lines with raw control bytes:" >&2
+		LC_ALL=C grep -n -P "$re" "$1" | cat -v | head -n 5 >&2
 		return 1
 	fi
 }

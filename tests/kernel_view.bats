@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The kernel's view of a traced program's sockets, checked against the real
 # kernel on loopback: connections lingering after close (TIME_WAIT at
 # exit), who holds an address a bind() could not get, whether SO_REUSEADDR

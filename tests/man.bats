@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The man pages: socktrace(1) and socktrace(7) are built by configure, lint
 # clean, and socktrace(7) documents every SOCKTRACE_* variable the shim reads
 # (and no other) and every key the shim writes into a trace.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # A program that dies right after N calls (SIGKILL by itself or from
 # outside, SIGSEGV, abort()): all N events are in the trace, whole.
 # (shim_output.bats checks a death after one call.)

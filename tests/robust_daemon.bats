@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Daemons sweep descriptors: close() on every number, close_range(),
 # closefrom(), dup2() onto every high number.  The program runs as it
 # would without the shim, and the trace goes on: the TCP exchange made

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Socket calls at the edges of a process's life: in another library's
 # constructor (which may run before the shim's), in atexit handlers and
 # destructors (which may run after the shim's exit event).  Recorded or

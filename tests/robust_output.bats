@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Output that cannot be written: /dev/full, a read-only directory, a FIFO
 # nobody reads.  One warning on stderr; the program's output and exit
 # status are what they are without the shim, and it never hangs.

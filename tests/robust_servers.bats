@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Real servers under the shim behave as without it: nginx (a master and two
 # workers, each writing its own trace file) under 10 000 ab requests, and
 # redis-server (one shared trace file) under redis-benchmark and redis-cli.

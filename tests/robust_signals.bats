@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Signal handlers that make and close sockets while the main thread is
 # inside wrapped calls, thousands of times: no deadlock (the run is bounded
 # by a timeout), no lost event (exact counts), no torn line.

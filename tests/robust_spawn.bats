@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # New processes: posix_spawn, vfork + exec, exec, a shell pipeline of traced
 # programs, a forking server under more connections, and AT_SECURE
 # (setuid) processes, where the shim stays silent.  (shim_fork.bats covers

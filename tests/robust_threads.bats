@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # 32 client threads x 500 connections, 4 acceptor threads and a dup per
 # connection, all into one trace file: every call recorded exactly once,
 # every line whole JSON, seq 1..N without gaps.  (shim_threads.bats checks

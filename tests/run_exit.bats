@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The runner: `socktrace -o FILE -- PROGRAM ARGS` runs PROGRAM under the
 # shim it was built with, in its own place, so it ends as PROGRAM does (the
 # shell says 128+signal when a signal killed it), truncates FILE first, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The runner becomes the program: `socktrace [-o FILE] -- PROGRAM` execs
 # PROGRAM in the process the caller started, so $! is PROGRAM, and every
 # signal, stop and continue, the exit status and the core flag are its

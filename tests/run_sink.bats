@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The runner owns the sink: under `socktrace -- PROGRAM`, every traced
 # process writes compact records into shared memory and the runner's
 # watcher writes the trace.  What a user sees: every output form strace's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # connect() outcomes: refused, and non-blocking connects seen through to
 # their end: EINPROGRESS with the state the kernel had, then the result
 # when the program asks with getsockopt(SO_ERROR), or at the next call.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Descriptor aliases: dup, dup2, dup3 and fcntl(F_DUPFD*) point at the same
 # socket; closing one alias does not end it ("last":false, no transition),
 # closing the last one does.  dup2 over an open socket closes that socket.

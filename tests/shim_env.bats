@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Configuration from the environment: a bad value gets one warning line on
 # stderr and the default, and the program runs on with its output and exit
 # status unchanged; SOCKTRACE_FORMAT and SOCKTRACE_FAMILIES do what they say.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The program's behaviour is unchanged under the shim: every wrapped call
 # returns the same value and leaves errno as it would without the shim
 # (untouched on success), descriptor numbers included; and each failure is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # A forking server (a child per connection): the parent's fork events, each
 # child's own start (with ppid) and seq, the sockets the two processes
 # share, and their states at close.  The child serves only after the parent

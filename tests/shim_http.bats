@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # A real program: python3 -m http.server on 127.0.0.1 (port 0), fetched
 # with curl; both traced.  The server's accept is curl's connect seen from
 # the other end.

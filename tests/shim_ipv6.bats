@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # IPv6 on ::1 and IPv4-mapped addresses: family, the "[addr]:port" form of
 # every endpoint, and the two ends' tuples agreeing.
 

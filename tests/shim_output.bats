@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The trace file: created 0600 whatever the umask, appended to, never
 # through a symlink, on a descriptor the program does not see (high,
 # close-on-exec); an unwritable path costs one warning and nothing else;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # SO_REUSEADDR: the setsockopt, the option as bind/listen/close see it, and
 # the restart of a server whose port a TIME_WAIT connection still holds:
 # without the option bind fails with EADDRINUSE, with it bind succeeds.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The shim records a TCP server's and a TCP client's whole lifecycle over
 # IPv4 loopback: the calls, the five-tuple on both ends, the TCP state after
 # each call and the kernel's transition at close (active closer

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # 8 threads x 200 connections in one traced process (plus an acceptor
 # thread): every call recorded exactly once, every line whole JSON, seq
 # 1..N without gaps, each event on the thread that made the call.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # UDP sockets, connected and bound: type, protocol, endpoints at each call,
 # and no TCP state.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # AF_UNIX sockets: stream and datagram on a path and on an abstract name,
 # unnamed ends, and socketpair.  Endpoints: "/path", "@name", absent when
 # unnamed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # `socktrace show` on bad input: a message naming the file and line on
 # stderr, the rest still shown where that makes sense, exit status 2, and
 # never a crash.  --strict makes any bad line fatal.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # `socktrace show` renders the golden traces (tests/data/NAME.jsonl,
 # recorded from real runs by tests/data/record.sh) exactly as
 # tests/data/NAME.FORMAT.expected says, and `socktrace check --rule all`
@@ -37,6 +38,7 @@ golden() {
 @test "golden: lifecycle" { golden lifecycle; }
 @test "golden: json" { golden json; }
 @test "golden: mermaid" { golden mermaid; }
+@test "golden: connections" { golden connections; }
 
 @test "golden: check --rule all" {
 	local t name out rc=0 n=0 code

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # `socktrace show -f timeline` joins the two ends of a real TCP connection,
 # traced in two processes into two files, by their tuple, and names the
 # active closer as the kernel saw it.

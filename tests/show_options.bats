@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # `socktrace show` options: formats, --pid, --port, --color, merging of
 # several traces, usage errors.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Call stacks (SOCKTRACE_STACK, socktrace --stack): the shim records each
 # frame as object + ELF offset, its own frames left out; the formatters
 # name the functions from the objects' symbol tables (libelf).  Checked

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The formatters under valgrind memcheck: `socktrace show` in every format
 # and `socktrace check --rule all` on every recorded trace of tests/data/
 # and on traces recorded here, with --leak-check=full: no error, no leak.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon.c - what daemons do to descriptors, then socket work as usual.
  *
  *   daemon FACTS loop          close(fd) for every fd from 0 to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dupfd.c - descriptor aliases and bulk closes for the shim's tests.
  *
  * A TCP listener on 127.0.0.1:0 is aliased and then closed alias by alias:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* early.c - libearly.so: socket calls at the edges of a process's life,
  * from another library than the program's.
  *

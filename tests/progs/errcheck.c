@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* errcheck.c - return values and errno of the wrapped calls, printed one
  * line per call ("LABEL ret=R errno=E"), for a test that runs it with and
  * without the shim and compares the two outputs byte for byte.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lateexit.c - a program linked with libearly.so (see early.c) that
  * adds its own late socket calls: an atexit handler and a destructor that
  * each make a UDP socket and close it, and a TCP socket left open for the

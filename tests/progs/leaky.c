@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* leaky.c - a client that forgets close() on one path, for the leak
  * checks: fetch_once() connects to an in-process listener and, when asked
  * for an odd request, returns early without closing its socket.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* record_rt - every event of the traces given, through the compact record
  * the shim writes into shared memory and back (codec/record.c), must come
  * out as the same JSON line as it went in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secure.c - a program that loads the shim itself, for the test of
  * AT_SECURE (setuid) processes, where the dynamic loader ignores an
  * LD_PRELOAD path.

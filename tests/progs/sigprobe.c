@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigprobe.c - reports every signal it receives, for the tests of what
  * reaches a program through the runner (adapted from the issue's
  * repro13/sigprobe.c).

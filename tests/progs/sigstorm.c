@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigstorm.c - signal handlers that make and close sockets while the main
  * thread is inside socket calls.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sockexit.c - ends in a chosen way after one socket call, for the tests
  * of exit statuses and of the trace's durability.
  *   status N     exit(N)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spawn.c - starting other programs: posix_spawn, vfork + exec, exec.
  *
  *   posix_spawn PROG ARGS...   make a socket, posix_spawn PROG (which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack_leaf.c - the innermost frames: a static function calling socket(). */
 #include <sys/socket.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack_main.c - call chains for the stack tests: main -> make_socket()
  * (stack_mid.c) -> a static function that calls socket() (stack_leaf.c),
  * or the same chain inside a plugin loaded with dlopen.  Each frame lives

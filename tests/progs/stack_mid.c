@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack_mid.c - the middle frame of the stack tests' chain. */
 int leaf_entry(void);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack_plugin.c - a plugin loaded with dlopen: its own static frame
  * calling socket(), under an exported entry point. */
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tconnect.c - connect() outcomes for the shim's tests, in one process.
  *
  *   refused            blocking connect to a port bound but not listening

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcp_client.c - a TCP client for the shim's tests (peer of tcp_server).
  *
  * Makes -n connections to ADDR:PORT, one after the other: sends "ping\n",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcp_server.c - a TCP server for the shim's tests.
  *
  * Binds (port 0 by default), listens, prints its ready line

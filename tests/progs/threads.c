@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* threads.c - many threads opening and closing TCP connections at once.
  *
  * One listener on 127.0.0.1:0 and A acceptor threads (-A, 1) that between

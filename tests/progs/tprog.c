@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* tprog.c - shared helpers of the test programs (see tprog.h). */
 #define _GNU_SOURCE
 #include "tprog.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -285,4 +288,62 @@ void tp_write_all(int fd, const void *buf, size_t n)
 		}
 		done += (size_t)r;
 	}
+}
+
+void tp_loopback_trio(int *listener, int *client, int *accepted)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = tp_inet_addr("127.0.0.1", 0, &ss);
+	char buf[TP_ADDR_MAX];
+	int one = 1;
+
+	*listener = socket(AF_INET, SOCK_STREAM, 0);
+	if (*listener < 0)
+		tp_die_errno("socket");
+	if (setsockopt(*listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(*listener, (struct sockaddr *)&ss, len) < 0 || listen(*listener, 8) < 0)
+		tp_die_errno("listener");
+	len = sizeof(ss);
+	if (getsockname(*listener, (struct sockaddr *)&ss, &len) < 0)
+		tp_die_errno("getsockname");
+	printf("listen fd=%d port=%d ino=%lu\n", *listener, tp_port(*listener), tp_inode(*listener));
+	*client = socket(AF_INET, SOCK_STREAM, 0);
+	if (*client < 0 || connect(*client, (struct sockaddr *)&ss, len) < 0)
+		tp_die_errno("connect");
+	printf("client fd=%d ino=%lu local=%s\n", *client, tp_inode(*client), tp_local(*client, buf));
+	*accepted = accept(*listener, NULL, NULL);
+	if (*accepted < 0)
+		tp_die_errno("accept");
+	printf("accept fd=%d ino=%lu\n", *accepted, tp_inode(*accepted));
+}
+
+int tp_count_sockets(void)
+{
+	unsigned long seen[1024];
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		tp_die_errno("opendir /proc/self/fd");
+	while ((e = readdir(d))) {
+		int fd, domain = 0;
+		socklen_t len = sizeof(domain);
+		struct stat st;
+		bool dup = false;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = atoi(e->d_name);
+		if (fd == dirfd(d) || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_NETLINK)
+			continue;
+		for (int i = 0; i < n && !dup; i++)
+			dup = seen[i] == (unsigned long)st.st_ino;
+		if (!dup && n < (int)(sizeof(seen) / sizeof(seen[0])))
+			seen[n++] = (unsigned long)st.st_ino;
+	}
+	closedir(d);
+	return n;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tprog.h - shared helpers of the test programs in tests/progs/.
  *
  * Owns: argument parsing of addresses, formatting endpoints exactly as the
@@ -57,5 +58,14 @@ long tp_read_full(int fd, void *buf, size_t n);
 int tp_read_eof(int fd);
 /* Write all or die. */
 void tp_write_all(int fd, const void *buf, size_t n);
+
+/* A TCP listener on 127.0.0.1 (port 0, SO_REUSEADDR), a client connected
+ * to it and the accepted end; prints "listen fd= port= ino=", "client fd=
+ * ino= local=" and "accept fd= ino=".  Any pointer may not be NULL. */
+void tp_loopback_trio(int *listener, int *client, int *accepted);
+/* The sockets this process holds now, as /proc/self/fd lists them (each
+ * socket once, whatever its number of descriptors; netlink sockets, such as
+ * a tracer's own, are left out). */
+int tp_count_sockets(void);
 
 #endif

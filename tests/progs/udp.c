@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* udp.c - UDP sockets for the shim's tests: a bound "server" and a client
  * that either connects to it (connected) or binds and uses sendto (bound).
  * -6 uses ::1.  Facts: "server fd=N local=A port=P ino=I",

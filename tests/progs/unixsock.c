@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unixsock.c - AF_UNIX sockets for the shim's tests.
  *
  *   stream NAME      listen on NAME ("/path" or "@abstract"), connect,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Socket scenarios for the kernel-view tests (tests/kernel_view.bats).
 
 Each scenario runs real sockets on 127.0.0.1 and prints the facts the

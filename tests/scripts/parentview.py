@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """parentview.py - how a parent that waits with waitpid(WUNTRACED) sees a
 program it started end or stop, for the runner tests (run_signals.bats).
 

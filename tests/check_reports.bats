@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# socktrace check's CI reports, read the way CI reads them: GitHub
+# workflow annotations through a parser written to the runner's rules
+# (tests/scripts/gh_annotations.py), JUnit XML through an XML parser.
+
+load helpers
+
+GH=$BATS_TEST_DIRNAME/scripts/gh_annotations.py
+
+# A real program: python3 connecting N times to a port of ::1 that is bound
+# but not listening (each connect refused, each socket closed, so each
+# attempt is the same finding on the same descriptor).
+REFUSE='import socket, sys
+b = socket.socket(socket.AF_INET6); b.bind(("::1", 0))
+print("bound port=%d" % b.getsockname()[1], flush=True)
+for i in range(int(sys.argv[1])):
+    s = socket.socket(socket.AF_INET6)
+    try:
+        s.connect(("::1", b.getsockname()[1]))
+    except ConnectionRefusedError:
+        pass
+    s.close()
+b.close()'
+
+refuse() {
+	printf '%s\n' "$REFUSE" >refuse.py
+	traced "$PYTHON3" refuse.py "$@" >refuse.out
+	PORT=$(fact refuse.out bound port)
+}
+
+@test "github: titles with [::1], pid=1,2, % and a newline reach the runner whole; identical findings are one annotation with a count" {
+	refuse 7
+	pattern=$'pid=1,2 tcp [::1]:* socket 100%\nbind'
+	run "$SOCKTRACE" check --rule handshakes --expect "$pattern" --format=github "$TRACE"
+	assert_eq "$status" 1 "exit status"
+	printf '%s\n' "$output" >gh.out
+	"$PYTHON3" "$GH" <gh.out >gh.json
+	assert_eq "$(wc -l <gh.json)" 2 "annotations: $output"
+	assert_eq "$(jq -r 'select(.command=="error") | .properties.title' gh.json | head -n 1)" "socktrace handshakes (×7)"
+	pid=$(jq -r 'select(.call=="start") | .pid' "$TRACE")
+	fd=$(jq -r 'select(.call=="connect") | .fd' "$TRACE" | sort -u)
+	assert_eq "$(jq -r '.data' gh.json | head -n 1)" \
+		"pid $pid (python3 refuse.py 7): connect to [::1]:$PORT failed with ECONNREFUSED (fd $fd)"
+	title=$(jq -r 'select(.properties.title | startswith("socktrace expect")) | .properties.title' gh.json)
+	assert_eq "$title" "socktrace expect: $pattern" "the pattern's title, unescaped"
+	data=$(jq -r 'select(.properties.title | startswith("socktrace expect")) | .data' gh.json)
+	[[ $data == "no socket matches '$pattern'; closest: pid="*" tcp [::1]:$PORT socket bind close"* ]]
+	# one line per annotation: the newlines went out escaped
+	assert_eq "$(wc -l <gh.out)" 2 "output lines"
+}
+
+@test "github: a clean run prints no annotation; notes are notices" {
+	refuse 1
+	run "$SOCKTRACE" check --rule no-leaks --format=github "$TRACE"
+	assert_eq "$status" 0 "$output"
+	assert_eq "$(printf '%s\n' "$output" | "$PYTHON3" "$GH" | jq -r 'select(.command=="error")' | wc -l)" 0
+}
+
+JC=$BATS_TEST_DIRNAME/scripts/junit_check.py
+
+@test "junit: the report has the attributes strict readers require, a failure per broken rule" {
+	refuse 3
+	before=$(date -u +%s)
+	run "$SOCKTRACE" check --rule handshakes --rule no-leaks --junit report.xml "$TRACE"
+	assert_eq "$status" 1 "$output"
+	"$PYTHON3" "$JC" report.xml >junit.json
+	assert_eq "$(jq -c '[.tests, .failures, .errors]' junit.json)" "[2,1,0]"
+	assert_eq "$(jq -r .hostname junit.json)" "$(hostname)"
+	stamp=$(date -u -d "$(jq -r .timestamp junit.json)Z" +%s)
+	((stamp >= before - 1 && stamp <= $(date -u +%s))) || { echo "timestamp $stamp not within the run ($before..)"; false; }
+	assert_eq "$(jq -r '.cases[0] | .name + " " + .result' junit.json)" "handshakes failure"
+	[[ $(jq -r '.cases[0].message' junit.json) == "3 violations: pid "*": connect to [::1]:$PORT failed with ECONNREFUSED"* ]]
+	assert_eq "$(jq -r '.cases[1] | .name + " " + .result' junit.json)" "no-leaks ok"
+}
+
+@test "junit: unusable input (exit 2) still writes a report, its error naming the file and line" {
+	refuse 1
+	n=$(wc -l <"$TRACE")
+	# the run's real trace with its last event cut in half, as a killed writer leaves it
+	head -n $((n - 1)) "$TRACE" >cut.jsonl
+	tail -n 1 "$TRACE" | head -c 20 >>cut.jsonl
+	run "$SOCKTRACE" check --junit report.xml cut.jsonl
+	assert_eq "$status" 2 "$output"
+	"$PYTHON3" "$JC" report.xml >junit.json
+	assert_eq "$(jq -c '[.tests, .failures, .errors]' junit.json)" "[1,0,1]"
+	assert_eq "$(jq -r '.cases[0] | .name + " " + .result' junit.json)" "input error"
+	[[ $(jq -r '.cases[0].message' junit.json) == "the trace is not usable as it is (1 problem); nothing was checked" ]]
+	[[ $(jq -r '.cases[0].text' junit.json) == *$'\n'"cut.jsonl:$n: truncated last line"* ]]
+	# and an empty trace, and a usage error given after --junit
+	: >empty.jsonl
+	run "$SOCKTRACE" check --junit report.xml empty.jsonl
+	assert_eq "$status" 2
+	[[ $("$PYTHON3" "$JC" report.xml | jq -r '.cases[0].text') == *$'\n'"empty.jsonl: empty file: no events"* ]]
+	run "$SOCKTRACE" check --junit report.xml --rule no-such-rule "$TRACE"
+	assert_eq "$status" 2
+	[[ $("$PYTHON3" "$JC" report.xml | jq -r '.cases[0].message') == *"unknown rule 'no-such-rule'"* ]]
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# What show and check say of the ends the record now tells (gone, handed
+# over, an accept after the peer closed, a connect cut short by a signal,
+# the process that ended a socket): the timeline, lifecycle, summary,
+# mermaid and check views agree with the events and with each other.
+
+load helpers
+load truth
+
+@test "render: a socket closed out of sight is not drawn as a copy another process held" {
+	traced "$(prog outofsight)" dlsym >o.out 2>o.err
+	view timeline
+	view_has "server never closed it: closed out of sight (noticed at close())"
+	# one process, one descriptor: nobody else ever held it
+	view_lacks "its copy only, another process held it"
+}
+
+@test "render: mermaid does not draw a close() for a socket closed out of sight" {
+	traced "$(prog outofsight)" dlsym >o.out 2>o.err
+	view mermaid
+	view_has "active close"
+	view_lacks "FIN (close, active close)"
+}
+
+@test "render: a connection handed to a spawned program and ended by its exit is not a leak in any view, as check says" {
+	traced "$PYTHON3" -c 'import socket, subprocess
+l = socket.create_server(("127.0.0.1", 0))
+c = socket.create_connection(l.getsockname())
+s, _ = l.accept()
+p = subprocess.Popen(["sh", "-c", "read x"], stdin=subprocess.PIPE, pass_fds=[s.fileno()])
+s.close()
+p.stdin.write(b"\n")
+p.stdin.close()
+p.wait()
+c.recv(10)
+c.close()
+l.close()' >p.out 2>p.err
+	assert_empty p.err
+	rule_holds no-leaks
+	view lifecycle
+	view_has "(handed over, open at exit@"
+	view timeline
+	view_lacks "(a leak)"
+	view summary
+	view_line "^  sockets .* 0 leaked"
+	view_lacks "1 leaked"
+}
+
+@test "render: an accept() that returned after the client closed is shown with the state it returned (CLOSE_WAIT)" {
+	traced "$(prog connects)" late-accept >c.out 2>c.err
+	assert_eq "$(fact c.out accepted state)" CLOSE_WAIT "the accepted socket's state"
+	view timeline
+	view_line "accept\(\) on fd [0-9]+ returned fd $(fact c.out accepted fd) \(CLOSE_WAIT\)"
+}
+
+@test "render: a connect() cut short by EINTR is not shown as staying SYN_SENT; the timeline names the EINTR" {
+	traced "$(prog connects)" eintr >c.out 2>c.err
+	view timeline
+	conn_block "$(fact c.out client local) ->"
+	[[ $BLOCK != *"SYN_SENT -> SYN_SENT"* ]] || { echo "$BLOCK" >&2; false; }
+	[[ $BLOCK == *EINTR* ]] || { echo "$BLOCK" >&2; false; }
+	[[ $BLOCK == *ESTABLISHED* ]] || { echo "$BLOCK" >&2; false; }
+}
+
+@test "render: every pid the timeline names as holding or ending a socket has its process line" {
+	traced "$(prog procs)" leak >p.out 2>p.err
+	child=$(fact p.out child pid)
+	view timeline
+	view_has "held by pid $child when it exited"
+	view_line "^process $child "
+}

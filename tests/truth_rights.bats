@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# A connection handed to another process with SCM_RIGHTS (passfd): the
+# sender's close right after sendmsg() is not the connection's end (the
+# kernel keeps it ESTABLISHED for the receiver), the receiver's descriptor
+# is the same socket (one socket, one end: the receiver's active close),
+# and its TIME_WAIT is listed by the receiver's exit, not the sender's.
+
+load helpers
+load truth
+
+# handover recvmsg|recvmmsg: run passfd traced; sets PARENT, WORKER, INO
+# (the handed socket), SPORT (the listener's port), CLOCAL (the client's
+# address).
+handover() {
+	traced "$(prog passfd)" "$1" >pf.out 2>pf.err
+	assert_empty pf.err
+	PARENT=$(fact pf.out sent pid)
+	WORKER=$(fact pf.out received pid)
+	INO=$(fact pf.out accept ino)
+	SPORT=$(fact pf.out listen port)
+	CLOCAL=$(fact pf.out client local)
+	assert_eq "$(fact pf.out received ino)" "$INO" "the inode the worker got"
+	assert_eq "$(fact pf.out reaped status)" 0 "the worker's exit status"
+	assert_valid_jsonl
+	assert_seq_ok
+}
+
+# sender_hands_over: the sendmsg names the socket, the sender's close of
+# its copy leaves the connection as the kernel showed the worker
+sender_hands_over() {
+	local e
+	e=$(one ".call==\"sendmsg\" and .pid==$PARENT")
+	assert_field "$e" '.rights | length' 1
+	assert_field "$e" .rights[0].fd "$(fact pf.out accept fd)"
+	assert_field "$e" .rights[0].inode "$INO"
+	e=$(one ".call==\"close\" and .pid==$PARENT and .inode==$INO")
+	assert_eq "$(fact pf.out handed state)" ESTABLISHED "the worker's view after the sender's close"
+	assert_field "$e" .state_before ESTABLISHED
+	assert_field "$e" .state ESTABLISHED
+	assert_field "$e" .shared true
+	assert_field "$e" .reset null
+}
+
+# receiver_ends_it CALL: the worker's receive names the socket, and the
+# worker's close is the connection's end, the active close
+receiver_ends_it() {
+	local e
+	e=$(one ".call==\"$1\" and .pid==$WORKER")
+	assert_field "$e" .rights[0].fd "$(fact pf.out received fd)"
+	assert_field "$e" .rights[0].inode "$INO"
+	e=$(one ".call==\"close\" and .pid==$WORKER and .inode==$INO")
+	assert_field "$e" .fd "$(fact pf.out closed fd)"
+	assert_field "$e" .state_before ESTABLISHED
+	assert_field "$e" .state FIN_WAIT1
+	assert_field "$e" .tcp.bytes_sent 2
+	assert_eq "$(fact pf.out peer read)" 2 "bytes the client read"
+}
+
+@test "rights: the sender's close right after sendmsg() keeps the connection: ESTABLISHED, shared, no FIN" {
+	handover recvmsg
+	sender_hands_over
+	receiver_ends_it recvmsg
+}
+
+@test "rights: the receiver's descriptor is the sender's socket: one lifecycle line, the receiver's close is the active close" {
+	for how in recvmsg recvmmsg; do
+		rm -f "$TRACE"
+		handover "$how"
+		view lifecycle
+		n=$(grep -c -- "tcp 127.0.0.1:$SPORT -> $CLOCAL " <<<"$VIEW" || true)
+		assert_eq "$n" 1 "$how: lifecycle lines of the handed socket"
+		view_line "^pid=$PARENT fd=[0-9]+ tcp 127\.0\.0\.1:$SPORT -> $CLOCAL accept .*close(\\([0-9]+\\))?@$WORKER$"
+		view timeline
+		view_line "server close\(\) in pid $WORKER: ESTABLISHED -> FIN_WAIT1  \[active close\]"
+		view_lacks "ESTABLISHED -> ESTABLISHED  [active close]"
+		view_line "server pid $PARENT close\([0-9]+\): its copy only, another process held it"
+		rule_holds no-leaks
+	done
+}
+
+@test "rights: the connection's TIME_WAIT is in the receiver's exit lingering, not the sender's (as ss shows it)" {
+	need_tw_room
+	handover recvmsg
+	assert_eq "$(fact pf.out timewait seen)" 1 "TIME_WAIT seen by the worker in /proc/net/tcp"
+	local_=$(fact pf.out timewait local)
+	remote=$(fact pf.out timewait remote)
+	ss -Htan state time-wait src "$local_" dst "$remote" >ss.out
+	[[ -s ss.out ]] || { echo "ss shows no TIME_WAIT $local_ -> $remote" >&2; false; }
+	e=$(one ".call==\"exit\" and .pid==$WORKER")
+	assert_field "$e" "[.lingering[] | select(.local==\"$local_\" and .remote==\"$remote\") | .state]" '[
+  "TIME_WAIT"
+]'
+	assert_field "$e" .time_wait 1
+	e=$(one ".call==\"exit\" and .pid==$PARENT")
+	assert_field "$e" "[.lingering[] | select(.local==\"$local_\")] | length" 0
+	assert_field "$e" .time_wait 0
+}
+
+@test "rights: recvmmsg() receives the socket the same way: the sender's close keeps it, the worker ends it" {
+	handover recvmmsg
+	sender_hands_over
+	receiver_ends_it recvmmsg
+}
+
+@test "rights: a socketpair end handed over (as nginx passes its channels) is the sender's socketpair end in the receiver" {
+	traced "$(prog passfd)" pair >pf.out 2>pf.err
+	assert_empty pf.err
+	assert_valid_jsonl
+	assert_seq_ok
+	PARENT=$(fact pf.out sent pid)
+	WORKER=$(fact pf.out received pid)
+	ino=$(fact pf.out pair ino)
+	assert_eq "$(fact pf.out received ino)" "$ino" "the inode the worker got"
+	assert_eq "$(fact pf.out peer read)" 2 "bytes read from the other end"
+	e=$(one ".call==\"recvmsg\" and .pid==$WORKER")
+	assert_field "$e" .rights[0].inode "$ino"
+	view lifecycle
+	# one line for the handed end, made by the parent's socketpair, with the
+	# worker's receive and close; none of its own in the worker
+	view_line "^pid=$PARENT fd=[0-9]+ unix socketpair close recvmsg@$WORKER close(\\([0-9]+\\))?@$WORKER$"
+	if grep -E "^pid=$WORKER fd=[0-9]+ unix \(inherited\) recvmsg" <<<"$VIEW"; then
+		echo "the received end is a socket of its own:" >&2
+		echo "$VIEW" >&2
+		false
+	fi
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Real servers, traced whole, their records compared with what the kernel
+# and the clients saw: node's http (libuv closes with syscall(SYS_close)),
+# nginx (a master, two workers, channels passed with SCM_RIGHTS), a
+# threaded python http.server under concurrent requests.  No false leak,
+# no false teardown, every socket ended once.  (The channel nginx's master
+# passes to a worker is tested by truth_rights.bats with passfd pair.)
+
+load helpers
+load truth
+
+# no_false_teardown: no close that left the connection ESTABLISHED is
+# drawn as the teardown
+no_false_teardown() {
+	view timeline
+	if grep -E 'close\(\): ESTABLISHED -> ESTABLISHED +\[active close\]' <<<"$VIEW"; then
+		echo "a close of a copy drawn as the teardown:" >&2
+		echo "$VIEW" >&2
+		return 1
+	fi
+}
+
+# every_inode_ends_once [FILE]: each socket inode that was closed has one
+# close-like end with last true in each process that ended it, and no
+# socket was left without an end at its process's exit
+every_inode_ends_once() {
+	local bad
+	bad=$(jq -s -r '[.[] | select(.inode and .last==true)] | group_by([.pid, .inode])[]
+		| select(length > 1) | "pid \(.[0].pid) inode \(.[0].inode): \(map(.call) | join(","))"' "${1:-$TRACE}")
+	[[ -z $bad ]] || { echo "sockets ended more than once: $bad" >&2; return 1; }
+}
+
+@test "servers: node http server and client in one process (socktrace -o): every close recorded, no false leak or teardown" {
+	command -v node >/dev/null || skip "node is not installed"
+	"$SOCKTRACE" -o "$TRACE" -- node -e '
+const http = require("http");
+const srv = http.createServer((req, res) => res.end("hi\n"));
+srv.listen(0, "127.0.0.1", () => {
+  const port = srv.address().port;
+  console.log(`listen port=${port} pid=${process.pid}`);
+  let n = 0;
+  const get = () => http.get({ host: "127.0.0.1", port, path: "/" }, (r) => {
+    let body = "";
+    r.on("data", (d) => (body += d));
+    r.on("end", () => {
+      console.log(`got body=${body.trim()} n=${++n}`);
+      if (n < 3) get(); else srv.close(() => console.log("closed all=1"));
+    });
+  });
+  get();
+});' >n.out 2>n.err
+	assert_empty n.err
+	assert_eq "$(fact n.out got n 3)" 3 "replies"
+	assert_eq "$(fact n.out closed all)" 1 "the server closed"
+	assert_valid_jsonl
+	assert_seq_ok
+	one_end_per_process
+	every_inode_ends_once
+	port=$(fact n.out listen port)
+	# libuv closes with syscall(SYS_close): every socket node made is closed
+	made=$(jq -s '[.[] | select((.call=="socket" or .call=="accept4") and .ret >= 0 and (.family=="AF_INET"))] | length' "$TRACE")
+	closed=$(jq -s '[.[] | select(.call=="close" and .family=="AF_INET" and .last==true)] | length' "$TRACE")
+	assert_eq "$closed" "$made" "TCP sockets closed (of those made)"
+	assert_count 0 '.call=="close" and .family=="AF_INET" and .syscall!=true'
+	assert_field "$(one '.call=="exit"')" .open 0
+	e=$(one ".call==\"close\" and .local==\"127.0.0.1:$port\" and .state_before==\"LISTEN\"")
+	assert_field "$e" .state CLOSE
+	rule_holds no-leaks
+	rule_holds handshakes
+	no_false_teardown
+}
+
+# nginx_run: nginx (master, 2 workers) on a free port, traced into $TRACE,
+# fetched 4 times by curl (untraced), then stopped gracefully (QUIT).
+# Sets PORT, MASTER, CPORTS (curl's local ports).
+nginx_run() {
+	command -v nginx >/dev/null || skip "nginx is not installed"
+	command -v curl >/dev/null || skip "curl is not installed"
+	PORT=$(free_port)
+	mkdir -p www logs tmp
+	echo hello >www/index.html
+	# as root the workers would run as nobody, who cannot read $SCRATCH
+	cat >nginx.conf <<-EOF
+		$([[ $EUID == 0 ]] && echo "user root;")
+		worker_processes 2;
+		daemon off;
+		master_process on;
+		error_log $SCRATCH/logs/error.log;
+		pid $SCRATCH/logs/nginx.pid;
+		events { worker_connections 64; }
+		http {
+		  access_log $SCRATCH/logs/access.log;
+		  client_body_temp_path $SCRATCH/tmp;
+		  proxy_temp_path $SCRATCH/tmp;
+		  fastcgi_temp_path $SCRATCH/tmp;
+		  uwsgi_temp_path $SCRATCH/tmp;
+		  scgi_temp_path $SCRATCH/tmp;
+		  server { listen 127.0.0.1:$PORT; root $SCRATCH/www; }
+		}
+	EOF
+	bg_start nginx traced nginx -p "$SCRATCH" -c "$SCRATCH/nginx.conf"
+	wait_until 10 test -s logs/nginx.pid
+	wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$PORT/"
+	CPORTS=
+	for _ in 1 2 3 4; do
+		CPORTS+=" $(curl -sS -o body -w '%{local_port}' "http://127.0.0.1:$PORT/")"
+		assert_eq "$(cat body)" hello "the page"
+	done
+	MASTER=$(cat logs/nginx.pid)
+	kill -QUIT "$MASTER"
+	bg_wait nginx
+}
+
+@test "servers: nginx, a master and two workers: each connection accepted and closed once in a worker, no leak" {
+	nginx_run
+	assert_valid_jsonl
+	assert_seq_ok
+	one_end_per_process
+	every_inode_ends_once
+	for p in $CPORTS; do
+		e=$(one ".call==\"accept4\" and .remote==\"127.0.0.1:$p\"")
+		worker=$(get "$e" .pid)
+		[[ $worker != "$MASTER" ]]
+		e=$(one ".call==\"close\" and .remote==\"127.0.0.1:$p\"")
+		assert_field "$e" .pid "$worker"
+		assert_field "$e" .last true
+	done
+	# the master passes the second worker's channel to the first
+	e=$(one ".call==\"sendmsg\" and .pid==$MASTER")
+	ino=$(get "$e" .rights[0].inode)
+	[[ $ino =~ ^[0-9]+$ ]] || { echo "sendmsg without the channel's inode: $e" >&2; false; }
+	e=$(one ".call==\"recvmsg\" and .pid!=$MASTER")
+	assert_field "$e" .rights[0].inode "$ino"
+	# no TCP socket leaked (the connections, the listener).  Which worker
+	# held a copy of a channel (a socketpair end inherited at fork) last
+	# depends on the order the workers exit: not judged here.
+	run "$SOCKTRACE" check --rule no-leaks "$TRACE"
+	if grep '^no-leaks:' <<<"$output" | grep -q ' tcp '; then
+		echo "$output" >&2
+		false
+	fi
+	rule_holds handshakes
+	no_false_teardown
+}
+
+@test "servers: a threaded python http.server, 12 concurrent requests: one end each, its TIME_WAITs as ss counts them" {
+	need_tw_room
+	command -v curl >/dev/null || skip "curl is not installed"
+	bg_start srv traced "$PYTHON3" -u -c 'import http.server, os
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "3")
+        self.end_headers()
+        self.wfile.write(b"hi\n")
+    def log_message(self, *a):
+        pass
+class S(http.server.ThreadingHTTPServer):
+    daemon_threads = False  # server_close() waits for every request
+srv = S(("127.0.0.1", 0), H)
+print("listen port=%d pid=%d" % (srv.server_address[1], os.getpid()), flush=True)
+for _ in range(12):
+    srv.handle_request()
+srv.server_close()
+print("done", flush=True)'
+	wait_line srv '^listen ' >/dev/null
+	port=$(fact srv.out listen port)
+	pids=()
+	for _ in $(seq 12); do
+		curl -sS --max-time 20 -o /dev/null "http://127.0.0.1:$port/" 2>>curl.err &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	assert_empty curl.err
+	bg_wait srv
+	assert_valid_jsonl
+	assert_seq_ok
+	one_end_per_process
+	every_inode_ends_once
+	assert_count 12 ".call==\"accept4\" and .local==\"127.0.0.1:$port\""
+	assert_count 12 ".call==\"close\" and .local==\"127.0.0.1:$port\" and .remote!=null and .last==true"
+	# the server closed first (shutdown, close): its ends are in TIME_WAIT
+	tw=$(ss -Htan state time-wait src "127.0.0.1:$port" | wc -l)
+	e=$(one '.call=="exit"')
+	assert_field "$e" .time_wait "$tw"
+	assert_field "$e" .open 0
+	rule_holds no-leaks
+	no_false_teardown
+}
