@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Non-interference and exact kernel facts (#13): the traced program gets
 # what it would get bare (its arguments reach the kernel as given, its
 # threads keep their descriptors), other processes lose no datagram and no

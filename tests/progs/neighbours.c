@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* neighbours.c - scenarios where the shim must leave the program and the
  * other processes of the machine as they would be bare, and record only
  * what the kernel holds (shim_neighbours.bats).
