@@ -288,7 +288,7 @@ static void handshake(const struct show *sh, const struct st_conn *c)
 		/* a connection the peer closed while it waited in the queue comes
 		 * out of accept() in CLOSE_WAIT */
 		fprintf(sh->out, "  %-10s %s accept() on fd %d returned fd %d (%s)", cl ? "" :
-			"handshake", t, k->ev.listen_fd, sv->fd, k->ev.state ? k->ev.state : "ESTABLISHED");
+			"handshake", t, k->ev.listen_fd, sv->fd, k->ev.state ? show_esc(k->ev.state) : "ESTABLISHED");
 		if (cl && cl->connect) {
 			int64_t gap = st_rec_end_us(k) - cl->connect->ev.ts_us;
 			show_dur(d, sizeof(d), gap < 0 ? -gap : gap);

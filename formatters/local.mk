@@ -5,7 +5,7 @@ noinst_LTLIBRARIES += formatters/libformatters.la
 formatters_libformatters_la_SOURCES = \
 	formatters/reader.h formatters/reader.c \
 	formatters/reader_json.h formatters/reader_json.c formatters/reader_nested.c \
-	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_conns.c \
+	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_facts.c formatters/model_map.c formatters/model_conns.c \
 	formatters/symbolize.h formatters/symbolize.c \
 	formatters/load.h formatters/load.c \
 	formatters/tracelock.h formatters/tracelock.c \

@@ -4,8 +4,9 @@
  *
  * Owns: the descriptor tables of the traced processes as the events tell
  * them (socket, accept, dup, fork, close, exit), the socket each event is
- * about, the processes, and the small facts about sockets and addresses
- * the formats ask for.  The joining of connection ends is model_conns.c.
+ * about and the processes.
+ * The joining of connection ends is model_conns.c; the small facts about
+ * sockets and addresses the formats ask for are model_facts.c.
  * Trusts the shim's "last" where it has it; never prints.
  */
 #include "model.h"
@@ -16,178 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a small map from 64-bit keys to sockets --------------------------- */
-
-struct ent {
-	uint64_t key;
-	struct st_msock *sock;
-	struct ent *next;
-};
-
-struct map {
-	struct ent **b;
-	size_t nb, n;
-};
-
-static size_t hash64(uint64_t k, size_t nb)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (size_t)(k & (nb - 1));
-}
-
-static bool map_grow(struct map *m)
-{
-	size_t nb = m->nb ? m->nb * 2 : 256;
-	struct ent **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return false;
-	for (size_t i = 0; i < m->nb; i++)
-		for (struct ent *e = m->b[i], *next; e; e = next) {
-			size_t h = hash64(e->key, nb);
-			next = e->next;
-			e->next = b[h];
-			b[h] = e;
-		}
-	free(m->b);
-	m->b = b;
-	m->nb = nb;
-	return true;
-}
-
-static struct st_msock *map_get(const struct map *m, uint64_t key)
-{
-	if (!m->nb)
-		return NULL;
-	for (struct ent *e = m->b[hash64(key, m->nb)]; e; e = e->next)
-		if (e->key == key)
-			return e->sock;
-	return NULL;
-}
-
-/* the previous socket at key, or NULL */
-static bool map_put(struct map *m, uint64_t key, struct st_msock *s, struct st_msock **old)
-{
-	struct ent *e;
-	size_t h;
-
-	*old = NULL;
-	if (m->n >= m->nb && !map_grow(m))
-		return false;
-	h = hash64(key, m->nb);
-	for (e = m->b[h]; e; e = e->next)
-		if (e->key == key) {
-			*old = e->sock;
-			e->sock = s;
-			return true;
-		}
-	e = malloc(sizeof(*e));
-	if (!e)
-		return false;
-	e->key = key;
-	e->sock = s;
-	e->next = m->b[h];
-	m->b[h] = e;
-	m->n++;
-	return true;
-}
-
-static struct st_msock *map_del(struct map *m, uint64_t key)
-{
-	if (!m->nb)
-		return NULL;
-	for (struct ent **pe = &m->b[hash64(key, m->nb)]; *pe; pe = &(*pe)->next)
-		if ((*pe)->key == key) {
-			struct ent *e = *pe;
-			struct st_msock *s = e->sock;
-			*pe = e->next;
-			free(e);
-			m->n--;
-			return s;
-		}
-	return NULL;
-}
-
-static void map_free(struct map *m)
-{
-	for (size_t i = 0; i < m->nb; i++)
-		for (struct ent *e = m->b[i], *next; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-	free(m->b);
-	memset(m, 0, sizeof(*m));
-}
-
 static uint64_t fdkey(int64_t pid, int fd)
 {
 	return ((uint64_t)pid << 32) | (uint32_t)fd;
-}
-
-/* ---- addresses -------------------------------------------------------- */
-
-void st_addr_normalize(const char *in, char out[ST_ADDR_MAX])
-{
-	static const char mapped[] = "[::ffff:";
-	const char *end;
-
-	if (!strncmp(in, mapped, sizeof(mapped) - 1) && (end = strchr(in, ']')) &&
-	    memchr(in + sizeof(mapped) - 1, '.', (size_t)(end - in))) {
-		size_t n = (size_t)(end - in) - (sizeof(mapped) - 1);
-		memcpy(out, in + sizeof(mapped) - 1, n);
-		snprintf(out + n, ST_ADDR_MAX - n, "%s", end + 1);
-		return;
-	}
-	snprintf(out, ST_ADDR_MAX, "%s", in);
-}
-
-int st_addr_port(const char *addr)
-{
-	const char *colon = strrchr(addr, ':');
-	char *end;
-	long p;
-
-	if (!colon || addr[0] == '/' || addr[0] == '@' || !colon[1])
-		return -1;
-	p = strtol(colon + 1, &end, 10);
-	if (*end || p < 0 || p > 65535)
-		return -1;
-	return (int)p;
-}
-
-const char *st_msock_kind(const struct st_msock *s)
-{
-	if (s->proto)
-		return s->proto;
-	if (s->family && !strcmp(s->family, "AF_UNIX"))
-		return "unix";
-	if (s->family && !strncmp(s->family, "AF_", 3))
-		return s->family + 3;
-	return "socket";
-}
-
-bool st_msock_is_tcp(const struct st_msock *s)
-{
-	if (s->proto)
-		return !strcmp(s->proto, "tcp") || !strcmp(s->proto, "mptcp");
-	return s->type && !strcmp(s->type, "SOCK_STREAM") && s->family &&
-	       (!strcmp(s->family, "AF_INET") || !strcmp(s->family, "AF_INET6"));
-}
-
-const char *st_msock_local(const struct st_msock *s)
-{
-	if (s->local[0])
-		return s->local;
-	return s->bind ? s->bind->ev.addr : "";
-}
-
-const char *st_msock_remote(const struct st_msock *s)
-{
-	if (s->remote[0])
-		return s->remote;
-	return s->connect ? s->connect->ev.addr : "";
 }
 
 static bool stops_sending(const char *how)
@@ -195,25 +27,13 @@ static bool stops_sending(const char *how)
 	return how && (!strcmp(how, "SHUT_WR") || !strcmp(how, "SHUT_RDWR"));
 }
 
-int64_t st_rec_end_us(const struct st_rec *r)
-{
-	return r->ev.ts_us + (r->ev.dur_ns > 0 ? r->ev.dur_ns / 1000 : 0);
-}
-
-const struct st_rec *st_msock_teardown(const struct st_msock *s)
-{
-	if (s->shutdown && (!s->close || s->shutdown->ev.ts_us <= s->close->ev.ts_us))
-		return s->shutdown;
-	return s->close;
-}
-
 /* ---- building --------------------------------------------------------- */
 
 struct builder {
 	struct st_model *m;
-	struct map fds;		/* (pid, fd) -> socket */
-	struct map inodes;	/* inode -> open socket */
-	struct map ended;	/* inode -> socket an exit, a death or an exec ended */
+	struct st_map fds;		/* (pid, fd) -> socket */
+	struct st_map inodes;	/* inode -> open socket */
+	struct st_map ended;	/* inode -> socket an exit, a death or an exec ended */
 	struct st_proc *last_proc;
 	size_t procs_cap, socks_cap;
 	bool oom;
@@ -303,17 +123,6 @@ static void sock_note(struct builder *b, struct st_msock *s, const struct st_rec
 	s->t_end = r->ev.ts_us;
 }
 
-bool st_state_connected(const char *st)
-{
-	static const char *const states[] = { "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2",
-					      "CLOSING", "LAST_ACK", "TIME_WAIT" };
-
-	for (size_t i = 0; st && i < sizeof(states) / sizeof(states[0]); i++)
-		if (!strcmp(st, states[i]))
-			return true;
-	return false;
-}
-
 /* A connect left pending (EINPROGRESS, EINTR, a cancelled thread) is seen
  * finished by any later evidence: connect_done, a state only a connection
  * reaches, data counted. */
@@ -359,7 +168,7 @@ static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int 
 	s->t_first = s->t_end = r->ev.ts_us;
 	s->end = ST_END_OPEN;
 	s->end_pid = -1;
-	if (!map_put(&b->fds, fdkey(r->ev.pid, fd), s, &old))
+	if (!st_map_put(&b->fds, fdkey(r->ev.pid, fd), s, &old))
 		b->oom = true;
 	if (old && old != s)
 		old->nrefs--;	/* a close the trace missed */
@@ -374,7 +183,7 @@ static void sock_set_inode(struct builder *b, struct st_msock *s, uint64_t inode
 	if (!inode || s->inode)
 		return;
 	s->inode = inode;
-	if (!map_put(&b->inodes, inode, s, &old))
+	if (!st_map_put(&b->inodes, inode, s, &old))
 		b->oom = true;
 }
 
@@ -402,11 +211,11 @@ static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec 
 	}
 	if (end == ST_END_ELSEWHERE)
 		return;	/* still joinable by inode: its holder may show up */
-	if (s->inode && map_get(&b->inodes, s->inode) == s)
-		map_del(&b->inodes, s->inode);
+	if (s->inode && st_map_get(&b->inodes, s->inode) == s)
+		st_map_del(&b->inodes, s->inode);
 	if (s->inode && (end == ST_END_EXIT || end == ST_END_KILLED || end == ST_END_EXEC)) {
 		struct st_msock *old;
-		if (!map_put(&b->ended, s->inode, s, &old))
+		if (!st_map_put(&b->ended, s->inode, s, &old))
 			b->oom = true;
 	}
 }
@@ -418,12 +227,12 @@ static struct st_msock *sock_at(struct builder *b, const struct st_rec *r, int f
 
 	if (fd < 0)
 		return NULL;
-	s = map_get(&b->fds, fdkey(r->ev.pid, fd));
+	s = st_map_get(&b->fds, fdkey(r->ev.pid, fd));
 	if (s)
 		return s;
-	if (r->ev.inode && r->ev.fd == fd && (s = map_get(&b->inodes, r->ev.inode))) {
+	if (r->ev.inode && r->ev.fd == fd && (s = st_map_get(&b->inodes, r->ev.inode))) {
 		/* an alias we did not see made (inherited over exec, SCM_RIGHTS) */
-		if (!map_put(&b->fds, fdkey(r->ev.pid, fd), s, &old))
+		if (!st_map_put(&b->fds, fdkey(r->ev.pid, fd), s, &old))
 			b->oom = true;
 		s->nrefs++;
 		return s;
@@ -440,10 +249,10 @@ static int drop_all_of(struct builder *b, int64_t pid, const struct st_msock *s)
 	int n = 0;
 
 	for (size_t i = 0; i < b->fds.nb; i++)
-		for (struct ent *e = b->fds.b[i], *next; e; e = next) {
+		for (struct st_ent *e = b->fds.b[i], *next; e; e = next) {
 			next = e->next;
 			if (e->sock == s && (int64_t)(e->key >> 32) == pid) {
-				map_del(&b->fds, e->key);
+				st_map_del(&b->fds, e->key);
 				n++;
 			}
 		}
@@ -464,7 +273,7 @@ static bool held_elsewhere(const struct st_event *ev)
 static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
 		    bool last, enum st_end why)
 {
-	struct st_msock *s = map_del(&b->fds, fdkey(pid, fd));
+	struct st_msock *s = st_map_del(&b->fds, fdkey(pid, fd));
 
 	if (!s)
 		return;
@@ -487,7 +296,7 @@ static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int 
 static void fd_drop_range(struct builder *b, const struct st_rec *r, int64_t first, int64_t last)
 {
 	for (size_t i = 0; i < b->fds.nb; i++)
-		for (struct ent *e = b->fds.b[i], *next; e; e = next) {
+		for (struct st_ent *e = b->fds.b[i], *next; e; e = next) {
 			int fd = (int)(uint32_t)e->key;
 			next = e->next;
 			if ((int64_t)(e->key >> 32) == r->ev.pid && fd >= first && fd <= last) {
@@ -503,7 +312,7 @@ static void fd_alias(struct builder *b, const struct st_rec *r, int64_t pid, str
 
 	if (newfd < 0 || !s)
 		return;
-	if (!map_put(&b->fds, fdkey(pid, newfd), s, &old))
+	if (!st_map_put(&b->fds, fdkey(pid, newfd), s, &old))
 		b->oom = true;
 	if (old == s)
 		return;
@@ -514,14 +323,14 @@ static void fd_alias(struct builder *b, const struct st_rec *r, int64_t pid, str
 
 /* The descriptors of pid, copied (a pid's entries may move while the
  * table grows: work on a copy).  *n set; NULL when none or out of memory. */
-static struct ent *fds_of(struct builder *b, int64_t pid, size_t *n)
+static struct st_ent *fds_of(struct builder *b, int64_t pid, size_t *n)
 {
 	size_t cap = 0;
-	struct ent *list = NULL;
+	struct st_ent *list = NULL;
 
 	*n = 0;
 	for (size_t i = 0; i < b->fds.nb; i++)
-		for (struct ent *e = b->fds.b[i]; e; e = e->next)
+		for (struct st_ent *e = b->fds.b[i]; e; e = e->next)
 			if ((int64_t)(e->key >> 32) == pid) {
 				void *q = st_model_grow(list, &cap, *n, sizeof(*list));
 				if (!q) {
@@ -544,12 +353,12 @@ static struct st_proc *proc_by_pid(struct builder *b, int64_t pid);
 static void copy_fds(struct builder *b, int64_t pid, int64_t child)
 {
 	size_t n;
-	struct ent *list;
+	struct st_ent *list;
 
 	list = fds_of(b, pid, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct st_msock *old;
-		if (!map_put(&b->fds, fdkey(child, (int)(uint32_t)list[i].key), list[i].sock, &old))
+		if (!st_map_put(&b->fds, fdkey(child, (int)(uint32_t)list[i].key), list[i].sock, &old))
 			b->oom = true;
 		if (old != list[i].sock)
 			list[i].sock->nrefs++;
@@ -589,7 +398,7 @@ static bool held_from_start(const struct st_proc *p, int fd, const struct st_mso
 static void image_over(struct builder *b, struct st_proc *p, const struct st_rec *r, enum st_end why)
 {
 	size_t n;
-	struct ent *list = fds_of(b, p->pid, &n);
+	struct st_ent *list = fds_of(b, p->pid, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		struct st_msock *s = list[i].sock;
@@ -609,7 +418,7 @@ static void image_over(struct builder *b, struct st_proc *p, const struct st_rec
  * does not list were closed by the exec.  held_on: only those whose socket
  * the image holds at another number, else only the others. */
 static void not_kept(struct builder *b, const struct st_proc *p, const struct st_rec *r,
-		     const struct ent *list, size_t n, bool held_on)
+		     const struct st_ent *list, size_t n, bool held_on)
 {
 	const struct st_event *ev = &r->ev;
 
@@ -622,7 +431,7 @@ static void not_kept(struct builder *b, const struct st_proc *p, const struct st
 					(!ev->inherited[k].inode || !s->inode || ev->inherited[k].inode == s->inode));
 			held = held || (s->inode && ev->inherited[k].inode == s->inode);
 		}
-		if (kept || held != held_on || map_get(&b->fds, fdkey(p->pid, fd)) != s)
+		if (kept || held != held_on || st_map_get(&b->fds, fdkey(p->pid, fd)) != s)
 			continue;
 		sock_note(b, s, r);
 		fd_drop(b, r, p->pid, fd, false, false, ST_END_EXEC);
@@ -637,7 +446,7 @@ static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 	size_t n;
-	struct ent *list;
+	struct st_ent *list;
 
 	p->images++;
 	p->start = r;
@@ -655,13 +464,13 @@ static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
 	not_kept(b, p, r, list, n, false);
 	for (int k = 0; k < ev->ninherited; k++) {
 		const struct st_isock *is = &ev->inherited[k];
-		struct st_msock *s = map_get(&b->fds, fdkey(p->pid, is->fd)), *old;
+		struct st_msock *s = st_map_get(&b->fds, fdkey(p->pid, is->fd)), *old;
 
 		if (s)
 			continue;
-		s = is->inode ? map_get(&b->inodes, is->inode) : NULL;
+		s = is->inode ? st_map_get(&b->inodes, is->inode) : NULL;
 		if (s) {
-			if (!map_put(&b->fds, fdkey(p->pid, is->fd), s, &old))
+			if (!st_map_put(&b->fds, fdkey(p->pid, is->fd), s, &old))
 				b->oom = true;
 			s->nrefs++;
 			continue;
@@ -689,7 +498,7 @@ static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
  * after the shim's), of a socket that exit ended: the close is its end. */
 static struct st_msock *late_close(struct builder *b, const struct st_proc *p, const struct st_rec *r)
 {
-	struct st_msock *s = r->ev.inode ? map_get(&b->ended, r->ev.inode) : NULL;
+	struct st_msock *s = r->ev.inode ? st_map_get(&b->ended, r->ev.inode) : NULL;
 
 	if (!s || !p->ended || s->end_pid != p->pid || (s->end != ST_END_EXIT && s->end != ST_END_KILLED))
 		return NULL;
@@ -709,11 +518,11 @@ static void on_rights(struct builder *b, const struct st_rec *r)
 
 		if (!rt->inode)
 			continue;	/* not a socket */
-		s = map_get(&b->inodes, rt->inode);
+		s = st_map_get(&b->inodes, rt->inode);
 		if (s) {
 			if (s->in_flight > 0)
 				s->in_flight--;
-			if (!map_put(&b->fds, fdkey(ev->pid, rt->fd), s, &old))
+			if (!st_map_put(&b->fds, fdkey(ev->pid, rt->fd), s, &old))
 				b->oom = true;
 			if (old != s) {
 				s->nrefs++;
@@ -737,7 +546,7 @@ static void on_rights_sent(struct builder *b, const struct st_rec *r)
 
 	for (int i = 0; i < ev->nrights; i++) {
 		const struct st_right *rt = &ev->rights[i];
-		struct st_msock *s = rt->inode ? map_get(&b->fds, fdkey(ev->pid, rt->fd)) : NULL;
+		struct st_msock *s = rt->inode ? st_map_get(&b->fds, fdkey(ev->pid, rt->fd)) : NULL;
 
 		if (s && (!s->inode || s->inode == rt->inode))
 			s->in_flight++;
@@ -760,13 +569,13 @@ static void on_exec_failed(struct builder *b, const struct st_rec *r)
 			s->end_rec = NULL;
 			s->close = NULL;
 			s->tcp_final = false;
-			if (!map_put(&b->fds, fdkey(ev->pid, ev->kept[i]), s, &old))
+			if (!st_map_put(&b->fds, fdkey(ev->pid, ev->kept[i]), s, &old))
 				b->oom = true;
 			s->nrefs++;
-			if (s->inode && map_get(&b->ended, s->inode) == s)
-				map_del(&b->ended, s->inode);
+			if (s->inode && st_map_get(&b->ended, s->inode) == s)
+				st_map_del(&b->ended, s->inode);
 			if (s->inode)
-				map_put(&b->inodes, s->inode, s, &old);
+				st_map_put(&b->inodes, s->inode, s, &old);
 			break;
 		}
 }
@@ -866,7 +675,7 @@ static void step(struct builder *b, struct st_rec *r)
 			on_rights(b, r);
 		else if (!ev->err && (ev->call == ST_CALL_sendmsg || ev->call == ST_CALL_sendmmsg))
 			on_rights_sent(b, r);
-		s = fd >= 0 ? map_get(&b->fds, fdkey(ev->pid, fd)) : NULL;
+		s = fd >= 0 ? st_map_get(&b->fds, fdkey(ev->pid, fd)) : NULL;
 		if (s) {
 			r->sock = s;
 			sock_note(b, s, r);
@@ -907,7 +716,7 @@ static void step(struct builder *b, struct st_rec *r)
 	} else if (st_call_is(ev->call, ST_K_DUP)) {
 		if (ev->implicit_close) {
 			/* fd held a socket the call closed to make room */
-			s = map_get(&b->fds, fdkey(ev->pid, fd));
+			s = st_map_get(&b->fds, fdkey(ev->pid, fd));
 			if (!s)
 				s = sock_at(b, r, fd);
 			if (s) {
@@ -934,7 +743,7 @@ static void step(struct builder *b, struct st_rec *r)
 		 * closefrom, gone (closed out of sight), exec (close-on-exec) */
 		enum st_end why = ev->call == ST_CALL_gone ? ST_END_UNSEEN :
 				  ev->call == ST_CALL_exec ? ST_END_EXEC : ST_END_CLOSED;
-		s = map_get(&b->fds, fdkey(ev->pid, fd));
+		s = st_map_get(&b->fds, fdkey(ev->pid, fd));
 		if (!s && fd >= 0 && (s = late_close(b, p, r))) {
 			r->sock = s;
 			sock_note(b, s, r);
@@ -986,37 +795,6 @@ static void step(struct builder *b, struct st_rec *r)
 	sock_set_inode(b, s, ev->inode);
 }
 
-const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n)
-{
-	const struct st_rec *r = s->end_rec;
-
-	switch (s->end) {
-	case ST_END_CLOSED:
-		return "closed";
-	case ST_END_EXEC:
-		return "closed by exec (close-on-exec)";
-	case ST_END_UNSEEN:
-		snprintf(buf, n, "closed out of sight (noticed at %s())",
-			 r && r->ev.noticed ? r->ev.noticed : "?");
-		return buf;
-	case ST_END_EXIT:
-		return r && r->ev.call == ST_CALL_end && r->ev.by ?
-			       "held by its process when it ended" : "held by its process when it exited";
-	case ST_END_KILLED:
-		snprintf(buf, n, "held by its process when %s killed it",
-			 r && r->ev.signal ? r->ev.signal : "a signal");
-		return buf;
-	case ST_END_ELSEWHERE:
-		return "closed here, still held by another process";
-	case ST_END_UNTRACED:
-		snprintf(buf, n, "held by pid %" PRId64 " when it ended, in a program the trace does not "
-			 "follow: its fate unknown", s->end_pid);
-		return buf;
-	case ST_END_OPEN:
-		break;
-	}
-	return "open at the end of the trace";
-}
 
 int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 {
@@ -1035,7 +813,7 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 		if (s->end == ST_END_OPEN && s->nrefs > 0) {
 			bool seen = false;
 			for (size_t k = 0; k < b.fds.nb && !seen; k++)
-				for (struct ent *e = b.fds.b[k]; e && !seen; e = e->next) {
+				for (struct st_ent *e = b.fds.b[k]; e && !seen; e = e->next) {
 					const struct st_proc *p;
 					if (e->sock != s)
 						continue;
@@ -1055,9 +833,9 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 	}
 	if (!b.oom && st_model_join(m) < 0)
 		b.oom = true;
-	map_free(&b.fds);
-	map_free(&b.inodes);
-	map_free(&b.ended);
+	st_map_free(&b.fds);
+	st_map_free(&b.inodes);
+	st_map_free(&b.ended);
 	return b.oom ? -1 : 0;
 }
 

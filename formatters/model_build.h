@@ -7,9 +7,34 @@
 #ifndef SOCKTRACE_MODEL_BUILD_H
 #define SOCKTRACE_MODEL_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "model.h"
+
+/* A small map from 64-bit keys to sockets (model_map.c): chained buckets,
+ * a power of two of them, grown at load 1.  It never owns the sockets. */
+struct st_ent {
+	uint64_t key;
+	struct st_msock *sock;
+	struct st_ent *next;
+};
+
+struct st_map {
+	struct st_ent **b;
+	size_t nb, n;
+};
+
+/* the socket at key, or NULL */
+struct st_msock *st_map_get(const struct st_map *m, uint64_t key);
+/* s at key; *old the socket it replaced, or NULL.  false when out of
+ * memory (the map unchanged) */
+bool st_map_put(struct st_map *m, uint64_t key, struct st_msock *s, struct st_msock **old);
+/* removes key; the socket it held, or NULL */
+struct st_msock *st_map_del(struct st_map *m, uint64_t key);
+/* frees the buckets and entries; the map is then empty */
+void st_map_free(struct st_map *m);
 
 /* Room for element n of an array of *cap elements of size bytes: p itself
  * while n < *cap, else p reallocated to twice *cap (16 the first time) and

@@ -357,21 +357,48 @@ static void junit_suite_attrs(FILE *f, const struct check *c, double seconds)
 	fputc('"', f);
 }
 
+/* "cannot write PATH: why" on stderr, the path escaped (it may come from a
+ * script's variables) */
+static void cannot_write(const char *path, const char *why)
+{
+	char shown[1024];
+	struct st_buf b;
+
+	st_buf_init(&b, shown, sizeof(shown));
+	st_buf_esc(&b, path, 0);
+	st_buf_finish(&b);
+	fprintf(stderr, "socktrace: check: cannot write %s: %s\n", shown, why);
+}
+
+/* The report file, with its XML declaration: created 0600 with O_EXCL, or
+ * an existing one of this user emptied; never through a symbolic link,
+ * never another user's file in a sticky directory, never a hang on a FIFO
+ * nobody reads (codec/outfile.h).  NULL after a message. */
 static FILE *junit_open(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	static const struct st_outfile how = { 0, ST_OUT_TRUNC | ST_OUT_BLOCK, NULL };
+	const char *why = NULL;
+	int fd = st_outfile_open(path, &how, &why);
+	FILE *f;
 
-	if (!f)
-		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
-	else
-		fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	if (fd < 0) {
+		cannot_write(path, why);
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		cannot_write(path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	return f;
 }
 
 static int junit_close(FILE *f, const char *path)
 {
 	if (fclose(f)) {
-		fprintf(stderr, "socktrace: check: cannot write %s: %s\n", path, strerror(errno));
+		cannot_write(path, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -77,7 +77,7 @@ tests_sigprobe_LDADD = $(TPROG_LDADD)
 check_PROGRAMS += tests/record_rt
 tests_record_rt_SOURCES = tests/progs/record_rt.c
 tests_record_rt_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
-tests_record_rt_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_record_rt_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS)
 tests_record_rt_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS)
 
 # Call chains for the stack tests, as PIE and non-PIE executables and as a

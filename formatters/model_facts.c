@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* model_facts.c - the small facts about the model's sockets and addresses
+ * the formats and rules ask for (see model.h): an address normalized, its
+ * port, a socket's kind, its last known ends, its teardown, whether a
+ * state is one only a connection reaches, how its life ended in words.
+ *
+ * Owns: nothing; reads a built model.  Never changes it, never prints.
+ */
+#include "model.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- addresses -------------------------------------------------------- */
+
+void st_addr_normalize(const char *in, char out[ST_ADDR_MAX])
+{
+	static const char mapped[] = "[::ffff:";
+	const char *end;
+
+	if (!strncmp(in, mapped, sizeof(mapped) - 1) && (end = strchr(in, ']')) &&
+	    memchr(in + sizeof(mapped) - 1, '.', (size_t)(end - in))) {
+		size_t n = (size_t)(end - in) - (sizeof(mapped) - 1);
+		memcpy(out, in + sizeof(mapped) - 1, n);
+		snprintf(out + n, ST_ADDR_MAX - n, "%s", end + 1);
+		return;
+	}
+	snprintf(out, ST_ADDR_MAX, "%s", in);
+}
+
+int st_addr_port(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long p;
+
+	if (!colon || addr[0] == '/' || addr[0] == '@' || !colon[1])
+		return -1;
+	p = strtol(colon + 1, &end, 10);
+	if (*end || p < 0 || p > 65535)
+		return -1;
+	return (int)p;
+}
+
+const char *st_msock_kind(const struct st_msock *s)
+{
+	if (s->proto)
+		return s->proto;
+	if (s->family && !strcmp(s->family, "AF_UNIX"))
+		return "unix";
+	if (s->family && !strncmp(s->family, "AF_", 3))
+		return s->family + 3;
+	return "socket";
+}
+
+bool st_msock_is_tcp(const struct st_msock *s)
+{
+	if (s->proto)
+		return !strcmp(s->proto, "tcp") || !strcmp(s->proto, "mptcp");
+	return s->type && !strcmp(s->type, "SOCK_STREAM") && s->family &&
+	       (!strcmp(s->family, "AF_INET") || !strcmp(s->family, "AF_INET6"));
+}
+
+const char *st_msock_local(const struct st_msock *s)
+{
+	if (s->local[0])
+		return s->local;
+	return s->bind ? s->bind->ev.addr : "";
+}
+
+const char *st_msock_remote(const struct st_msock *s)
+{
+	if (s->remote[0])
+		return s->remote;
+	return s->connect ? s->connect->ev.addr : "";
+}
+
+int64_t st_rec_end_us(const struct st_rec *r)
+{
+	return r->ev.ts_us + (r->ev.dur_ns > 0 ? r->ev.dur_ns / 1000 : 0);
+}
+
+const struct st_rec *st_msock_teardown(const struct st_msock *s)
+{
+	if (s->shutdown && (!s->close || s->shutdown->ev.ts_us <= s->close->ev.ts_us))
+		return s->shutdown;
+	return s->close;
+}
+
+bool st_state_connected(const char *st)
+{
+	static const char *const states[] = { "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT1", "FIN_WAIT2",
+					      "CLOSING", "LAST_ACK", "TIME_WAIT" };
+
+	for (size_t i = 0; st && i < sizeof(states) / sizeof(states[0]); i++)
+		if (!strcmp(st, states[i]))
+			return true;
+	return false;
+}
+
+const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n)
+{
+	const struct st_rec *r = s->end_rec;
+
+	switch (s->end) {
+	case ST_END_CLOSED:
+		return "closed";
+	case ST_END_EXEC:
+		return "closed by exec (close-on-exec)";
+	case ST_END_UNSEEN:
+		snprintf(buf, n, "closed out of sight (noticed at %s())",
+			 r && r->ev.noticed ? r->ev.noticed : "?");
+		return buf;
+	case ST_END_EXIT:
+		return r && r->ev.call == ST_CALL_end && r->ev.by ?
+			       "held by its process when it ended" : "held by its process when it exited";
+	case ST_END_KILLED:
+		snprintf(buf, n, "held by its process when %s killed it",
+			 r && r->ev.signal ? r->ev.signal : "a signal");
+		return buf;
+	case ST_END_ELSEWHERE:
+		return "closed here, still held by another process";
+	case ST_END_UNTRACED:
+		snprintf(buf, n, "held by pid %" PRId64 " when it ended, in a program the trace does not "
+			 "follow: its fate unknown", s->end_pid);
+		return buf;
+	case ST_END_OPEN:
+		break;
+	}
+	return "open at the end of the trace";
+}
