@@ -238,7 +238,6 @@ int st_do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *le
 	socklen_t own_len = sizeof(own);
 	struct sockaddr *a = addr;
 	socklen_t *l = len;
-	socklen_t given = 0;
 	int64_t t0;
 	int ret, err;
 
@@ -248,14 +247,13 @@ int st_do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *le
 	if (!st_active() || !(ls = st_lookup(fd, call)))
 		return REAL_ACCEPT(addr, len);
 	/* the peer's address comes with the call: ask for it when the program
-	 * does not want it (the kernel does the same work either way).  A
-	 * buffer without a length is the program's to pass: the kernel answers
-	 * EFAULT (and the connection is gone), as it would bare. */
+	 * does not want it (the kernel does the same work either way).  The
+	 * program's own buffer and length are the program's to pass, untouched
+	 * and unread before the call: a missing or unreadable length is the
+	 * kernel's to answer (EFAULT, and the connection is gone), as bare. */
 	if (!addr) {
 		a = (struct sockaddr *)&own;
 		l = &own_len;
-	} else if (len) {
-		given = *len;
 	}
 	t0 = st_begin(&ev, call);
 	ret = REAL_ACCEPT(a, l);
@@ -275,8 +273,8 @@ int st_do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *le
 			s->reuseaddr = ls->reuseaddr;
 			s->reuseport = ls->reuseport;
 			s->linger = ls->linger;
-			if (a == addr && *l > given)
-				st_sock_remote(ret, s);	/* the program's buffer was short */
+			if (a == addr)
+				st_sock_remote(ret, s);	/* the program's buffer may be short */
 			else
 				st_format_addr(a, *l, s->remote, NULL);
 			if (ls->local_wild || !ls->local[0] || !s->is_inet)

@@ -109,6 +109,7 @@ check_PROGRAMS += \
 	tests/sigstorm \
 	tests/daemon \
 	tests/lateexit \
+	tests/neighbours \
 	tests/torn \
 	# end of check_PROGRAMS
 tests_spawn_SOURCES = tests/progs/spawn.c
@@ -127,6 +128,9 @@ check_LTLIBRARIES += tests/progs/libearly.la
 tests_progs_libearly_la_SOURCES = tests/progs/early.c
 tests_progs_libearly_la_CFLAGS = $(AM_CFLAGS) -g
 tests_progs_libearly_la_LDFLAGS = -avoid-version -shared -rpath /nowhere
+tests_neighbours_SOURCES = tests/progs/neighbours.c
+tests_neighbours_CFLAGS = $(TPROG_CFLAGS)
+tests_neighbours_LDADD = $(TPROG_LDADD)
 tests_torn_SOURCES = tests/progs/torn.c
 tests_torn_CFLAGS = $(TPROG_CFLAGS)
 tests_torn_LDADD = $(TPROG_LDADD)
@@ -218,6 +222,7 @@ TESTS += \
 	tests/robust_spawn.bats \
 	tests/robust_edges.bats \
 	tests/robust_servers.bats \
+	tests/shim_neighbours.bats \
 	tests/fuzz_regress.bats \
 	tests/valgrind.bats \
 	tests/truth_descriptors.bats \
