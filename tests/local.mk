@@ -14,9 +14,11 @@ AM_TESTS_ENVIRONMENT = export LC_ALL=C top_srcdir='$(abs_top_srcdir)' top_buildd
 # --enable-sanitizers: tests may skip what the sanitizers change (fd numbers,
 # memory) when SOCKTRACE_SANITIZED=1; a sanitizer's finding fails the run.
 # UBSan leaves deadly signals alone: the crash tests kill programs on purpose.
+# ASan leaves RLIMIT_CORE alone (disable_coredump=0): the runner execs the
+# program, which must get the caller's limits, core flag included.
 if SANITIZERS
 AM_TESTS_ENVIRONMENT += export SOCKTRACE_SANITIZED=1 \
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1:disable_coredump=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87:handle_segv=0:handle_sigbus=0:handle_abort=0:handle_sigfpe=0:handle_sigill=0 ;
 endif
 
