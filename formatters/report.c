@@ -43,36 +43,37 @@ struct check_result *check_result_new(struct check *c, const char *name)
 	return grown;
 }
 
+/* one more formatted line at the end of *lines (*n of them); exits when
+ * out of memory */
+static void add_line(char ***lines, size_t *n, const char *fmt, va_list ap)
+{
+	char *line, **grown;
+
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	grown = line ? realloc(*lines, (*n + 1) * sizeof(*grown)) : NULL;
+	if (!grown)
+		out_of_memory();
+	*lines = grown;
+	grown[(*n)++] = line;
+}
+
 void check_violation(struct check_result *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *line, **grown;
 
 	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0)
-		line = NULL;
+	add_line(&r->lines, &r->n, fmt, ap);
 	va_end(ap);
-	grown = line ? realloc(r->lines, (r->n + 1) * sizeof(*grown)) : NULL;
-	if (!grown)
-		out_of_memory();
-	r->lines = grown;
-	r->lines[r->n++] = line;
 }
 
 void check_note(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
-	char *line, **grown;
 
 	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0)
-		line = NULL;
+	add_line(&c->notes, &c->nnotes, fmt, ap);
 	va_end(ap);
-	grown = line ? realloc(c->notes, (c->nnotes + 1) * sizeof(*grown)) : NULL;
-	if (!grown)
-		out_of_memory();
-	c->notes = grown;
-	c->notes[c->nnotes++] = line;
 }
 
 size_t check_violations(const struct check *c)

@@ -131,6 +131,19 @@ wait_until() {
 	return 1
 }
 
+# watcher_of FILE: the pid of the runner's watcher (socktrace-watch) holding
+# FILE, the trace it writes
+watcher_of() {
+	local p
+	for p in $(pgrep -x socktrace-watch); do
+		if ls -l "/proc/$p/fd" 2>/dev/null | grep -qF -- "$1"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # free_port: a TCP port of 127.0.0.1 free right now, found by binding to
 # port 0 (prefer servers that bind 0 themselves and print their port).
 free_port() {

@@ -63,18 +63,6 @@ end_of() {
 	one ".call==\"end\" and .pid==$2" "$1"
 }
 
-# watcher_of FILE: the pid of the watcher holding FILE
-watcher_of() {
-	local p
-	for p in $(pgrep -x socktrace-watch); do
-		if ls -l "/proc/$p/fd" 2>/dev/null | grep -qF -- "$1"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
 @test "signals: INT QUIT TERM HUP USR1 USR2 WINCH sent to \$! reach the program once, and it ends as bare" {
 	for sig in INT QUIT TERM HUP USR1 USR2 WINCH; do
 		signal_probe bare bare "$sig"

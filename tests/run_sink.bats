@@ -104,11 +104,7 @@ PY
 	"$SOCKTRACE" -o bp.jsonl -- "$(prog threads)" -t 4 -n 3000 >out &
 	pid=$!
 	wait_until 10 grep -q '"call":"connect"' bp.jsonl
-	w=""
-	for p in $(pgrep -x socktrace-watch); do
-		ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$SCRATCH/bp.jsonl" && w=$p
-	done
-	[[ -n $w ]]
+	w=$(watcher_of "$SCRATCH/bp.jsonl")
 	kill -STOP "$w"
 	sleep 1
 	# the program is held up, not failing: it is still there
@@ -158,11 +154,7 @@ PY
 	"$SOCKTRACE" -o w.jsonl -- "$(prog sigprobe)" 20000 >out 2>err &
 	pid=$!
 	wait_until 10 grep -q '"call":"close"' w.jsonl
-	w=""
-	for p in $(pgrep -x socktrace-watch); do
-		ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$SCRATCH/w.jsonl" && w=$p
-	done
-	[[ -n $w ]]
+	w=$(watcher_of "$SCRATCH/w.jsonl")
 	kill -KILL "$w"
 	wait_until 5 bash -c "! kill -0 $w 2>/dev/null"
 	# SIGTERM: the program ends normally through its handler (exit 0 for
