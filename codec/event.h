@@ -144,6 +144,13 @@ struct st_event {
 	int nargv_cut;
 	int64_t ppid;
 	const char *version;
+	/* start: where the process ran, so that traces of many machines merge
+	 * (socktrace(7): host, boot, run, cgroup, pidns); NULL / 0 when unknown */
+	const char *host;	/* the host name (uname's nodename) */
+	const char *boot;	/* the kernel's boot id, /proc/sys/kernel/random/boot_id */
+	const char *run;	/* one id for every process of one run (SOCKTRACE_RUN) */
+	const char *cgroup;	/* the cgroup path, /proc/self/cgroup */
+	uint64_t pidns;		/* the inode of the pid namespace, /proc/self/ns/pid */
 
 	const struct st_isock *inherited;	/* start: sockets held from the start */
 	int ninherited;

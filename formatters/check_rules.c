@@ -264,7 +264,7 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 
 	parse_count(arg, &max);
 	for (size_t p = 0; p < m->nprocs; p++) {
-		int64_t pid = m->procs[p]->pid;
+		int64_t pid = m->procs[p]->pid, key = m->procs[p]->key;
 		struct span *sp = calloc(2 * m->nsocks + 1, sizeof(*sp));
 		size_t n = 0;
 		int open = 0, peak = 0;
@@ -275,8 +275,8 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 			return;
 		for (size_t i = 0; i < m->nsocks; i++) {
 			const struct st_msock *s = m->socks[i];
-			if (s->pid != pid)
-				continue;
+			if (s->pkey != key)
+				continue;	/* another process (or machine) */
 			sp[n++] = (struct span){ s->t_first, +1 };
 			if (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE || s->end == ST_END_EXEC ||
 			    s->end == ST_END_UNSEEN)

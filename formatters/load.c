@@ -8,6 +8,7 @@
  */
 #include "load.h"
 #include "tracelock.h"
+#include "buf.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,6 +39,22 @@ static void wait_for_runner(const char *path)
 		close(fd);
 }
 
+/* "socktrace: N events repeat ...; the first at FILE:LINE", the file name
+ * escaped (a name on the command line may hold any byte). */
+static void say_dups(const struct st_trace *t)
+{
+	char out[1024];
+	struct st_buf b;
+
+	st_buf_init(&b, out, sizeof(out));
+	ST_PUTL(&b, "socktrace: ");
+	st_buf_i64(&b, (int64_t)t->dups);
+	ST_PUTL(&b, " events repeat one already read (the same process, image and seq): dropped; the first at ");
+	st_buf_esc(&b, t->first_dup, 0);
+	st_buf_finish(&b);
+	fprintf(stderr, "%s\n", out);
+}
+
 enum st_load_status st_load(struct st_loaded *l, char *const *paths, int n, bool strict)
 {
 	memset(l, 0, sizeof(*l));
@@ -52,6 +69,8 @@ enum st_load_status st_load(struct st_loaded *l, char *const *paths, int n, bool
 	if (l->trace.fatal)
 		return ST_LOAD_STOPPED;
 	st_trace_sort(&l->trace);
+	if (st_trace_dedup(&l->trace) > 0)
+		say_dups(&l->trace);
 	l->sym = st_symbolizer_new();
 	if (l->sym)
 		st_symbolize_trace(l->sym, &l->trace);

@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += formatters/libformatters.la
 formatters_libformatters_la_SOURCES = \
 	formatters/reader.h formatters/reader.c \
+	formatters/origins.h formatters/origins.c \
 	formatters/reader_json.h formatters/reader_json.c formatters/reader_nested.c \
 	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_facts.c formatters/model_map.c formatters/model_conns.c \
 	formatters/symbolize.h formatters/symbolize.c \
@@ -37,6 +38,7 @@ TESTS += \
 	tests/format_escape.bats \
 	tests/show_compressed.bats \
 	tests/show_bounds.bats \
+	tests/show_merge.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

@@ -58,19 +58,33 @@ struct st_proc *st_model_proc(const struct st_model *m, int64_t pid)
 	return NULL;
 }
 
+struct st_proc *st_model_proc_key(const struct st_model *m, int64_t key)
+{
+	for (size_t i = m->nprocs; i-- > 0;)
+		if (m->procs[i]->key == key)
+			return m->procs[i];
+	return NULL;
+}
+
+/* the map key of a socket's inode: inodes of two machines are apart */
+static uint64_t ikey(int64_t pkey, uint64_t inode)
+{
+	return inode ^ ((uint64_t)(pkey >> ST_PID_BITS) << 48);
+}
+
 static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
 {
 	struct st_model *m = b->m;
 	struct st_proc *p;
 	void *q;
 
-	if (b->last_proc && b->last_proc->pid == r->ev.pid) {
+	if (b->last_proc && b->last_proc->key == r->pkey) {
 		p = b->last_proc;
 		if (!p->first)
 			p->first = r;
 		return p;
 	}
-	p = st_model_proc(m, r->ev.pid);
+	p = st_model_proc_key(m, r->pkey);
 	if (p && !p->first)
 		p->first = r;	/* a child its parent announced, now seen */
 	if (!p) {
@@ -84,6 +98,7 @@ static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
 			return NULL;
 		}
 		p->pid = r->ev.pid;
+		p->key = r->pkey;
 		p->ppid = -1;
 		p->first = r;
 		m->procs[m->nprocs++] = p;
@@ -164,11 +179,14 @@ static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int 
 	m->socks[m->nsocks++] = s;
 	s->id = (int)m->nsocks;
 	s->pid = r->ev.pid;
+	s->pkey = r->pkey;
+	s->origin = r->origin;
 	s->fd = fd;
 	s->t_first = s->t_end = r->ev.ts_us;
 	s->end = ST_END_OPEN;
 	s->end_pid = -1;
-	if (!st_map_put(&b->fds, fdkey(r->ev.pid, fd), s, &old))
+	s->end_pkey = -1;
+	if (!st_map_put(&b->fds, fdkey(r->pkey, fd), s, &old))
 		b->oom = true;
 	if (old && old != s)
 		old->nrefs--;	/* a close the trace missed */
@@ -183,17 +201,18 @@ static void sock_set_inode(struct builder *b, struct st_msock *s, uint64_t inode
 	if (!inode || s->inode)
 		return;
 	s->inode = inode;
-	if (!st_map_put(&b->inodes, inode, s, &old))
+	if (!st_map_put(&b->inodes, ikey(s->pkey, inode), s, &old))
 		b->oom = true;
 }
 
-/* s lost its last descriptor, in pid, at r, for this reason */
+/* s lost its last descriptor, in process pid (a key), at r, for this reason */
 static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec *r, int64_t pid, enum st_end end)
 {
 	if (s->end != ST_END_OPEN && s->end != ST_END_ELSEWHERE)
 		return;
 	s->end = end;
-	s->end_pid = pid;
+	s->end_pid = pid < 0 ? pid : pid & ST_PID_MASK;
+	s->end_pkey = pid;
 	s->end_rec = r;
 	if (r->ev.ts_us > s->t_end)
 		s->t_end = r->ev.ts_us;
@@ -211,11 +230,11 @@ static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec 
 	}
 	if (end == ST_END_ELSEWHERE)
 		return;	/* still joinable by inode: its holder may show up */
-	if (s->inode && st_map_get(&b->inodes, s->inode) == s)
-		st_map_del(&b->inodes, s->inode);
+	if (s->inode && st_map_get(&b->inodes, ikey(s->pkey, s->inode)) == s)
+		st_map_del(&b->inodes, ikey(s->pkey, s->inode));
 	if (s->inode && (end == ST_END_EXIT || end == ST_END_KILLED || end == ST_END_EXEC)) {
 		struct st_msock *old;
-		if (!st_map_put(&b->ended, s->inode, s, &old))
+		if (!st_map_put(&b->ended, ikey(s->pkey, s->inode), s, &old))
 			b->oom = true;
 	}
 }
@@ -227,12 +246,12 @@ static struct st_msock *sock_at(struct builder *b, const struct st_rec *r, int f
 
 	if (fd < 0)
 		return NULL;
-	s = st_map_get(&b->fds, fdkey(r->ev.pid, fd));
+	s = st_map_get(&b->fds, fdkey(r->pkey, fd));
 	if (s)
 		return s;
-	if (r->ev.inode && r->ev.fd == fd && (s = st_map_get(&b->inodes, r->ev.inode))) {
+	if (r->ev.inode && r->ev.fd == fd && (s = st_map_get(&b->inodes, ikey(r->pkey, r->ev.inode)))) {
 		/* an alias we did not see made (inherited over exec, SCM_RIGHTS) */
-		if (!st_map_put(&b->fds, fdkey(r->ev.pid, fd), s, &old))
+		if (!st_map_put(&b->fds, fdkey(r->pkey, fd), s, &old))
 			b->oom = true;
 		s->nrefs++;
 		return s;
@@ -299,9 +318,9 @@ static void fd_drop_range(struct builder *b, const struct st_rec *r, int64_t fir
 		for (struct st_ent *e = b->fds.b[i], *next; e; e = next) {
 			int fd = (int)(uint32_t)e->key;
 			next = e->next;
-			if ((int64_t)(e->key >> 32) == r->ev.pid && fd >= first && fd <= last) {
+			if ((int64_t)(e->key >> 32) == r->pkey && fd >= first && fd <= last) {
 				sock_note(b, e->sock, r);
-				fd_drop(b, r, r->ev.pid, fd, false, false, ST_END_CLOSED);
+				fd_drop(b, r, r->pkey, fd, false, false, ST_END_CLOSED);
 			}
 		}
 }
@@ -345,7 +364,7 @@ static struct st_ent *fds_of(struct builder *b, int64_t pid, size_t *n)
 	return list;
 }
 
-static struct st_proc *proc_by_pid(struct builder *b, int64_t pid);
+static struct st_proc *proc_by_pid(struct builder *b, const struct st_rec *r, int64_t pid);
 
 /* A new process with copies of every descriptor of its parent (at pid's
  * fork event, or at the child's start when libc forked inside another call:
@@ -372,13 +391,13 @@ static void on_new_process(struct builder *b, const struct st_rec *r, int64_t ch
 
 	if (child <= 0)
 		return;
-	p = proc_by_pid(b, child);
+	p = proc_by_pid(b, r, child);
 	if (p)
 		p->forked = true;
 	/* a vfork's event comes after its child exec'd: the new image's start
 	 * already listed what it holds */
 	if (!p || !p->start)
-		copy_fds(b, r->ev.pid, child);
+		copy_fds(b, r->pkey, st_rec_key(r, child));
 }
 
 /* The image of p ended (exit, or an end another process saw): every
@@ -398,15 +417,15 @@ static bool held_from_start(const struct st_proc *p, int fd, const struct st_mso
 static void image_over(struct builder *b, struct st_proc *p, const struct st_rec *r, enum st_end why)
 {
 	size_t n;
-	struct st_ent *list = fds_of(b, p->pid, &n);
+	struct st_ent *list = fds_of(b, p->key, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		struct st_msock *s = list[i].sock;
 		int fd = (int)(uint32_t)list[i].key;
 		bool from_start = held_from_start(p, fd, s);
-		if (s->pid != p->pid)
+		if (s->pkey != p->key)
 			sock_note(b, s, r);	/* another process's end: one of its events */
-		fd_drop(b, r, p->pid, fd, false, false, why);
+		fd_drop(b, r, p->key, fd, false, false, why);
 		if (s->end != ST_END_OPEN && s->end_rec == r && from_start)
 			s->handed = true;
 	}
@@ -431,10 +450,10 @@ static void not_kept(struct builder *b, const struct st_proc *p, const struct st
 					(!ev->inherited[k].inode || !s->inode || ev->inherited[k].inode == s->inode));
 			held = held || (s->inode && ev->inherited[k].inode == s->inode);
 		}
-		if (kept || held != held_on || st_map_get(&b->fds, fdkey(p->pid, fd)) != s)
+		if (kept || held != held_on || st_map_get(&b->fds, fdkey(p->key, fd)) != s)
 			continue;
 		sock_note(b, s, r);
-		fd_drop(b, r, p->pid, fd, false, false, ST_END_EXEC);
+		fd_drop(b, r, p->key, fd, false, false, ST_END_EXEC);
 	}
 }
 
@@ -456,21 +475,22 @@ static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
 	if (!ev->inherited) {
 		/* a forked child: its parent's fork event copied them, unless
 		 * libc forked inside another call (daemon) */
-		if (!p->forked && p->images == 1 && ev->ppid > 0 && st_model_proc(b->m, ev->ppid))
-			copy_fds(b, ev->ppid, p->pid);
+		if (!p->forked && p->images == 1 && ev->ppid > 0 &&
+		    st_model_proc_key(b->m, st_rec_key(r, ev->ppid)))
+			copy_fds(b, st_rec_key(r, ev->ppid), p->key);
 		return;
 	}
-	list = fds_of(b, p->pid, &n);
+	list = fds_of(b, p->key, &n);
 	not_kept(b, p, r, list, n, false);
 	for (int k = 0; k < ev->ninherited; k++) {
 		const struct st_isock *is = &ev->inherited[k];
-		struct st_msock *s = st_map_get(&b->fds, fdkey(p->pid, is->fd)), *old;
+		struct st_msock *s = st_map_get(&b->fds, fdkey(p->key, is->fd)), *old;
 
 		if (s)
 			continue;
-		s = is->inode ? st_map_get(&b->inodes, is->inode) : NULL;
+		s = is->inode ? st_map_get(&b->inodes, ikey(r->pkey, is->inode)) : NULL;
 		if (s) {
-			if (!st_map_put(&b->fds, fdkey(p->pid, is->fd), s, &old))
+			if (!st_map_put(&b->fds, fdkey(p->key, is->fd), s, &old))
 				b->oom = true;
 			s->nrefs++;
 			continue;
@@ -498,12 +518,12 @@ static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
  * after the shim's), of a socket that exit ended: the close is its end. */
 static struct st_msock *late_close(struct builder *b, const struct st_proc *p, const struct st_rec *r)
 {
-	struct st_msock *s = r->ev.inode ? st_map_get(&b->ended, r->ev.inode) : NULL;
+	struct st_msock *s = r->ev.inode ? st_map_get(&b->ended, ikey(r->pkey, r->ev.inode)) : NULL;
 
-	if (!s || !p->ended || s->end_pid != p->pid || (s->end != ST_END_EXIT && s->end != ST_END_KILLED))
+	if (!s || !p->ended || s->end_pkey != p->key || (s->end != ST_END_EXIT && s->end != ST_END_KILLED))
 		return NULL;
 	s->end = ST_END_OPEN;
-	sock_end(b, s, r, p->pid, ST_END_CLOSED);
+	sock_end(b, s, r, p->key, ST_END_CLOSED);
 	return s;
 }
 
@@ -518,16 +538,16 @@ static void on_rights(struct builder *b, const struct st_rec *r)
 
 		if (!rt->inode)
 			continue;	/* not a socket */
-		s = st_map_get(&b->inodes, rt->inode);
+		s = st_map_get(&b->inodes, ikey(r->pkey, rt->inode));
 		if (s) {
 			if (s->in_flight > 0)
 				s->in_flight--;
-			if (!st_map_put(&b->fds, fdkey(ev->pid, rt->fd), s, &old))
+			if (!st_map_put(&b->fds, fdkey(r->pkey, rt->fd), s, &old))
 				b->oom = true;
 			if (old != s) {
 				s->nrefs++;
 				if (old && --old->nrefs <= 0)
-					sock_end(b, old, r, ev->pid, ST_END_CLOSED);
+					sock_end(b, old, r, r->pkey, ST_END_CLOSED);
 			}
 		} else if ((s = sock_new(b, r, rt->fd))) {
 			s->inherited = true;
@@ -546,7 +566,7 @@ static void on_rights_sent(struct builder *b, const struct st_rec *r)
 
 	for (int i = 0; i < ev->nrights; i++) {
 		const struct st_right *rt = &ev->rights[i];
-		struct st_msock *s = rt->inode ? st_map_get(&b->fds, fdkey(ev->pid, rt->fd)) : NULL;
+		struct st_msock *s = rt->inode ? st_map_get(&b->fds, fdkey(r->pkey, rt->fd)) : NULL;
 
 		if (s && (!s->inode || s->inode == rt->inode))
 			s->in_flight++;
@@ -561,32 +581,36 @@ static void on_exec_failed(struct builder *b, const struct st_rec *r)
 	for (int i = 0; i < ev->nkept; i++)
 		for (size_t k = 0; k < b->m->nsocks; k++) {
 			struct st_msock *s = b->m->socks[k], *old;
-			if (s->end != ST_END_EXEC || s->end_pid != ev->pid || !s->end_rec ||
+			if (s->end != ST_END_EXEC || s->end_pkey != r->pkey || !s->end_rec ||
 			    s->end_rec->ev.fd != ev->kept[i])
 				continue;
 			s->end = ST_END_OPEN;
 			s->end_pid = -1;
+			s->end_pkey = -1;
 			s->end_rec = NULL;
 			s->close = NULL;
 			s->tcp_final = false;
-			if (!st_map_put(&b->fds, fdkey(ev->pid, ev->kept[i]), s, &old))
+			if (!st_map_put(&b->fds, fdkey(r->pkey, ev->kept[i]), s, &old))
 				b->oom = true;
 			s->nrefs++;
-			if (s->inode && st_map_get(&b->ended, s->inode) == s)
-				st_map_del(&b->ended, s->inode);
+			if (s->inode && st_map_get(&b->ended, ikey(s->pkey, s->inode)) == s)
+				st_map_del(&b->ended, ikey(s->pkey, s->inode));
 			if (s->inode)
-				st_map_put(&b->inodes, s->inode, s, &old);
+				st_map_put(&b->inodes, ikey(s->pkey, s->inode), s, &old);
 			break;
 		}
 }
 
-static struct st_proc *proc_by_pid(struct builder *b, int64_t pid)
+/* the process pid of r's origin */
+static struct st_proc *proc_by_pid(struct builder *b, const struct st_rec *r, int64_t pid)
 {
 	struct st_rec fake;
 	struct st_proc *p;
 
 	memset(&fake, 0, sizeof(fake));
 	fake.ev.pid = pid;
+	fake.origin = r->origin;
+	fake.pkey = st_rec_key(r, pid);
 	p = proc_of(b, &fake);
 	if (p && p->first == &fake)
 		p->first = NULL;	/* its first event is still to come */
@@ -637,7 +661,7 @@ static void step(struct builder *b, struct st_rec *r)
 	case ST_CALL_posix_spawn:
 	case ST_CALL_posix_spawnp:
 		if (!ev->err && ev->child > 0)
-			proc_by_pid(b, ev->child);	/* its start lists what it holds */
+			proc_by_pid(b, r, ev->child);	/* its start lists what it holds */
 		return;
 	case ST_CALL_socket:
 		if (ev->err)
@@ -675,7 +699,7 @@ static void step(struct builder *b, struct st_rec *r)
 			on_rights(b, r);
 		else if (!ev->err && (ev->call == ST_CALL_sendmsg || ev->call == ST_CALL_sendmmsg))
 			on_rights_sent(b, r);
-		s = fd >= 0 ? st_map_get(&b->fds, fdkey(ev->pid, fd)) : NULL;
+		s = fd >= 0 ? st_map_get(&b->fds, fdkey(r->pkey, fd)) : NULL;
 		if (s) {
 			r->sock = s;
 			sock_note(b, s, r);
@@ -716,13 +740,13 @@ static void step(struct builder *b, struct st_rec *r)
 	} else if (st_call_is(ev->call, ST_K_DUP)) {
 		if (ev->implicit_close) {
 			/* fd held a socket the call closed to make room */
-			s = st_map_get(&b->fds, fdkey(ev->pid, fd));
+			s = st_map_get(&b->fds, fdkey(r->pkey, fd));
 			if (!s)
 				s = sock_at(b, r, fd);
 			if (s) {
 				r->sock = s;
 				sock_note(b, s, r);
-				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref, ST_END_CLOSED);
+				fd_drop(b, r, r->pkey, fd, ev->last_ref_known, ev->last_ref, ST_END_CLOSED);
 			}
 			return;
 		}
@@ -730,7 +754,7 @@ static void step(struct builder *b, struct st_rec *r)
 		if (s && !ev->err) {
 			int newfd = ev->newfd >= 0 ? ev->newfd : (int)ev->ret;
 			if (newfd != fd)
-				fd_alias(b, r, ev->pid, s, newfd);
+				fd_alias(b, r, r->pkey, s, newfd);
 		}
 	} else if (st_call_is(ev->call, ST_K_RANGE) && fd < 0) {
 		/* a bulk close without a socket of its own (older traces) */
@@ -743,7 +767,7 @@ static void step(struct builder *b, struct st_rec *r)
 		 * closefrom, gone (closed out of sight), exec (close-on-exec) */
 		enum st_end why = ev->call == ST_CALL_gone ? ST_END_UNSEEN :
 				  ev->call == ST_CALL_exec ? ST_END_EXEC : ST_END_CLOSED;
-		s = st_map_get(&b->fds, fdkey(ev->pid, fd));
+		s = st_map_get(&b->fds, fdkey(r->pkey, fd));
 		if (!s && fd >= 0 && (s = late_close(b, p, r))) {
 			r->sock = s;
 			sock_note(b, s, r);
@@ -757,7 +781,7 @@ static void step(struct builder *b, struct st_rec *r)
 			sock_set_inode(b, s, ev->inode);
 			connect_evidence(s, r);
 			if (!ev->err || strcmp(ev->err, "EBADF"))
-				fd_drop(b, r, ev->pid, fd, ev->last_ref_known, ev->last_ref, why);
+				fd_drop(b, r, r->pkey, fd, ev->last_ref_known, ev->last_ref, why);
 		}
 		return;
 	} else {
@@ -817,7 +841,7 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 					const struct st_proc *p;
 					if (e->sock != s)
 						continue;
-					p = st_model_proc(m, (int64_t)(e->key >> 32));
+					p = st_model_proc_key(m, (int64_t)(e->key >> 32));
 					seen = p && p->nevents > 0;
 				}
 			if (!seen && s->nevs)

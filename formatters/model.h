@@ -22,6 +22,8 @@ struct st_conn;
  * process saw it (its parent, the runner). */
 struct st_proc {
 	int64_t pid, ppid;
+	int64_t key;		/* pid with its origin (st_rec.pkey): two machines'
+				 * pid 4242 are two processes */
 	const struct st_rec *start, *exit;	/* may be NULL */
 	const struct st_rec *end;	/* an end event about it, NULL none */
 	const struct st_rec *first;	/* its first event */
@@ -53,6 +55,8 @@ enum st_end {
 struct st_msock {
 	int id;			/* 1.. in the order the sockets appear */
 	int64_t pid;		/* where it was made (or first seen) */
+	int64_t pkey;		/* ... that process's key (st_proc.key) */
+	unsigned origin;	/* ... and its origin (st_rec.origin) */
 	int fd;
 	bool inherited;		/* first seen without the call that made it */
 	const char *family, *type, *proto;	/* may be NULL */
@@ -81,6 +85,7 @@ struct st_msock {
 
 	enum st_end end;
 	int64_t end_pid;	/* the process whose last descriptor ended it (or held it at its end) */
+	int64_t end_pkey;	/* ... its key, -1 none */
 	const struct st_rec *end_rec;	/* the event that ended it (close, gone, exec, exit, end) */
 	int64_t t_first, t_end;	/* ts_us; t_end of the last event when still open */
 	const char *final_state;	/* TCP state it was left in, NULL unknown */
@@ -135,7 +140,10 @@ struct st_model {
 int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n);
 void st_model_free(struct st_model *m);
 
+/* the latest process of that pid (of any origin), NULL none */
 struct st_proc *st_model_proc(const struct st_model *m, int64_t pid);
+/* the process of that key (st_proc.key), NULL none */
+struct st_proc *st_model_proc_key(const struct st_model *m, int64_t key);
 
 /* "127.0.0.1:8080" from "[::ffff:127.0.0.1]:8080"; others unchanged */
 void st_addr_normalize(const char *in, char out[ST_ADDR_MAX]);

@@ -158,7 +158,7 @@ static void conn_teardown(struct st_conn *c)
 		c->closer = ks > 0 ? ST_CLOSER_SERVER : ks < 0 ? ST_CLOSER_CLIENT : ST_CLOSER_UNKNOWN;
 }
 
-static const struct st_ksock *find_lingering(const struct st_model *m, const char *local,
+static const struct st_ksock *find_lingering(const struct st_model *m, unsigned origin, const char *local,
 					      const char *remote)
 {
 	char nl[ST_ADDR_MAX], nr[ST_ADDR_MAX], kl[ST_ADDR_MAX], kr[ST_ADDR_MAX];
@@ -170,8 +170,8 @@ static const struct st_ksock *find_lingering(const struct st_model *m, const cha
 	st_addr_normalize(remote, nr);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_rec *x = m->procs[i]->exit;
-		if (!x)
-			continue;
+		if (!x || x->origin != origin)
+			continue;	/* none, or another machine's kernel */
 		for (int k = 0; k < x->ev.nlingering; k++) {
 			st_addr_normalize(x->ev.lingering[k].local, kl);
 			st_addr_normalize(x->ev.lingering[k].remote, kr);
@@ -207,15 +207,44 @@ static void conn_fill(const struct st_model *m, struct st_conn *c)
 		c->established = false;
 	}
 	if (cl)
-		c->later_client = find_lingering(m, cl->local, c->saddr);
+		c->later_client = find_lingering(m, cl->origin, cl->local, c->saddr);
 	if (sv)
-		c->later_server = find_lingering(m, sv->local, sv->remote);
+		c->later_server = find_lingering(m, sv->origin, sv->local, sv->remote);
 	/* what the kernel showed at exit beats the state right after close */
 	if (cl && c->later_client && c->later_client->state && cl->end == ST_END_CLOSED)
 		cl->final_state = c->later_client->state;
 	if (sv && c->later_server && c->later_server->state && sv->end == ST_END_CLOSED)
 		sv->final_state = c->later_server->state;
 	conn_teardown(c);
+}
+
+/* An address of the machine itself (127.0.0.0/8, ::1, ::ffff:127.x): a
+ * connection on it never leaves its machine. */
+static bool loopback(const char *addr)
+{
+	char n[ST_ADDR_MAX];
+
+	st_addr_normalize(addr, n);
+	return !strncmp(n, "127.", 4) || !strncmp(n, "[::1]", 5);
+}
+
+/* Another accepted end, of another machine than c's, with the same tuple
+ * as s, that c may as well belong to: then the tuple is ambiguous (NAT, a
+ * proxy, the same addresses behind two gateways) and neither is joined. */
+static bool other_accepted(const struct st_model *m, const struct st_msock *s, const struct st_msock *c)
+{
+	char a[2 * ST_ADDR_MAX + 2], b[2 * ST_ADDR_MAX + 2];
+
+	tuple_key(a, s->local, s->remote);
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *o = m->socks[i];
+		if (o == s || !o->made || !o->listener || o->origin == c->origin || !o->local[0] || !o->remote[0])
+			continue;
+		tuple_key(b, o->local, o->remote);
+		if (!strcmp(a, b) && llabs(o->t_first - s->t_first) < 1000000)
+			return true;
+	}
+	return false;
 }
 
 int st_model_join(struct st_model *m)
@@ -248,9 +277,10 @@ int st_model_join(struct st_model *m)
 	 * closed before: the connection waits in the accept queue; a tuple is
 	 * not used again while the earlier connection lingers) */
 	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_msock *s = m->socks[i], *match = NULL;
+		struct st_msock *s = m->socks[i], *match = NULL, *other = NULL;
 		struct cand key;
 		size_t lo = 0, hi = nc;
+		int others = 0;
 
 		if (!s->made || !s->listener || !s->local[0] || !s->remote[0])
 			continue;
@@ -266,10 +296,18 @@ int st_model_join(struct st_model *m)
 			struct st_msock *c = cands[lo].s;
 			if (c->conn || c->connect->ev.ts_us > s->t_first + 1000000)
 				continue;
+			if (c->origin != s->origin) {
+				/* another machine's: only when it is the one candidate */
+				if (!loopback(s->local))
+					others++, other = c;
+				continue;
+			}
 			if (match && match->connect->ev.ts_us > c->connect->ev.ts_us)
 				continue;
 			match = c;
 		}
+		if (!match && others == 1 && !other_accepted(m, s, other))
+			match = other;
 		if (!conn_new(b, match, s))
 			break;
 	}

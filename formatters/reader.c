@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "reader.h"
+#include "origins.h"
 #include "buf.h"
 
 #include "config.h"
@@ -36,6 +37,7 @@ struct file_state {
 	unsigned events;
 	bool newer_seen;	/* one message for a file of a newer schema */
 	unsigned newer_more;
+	struct st_pidmap pids;	/* the origin of each process of this file */
 };
 
 static void complain(struct file_state *fs, long line, const char *fmt, ...)
@@ -137,7 +139,7 @@ static bool take_event(struct file_state *fs, long lineno, const char *p, size_t
 		st_rec_free(r);
 		return false;
 	}
-	if (!add_rec(fs->t, r)) {
+	if (!st_origin_assign(fs->t, &fs->pids, r) || !add_rec(fs->t, r)) {
 		st_rec_free(r);
 		complain(fs, lineno, "out of memory");
 		fs->t->fatal = true;
@@ -315,7 +317,7 @@ static const char *compression_of(const char *p, size_t n, const char **cat)
 
 unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
 {
-	struct file_state fs = { t, path, strict, 0, 0, 0, false, 0 };
+	struct file_state fs = { t, path, strict, 0, 0, 0, false, 0, { NULL, NULL, 0, 0, 0 } };
 	struct source src;
 	struct stat st;
 	char *line = NULL, *chunk = NULL;
@@ -459,6 +461,7 @@ unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
 		say(fs.name, 0, msg);
 	}
 out:
+	st_pidmap_free(&fs.pids);
 	free(chunk);
 	free(line);
 	source_close(&src);
@@ -500,5 +503,10 @@ void st_trace_free(struct st_trace *t)
 	for (size_t i = 0; i < t->n; i++)
 		st_rec_free(t->recs[i]);
 	free(t->recs);
+	for (size_t i = 0; i < t->norigins; i++) {
+		free(t->origins[i].host);
+		free(t->origins[i].boot);
+	}
+	free(t->origins);
 	memset(t, 0, sizeof(*t));
 }

@@ -425,6 +425,8 @@ bool st_rec_parse(struct st_rec *rec, const char *line, size_t len, char *why, s
 		rec->ev.tid = rec->ev.pid;
 	if (rec->ev.err && rec->ev.ret >= 0)
 		rec->ev.ret = -1;
+	rec->origin = 0;	/* the file's reader may say otherwise (origins.c) */
+	rec->pkey = rec->ev.pid;
 	return true;
 }
 

@@ -14,7 +14,7 @@ FUZZ_SHOW = fuzz/fuzz_show_text fuzz/fuzz_show_timeline fuzz/fuzz_show_summary \
 FUZZ_PROGS = fuzz/fuzz_reader fuzz/fuzz_check $(FUZZ_SHOW)
 # the code under test, as the CLI has it, less the ELF symbolizer (a stand-in:
 # fuzz/symbolize_stub.c)
-FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_nested.c \
+FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_nested.c formatters/origins.c \
 	formatters/load.c \
 	formatters/model.c formatters/model_conns.c \
 	formatters/fmt_common.c formatters/fmt_text.c formatters/fmt_lifecycle.c \

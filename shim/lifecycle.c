@@ -12,6 +12,7 @@
 #include "kernelview.h"
 #include "log.h"
 #include "names.h"
+#include "origin.h"
 #include "procfd.h"
 #include "real.h"
 #include "recent.h"
@@ -223,6 +224,7 @@ static void emit_start(bool inherited, pid_t ppid)
 	identity_to_event(&ev);
 	ev.ppid = ppid > 0 ? ppid : getppid();
 	ev.version = PACKAGE_VERSION;
+	st_origin_to_event(&ev);
 	if (inherited) {
 		st_fd_each(0, ST_FD_MAX - 1, count_adopted, &in);
 		if (in.max) {
@@ -403,6 +405,7 @@ void st_init(void)
 	}
 	st_pid = getpid();
 	read_identity();
+	st_origin_read();
 	if (!st_shm_open())
 		st_sink_open();	/* no runner's shared memory: the shim writes the trace */
 	adopt_inherited();

@@ -9,6 +9,7 @@ shim_libsocktrace_la_SOURCES = \
 	shim/log.h shim/log.c \
 	shim/settings.h shim/settings.c \
 	shim/lifecycle.h shim/lifecycle.c \
+	shim/origin.h shim/origin.c \
 	shim/emit.h shim/emit.c \
 	shim/procfd.h shim/procfd.c \
 	shim/real.h shim/real.c \

@@ -138,6 +138,17 @@ void st_config_read(void)
 			strcpy(st_cfg.shm, v);
 	}
 
+	st_cfg.run[0] = '\0';
+	v = secure_getenv("SOCKTRACE_RUN");
+	if (v && *v) {
+		size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
+		if (v[n] || n > ST_RUN_MAX)
+			warn_value("SOCKTRACE_RUN must be 1 to 64 letters, digits, '.', '_', ':' or '-', "
+				   "making a new run id; got", v);
+		else
+			memcpy(st_cfg.run, v, n + 1);
+	}
+
 	v = secure_getenv("SOCKTRACE_OUTPUT");
 	st_cfg.fallback = v && *v;
 	if (v && *v && strcmp(v, "stderr")) {

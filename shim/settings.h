@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* the longest run id: SOCKTRACE_RUN's value, [A-Za-z0-9._:-] */
+#define ST_RUN_MAX 64
+
 enum st_format { ST_FMT_TEXT, ST_FMT_JSONL };
 enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
 
@@ -20,7 +23,10 @@ struct st_config {
 	bool to_stderr;
 	char output[4096];	/* path template, %p expanded at open */
 	mode_t mode;		/* of a trace file the shim creates (SOCKTRACE_MODE) */
-	enum st_format format;
+	/* the longest run id: SOCKTRACE_RUN's value, [A-Za-z0-9._:-] */
+#define ST_RUN_MAX 64
+
+enum st_format format;
 	int stack;		/* frames per event, 0 none */
 	enum st_probe probe;
 	uint64_t families;	/* bit per AF_* value < 64; bit 63: others */
@@ -28,6 +34,8 @@ struct st_config {
 				 * log escapes every byte >= 0x80 (st_render_set_ascii) */
 	bool fallback;		/* SOCKTRACE_OUTPUT was given: where to write without the runner */
 	char shm[256];		/* the runner's shared memory, "" none (SOCKTRACE_SHM) */
+	char run[ST_RUN_MAX + 1];	/* the run's id (SOCKTRACE_RUN), "" none given:
+					 * origin.c makes one */
 };
 extern struct st_config st_cfg;
 

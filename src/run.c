@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -257,6 +258,23 @@ static int run(char *const *argv, const char *output, const char *format, struct
 	return err == ENOENT ? 127 : 126;
 }
 
+/* One id for every process of this run (socktrace(7), IDENTITY): 16
+ * random bytes in hex, in SOCKTRACE_RUN for the shim to read; a run id the
+ * environment had is another run's, and replaced. */
+static void set_run_id(void)
+{
+	unsigned char rnd[16];
+	char id[2 * sizeof(rnd) + 1];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		unsetenv("SOCKTRACE_RUN");	/* the first process makes one */
+		return;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	setenv("SOCKTRACE_RUN", id, 1);
+}
+
 int st_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -351,6 +369,7 @@ int st_cmd_run(int argc, char **argv)
 	}
 	relay = relay_mode();
 	unsetenv("SOCKTRACE_SHM");
+	set_run_id();
 	if (!relay && !(output && strstr(output, "%p"))) {
 		/* the runner writes the trace: the processes hand it their events */
 		bool file, json = format ? !strcmp(format, "jsonl") : output != NULL;

@@ -5,6 +5,9 @@
 # "argv_cut" names each argument kept only in part with its whole length;
 # "exe_cut" says the path is longer than the kernel tells.  An argument is
 # cut on a UTF-8 character's boundary.  The text format says it too.
+# It also says where the process ran: host, boot, run, cgroup, pid
+# namespace, by both sink paths (the runner's shared memory, the shim's own
+# file), and one run id for every process of a run.
 
 load helpers
 
@@ -102,4 +105,46 @@ start() { one '.call=="start"' "${1:-$TRACE}"; }
 	"$SOCKTRACE" show bad2.jsonl >out 2>err || status=$?
 	assert_eq "$status" 2 "exit status"
 	grep -qF 'bad2.jsonl:1: "argc" is -1, out of range' err
+}
+
+# the identity a start event must carry here, as the kernel tells it
+expect_identity() {
+	local e=$1
+	assert_field "$e" .host "$(uname -n)"
+	assert_field "$e" .boot "$(cat /proc/sys/kernel/random/boot_id)"
+	assert_field "$e" .pidns "$(stat -L -c %i /proc/self/ns/pid)"
+	cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	[[ -n $cg ]] || cg=$(head -n 1 /proc/self/cgroup | cut -d: -f3-)
+	# a test's shell and its program may sit in one cgroup or in two
+	# siblings (systemd's scopes): the path is the kernel's either way
+	[[ $(get "$e" .cgroup) == /* ]] || { echo "cgroup: $(get "$e" .cgroup), the test's: $cg"; false; }
+}
+
+@test "start: the runner's processes (shared memory) name host, boot, cgroup, pid namespace and one run id, new each run" {
+	"$SOCKTRACE" -o "$TRACE" -- "$(prog procs)" vfork-dup2 >out 2>err
+	assert_count 2 '.call=="start"'	# the server, and echo that its vfork child exec'd
+	while read -r e; do expect_identity "$e"; done < <(ev '.call=="start"')
+	run1=$(jq -r 'select(.call=="start") | .run' "$TRACE" | sort -u)
+	assert_eq "$(wc -l <<<"$run1")" 1 "one run id for every process"
+	[[ $run1 =~ ^[0-9a-f]{32}$ ]] || { echo "run id: $run1"; false; }
+	"$SOCKTRACE" -o t2.jsonl -- "$TRUE"
+	run2=$(start t2.jsonl | jq -r .run)
+	[[ $run2 =~ ^[0-9a-f]{32}$ && $run2 != "$run1" ]] || { echo "second run's id: $run2"; false; }
+	# an id from the environment is another run's: the runner replaces it
+	SOCKTRACE_RUN=ci-job-7 "$SOCKTRACE" -o t3.jsonl -- "$TRUE"
+	[[ $(start t3.jsonl | jq -r .run) != ci-job-7 ]]
+}
+
+@test "start: without the runner, the first process makes a run id; forked and executed children share it; SOCKTRACE_RUN is kept" {
+	traced "$(prog procs)" vfork-dup2 >out 2>err
+	assert_count 2 '.call=="start"'
+	while read -r e; do expect_identity "$e"; done < <(ev '.call=="start"')
+	assert_eq "$(jq -r 'select(.call=="start") | .run' "$TRACE" | sort -u | wc -l)" 1 "one run id"
+	[[ $(ev '.call=="start"' | head -n 1 | jq -r .run) =~ ^[0-9a-f]{32}$ ]]
+	SOCKTRACE_RUN=ci-job-7 SOCKTRACE_OUTPUT=t2.jsonl traced "$TRUE"
+	assert_field "$(start t2.jsonl)" .run ci-job-7
+	# a bad one: one warning, and a new id
+	SOCKTRACE_RUN='bad id' SOCKTRACE_OUTPUT=t3.jsonl traced "$TRUE" 2>err3
+	grep -qF "SOCKTRACE_RUN must be 1 to 64 letters" err3
+	[[ $(start t3.jsonl | jq -r .run) =~ ^[0-9a-f]{32}$ ]]
 }

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/* origins.c - origins of events and repeated events (see origins.h and
+ * reader.h: st_trace_dedup, st_origin_name).
+ *
+ * Owns: interning (host, boot) pairs into st_trace.origins, the per-file
+ * pid map, and dropping repeated (process, seq) events.  Never prints:
+ * the commands say what st_trace_dedup counted.
+ */
+#include "origins.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The index of (host, boot), added when new; 0 for neither known. */
+static bool intern(struct st_trace *t, const char *host, const char *boot, unsigned *out)
+{
+	struct st_origin *o;
+
+	*out = 0;
+	if (!host && !boot)
+		return true;
+	for (size_t i = 0; i < t->norigins; i++)
+		if (same(t->origins[i].host, host) && same(t->origins[i].boot, boot)) {
+			*out = (unsigned)i;
+			return true;
+		}
+	if (t->norigins >= ST_ORIGINS_MAX) {
+		*out = ST_ORIGINS_MAX - 1;
+		return true;
+	}
+	if (t->norigins == t->capo) {
+		size_t cap = t->capo ? 2 * t->capo : 4;
+		void *q = realloc(t->origins, cap * sizeof(*t->origins));
+		if (!q)
+			return false;
+		t->origins = q;
+		t->capo = cap;
+	}
+	o = &t->origins[t->norigins];
+	o->host = host ? strdup(host) : NULL;
+	o->boot = boot ? strdup(boot) : NULL;
+	if ((host && !o->host) || (boot && !o->boot)) {
+		free(o->host);
+		free(o->boot);
+		return false;
+	}
+	*out = (unsigned)t->norigins++;
+	return true;
+}
+
+static size_t slot(const struct st_pidmap *pm, int64_t pid)
+{
+	size_t i = (size_t)((uint64_t)pid * 0x9e3779b97f4a7c15u >> 20) & (pm->cap - 1);
+
+	while (pm->pid[i] != -1 && pm->pid[i] != pid)
+		i = (i + 1) & (pm->cap - 1);
+	return i;
+}
+
+static bool pm_put(struct st_pidmap *pm, int64_t pid, unsigned org)
+{
+	size_t i;
+
+	if ((pm->n + 1) * 2 > pm->cap) {
+		struct st_pidmap big = { NULL, NULL, pm->cap ? 2 * pm->cap : 64, 0, pm->last };
+		big.pid = malloc(big.cap * sizeof(*big.pid));
+		big.org = malloc(big.cap * sizeof(*big.org));
+		if (!big.pid || !big.org) {
+			free(big.pid);
+			free(big.org);
+			return false;
+		}
+		for (size_t k = 0; k < big.cap; k++)
+			big.pid[k] = -1;
+		for (size_t k = 0; k < pm->cap; k++)
+			if (pm->pid[k] != -1) {
+				size_t j = slot(&big, pm->pid[k]);
+				big.pid[j] = pm->pid[k];
+				big.org[j] = pm->org[k];
+				big.n++;
+			}
+		st_pidmap_free(pm);
+		*pm = big;
+	}
+	i = slot(pm, pid);
+	if (pm->pid[i] == -1)
+		pm->n++;
+	pm->pid[i] = pid;
+	pm->org[i] = org;
+	return true;
+}
+
+static unsigned pm_get(const struct st_pidmap *pm, int64_t pid)
+{
+	size_t i;
+
+	if (!pm->cap)
+		return pm->last;
+	i = slot(pm, pid);
+	return pm->pid[i] == pid ? pm->org[i] : pm->last;
+}
+
+bool st_origin_assign(struct st_trace *t, struct st_pidmap *pm, struct st_rec *r)
+{
+	const struct st_event *ev = &r->ev;
+	unsigned o;
+	int64_t child = -1;
+
+	if (ev->call == ST_CALL_start && (ev->host || ev->boot)) {
+		if (!intern(t, ev->host, ev->boot, &o) || !pm_put(pm, ev->pid, o))
+			return false;
+		pm->last = o;
+	} else {
+		o = pm_get(pm, ev->pid);
+	}
+	r->origin = o;
+	r->pkey = st_rec_key(r, ev->pid);
+	if (ev->call == ST_CALL_fork || ev->call == ST_CALL__Fork || ev->call == ST_CALL_vfork ||
+	    ev->call == ST_CALL_clone)
+		child = ev->err ? -1 : ev->ret;
+	else if (ev->call == ST_CALL_posix_spawn || ev->call == ST_CALL_posix_spawnp)
+		child = ev->err ? -1 : ev->child;
+	if (child > 0 && pm_get(pm, child) != o)
+		return pm_put(pm, child, o);
+	return true;
+}
+
+void st_pidmap_free(struct st_pidmap *pm)
+{
+	free(pm->pid);
+	free(pm->org);
+	pm->pid = NULL;
+	pm->org = NULL;
+	pm->cap = pm->n = 0;
+}
+
+const char *st_origin_name(const struct st_trace *t, unsigned o, char *buf, size_t n)
+{
+	const struct st_origin *x = o < t->norigins ? &t->origins[o] : NULL;
+
+	if (!x)
+		snprintf(buf, n, "?");
+	else if (x->boot)
+		snprintf(buf, n, "%s (boot %s)", x->host ? x->host : "?", x->boot);
+	else
+		snprintf(buf, n, "%s", x->host ? x->host : "?");
+	return buf;
+}
+
+/* ---- repeated events -------------------------------------------------- */
+
+#define WINDOW 4096	/* seqs remembered per process */
+
+struct seen {
+	int64_t key;		/* pkey; -1 empty slot */
+	int64_t img_ts;		/* the ts of its image's start, -1 unknown */
+	int64_t max;		/* the largest seq seen of the image */
+	uint64_t bits[WINDOW / 64];	/* seq s seen: bit s % WINDOW, for s in (max - WINDOW, max] */
+};
+
+struct seenmap {
+	struct seen *v;
+	size_t cap, n;
+};
+
+static struct seen *seen_of(struct seenmap *m, int64_t key)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct seenmap big = { NULL, m->cap ? 2 * m->cap : 64, 0 };
+		big.v = malloc(big.cap * sizeof(*big.v));
+		if (!big.v)
+			return NULL;
+		for (size_t k = 0; k < big.cap; k++)
+			big.v[k].key = -1;
+		for (size_t k = 0; k < m->cap; k++)
+			if (m->v[k].key != -1) {
+				size_t j = (size_t)((uint64_t)m->v[k].key * 0x9e3779b97f4a7c15u >> 20) & (big.cap - 1);
+				while (big.v[j].key != -1)
+					j = (j + 1) & (big.cap - 1);
+				big.v[j] = m->v[k];
+				big.n++;
+			}
+		free(m->v);
+		*m = big;
+	}
+	i = (size_t)((uint64_t)key * 0x9e3779b97f4a7c15u >> 20) & (m->cap - 1);
+	while (m->v[i].key != -1 && m->v[i].key != key)
+		i = (i + 1) & (m->cap - 1);
+	if (m->v[i].key == -1) {
+		memset(&m->v[i], 0, sizeof(m->v[i]));
+		m->v[i].key = key;
+		m->v[i].img_ts = -1;
+		m->n++;
+	}
+	return &m->v[i];
+}
+
+static bool bit(const struct seen *s, int64_t seq)
+{
+	return s->bits[(seq % WINDOW) / 64] >> (seq % 64) & 1;
+}
+
+static void set_bit(struct seen *s, int64_t seq)
+{
+	s->bits[(seq % WINDOW) / 64] |= (uint64_t)1 << (seq % 64);
+}
+
+/* Is r a repeat of an event already seen?  Notes it when not. */
+static bool repeated(struct seen *s, const struct st_rec *r)
+{
+	int64_t seq = r->ev.seq;
+
+	if (seq <= 0)
+		return false;	/* no seq (an end the runner wrote): cannot tell */
+	if (r->ev.call == ST_CALL_start && seq == 1) {
+		if (s->img_ts == r->ev.ts_us && bit(s, 1))
+			return true;
+		/* a new image: its seqs start again */
+		memset(s->bits, 0, sizeof(s->bits));
+		s->img_ts = r->ev.ts_us;
+		s->max = 1;
+		set_bit(s, 1);
+		return false;
+	}
+	if (seq > s->max) {
+		if (seq - s->max >= WINDOW)
+			memset(s->bits, 0, sizeof(s->bits));
+		else
+			for (int64_t k = s->max + 1; k <= seq; k++)
+				s->bits[(k % WINDOW) / 64] &= ~((uint64_t)1 << (k % 64));
+		s->max = seq;
+		set_bit(s, seq);
+		return false;
+	}
+	if (seq <= s->max - WINDOW)
+		return false;	/* too old to tell */
+	if (bit(s, seq))
+		return true;
+	set_bit(s, seq);
+	return false;
+}
+
+long st_trace_dedup(struct st_trace *t)
+{
+	struct seenmap m = { NULL, 0, 0 };
+	size_t out = 0;
+	long dropped = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct st_rec *r = t->recs[i];
+		struct seen *s = seen_of(&m, r->pkey);
+
+		if (!s) {
+			free(m.v);
+			/* the recs before i are kept as they were moved */
+			memmove(t->recs + out, t->recs + i, (t->n - i) * sizeof(*t->recs));
+			t->n = out + (t->n - i);
+			return -1;
+		}
+		if (repeated(s, r)) {
+			if (!t->first_dup[0])
+				snprintf(t->first_dup, sizeof(t->first_dup), "%s:%ld", r->file, r->line);
+			st_rec_free(r);
+			dropped++;
+			continue;
+		}
+		t->recs[out++] = r;
+	}
+	t->n = out;
+	t->dups += (unsigned long)dropped;
+	free(m.v);
+	return dropped;
+}
