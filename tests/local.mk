@@ -2,12 +2,17 @@
 # bats test suite; each .bats file is one capability.  TAP per test case.
 TEST_EXTENSIONS = .bats
 BATS_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
-BATS_LOG_COMPILER = $(BATS)
-AM_BATS_LOG_FLAGS = --tap
+# A hang fails its test, not the whole run: each test case gets
+# BATS_TEST_TIMEOUT seconds (bats kills it and its children, "not ok ...
+# # timeout"), each file BATS_FILE_TIMEOUT (its unrun cases are an ERROR).
+# --timing puts each case's duration on its result line.
+BATS_FILE_TIMEOUT = 900
+BATS_LOG_COMPILER = timeout --kill-after=30 $(BATS_FILE_TIMEOUT) $(BATS)
+AM_BATS_LOG_FLAGS = --tap --timing
 # a failing test case counts once (as FAIL), not again for the file's exit status;
 # a file that stops early is still caught by its TAP plan
 AM_BATS_LOG_DRIVER_FLAGS = --ignore-exit
-AM_TESTS_ENVIRONMENT = export LC_ALL=C top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+AM_TESTS_ENVIRONMENT = export BATS_TEST_TIMEOUT="$${BATS_TEST_TIMEOUT:-300}" LC_ALL=C top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	SHIM='$(abs_top_builddir)/shim/.libs/libsocktrace.so' \
 	SOCKTRACE='$(abs_top_builddir)/src/socktrace' \
 	TESTPROGS='$(abs_top_builddir)/tests' ;
