@@ -20,7 +20,7 @@ static char host[65];
 static char boot[40];
 static char cgroup[512];
 static uint64_t pidns;
-/* "SOCKTRACE_RUN=" and the id: putenv keeps this very buffer */
+/* "SOCKTRACE_RUN=" and the id, as the environment holds it */
 static char run_env[sizeof("SOCKTRACE_RUN=") + ST_RUN_MAX];
 #define RUN_ID (run_env + sizeof("SOCKTRACE_RUN=") - 1)
 
@@ -74,6 +74,39 @@ static void read_cgroup(void)
 	}
 }
 
+extern char **environ;
+
+/* The environment with run_env added, for the children: a copy of the
+ * list of pointers in static storage, never malloc (the constructor may run
+ * before the program's allocator is ready: redis's jemalloc waits forever
+ * on a putenv here).  libc's setenv copies the list when the program
+ * changes it later.  Environments of more than ENV_MAX entries are left
+ * alone (the children then make run ids of their own). */
+#define ENV_MAX 4096
+static char *env_copy[ENV_MAX + 2];
+
+static void add_to_environ(void)
+{
+	size_t n = 0, bad = (size_t)-1;
+
+	if (!environ)
+		return;
+	for (; environ[n]; n++) {
+		if (n >= ENV_MAX)
+			return;
+		if (!strncmp(environ[n], "SOCKTRACE_RUN=", sizeof("SOCKTRACE_RUN=") - 1))
+			bad = n;	/* one settings.c refused: replaced */
+	}
+	memcpy(env_copy, environ, n * sizeof(*env_copy));
+	if (bad != (size_t)-1) {
+		env_copy[bad] = run_env;
+	} else {
+		env_copy[n++] = run_env;
+	}
+	env_copy[n] = NULL;
+	environ = env_copy;
+}
+
 /* A new run id: 16 random bytes from the kernel (getrandom(2), never
  * waiting; at early boot, the time and the pid instead), in hex, put into
  * the environment for the children. */
@@ -99,7 +132,7 @@ static void make_run(void)
 		id[2 * i + 1] = hex[rnd[i] & 15];
 	}
 	id[32] = '\0';
-	putenv(run_env);
+	add_to_environ();
 }
 
 void st_origin_read(void)

@@ -10,8 +10,7 @@
  * cgroup path (/proc/self/cgroup: the cgroup v2 line, else the first) and
  * the pid namespace's inode (/proc/self/ns/pid).  Each is read once per
  * process image; a forked child keeps its parent's.
- * Runs inside the traced program: no stdio; the one allocation is libc's
- * putenv growing the environment, once, in the constructor.
+ * Runs inside the traced program: no malloc, no stdio.
  */
 #ifndef SOCKTRACE_ORIGIN_H
 #define SOCKTRACE_ORIGIN_H
