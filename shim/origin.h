@@ -5,9 +5,8 @@
  * machines, boots and runs merge without mixing their processes
  * (socktrace(7): host, boot, run, cgroup, pidns): the host name (uname(2)'s nodename), the boot
  * id (/proc/sys/kernel/random/boot_id, 36 characters), the run id
- * (SOCKTRACE_RUN, else made here from the kernel's random bytes and put
- * into the environment so that the process's children share it), the
- * cgroup path (/proc/self/cgroup: the cgroup v2 line, else the first) and
+ * (SOCKTRACE_RUN, which the runner sets; unknown without it: the shim
+ * never changes the environment), the cgroup path (/proc/self/cgroup: the cgroup v2 line, else the first) and
  * the pid namespace's inode (/proc/self/ns/pid).  Each is read once per
  * process image; a forked child keeps its parent's.
  * Runs inside the traced program: no malloc, no stdio.

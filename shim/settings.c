@@ -144,7 +144,7 @@ void st_config_read(void)
 		size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
 		if (v[n] || n > ST_RUN_MAX)
 			warn_value("SOCKTRACE_RUN must be 1 to 64 letters, digits, '.', '_', ':' or '-', "
-				   "making a new run id; got", v);
+				   "leaving the run unknown; got", v);
 		else
 			memcpy(st_cfg.run, v, n + 1);
 	}

@@ -23,10 +23,7 @@ struct st_config {
 	bool to_stderr;
 	char output[4096];	/* path template, %p expanded at open */
 	mode_t mode;		/* of a trace file the shim creates (SOCKTRACE_MODE) */
-	/* the longest run id: SOCKTRACE_RUN's value, [A-Za-z0-9._:-] */
-#define ST_RUN_MAX 64
-
-enum st_format format;
+	enum st_format format;
 	int stack;		/* frames per event, 0 none */
 	enum st_probe probe;
 	uint64_t families;	/* bit per AF_* value < 64; bit 63: others */
@@ -35,7 +32,7 @@ enum st_format format;
 	bool fallback;		/* SOCKTRACE_OUTPUT was given: where to write without the runner */
 	char shm[256];		/* the runner's shared memory, "" none (SOCKTRACE_SHM) */
 	char run[ST_RUN_MAX + 1];	/* the run's id (SOCKTRACE_RUN), "" none given:
-					 * origin.c makes one */
+					 * the run is unknown */
 };
 extern struct st_config st_cfg;
 

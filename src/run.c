@@ -267,7 +267,7 @@ static void set_run_id(void)
 	char id[2 * sizeof(rnd) + 1];
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		unsetenv("SOCKTRACE_RUN");	/* the first process makes one */
+		unsetenv("SOCKTRACE_RUN");	/* the run stays unknown */
 		return;
 	}
 	for (size_t i = 0; i < sizeof(rnd); i++)
