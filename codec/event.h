@@ -144,6 +144,7 @@ struct st_event {
 	int nargv_cut;
 	int64_t ppid;
 	const char *version;
+	const char *backend;	/* start: "ptrace" when the runner traced it with ptrace; NULL: the shim */
 
 	const struct st_isock *inherited;	/* start: sockets held from the start */
 	int ninherited;
