@@ -7,6 +7,18 @@
 
 load helpers
 
+# The Go program (tests/progs/go/gotcp.go), built once for the file when Go
+# is installed (quickstart installs golang-go); its tests skip without it.
+setup_file() {
+	export GOTCP=
+	if command -v go >/dev/null; then
+		if GOCACHE=$BATS_FILE_TMPDIR/gocache GOPATH=$BATS_FILE_TMPDIR/gopath GO111MODULE=off \
+			go build -o "$BATS_FILE_TMPDIR/gotcp" "$top_srcdir/tests/progs/go/gotcp.go" >&2; then
+			GOTCP=$BATS_FILE_TMPDIR/gotcp
+		fi
+	fi
+}
+
 setup() {
 	st_setup
 	[[ -x $TESTPROGS/tcp_server_static ]] || skip "no static test programs"
@@ -141,4 +153,54 @@ calls() {
 	[ "$BG_STATUS" -eq 143 ]
 	e=$(one ".call==\"end\" and .pid==$spid" pt.jsonl)
 	assert_field "$e" .signal SIGTERM
+}
+
+@test "Go: a Go server and client, auto-selected, with the handshake, the states and the teardown" {
+	[[ -n $GOTCP ]] || skip "no Go compiler (golang-go)"
+	bg_start srv "$SOCKTRACE" -o srv.jsonl -- "$GOTCP" server -n 1
+	wait_line srv '^listen ' >/dev/null
+	PORT=$(fact srv.out listen port)
+	"$SOCKTRACE" -o cli.jsonl -- "$GOTCP" client -p "$PORT" >cli.out
+	bg_wait srv
+	assert_field "$(one '.call=="start"' srv.jsonl)" .backend ptrace
+	# the server: socket, SO_REUSEADDR, bind, listen, accept4, closes
+	e=$(one '.call=="listen"' srv.jsonl)
+	assert_field "$e" .local "127.0.0.1:$PORT"
+	assert_field "$e" .state LISTEN
+	assert_field "$e" .opts.SO_REUSEADDR true
+	e=$(one '.call=="accept4" and .ret>=0' srv.jsonl)
+	assert_field "$e" .state ESTABLISHED
+	afd=$(get "$e" .fd)
+	e=$(one ".call==\"close\" and .fd==$afd" srv.jsonl)
+	assert_field "$e" .state_before CLOSE_WAIT
+	assert_field "$e" .state LAST_ACK
+	# the client: a non-blocking connect, its end seen at getsockopt(SO_ERROR)
+	e=$(one '.call=="connect"' cli.jsonl)
+	assert_field "$e" .errno EINPROGRESS
+	assert_field "$e" .state SYN_SENT
+	e=$(one '.call=="getsockopt"' cli.jsonl)
+	assert_field "$e" .so_error 0
+	assert_field "$e" .connect_done ESTABLISHED
+	e=$(one '.call=="close"' cli.jsonl)
+	assert_field "$e" .state FIN_WAIT1
+	run "$SOCKTRACE" show -f timeline srv.jsonl cli.jsonl
+	[[ $output == *"client closed first"* ]]
+	"$SOCKTRACE" check --rule no-leaks --rule handshakes srv.jsonl cli.jsonl
+}
+
+@test "Go: EADDRINUSE on a port a Go server holds, explained" {
+	[[ -n $GOTCP ]] || skip "no Go compiler (golang-go)"
+	bg_start holder "$GOTCP" server -n 1
+	wait_line holder '^listen ' >/dev/null
+	PORT=$(fact holder.out listen port)
+	hpid=$(fact holder.out listen pid)
+	run "$SOCKTRACE" -o pt.jsonl -- "$GOTCP" server -p "$PORT"
+	[ "$status" -eq 1 ]
+	e=$(one '.call=="bind"' pt.jsonl)
+	assert_field "$e" .errno EADDRINUSE
+	assert_field "$e" '.holders[0].state' LISTEN
+	assert_field "$e" '.holders[0].pid' "$hpid"
+	assert_field "$e" .reuse_verdict.SO_REUSEADDR false
+	"$GOTCP" client -p "$PORT" >/dev/null
+	bg_wait holder
 }
