@@ -189,8 +189,12 @@ void st_drain_event(struct st_drain *d, const struct st_event *ev)
 		n = encode(d, ev, d->line, d->linecap);
 	}
 	st_drain_line(d, d->line, n);
-	flush(d);
 	d->events++;
+}
+
+void st_drain_flush(struct st_drain *d)
+{
+	flush(d);
 }
 
 static size_t encode(struct st_drain *d, const struct st_event *ev, char *buf, size_t cap)

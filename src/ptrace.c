@@ -102,6 +102,8 @@ struct sock {			/* a socket descriptor of a process */
 	uint64_t inode;
 	bool shared;		/* held since a fork: another process may hold it */
 	bool connect_pending;	/* a connect goes on without the program (EINPROGRESS) */
+	bool has_id;		/* family, type and protocol below are known */
+	int family, type, protocol;
 };
 
 struct proc {
@@ -220,7 +222,7 @@ static struct sock *sock_at(struct proc *p, int fd)
 	return NULL;
 }
 
-static void sock_set(struct proc *p, int fd, uint64_t inode, bool shared)
+static struct sock *sock_set(struct proc *p, int fd, uint64_t inode, bool shared)
 {
 	struct sock *s = sock_at(p, fd);
 
@@ -230,9 +232,12 @@ static void sock_set(struct proc *p, int fd, uint64_t inode, bool shared)
 		s = &p->socks[p->nsocks++];
 		memset(s, 0, sizeof(*s));
 	}
+	if (s->inode != inode)
+		memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	s->inode = inode;
 	s->shared = shared;
+	return s;
 }
 
 static void sock_drop(struct proc *p, int fd)
@@ -345,16 +350,25 @@ static bool unbound(const struct sockaddr_storage *ss, socklen_t len)
 	return false;
 }
 
+/* what facts_of asks besides the socket's identity (family, type,
+ * protocol, inode: from the table when known) */
+#define F_NAMES 0x1		/* getsockname, getpeername */
+#define F_OPTS 0x2		/* SO_REUSEADDR, SO_REUSEPORT, SO_LINGER */
+#define F_TCP 0x4		/* TCP_INFO: state and counters */
+#define F_UNREAD 0x8		/* SIOCINQ */
+
 /* Facts of descriptor fd of process p, from a copy of it (pidfd_getfd)
- * closed before this returns; f->ok false when fd is no socket or cannot
- * be copied. */
-static void facts_of(struct proc *p, int fd, struct facts *f)
+ * closed before this returns: its identity, and what mask asks; f->ok
+ * false when fd is no socket or cannot be copied.  like: a socket of the
+ * same family, type and protocol (an accepted one's listener), or NULL. */
+static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, const struct sock *like)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
 	struct stat st;
 	struct linger lg;
 	struct tcp_info ti;
+	struct sock *s = sock_at(p, fd);
 	int c;
 
 	memset(f, 0, sizeof(*f));
@@ -364,30 +378,54 @@ static void facts_of(struct proc *p, int fd, struct facts *f)
 	c = (int)syscall(SYS_pidfd_getfd, p->pidfd, fd, 0);
 	if (c < 0)
 		return;
-	if (fstat(c, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+	if (s && s->has_id && s->inode) {
+		f->inode = s->inode;
+	} else if (fstat(c, &st) != 0 || !S_ISSOCK(st.st_mode)) {
 		close(c);
 		return;
+	} else {
+		f->inode = (uint64_t)st.st_ino;
 	}
 	f->ok = true;
-	f->inode = (uint64_t)st.st_ino;
-	f->family = int_opt(c, SOL_SOCKET, SO_DOMAIN, -1);
-	f->type = int_opt(c, SOL_SOCKET, SO_TYPE, 0);
-	f->protocol = int_opt(c, SOL_SOCKET, SO_PROTOCOL, 0);
-	len = sizeof(ss);
-	if (getsockname(c, (struct sockaddr *)&ss, &len) == 0 && !unbound(&ss, len))
-		st_format_addr((struct sockaddr *)&ss, len, f->local, NULL);
-	len = sizeof(ss);
-	if (getpeername(c, (struct sockaddr *)&ss, &len) == 0)
-		st_format_addr((struct sockaddr *)&ss, len, f->remote, NULL);
-	f->reuseaddr = int_opt(c, SOL_SOCKET, SO_REUSEADDR, 0) != 0;
-	f->reuseport = int_opt(c, SOL_SOCKET, SO_REUSEPORT, 0) != 0;
-	len = sizeof(lg);
-	if (getsockopt(c, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
-		f->linger = lg.l_linger;
+	if (s && s->has_id) {
+		like = s;
+	} else if (like && !like->has_id) {
+		like = NULL;
+	}
+	if (like) {
+		f->family = like->family;
+		f->type = like->type;
+		f->protocol = like->protocol;
+	} else {
+		f->family = int_opt(c, SOL_SOCKET, SO_DOMAIN, -1);
+		f->type = int_opt(c, SOL_SOCKET, SO_TYPE, 0);
+		f->protocol = int_opt(c, SOL_SOCKET, SO_PROTOCOL, 0);
+	}
+	if (s && !s->has_id && s->inode == f->inode) {
+		s->has_id = true;
+		s->family = f->family;
+		s->type = f->type;
+		s->protocol = f->protocol;
+	}
+	if (mask & F_NAMES) {
+		len = sizeof(ss);
+		if (getsockname(c, (struct sockaddr *)&ss, &len) == 0 && !unbound(&ss, len))
+			st_format_addr((struct sockaddr *)&ss, len, f->local, NULL);
+		len = sizeof(ss);
+		if (getpeername(c, (struct sockaddr *)&ss, &len) == 0)
+			st_format_addr((struct sockaddr *)&ss, len, f->remote, NULL);
+	}
+	if (mask & F_OPTS) {
+		f->reuseaddr = int_opt(c, SOL_SOCKET, SO_REUSEADDR, 0) != 0;
+		f->reuseport = int_opt(c, SOL_SOCKET, SO_REUSEPORT, 0) != 0;
+		len = sizeof(lg);
+		if (getsockopt(c, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
+			f->linger = lg.l_linger;
+	}
 	if ((f->family == AF_INET || f->family == AF_INET6) && f->type == SOCK_STREAM) {
 		len = sizeof(ti);
 		memset(&ti, 0, sizeof(ti));
-		if (getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+		if ((mask & F_TCP) && getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
 			f->state = ti.tcpi_state;
 			f->tcp.rtt_us = ti.tcpi_rtt;
 			f->tcp.rttvar_us = ti.tcpi_rttvar;
@@ -399,7 +437,7 @@ static void facts_of(struct proc *p, int fd, struct facts *f)
 			f->tcp.bytes_sent = ti.tcpi_bytes_sent;
 			f->tcp.unsent = ti.tcpi_notsent_bytes;
 		}
-		{
+		if (mask & F_UNREAD) {
 			int n = 0;
 			if (ioctl(c, SIOCINQ, &n) == 0 && n > 0)
 				f->unread = (unsigned)n;
@@ -455,6 +493,10 @@ static void connect_check(struct st_event *ev, struct sock *s, const struct fact
 		ev->self_connect = true;
 }
 
+/* ptrace(2) and process_vm_readv(2) take the program's addresses and
+ * ptrace's data as pointers: the casts below are theirs. */
+// NOLINTBEGIN(performance-no-int-to-ptr)
+
 /* bytes of the program's memory at addr; false when it cannot be read */
 static bool peek(pid_t tid, uint64_t addr, void *buf, size_t len)
 {
@@ -463,9 +505,11 @@ static bool peek(pid_t tid, uint64_t addr, void *buf, size_t len)
 	return addr && process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
+// NOLINTEND(performance-no-int-to-ptr)
+
 static void peek_addr(pid_t tid, uint64_t addr, uint64_t len, char out[ST_ADDR_MAX])
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 
 	out[0] = '\0';
 	if (len > sizeof(ss) || len < sizeof(sa_family_t) || !peek(tid, addr, &ss, len))
@@ -488,28 +532,54 @@ struct holders {
  * for IPv6, each 32-bit word in the machine's order) as a sockaddr */
 static bool parse_hex_ep(const char *s, bool v6, struct sockaddr_storage *ss, socklen_t *len)
 {
-	unsigned port;
+	char word[9];
+	const char *colon = strchr(s, ':');
+	unsigned long port;
+	char *end;
+
 	memset(ss, 0, sizeof(*ss));
+	if (!colon || colon - s != (v6 ? 32 : 8))
+		return false;
+	port = strtoul(colon + 1, &end, 16);
+	if (end == colon + 1 || port > 65535)
+		return false;
 	if (!v6) {
 		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		unsigned a;
-		if (sscanf(s, "%8X:%4X", &a, &port) != 2)
-			return false;
+		memcpy(word, s, 8);
+		word[8] = '\0';
 		in->sin_family = AF_INET;
-		in->sin_addr.s_addr = a;
+		in->sin_addr.s_addr = (uint32_t)strtoul(word, &end, 16);
 		in->sin_port = htons((uint16_t)port);
 		*len = sizeof(*in);
 	} else {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 		uint32_t w[4];
-		if (sscanf(s, "%8X%8X%8X%8X:%4X", &w[0], &w[1], &w[2], &w[3], &port) != 5)
-			return false;
+		for (int i = 0; i < 4; i++) {
+			memcpy(word, s + 8 * i, 8);
+			word[8] = '\0';
+			w[i] = (uint32_t)strtoul(word, &end, 16);
+		}
 		in6->sin6_family = AF_INET6;
 		memcpy(&in6->sin6_addr, w, sizeof(w));
 		in6->sin6_port = htons((uint16_t)port);
 		*len = sizeof(*in6);
 	}
 	return true;
+}
+
+/* the next blank-separated field of a line of /proc/net/tcp */
+static const char *field(const char **p, char *out, size_t cap)
+{
+	size_t n;
+
+	*p += strspn(*p, " \t");
+	n = strcspn(*p, " \t\n");
+	if (!n || n >= cap)
+		return NULL;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p += n;
+	return out;
 }
 
 static int port_of(const struct sockaddr_storage *ss)
@@ -626,15 +696,26 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 		if (!f)
 			continue;
 		while (fgets(line, sizeof(line), f)) {
-			char loc[64], rem[64];
+			char loc[64], rem[64], fl[10][64];
+			const char *q = line;
 			unsigned st, uid;
 			unsigned long long ino;
 			struct sockaddr_storage l, r;
 			socklen_t ll, rl;
 			struct st_ksock *k;
+			int nf = 0;
 
-			if (sscanf(line, " %*u: %63s %63s %X %*s %*s %*s %u %*d %llu", loc, rem, &st, &uid, &ino) != 5 ||
-			    !parse_hex_ep(loc, v6, &l, &ll) || !parse_hex_ep(rem, v6, &r, &rl))
+			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+			while (nf < 10 && field(&q, fl[nf], sizeof(fl[nf])))
+				nf++;
+			if (nf < 10)
+				continue;
+			memcpy(loc, fl[1], sizeof(loc));
+			memcpy(rem, fl[2], sizeof(rem));
+			st = (unsigned)strtoul(fl[3], NULL, 16);
+			uid = (unsigned)strtoul(fl[7], NULL, 10);
+			ino = strtoull(fl[9], NULL, 10);
+			if (!parse_hex_ep(loc, v6, &l, &ll) || !parse_hex_ep(rem, v6, &r, &rl))
 				continue;
 			if (port_of(&l) != port || !overlap(&l, addr))
 				continue;
@@ -836,14 +917,15 @@ static bool call_entry(struct thread *t)
 			t->pre = malloc(sizeof(*t->pre));
 		if (!t->pre)
 			return false;
-		facts_of(p, fd, t->pre);
+		facts_of(p, fd, t->pre, t->nr == SYS_close ? F_NAMES | F_OPTS | F_TCP | F_UNREAD : F_TCP, NULL);
 		return t->pre->ok;
 	case SYS_dup:
 #ifdef SYS_dup2
 	case SYS_dup2:
 #endif
 	case SYS_dup3:
-		return is_socket(p, fd);
+		/* a descriptor put over a socket ends it there too */
+		return is_socket(p, fd) || (t->nr != SYS_dup && sock_at(p, (int)t->args[1]));
 	case SYS_fcntl:
 		return (t->args[1] == F_DUPFD || t->args[1] == F_DUPFD_CLOEXEC) && is_socket(p, fd);
 	case SYS_close_range:
@@ -960,10 +1042,14 @@ static void call_exit(struct thread *t, int64_t ret)
 		ev.flags = type_flags((int)a[1]);
 		if (ret >= 0) {
 			ev.fd = (int)ret;
-			facts_of(p, (int)ret, &f);
+			facts_of(p, (int)ret, &f, 0, NULL);
 			if (f.ok) {
+				struct sock *n = sock_set(p, (int)ret, f.inode, false);
 				ev.inode = f.inode;
-				sock_set(p, (int)ret, f.inode, false);
+				n->has_id = true;
+				n->family = (int)a[0];
+				n->type = type;
+				n->protocol = (int)a[2];
 				if (is_tcp(&f))
 					ev.state = "CLOSE";
 			}
@@ -971,7 +1057,7 @@ static void call_exit(struct thread *t, int64_t ret)
 		break;
 	}
 	case SYS_socketpair: {
-		int type = (int)a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), sv[2];
+		int type = (int)a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), sv[2] = { -1, -1 };
 		ev.family = st_family_name((int)a[0]);
 		ev.type = st_socktype_name(type);
 		ev.proto = st_proto_name((int)a[0], type, (int)a[2]);
@@ -980,7 +1066,7 @@ static void call_exit(struct thread *t, int64_t ret)
 			ev.pair[0] = sv[0];
 			ev.pair[1] = sv[1];
 			for (int i = 0; i < 2; i++) {
-				facts_of(p, sv[i], &f);
+				facts_of(p, sv[i], &f, 0, NULL);
 				if (!f.ok)
 					continue;
 				sock_set(p, sv[i], f.inode, false);
@@ -994,7 +1080,7 @@ static void call_exit(struct thread *t, int64_t ret)
 	case SYS_connect:
 		ev.fd = fd;
 		peek_addr(t->tid, a[1], a[2], ev.addr);
-		facts_of(p, fd, &f);
+		facts_of(p, fd, &f, F_NAMES | F_TCP | (t->nr == SYS_bind ? F_OPTS : 0), NULL);
 		event_sock(&ev, &f, sock_at(p, fd));
 		if (t->nr == SYS_bind) {
 			event_opts(&ev, &f);
@@ -1041,7 +1127,7 @@ static void call_exit(struct thread *t, int64_t ret)
 	case SYS_listen:
 		ev.fd = fd;
 		ev.backlog = (int)a[1];
-		facts_of(p, fd, &f);
+		facts_of(p, fd, &f, F_NAMES | F_OPTS | F_TCP, NULL);
 		event_sock(&ev, &f, sock_at(p, fd));
 		event_opts(&ev, &f);
 		event_state(&ev, &f);
@@ -1053,20 +1139,25 @@ static void call_exit(struct thread *t, int64_t ret)
 			ev.flags = type_flags((int)a[3]);
 		if (ret >= 0) {
 			ev.fd = (int)ret;
-			facts_of(p, (int)ret, &f);
+			facts_of(p, (int)ret, &f, F_NAMES | F_TCP, sock_at(p, fd));
 			event_sock(&ev, &f, NULL);
 			event_state(&ev, &f);
-			if (f.ok)
-				sock_set(p, (int)ret, f.inode, false);
+			if (f.ok) {
+				struct sock *n = sock_set(p, (int)ret, f.inode, false);
+				n->has_id = true;
+				n->family = f.family;
+				n->type = f.type;
+				n->protocol = f.protocol;
+			}
 		} else {
-			facts_of(p, fd, &f);
+			facts_of(p, fd, &f, F_NAMES, NULL);
 			event_sock(&ev, &f, sock_at(p, fd));
 		}
 		break;
 	case SYS_shutdown:
 		ev.fd = fd;
 		ev.how = how_name((int)a[1]);
-		facts_of(p, fd, &f);
+		facts_of(p, fd, &f, F_NAMES | F_TCP, NULL);
 		event_sock(&ev, &f, sock_at(p, fd));
 		if (t->pre && t->pre->ok && is_tcp(t->pre) && t->pre->state)
 			ev.state_before = st_tcp_state_name(t->pre->state);
@@ -1082,7 +1173,7 @@ static void call_exit(struct thread *t, int64_t ret)
 		ev.optname = st_sockopt_name((int)a[1], (int)a[2]);
 		if (t->nr == SYS_setsockopt) {
 			if (a[1] == SOL_SOCKET && a[2] == SO_LINGER) {
-				struct linger lg;
+				struct linger lg = { 0, 0 };
 				if (a[4] >= sizeof(lg) && peek(t->tid, a[3], &lg, sizeof(lg))) {
 					ev.has_optlinger = true;
 					ev.optlinger_onoff = lg.l_onoff;
@@ -1095,7 +1186,7 @@ static void call_exit(struct thread *t, int64_t ret)
 		} else if (ret == 0 && peek(t->tid, a[3], &v, sizeof(v))) {
 			ev.so_error = v ? st_errno_name(v) : "0";
 		}
-		facts_of(p, fd, &f);
+		facts_of(p, fd, &f, F_NAMES | (t->nr == SYS_setsockopt ? F_OPTS : F_TCP), NULL);
 		event_sock(&ev, &f, sock_at(p, fd));
 		if (t->nr == SYS_setsockopt) {
 			event_opts(&ev, &f);
@@ -1153,7 +1244,13 @@ static void call_exit(struct thread *t, int64_t ret)
 			ev.cmd = a[1] == F_DUPFD ? "F_DUPFD" : "F_DUPFD_CLOEXEC";
 		if (t->nr == SYS_dup3 && (a[2] & O_CLOEXEC))
 			ev.flags = "O_CLOEXEC";
-		facts_of(p, fd, &f);
+		facts_of(p, fd, &f, F_NAMES, NULL);
+		if (!f.ok) {
+			/* no socket duplicated: one at the new descriptor is gone */
+			if (ret >= 0 && t->nr != SYS_dup && t->nr != SYS_fcntl)
+				sock_drop(p, (int)ret);
+			return;
+		}
 		event_sock(&ev, &f, sock_at(p, fd));
 		if (ret >= 0) {
 			struct sock *s = sock_at(p, fd);
@@ -1162,13 +1259,31 @@ static void call_exit(struct thread *t, int64_t ret)
 				ev.implicit_close = true;	/* dup2/dup3 closed what was at newfd */
 				sock_drop(p, (int)ret);
 			}
-			if (f.ok)
-				sock_set(p, (int)ret, f.inode, s && s->shared);
+			if (f.ok) {
+				bool sh = s && s->shared;
+				struct sock *n = sock_set(p, (int)ret, f.inode, sh);
+				n->has_id = true;
+				n->family = f.family;
+				n->type = f.type;
+				n->protocol = f.protocol;
+			}
 		}
 		break;
 	default:
 		return;
 	}
+	emit(&ev);
+}
+
+/* A socket's close, recorded at its seccomp stop (see stopped()). */
+static void close_now(struct thread *t)
+{
+	struct st_event ev;
+
+	begin(&ev, t, ST_CALL_close);
+	ev.ts_us = t->ts_us;
+	ev.ret = 0;
+	close_event(t, (int)t->args[0], t->pre, &ev);
 	emit(&ev);
 }
 
@@ -1246,11 +1361,21 @@ static void die_as(int sig)
 	raise(sig);
 }
 
+// NOLINTBEGIN(performance-no-int-to-ptr)
 static void resume(pid_t tid, int how, int sig)
 {
 	if (ptrace(how, tid, 0, (void *)(uintptr_t)sig) < 0 && errno != ESRCH)
 		fprintf(stderr, "socktrace: ptrace(%d, %d): %s\n", how, (int)tid, strerror(errno));
 }
+
+static int seize(pid_t pid)
+{
+	return (int)ptrace(PTRACE_SEIZE, pid, 0,
+			   (void *)(uintptr_t)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+					       PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
+					       PTRACE_O_TRACESYSGOOD));
+}
+// NOLINTEND(performance-no-int-to-ptr)
 
 /* a tracee we had not seen: a new process, or a thread of one */
 static struct thread *adopt(pid_t tid)
@@ -1302,6 +1427,15 @@ static void stopped(pid_t tid, int status)
 		t->ts_us = now_ns(CLOCK_REALTIME) / 1000;
 		t->t0_ns = now_ns(CLOCK_MONOTONIC);
 		t->in_call = call_entry(t);
+		if (t->in_call && t->nr == SYS_close) {
+			/* the close of a socket the runner just copied: the kernel
+			 * releases the descriptor and returns 0 whatever happens
+			 * next (net/socket.c: sock_close), so its event is made now
+			 * and the call runs without a second stop (its time is not
+			 * measured) */
+			close_now(t);
+			t->in_call = false;
+		}
 		resume(tid, t->in_call ? PTRACE_SYSCALL : PTRACE_CONT, 0);
 		return;
 	}
@@ -1384,10 +1518,7 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 	}
 	close(go[0]);
 	main_pid = pid;
-	if (ptrace(PTRACE_SEIZE, pid, 0,
-		   (void *)(uintptr_t)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-				       PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
-				       PTRACE_O_TRACESYSGOOD)) != 0) {
+	if (seize(pid) != 0) {
 		int err = errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -1407,7 +1538,14 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 
 	while (nthreads > 0) {
 		int status;
-		pid_t tid = waitpid(-1, &status, __WALL);
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+
+		if (tid == 0 || (tid < 0 && errno == EINTR)) {
+			/* every tracee runs or waits: what is recorded is written
+			 * now, one write for a batch of stops */
+			st_drain_flush(d);
+			tid = waitpid(-1, &status, __WALL);
+		}
 
 		if (pending_sig) {
 			int sig = pending_sig;

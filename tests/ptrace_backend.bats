@@ -10,13 +10,18 @@ load helpers
 # The Go program (tests/progs/go/gotcp.go), built once for the file when Go
 # is installed (quickstart installs golang-go); its tests skip without it.
 setup_file() {
-	export GOTCP=
+	export GOTCP= GOBUILD=$BATS_FILE_TMPDIR/gobuild.log
 	if command -v go >/dev/null; then
-		if GOCACHE=$BATS_FILE_TMPDIR/gocache GOPATH=$BATS_FILE_TMPDIR/gopath GO111MODULE=off \
-			go build -o "$BATS_FILE_TMPDIR/gotcp" "$top_srcdir/tests/progs/go/gotcp.go" >&2; then
-			GOTCP=$BATS_FILE_TMPDIR/gotcp
-		fi
+		GOTCP=$BATS_FILE_TMPDIR/gotcp
+		GOCACHE=$BATS_FILE_TMPDIR/gocache GOPATH=$BATS_FILE_TMPDIR/gopath GO111MODULE=off \
+			go build -o "$GOTCP" "$top_srcdir/tests/progs/go/gotcp.go" >"$GOBUILD" 2>&1 || true
 	fi
+}
+
+# need_go: skip without Go; fail, with go build's output, when it did not build
+need_go() {
+	[[ -n $GOTCP ]] || skip "no Go compiler (golang-go)"
+	[[ -x $GOTCP ]] || { echo "go build failed:"; cat "$GOBUILD"; false; }
 }
 
 setup() {
@@ -156,7 +161,7 @@ calls() {
 }
 
 @test "Go: a Go server and client, auto-selected, with the handshake, the states and the teardown" {
-	[[ -n $GOTCP ]] || skip "no Go compiler (golang-go)"
+	need_go
 	bg_start srv "$SOCKTRACE" -o srv.jsonl -- "$GOTCP" server -n 1
 	wait_line srv '^listen ' >/dev/null
 	PORT=$(fact srv.out listen port)
@@ -189,7 +194,7 @@ calls() {
 }
 
 @test "Go: EADDRINUSE on a port a Go server holds, explained" {
-	[[ -n $GOTCP ]] || skip "no Go compiler (golang-go)"
+	need_go
 	bg_start holder "$GOTCP" server -n 1
 	wait_line holder '^listen ' >/dev/null
 	PORT=$(fact holder.out listen port)
