@@ -258,3 +258,25 @@ TESTS += \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
+
+# The second CI pass (.ci/sanitize: the command with AddressSanitizer and
+# UBSan, the shim with UBSan) runs the suite but these files, which check
+# no code path the others do not, or check timing and real daemons under a
+# load the sanitizers multiply, and which the first pass runs anyway:
+# documents and the build (man, license, exports, bats_helper, valgrind,
+# which cannot run an ASan build), signal relaying and stress (run_signals,
+# robust_threads, robust_crash, robust_daemon), real servers (robust_servers,
+# truth_servers).  Keeps the whole CI within its time on 2 cores.
+SANITIZE_SKIP_TESTS = \
+	tests/man.bats tests/license.bats tests/exports.bats tests/bats_helper.bats \
+	tests/valgrind.bats \
+	tests/run_signals.bats tests/robust_threads.bats tests/robust_crash.bats \
+	tests/robust_daemon.bats \
+	tests/robust_servers.bats tests/truth_servers.bats
+# make check-sanitized: make check of the rest (a sanitizer build's tree)
+check-sanitized:
+	@tests=; for t in $(TESTS); do \
+	  case " $(SANITIZE_SKIP_TESTS) " in *" $$t "*) ;; *) tests="$$tests $$t" ;; esac; \
+	done; \
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$$tests"
+.PHONY: check-sanitized
