@@ -151,6 +151,7 @@ struct st_event {
 	const char *run;	/* one id for every process of one run (SOCKTRACE_RUN) */
 	const char *cgroup;	/* the cgroup path, /proc/self/cgroup */
 	uint64_t pidns;		/* the inode of the pid namespace, /proc/self/ns/pid */
+	const char *backend;	/* start: "ptrace" when the runner traced it with ptrace; NULL: the shim */
 
 	const struct st_isock *inherited;	/* start: sockets held from the start */
 	int ninherited;

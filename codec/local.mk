@@ -11,6 +11,7 @@ CODEC_SOURCES = \
 	codec/fields.def \
 	codec/event.h \
 	codec/buf.h codec/buf.c \
+	codec/addr.h codec/addr.c \
 	codec/outfile.h codec/outfile.c \
 	codec/names.h codec/names.c \
 	codec/encode_json.c \

@@ -469,6 +469,10 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 			st_buf_puts(&b, "  socktrace ");
 			put(&b, ev->version);
 		}
+		if (ev->backend) {
+			st_buf_puts(&b, "  backend ");
+			put(&b, ev->backend);
+		}
 	}
 	if (ev->call == ST_CALL_exit && ev->open_sockets >= 0) {
 		st_buf_puts(&b, "  ");

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "event.h"
 #include "fdtable.h"
 
@@ -19,9 +20,7 @@ enum {
 	ST_TCP_LAST_ACK, ST_TCP_LISTEN, ST_TCP_CLOSING
 };
 
-/* An address as traces show it: "127.0.0.1:80", "[::1]:80", "/path",
- * "@abstract", "" (unnamed).  *wild (may be NULL) tells a wildcard address. */
-void st_format_addr(const struct sockaddr *sa, socklen_t len, char out[ST_ADDR_MAX], bool *wild);
+/* st_format_addr: codec/addr.h */
 
 /* Fills the identity of a new socket: family, type, protocol, names, inode. */
 void st_sock_identify(int fd, struct st_sock *s, int family, int type, int protocol);

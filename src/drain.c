@@ -174,6 +174,29 @@ void st_drain_end(struct st_drain *d, int pid, int wstatus)
 	flush(d);
 }
 
+void st_drain_event(struct st_drain *d, const struct st_event *ev)
+{
+	size_t n = encode(d, ev, d->line, d->linecap);
+
+	if (n >= d->linecap) {
+		char *p = realloc(d->line, n + 1);
+		if (!p) {
+			d->lost++;
+			return;
+		}
+		d->line = p;
+		d->linecap = n + 1;
+		n = encode(d, ev, d->line, d->linecap);
+	}
+	st_drain_line(d, d->line, n);
+	d->events++;
+}
+
+void st_drain_flush(struct st_drain *d)
+{
+	flush(d);
+}
+
 static size_t encode(struct st_drain *d, const struct st_event *ev, char *buf, size_t cap)
 {
 	unsigned flags = (d->color ? ST_RENDER_COLOR : 0) | (d->utc ? ST_RENDER_UTC : 0);

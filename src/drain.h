@@ -44,6 +44,14 @@ bool st_drain_idle(struct st_drain *d);
 void st_drain_wait(struct st_drain *d, int ms);
 /* Writes one line of the runner's own. */
 void st_drain_line(struct st_drain *d, const char *line, size_t len);
+/* Encodes ev (as a JSON line or the text log's line, as the drain writes)
+ * and queues it after what is queued (written when the queue is full, or
+ * by st_drain_flush): the ptrace back end's events, made in the runner.
+ * A write error is kept for st_drain_error(). */
+struct st_event;
+void st_drain_event(struct st_drain *d, const struct st_event *ev);
+/* Writes what is queued now. */
+void st_drain_flush(struct st_drain *d);
 /* Writes how process pid ended (its wait status, -1 unknown) as an end
  * event by the runner, in the drain's format, and flushes. */
 void st_drain_end(struct st_drain *d, int pid, int wstatus);

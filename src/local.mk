@@ -4,6 +4,7 @@
 bin_PROGRAMS += src/socktrace
 src_socktrace_SOURCES = src/socktrace.c src/run.c src/cli.h \
 	src/runner.h src/runout.c src/watcher.c src/relay.c src/drain.h src/drain.c \
+	src/ptrace.h src/ptrace.c src/ptrace_elf.c \
 	src/cmd_show.c src/cmd_check.c
 src_socktrace_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters -I$(top_srcdir)/src \
 	-DSHIMDIR='"$(shimdir)"' -DBUILD_SHIM_DIR='"$(abs_top_builddir)/shim/.libs"'

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "drain.h"
+#include "ptrace.h"
 #include "runner.h"
 
 #include "buf.h"
@@ -38,7 +39,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: socktrace [-o FILE [-A]] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
-		"                 [--families=LIST] [--] PROGRAM [ARGS...]\n"
+		"                 [--families=LIST] [--backend=auto|shim|ptrace] [--] PROGRAM [ARGS...]\n"
 		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid|connections] [TRACE...]\n"
 		"       socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE] [TRACE...]\n"
 		"       socktrace --help | --version\n"
@@ -59,6 +60,9 @@ static void usage(FILE *f)
 		"                     (the default), close (also after each close), off\n"
 		"  --families=LIST    record only these families, e.g. inet,inet6,unix\n"
 		"                     (also netlink, packet, vsock; default all)\n"
+		"  --backend=HOW      shim (LD_PRELOAD), ptrace (seccomp-filtered ptrace,\n"
+		"                     for static and Go programs), or auto (the default:\n"
+		"                     ptrace when PROGRAM is static or Go, else shim)\n"
 		"`socktrace show --help` and `socktrace check --help` tell their options.\n"
 		"See socktrace(1) and socktrace(7).  Report bugs to <%s>.\n", PACKAGE_BUGREPORT);
 }
@@ -286,9 +290,12 @@ int st_cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "append", no_argument, NULL, 'A' },
+		{ "backend", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL, *format = NULL, *stack = NULL, *probe = NULL, *families = NULL;
+	const char *backend = "auto";
+	bool use_ptrace;
 	char shim[PATH_MAX], abs_out[PATH_MAX];
 	bool append = false, relay;
 	struct st_drain *d = NULL;
@@ -332,6 +339,13 @@ int st_cmd_run(int argc, char **argv)
 		case 'A':
 			append = true;
 			break;
+		case 'B':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "shim") && strcmp(optarg, "ptrace")) {
+				fprintf(stderr, "socktrace: --backend takes auto, shim or ptrace\n");
+				return 2;
+			}
+			backend = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -348,7 +362,8 @@ int st_cmd_run(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (find_shim(shim, sizeof(shim)) != 0) {
+	use_ptrace = !strcmp(backend, "ptrace") || (!strcmp(backend, "auto") && st_ptrace_needed(argv[optind]));
+	if (!use_ptrace && find_shim(shim, sizeof(shim)) != 0) {
 		fprintf(stderr, "socktrace: cannot find the shim at %s: %s\n", shim, strerror(errno));
 		return 127;
 	}
@@ -370,6 +385,30 @@ int st_cmd_run(int argc, char **argv)
 	relay = relay_mode();
 	unsetenv("SOCKTRACE_SHM");
 	set_run_id();
+	if (use_ptrace) {
+		/* the runner traces the program and writes every event itself */
+		bool file, json = format ? !strcmp(format, "jsonl") : output != NULL;
+		int fd, status;
+		if (output && strstr(output, "%p")) {
+			fprintf(stderr, "socktrace: -o with %%p (a file per process) needs the shim; the "
+					"ptrace back end writes one trace\n");
+			return 2;
+		}
+		if (stack && strcmp(stack, "0"))
+			fprintf(stderr, "socktrace: --stack: the ptrace back end records no call stacks\n");
+		fd = open_dest(output, append, &file);
+		if (fd < 0)
+			return 2;
+		d = st_drain_new(1, 4096, fd, !json, false, false);
+		if (!d) {
+			fprintf(stderr, "socktrace: cannot set up the trace's writer: %s\n", strerror(errno));
+			return 2;
+		}
+		status = st_ptrace_run(argv + optind, d);
+		st_drain_free(d);
+		close(fd);
+		return status;
+	}
 	if (!relay && !(output && strstr(output, "%p"))) {
 		/* the runner writes the trace: the processes hand it their events */
 		bool file, json = format ? !strcmp(format, "jsonl") : output != NULL;

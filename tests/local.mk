@@ -80,6 +80,20 @@ tests_sigprobe_SOURCES = tests/progs/sigprobe.c
 tests_sigprobe_CFLAGS = $(TPROG_CFLAGS)
 tests_sigprobe_LDADD = $(TPROG_LDADD)
 
+# The same server and client linked statically (-all-static: libtool
+# passes -static; glibc's libc.a comes with libc6-dev): programs the shim
+# cannot enter, traced by the runner's ptrace back end (ptrace_backend.bats)
+# and compared with the shim's trace of the dynamic build.
+check_PROGRAMS += tests/tcp_server_static tests/tcp_client_static
+tests_tcp_server_static_SOURCES = tests/progs/tcp_server.c tests/progs/tprog.h tests/progs/tprog.c
+tests_tcp_server_static_CFLAGS = $(TPROG_CFLAGS)
+tests_tcp_server_static_LDFLAGS = -all-static
+tests_tcp_server_static_LDADD = -lpthread
+tests_tcp_client_static_SOURCES = tests/progs/tcp_client.c tests/progs/tprog.h tests/progs/tprog.c
+tests_tcp_client_static_CFLAGS = $(TPROG_CFLAGS)
+tests_tcp_client_static_LDFLAGS = -all-static
+tests_tcp_client_static_LDADD = -lpthread
+
 # Every event through the shared memory's compact record and back
 check_PROGRAMS += tests/record_rt
 tests_record_rt_SOURCES = tests/progs/record_rt.c
@@ -240,6 +254,7 @@ TESTS += \
 	tests/truth_exec.bats \
 	tests/truth_render.bats \
 	tests/truth_servers.bats \
+	tests/ptrace_backend.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)

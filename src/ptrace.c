@@ -1,0 +1,1653 @@
+/* SPDX-License-Identifier: MIT */
+/* ptrace.c - the runner's ptrace back end (see ptrace.h).
+ *
+ * Owns: the tracer.  The runner forks the program's process, takes it with
+ * PTRACE_SEIZE (the runner is its parent: Yama's scope 1 allows it), and
+ * the child installs a seccomp filter that returns SECCOMP_RET_TRACE for
+ * the socket lifecycle system calls only (every other call runs at full
+ * speed) before it execs the program.  At each seccomp stop the tracer
+ * reads the call's arguments (PTRACE_GET_SYSCALL_INFO); a call on a
+ * descriptor that is no socket goes on at once; else the call runs to its
+ * syscall-exit-stop for the result.  What the kernel knows of the socket
+ * (endpoints, TCP state and counters, options, inode) is asked of a copy
+ * of the tracee's descriptor (pidfd_getfd), closed at once; a close's
+ * facts are taken before the call runs, so the program's close is still
+ * the one that ends the socket.  Each call becomes the struct st_event the
+ * shim would make and goes through the runner's drain (same encoder, same
+ * text).  Never changes what the program sees: its arguments, results,
+ * errno, signals (re-injected as they came) and exit status are its own;
+ * it never reads or writes the program's memory but the addresses and
+ * option values of the calls, with process_vm_readv.
+ */
+#define _GNU_SOURCE
+#include "ptrace.h"
+#include "drain.h"
+
+#include "addr.h"
+#include "event.h"
+#include "names.h"
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+
+#if defined(__x86_64__)
+#define ARCH_NATIVE AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define ARCH_NATIVE AUDIT_ARCH_AARCH64
+#elif defined(__i386__)
+#define ARCH_NATIVE AUDIT_ARCH_I386
+#else
+#define ARCH_NATIVE 0	/* not known here: st_ptrace_run refuses */
+#endif
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/* TCP states as the kernel numbers them (include/net/tcp_states.h) */
+enum {
+	K_ESTABLISHED = 1, K_SYN_SENT, K_SYN_RECV, K_FIN_WAIT1, K_FIN_WAIT2, K_TIME_WAIT,
+	K_CLOSE, K_CLOSE_WAIT, K_LAST_ACK, K_LISTEN, K_CLOSING
+};
+
+/* the system calls that stop the program */
+static const int traced[] = {
+#ifdef SYS_socket
+	SYS_socket, SYS_socketpair, SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_connect,
+	SYS_shutdown, SYS_setsockopt, SYS_getsockopt,
+#endif
+	SYS_close, SYS_close_range, SYS_dup,
+#ifdef SYS_dup2
+	SYS_dup2,
+#endif
+	SYS_dup3, SYS_fcntl, SYS_exit_group,
+};
+
+/* ---- the program's processes and threads ---- */
+
+struct sock {			/* a socket descriptor of a process */
+	int fd;
+	uint64_t inode;
+	bool shared;		/* held since a fork: another process may hold it */
+	bool connect_pending;	/* a connect goes on without the program (EINPROGRESS) */
+	bool has_id;		/* family, type and protocol below are known */
+	int family, type, protocol;
+};
+
+struct proc {
+	pid_t pid, ppid;
+	int64_t seq;
+	int pidfd;
+	bool started;		/* its start is written */
+	struct sock *socks;
+	int nsocks, capsocks;
+};
+
+struct thread {
+	pid_t tid;
+	struct proc *p;
+	bool in_call;		/* between a seccomp stop and its exit stop */
+	int nr;
+	uint64_t args[6];
+	int64_t ts_us, t0_ns;
+	struct facts *pre;	/* close, shutdown: the socket before the call */
+};
+
+/* what the kernel tells of a socket */
+struct facts {
+	bool ok;
+	int family, type, protocol;
+	uint64_t inode;
+	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
+	int state;		/* TCP state, 0 n/a */
+	struct st_tcp tcp;
+	bool reuseaddr, reuseport;
+	int linger;		/* -1 off */
+	unsigned unread;
+};
+
+static struct proc **procs;
+static int nprocs, capprocs;
+static struct thread **threads;
+static int nthreads, capthreads;
+static struct st_drain *drain;
+static pid_t main_pid;
+static volatile sig_atomic_t pending_sig;
+
+static int64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *grow(void *p, int *cap, size_t each)
+{
+	int n = *cap ? *cap * 2 : 8;
+	void *q = realloc(p, (size_t)n * each);
+
+	if (!q) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		exit(2);
+	}
+	*cap = n;
+	return q;
+}
+
+static struct proc *proc_find(pid_t pid)
+{
+	for (int i = 0; i < nprocs; i++)
+		if (procs[i]->pid == pid)
+			return procs[i];
+	return NULL;
+}
+
+static struct proc *proc_new(pid_t pid, pid_t ppid, struct proc *parent)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		exit(2);
+	p->pid = pid;
+	p->ppid = ppid;
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (parent && parent->nsocks) {
+		/* a fork's child holds its parent's sockets, shared */
+		p->socks = malloc((size_t)parent->nsocks * sizeof(*p->socks));
+		if (!p->socks)
+			exit(2);
+		memcpy(p->socks, parent->socks, (size_t)parent->nsocks * sizeof(*p->socks));
+		p->nsocks = p->capsocks = parent->nsocks;
+		for (int i = 0; i < p->nsocks; i++)
+			p->socks[i].shared = parent->socks[i].shared = true;
+	}
+	if (nprocs == capprocs)
+		procs = grow(procs, &capprocs, sizeof(*procs));
+	procs[nprocs++] = p;
+	return p;
+}
+
+static void proc_free(struct proc *p)
+{
+	for (int i = 0; i < nprocs; i++) {
+		if (procs[i] == p) {
+			procs[i] = procs[--nprocs];
+			break;
+		}
+	}
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	free(p->socks);
+	free(p);
+}
+
+static struct sock *sock_at(struct proc *p, int fd)
+{
+	for (int i = 0; i < p->nsocks; i++)
+		if (p->socks[i].fd == fd)
+			return &p->socks[i];
+	return NULL;
+}
+
+static struct sock *sock_set(struct proc *p, int fd, uint64_t inode, bool shared)
+{
+	struct sock *s = sock_at(p, fd);
+
+	if (!s) {
+		if (p->nsocks == p->capsocks)
+			p->socks = grow(p->socks, &p->capsocks, sizeof(*p->socks));
+		s = &p->socks[p->nsocks++];
+		memset(s, 0, sizeof(*s));
+	}
+	if (s->inode != inode)
+		memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->inode = inode;
+	s->shared = shared;
+	return s;
+}
+
+static void sock_drop(struct proc *p, int fd)
+{
+	struct sock *s = sock_at(p, fd);
+
+	if (s)
+		*s = p->socks[--p->nsocks];
+}
+
+/* another traced process holds the socket with this inode */
+static bool sock_held_by_other(const struct proc *p, uint64_t inode)
+{
+	for (int i = 0; i < nprocs; i++) {
+		if (procs[i] == p)
+			continue;
+		for (int k = 0; k < procs[i]->nsocks; k++)
+			if (procs[i]->socks[k].inode == inode)
+				return true;
+	}
+	return false;
+}
+
+/* another descriptor of p holds the socket with this inode */
+static bool sock_held_elsewhere(const struct proc *p, int fd, uint64_t inode)
+{
+	for (int i = 0; i < p->nsocks; i++)
+		if (p->socks[i].fd != fd && p->socks[i].inode == inode)
+			return true;
+	return false;
+}
+
+static struct thread *thread_find(pid_t tid)
+{
+	for (int i = 0; i < nthreads; i++)
+		if (threads[i]->tid == tid)
+			return threads[i];
+	return NULL;
+}
+
+static struct thread *thread_new(pid_t tid, struct proc *p)
+{
+	struct thread *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		exit(2);
+	t->tid = tid;
+	t->p = p;
+	if (nthreads == capthreads)
+		threads = grow(threads, &capthreads, sizeof(*threads));
+	threads[nthreads++] = t;
+	return t;
+}
+
+static void thread_free(struct thread *t)
+{
+	for (int i = 0; i < nthreads; i++) {
+		if (threads[i] == t) {
+			threads[i] = threads[--nthreads];
+			break;
+		}
+	}
+	free(t->pre);
+	free(t);
+}
+
+/* a value of /proc/PID/status ("Tgid", "PPid"), -1 unknown */
+static long proc_status(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t kl = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = strtol(line + kl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* ---- the kernel's facts of a tracee's socket ---- */
+
+static int int_opt(int fd, int level, int name, int dflt)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, level, name, &v, &len) == 0 ? v : dflt;
+}
+
+/* an inet socket's name before bind or connect (the wildcard, port 0):
+ * traces say "" (not bound), as the shim does */
+static bool unbound(const struct sockaddr_storage *ss, socklen_t len)
+{
+	if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		return !in->sin_port && in->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		return !in6->sin6_port && !memcmp(&in6->sin6_addr, &in6addr_any, sizeof(in6addr_any));
+	}
+	return false;
+}
+
+/* what facts_of asks besides the socket's identity (family, type,
+ * protocol, inode: from the table when known) */
+#define F_NAMES 0x1		/* getsockname, getpeername */
+#define F_OPTS 0x2		/* SO_REUSEADDR, SO_REUSEPORT, SO_LINGER */
+#define F_TCP 0x4		/* TCP_INFO: state and counters */
+#define F_UNREAD 0x8		/* SIOCINQ */
+
+/* Facts of descriptor fd of process p, from a copy of it (pidfd_getfd)
+ * closed before this returns: its identity, and what mask asks; f->ok
+ * false when fd is no socket or cannot be copied.  like: a socket of the
+ * same family, type and protocol (an accepted one's listener), or NULL. */
+static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, const struct sock *like)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	struct stat st;
+	struct linger lg;
+	struct tcp_info ti;
+	struct sock *s = sock_at(p, fd);
+	int c;
+
+	memset(f, 0, sizeof(*f));
+	f->linger = -1;
+	if (p->pidfd < 0 || fd < 0)
+		return;
+	c = (int)syscall(SYS_pidfd_getfd, p->pidfd, fd, 0);
+	if (c < 0)
+		return;
+	if (s && s->has_id && s->inode) {
+		f->inode = s->inode;
+	} else if (fstat(c, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		close(c);
+		return;
+	} else {
+		f->inode = (uint64_t)st.st_ino;
+	}
+	f->ok = true;
+	if (s && s->has_id) {
+		like = s;
+	} else if (like && !like->has_id) {
+		like = NULL;
+	}
+	if (like) {
+		f->family = like->family;
+		f->type = like->type;
+		f->protocol = like->protocol;
+	} else {
+		f->family = int_opt(c, SOL_SOCKET, SO_DOMAIN, -1);
+		f->type = int_opt(c, SOL_SOCKET, SO_TYPE, 0);
+		f->protocol = int_opt(c, SOL_SOCKET, SO_PROTOCOL, 0);
+	}
+	if (s && !s->has_id && s->inode == f->inode) {
+		s->has_id = true;
+		s->family = f->family;
+		s->type = f->type;
+		s->protocol = f->protocol;
+	}
+	if (mask & F_NAMES) {
+		len = sizeof(ss);
+		if (getsockname(c, (struct sockaddr *)&ss, &len) == 0 && !unbound(&ss, len))
+			st_format_addr((struct sockaddr *)&ss, len, f->local, NULL);
+		len = sizeof(ss);
+		if (getpeername(c, (struct sockaddr *)&ss, &len) == 0)
+			st_format_addr((struct sockaddr *)&ss, len, f->remote, NULL);
+	}
+	if (mask & F_OPTS) {
+		f->reuseaddr = int_opt(c, SOL_SOCKET, SO_REUSEADDR, 0) != 0;
+		f->reuseport = int_opt(c, SOL_SOCKET, SO_REUSEPORT, 0) != 0;
+		len = sizeof(lg);
+		if (getsockopt(c, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
+			f->linger = lg.l_linger;
+	}
+	if ((f->family == AF_INET || f->family == AF_INET6) && f->type == SOCK_STREAM) {
+		len = sizeof(ti);
+		memset(&ti, 0, sizeof(ti));
+		if ((mask & F_TCP) && getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+			f->state = ti.tcpi_state;
+			f->tcp.rtt_us = ti.tcpi_rtt;
+			f->tcp.rttvar_us = ti.tcpi_rttvar;
+			f->tcp.retrans = ti.tcpi_retrans;
+			f->tcp.total_retrans = ti.tcpi_total_retrans;
+			f->tcp.lost = ti.tcpi_lost;
+			f->tcp.bytes_acked = ti.tcpi_bytes_acked;
+			f->tcp.bytes_received = ti.tcpi_bytes_received;
+			f->tcp.bytes_sent = ti.tcpi_bytes_sent;
+			f->tcp.unsent = ti.tcpi_notsent_bytes;
+		}
+		if (mask & F_UNREAD) {
+			int n = 0;
+			if (ioctl(c, SIOCINQ, &n) == 0 && n > 0)
+				f->unread = (unsigned)n;
+		}
+	}
+	close(c);
+}
+
+static bool is_tcp(const struct facts *f)
+{
+	return (f->family == AF_INET || f->family == AF_INET6) && f->type == SOCK_STREAM;
+}
+
+static void event_sock(struct st_event *ev, const struct facts *f, const struct sock *s)
+{
+	if (!f->ok)
+		return;
+	ev->family = st_family_name(f->family);
+	ev->type = st_socktype_name(f->type);
+	ev->proto = st_proto_name(f->family, f->type, f->protocol);
+	memcpy(ev->local, f->local, sizeof(ev->local));
+	memcpy(ev->remote, f->remote, sizeof(ev->remote));
+	ev->inode = f->inode;
+	if (s && s->shared)
+		ev->shared = true;
+}
+
+static void event_opts(struct st_event *ev, const struct facts *f)
+{
+	if (!f->ok)
+		return;
+	ev->has_opts = true;
+	ev->opts.reuseaddr = f->reuseaddr;
+	ev->opts.reuseport = f->reuseport;
+	ev->opts.linger = f->linger;
+}
+
+static void event_state(struct st_event *ev, const struct facts *f)
+{
+	if (f->ok && is_tcp(f) && f->state)
+		ev->state = st_tcp_state_name(f->state);
+}
+
+/* a connect left pending (EINPROGRESS, EINTR) ended by now: the first
+ * event of the socket that shows a state past SYN_SENT says so */
+static void connect_check(struct st_event *ev, struct sock *s, const struct facts *f)
+{
+	if (!s || !s->connect_pending || !f->ok || !f->state || f->state == K_SYN_SENT)
+		return;
+	s->connect_pending = false;
+	ev->connect_done = st_tcp_state_name(f->state);
+	if (f->local[0] && !strcmp(f->local, f->remote))
+		ev->self_connect = true;
+}
+
+/* ptrace(2) and process_vm_readv(2) take the program's addresses and
+ * ptrace's data as pointers: the casts below are theirs. */
+// NOLINTBEGIN(performance-no-int-to-ptr)
+
+/* bytes of the program's memory at addr; false when it cannot be read */
+static bool peek(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+
+	return addr && process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+// NOLINTEND(performance-no-int-to-ptr)
+
+static void peek_addr(pid_t tid, uint64_t addr, uint64_t len, char out[ST_ADDR_MAX])
+{
+	struct sockaddr_storage ss = { 0 };
+
+	out[0] = '\0';
+	if (len > sizeof(ss) || len < sizeof(sa_family_t) || !peek(tid, addr, &ss, len))
+		return;
+	st_format_addr((struct sockaddr *)&ss, (socklen_t)len, out, NULL);
+}
+
+/* ---- who holds an address (a failed bind) ---- */
+
+#define MAX_HOLDERS 16
+
+struct holders {
+	struct st_ksock k[MAX_HOLDERS];
+	char comm[MAX_HOLDERS][17];
+	int n;
+	bool cut, listener;
+};
+
+/* the address of /proc/net/tcp's hex form ("0100007F:1F90", 32 hex digits
+ * for IPv6, each 32-bit word in the machine's order) as a sockaddr */
+static bool parse_hex_ep(const char *s, bool v6, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char word[9];
+	const char *colon = strchr(s, ':');
+	unsigned long port;
+	char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!colon || colon - s != (v6 ? 32 : 8))
+		return false;
+	port = strtoul(colon + 1, &end, 16);
+	if (end == colon + 1 || port > 65535)
+		return false;
+	if (!v6) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		memcpy(word, s, 8);
+		word[8] = '\0';
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = (uint32_t)strtoul(word, &end, 16);
+		in->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		uint32_t w[4];
+		for (int i = 0; i < 4; i++) {
+			memcpy(word, s + 8 * i, 8);
+			word[8] = '\0';
+			w[i] = (uint32_t)strtoul(word, &end, 16);
+		}
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, w, sizeof(w));
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+	}
+	return true;
+}
+
+/* the next blank-separated field of a line of /proc/net/tcp */
+static const char *field(const char **p, char *out, size_t cap)
+{
+	size_t n;
+
+	*p += strspn(*p, " \t");
+	n = strcspn(*p, " \t\n");
+	if (!n || n >= cap)
+		return NULL;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p += n;
+	return out;
+}
+
+static int port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return -1;
+}
+
+/* IPv4 address of ss (an IPv4 one, or v4-mapped IPv6); false for IPv6 */
+static bool v4_of(const struct sockaddr_storage *ss, uint32_t *a)
+{
+	if (ss->ss_family == AF_INET) {
+		*a = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
+		return true;
+	}
+	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)ss)->sin6_addr)) {
+		memcpy(a, ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr + 12, 4);
+		return true;
+	}
+	return false;
+}
+
+static bool wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return !memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, &in6addr_any, sizeof(in6addr_any));
+}
+
+/* could the two local addresses conflict (same port checked before)? */
+static bool overlap(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	uint32_t x, y;
+
+	if (wildcard(a) || wildcard(b))
+		return true;	/* (IPV6_V6ONLY is not known here: taken as off) */
+	if (v4_of(a, &x) && v4_of(b, &y))
+		return x == y;
+	if (a->ss_family == AF_INET6 && b->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+	return false;
+}
+
+/* the process holding socket inode (its first, by /proc), -1 none */
+static long owner_of(uint64_t inode, char comm[17])
+{
+	char want[64], path[600], link[64];
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	long found = -1;
+
+	if (!proc)
+		return -1;
+	snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long)inode);
+	while (found < 0 && (de = readdir(proc))) {
+		DIR *fds;
+		struct dirent *fe;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((fe = readdir(fds))) {
+			ssize_t n;
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", de->d_name, fe->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n > 0) {
+				link[n] = '\0';
+				if (!strcmp(link, want)) {
+					found = strtol(de->d_name, NULL, 10);
+					break;
+				}
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	if (found > 0) {
+		int fd;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", found);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		comm[0] = '\0';
+		if (fd >= 0) {
+			ssize_t n = read(fd, comm, 16);
+			close(fd);
+			if (n > 0) {
+				comm[n] = '\0';
+				comm[strcspn(comm, "\n")] = '\0';
+			}
+		}
+	}
+	return found;
+}
+
+/* The TCP sockets of the kernel's table (/proc/net/tcp and tcp6, this
+ * network namespace's) bound where the failed bind asked (addr). */
+static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	int port = port_of(addr);
+
+	memset(h, 0, sizeof(*h));
+	for (int v6 = 0; v6 < 2; v6++) {
+		FILE *f = fopen(files[v6], "re");
+		char line[512];
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			char loc[64], rem[64], fl[10][64];
+			const char *q = line;
+			unsigned st, uid;
+			unsigned long long ino;
+			struct sockaddr_storage l, r;
+			socklen_t ll, rl;
+			struct st_ksock *k;
+			int nf = 0;
+
+			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+			while (nf < 10 && field(&q, fl[nf], sizeof(fl[nf])))
+				nf++;
+			if (nf < 10)
+				continue;
+			memcpy(loc, fl[1], sizeof(loc));
+			memcpy(rem, fl[2], sizeof(rem));
+			st = (unsigned)strtoul(fl[3], NULL, 16);
+			uid = (unsigned)strtoul(fl[7], NULL, 10);
+			ino = strtoull(fl[9], NULL, 10);
+			if (!parse_hex_ep(loc, v6, &l, &ll) || !parse_hex_ep(rem, v6, &r, &rl))
+				continue;
+			if (port_of(&l) != port || !overlap(&l, addr))
+				continue;
+			if (h->n == MAX_HOLDERS) {
+				h->cut = true;
+				continue;
+			}
+			k = &h->k[h->n];
+			memset(k, 0, sizeof(*k));
+			st_format_addr((struct sockaddr *)&l, ll, k->local, NULL);
+			if (port_of(&r) > 0)
+				st_format_addr((struct sockaddr *)&r, rl, k->remote, NULL);
+			k->state = st_tcp_state_name((int)st);
+			k->inode = ino;
+			k->uid = uid;
+			k->timer_ms = -1;
+			k->v6only = -1;
+			k->pid = ino ? owner_of(ino, h->comm[h->n]) : -1;
+			k->comm = k->pid > 0 ? h->comm[h->n] : NULL;
+			h->listener |= st == K_LISTEN;
+			h->n++;
+		}
+		fclose(f);
+	}
+}
+
+/* ---- events ---- */
+
+static void begin(struct st_event *ev, struct thread *t, enum st_call call)
+{
+	st_event_init(ev);
+	ev->call = call;
+	ev->pid = t->p->pid;
+	ev->tid = t->tid;
+	ev->seq = ++t->p->seq;
+}
+
+static void emit(const struct st_event *ev)
+{
+	st_drain_event(drain, ev);
+}
+
+/* The identity every start event carries (socktrace(7): host, boot, run,
+ * cgroup, pidns), as the shim gives it, read here from outside: the host
+ * and boot are the runner's own, the run the SOCKTRACE_RUN the runner set,
+ * the cgroup (the v2 line of /proc/PID/cgroup, else the first line's) and
+ * the pid namespace's inode the process's.  Unknown ones stay NULL / 0. */
+struct origin {
+	char host[65], boot[40], cgroup[512];
+};
+
+static void read_first_line(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)n, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static void set_origin(struct st_event *ev, struct origin *o, pid_t pid)
+{
+	struct utsname u;
+	struct stat st;
+	char path[64], line[4096];
+	FILE *f;
+
+	if (uname(&u) == 0) {
+		snprintf(o->host, sizeof(o->host), "%s", u.nodename);
+		ev->host = o->host[0] ? o->host : NULL;
+	}
+	read_first_line("/proc/sys/kernel/random/boot_id", o->boot, sizeof(o->boot));
+	ev->boot = o->boot[0] ? o->boot : NULL;
+	ev->run = getenv("SOCKTRACE_RUN");
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	o->cgroup[0] = '\0';
+	if ((f = fopen(path, "re"))) {
+		while (fgets(line, sizeof(line), f)) {
+			char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+			if (!b)
+				continue;
+			if (!o->cgroup[0] || !strncmp(line, "0::", 3)) {
+				b[1 + strcspn(b + 1, "\n")] = '\0';
+				snprintf(o->cgroup, sizeof(o->cgroup), "%s", b + 1);
+			}
+			if (!strncmp(line, "0::", 3))
+				break;
+		}
+		fclose(f);
+	}
+	ev->cgroup = o->cgroup[0] ? o->cgroup : NULL;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	if (stat(path, &st) == 0)
+		ev->pidns = (uint64_t)st.st_ino;
+}
+
+/* the start of process p's image: exe, argv, ppid, "backend":"ptrace" */
+static void emit_start(struct thread *t)
+{
+	struct proc *p = t->p;
+	char path[64], exe[4096], *args = NULL;
+	const char **argv = NULL;
+	size_t cap = 0, len = 0;
+	struct st_event ev;
+	struct origin origin;
+	ssize_t n;
+	int argc = 0, fd;
+
+	p->seq = 0;
+	p->started = true;
+	begin(&ev, t, ST_CALL_start);
+	ev.ts_us = now_ns(CLOCK_REALTIME) / 1000;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		ev.exe = exe;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		for (;;) {
+			if (len + 1 >= cap) {	/* one byte kept for a NUL */
+				char *q = realloc(args, cap = cap ? cap * 2 : 4096);
+				if (!q)
+					break;
+				args = q;
+			}
+			n = read(fd, args + len, cap - len - 1);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+		close(fd);
+	}
+	if (args && len) {
+		args[len] = '\0';	/* a last argument cut short stays terminated */
+		for (size_t i = 0; i < len; i++)
+			argc += !args[i];
+		if (args[len - 1])
+			argc++;
+		argv = calloc((size_t)argc + 1, sizeof(*argv));
+		if (argv) {
+			int k = 0;
+			for (size_t i = 0; i < len && k < argc; i += strnlen(args + i, len - i) + 1)
+				argv[k++] = args + i;
+			ev.argv = argv;
+			ev.argc = k;
+			ev.argc_total = k;
+		}
+	}
+	ev.ppid = p->ppid > 0 ? p->ppid : proc_status(p->pid, "PPid");
+	ev.version = PACKAGE_VERSION;
+	ev.backend = "ptrace";
+	set_origin(&ev, &origin, p->pid);
+	emit(&ev);
+	free(argv);
+	free(args);
+}
+
+static const char *type_flags(int type)
+{
+	switch (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+	case SOCK_NONBLOCK | SOCK_CLOEXEC:
+		return "SOCK_NONBLOCK|SOCK_CLOEXEC";
+	case SOCK_NONBLOCK:
+		return "SOCK_NONBLOCK";
+	case SOCK_CLOEXEC:
+		return "SOCK_CLOEXEC";
+	default:
+		return NULL;
+	}
+}
+
+static const char *how_name(int how)
+{
+	switch (how) {
+	case SHUT_RD:
+		return "SHUT_RD";
+	case SHUT_WR:
+		return "SHUT_WR";
+	case SHUT_RDWR:
+		return "SHUT_RDWR";
+	default:
+		return "SHUT_?";
+	}
+}
+
+/* net/ipv4/tcp.c: new_state[] of tcp_close_state() */
+static int close_state(int before, bool reset)
+{
+	switch (before) {
+	case K_ESTABLISHED:
+	case K_SYN_RECV:
+		return reset ? K_CLOSE : K_FIN_WAIT1;
+	case K_CLOSE_WAIT:
+		return reset ? K_CLOSE : K_LAST_ACK;
+	case K_SYN_SENT:
+	case K_LISTEN:
+	case K_CLOSE:
+		return K_CLOSE;
+	default:
+		return reset ? K_CLOSE : before;
+	}
+}
+
+/* is descriptor fd of p a socket? (the table first, then the kernel) */
+static bool is_socket(struct proc *p, int fd)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	if (sock_at(p, fd))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)p->pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	if (strncmp(link, "socket:[", 8))
+		return false;
+	/* a socket from before: inherited, or made out of sight */
+	sock_set(p, fd, strtoull(link + 8, NULL, 10), true);
+	return true;
+}
+
+/* The seccomp stop of a traced call: does it need its exit stop? */
+static bool call_entry(struct thread *t)
+{
+	struct proc *p = t->p;
+	int fd = (int)t->args[0];
+
+	switch (t->nr) {
+#ifdef SYS_socket
+	case SYS_socket:
+	case SYS_socketpair:
+		return true;
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_bind:
+	case SYS_listen:
+	case SYS_connect:
+	case SYS_setsockopt:
+		return is_socket(p, fd);
+	case SYS_getsockopt:
+		return t->args[1] == SOL_SOCKET && t->args[2] == SO_ERROR && is_socket(p, fd);
+	case SYS_shutdown:
+#endif
+	case SYS_close:
+		if (!is_socket(p, fd))
+			return false;
+		if (!t->pre)
+			t->pre = malloc(sizeof(*t->pre));
+		if (!t->pre)
+			return false;
+		facts_of(p, fd, t->pre, t->nr == SYS_close ? F_NAMES | F_OPTS | F_TCP | F_UNREAD : F_TCP, NULL);
+		return t->pre->ok;
+	case SYS_dup:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup3:
+		/* a descriptor put over a socket ends it there too */
+		return is_socket(p, fd) || (t->nr != SYS_dup && sock_at(p, (int)t->args[1]));
+	case SYS_fcntl:
+		return (t->args[1] == F_DUPFD || t->args[1] == F_DUPFD_CLOEXEC) && is_socket(p, fd);
+	case SYS_close_range:
+		/* sockets in the range: recorded one by one as closes at exit */
+		for (int i = 0; i < p->nsocks; i++)
+			if ((unsigned)p->socks[i].fd >= (unsigned)t->args[0] &&
+			    (unsigned)p->socks[i].fd <= (unsigned)t->args[1])
+				return !(t->args[2] & 4 /* CLOSE_RANGE_CLOEXEC */);
+		return false;
+	default:
+		return false;
+	}
+}
+
+static void ret_err(struct st_event *ev, int64_t ret)
+{
+	ev->ret = ret < 0 ? -1 : ret;
+	ev->err = ret < 0 ? st_errno_name((int)-ret) : NULL;
+}
+
+/* a close, as the shim tells it: the socket's facts before, the state after */
+static void close_event(struct thread *t, int fd, const struct facts *f, struct st_event *ev)
+{
+	struct proc *p = t->p;
+	struct sock *s = sock_at(p, fd);
+	bool shared = s && s->shared;
+	bool last = !sock_held_elsewhere(p, fd, f->inode);
+
+	ev->fd = fd;
+	event_sock(ev, f, s);
+	event_opts(ev, f);
+	ev->last_ref_known = true;
+	ev->last_ref = last;
+	if (is_tcp(f) && f->state) {
+		ev->state_before = st_tcp_state_name(f->state);
+		connect_check(ev, s, f);
+		if (f->state != K_LISTEN && f->remote[0]) {
+			ev->has_tcp = true;
+			ev->tcp = f->tcp;
+			ev->tcp.unread = f->unread;
+		}
+		if (!last || (shared && sock_held_by_other(p, f->inode))) {
+			/* another descriptor, or another process, keeps it open */
+			ev->state = ev->state_before;
+		} else {
+			bool rst = false;
+			if (f->state == K_ESTABLISHED || f->state == K_CLOSE_WAIT || f->state == K_SYN_RECV ||
+			    f->state == K_FIN_WAIT1 || f->state == K_FIN_WAIT2) {
+				if (f->linger == 0) {
+					rst = true;
+					ev->reset_reason = "SO_LINGER 0";
+				} else if (f->unread) {
+					rst = true;
+					ev->reset_reason = "unread data";
+				}
+			}
+			ev->reset_known = true;
+			ev->reset = rst;
+			ev->state = st_tcp_state_name(close_state(f->state, rst));
+		}
+	}
+	sock_drop(p, fd);
+}
+
+/* The exit stop of a traced call: its event. */
+static void call_exit(struct thread *t, int64_t ret)
+{
+	struct proc *p = t->p;
+	struct st_event ev;
+	struct facts f;
+	int fd = (int)t->args[0];
+	uint64_t *a = t->args;
+	enum st_call call;
+	static struct holders hold;
+
+	/* a call the kernel restarts after a signal: it comes again */
+	if (ret <= -512 && ret >= -516)
+		return;
+	switch (t->nr) {
+#ifdef SYS_socket
+	case SYS_socket: call = ST_CALL_socket; break;
+	case SYS_socketpair: call = ST_CALL_socketpair; break;
+	case SYS_bind: call = ST_CALL_bind; break;
+	case SYS_listen: call = ST_CALL_listen; break;
+	case SYS_accept: call = ST_CALL_accept; break;
+	case SYS_accept4: call = ST_CALL_accept4; break;
+	case SYS_connect: call = ST_CALL_connect; break;
+	case SYS_shutdown: call = ST_CALL_shutdown; break;
+	case SYS_setsockopt: call = ST_CALL_setsockopt; break;
+	case SYS_getsockopt: call = ST_CALL_getsockopt; break;
+#endif
+	case SYS_close: call = ST_CALL_close; break;
+	case SYS_close_range: call = ST_CALL_close_range; break;
+	case SYS_dup: call = ST_CALL_dup; break;
+#ifdef SYS_dup2
+	case SYS_dup2: call = ST_CALL_dup2; break;
+#endif
+	case SYS_dup3: call = ST_CALL_dup3; break;
+	case SYS_fcntl: call = ST_CALL_fcntl; break;
+	default: return;
+	}
+	begin(&ev, t, call);
+	ev.ts_us = t->ts_us;
+	ev.dur_ns = now_ns(CLOCK_MONOTONIC) - t->t0_ns;
+	ret_err(&ev, ret);
+
+	switch (t->nr) {
+#ifdef SYS_socket
+	case SYS_socket: {
+		int type = (int)a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+		ev.family = st_family_name((int)a[0]);
+		ev.type = st_socktype_name(type);
+		ev.proto = st_proto_name((int)a[0], type, (int)a[2]);
+		ev.flags = type_flags((int)a[1]);
+		if (ret >= 0) {
+			ev.fd = (int)ret;
+			facts_of(p, (int)ret, &f, 0, NULL);
+			if (f.ok) {
+				struct sock *n = sock_set(p, (int)ret, f.inode, false);
+				ev.inode = f.inode;
+				n->has_id = true;
+				n->family = (int)a[0];
+				n->type = type;
+				n->protocol = (int)a[2];
+				if (is_tcp(&f))
+					ev.state = "CLOSE";
+			}
+		}
+		break;
+	}
+	case SYS_socketpair: {
+		int type = (int)a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), sv[2] = { -1, -1 };
+		ev.family = st_family_name((int)a[0]);
+		ev.type = st_socktype_name(type);
+		ev.proto = st_proto_name((int)a[0], type, (int)a[2]);
+		ev.flags = type_flags((int)a[1]);
+		if (ret == 0 && peek(t->tid, a[3], sv, sizeof(sv))) {
+			ev.pair[0] = sv[0];
+			ev.pair[1] = sv[1];
+			for (int i = 0; i < 2; i++) {
+				facts_of(p, sv[i], &f, 0, NULL);
+				if (!f.ok)
+					continue;
+				sock_set(p, sv[i], f.inode, false);
+				if (i == 0)
+					ev.inode = f.inode;
+			}
+		}
+		break;
+	}
+	case SYS_bind:
+	case SYS_connect:
+		ev.fd = fd;
+		peek_addr(t->tid, a[1], a[2], ev.addr);
+		facts_of(p, fd, &f, F_NAMES | F_TCP | (t->nr == SYS_bind ? F_OPTS : 0), NULL);
+		event_sock(&ev, &f, sock_at(p, fd));
+		if (t->nr == SYS_bind) {
+			event_opts(&ev, &f);
+			event_state(&ev, &f);
+			if (ret < 0 && -ret == EADDRINUSE && is_tcp(&f) && a[2] <= sizeof(struct sockaddr_storage) &&
+			    a[2] >= sizeof(sa_family_t)) {
+				struct sockaddr_storage want;
+				memset(&want, 0, sizeof(want));
+				if (peek(t->tid, a[1], &want, a[2]) &&
+				    (want.ss_family == AF_INET || want.ss_family == AF_INET6)) {
+					find_holders(&want, &hold);
+					ev.holders = hold.k;
+					ev.nholders = hold.n;
+					if (hold.cut)
+						ev.holders_incomplete = "more than 16 sockets hold the port";
+					/* a listener on the address refuses the bind whatever
+					 * this socket sets; else the holders' options decide,
+					 * which only the shim knows */
+					ev.has_verdict = true;
+					ev.verdict_reuseaddr = hold.listener ? 0 : -1;
+					ev.verdict_reuseport = -1;
+					ev.verdict_why = "the holders' options are not known to the ptrace back end";
+				}
+			}
+			break;
+		}
+		if (ret < 0 && (-ret == EINPROGRESS || -ret == EINTR) && is_tcp(&f)) {
+			/* the handshake goes on without the program */
+			struct sock *s = sock_at(p, fd);
+			if (!ev.remote[0])
+				memcpy(ev.remote, ev.addr, sizeof(ev.remote));
+			if (s)
+				s->connect_pending = true;
+			if (-ret == EINPROGRESS)
+				ev.state = "SYN_SENT";
+			else
+				event_state(&ev, &f);
+		} else {
+			event_state(&ev, &f);
+		}
+		ev.self_connect = ret == 0 && ev.local[0] && !strcmp(ev.local, ev.remote) &&
+				  (f.family == AF_INET || f.family == AF_INET6);
+		break;
+	case SYS_listen:
+		ev.fd = fd;
+		ev.backlog = (int)a[1];
+		facts_of(p, fd, &f, F_NAMES | F_OPTS | F_TCP, NULL);
+		event_sock(&ev, &f, sock_at(p, fd));
+		event_opts(&ev, &f);
+		event_state(&ev, &f);
+		break;
+	case SYS_accept:
+	case SYS_accept4:
+		ev.listen_fd = fd;
+		if (t->nr == SYS_accept4)
+			ev.flags = type_flags((int)a[3]);
+		if (ret >= 0) {
+			ev.fd = (int)ret;
+			facts_of(p, (int)ret, &f, F_NAMES | F_TCP, sock_at(p, fd));
+			event_sock(&ev, &f, NULL);
+			event_state(&ev, &f);
+			if (f.ok) {
+				struct sock *n = sock_set(p, (int)ret, f.inode, false);
+				n->has_id = true;
+				n->family = f.family;
+				n->type = f.type;
+				n->protocol = f.protocol;
+			}
+		} else {
+			facts_of(p, fd, &f, F_NAMES, NULL);
+			event_sock(&ev, &f, sock_at(p, fd));
+		}
+		break;
+	case SYS_shutdown:
+		ev.fd = fd;
+		ev.how = how_name((int)a[1]);
+		facts_of(p, fd, &f, F_NAMES | F_TCP, NULL);
+		event_sock(&ev, &f, sock_at(p, fd));
+		if (t->pre && t->pre->ok && is_tcp(t->pre) && t->pre->state)
+			ev.state_before = st_tcp_state_name(t->pre->state);
+		if (t->pre)
+			connect_check(&ev, sock_at(p, fd), t->pre);
+		event_state(&ev, &f);
+		break;
+	case SYS_setsockopt:
+	case SYS_getsockopt: {
+		int v = 0;
+		ev.fd = fd;
+		ev.level = st_level_name((int)a[1]);
+		ev.optname = st_sockopt_name((int)a[1], (int)a[2]);
+		if (t->nr == SYS_setsockopt) {
+			if (a[1] == SOL_SOCKET && a[2] == SO_LINGER) {
+				struct linger lg = { 0, 0 };
+				if (a[4] >= sizeof(lg) && peek(t->tid, a[3], &lg, sizeof(lg))) {
+					ev.has_optlinger = true;
+					ev.optlinger_onoff = lg.l_onoff;
+					ev.optlinger_secs = lg.l_linger;
+				}
+			} else if (a[4] >= sizeof(int) && peek(t->tid, a[3], &v, sizeof(v))) {
+				ev.has_optval = true;
+				ev.optval = v;
+			}
+		} else if (ret == 0 && peek(t->tid, a[3], &v, sizeof(v))) {
+			ev.so_error = v ? st_errno_name(v) : "0";
+		}
+		facts_of(p, fd, &f, F_NAMES | (t->nr == SYS_setsockopt ? F_OPTS : F_TCP), NULL);
+		event_sock(&ev, &f, sock_at(p, fd));
+		if (t->nr == SYS_setsockopt) {
+			event_opts(&ev, &f);
+		} else {
+			event_state(&ev, &f);
+			connect_check(&ev, sock_at(p, fd), &f);
+		}
+		break;
+	}
+#endif
+	case SYS_close:
+		if (ret < 0 && -ret == EBADF)
+			sock_drop(p, fd);
+		if (!t->pre || !t->pre->ok)
+			return;
+		close_event(t, fd, t->pre, &ev);
+		break;
+	case SYS_close_range: {
+		/* each socket of the range, as its close */
+		unsigned first = (unsigned)a[0], last = (unsigned)a[1];
+		ev.range_first = first;
+		ev.range_last = last;
+		emit(&ev);
+		if (ret < 0)
+			return;
+		for (int i = p->nsocks - 1; i >= 0; i--) {
+			int sfd = p->socks[i].fd;
+			struct st_event c;
+			if ((unsigned)sfd < first || (unsigned)sfd > last)
+				continue;
+			begin(&c, t, ST_CALL_close);
+			c.ts_us = t->ts_us;
+			c.implicit_close = true;
+			c.ret = 0;
+			memset(&f, 0, sizeof(f));
+			/* the socket is gone from the program: what is known is
+			 * its descriptor and inode */
+			f.inode = p->socks[i].inode;
+			c.fd = sfd;
+			c.inode = f.inode;
+			sock_drop(p, sfd);
+			emit(&c);
+			i = p->nsocks;	/* the table moved: start over */
+		}
+		return;
+	}
+	case SYS_dup:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup3:
+	case SYS_fcntl:
+		ev.fd = fd;
+		if (t->nr == SYS_fcntl)
+			ev.cmd = a[1] == F_DUPFD ? "F_DUPFD" : "F_DUPFD_CLOEXEC";
+		if (t->nr == SYS_dup3 && (a[2] & O_CLOEXEC))
+			ev.flags = "O_CLOEXEC";
+		facts_of(p, fd, &f, F_NAMES, NULL);
+		if (!f.ok) {
+			/* no socket duplicated: one at the new descriptor is gone */
+			if (ret >= 0 && t->nr != SYS_dup && t->nr != SYS_fcntl)
+				sock_drop(p, (int)ret);
+			return;
+		}
+		event_sock(&ev, &f, sock_at(p, fd));
+		if (ret >= 0) {
+			struct sock *s = sock_at(p, fd);
+			ev.newfd = (int)ret;
+			if (t->nr != SYS_dup && t->nr != SYS_fcntl && (int)ret != fd && sock_at(p, (int)ret)) {
+				ev.implicit_close = true;	/* dup2/dup3 closed what was at newfd */
+				sock_drop(p, (int)ret);
+			}
+			if (f.ok) {
+				bool sh = s && s->shared;
+				struct sock *n = sock_set(p, (int)ret, f.inode, sh);
+				n->has_id = true;
+				n->family = f.family;
+				n->type = f.type;
+				n->protocol = f.protocol;
+			}
+		}
+		break;
+	default:
+		return;
+	}
+	emit(&ev);
+}
+
+/* A socket's close, recorded at its seccomp stop (see stopped()). */
+static void close_now(struct thread *t)
+{
+	struct st_event ev;
+
+	begin(&ev, t, ST_CALL_close);
+	ev.ts_us = t->ts_us;
+	ev.ret = 0;
+	close_event(t, (int)t->args[0], t->pre, &ev);
+	emit(&ev);
+}
+
+/* exit_group: the exit event, before the process goes */
+static void exit_event(struct thread *t, int status)
+{
+	struct st_event ev;
+
+	begin(&ev, t, ST_CALL_exit);
+	ev.ts_us = now_ns(CLOCK_REALTIME) / 1000;
+	ev.open_sockets = t->p->nsocks;
+	ev.status = status & 0xff;
+	emit(&ev);
+}
+
+/* ---- the child's side ---- */
+
+static _Noreturn void child(char *const *argv, int go_fd, const sigset_t *orig)
+{
+	struct sock_filter f[8 + sizeof(traced) / sizeof(traced[0])];
+	struct sock_fprog prog = { 0, f };
+	size_t n = sizeof(traced) / sizeof(traced[0]), k = 0;
+	char c;
+	int err;
+
+	/* wait until the runner has seized this process */
+	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	close(go_fd);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_NATIVE, 1, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < n; i++)
+		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)traced[i],
+						      (unsigned char)(n - i), 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+	prog.len = (unsigned short)k;
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+		fprintf(stderr, "socktrace: cannot install the seccomp filter: %s\n", strerror(errno));
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	err = errno;
+	fprintf(stderr, "socktrace: cannot run %s: %s\n", argv[0], strerror(err));
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* ---- the tracer ---- */
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	/* the terminal's signals reach the program's group themselves */
+	if (si->si_code == SI_KERNEL)
+		return;
+	pending_sig = sig;
+}
+
+/* Dies of sig as the program did, without dumping a core of its own. */
+static void die_as(int sig)
+{
+	struct rlimit zero = { 0, 0 };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t one;
+
+	setrlimit(RLIMIT_CORE, &zero);
+	sigaction(sig, &dfl, NULL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	raise(sig);
+}
+
+// NOLINTBEGIN(performance-no-int-to-ptr)
+static void resume(pid_t tid, int how, int sig)
+{
+	if (ptrace(how, tid, 0, (void *)(uintptr_t)sig) < 0 && errno != ESRCH)
+		fprintf(stderr, "socktrace: ptrace(%d, %d): %s\n", how, (int)tid, strerror(errno));
+}
+
+static int seize(pid_t pid)
+{
+	return (int)ptrace(PTRACE_SEIZE, pid, 0,
+			   (void *)(uintptr_t)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+					       PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP |
+					       PTRACE_O_TRACESYSGOOD));
+}
+// NOLINTEND(performance-no-int-to-ptr)
+
+/* a tracee we had not seen: a new process, or a thread of one */
+static struct thread *adopt(pid_t tid)
+{
+	long tgid = proc_status(tid, "Tgid");
+	struct proc *p = proc_find(tgid > 0 ? (pid_t)tgid : tid);
+
+	if (!p) {
+		long ppid = proc_status(tid, "PPid");
+		p = proc_new(tgid > 0 ? (pid_t)tgid : tid, (pid_t)ppid, proc_find((pid_t)ppid));
+	}
+	return thread_new(tid, p);
+}
+
+static void stopped(pid_t tid, int status)
+{
+	struct thread *t = thread_find(tid);
+	int sig = WSTOPSIG(status), event = status >> 16;
+
+	if (!t)
+		t = adopt(tid);
+	if (sig == (SIGTRAP | 0x80)) {
+		/* the exit stop of a call let run from its seccomp stop */
+		struct __ptrace_syscall_info info;
+		if (t->in_call &&
+		    ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
+		    info.op == PTRACE_SYSCALL_INFO_EXIT)
+			call_exit(t, info.exit.rval);
+		t->in_call = false;
+		resume(tid, PTRACE_CONT, 0);
+		return;
+	}
+	if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
+		struct __ptrace_syscall_info info;
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0 ||
+		    info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+			resume(tid, PTRACE_CONT, 0);
+			return;
+		}
+		t->nr = (int)info.seccomp.nr;
+		memcpy(t->args, info.seccomp.args, sizeof(t->args));
+		if (!t->p->started)
+			emit_start(t);
+		if (t->nr == SYS_exit_group) {
+			exit_event(t, (int)t->args[0]);
+			resume(tid, PTRACE_CONT, 0);
+			return;
+		}
+		t->ts_us = now_ns(CLOCK_REALTIME) / 1000;
+		t->t0_ns = now_ns(CLOCK_MONOTONIC);
+		t->in_call = call_entry(t);
+		if (t->in_call && t->nr == SYS_close) {
+			/* the close of a socket the runner just copied: the kernel
+			 * releases the descriptor and returns 0 whatever happens
+			 * next (net/socket.c: sock_close), so its event is made now
+			 * and the call runs without a second stop (its time is not
+			 * measured) */
+			close_now(t);
+			t->in_call = false;
+		}
+		resume(tid, t->in_call ? PTRACE_SYSCALL : PTRACE_CONT, 0);
+		return;
+	}
+	if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
+		unsigned long former = 0;
+		/* a thread that exec'd took the leader's tid: the others are gone */
+		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &former) == 0 && (pid_t)former != tid) {
+			struct thread *o = thread_find((pid_t)former);
+			if (o)
+				thread_free(o);
+		}
+		/* a new image: its sockets are what survived the exec */
+		t->p->nsocks = 0;
+		emit_start(t);
+		resume(tid, PTRACE_CONT, 0);
+		return;
+	}
+	if (sig == SIGTRAP && (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
+			       event == PTRACE_EVENT_CLONE)) {
+		unsigned long child_tid = 0;
+		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child_tid) == 0 && child_tid &&
+		    !thread_find((pid_t)child_tid)) {
+			if (event == PTRACE_EVENT_CLONE && proc_status((pid_t)child_tid, "Tgid") == t->p->pid) {
+				thread_new((pid_t)child_tid, t->p);
+			} else {
+				struct proc *c = proc_new((pid_t)child_tid, t->p->pid, t->p);
+				thread_new((pid_t)child_tid, c);
+			}
+		}
+		resume(tid, PTRACE_CONT, 0);
+		return;
+	}
+	if (event == PTRACE_EVENT_STOP) {
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			/* a group-stop: stays stopped until SIGCONT, as bare */
+			resume(tid, PTRACE_LISTEN, 0);
+			return;
+		}
+		/* the first stop of a new tracee: a forked child starts */
+		if (t->p->pid == tid && !t->p->started && tid != main_pid)
+			emit_start(t);
+		resume(tid, PTRACE_CONT, 0);
+		return;
+	}
+	if (event) {
+		resume(tid, PTRACE_CONT, 0);
+		return;
+	}
+	/* a signal-delivery-stop: the signal goes on as it came */
+	resume(tid, PTRACE_CONT, sig);
+}
+
+int st_ptrace_run(char *const *argv, struct st_drain *d)
+{
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO }, ign = { .sa_handler = SIG_IGN };
+	static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	sigset_t orig;
+	int go[2], main_status = -1;
+	pid_t pid;
+
+	drain = d;
+	if (!ARCH_NATIVE) {
+		fprintf(stderr, "socktrace: the ptrace back end does not know this machine's system calls\n");
+		return 2;
+	}
+	sigprocmask(SIG_SETMASK, NULL, &orig);
+	if (pipe2(go, O_CLOEXEC) != 0) {
+		fprintf(stderr, "socktrace: cannot make a pipe: %s\n", strerror(errno));
+		return 2;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "socktrace: cannot make a process: %s\n", strerror(errno));
+		return 2;
+	}
+	if (pid == 0) {
+		close(go[1]);
+		child(argv, go[0], &orig);
+	}
+	close(go[0]);
+	main_pid = pid;
+	if (seize(pid) != 0) {
+		int err = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fprintf(stderr, "socktrace: ptrace is not allowed here (%s): the ptrace back end cannot "
+				"trace %s (see kernel.yama.ptrace_scope, or a container's seccomp profile)\n",
+			strerror(err), argv[0]);
+		return 2;
+	}
+	thread_new(pid, proc_new(pid, getpid(), NULL));
+	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+		sigaction(passed[i], &sa, NULL);
+	sigaction(SIGTTOU, &ign, NULL);
+	if (write(go[1], "", 1) != 1) {
+		/* the child died before it could be told */
+	}
+	close(go[1]);
+
+	while (nthreads > 0) {
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+
+		if (tid == 0 || (tid < 0 && errno == EINTR)) {
+			/* every tracee runs or waits: what is recorded is written
+			 * now, one write for a batch of stops */
+			st_drain_flush(d);
+			tid = waitpid(-1, &status, __WALL);
+		}
+
+		if (pending_sig) {
+			int sig = pending_sig;
+			pending_sig = 0;
+			kill(pid, sig);	/* the program gets what the runner was sent */
+		}
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (WIFSTOPPED(status)) {
+			stopped(tid, status);
+			continue;
+		}
+		/* a thread or a process is gone */
+		{
+			struct thread *t = thread_find(tid);
+			struct proc *p = t ? t->p : proc_find(tid);
+			if (t)
+				thread_free(t);
+			if (p && p->pid == tid) {
+				if (p->started)
+					st_drain_end(d, tid, status);
+				for (int i = nthreads - 1; i >= 0; i--)
+					if (threads[i]->p == p)
+						thread_free(threads[i]);
+				proc_free(p);
+			}
+			if (tid == pid)
+				main_status = status;
+		}
+	}
+	for (int i = nprocs - 1; i >= 0; i--)
+		proc_free(procs[i]);
+	free(procs);
+	free(threads);
+	st_drain_finish(d);
+	if (main_status >= 0 && WIFSIGNALED(main_status)) {
+		die_as(WTERMSIG(main_status));
+		return 128 + WTERMSIG(main_status);
+	}
+	return main_status >= 0 && WIFEXITED(main_status) ? WEXITSTATUS(main_status) : 2;
+}

@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The runner's ptrace back end: static programs (tcp_server_static,
+# tcp_client_static) are traced with ptrace and a seccomp filter, with the
+# same records as the shim gives for the dynamic build of the same program;
+# children followed; exit status, signals and deaths passed through.
+
+load helpers
+
+# The Go program (tests/progs/go/gotcp.go), built once for the file when Go
+# is installed (quickstart installs golang-go); its tests skip without it.
+setup_file() {
+	export GOTCP= GOBUILD=$BATS_FILE_TMPDIR/gobuild.log
+	if command -v go >/dev/null; then
+		GOTCP=$BATS_FILE_TMPDIR/gotcp
+		GOCACHE=$BATS_FILE_TMPDIR/gocache GOPATH=$BATS_FILE_TMPDIR/gopath GO111MODULE=off \
+			go build -o "$GOTCP" "$top_srcdir/tests/progs/go/gotcp.go" >"$GOBUILD" 2>&1 || true
+	fi
+}
+
+# need_go: skip without Go; fail, with go build's output, when it did not build
+need_go() {
+	[[ -n $GOTCP ]] || skip "no Go compiler (golang-go)"
+	[[ -x $GOTCP ]] || { echo "go build failed:"; cat "$GOBUILD"; false; }
+}
+
+setup() {
+	st_setup
+	[[ -x $TESTPROGS/tcp_server_static ]] || skip "no static test programs"
+	[[ $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0) -lt 3 ]] || skip "ptrace is off here (Yama scope 3)"
+}
+
+# pair SUFFIX "SERVER ARGS" "CLIENT ARGS" [RUNNER OPTIONS]: tcp_server$SUFFIX
+# and tcp_client$SUFFIX, each under the runner, into srv$SUFFIX.jsonl and
+# cli$SUFFIX.jsonl.  Sets PORT.
+pair() {
+	local sfx=$1 sargs=$2 cargs=$3 opts=${4:-}
+	# shellcheck disable=SC2086
+	bg_start "srv$sfx" "$SOCKTRACE" $opts -o "srv$sfx.jsonl" -- "$(prog "tcp_server$sfx")" $sargs
+	wait_line "srv$sfx" '^listen ' >/dev/null
+	PORT=$(fact "srv$sfx.out" listen port)
+	# shellcheck disable=SC2086
+	"$SOCKTRACE" $opts -o "cli$sfx.jsonl" -- "$(prog "tcp_client$sfx")" -p "$PORT" $cargs \
+		>"cli$sfx.out" 2>"cli$sfx.err"
+	bg_wait "srv$sfx"
+}
+
+# calls TRACE: each call event's facts that do not vary between runs:
+# call, descriptors, result, family, protocol, states, options, whether the
+# tuple's ports are the server's (SP) or another (EP); one line each
+calls() {
+	jq -r --arg sp "$PORT" 'select(.call != "start" and .call != "exit" and .call != "end")
+		| def ep: if . == null then "-" else sub(":" + $sp + "$"; ":SP") | sub(":[0-9]+$"; ":EP") end;
+		[.call, .fd, .listen_fd, .ret, .errno, .family, .proto, (.addr|ep), (.local|ep), (.remote|ep),
+		 .state_before, .state, (.opts|tostring), .last, .reset, .shared] | map(tostring) | join(" ")' "$1"
+}
+
+@test "static server and client: auto-selected ptrace back end, the same calls, tuples and states as the shim on the dynamic build" {
+	pair "" "-r -n 2" "-n 2" "--backend=shim"
+	calls srv.jsonl >shim_srv
+	calls cli.jsonl >shim_cli
+	pair _static "-r -n 2" "-n 2"
+	calls srv_static.jsonl >pt_srv
+	calls cli_static.jsonl >pt_cli
+	diff -u shim_srv pt_srv
+	diff -u shim_cli pt_cli
+	[ "$(wc -l <pt_srv)" -ge 8 ]
+	# only the start event tells the back ends apart
+	assert_field "$(one '.call=="start"' srv_static.jsonl)" .backend ptrace
+	assert_field "$(one '.call=="start"' srv.jsonl)" .backend null
+	assert_count 0 'has("backend") and .call!="start"' srv_static.jsonl
+	# and show reads both the same way
+	"$SOCKTRACE" show -f lifecycle srv.jsonl cli.jsonl | sed -E 's/pid=[0-9]+//; s/:[0-9]+/:P/g' | sort >shim_lc
+	"$SOCKTRACE" show -f lifecycle srv_static.jsonl cli_static.jsonl | sed -E 's/pid=[0-9]+//; s/:[0-9]+/:P/g' | sort >pt_lc
+	diff -u shim_lc pt_lc
+	"$SOCKTRACE" check --rule no-leaks --rule reuseaddr --rule handshakes srv_static.jsonl cli_static.jsonl
+}
+
+@test "--backend=ptrace on a dynamic program, and the server closing first, as the shim records it" {
+	pair "" "-n 1 -c server" "-c server" "--backend=shim"
+	calls srv.jsonl >shim_srv
+	calls cli.jsonl >shim_cli
+	pair "" "-n 1 -c server" "-c server" "--backend=ptrace"
+	calls srv.jsonl >pt_srv
+	calls cli.jsonl >pt_cli
+	diff -u shim_srv pt_srv
+	diff -u shim_cli pt_cli
+	assert_field "$(one '.call=="start"' srv.jsonl)" .backend ptrace
+}
+
+@test "EADDRINUSE: the failed bind of a static server recorded as the shim records it, explained by show" {
+	bg_start holder "$(prog tcp_server)" -n 1
+	wait_line holder '^listen ' >/dev/null
+	PORT=$(fact holder.out listen port)
+	run "$SOCKTRACE" --backend=shim -o shim.jsonl -- "$(prog tcp_server)" -p "$PORT" -n 1
+	[ "$status" -eq 1 ]
+	run "$SOCKTRACE" -o pt.jsonl -- "$(prog tcp_server_static)" -p "$PORT" -n 1
+	[ "$status" -eq 1 ]
+	[[ $output == *"bind fd="*" ret=-1 errno=EADDRINUSE"* ]]
+	e=$(one '.call=="bind"' pt.jsonl)
+	assert_field "$e" .errno EADDRINUSE
+	assert_field "$e" .addr "127.0.0.1:$PORT"
+	assert_field "$e" .opts.SO_REUSEADDR false
+	calls shim.jsonl >shim_calls
+	calls pt.jsonl >pt_calls
+	diff -u shim_calls pt_calls
+	# the holder: the listening server, in LISTEN
+	assert_field "$e" '.holders[0].local' "127.0.0.1:$PORT"
+	assert_field "$e" '.holders[0].state' LISTEN
+	run "$SOCKTRACE" show pt.jsonl
+	[[ $output == *"EADDRINUSE"* ]]
+	[[ $output == *"127.0.0.1:$PORT is held by"*LISTEN* ]]
+	"$(prog tcp_client)" -p "$PORT" >/dev/null
+	bg_wait holder
+}
+
+@test "a forked child is followed: its start, the connection it serves, its end; the parent's copy is not the end" {
+	pair _static "-F -n 1 -c server" "-c server"
+	spid=$(fact srv_static.out listen pid)
+	child=$(jq -c "select(.call==\"start\" and .ppid==$spid)" srv_static.jsonl)
+	[ -n "$child" ]
+	cpid=$(get "$child" .pid)
+	assert_field "$child" .backend ptrace
+	afd=$(fact srv_static.out accept fd)
+	# the parent's close of its copy: the child still holds it
+	e=$(one ".pid==$spid and .call==\"close\" and .fd==$afd" srv_static.jsonl)
+	assert_field "$e" .state ESTABLISHED
+	# the child's close is the active close
+	e=$(one ".pid==$cpid and .call==\"close\" and .fd==$afd" srv_static.jsonl)
+	assert_field "$e" .state_before ESTABLISHED
+	assert_field "$e" .state FIN_WAIT1
+	assert_field "$(one ".pid==$cpid and .call==\"end\"" srv_static.jsonl)" .status 0
+	assert_seq_ok srv_static.jsonl
+}
+
+@test "exit status passed through: a refused connect, exit 1, recorded" {
+	PORT=$(free_port)
+	run "$SOCKTRACE" -o pt.jsonl -- "$(prog tcp_client_static)" -p "$PORT"
+	[ "$status" -eq 1 ]
+	e=$(one '.call=="connect"' pt.jsonl)
+	assert_field "$e" .errno ECONNREFUSED
+	assert_field "$e" .addr "127.0.0.1:$PORT"
+	assert_field "$(one '.call=="end"' pt.jsonl)" .status 1
+}
+
+@test "signals: a stop stays a stop, SIGTERM to the runner reaches the program, whose death is the runner's" {
+	bg_start srv "$SOCKTRACE" -o pt.jsonl -- "$(prog tcp_server_static)" -n 1
+	wait_line srv '^listen ' >/dev/null
+	PORT=$(fact srv.out listen port)
+	spid=$(fact srv.out listen pid)
+	# a group-stop: the program is stopped, as bare, until SIGCONT
+	kill -STOP "$spid"
+	wait_until 5 grep -Eq '^State:.*(T \(stopped\)|t \(tracing stop\))' "/proc/$spid/status"
+	kill -CONT "$spid"
+	wait_until 5 grep -Eq '^State:.*(S|R) ' "/proc/$spid/status"
+	kill -TERM "${BG[srv]}"
+	bg_wait srv || true
+	[ "$BG_STATUS" -eq 143 ]
+	e=$(one ".call==\"end\" and .pid==$spid" pt.jsonl)
+	assert_field "$e" .signal SIGTERM
+}
+
+@test "Go: a Go server and client, auto-selected, with the handshake, the states and the teardown" {
+	need_go
+	bg_start srv "$SOCKTRACE" -o srv.jsonl -- "$GOTCP" server -n 1
+	wait_line srv '^listen ' >/dev/null
+	PORT=$(fact srv.out listen port)
+	"$SOCKTRACE" -o cli.jsonl -- "$GOTCP" client -p "$PORT" >cli.out
+	bg_wait srv
+	assert_field "$(one '.call=="start"' srv.jsonl)" .backend ptrace
+	# the server: socket, SO_REUSEADDR, bind, listen, accept4, closes
+	e=$(one '.call=="listen"' srv.jsonl)
+	assert_field "$e" .local "127.0.0.1:$PORT"
+	assert_field "$e" .state LISTEN
+	assert_field "$e" .opts.SO_REUSEADDR true
+	e=$(one '.call=="accept4" and .ret>=0' srv.jsonl)
+	assert_field "$e" .state ESTABLISHED
+	afd=$(get "$e" .fd)
+	e=$(one ".call==\"close\" and .fd==$afd" srv.jsonl)
+	assert_field "$e" .state_before CLOSE_WAIT
+	assert_field "$e" .state LAST_ACK
+	# the client: a non-blocking connect, its end seen at getsockopt(SO_ERROR)
+	e=$(one '.call=="connect"' cli.jsonl)
+	assert_field "$e" .errno EINPROGRESS
+	assert_field "$e" .state SYN_SENT
+	e=$(one '.call=="getsockopt"' cli.jsonl)
+	assert_field "$e" .so_error 0
+	assert_field "$e" .connect_done ESTABLISHED
+	e=$(one '.call=="close"' cli.jsonl)
+	assert_field "$e" .state FIN_WAIT1
+	run "$SOCKTRACE" show -f timeline srv.jsonl cli.jsonl
+	[[ $output == *"client closed first"* ]]
+	"$SOCKTRACE" check --rule no-leaks --rule handshakes srv.jsonl cli.jsonl
+}
+
+@test "Go: EADDRINUSE on a port a Go server holds, explained" {
+	need_go
+	bg_start holder "$GOTCP" server -n 1
+	wait_line holder '^listen ' >/dev/null
+	PORT=$(fact holder.out listen port)
+	hpid=$(fact holder.out listen pid)
+	run "$SOCKTRACE" -o pt.jsonl -- "$GOTCP" server -p "$PORT"
+	[ "$status" -eq 1 ]
+	e=$(one '.call=="bind"' pt.jsonl)
+	assert_field "$e" .errno EADDRINUSE
+	assert_field "$e" '.holders[0].state' LISTEN
+	assert_field "$e" '.holders[0].pid' "$hpid"
+	assert_field "$e" .reuse_verdict.SO_REUSEADDR false
+	"$GOTCP" client -p "$PORT" >/dev/null
+	bg_wait holder
+}
