@@ -15,7 +15,7 @@ formatters_libformatters_la_SOURCES = \
 	formatters/check.h formatters/check_rules.c formatters/report.c \
 	formatters/expect.h formatters/expect.c
 formatters_libformatters_la_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
-formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
+formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBDW_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
 
 # Tests of `socktrace show`.  Golden traces tests/data/NAME.jsonl are
 # recorded from real runs by tests/data/record.sh; their expected outputs
