@@ -16,47 +16,69 @@ static const char digit_pairs[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-void st_buf_u64w(struct st_buf *b, uint64_t v, int width)
-{
-	char tmp[24];
-	int n = (int)sizeof(tmp);
+static const uint64_t pow10_tab[] = {
+	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+	100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+	10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
+};
 
-	if (v < 10 && width <= 1) {	/* most counters of an event: 0, 1, a small fd */
-		st_buf_putc(b, (char)('0' + v));
-		return;
-	}
+/* the n decimal digits of v (n its exact length or more: zeros lead),
+ * written backwards from end, two at a time */
+static inline void put_digits(char *end, uint64_t v, unsigned n)
+{
+	char *p = end;
 
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
 		v /= 100;
-		tmp[--n] = digit_pairs[d + 1];
-		tmp[--n] = digit_pairs[d];
+		p -= 2;
+		p[0] = digit_pairs[d];
+		p[1] = digit_pairs[d + 1];
 	}
 	if (v >= 10) {
-		unsigned d = (unsigned)v * 2;
-		tmp[--n] = digit_pairs[d + 1];
-		tmp[--n] = digit_pairs[d];
+		p -= 2;
+		p[0] = digit_pairs[v * 2];
+		p[1] = digit_pairs[v * 2 + 1];
 	} else {
-		tmp[--n] = (char)('0' + v);
+		*--p = (char)('0' + v);
 	}
-	while ((int)sizeof(tmp) - n < width && n > 0)
-		tmp[--n] = '0';
-	st_buf_putn(b, tmp + n, sizeof(tmp) - (size_t)n);
+	while (p > end - n)
+		*--p = '0';
 }
 
-void st_buf_u64(struct st_buf *b, uint64_t v)
+void st_buf_u64w(struct st_buf *b, uint64_t v, int width)
+{
+	/* the number of digits: log2 * log10(2) (1233 / 4096), then exact */
+	unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+	unsigned n = t + (v >= pow10_tab[t]);
+
+	if (n == 0)
+		n = 1;
+	if (width > 20)
+		width = 20;
+	if ((int)n < width)
+		n = (unsigned)width;
+	if (__builtin_expect(b->len + n < b->cap, 1)) {
+		/* straight into the buffer: no copy */
+		put_digits(b->p + b->len + n, v, n);
+		b->len += n;
+	} else {
+		char tmp[20];
+		put_digits(tmp + n, v, n);
+		st_buf_putn(b, tmp, n);
+	}
+}
+
+void st_buf_u64_big(struct st_buf *b, uint64_t v)
 {
 	st_buf_u64w(b, v, 1);
 }
 
-void st_buf_i64(struct st_buf *b, int64_t v)
+void st_buf_i64_neg(struct st_buf *b, int64_t v)
 {
-	if (v < 0) {
-		st_buf_putc(b, '-');
-		st_buf_u64(b, (uint64_t)0 - (uint64_t)v);
-	} else {
-		st_buf_u64(b, (uint64_t)v);
-	}
+	st_buf_putc(b, '-');
+	st_buf_u64w(b, (uint64_t)0 - (uint64_t)v, 1);
 }
 
 void st_buf_hex(struct st_buf *b, uint64_t v)
@@ -75,6 +97,14 @@ void st_buf_hex(struct st_buf *b, uint64_t v)
 }
 
 static const char hex_digits[] = "0123456789abcdef";
+
+/* 1 for a byte that every escaping copies as it is: printable ASCII but
+ * '"' and '\\' (NUL is 0: the scan of a C string stops on it) */
+static const unsigned char plain[256] = {
+	[0x20 ... 0x21] = 1,	/* '"' is 0x22 */
+	[0x23 ... 0x5b] = 1,	/* '\\' is 0x5c */
+	[0x5d ... 0x7e] = 1,
+};
 
 /* Length of the valid UTF-8 sequence at s (at most avail bytes: shortest
  * form, no surrogate, at most U+10FFFF), its code point in *cp; 0 when it
@@ -141,7 +171,7 @@ static void escape(struct st_buf *b, const unsigned char *s, const unsigned char
 		const unsigned char *run = s;
 
 		/* the plain characters go in one copy */
-		while (s < end && *s >= 0x20 && *s < 0x7f && *s != '\\' && (*s != '"' || !(flags & ST_ESC_QUOTED)))
+		while (s < end && (plain[*s] || (*s == '"' && !(flags & ST_ESC_QUOTED))))
 			s++;
 		if (s != run) {
 			st_buf_putn(b, (const char *)run, (size_t)(s - run));
@@ -178,8 +208,19 @@ static void escape(struct st_buf *b, const unsigned char *s, const unsigned char
 
 void st_buf_jstr(struct st_buf *b, const char *str)
 {
+	const unsigned char *s = (const unsigned char *)str;
+
 	st_buf_putc(b, '"');
-	escape(b, (const unsigned char *)str, (const unsigned char *)str + strlen(str), ESC_JSON);
+	/* the common case, plain characters: copied while scanned, as far as
+	 * the buffer has room (the scan stops on the NUL too) */
+	if (b->len < b->cap) {
+		char *d = b->p + b->len, *lim = b->p + b->cap - 1;
+		while (d < lim && plain[*s])
+			*d++ = (char)*s++;
+		b->len = (size_t)(d - b->p);
+	}
+	if (*s)
+		escape(b, s, s + strlen((const char *)s), ESC_JSON);
 	st_buf_putc(b, '"');
 }
 

@@ -48,8 +48,25 @@ static inline void st_buf_putn(struct st_buf *b, const char *s, size_t n)
 #define ST_PUTL(b, lit) st_buf_putn((b), (lit), sizeof(lit) - 1)
 
 void st_buf_puts(struct st_buf *b, const char *s);
-void st_buf_i64(struct st_buf *b, int64_t v);
-void st_buf_u64(struct st_buf *b, uint64_t v);
+void st_buf_u64_big(struct st_buf *b, uint64_t v);
+void st_buf_i64_neg(struct st_buf *b, int64_t v);
+
+/* a number in decimal; inline for the one-digit numbers most keys hold */
+static inline void st_buf_u64(struct st_buf *b, uint64_t v)
+{
+	if (v < 10)
+		st_buf_putc(b, (char)('0' + v));
+	else
+		st_buf_u64_big(b, v);
+}
+
+static inline void st_buf_i64(struct st_buf *b, int64_t v)
+{
+	if (v < 0)
+		st_buf_i64_neg(b, v);
+	else
+		st_buf_u64(b, (uint64_t)v);
+}
 void st_buf_hex(struct st_buf *b, uint64_t v);	/* 0x... */
 /* v padded with zeros to at least width digits */
 void st_buf_u64w(struct st_buf *b, uint64_t v, int width);

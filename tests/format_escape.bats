@@ -206,7 +206,7 @@ hostile_trace() {
 	printf '{"v":1,"ts":1.1,"pid":7,"call":"setsockopt","ret":0,"fd":3,"level":"SOL_SOCKET","optname":"X\xc3\x9730000000"}\n' >>x.jsonl
 	printf '{"v":1,"ts":1.2,"pid":7,"call":"setsockopt","ret":0,"fd":3,"level":"SOL_SOCKET","optname":"a \xc3\x9730000000 b"}\n' >>x.jsonl
 	status=0
-	timeout 10 /usr/bin/env time -f %M -o rss "$SOCKTRACE" check --expect 'tcp socket close' x.jsonl >out.txt 2>err ||
+	timeout 60 /usr/bin/env time -f %M -o rss "$SOCKTRACE" check --expect 'tcp socket close' x.jsonl >out.txt 2>err ||
 		status=$?
 	assert_eq "$status" 1 "check's exit status (no match, in moments)"
 	(($(tail -n 1 rss) < 100000))

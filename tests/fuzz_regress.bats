@@ -13,7 +13,7 @@ FORMATS=(text timeline summary lifecycle json mermaid)
 # sane CMD...: CMD exits 0, 1 or 2 and says nothing of a sanitizer
 sane() {
 	local rc=0
-	timeout 30 "$@" >/dev/null 2>"$SCRATCH/err" || rc=$?
+	timeout 60 "$@" >/dev/null 2>"$SCRATCH/err" || rc=$?
 	if ((rc > 2)) || grep -qE 'Sanitizer|runtime error' "$SCRATCH/err"; then
 		echo "$* exited $rc:"
 		cat "$SCRATCH/err"
@@ -52,7 +52,7 @@ sane() {
 	mkfifo "$SCRATCH/fifo"
 	printf '%s\n' '{"v":1,"ts":1.5,"pid":7,"call":"socket","fd":3,"ret":3,"stack":[{"ip":"0x10","obj":"'"$SCRATCH"'/fifo","off":"0x10"}]}' \
 		>"$SCRATCH/t.jsonl"
-	run timeout 10 "$SOCKTRACE" show "$SCRATCH/t.jsonl"
+	run timeout 60 "$SOCKTRACE" show "$SCRATCH/t.jsonl"
 	[ "$status" -eq 0 ]
 	[[ $output == *"socket("*"= 3"* ]]
 	[[ $output == *"/fifo+0x10"* ]]

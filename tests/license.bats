@@ -19,16 +19,18 @@ setup() {
 
 @test "every source file says SPDX-License-Identifier: MIT in its first lines" {
 	cd "$top_srcdir"
-	missing=()
-	while IFS= read -r -d '' f; do
-		head -n 3 "$f" | grep -q 'SPDX-License-Identifier: MIT' || missing+=("$f")
-	done < <(find . \( -path ./tests/data -o -path ./fuzz/corpus -o -path ./m4 -o -path ./build-aux \
-			-o -path ./autom4te.cache -o -name '.git' -o -name '.deps' -o -name '.libs' -o -path './socktrace-*' -o -path ./_build -o -path ./_inst \) -prune -o \
+	# one awk over every file (a head and a grep per file took 17 s on a loaded machine)
+	mapfile -t missing < <(find . \( -path ./tests/data -o -path ./fuzz/corpus -o -path ./m4 -o -path ./build-aux \
+			-o -path ./autom4te.cache -o -name '.git' -o -name '.deps' -o -name '.libs' -o -path './socktrace-*' -o -path ./_build -o -path ./_inst \
+			-o -path ./build-sanitize \) -prune -o \
 		-type f \( -name '*.[ch]' -o -name '*.def' -o -name '*.tbl' -o -name '*.sh' -o -name '*.py' \
 			-o -name '*.bats' -o -name '*.bash' -o -name '*.mk' -o -name 'Makefile.am' \
 			-o -name 'configure.ac' -o -name '*.in' -o -name quickstart -o -path ./fuzz/run \
 			-o -path ./bench/run -o -path './.ci/*' \) \
-		! -name 'config.h.in' ! -name 'config.h' ! -name 'Makefile.in' ! -name '*-gen.c' -print0)
+		! -name 'config.h.in' ! -name 'config.h' ! -name 'Makefile.in' ! -name '*-gen.c' -print0 |
+		xargs -0 -r awk 'FNR == 1 { if (NR > 1 && !ok) print f; f = FILENAME; ok = 0 }
+			FNR <= 3 && /SPDX-License-Identifier: MIT/ { ok = 1 }
+			END { if (NR && !ok) print f }')
 	[ ${#missing[@]} -eq 0 ] || { printf 'no SPDX line: %s\n' "${missing[@]}"; false; }
 }
 

@@ -2,12 +2,17 @@
 # bats test suite; each .bats file is one capability.  TAP per test case.
 TEST_EXTENSIONS = .bats
 BATS_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
-BATS_LOG_COMPILER = $(BATS)
-AM_BATS_LOG_FLAGS = --tap
+# A hang fails its test, not the whole run: each test case gets
+# BATS_TEST_TIMEOUT seconds (bats kills it and its children, "not ok ...
+# # timeout"), each file BATS_FILE_TIMEOUT (its unrun cases are an ERROR).
+# --timing puts each case's duration on its result line.
+BATS_FILE_TIMEOUT = 900
+BATS_LOG_COMPILER = timeout --kill-after=30 $(BATS_FILE_TIMEOUT) $(BATS)
+AM_BATS_LOG_FLAGS = --tap --timing
 # a failing test case counts once (as FAIL), not again for the file's exit status;
 # a file that stops early is still caught by its TAP plan
 AM_BATS_LOG_DRIVER_FLAGS = --ignore-exit
-AM_TESTS_ENVIRONMENT = export LC_ALL=C top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+AM_TESTS_ENVIRONMENT = export BATS_TEST_TIMEOUT="$${BATS_TEST_TIMEOUT:-300}" LC_ALL=C top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	SHIM='$(abs_top_builddir)/shim/.libs/libsocktrace.so' \
 	SOCKTRACE='$(abs_top_builddir)/src/socktrace' \
 	TESTPROGS='$(abs_top_builddir)/tests' ;
@@ -243,3 +248,25 @@ TESTS += \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
+
+# The second CI pass (.ci/sanitize: the command with AddressSanitizer and
+# UBSan, the shim with UBSan) runs the suite but these files, which check
+# no code path the others do not, or check timing and real daemons under a
+# load the sanitizers multiply, and which the first pass runs anyway:
+# documents and the build (man, license, exports, bats_helper, valgrind,
+# which cannot run an ASan build), signal relaying and stress (run_signals,
+# robust_threads, robust_crash, robust_daemon), real servers (robust_servers,
+# truth_servers).  Keeps the whole CI within its time on 2 cores.
+SANITIZE_SKIP_TESTS = \
+	tests/man.bats tests/license.bats tests/exports.bats tests/bats_helper.bats \
+	tests/valgrind.bats \
+	tests/run_signals.bats tests/robust_threads.bats tests/robust_crash.bats \
+	tests/robust_daemon.bats \
+	tests/robust_servers.bats tests/truth_servers.bats
+# make check-sanitized: make check of the rest (a sanitizer build's tree)
+check-sanitized:
+	@tests=; for t in $(TESTS); do \
+	  case " $(SANITIZE_SKIP_TESTS) " in *" $$t "*) ;; *) tests="$$tests $$t" ;; esac; \
+	done; \
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$$tests"
+.PHONY: check-sanitized

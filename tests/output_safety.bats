@@ -40,7 +40,7 @@ as_nobody() {
 refused() {
 	local path=$1 why=$2 status=0
 	shift 2
-	timeout -k 5 10 env "$@" LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$path" "$(prog sockexit)" -n 5 status 7 >out 2>err || status=$?
+	timeout -k 5 60 env "$@" LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$path" "$(prog sockexit)" -n 5 status 7 >out 2>err || status=$?
 	[[ $status != 124 ]] || { echo "the traced program hung writing to $path" >&2; return 1; }
 	assert_eq "$status" 7 "exit status"
 	grep -q '^made n=5 ' out
@@ -121,7 +121,7 @@ refused() {
 	exec {held}<>fifo
 	status=0
 	SECONDS=0
-	timeout -k 5 20 env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$SCRATCH/fifo" "$(prog sockexit)" -n 600 status 4 >out 2>err || status=$?
+	timeout -k 5 60 env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$SCRATCH/fifo" "$(prog sockexit)" -n 600 status 4 >out 2>err || status=$?
 	exec {held}>&-
 	[[ $status != 124 ]] || { echo "the traced program hung on the FIFO" >&2; false; }
 	assert_eq "$status" 4 "exit status"
@@ -195,7 +195,7 @@ refused() {
 # junit PATH: check --junit PATH on a good trace; $status, stderr in err
 junit() {
 	status=0
-	timeout -k 5 10 "$SOCKTRACE" check --rule no-leaks --junit "$1" "$BATS_TEST_DIRNAME/data/restart.jsonl" >/dev/null 2>err || status=$?
+	timeout -k 5 60 "$SOCKTRACE" check --rule no-leaks --junit "$1" "$BATS_TEST_DIRNAME/data/restart.jsonl" >/dev/null 2>err || status=$?
 	[[ $status != 124 ]] || { echo "check --junit hung on $1" >&2; return 1; }
 }
 
@@ -250,7 +250,7 @@ junit() {
 		"l:a symbolic link"; do
 		name=${what%%:*} why=${what#*:}
 		status=0
-		timeout -k 5 10 "$SOCKTRACE" -o "$STICKY/$name" -- "$(prog sockexit)" status 0 >out 2>err || status=$?
+		timeout -k 5 60 "$SOCKTRACE" -o "$STICKY/$name" -- "$(prog sockexit)" status 0 >out 2>err || status=$?
 		assert_eq "$status" 2 "exit status for $name"
 		[[ ! -s out ]] || { echo "the program ran" >&2; return 1; }
 		assert_eq "$(wc -l <err)" 1 "lines on stderr for $name"

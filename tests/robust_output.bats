@@ -13,14 +13,14 @@ unwritable() {
 	local path=$1 status=0
 	shift
 	"$@" "$(prog errcheck)" >bare.out
-	timeout -k 5 20 "$@" env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$path" "$(prog errcheck)" >traced.out 2>err || status=$?
+	timeout -k 5 60 "$@" env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$path" "$(prog errcheck)" >traced.out 2>err || status=$?
 	[[ $status != 124 ]] || { echo "errcheck hung with the trace going to $path" >&2; return 1; }
 	assert_eq "$status" 0 "errcheck's exit status"
 	diff -u bare.out traced.out
 	assert_eq "$(wc -l <err)" 1 "lines on stderr"
 	grep -q '^socktrace: ' err
 	status=0
-	timeout -k 5 20 "$@" env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$path" "$(prog sockexit)" -n 50 status 9 >out 2>err || status=$?
+	timeout -k 5 60 "$@" env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$path" "$(prog sockexit)" -n 50 status 9 >out 2>err || status=$?
 	assert_eq "$status" 9 "sockexit's exit status"
 	assert_eq "$(wc -l <err)" 1 "lines on stderr"
 	grep -q '^made n=50 ' out

@@ -171,7 +171,7 @@ nginx_took() { [[ $(n_accepted "$SCRATCH"/nginx.*.jsonl) -ge $1 ]]; }
 
 # nginx_quit: graceful stop (nginx -s quit) and wait for the master.
 nginx_quit() {
-	timeout 20 "$NGINX" "${NGINX_ARGS[@]}" -s quit
+	timeout 60 "$NGINX" "${NGINX_ARGS[@]}" -s quit
 	bg_wait nginx || { echo "nginx exited $BG_STATUS" >&2; return 1; }
 }
 

@@ -274,10 +274,14 @@ eof_after() {
 	probe_wait
 	assert_eq "$RC" 140 "wait \$!"
 	assert_eq "$(got traced SIGUSR2)" 1 "deliveries of SIGUSR2"
-	t0=$(date +%s%N)
-	"$SOCKTRACE" check traced.jsonl
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	((ms < 1000)) || { echo "check waited $ms ms for a dead watcher" >&2; false; }
+	# a reader that waited for the watcher would give up after 3 s and say
+	# so ("has not written how it ended"); the wall clock is not asserted
+	# (a loaded machine stretches it), the reader's own account is
+	"$SOCKTRACE" check traced.jsonl 2>check.err
+	if grep -q 'has not written how it ended' check.err; then
+		cat check.err >&2
+		false
+	fi
 	assert_count 0 '.call=="end"' traced.jsonl
 	assert_count 1 '.call=="start"' traced.jsonl
 }

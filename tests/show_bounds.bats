@@ -20,7 +20,7 @@ frame_trace() {
 # err, and the peak in rss (KB)
 bounded_show() {
 	status=0
-	timeout -k 5 10 /usr/bin/time -o rss -f %M "$SOCKTRACE" show -f text "$1" >out 2>err || status=$?
+	timeout -k 5 60 /usr/bin/time -o rss -f %M "$SOCKTRACE" show -f text "$1" >out 2>err || status=$?
 	[[ $status != 124 ]] || { echo "show took more than 10 s" >&2; return 1; }
 	rss=$(tail -n 1 rss)
 	(( rss < 50000 )) || { echo "show peaked at $rss KB" >&2; return 1; }
@@ -94,7 +94,7 @@ need_tools() {
 		printf '{"v":1,"ts":1,"pid":1,"call":"socket","fd":4,"ret":4}\n'
 	} >big.jsonl
 	status=0
-	timeout -k 5 10 /usr/bin/time -o rss -f %M "$SOCKTRACE" show -f text big.jsonl >out 2>err || status=$?
+	timeout -k 5 60 /usr/bin/time -o rss -f %M "$SOCKTRACE" show -f text big.jsonl >out 2>err || status=$?
 	assert_eq "$status" 2 "exit status"
 	# the bound on memory (AddressSanitizer's shadow and quarantine change it)
 	[[ ${SOCKTRACE_SANITIZED:-} == 1 ]] || (( $(tail -n 1 rss) < 200000 )) ||
