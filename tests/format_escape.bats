@@ -102,7 +102,8 @@ hostile_trace() {
 	grep -qF '\x1b[31mp\nFORGED path (bound)' summary.txt
 	# mermaid: entity codes for what its syntax reads
 	assert_mermaid_shape mermaid.txt
-	grep -qF 'participant P1 as listener @\x1b]0#59;PWNED\x07\x1b[2J\u009b\nFORGED abstract#59;#35;#60;b#62;#quot;#37;#37;#38;\u202e (pid ' mermaid.txt
+	grep -qF 'Note over P1: listen @\x1b]0#59;PWNED\x07\x1b[2J\u009b\nFORGED abstract#59;#35;#60;b#62;#quot;#37;#37;#38;\u202e (backlog ' mermaid.txt
+	grep -qF 'as python3 hostile.py arg\x1b[31m FORGED' mermaid.txt
 	# chrome: JSON in ASCII, socket slices named as a screen shows them
 	"$SOCKTRACE" show -f chrome "$TRACE" >chrome.json
 	assert_clean chrome.json
