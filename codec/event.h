@@ -39,6 +39,8 @@ struct st_frame {
 	uint64_t off;		/* ip - object load base */
 	const char *sym;	/* symbolized name (formatters only), may be NULL */
 	uint64_t sym_off;
+	const char *file;	/* its source file, from DWARF (formatters only), may be NULL */
+	int line;		/* ... and line, 1.., valid with file */
 };
 
 /* A socket of the kernel's table (issue: holders, lingering). */

@@ -680,7 +680,16 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, "\n    #");
 		st_buf_i64(&b, i);
 		st_buf_putc(&b, ' ');
-		if (f->sym) {
+		if (f->sym && f->file) {
+			/* as addr2line -f gives it: the function and its source line */
+			put(&b, f->sym);
+			st_buf_puts(&b, " (");
+			put(&b, f->file);
+			st_buf_putc(&b, ':');
+			st_buf_i64(&b, f->line);
+			st_buf_puts(&b, ") in ");
+			put(&b, f->obj ? f->obj : "?");
+		} else if (f->sym) {
 			put(&b, f->sym);
 			st_buf_puts(&b, "+");
 			st_buf_hex(&b, f->sym_off);

@@ -26,6 +26,8 @@
 struct check_result {
 	char *name;		/* "no-leaks", "max-open=10", "expect: tcp *:80 ..." */
 	char **lines;		/* violations, one sentence each, no newline */
+	const struct st_frame **at;	/* per violation: the frame with a source line
+					 * that places it in the code, NULL none */
 	size_t n;
 	double seconds;		/* spent judging it */
 };
@@ -50,6 +52,9 @@ struct check_result *check_result_new(struct check *c, const char *name);
 /* Adds one violation to r, printf-style.  Out of memory: as above. */
 void check_violation(struct check_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Places r's last violation in the code: at the first frame of where's
+ * stack that has a source line (file and line, from DWARF), if any. */
+void check_locate(struct check_result *r, const struct st_rec *where);
 /* Adds a note: what a rule left unjudged and why (printed after the
  * violations; the exit status does not change).  Out of memory: as above. */
 void check_note(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -78,7 +83,10 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n);
  * "socktrace: check: note: what".  Returns the number of violations. */
 size_t report_text(const struct check *c, FILE *out);
 /* Every violation as a GitHub workflow annotation on out
- * ("::error title=socktrace NAME::what", escaped as the runner's parser
+ * ("::error title=socktrace NAME::what", with file= and line= first when
+ * the violation has a source line: the path relative to $GITHUB_WORKSPACE
+ * when it lies inside it, else as the debug info has it), escaped as the
+ * runner's parser
  * unescapes: % CR LF in the message, also : and , in the title), identical
  * ones of a result once with their count ("socktrace NAME (×N)"); then
  * each note as "::notice".  Returns the number of violations. */

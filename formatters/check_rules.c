@@ -74,12 +74,14 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, w2, sizeof(w2)),
 					s->fd);
+			check_locate(res, s->made);
 		} else {
 			check_violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
 					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 					s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
 					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 					check_where(s->made, st, sizeof(st)));
+			check_locate(res, s->made);
 		}
 		if (count > 1) {
 			char *line = res->lines[res->n - 1], *again;
@@ -159,6 +161,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		char w[256], t[CHECK_TUPLE_MAX], st[2048];
+		size_t before = res->n;
 
 		if (!s->connect || !st_msock_is_tcp(s))
 			continue;
@@ -177,6 +180,8 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 			check_violation(res, "%s: %s never reached ESTABLISHED (fd %d)%s",
 					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 					check_where(s->connect, st, sizeof(st)));
+		if (res->n > before)
+			check_locate(res, s->connect);
 	}
 }
 

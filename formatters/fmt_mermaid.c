@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* fmt_mermaid.c - `show -f mermaid`: a Mermaid sequenceDiagram of the
- * connections, participants named by endpoint, for markdown and CI reports.
+ * connections, for markdown and CI reports: one lifeline per traced process
+ * (an end not traced: one per address), each message naming its
+ * connection's tuple; the first MM_MAX_CONNS connections drawn, the number
+ * left out said in a note; a warning on stderr when the text nears
+ * Mermaid's 50 000-character limit (past it, Mermaid draws an error).
  *
  * Owns: the diagram text.  Packets are drawn as TCP sends them for what the
  * events showed (connect, accept, close, shutdown, reset), in time order.
@@ -20,9 +24,15 @@
 #include <string.h>
 
 struct part {
-	char addr[ST_ADDR_MAX];
+	char addr[ST_ADDR_MAX + 32];	/* its key: "pid N", or "addr A" for an end not traced */
 	char *label;
 };
+
+/* connections drawn at most; the rest are counted in a note */
+#define MM_MAX_CONNS 50
+/* Mermaid's default maxTextSize, and the size past which show warns */
+#define MM_TEXT_MAX 50000
+#define MM_WARN_SIZE 45000
 
 struct msg {
 	int64_t t;
@@ -42,16 +52,16 @@ struct diagram {
  * screen, then Mermaid's entity codes for what its syntax reads (';' ends
  * a statement, '#' starts an entity code, '<' '>' '&' are HTML in a
  * label, '"' quotes, "%%" starts a comment).  The result stays valid for
- * the next MM_SLOTS - 1 calls. */
+ * the next MM_SLOTS - 1 calls.  (mm_entities: the second step alone, for
+ * a string already escaped, as show_comm's command lines are.) */
 #define MM_SLOTS 4
-static const char *mm(const char *s)
+static const char *mm_entities(const char *s)
 {
 	static char slots[MM_SLOTS][8192];
 	static unsigned next;
 	char *out = slots[next++ % MM_SLOTS];
 	size_t k = 0;
 
-	s = show_esc(s ? s : "?");
 	if (!strpbrk(s, ";#<>&\"%"))
 		return s;
 	for (; *s && k + 8 < sizeof(slots[0]); s++) {
@@ -77,10 +87,25 @@ static const char *mm(const char *s)
 	return out;
 }
 
-static int part_of(struct diagram *d, const char *addr, const char *role, int64_t pid)
+/* The lifeline of one end: its process when traced (one per process,
+ * whatever its ports: "tcp_client -p 8080 (pid 42)"), else its address
+ * ("server 127.0.0.1:80 (not traced)"). */
+static const char *mm(const char *s)
 {
+	return mm_entities(show_esc(s ? s : "?"));
+}
+
+static int part_of(const struct show *sh, struct diagram *d, const char *addr, const char *role, int64_t pid)
+{
+	char key[ST_ADDR_MAX + 32], comm[256];
+	const char *cmd;
+
+	if (pid >= 0)
+		snprintf(key, sizeof(key), "pid %" PRId64, pid);
+	else
+		snprintf(key, sizeof(key), "addr %s", addr);
 	for (size_t i = 0; i < d->nparts; i++)
-		if (!strcmp(d->parts[i].addr, addr))
+		if (!strcmp(d->parts[i].addr, key))
 			return (int)i + 1;
 	if (d->nparts == d->capparts) {
 		size_t cap = d->capparts ? d->capparts * 2 : 16;
@@ -92,9 +117,9 @@ static int part_of(struct diagram *d, const char *addr, const char *role, int64_
 		d->parts = p;
 		d->capparts = cap;
 	}
-	snprintf(d->parts[d->nparts].addr, ST_ADDR_MAX, "%s", addr);
-	if ((pid >= 0 ? asprintf(&d->parts[d->nparts].label, "%s %s (pid %" PRId64 ")", role,
-				 mm(addr[0] ? addr : "?"), pid) :
+	snprintf(d->parts[d->nparts].addr, sizeof(d->parts[d->nparts].addr), "%s", key);
+	cmd = pid >= 0 ? show_comm(sh, pid, comm, sizeof(comm)) : NULL;
+	if ((pid >= 0 ? asprintf(&d->parts[d->nparts].label, "%s (pid %" PRId64 ")", cmd ? mm_entities(cmd) : "process", pid) :
 			asprintf(&d->parts[d->nparts].label, "%s %s (not traced)", role,
 				 mm(addr[0] ? addr : "?"))) < 0) {
 		d->oom = true;
@@ -160,20 +185,20 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 
 	if (c->self) {
 		/* one socket connected to itself: no second participant */
-		C = part_of(d, c->caddr, "client", cl->pid);
+		C = part_of(sh, d, c->caddr, "client", cl->pid);
 		msg(d, c->t_start, "Note over P%d: connection %d: connected to itself (simultaneous open, "
 		    "no listener)", C, c->id);
 		return;
 	}
-	C = part_of(d, c->caddr, "client", cl ? cl->pid : -1);
-	S = part_of(d, c->saddr, "server", sv ? sv->pid : -1);
+	C = part_of(sh, d, c->caddr, "client", cl ? cl->pid : -1);
+	S = part_of(sh, d, c->saddr, "server", sv ? sv->pid : -1);
 	int64_t t = c->t_start;
 	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
 	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 	char a[32], b[32];
 
-	(void)sh;
-	msg(d, t, "P%d->>P%d: SYN (connection %d)", C, S, c->id);
+	msg(d, t, "P%d->>P%d: SYN (connection %d: %s to %s)", C, S, c->id, mm(c->caddr[0] ? c->caddr : "?"),
+	    mm(c->saddr[0] ? c->saddr : "?"));
 	if (c->failure) {
 		if (!strcmp(c->failure, "ECONNREFUSED"))
 			msg(d, t, "P%d-->>P%d: RST (ECONNREFUSED)", S, C);
@@ -241,26 +266,57 @@ int show_mermaid(struct show *sh)
 {
 	const struct st_model *m = sh->model;
 	struct diagram d = { 0 };
+	size_t drawn = 0, left = 0, size = 0;
+	int64_t t_last = m->t_last;
 
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		if (!show_keep_sock(sh, s))
 			continue;
 		if (s->listen) {
-			int P = part_of(&d, s->local[0] ? s->local : s->bind ? s->bind->ev.addr : "?",
-					"listener", s->pid);
-			msg(&d, s->listen->ev.ts_us, "Note over P%d: listen (backlog %d)", P,
+			const char *addr = s->local[0] ? s->local : s->bind ? s->bind->ev.addr : "?";
+			int P = part_of(sh, &d, addr, "listener", s->pid);
+			msg(&d, s->listen->ev.ts_us, "Note over P%d: listen %s (backlog %d)", P, mm(addr),
 			    s->listen->ev.backlog);
 		} else if (s->bind && s->bind->ev.err) {
-			int P = part_of(&d, s->bind->ev.addr, "bind", s->pid);
-			msg(&d, s->bind->ev.ts_us, "Note over P%d: bind failed: %s", P, mm(s->bind->ev.err));
+			int P = part_of(sh, &d, s->bind->ev.addr, "bind", s->pid);
+			msg(&d, s->bind->ev.ts_us, "Note over P%d: bind %s failed: %s", P, mm(s->bind->ev.addr),
+			    mm(s->bind->ev.err));
 		}
 	}
-	for (size_t i = 0; i < m->nconns; i++)
-		if (show_keep_conn(sh, m->conns[i]))
-			conn_msgs(sh, &d, m->conns[i]);
+	/* the first MM_MAX_CONNS connections; the cut is said in the diagram */
+	for (size_t i = 0; i < m->nconns; i++) {
+		if (!show_keep_conn(sh, m->conns[i]))
+			continue;
+		if (drawn == MM_MAX_CONNS) {
+			left++;
+			continue;
+		}
+		conn_msgs(sh, &d, m->conns[i]);
+		drawn++;
+	}
+	if (left) {
+		char over[32] = "P1";
+
+		if (d.nparts > 1)
+			snprintf(over, sizeof(over), "P1,P%zu", d.nparts);
+		msg(&d, t_last, "Note over %s: \u2026 %zu more connection%s not drawn (the first %d are, "
+		    "show -f timeline or -f connections lists every one, --pid and --port narrow)", over, left,
+		    left == 1 ? "" : "s", MM_MAX_CONNS);
+	}
 	if (d.nmsgs > 1)
 		qsort(d.msgs, d.nmsgs, sizeof(*d.msgs), by_time);
+	/* Mermaid refuses a diagram of more than maxTextSize (50 000 by
+	 * default) characters: say so before it renders an error image */
+	size = strlen("sequenceDiagram\n");
+	for (size_t i = 0; i < d.nparts; i++)
+		size += strlen("    participant P as \n") + 20 + strlen(d.parts[i].label);
+	for (size_t i = 0; i < d.nmsgs; i++)
+		size += 5 + strlen(d.msgs[i].text);
+	if (size > MM_WARN_SIZE)
+		fprintf(stderr, "socktrace: show: the Mermaid diagram is about %zu characters; Mermaid renders "
+			"an error instead of a diagram past %d (its maxTextSize): narrow it with --pid or --port\n",
+			size, MM_TEXT_MAX);
 	fprintf(sh->out, "sequenceDiagram\n");
 	for (size_t i = 0; i < d.nparts; i++)
 		fprintf(sh->out, "    participant P%zu as %s\n", i + 1, d.parts[i].label);

@@ -12,11 +12,11 @@ formatters_libformatters_la_SOURCES = \
 	formatters/tracelock.h formatters/tracelock.c \
 	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
-	formatters/fmt_mermaid.c formatters/fmt_connections.c \
+	formatters/fmt_mermaid.c formatters/fmt_connections.c formatters/fmt_chrome.c \
 	formatters/check.h formatters/check_rules.c formatters/report.c \
 	formatters/expect.h formatters/expect.c
 formatters_libformatters_la_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
-formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
+formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBDW_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)
 
 # Tests of `socktrace show`.  Golden traces tests/data/NAME.jsonl are
 # recorded from real runs by tests/data/record.sh; their expected outputs
@@ -24,7 +24,7 @@ formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS)
 # (check --rule all: its stdout and stderr, then "exit N") are rewritten by
 # `make regen-golden` when a format or a rule changes on purpose (review the
 # diff).
-SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid connections
+SHOW_GOLDEN_FORMATS = text timeline summary lifecycle json mermaid connections chrome
 EXTRA_DIST += tests/data
 TESTS += \
 	tests/show_golden.bats \
@@ -39,6 +39,7 @@ TESTS += \
 	tests/show_compressed.bats \
 	tests/show_bounds.bats \
 	tests/show_merge.bats \
+	tests/show_chrome.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

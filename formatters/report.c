@@ -60,11 +60,27 @@ static void add_line(char ***lines, size_t *n, const char *fmt, va_list ap)
 
 void check_violation(struct check_result *r, const char *fmt, ...)
 {
+	const struct st_frame **at = realloc(r->at, (r->n + 1) * sizeof(*at));
 	va_list ap;
 
+	if (!at)
+		out_of_memory();
+	r->at = at;
+	at[r->n] = NULL;
 	va_start(ap, fmt);
 	add_line(&r->lines, &r->n, fmt, ap);
 	va_end(ap);
+}
+
+void check_locate(struct check_result *r, const struct st_rec *where)
+{
+	if (!r->n || !where)
+		return;
+	for (int i = 0; i < where->ev.nframes; i++)
+		if (where->ev.frames[i].file && where->ev.frames[i].line > 0) {
+			r->at[r->n - 1] = &where->ev.frames[i];
+			return;
+		}
 }
 
 void check_note(struct check *c, const char *fmt, ...)
@@ -91,6 +107,7 @@ void check_free(struct check *c)
 		for (size_t j = 0; j < c->results[i].n; j++)
 			free(c->results[i].lines[j]);
 		free(c->results[i].lines);
+		free(c->results[i].at);
 		free(c->results[i].name);
 	}
 	free(c->results);
@@ -141,7 +158,12 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n)
 		const char *obj = f->obj ? strrchr(f->obj, '/') : NULL;
 
 		obj = obj ? obj + 1 : f->obj ? f->obj : "?";
-		if (f->sym)
+		if (f->sym && f->file) {
+			const char *base = strrchr(f->file, '/');
+
+			k += (size_t)snprintf(buf + k, n - k, "%s%s (%s:%d)", i ? " <- " : " at ", show_esc(f->sym),
+					      show_esc(base ? base + 1 : f->file), f->line);
+		} else if (f->sym)
 			k += (size_t)snprintf(buf + k, n - k, "%s%s+0x%" PRIx64 " (%s)", i ? " <- " : " at ",
 					      show_esc(f->sym), f->sym_off, show_esc(obj));
 		else
@@ -213,13 +235,28 @@ static void github_escaped(FILE *f, const char *s, bool property)
 /* The annotation of one finding; n identical ones are said once, with
  * their count in the title ("socktrace handshakes (x200)"): GitHub shows
  * only the first ten error annotations of a step. */
-static void github_annotation(FILE *out, const char *kind, const char *title, size_t n, const char *what)
+static void github_annotation(FILE *out, const char *kind, const char *title, size_t n, const char *what,
+			      const struct st_frame *at)
 {
 	char count[32] = "";
 
 	if (n > 1)
 		snprintf(count, sizeof(count), " (\xc3\x97%zu)", n);
-	fprintf(out, "::%s title=", kind);
+	fprintf(out, "::%s ", kind);
+	if (at) {
+		/* GitHub places a file of the repository: relative to its checkout */
+		const char *ws = getenv("GITHUB_WORKSPACE"), *file = at->file;
+		size_t wl = ws ? strlen(ws) : 0;
+
+		while (wl > 1 && ws[wl - 1] == '/')
+			wl--;
+		if (wl && !strncmp(file, ws, wl) && file[wl] == '/')
+			file += wl + 1;
+		fputs("file=", out);
+		github_escaped(out, file, true);
+		fprintf(out, ",line=%d,", at->line);
+	}
+	fputs("title=", out);
 	github_escaped(out, title, true);
 	github_escaped(out, count, true);
 	fputs("::", out);
@@ -262,12 +299,12 @@ size_t report_github(const struct check *c, FILE *out)
 		snprintf(title, sizeof(title), "socktrace %s", r->name);
 		for (size_t j = 0; j < r->n; j++)
 			if (count[j])
-				github_annotation(out, "error", title, count[j], r->lines[j]);
+				github_annotation(out, "error", title, count[j], r->lines[j], r->at[j]);
 		free(order);
 		free(count);
 	}
 	for (size_t i = 0; i < c->nnotes; i++)
-		github_annotation(out, "notice", "socktrace check", 1, c->notes[i]);
+		github_annotation(out, "notice", "socktrace check", 1, c->notes[i], NULL);
 	return check_violations(c);
 }
 

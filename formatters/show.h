@@ -4,7 +4,7 @@
  * Owns: the state the command hands one format (the merged events, the
  * model, the filters, colour and time zone: struct show), one entry point
  * per format (fmt_text.c, fmt_timeline.c, fmt_summary.c, fmt_lifecycle.c,
- * fmt_mermaid.c, fmt_connections.c), and small helpers (fmt_common.c) to print times,
+ * fmt_mermaid.c, fmt_connections.c, fmt_chrome.c), and small helpers (fmt_common.c) to print times,
  * durations and sizes the same way in every format.  A format writes to
  * sh->out and returns 0, or 2 when out of memory; it never parses a
  * command line, reads a file, or exits: the command (src/cmd_show.c) does.
@@ -98,6 +98,9 @@ int show_timeline(struct show *sh);
 int show_summary(struct show *sh);
 int show_mermaid(struct show *sh);
 int show_connections(struct show *sh);
+/* the Chrome trace event JSON that Perfetto and chrome://tracing open;
+ * times in microseconds from the first event (fmt_chrome.c) */
+int show_chrome(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
 void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);

@@ -10,7 +10,12 @@
  * section's size are checked against what the file really holds (a sparse
  * file claims gigabytes on a few kilobytes of disk) and against sizes no
  * real object reaches; such an object is refused with one message on
- * stderr naming it (escaped).  Must never run inside the traced program,
+ * stderr naming it (escaped).  Source lines come from the DWARF line
+ * tables of the object (or of the debug file its symbols came from), read
+ * with elfutils' libdw once a frame of it asks, after the same checks
+ * and a check of every .debug_* section's size (compressed ones too);
+ * C++ names are demangled with libiberty's cplus_demangle when a frame is
+ * named by them.  Must never run inside the traced program,
  * never wait on what is not a regular file (a FIFO, a device), and never
  * print anything else: a frame it cannot name stays unnamed.
  */
@@ -36,10 +41,18 @@
 #include <gelf.h>
 #include <libelf.h>
 #endif
+#ifdef HAVE_LIBDW
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#endif
+#ifdef HAVE_LIBIBERTY
+#include <libiberty/demangle.h>
+#endif
 
 struct sym {
 	uint64_t addr, size;
 	char *name;
+	bool demangled;		/* name was looked at by the demangler */
 };
 
 struct object {
@@ -49,6 +62,16 @@ struct object {
 	bool exported_only;	/* names from .dynsym: the nearest one may be far */
 	bool refused;		/* said once why it is not symbolized */
 	bool note_refused;	/* said once why its build-id is not read */
+	bool lines_refused;	/* said once why its source lines are not read */
+	char *dwarf_path;	/* the file its symbols came from (its DWARF), NULL: path */
+	bool dwarf_tried;	/* its DWARF was looked for */
+#ifdef HAVE_LIBDW
+	int dw_fd;
+	Elf *dw_elf;
+	Dwarf *dw;		/* NULL: no source lines */
+#endif
+	char **files;		/* source paths handed out (joined to their unit's directory) */
+	size_t nfiles, capfiles;
 };
 
 struct st_symbolizer {
@@ -73,6 +96,18 @@ void st_symbolizer_free(struct st_symbolizer *sy)
 			free(sy->objs[i].syms[j].name);
 		free(sy->objs[i].syms);
 		free(sy->objs[i].path);
+		free(sy->objs[i].dwarf_path);
+		for (size_t j = 0; j < sy->objs[i].nfiles; j++)
+			free(sy->objs[i].files[j]);
+		free(sy->objs[i].files);
+#ifdef HAVE_LIBDW
+		if (sy->objs[i].dw)
+			dwarf_end(sy->objs[i].dw);
+		if (sy->objs[i].dw_elf)
+			elf_end(sy->objs[i].dw_elf);
+		if (sy->objs[i].dw)
+			close(sy->objs[i].dw_fd);
+#endif
 	}
 	free(sy->objs);
 	free(sy);
@@ -94,17 +129,19 @@ struct elf_file {
 	int fd;
 	struct stat st;
 	struct object *o;
+	bool lines;		/* opened for its DWARF */
 };
 
 /* "socktrace: OBJ: not symbolized: why", once per object; for its notes
  * (the build-id), "OBJ: build-id not read: why", and symbols are still
- * read. */
+ * read; for its DWARF (f->lines), "OBJ: no source lines: why", and the
+ * frames keep their names. */
 static void refuse(struct elf_file *f, bool note, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void refuse(struct elf_file *f, bool note, const char *fmt, ...)
 {
 	char why[256], shown[1024];
-	bool *said = note ? &f->o->note_refused : &f->o->refused;
+	bool *said = f->lines ? &f->o->lines_refused : note ? &f->o->note_refused : &f->o->refused;
 	struct st_buf b;
 	va_list ap;
 
@@ -117,7 +154,8 @@ static void refuse(struct elf_file *f, bool note, const char *fmt, ...)
 	st_buf_init(&b, shown, sizeof(shown));
 	st_buf_esc(&b, f->path, 0);
 	st_buf_finish(&b);
-	fprintf(stderr, "socktrace: %s: %s: %s\n", shown, note ? "build-id not read" : "not symbolized", why);
+	fprintf(stderr, "socktrace: %s: %s: %s\n", shown,
+		f->lines ? "no source lines" : note ? "build-id not read" : "not symbolized", why);
 }
 
 /* Does the file hold [off, off + size): inside it, and data rather than
@@ -251,6 +289,7 @@ static bool add_sym(struct object *o, uint64_t addr, uint64_t size, const char *
 	}
 	o->syms[o->nsyms].addr = addr;
 	o->syms[o->nsyms].size = size;
+	o->syms[o->nsyms].demangled = false;
 	o->syms[o->nsyms].name = strdup(name);
 	if (!o->syms[o->nsyms].name)
 		return false;
@@ -334,7 +373,7 @@ static void build_id(Elf *elf, char *out, size_t cap, struct elf_file *f)
 static bool load_file(const char *path, Elf64_Word type, struct object *o, char *bid, size_t bidcap)
 {
 	/* a trace may name any path: never wait on a FIFO or read a device */
-	struct elf_file f = { path, -1, { 0 }, o };
+	struct elf_file f = { path, -1, { 0 }, o, false };
 	Elf *elf;
 	bool ok = false;
 
@@ -383,18 +422,23 @@ static void load(struct object *o)
 	/* the object's own .symtab, noting its build-id on the way */
 	if (load_file(o->path, SHT_SYMTAB, o, bid, sizeof(bid)))
 		goto sort;
+	/* (a debug file found below holds the DWARF too) */
 	if (o->refused && !o->nsyms && !bid[0])
 		return;	/* a hostile object: not read again */
 	/* a separate debug file */
 	if (bid[0]) {
 		snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%s.debug", bid);
-		if (load_file(dbg, SHT_SYMTAB, o, NULL, 0))
+		if (load_file(dbg, SHT_SYMTAB, o, NULL, 0)) {
+			o->dwarf_path = strdup(dbg);
 			goto sort;
+		}
 	}
 	if (plain_path(o->path)) {
 		snprintf(dbg, sizeof(dbg), "/usr/lib/debug%s.debug", o->path);
-		if (load_file(dbg, SHT_SYMTAB, o, NULL, 0))
+		if (load_file(dbg, SHT_SYMTAB, o, NULL, 0)) {
+			o->dwarf_path = strdup(dbg);
 			goto sort;
+		}
 	}
 	/* exported names only */
 	if (!o->refused && load_file(o->path, SHT_DYNSYM, o, NULL, 0))
@@ -407,6 +451,155 @@ sort:
 static void load(struct object *o)
 {
 	(void)o;
+}
+#endif
+
+#ifdef HAVE_LIBDW
+/* Every DWARF section of the object: of a sane size, held by the file,
+ * and, compressed, claiming no more than a real one holds (libdw
+ * allocates what the compression header claims). */
+static bool sane_debug(struct elf_file *f, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (strncmp(name, ".debug_", 7) && strncmp(name, ".zdebug_", 8))
+			continue;
+		if (sh.sh_type == SHT_NOBITS)
+			continue;	/* stripped: no data, nothing to read */
+		if (!sane_section(f, &sh, MAX_TABLE))
+			return false;
+		if (sh.sh_flags & SHF_COMPRESSED) {
+			GElf_Chdr ch;
+
+			if (!gelf_getchdr(scn, &ch) || ch.ch_size > MAX_TABLE) {
+				refuse(f, false, "a compressed section claims more than any real object's");
+				return false;
+			}
+		} else if (!strncmp(name, ".zdebug_", 8)) {
+			refuse(f, false, "an old-style compressed section (.zdebug)");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The DWARF of the object (of its debug file when its symbols came from
+ * one), opened once; NULL without one. */
+static Dwarf *dwarf_of(struct object *o)
+{
+	struct elf_file f = { o->dwarf_path ? o->dwarf_path : o->path, -1, { 0 }, o, true };
+	Elf *elf = NULL;
+	Dwarf *dw = NULL;
+
+	if (o->dwarf_tried)
+		return o->dw;
+	o->dwarf_tried = true;
+	if (o->refused || !o->nsyms || o->exported_only)
+		return NULL;	/* no symbols read from it: no DWARF either */
+	f.fd = open(f.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (f.fd < 0)
+		return NULL;
+	if (!fstat(f.fd, &f.st) && S_ISREG(f.st.st_mode) && sane_header(&f))
+		elf = elf_begin(f.fd, ELF_C_READ, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF && sane_debug(&f, elf))
+		dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!dw) {
+		if (elf)
+			elf_end(elf);
+		close(f.fd);
+		return NULL;
+	}
+	o->dw_fd = f.fd;
+	o->dw_elf = elf;
+	o->dw = dw;
+	return dw;
+}
+
+/* The compilation unit holding address at: from .debug_aranges, else by
+ * walking the units (compilers no longer always write aranges). */
+static bool unit_of(Dwarf *dw, uint64_t at, Dwarf_Die *cu)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+
+	if (dwarf_addrdie(dw, at, cu))
+		return true;
+	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		if (dwarf_offdie(dw, off + hsize, cu) && dwarf_haspc(cu, at) > 0)
+			return true;
+		off = next;
+	}
+	return false;
+}
+
+/* A source path as addr2line shows it: a relative one joined to its unit's
+ * compilation directory; kept by the object, each path once. */
+static const char *keep_path(struct object *o, Dwarf_Die *cu, const char *src)
+{
+	Dwarf_Attribute a;
+	const char *dir = src[0] == '/' ? NULL : dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+	size_t need = strlen(src) + (dir ? strlen(dir) + 2 : 1);
+	char *p;
+
+	for (size_t i = 0; i < o->nfiles; i++) {
+		const char *f = o->files[i];
+		size_t dl = dir ? strlen(dir) : 0;
+
+		if (dir ? !strncmp(f, dir, dl) && f[dl] == '/' && !strcmp(f + dl + 1, src) : !strcmp(f, src))
+			return f;
+	}
+	if (o->nfiles == o->capfiles) {
+		size_t cap = o->capfiles ? 2 * o->capfiles : 16;
+		char **grown = realloc(o->files, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		o->files = grown;
+		o->capfiles = cap;
+	}
+	p = malloc(need);
+	if (!p)
+		return NULL;
+	if (dir)
+		snprintf(p, need, "%s/%s", dir, src);
+	else
+		memcpy(p, src, need);
+	o->files[o->nfiles++] = p;
+	return p;
+}
+
+/* The source file and line of address `at` of the object, as addr2line
+ * gives them; NULL when its DWARF does not say. */
+static const char *source_line(struct object *o, uint64_t at, int *line)
+{
+	Dwarf *dw = dwarf_of(o);
+	Dwarf_Die cu;
+	Dwarf_Line *l;
+	const char *src;
+	int n;
+
+	if (!dw || !unit_of(dw, at, &cu) || !(l = dwarf_getsrc_die(&cu, at)) || dwarf_lineno(l, &n) || n <= 0 ||
+	    !(src = dwarf_linesrc(l, NULL, NULL)) || !*src)
+		return NULL;
+	src = keep_path(o, &cu, src);
+	if (src)
+		*line = n;
+	return src;
+}
+#else
+static const char *source_line(struct object *o, uint64_t at, int *line)
+{
+	(void)o, (void)at, (void)line;
+	return NULL;
 }
 #endif
 
@@ -441,8 +634,12 @@ void st_symbolize_trace(struct st_symbolizer *sy, struct st_trace *t)
 		struct st_rec *r = t->recs[i];
 		for (int j = 0; r->frames && j < r->ev.nframes; j++) {
 			struct st_frame *f = &r->frames[j];
+			struct object *o;
+
 			if (!f->sym && f->obj)
 				f->sym = st_symbolize(sy, f->obj, f->off, 1, &f->sym_off);
+			if (f->obj && *f->obj && f->off && (o = object(sy, f->obj)))
+				f->file = source_line(o, f->off - 1, &f->line);
 		}
 	}
 }
@@ -453,7 +650,7 @@ const char *st_symbolize(struct st_symbolizer *sy, const char *obj, uint64_t off
 	struct object *o;
 	uint64_t at = ret_addr && off ? off - 1 : off;
 	size_t lo = 0, hi;
-	const struct sym *best = NULL;
+	struct sym *best = NULL;
 
 	if (!sy || !obj || !*obj || !(o = object(sy, obj)) || !o->nsyms)
 		return NULL;
@@ -473,6 +670,18 @@ const char *st_symbolize(struct st_symbolizer *sy, const char *obj, uint64_t off
 		/* an inner alias of equal address may have the size */
 		return NULL;
 	}
+#ifdef HAVE_LIBIBERTY
+	/* a C++ name as people read it: "ns::Server::accept_one(int)" */
+	if (!best->demangled) {
+		char *d = !strncmp(best->name, "_Z", 2) ? cplus_demangle(best->name, DMGL_PARAMS | DMGL_ANSI | DMGL_GNU_V3) : NULL;
+
+		best->demangled = true;
+		if (d) {
+			free(best->name);
+			best->name = d;
+		}
+	}
+#endif
 	*sym_off = off - best->addr;
 	return best->name;
 }

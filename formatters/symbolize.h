@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* symbolize.h - names for recorded stack frames, read from the objects'
- * ELF symbol tables with libelf (never inside the traced program).  The
+/* symbolize.h - names and source lines for recorded stack frames, read
+ * from the objects' ELF symbol tables with libelf and their DWARF line
+ * tables with libdw (never inside the traced program).  The
  * fuzz targets link a stand-in (fuzz/symbolize_stub.c) with the same
  * interface.
  */
@@ -25,7 +26,11 @@ const char *st_symbolize(struct st_symbolizer *sy, const char *obj, uint64_t off
 			 uint64_t *sym_off);
 
 struct st_trace;
-/* Names every frame of every event of the trace (frames' sym, sym_off). */
+/* Names every frame of every event of the trace (frames' sym, sym_off),
+ * C++ names demangled (libiberty), and gives it its source file and line
+ * where the object's DWARF line table has one (libdw; file, line: the
+ * line holding the call, as addr2line gives it for the return address
+ * less one).  Frames keep what the trace said when nothing is found. */
 void st_symbolize_trace(struct st_symbolizer *sy, struct st_trace *t);
 
 #endif

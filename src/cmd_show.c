@@ -26,7 +26,8 @@ static const char usage_text[] =
 	"are merged by time.  Options may come before or after the traces; after\n"
 	"--, every word is a trace.\n"
 	"  -f, --format=FORMAT  text (default), timeline, summary, lifecycle, json, mermaid,\n"
-	"                       connections (one JSON object per TCP connection)\n"
+	"                       connections (one JSON object per TCP connection),\n"
+	"                       chrome (Chrome trace event JSON, for Perfetto and chrome://tracing)\n"
 	"      --color=WHEN     auto (default: on a terminal, unless NO_COLOR is set\n"
 	"                       and not empty), always, never\n"
 	"      --pid=PID        only this process (repeatable)\n"
@@ -47,6 +48,7 @@ static const struct {
 	{ "jsonl", show_json },
 	{ "mermaid", show_mermaid },
 	{ "connections", show_connections },
+	{ "chrome", show_chrome },
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -114,7 +116,7 @@ int st_cmd_show(int argc, char **argv)
 					fn = formats[i].fn;
 			if (!fn)
 				return usage_error("unknown format '%s' (text, timeline, summary, "
-						   "lifecycle, json, mermaid, connections)", optarg);
+						   "lifecycle, json, mermaid, connections, chrome)", optarg);
 			break;
 		case OPT_COLOR:
 			color = optarg ? optarg : "always";

@@ -9,4 +9,4 @@ src_socktrace_SOURCES = src/socktrace.c src/run.c src/cli.h \
 src_socktrace_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters -I$(top_srcdir)/src \
 	-DSHIMDIR='"$(shimdir)"' -DBUILD_SHIM_DIR='"$(abs_top_builddir)/shim/.libs"'
 src_socktrace_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
-src_socktrace_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS)
+src_socktrace_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(LIBIBERTY_LIBS) $(ZLIB_LIBS)

@@ -23,7 +23,8 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	assert_eq "$status" 1 "exit status"
 	assert_eq "${#lines[@]}" 1 "violation lines"
 	[[ ${lines[0]} == "no-leaks: pid "*" (leaky): tcp 127.0.0.1:"*" -> 127.0.0.1:$(fact out listen port) (fd $(fact out leak fd)"* ]]
-	[[ ${lines[0]} == *"made by socket() at fetch_once"*"(leaky)"* ]]
+	# the place, by function and source line (leaky is built with -g)
+	[[ ${lines[0]} == *"made by socket() at fetch_once"*" (leaky.c:"[0-9]*") <- main (leaky.c:"* ]]
 	[[ ${lines[0]} == *"was never closed before exit; 3 such sockets leaked from the same place" ]]
 }
 
@@ -114,8 +115,19 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	SOCKTRACE_STACK=4 traced "$(prog leaky)" >out
 	run_check --rule no-leaks --rule reuseaddr --junit report.xml --format=github "$TRACE"
 	assert_eq "$status" 1
-	[[ ${lines[0]} == "::error title=socktrace no-leaks::pid "* ]]
+	# the annotation points at the line of leaky.c that made the sockets
+	[[ ${lines[0]} == "::error file="*"/tests/progs/leaky.c,line="[0-9]*",title=socktrace no-leaks::pid "* ]]
+	line=$(sed -n 's/^::error file=[^,]*,line=\([0-9]*\),.*/\1/p' <<<"${lines[0]}")
+	sed -n "${line}p" "$top_srcdir/tests/progs/leaky.c" | grep -q 'socket('
 	assert_eq "${#lines[@]}" 1
+	# as the runner's parser reads it (scripts/gh_annotations.py)
+	assert_eq "$(printf '%s\n' "${lines[@]}" | "$PYTHON3" "$BATS_TEST_DIRNAME/scripts/gh_annotations.py" |
+		jq -c '.properties | [(.file | endswith("/tests/progs/leaky.c")), .line, .title]')" \
+		"[true,\"$line\",\"socktrace no-leaks\"]"
+	# relative to the checkout, as GitHub places files
+	GITHUB_WORKSPACE=$(dirname "$(dirname "$(sed -n 's/^::error file=\([^,]*\),.*/\1/p' <<<"${lines[0]}")")") \
+		run "$SOCKTRACE" check --rule no-leaks --format=github "$TRACE"
+	[[ ${lines[0]} == "::error file=progs/leaky.c,line=$line,title=socktrace no-leaks::"* ]]
 	grep -q '<testsuite name="socktrace check" tests="2" failures="1"' report.xml
 	grep -q '<testcase classname="socktrace.check" name="reuseaddr" time="[0-9.]*"/>' report.xml
 	grep -q '<failure type="violation" message="1 violation: pid ' report.xml

@@ -83,7 +83,7 @@ hostile_trace() {
 	grep -qF '\u001b[2J\u001b[31mEV\nFOR' "$TRACE"
 }
 
-@test "format escape: a real program's hostile names reach timeline, lifecycle, summary and mermaid escaped, no line forged" {
+@test "format escape: a real program's hostile names reach timeline, lifecycle, summary, mermaid and chrome escaped, no line forged" {
 	hostile_trace
 	for f in $FORMATS; do
 		"$SOCKTRACE" show -f "$f" "$TRACE" >"$f.txt"
@@ -102,7 +102,15 @@ hostile_trace() {
 	grep -qF '\x1b[31mp\nFORGED path (bound)' summary.txt
 	# mermaid: entity codes for what its syntax reads
 	assert_mermaid_shape mermaid.txt
-	grep -qF 'participant P1 as listener @\x1b]0#59;PWNED\x07\x1b[2J\u009b\nFORGED abstract#59;#35;#60;b#62;#quot;#37;#37;#38;\u202e (pid ' mermaid.txt
+	grep -qF 'Note over P1: listen @\x1b]0#59;PWNED\x07\x1b[2J\u009b\nFORGED abstract#59;#35;#60;b#62;#quot;#37;#37;#38;\u202e (backlog ' mermaid.txt
+	grep -qF 'as python3 hostile.py arg\x1b[31m FORGED' mermaid.txt
+	# chrome: JSON in ASCII, socket slices named as a screen shows them
+	"$SOCKTRACE" show -f chrome "$TRACE" >chrome.json
+	assert_clean chrome.json
+	assert_eq "$(LC_ALL=C grep -cP '[\x80-\xff]' chrome.json || true)" 0 "lines with bytes above ASCII"
+	"$PYTHON3" "$top_srcdir/tests/scripts/chrome_check.py" chrome.json >/dev/null
+	jq -e '[.traceEvents[] | select(.cat == "socket") | .name] |
+		index("unix listen @\\x1b]0;PWNED\\x07\\x1b[2J\\u009b\\nFORGED abstract;#<b>\"%%&\\u202e")' chrome.json >/dev/null
 	# and lifecycle is what check --expect compares: the escaped text matches
 	"$SOCKTRACE" check --expect 'unix @\\x1b]0;PWNED* socket bind listen accept' "$TRACE"
 }

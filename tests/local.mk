@@ -99,7 +99,7 @@ check_PROGRAMS += tests/record_rt
 tests_record_rt_SOURCES = tests/progs/record_rt.c
 tests_record_rt_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
 tests_record_rt_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS)
-tests_record_rt_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBELF_LIBS) $(ZLIB_LIBS)
+tests_record_rt_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(LIBIBERTY_LIBS) $(ZLIB_LIBS)
 
 # Call chains for the stack tests, as PIE and non-PIE executables and as a
 # plugin loaded with dlopen (each frame in its own file, noinline).
@@ -116,6 +116,10 @@ tests_stack_nopie_SOURCES = $(STACK_SOURCES)
 tests_stack_nopie_CFLAGS = $(AM_CFLAGS) -g -O2 -fno-pie
 tests_stack_nopie_LDFLAGS = -no-pie
 tests_stack_nopie_LDADD = -ldl
+# a C++ chain: demangled names (class member, namespace) and source lines
+check_PROGRAMS += tests/stack_cxx
+tests_stack_cxx_SOURCES = tests/progs/stack_cxx.cc
+tests_stack_cxx_CXXFLAGS = -g -O2 -Wall -Wextra
 check_LTLIBRARIES += tests/progs/stack_plugin.la
 tests_progs_stack_plugin_la_SOURCES = tests/progs/stack_plugin.c
 tests_progs_stack_plugin_la_CFLAGS = $(AM_CFLAGS) -g -O2
@@ -205,7 +209,8 @@ tests_progs_closer_plugin_la_LDFLAGS = -module -avoid-version -shared -rpath /no
 
 EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py tests/scripts/parentview.py \
 	tests/scripts/gh_annotations.py tests/scripts/junit_check.py \
-	tests/scripts/pieces.py tests/scripts/elfbomb.py
+	tests/scripts/pieces.py tests/scripts/elfbomb.py tests/scripts/chrome_check.py \
+	tests/scripts/schema_check.py
 
 TESTS += \
 	tests/man.bats \

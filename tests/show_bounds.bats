@@ -55,7 +55,7 @@ need_tools() {
 	bounded_show note.jsonl
 	assert_eq "$(wc -l <err)" 1 "lines on stderr for note"
 	grep -q "^socktrace: $SCRATCH/note.elf: build-id not read: " err
-	grep -qE "^    #0 [a-z_]+\+0x[0-9a-f]+ \($SCRATCH/note.elf\)" out
+	grep -qE "^    #0 [a-z_]+(\+0x[0-9a-f]+ \(| \(.*:[0-9]+\) in )$SCRATCH/note.elf\)?$" out
 }
 
 @test "bounds: a real object with a symbol table of megabytes is still symbolized" {

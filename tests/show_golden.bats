@@ -39,6 +39,7 @@ golden() {
 @test "golden: json" { golden json; }
 @test "golden: mermaid" { golden mermaid; }
 @test "golden: connections" { golden connections; }
+@test "golden: chrome" { golden chrome; }
 
 @test "golden: check --rule all" {
 	local t name out rc=0 n=0 code

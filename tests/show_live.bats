@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # `socktrace show -f timeline` joins the two ends of a real TCP connection,
 # traced in two processes into two files, by their tuple, and names the
-# active closer as the kernel saw it.
+# active closer as the kernel saw it; `show -f mermaid` draws real runs
+# with one lifeline per process and a stated cut.
 
 load helpers
 
@@ -74,4 +75,24 @@ s.recv(1); s.close()' "$port"
 	run "$SOCKTRACE" show -f mermaid py-srv.jsonl py-cli.jsonl
 	grep -q '^sequenceDiagram$' <<<"$output"
 	grep -Eq '^    P[0-9]+->>P[0-9]+: FIN \(close, active close\)$' <<<"$output"
+}
+
+@test "live: mermaid draws one lifeline per process, at most 50 connections, and says how many it left out" {
+	traced "$(prog threads)" -t 2 -n 30 >out
+	"$SOCKTRACE" show -f mermaid "$TRACE" >m.txt 2>err
+	assert_empty err
+	pid=$(jq -r 'select(.call=="start") | .pid' "$TRACE")
+	# one process: one lifeline, whatever its ports and threads
+	assert_eq "$(grep -c '^    participant ' m.txt)" 1
+	grep -qE "^    participant P1 as threads -t 2 -n 30 \(pid $pid\)$" m.txt
+	# the first 50 of the 60 connections, in order, each naming its tuple
+	assert_eq "$(grep -c '^    P1->>P1: SYN (connection [0-9]*: 127.0.0.1:[0-9]* to 127.0.0.1:[0-9]*)$' m.txt)" 50
+	assert_eq "$(grep -o 'SYN (connection [0-9]*' m.txt | sed 's/.* //' | sort -n | tail -n 1)" 50
+	grep -qx '    Note over P1: … 10 more connections not drawn (the first 50 are, show -f timeline or -f connections lists every one, --pid and --port narrow)' m.txt
+	# two processes of a client and a server: two lifelines, no cut
+	tcp_pair "-n 2" "-n 2 -c client"
+	"$SOCKTRACE" show -f mermaid "$S" "$C" >two.txt
+	assert_eq "$(grep -c '^    participant ' two.txt)" 2
+	assert_eq "$(grep -c 'SYN (connection' two.txt)" 2
+	assert_eq "$(grep -c 'not drawn' two.txt || true)" 0
 }

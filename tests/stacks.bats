@@ -4,7 +4,8 @@
 # frame as object + ELF offset, its own frames left out; the formatters
 # name the functions from the objects' symbol tables (libelf).  Checked
 # against addr2line on PIE and non-PIE executables, a stripped copy, and a
-# plugin loaded with dlopen.
+# plugin loaded with dlopen; their source lines from DWARF (libdw) and C++
+# names demangled (libiberty), as addr2line -f -C gives them.
 
 load helpers
 
@@ -81,26 +82,58 @@ check_chain() { # EXE: the first three frames are open_tcp_socket, leaf_entry, m
 # shown FILE: the text rendering of the socket event's frames
 shown() { "$SOCKTRACE" show "$1" | sed -n '/ socket(/,/ close(/p' | grep '^    #'; }
 
-@test "stacks: show names the functions of a PIE executable, static ones included" {
+# as_addr2line TRACE N: the first N frames of the socket event as addr2line
+# -f -C shows them, in show's words: "    #I FUNCTION (FILE:LINE) in OBJ"
+as_addr2line() {
+	local obj off i=0 a2l
+	while read -r obj off; do
+		a2l=$(addr2line -f -C -e "$obj" "$(printf '0x%x' $((off - 1)))" | sed 's/ (discriminator [0-9]*)$//')
+		echo "    #$i $(head -n 1 <<<"$a2l") ($(sed -n 2p <<<"$a2l")) in $obj"
+		i=$((i + 1))
+		[[ $i -lt $2 ]] || break
+	done < <(jq -r 'select(.call=="socket") | .stack[] | "\(.obj) \(.off)"' "$1")
+}
+
+@test "stacks: show names the functions of a PIE executable, static ones included, at their source lines" {
 	"$SOCKTRACE" -o t.jsonl --stack=6 -- "$(prog stack_pie)" >/dev/null
 	run shown t.jsonl
-	[[ ${lines[0]} == "    #0 open_tcp_socket+0x"*" ($(prog stack_pie))" ]]
-	[[ ${lines[1]} == "    #1 leaf_entry+0x"*" ($(prog stack_pie))" ]]
-	[[ ${lines[2]} == "    #2 make_socket+0x"*" ($(prog stack_pie))" ]]
-	[[ ${lines[3]} == "    #3 main+0x"*" ($(prog stack_pie))" ]]
+	# function (file.c:LINE) as addr2line gives them, from the DWARF line tables
+	diff <(printf '%s\n' "${lines[@]:0:4}") <(as_addr2line t.jsonl 4)
+	[[ ${lines[0]} == "    #0 open_tcp_socket ("*"/tests/progs/stack_leaf.c:"[0-9]*") in $(prog stack_pie)" ]]
+	[[ ${lines[1]} == "    #1 leaf_entry ("*"/tests/progs/stack_leaf.c:"[0-9]*") in $(prog stack_pie)" ]]
+	[[ ${lines[2]} == "    #2 make_socket ("*"/tests/progs/stack_mid.c:"[0-9]*") in $(prog stack_pie)" ]]
+	[[ ${lines[3]} == "    #3 main ("*"/tests/progs/stack_main.c:"[0-9]*") in $(prog stack_pie)" ]]
+	# the line of the call itself: socket() is called on that line of stack_leaf.c
+	line=$(sed -n 's/.*stack_leaf\.c:\([0-9]*\)) in .*/\1/p' <<<"${lines[0]}")
+	sed -n "${line}p" "$top_srcdir/tests/progs/stack_leaf.c" | grep -q 'socket(AF_INET'
 }
 
 @test "stacks: show names the functions of a non-PIE executable and of a dlopen'ed plugin" {
 	"$SOCKTRACE" -o t.jsonl --stack=6 -- "$(prog stack_nopie)" >/dev/null
 	run shown t.jsonl
-	[[ ${lines[0]} == "    #0 open_tcp_socket+0x"* ]]
-	[[ ${lines[2]} == "    #2 make_socket+0x"* ]]
+	diff <(printf '%s\n' "${lines[@]:0:3}") <(as_addr2line t.jsonl 3)
+	[[ ${lines[0]} == "    #0 open_tcp_socket ("* ]]
+	[[ ${lines[2]} == "    #2 make_socket ("* ]]
 	plugin=$(prog progs/.libs/stack_plugin.so)
 	"$SOCKTRACE" -o p.jsonl --stack=6 -- "$(prog stack_pie)" dlopen "$plugin" >/dev/null
 	run shown p.jsonl
-	[[ ${lines[0]} == "    #0 plugin_open_socket+0x"*" ($plugin)" ]]
-	[[ ${lines[1]} == "    #1 plugin_make_socket+0x"*" ($plugin)" ]]
-	[[ ${lines[2]} == "    #2 main+0x"*" ($(prog stack_pie))" ]]
+	[[ ${lines[0]} == "    #0 plugin_open_socket ("*"stack_plugin.c:"*") in $plugin" ]]
+	[[ ${lines[1]} == "    #1 plugin_make_socket ("*"stack_plugin.c:"*") in $plugin" ]]
+	[[ ${lines[2]} == "    #2 main ("*") in $(prog stack_pie)" ]]
+}
+
+@test "stacks: C++ frames are demangled, with their source lines" {
+	"$SOCKTRACE" -o t.jsonl --stack=4 -- "$(prog stack_cxx)" >/dev/null
+	run shown t.jsonl
+	[[ ${lines[0]} == "    #0 net::Server::open_socket(int)"*" ("*"/tests/progs/stack_cxx.cc:"[0-9]*") in $(prog stack_cxx)" ]]
+	[[ ${lines[1]} == "    #1 net::make(net::Server&, int) ("*"/tests/progs/stack_cxx.cc:"[0-9]*") in $(prog stack_cxx)" ]]
+	[[ ${lines[2]} == "    #2 main ("*"/tests/progs/stack_cxx.cc:"[0-9]*") in $(prog stack_cxx)" ]]
+	# the same names and lines as addr2line -f -C (which leaves out what
+	# c++filt and show say of a compiler's clone, "[clone .isra.0]")
+	diff <(printf '%s\n' "${lines[@]:0:3}" | sed 's/ \[clone [^]]*\]//') <(as_addr2line t.jsonl 3)
+	# and check's report names the place by file and line
+	run "$SOCKTRACE" check --rule no-leaks t.jsonl
+	assert_eq "$status" 0
 }
 
 @test "stacks: a stripped executable falls back to object+offset, the same offsets as unstripped" {
