@@ -15,4 +15,13 @@ lib/socktrace.bash: lib/socktrace.bash.in Makefile
 	    -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
 	    $(srcdir)/lib/socktrace.bash.in >$@.tmp && \
 	chmod a-w $@.tmp && mv $@.tmp $@
+# The same helper where bats_load_library looks for a library (BATS_LIB_PATH,
+# /usr/lib/bats by default): PREFIX/lib/bats/socktrace/load.bash, so that
+# `bats_load_library socktrace` loads it (with BATS_LIB_PATH=/usr/local/lib/bats
+# for the default prefix).
+batslibdir = $(prefix)/lib/bats/socktrace
+batslib_DATA = lib/load.bash
+CLEANFILES += lib/load.bash
+lib/load.bash: lib/socktrace.bash
+	$(AM_V_GEN)rm -f $@ && cp lib/socktrace.bash $@
 AM_TESTS_ENVIRONMENT += export SOCKTRACE_BATS='$(abs_top_builddir)/lib/socktrace.bash' ;

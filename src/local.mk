@@ -7,6 +7,6 @@ src_socktrace_SOURCES = src/socktrace.c src/run.c src/cli.h \
 	src/ptrace.h src/ptrace.c src/ptrace_elf.c \
 	src/cmd_show.c src/cmd_check.c
 src_socktrace_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters -I$(top_srcdir)/src \
-	-DSHIMDIR='"$(shimdir)"' -DBUILD_SHIM_DIR='"$(abs_top_builddir)/shim/.libs"'
+	-DSHIMDIR='"$(shimdir)"'
 src_socktrace_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBELF_CFLAGS)
 src_socktrace_LDADD = formatters/libformatters.la codec/libstcodec.la $(JANSSON_LIBS) $(LIBDW_LIBS) $(LIBELF_LIBS) $(LIBIBERTY_LIBS) $(ZLIB_LIBS)

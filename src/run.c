@@ -26,7 +26,6 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,28 +66,32 @@ static void usage(FILE *f)
 		"See socktrace(1) and socktrace(7).  Report bugs to <%s>.\n", PACKAGE_BUGREPORT);
 }
 
-/* The shim next to this binary's build tree, or the installed one. */
+/* The shim next to this binary's build tree, or the installed one.  A
+ * build tree is found from where this binary is (<top>/src/socktrace, with
+ * <top>/config.status and <top>/shim/.libs/libsocktrace.so beside it), not
+ * from a path compiled in: the binary names no build directory, so two
+ * builds of one source in two places are the same bytes. */
 static int find_shim(char *out, size_t cap)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX], probe[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	const char *env = getenv("SOCKTRACE_SHIM");
+	static const char tail[] = "/src/socktrace";
 
 	if (env && *env) {
 		snprintf(out, cap, "%s", env);
 		return access(out, R_OK);
 	}
-	if (n > 0) {
-		char build_src[PATH_MAX];
+	if (n > (ssize_t)sizeof(tail) - 1) {
 		self[n] = '\0';
-		snprintf(build_src, sizeof(build_src), "%s", BUILD_SHIM_DIR);
-		/* BUILD_SHIM_DIR is <builddir>/shim/.libs; this binary is <builddir>/src/socktrace */
-		char *top = dirname(dirname(build_src));
-		size_t tl = strlen(top);
-		if (!strncmp(self, top, tl) && !strcmp(self + tl, "/src/socktrace")) {
-			snprintf(out, cap, "%s/libsocktrace.so", BUILD_SHIM_DIR);
-			if (access(out, R_OK) == 0)
-				return 0;
+		if (!strcmp(self + n - (sizeof(tail) - 1), tail)) {
+			self[n - (sizeof(tail) - 1)] = '\0';	/* <top> */
+			snprintf(probe, sizeof(probe), "%s/config.status", self);
+			if (access(probe, F_OK) == 0) {
+				int len = snprintf(out, cap, "%s/shim/.libs/libsocktrace.so", self);
+				if (len > 0 && (size_t)len < cap && access(out, R_OK) == 0)
+					return 0;
+			}
 		}
 	}
 	snprintf(out, cap, "%s/libsocktrace.so", SHIMDIR);

@@ -171,3 +171,25 @@ serve_one() {
 	[[ $output == *"# assert_socktrace no-leaks: socktrace check found violations:"* ]]
 	[[ $output == *"#   no-leaks: pid "*"3 such sockets leaked from the same place"* ]]
 }
+
+@test "installed, the helper loads with bats_load_library socktrace (PREFIX/lib/bats/socktrace/load.bash)" {
+	: "${top_builddir:?run me through make check}"
+	make -s -C "$top_builddir" install-batslibDATA DESTDIR="$BATS_TEST_TMPDIR/root" >/dev/null
+	lib=$(find "$BATS_TEST_TMPDIR/root" -path '*/lib/bats/socktrace/load.bash')
+	[ -n "$lib" ]
+	# (TEST, not the word bats would take for this file's own test)
+	sed 's/^TEST /@test /' >lib.bats <<-EOF
+	bats_load_library socktrace
+	teardown() { socktrace_teardown; }
+	TEST "traced through the library" {
+	    socktrace_run -- "$TESTPROGS/leaky" -n 1
+	    [ "\$status" -eq 0 ]
+	    assert_socktrace no-leaks
+	}
+	EOF
+	bats_bin=${BATS_ROOT:+$BATS_ROOT/bin/}bats
+	run env -i PATH="$PATH" LC_ALL=C TMPDIR="$BATS_TEST_TMPDIR" SOCKTRACE="$SOCKTRACE" \
+		BATS_LIB_PATH="${lib%/socktrace/load.bash}" "$bats_bin" --tap lib.bats 3>&-
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ ${lines[1]} == "ok 1 traced through the library" ]] || { echo "$output"; false; }
+}

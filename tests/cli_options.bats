@@ -3,7 +3,8 @@
 # The command line as people type it: options after the traces (as jq,
 # grep and ss take them), `--stack N` with a space, NO_COLOR as
 # no-color.org defines it, check taking --color like show, and a --help
-# that explains every option of the runner.  On real traced runs.
+# that explains every option of the runner; a command that names no
+# build directory (reproducible).  On real traced runs.
 
 load helpers
 
@@ -73,4 +74,18 @@ load helpers
 		# each says something after the option's name
 		[[ $(sed 's/^ *[^ ]* *[^ ]* *//' <<<"$line" | wc -w) -ge 3 ]] || { echo "unexplained: $line"; false; }
 	done
+}
+
+@test "build: the command carries no path of its build tree, and still finds the tree's shim from where it runs" {
+	command -v objcopy >/dev/null || skip "needs objcopy (binutils)"
+	# its code and data (the debug info may name the tree: -ffile-prefix-map is the packager's)
+	objcopy --strip-debug "$SOCKTRACE" stripped
+	if grep -qaF "$top_builddir" stripped; then
+		echo "the command names its build tree: $(strings stripped | grep -F "$top_builddir" | head -n 3)"
+		false
+	fi
+	# from its build tree it traces with the tree's shim (no install needed)
+	run "$SOCKTRACE" -o t.jsonl -- "$(prog sockexit)" status 0
+	assert_eq "$status" 0 "$output"
+	one '.call=="start"' t.jsonl >/dev/null
 }
