@@ -60,3 +60,17 @@ const char *st_errno_desc(const char *name)
 	int e = st_value_of(st_errnos, name);
 	return e < 0 ? NULL : strerrordesc_np(e);
 }
+
+const char *st_sock_type_flags(int type)
+{
+	switch (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+	case SOCK_NONBLOCK | SOCK_CLOEXEC:
+		return "SOCK_NONBLOCK|SOCK_CLOEXEC";
+	case SOCK_NONBLOCK:
+		return "SOCK_NONBLOCK";
+	case SOCK_CLOEXEC:
+		return "SOCK_CLOEXEC";
+	default:
+		return NULL;
+	}
+}

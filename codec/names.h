@@ -37,6 +37,9 @@ static inline const char *st_signal_name(int s) { return st_name_of(st_signals, 
  * the type when the program passed 0; NULL when it has none (AF_UNIX). */
 const char *st_proto_name(int family, int type, int protocol);
 /* level and option names; either may be NULL when unknown */
+/* The flags socket(2), socketpair(2) and accept4(2) take with the type:
+ * "SOCK_NONBLOCK", "SOCK_CLOEXEC", both joined by '|', or NULL for none. */
+const char *st_sock_type_flags(int type);
 const char *st_level_name(int level);
 const char *st_sockopt_name(int level, int name);
 /* the C library's description of an errno name ("Connection refused") */

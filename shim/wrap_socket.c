@@ -12,6 +12,7 @@
 #include "wrap.h"
 #include "drift.h"
 #include "kernelview.h"
+#include "names.h"
 
 #include <string.h>
 #include <sys/syscall.h>
@@ -20,19 +21,6 @@
 #include <netinet/in.h>
 #include <linux/tcp.h>
 
-static const char *type_flags(int type)
-{
-	switch (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)) {
-	case SOCK_NONBLOCK | SOCK_CLOEXEC:
-		return "SOCK_NONBLOCK|SOCK_CLOEXEC";
-	case SOCK_NONBLOCK:
-		return "SOCK_NONBLOCK";
-	case SOCK_CLOEXEC:
-		return "SOCK_CLOEXEC";
-	default:
-		return NULL;
-	}
-}
 
 static void tcp_state(struct st_event *ev, struct st_sock *s, int fd)
 {
@@ -66,7 +54,7 @@ int st_do_socket(int domain, int type, int protocol, bool raw)
 	ev.family = st_family_name(domain);
 	ev.type = st_socktype_name(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
 	ev.proto = st_proto_name(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), protocol);
-	ev.flags = type_flags(type);
+	ev.flags = st_sock_type_flags(type);
 	if (ret >= 0) {
 		struct st_sock *s = st_sock_new();
 		ev.fd = ret;
@@ -107,7 +95,7 @@ int st_do_socketpair(int domain, int type, int protocol, int sv[2], bool raw)
 	ev.family = st_family_name(domain);
 	ev.type = st_socktype_name(type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
 	ev.proto = st_proto_name(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), protocol);
-	ev.flags = type_flags(type);
+	ev.flags = st_sock_type_flags(type);
 	if (ret == 0) {
 		ev.pair[0] = sv[0];
 		ev.pair[1] = sv[1];
@@ -263,7 +251,7 @@ int st_do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *le
 	ev.via_syscall = raw;
 	ev.listen_fd = fd;
 	if (four)
-		ev.flags = type_flags(flags);
+		ev.flags = st_sock_type_flags(flags);
 	if (ret >= 0) {
 		struct st_sock *s = st_sock_new();
 		ev.fd = ret;

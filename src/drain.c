@@ -210,7 +210,7 @@ static void one(const void *rec, size_t len, void *arg)
 	struct st_drain *d = arg;
 	struct st_event ev;
 	struct st_record_space sp;
-	size_t need = st_record_space(rec, len), n;
+	size_t need = st_record_space(rec, len);
 
 	if (!need) {
 		d->lost++;	/* damaged: never written by a shim of this build */
@@ -231,19 +231,7 @@ static void one(const void *rec, size_t len, void *arg)
 		d->lost++;
 		return;
 	}
-	n = encode(d, &ev, d->line, d->linecap);
-	if (n >= d->linecap) {
-		char *p = realloc(d->line, n + 1);
-		if (!p) {
-			d->lost++;
-			return;
-		}
-		d->line = p;
-		d->linecap = n + 1;
-		n = encode(d, &ev, d->line, d->linecap);
-	}
-	st_drain_line(d, d->line, n);
-	d->events++;
+	st_drain_event(d, &ev);
 }
 
 /* Is process pid gone (or a zombie: it writes no more)? */

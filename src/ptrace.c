@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "ptrace.h"
+#include "runner.h"
 #include "drain.h"
 
 #include "addr.h"
@@ -881,19 +882,6 @@ static void emit_start(struct thread *t)
 	free(args);
 }
 
-static const char *type_flags(int type)
-{
-	switch (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)) {
-	case SOCK_NONBLOCK | SOCK_CLOEXEC:
-		return "SOCK_NONBLOCK|SOCK_CLOEXEC";
-	case SOCK_NONBLOCK:
-		return "SOCK_NONBLOCK";
-	case SOCK_CLOEXEC:
-		return "SOCK_CLOEXEC";
-	default:
-		return NULL;
-	}
-}
 
 static const char *how_name(int how)
 {
@@ -1100,7 +1088,7 @@ static void call_exit(struct thread *t, int64_t ret)
 		ev.family = st_family_name((int)a[0]);
 		ev.type = st_socktype_name(type);
 		ev.proto = st_proto_name((int)a[0], type, (int)a[2]);
-		ev.flags = type_flags((int)a[1]);
+		ev.flags = st_sock_type_flags((int)a[1]);
 		if (ret >= 0) {
 			ev.fd = (int)ret;
 			facts_of(p, (int)ret, &f, 0, NULL);
@@ -1122,7 +1110,7 @@ static void call_exit(struct thread *t, int64_t ret)
 		ev.family = st_family_name((int)a[0]);
 		ev.type = st_socktype_name(type);
 		ev.proto = st_proto_name((int)a[0], type, (int)a[2]);
-		ev.flags = type_flags((int)a[1]);
+		ev.flags = st_sock_type_flags((int)a[1]);
 		if (ret == 0 && peek(t->tid, a[3], sv, sizeof(sv))) {
 			ev.pair[0] = sv[0];
 			ev.pair[1] = sv[1];
@@ -1197,7 +1185,7 @@ static void call_exit(struct thread *t, int64_t ret)
 	case SYS_accept4:
 		ev.listen_fd = fd;
 		if (t->nr == SYS_accept4)
-			ev.flags = type_flags((int)a[3]);
+			ev.flags = st_sock_type_flags((int)a[3]);
 		if (ret >= 0) {
 			ev.fd = (int)ret;
 			facts_of(p, (int)ret, &f, F_NAMES | F_TCP, sock_at(p, fd));
@@ -1407,20 +1395,6 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	pending_sig = sig;
 }
 
-/* Dies of sig as the program did, without dumping a core of its own. */
-static void die_as(int sig)
-{
-	struct rlimit zero = { 0, 0 };
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigset_t one;
-
-	setrlimit(RLIMIT_CORE, &zero);
-	sigaction(sig, &dfl, NULL);
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	sigprocmask(SIG_UNBLOCK, &one, NULL);
-	raise(sig);
-}
 
 // NOLINTBEGIN(performance-no-int-to-ptr)
 static void resume(pid_t tid, int how, int sig)
@@ -1646,7 +1620,7 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 	free(threads);
 	st_drain_finish(d);
 	if (main_status >= 0 && WIFSIGNALED(main_status)) {
-		die_as(WTERMSIG(main_status));
+		st_die_as(WTERMSIG(main_status));
 		return 128 + WTERMSIG(main_status);
 	}
 	return main_status >= 0 && WIFEXITED(main_status) ? WEXITSTATUS(main_status) : 2;

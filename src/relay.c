@@ -65,8 +65,8 @@ static void stop_as(int sig)
 		raise(SIGSTOP);
 }
 
-/* Dies of sig as the program did, without dumping a core of its own. */
-static void die_as(int sig)
+/* see runner.h */
+void st_die_as(int sig)
 {
 	struct rlimit zero = { 0, 0 };
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -248,7 +248,7 @@ int st_relay(char *const *argv, const char *output, const char *format)
 	if (tty >= 0)
 		tcsetpgrp(tty, pgrp);
 	if (st >= 0 && WIFSIGNALED(st)) {
-		die_as(WTERMSIG(st));
+		st_die_as(WTERMSIG(st));
 		return 128 + WTERMSIG(st);	/* an init does not die of its own signal */
 	}
 	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 2;

@@ -58,4 +58,9 @@ void st_watch_exec_failed(struct st_watch *w, int err);
  * status only when it does not die of the program's signal. */
 int st_relay(char *const *argv, const char *output, const char *format);
 
+/* Ends this process by signal sig, as the program it ran did: RLIMIT_CORE
+ * 0 first (no core of the runner's own), sig's default action, unblocked,
+ * raised.  Returns only when sig's default action does not end a process. */
+void st_die_as(int sig);
+
 #endif
