@@ -260,6 +260,7 @@ TESTS += \
 	tests/truth_render.bats \
 	tests/truth_servers.bats \
 	tests/ptrace_backend.bats \
+	tests/fleet_collector.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)
@@ -271,13 +272,13 @@ EXTRA_DIST += $(TESTS)
 # documents and the build (man, license, exports, bats_helper, valgrind,
 # which cannot run an ASan build), signal relaying and stress (run_signals,
 # robust_threads, robust_crash, robust_daemon), real servers (robust_servers,
-# truth_servers).  Keeps the whole CI within its time on 2 cores.
+# truth_servers, and the log collector of fleet_collector).  Keeps the whole CI within its time on 2 cores.
 SANITIZE_SKIP_TESTS = \
 	tests/man.bats tests/license.bats tests/exports.bats tests/bats_helper.bats \
 	tests/valgrind.bats \
 	tests/run_signals.bats tests/robust_threads.bats tests/robust_crash.bats \
 	tests/robust_daemon.bats \
-	tests/robust_servers.bats tests/truth_servers.bats
+	tests/robust_servers.bats tests/truth_servers.bats tests/fleet_collector.bats
 # make check-sanitized: make check of the rest (a sanitizer build's tree)
 check-sanitized:
 	@tests=; for t in $(TESTS); do \
