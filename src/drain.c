@@ -279,14 +279,19 @@ static size_t drain_ring(struct st_drain *d, uint32_t i, bool all_gone, int64_t 
 	if (!owner_gone && state != ST_RING_ENDED && now_ms - d->asked[i] >= 50) {
 		d->asked[i] = now_ms;
 		owner_gone = gone(ST_OWNER_PID(o));
-		if (owner_gone && state == ST_RING_RESERVED) {
-			if (!d->reserved_gone[i])
+		if (state == ST_RING_RESERVED) {
+			/* the grace runs from when its maker was first seen gone,
+			 * across passes, and starts again only if it is seen alive
+			 * (a reservation for an image without the shim, after
+			 * `env -i` or the exec of a static program, is never
+			 * taken: it must not keep the run from ending) */
+			if (!owner_gone)
+				d->reserved_gone[i] = 0;
+			else if (!d->reserved_gone[i])
 				d->reserved_gone[i] = now_ms;
-			owner_gone = now_ms - d->reserved_gone[i] >= 2000;
+			owner_gone = owner_gone && now_ms - d->reserved_gone[i] >= 2000;
 		}
 	}
-	if (!owner_gone)
-		d->reserved_gone[i] = 0;
 	upto = h > atomic_load(&r->tail) ? st_ring_read(d->shm, r, owner_gone, one, d, &d->lost)
 					: atomic_load(&r->tail);
 	flush(d);

@@ -261,6 +261,7 @@ TESTS += \
 	tests/truth_servers.bats \
 	tests/ptrace_backend.bats \
 	tests/fleet_collector.bats \
+	tests/run_untraced.bats \
 	# end of TESTS
 # automake does not distribute test scripts by itself (make distcheck runs them)
 EXTRA_DIST += $(TESTS)

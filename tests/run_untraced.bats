@@ -1,0 +1,36 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# A run whose processes exec images the shim cannot enter (an environment
+# without LD_PRELOAD, as `env -i` makes; a statically linked program) ends
+# when they do: the runner's watcher does not wait for a record that such
+# an image never writes, and lets go of the trace and of the descriptors it
+# holds (a pipe reading the human log gets its end of file).
+
+load helpers
+
+# the watcher writing FILE has gone
+no_watcher_of() { ! watcher_of "$1" >/dev/null; }
+
+@test "the run ends after env -i: the human log through a pipe gets its end of file" {
+	run timeout 60 sh -c '"$0" -- env -i /bin/true 2>&1 | cat' "$SOCKTRACE"
+	assert_eq "$status" 0 "the pipeline's status (124: the watcher held the pipe)"
+	[[ $output == *'start("/usr/bin/env"'* ]]
+	[[ $output == *'+++ exited with 0 +++'* ]]
+}
+
+@test "the run ends after env -i: -o FILE is let go of, its end recorded" {
+	"$SOCKTRACE" -o env.jsonl -- env -i /bin/true
+	wait_until 30 no_watcher_of "$SCRATCH/env.jsonl"
+	assert_eq "$(jq -c 'select(.call == "end") | [.status, .by]' env.jsonl)" '[0,"runner"]' "the end"
+}
+
+@test "the run ends when a traced shell execs a static program" {
+	local port
+	port=$(free_port)
+	# the client finds no server: it fails at once, in an image without the shim
+	run "$SOCKTRACE" -o static.jsonl -- sh -c 'exec "$0" -p "$1" -n 1' "$(prog tcp_client_static)" "$port"
+	[[ $status != 0 ]]
+	wait_until 30 no_watcher_of "$SCRATCH/static.jsonl"
+	assert_eq "$(jq -r 'select(.call == "start") | .exe' static.jsonl)" /usr/bin/dash "the one image traced"
+	assert_eq "$(jq -c 'select(.call == "end") | .by' static.jsonl)" '"runner"' "its end"
+}
