@@ -50,4 +50,10 @@ int st_tracelock_hold(int fd, pid_t pid, uint64_t start_ticks);
  * still holds its lock when the time is up. */
 pid_t st_tracelock_wait(int fd, int max_ms);
 
+/* Another run: the pid of a program whose writer holds its lock on fd's
+ * file (open for reading) and still runs, 0 when there is none (or the
+ * file system has no such locks).  A runner asks before emptying a file,
+ * so two runs given the same file do not wipe each other's events. */
+pid_t st_tracelock_writer(int fd);
+
 #endif

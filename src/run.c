@@ -16,6 +16,7 @@
 #include "drain.h"
 #include "ptrace.h"
 #include "runner.h"
+#include "tracelock.h"
 
 #include "buf.h"
 #include "outfile.h"
@@ -98,6 +99,27 @@ static int find_shim(char *out, size_t cap)
 	return access(out, R_OK);
 }
 
+/* The program of another run whose runner still writes the regular file
+ * path (tracelock.h), else 0: nothing of path is touched. */
+static pid_t running_writer(const char *path)
+{
+	struct stat st;
+	pid_t pid = 0;
+	int fd;
+
+	/* never opened unless a regular file: opening a FIFO for reading
+	 * would be a reader to whoever writes it */
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		pid = st_tracelock_writer(fd);
+	close(fd);
+	return pid;
+}
+
 /* Opens the trace file path by the shim's rules (codec/outfile.h),
  * before the program runs: created with the mode of SOCKTRACE_MODE
  * (0600), or emptied unless appending; never through a symbolic link,
@@ -111,10 +133,21 @@ static int open_path(const char *path, bool append, unsigned flags)
 	const char *mode = getenv("SOCKTRACE_MODE"), *why = NULL;
 	char shown[PATH_MAX * 4];
 	struct st_buf b;
+	pid_t other;
 	int fd;
 
 	if (mode)
 		st_outfile_mode(mode, &how.mode);	/* a bad one: the shim says so, 0600 */
+	if (!append && (other = running_writer(path)) > 0) {
+		st_buf_init(&b, shown, sizeof(shown));
+		st_buf_esc(&b, path, 0);
+		st_buf_finish(&b);
+		fprintf(stderr,
+			"socktrace: %s is being written by another socktrace run (its program is pid %d): emptying it "
+			"would lose that run's events; give another file, or -A to append to it\n",
+			shown, (int)other);
+		return -1;
+	}
 	fd = st_outfile_open(path, &how, &why);
 	if (fd < 0) {
 		st_buf_init(&b, shown, sizeof(shown));

@@ -34,3 +34,22 @@ no_watcher_of() { ! watcher_of "$1" >/dev/null; }
 	assert_eq "$(jq -r 'select(.call == "start") | .exe' static.jsonl)" /usr/bin/dash "the one image traced"
 	assert_eq "$(jq -c 'select(.call == "end") | .by' static.jsonl)" '"runner"' "its end"
 }
+
+@test "a file another run still writes is not emptied: refused with exit 2, -A appends" {
+	SOCKTRACE_OUTPUT= "$SOCKTRACE" -o same.jsonl -- "$(prog tcp_server)" -n 1 >srv.out 2>srv.err &
+	BG[srv]=$!
+	local srv=$!
+	wait_line srv '^listen ' >/dev/null
+	PORT=$(fact "$SCRATCH/srv.out" listen port)
+	run "$SOCKTRACE" -o same.jsonl -- "$(prog tcp_client)" -p "$PORT" -n 1
+	assert_eq "$status" 2 "exit status"
+	[[ $output == *"same.jsonl is being written by another socktrace run (its program is pid $srv)"* ]]
+	# the server's run kept its events; the client ran with -A into the same file
+	"$SOCKTRACE" -A -o same.jsonl -- "$(prog tcp_client)" -p "$PORT" -n 1 >/dev/null
+	bg_wait srv
+	assert_eq "$(jq -r 'select(.call == "listen") | .pid' same.jsonl)" "$srv" "the server's listen"
+	assert_eq "$(jq -c 'select(.call == "connect")' same.jsonl | wc -l)" 1 "the client's connect"
+	# once that run has ended, the file may be emptied again
+	"$SOCKTRACE" -o same.jsonl -- /bin/true
+	assert_eq "$(jq -c 'select(.call == "listen")' same.jsonl | wc -l)" 0 "emptied"
+}
