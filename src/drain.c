@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,12 +40,40 @@ struct st_drain {
 	size_t linecap;
 	void *space;		/* a record's arrays */
 	size_t spacecap;
-	int error;
+	int error;		/* the first write error; nothing is written after it */
+	uint64_t unwritten;	/* lines not written because of it */
 	uint64_t lost;
 	size_t events;		/* lines written from records */
 	int64_t *asked;		/* per ring: when its owner was last looked for (ms) */
 	int64_t *reserved_gone;	/* per ring: since when a reservation's maker is gone */
 };
+
+/* Sizes the shared memory.  A memfd's size counts against RLIMIT_FSIZE,
+ * which the user may have set low for the program (ulimit -f): the soft
+ * limit is raised to the hard one for this one call and SIGXFSZ ignored
+ * meanwhile, then both are as they were (the program inherits them). */
+static int size_memfd(int fd, size_t len)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct rlimit was, up;
+	bool raised = false;
+	int ret, err;
+
+	sigemptyset(&ign.sa_mask);
+	if (sigaction(SIGXFSZ, &ign, &old) != 0)
+		return -1;
+	if (getrlimit(RLIMIT_FSIZE, &was) == 0 && was.rlim_cur != RLIM_INFINITY && was.rlim_cur < len) {
+		up.rlim_cur = up.rlim_max = was.rlim_max;
+		raised = setrlimit(RLIMIT_FSIZE, &up) == 0;
+	}
+	ret = ftruncate(fd, (off_t)len);
+	err = errno;
+	if (raised)
+		setrlimit(RLIMIT_FSIZE, &was);
+	sigaction(SIGXFSZ, &old, NULL);
+	errno = err;
+	return ret;
+}
 
 struct st_drain *st_drain_new(uint32_t nrings, uint32_t ring_bytes, int out_fd, bool text, bool color, bool utc)
 {
@@ -68,8 +98,7 @@ struct st_drain *st_drain_new(uint32_t nrings, uint32_t ring_bytes, int out_fd, 
 	d->line = malloc(d->linecap);
 	d->asked = calloc(nrings, sizeof(*d->asked));
 	d->reserved_gone = calloc(nrings, sizeof(*d->reserved_gone));
-	if (d->memfd < 0 || !d->buf || !d->line || !d->asked || !d->reserved_gone ||
-	    ftruncate(d->memfd, (off_t)d->len) != 0)
+	if (d->memfd < 0 || !d->buf || !d->line || !d->asked || !d->reserved_gone || size_memfd(d->memfd, d->len) != 0)
 		goto fail;
 	d->shm = mmap(NULL, d->len, PROT_READ | PROT_WRITE, MAP_SHARED, d->memfd, 0);
 	if (d->shm == MAP_FAILED) {
@@ -123,6 +152,21 @@ int st_drain_error(const struct st_drain *d)
 	return d->error;
 }
 
+uint64_t st_drain_unwritten(const struct st_drain *d)
+{
+	return d->unwritten;
+}
+
+/* The lines in buf[from, to). */
+static uint64_t count_lines(const char *buf, size_t from, size_t to)
+{
+	uint64_t n = 0;
+
+	for (const char *p = buf + from; (p = memchr(p, '\n', (size_t)(buf + to - p))) != NULL; p++)
+		n++;
+	return n;
+}
+
 static void flush(struct st_drain *d)
 {
 	size_t off = 0;
@@ -137,11 +181,32 @@ static void flush(struct st_drain *d)
 		}
 		off += (size_t)w;
 	}
+	if (off < d->nbuf) {
+		struct stat st;
+		size_t whole = off;
+
+		d->unwritten += count_lines(d->buf, off, d->nbuf);
+		/* a line cut by the error (a full disk, a file size limit) is
+		 * taken back from a regular file: it ends at its last whole
+		 * event, which readers read as such */
+		while (whole && d->buf[whole - 1] != '\n')
+			whole--;
+		if (whole < off && fstat(d->out, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size >= (off_t)(off - whole)) {
+			if (ftruncate(d->out, st.st_size - (off_t)(off - whole)) != 0) {
+				/* left: a reader reports the cut last line */
+			}
+		}
+	}
 	d->nbuf = 0;
 }
 
 void st_drain_line(struct st_drain *d, const char *line, size_t len)
 {
+	if (d->error) {
+		d->unwritten++;
+		return;
+	}
 	if (len > OUT_BUF - d->nbuf)
 		flush(d);
 	if (len > OUT_BUF) {

@@ -62,6 +62,10 @@ void st_drain_end(struct st_drain *d, int pid, int wstatus);
 uint64_t st_drain_finish(struct st_drain *d);
 /* A write to the output failed: its errno, 0 none. */
 int st_drain_error(const struct st_drain *d);
+/* The lines (events) not written because of st_drain_error(): from the
+ * failed write on, nothing is written; a line the error cut is taken back
+ * from a regular file, so it ends at its last whole event. */
+uint64_t st_drain_unwritten(const struct st_drain *d);
 void st_drain_free(struct st_drain *d);
 
 #endif

@@ -445,17 +445,30 @@ int st_cmd_run(int argc, char **argv)
 		close(fd);
 		return status;
 	}
-	if (!relay && !(output && strstr(output, "%p"))) {
+	bool self_write = relay || (output && strstr(output, "%p"));
+	bool file = false, json = format ? !strcmp(format, "jsonl") : output != NULL;
+	if (!self_write) {
 		/* the runner writes the trace: the processes hand it their events */
-		bool file, json = format ? !strcmp(format, "jsonl") : output != NULL;
 		int fd = open_dest(output, append, &file);
 		if (fd < 0)
 			return 2;
 		d = st_drain_new(SHM_RINGS, SHM_RING_BYTES, fd, !json, false, false);
-		if (!d) {
+		if (!d && errno == EFBIG && (file || !output)) {
+			/* a file size limit (ulimit -f) below the shared memory's
+			 * size, hard too: the processes write as without the runner */
+			fprintf(stderr,
+				"socktrace: the file size limit (ulimit -f) leaves no room for the run's shared memory "
+				"(%d MiB): the processes write the trace themselves, within that limit\n",
+				(int)(((size_t)SHM_RINGS * SHM_RING_BYTES) >> 20));
+			close(fd);
+			append = true;	/* emptied already */
+			self_write = true;
+		} else if (!d) {
 			fprintf(stderr, "socktrace: cannot make the run's shared memory: %s\n", strerror(errno));
 			return 2;
 		}
+	}
+	if (!self_write) {
 		/* where a process writes when the runner is gone */
 		if (file)
 			setenv("SOCKTRACE_OUTPUT", output, 1);

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -161,7 +162,30 @@ static void *wait_end(void *arg)
  * live: drained from the shared memory to the trace, the program's end
  * written after its last event (then readers may go on), and the rest
  * until no traced process is left. */
-static _Noreturn void drain_run(struct st_drain *d, int pidfd, pid_t prog, uint64_t ticks, struct st_runout *o)
+/* Says on errfd (the user's stderr, kept until the program's end) when
+ * the trace could not be written, then lets errfd go: a reader of that
+ * stderr gets its end of file with the program's. */
+static void tell_unwritten(struct st_drain *d, int errfd)
+{
+	char msg[512];
+	int n;
+
+	if (errfd < 0)
+		return;
+	if (st_drain_error(d)) {
+		n = snprintf(msg, sizeof(msg),
+			     "socktrace: the trace could not be written (%s): %llu events of this run are not in it; "
+			     "it ends at its last whole event\n",
+			     strerror(st_drain_error(d)), (unsigned long long)st_drain_unwritten(d));
+		if (n > 0 && write(errfd, msg, (size_t)n) < 0) {
+			/* nowhere else to say it */
+		}
+	}
+	close(errfd);
+}
+
+static _Noreturn void drain_run(struct st_drain *d, int pidfd, pid_t prog, uint64_t ticks, struct st_runout *o,
+				int errfd)
 {
 	struct end_watch e = { .pidfd = pidfd, .d = d };
 	pthread_t t;
@@ -182,6 +206,8 @@ static _Noreturn void drain_run(struct st_drain *d, int pidfd, pid_t prog, uint6
 				st_drain_end(d, prog, wstatus);
 				/* its record is in: the lock goes */
 				st_runout_close(o);
+				st_drain_flush(d);
+				tell_unwritten(d, errfd);
 				ended = true;
 			}
 		}
@@ -196,7 +222,10 @@ static _Noreturn void drain_run(struct st_drain *d, int pidfd, pid_t prog, uint6
 static _Noreturn void watch(int pidfd, pid_t prog, uint64_t ticks, struct st_runout *o, struct st_drain *d, int ready,
 			    int exec_fd)
 {
-	int keep[] = { pidfd, o->fd, ready, exec_fd, d ? st_drain_fd(d) : -1, d ? st_drain_out(d) : -1 };
+	/* the user's stderr, to say the trace could not be written (the
+	 * drain's output may be stderr itself: then this is a second copy) */
+	int errfd = d ? fcntl(2, F_DUPFD_CLOEXEC, 3) : -1;
+	int keep[] = { pidfd, o->fd, ready, exec_fd, errfd, d ? st_drain_fd(d) : -1, d ? st_drain_out(d) : -1 };
 	struct pollfd p = { .events = POLLIN };
 	pid_t me;
 	sigset_t none;
@@ -215,11 +244,12 @@ static _Noreturn void watch(int pidfd, pid_t prog, uint64_t ticks, struct st_run
 			signal(sig, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	keep_only(keep, d ? 6 : 4);
+	keep_only(keep, d ? 7 : 5);
 	pidfd = keep[0];
 	o->fd = keep[1];
 	ready = keep[2];
 	exec_fd = keep[3];
+	errfd = keep[4];
 	me = getpid();
 	if (d)
 		st_drain_set_runner(d, me);
@@ -232,7 +262,7 @@ static _Noreturn void watch(int pidfd, pid_t prog, uint64_t ticks, struct st_run
 		_exit(0);
 	close(exec_fd);
 	if (d)
-		drain_run(d, pidfd, prog, ticks, o);
+		drain_run(d, pidfd, prog, ticks, o, errfd);
 	p.fd = pidfd;
 	while (poll(&p, 1, -1) < 0 && errno == EINTR)
 		;

@@ -150,6 +150,26 @@ PY
 	assert_seq_ok f.jsonl
 }
 
+@test "sink: a file size limit set for the whole run (ulimit -f): the program runs as bare, the trace ends at its last whole event, and the user is told what is missing" {
+	# the soft limit only: the runner's shared memory is made (above it)
+	run sh -c "ulimit -S -f 8; exec \"\$0\" -o f.jsonl -- \"\$1\" -n 200 status 0" "$SOCKTRACE" "$(prog sockexit)"
+	assert_eq "$status" 0 "the program's status"
+	(($(stat -c %s f.jsonl) <= 8192))
+	assert_eq "$(tail -c 1 f.jsonl | od -An -c | tr -d ' ')" '\n' "the last line is whole"
+	"$SOCKTRACE" show f.jsonl >/dev/null
+	[[ $output =~ socktrace:\ the\ trace\ could\ not\ be\ written\ \(File\ too\ large\):\ ([0-9]+)\ events\ of\ this\ run\ are\ not\ in\ it ]]
+	local missing=${BASH_REMATCH[1]}
+	# what is there and what was not written make the whole run, as one
+	# without the limit writes it
+	"$SOCKTRACE" -o all.jsonl -- "$(prog sockexit)" -n 200 status 0
+	assert_eq "$(($(wc -l <f.jsonl) + missing))" "$(wc -l <all.jsonl)" "events written and not"
+	# soft and hard: no shared memory fits; the processes write themselves
+	run sh -c "ulimit -f 8; exec \"\$0\" -o h.jsonl -- \"\$1\" -n 2 status 3" "$SOCKTRACE" "$(prog sockexit)"
+	assert_eq "$status" 3 "the program's status"
+	[[ $output == *"the file size limit (ulimit -f) leaves no room for the run's shared memory"* ]]
+	assert_count 7 '.call=="socket" or .call=="setsockopt" or .call=="bind"' h.jsonl
+}
+
 @test "sink: the watcher killed mid-run: the program runs on and writes its later events itself" {
 	"$SOCKTRACE" -o w.jsonl -- "$(prog sigprobe)" 20000 >out 2>err &
 	pid=$!
