@@ -95,9 +95,32 @@ bool st_shm_open(void)
 
 #define REC_ON_STACK 2048
 
+/* A start event whose command line makes its record too long for a ring
+ * (a record takes half of one at most): the last arguments are left out
+ * until it fits, as the shim leaves out what is past its own bounds (argc
+ * still counts them all, so a reader sees they are missing).  *n: the
+ * record's length; cut: the copy that is returned, when one is needed. */
+static const struct st_event *fit_argv(const struct st_event *ev, struct st_event *cut, size_t max,
+				       unsigned char *buf, size_t cap, size_t *n)
+{
+	*cut = *ev;
+	if (cut->argc_total < cut->argc)
+		cut->argc_total = cut->argc;
+	while (*n > max && cut->argc > 0) {
+		cut->argc--;
+		while (cut->nargv_cut > 0 && cut->argv_cut[cut->nargv_cut - 1].index >= cut->argc)
+			cut->nargv_cut--;
+		if (!cut->nargv_cut)
+			cut->argv_cut = NULL;
+		*n = st_record_encode(cut, buf, cap);
+	}
+	return cut;
+}
+
 bool st_shm_emit(const struct st_event *ev, bool may_wait)
 {
 	unsigned char buf[REC_ON_STACK];
+	struct st_event cut;
 	struct st_ring *r;
 	size_t n;
 	bool ok = false;
@@ -107,6 +130,8 @@ bool st_shm_emit(const struct st_event *ev, bool may_wait)
 	if (!r || ST_UNLIKELY(atomic_load_explicit(&shm->runner_done, memory_order_relaxed)))
 		goto out;
 	n = st_record_encode(ev, buf, sizeof(buf));
+	if (ST_UNLIKELY(n + 16 > shm->ring_bytes / 2) && ev->argc > 0)
+		ev = fit_argv(ev, &cut, shm->ring_bytes / 2 - 16, buf, sizeof(buf), &n);
 	if (ST_LIKELY(n <= sizeof(buf))) {
 		ok = st_ring_write(shm, r, buf, n, may_wait);
 	} else {

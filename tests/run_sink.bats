@@ -170,6 +170,17 @@ PY
 	assert_count 7 '.call=="socket" or .call=="setsockopt" or .call=="bind"' h.jsonl
 }
 
+@test "sink: a command line longer than a record holds: the start event keeps what fits, argc counts the rest" {
+	local big
+	big=$(head -c 100000 /dev/zero | tr '\0' x)
+	"$SOCKTRACE" -o big.jsonl -- /bin/true "$big" "$big" "$big" "$big" 2>err
+	assert_empty err
+	assert_eq "$(jq -c 'select(.call == "start") | [.argc, (.argv | length), .argv[0]]' big.jsonl)" \
+		'[5,4,"/bin/true"]' "argc, the arguments kept, the first"
+	assert_eq "$(jq -c 'select(.call == "exit") | .dropped // 0' big.jsonl)" 0 "dropped"
+	"$SOCKTRACE" show big.jsonl >/dev/null
+}
+
 @test "sink: the watcher killed mid-run: the program runs on and writes its later events itself" {
 	"$SOCKTRACE" -o w.jsonl -- "$(prog sigprobe)" 20000 >out 2>err &
 	pid=$!
