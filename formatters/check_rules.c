@@ -127,6 +127,29 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 	}
 }
 
+/* What a failed bind's verdict says, as one clause: each option would
+ * help (1), would not (0) or cannot be told from this trace (-1, a
+ * holder's options not visible): an unknown is never given as a no. */
+static const char *verdict_words(const struct st_event *ev)
+{
+	int a = ev->verdict_reuseaddr, p = ev->verdict_reuseport;
+
+	if (!ev->has_verdict)
+		return "";
+	if (a == 1)
+		return "; SO_REUSEADDR would have let it succeed";
+	if (p == 1)
+		return "; SO_REUSEPORT on both sockets would have let it succeed";
+	if (a == 0 && p == 0)
+		return "; neither SO_REUSEADDR nor SO_REUSEPORT would have helped";
+	if (a == 0)
+		return "; SO_REUSEADDR would not have helped; whether SO_REUSEPORT would is unknown";
+	if (p == 0)
+		return "; SO_REUSEPORT would not have helped; whether SO_REUSEADDR would is unknown";
+	return "; whether SO_REUSEADDR or SO_REUSEPORT would have helped is unknown (the holders' options are "
+	       "not visible to this process)";
+}
+
 static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const char *arg)
 {
 	const struct st_trace *tr = c->sh.trace;
@@ -146,10 +169,7 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 					      ev->holders[h].state ? show_esc(ev->holders[h].state) : "?");
 		check_violation(res, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
 				check_who(c, ev->pid, w, sizeof(w)), ev->fd, ev->addr[0] ? show_esc(ev->addr) : "?", held,
-				!ev->has_verdict ? "" :
-				ev->verdict_reuseaddr == 1 ? "; SO_REUSEADDR would have let it succeed" :
-				ev->verdict_reuseport == 1 ? "; SO_REUSEPORT on both sockets would have let it succeed" :
-							     "; neither SO_REUSEADDR nor SO_REUSEPORT would have helped");
+				verdict_words(ev));
 	}
 }
 

@@ -167,3 +167,14 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	assert_eq "$status" 0 "$output"
 	[[ $output == "socktrace: check: 5 rules held over "*" events" ]]
 }
+
+@test "check no-eaddrinuse: a verdict the trace cannot tell (another process's TIME_WAIT) is said to be unknown, never no" {
+	tcp_pair "-n 1 -c server" "-n 1 -c server"
+	# the first server is gone; its closed connection waits in TIME_WAIT
+	SOCKTRACE_OUTPUT=$SCRATCH/again.jsonl traced "$(prog tcp_server)" -p "$PORT" -n 1 >/dev/null 2>&1 || true
+	assert_eq "$(jq -c 'select(.call == "bind") | [.reuse_verdict.SO_REUSEADDR, .reuse_verdict.SO_REUSEPORT]' again.jsonl)" \
+		'[null,null]' "the shim's verdict"
+	run_check --rule no-eaddrinuse again.jsonl
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "no-eaddrinuse: pid "*": bind("*", 127.0.0.1:$PORT) failed with EADDRINUSE; held by 127.0.0.1:$PORT -> 127.0.0.1:"*" TIME_WAIT; whether SO_REUSEADDR or SO_REUSEPORT would have helped is unknown (the holders' options are not visible to this process)" ]]
+}
