@@ -19,6 +19,7 @@
 #include "ring.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -95,6 +96,40 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, int ms)
 	return syscall(SYS_futex, (uint32_t *)addr, op, val, ms >= 0 ? &ts : NULL, NULL, 0);
 }
 
+/* Is pid a zombie (killed, not yet reaped: the runner's writer is a
+ * grandchild of the program's parent, reaped by init or a subreaper when
+ * they get to it, which may be never)?  Only async-signal-safe calls: a
+ * signal handler's emit may ask.  In the shim, close() is its own
+ * passthrough for a descriptor that is not a socket. */
+static bool zombie(pid_t pid)
+{
+	char path[32], buf[256], *p = path + sizeof(path);
+	ssize_t n;
+	int fd;
+
+	*--p = '\0';
+	*--p = 't', *--p = 'a', *--p = 't', *--p = 's', *--p = '/';
+	for (unsigned v = (unsigned)pid; p > path + 6; v /= 10) {
+		*--p = (char)('0' + v % 10);
+		if (v < 10)
+			break;
+	}
+	p -= 6;
+	memcpy(p, "/proc/", 6);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (ssize_t i = n - 1; i > 0; i--)
+		if (buf[i] == ')')
+			return i + 2 < n && (buf[i + 2] == 'Z' || buf[i + 2] == 'X');
+	return false;
+}
+
 bool st_shm_runner_alive(const struct st_shm *shm)
 {
 	struct st_shm *s = (struct st_shm *)shm;
@@ -104,6 +139,8 @@ bool st_shm_runner_alive(const struct st_shm *shm)
 	if (atomic_load(&s->runner_done))
 		return false;
 	alive = kill(atomic_load(&s->runner), 0) == 0 || errno == EPERM;
+	if (alive)
+		alive = !zombie(atomic_load(&s->runner));
 	errno = saved;
 	return alive;
 }

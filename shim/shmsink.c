@@ -95,6 +95,8 @@ bool st_shm_open(void)
 
 #define REC_ON_STACK 2048
 
+static __thread unsigned emits_unchecked;
+
 /* A start event whose command line makes its record too long for a ring
  * (a record takes half of one at most): the last arguments are left out
  * until it fits, as the shim leaves out what is past its own bounds (argc
@@ -146,6 +148,12 @@ bool st_shm_emit(const struct st_event *ev, bool may_wait)
 	}
 out:
 	atomic_fetch_sub(&inflight, 1);
+	/* every 64 events of a thread, whether the runner still reads: a
+	 * killed one would leave them in the ring until this process ends
+	 * (or lost with it); then what the ring holds, this one too, is
+	 * written here, and the next ones directly */
+	if (ok && ST_UNLIKELY((++emits_unchecked & 63) == 0) && !st_shm_runner_alive(shm))
+		st_shm_fall_back();
 	return ok;
 }
 

@@ -200,6 +200,39 @@ PY
 	grep -q 'socktrace:.*runner' err
 }
 
+@test "sink: the watcher killed while a long-lived program runs: the program notices within 64 events and writes them itself, before its own end" {
+	cat >loop.py <<'PY'
+import socket, time
+i = 0
+while True:
+    s = socket.socket(); s.close()
+    i += 1
+    with open("progress", "w") as f:
+        f.write(str(i))
+    time.sleep(0.001)
+PY
+	"$SOCKTRACE" -o k.jsonl -- "$PYTHON3" loop.py >out 2>err &
+	pid=$!
+	progress_at_least() { [[ $(cat progress 2>/dev/null || echo 0) -ge $1 ]]; }
+	wait_until 30 progress_at_least 50
+	w=$(watcher_of "$SCRATCH/k.jsonl")
+	kill -KILL "$w"
+	before=$(cat progress)
+	wait_until 60 progress_at_least $((before + 200))
+	# the program never ends by itself: killed, it writes no exit
+	kill -KILL "$pid"
+	wait "$pid" || true
+	done_=$(cat progress)
+	assert_valid_jsonl k.jsonl
+	assert_seq_ok k.jsonl
+	# two events (socket, close) a loop: at most 64 of them were still in the
+	# ring when the program was killed
+	local n
+	n=$(jq -c 'select(.call == "socket")' k.jsonl | wc -l)
+	((n >= done_ - 32)) || { echo "sockets in the trace: $n, made: $done_" >&2; false; }
+	grep -q 'socktrace: warning: the runner is gone: writing the trace directly' err
+}
+
 @test "sink: under the runner the shim keeps no descriptor: EMFILE comes at the same count as bare" {
 	count='import socket
 n = 0
