@@ -723,7 +723,7 @@ unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
 /* When an event took effect: its start, but for a receive that brought
  * descriptors (SCM_RIGHTS), its return.  It may have waited since before
  * the sender made what it received. */
-static int64_t effect_us(const struct st_rec *r)
+int64_t st_rec_effect_us(const struct st_rec *r)
 {
 	if (r->ev.nrights > 0 && (r->ev.call == ST_CALL_recvmsg || r->ev.call == ST_CALL_recvmmsg) &&
 	    r->ev.dur_ns > 0)
@@ -735,7 +735,7 @@ static int by_time(const void *a, const void *b)
 {
 	const struct st_rec *x = *(const struct st_rec *const *)a;
 	const struct st_rec *y = *(const struct st_rec *const *)b;
-	int64_t tx = effect_us(x), ty = effect_us(y);
+	int64_t tx = st_rec_effect_us(x), ty = st_rec_effect_us(y);
 
 	if (tx != ty)
 		return tx < ty ? -1 : 1;

@@ -147,6 +147,12 @@ long st_trace_dedup(struct st_trace *t);
 /* The name of origin o: "HOST" or "HOST (boot BOOT)", "?" unknown. */
 const char *st_origin_name(const struct st_trace *t, unsigned o, char *buf, size_t n);
 
+/* When r took effect, the time events are ordered by (microseconds since
+ * the epoch): its ts_us, but for a receive that brought descriptors
+ * (SCM_RIGHTS), its return (it may have waited since before the sender
+ * made what it received). */
+int64_t st_rec_effect_us(const struct st_rec *r);
+
 /* Order the events by time; events of the same microsecond keep the input
  * order (a stable merge of several traces). */
 void st_trace_sort(struct st_trace *t);

@@ -91,6 +91,18 @@ const char *show_c(const struct show *sh, const char *code);
 #define SHOW_DIM "\033[2m"
 #define SHOW_OFF "\033[0m"
 
+/* One event's line, text or json, written to sh->out, in a buffer that
+ * grows until the longest line fits (zeroed: empty; show_line_free).
+ * Set the time zone first (st_render_set_tz(sh->tz_offset)).  0, or 2
+ * when out of memory.  (show_text and show_json are this for each of
+ * sh->recs; `show` calls it for each event of a stream.) */
+struct show_line {
+	char *p;
+	size_t cap;
+};
+int show_event(struct show *sh, struct show_line *b, const struct st_rec *r, bool json);
+void show_line_free(struct show_line *b);
+
 int show_text(struct show *sh);
 int show_json(struct show *sh);
 int show_lifecycle(struct show *sh);
