@@ -17,16 +17,18 @@ static bool same(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-/* The index of (host, boot), added when new; 0 for neither known. */
-static bool intern(struct st_trace *t, const char *host, const char *boot, unsigned *out)
+/* The index of (host, boot, pid namespace), added when new; 0 for none
+ * known. */
+static bool intern(struct st_trace *t, const char *host, const char *boot, uint64_t pidns, unsigned *out)
 {
 	struct st_origin *o;
 
 	*out = 0;
-	if (!host && !boot)
+	if (!host && !boot && !pidns)
 		return true;
 	for (size_t i = 0; i < t->norigins; i++)
-		if (same(t->origins[i].host, host) && same(t->origins[i].boot, boot)) {
+		if (same(t->origins[i].host, host) && same(t->origins[i].boot, boot) &&
+		    t->origins[i].pidns == pidns) {
 			*out = (unsigned)i;
 			return true;
 		}
@@ -45,6 +47,13 @@ static bool intern(struct st_trace *t, const char *host, const char *boot, unsig
 	o = &t->origins[t->norigins];
 	o->host = host ? strdup(host) : NULL;
 	o->boot = boot ? strdup(boot) : NULL;
+	o->pidns = pidns;
+	o->machine = (unsigned)t->norigins;
+	for (size_t i = 0; i < t->norigins; i++)
+		if (same(t->origins[i].host, host) && same(t->origins[i].boot, boot)) {
+			o->machine = t->origins[i].machine;
+			break;
+		}
 	if ((host && !o->host) || (boot && !o->boot)) {
 		free(o->host);
 		free(o->boot);
@@ -112,14 +121,15 @@ bool st_origin_assign(struct st_trace *t, struct st_pidmap *pm, struct st_rec *r
 	unsigned o;
 	int64_t child = -1;
 
-	if (ev->call == ST_CALL_start && (ev->host || ev->boot)) {
-		if (!intern(t, ev->host, ev->boot, &o) || !pm_put(pm, ev->pid, o))
+	if (ev->call == ST_CALL_start && (ev->host || ev->boot || ev->pidns)) {
+		if (!intern(t, ev->host, ev->boot, ev->pidns, &o) || !pm_put(pm, ev->pid, o))
 			return false;
 		pm->last = o;
 	} else {
 		o = pm_get(pm, ev->pid);
 	}
 	r->origin = o;
+	r->machine = o < t->norigins ? t->origins[o].machine : o;
 	r->pkey = st_rec_key(r, ev->pid);
 	if (ev->call == ST_CALL_fork || ev->call == ST_CALL__Fork || ev->call == ST_CALL_vfork ||
 	    ev->call == ST_CALL_clone)

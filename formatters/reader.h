@@ -29,6 +29,8 @@ struct st_rec {
 	size_t order;		/* position in the input, across files */
 	unsigned origin;	/* the machine and boot it came from (origins.c):
 				 * 0 unknown or the first one seen, 1.. others */
+	unsigned machine;	/* the machine (host, boot) it came from: the first
+				 * origin of its host and boot (st_origin.machine) */
 	int64_t pkey;		/* its process as the model keys it: ev.pid on
 				 * origin 0, else st_rec_key(this, ev.pid) */
 	struct st_msock *sock;	/* set by the model: the socket at ev.fd */
@@ -43,15 +45,19 @@ struct st_rec {
 	int *kept;		/* ... ev.kept */
 };
 
-/* The machines (host, boot) the traces came from, in the order their
- * first start event was read; index 0 is also where events of a trace
- * that names none go (origins.c). */
+/* The machines and pid namespaces (host, boot, pidns) the traces came
+ * from, in the order their first start event was read; index 0 is also
+ * where events of a trace that names none go (origins.c).  Two containers
+ * of one machine are two origins: their pid 1 are two processes. */
 struct st_origin {
 	char *host, *boot;	/* NULL when the start event did not say */
+	uint64_t pidns;		/* the pid namespace's inode, 0 unknown */
+	unsigned machine;	/* the first origin of the same host and boot */
 };
 
 /* Process keys: a pid (below 2^22, Linux's largest pid_max) and the
- * origin above it, so that two machines' pid 4242 are two processes. */
+ * origin above it, so that two machines' (or two pid namespaces') pid
+ * 4242 are two processes. */
 #define ST_PID_BITS 22
 #define ST_PID_MASK ((INT64_C(1) << ST_PID_BITS) - 1)
 #define ST_ORIGINS_MAX 1024	/* more are merged into the last one */

@@ -61,10 +61,13 @@ const char *show_esc(const char *s);
 /* the length of the longest head of an escaped string s that is at most
  * max bytes and splits no escape (\xNN, \uXXXX, \n) nor UTF-8 character */
 size_t show_cut(const char *s, size_t max);
-/* the command line of a process: "python3 -m http.server", NULL unknown;
+/* the command line of the process of key pkey (st_proc.key, st_msock.pkey,
+ * st_rec.pkey: host, boot, pid namespace and pid, so that another machine's
+ * or container's same pid never lends its own): "python3 -m http.server",
+ * NULL unknown;
  * a newline or tab in an argument as a space, the rest escaped, cut to 40
  * bytes without splitting an escape or a character */
-const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n);
+const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n);
 
 /* The data bytes of a connection, from an event's tcp numbers: the kernel
  * counts a FIN as one byte in bytes_acked and bytes_received. */

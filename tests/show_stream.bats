@@ -153,3 +153,32 @@ while True:
 	first=$("$SOCKTRACE" show -f json one.jsonl | head -n 1 | jq .pid)
 	grep -q "\[$((first + 1000))[]/].* start(" <<<"$output"
 }
+
+@test "identity: two pid namespaces of one machine with the same pids are two processes, each with its own command line" {
+	tcp_pair "-n 1" "-n 1"
+	spid=$(jq -r 'select(.call == "start").pid' "$S")
+	cpid=$(jq -r 'select(.call == "start").pid' "$C")
+	# the client as if run in a container of the same machine: its pid is
+	# the server's, its pid namespace another
+	jq -c --argjson s "$spid" --argjson c "$cpid" '.pid = $s | .tid = (if .tid == $c then $s else .tid end) |
+		if .call == "start" then .pidns = 4026532999 else . end' "$C" >c2.jsonl
+	run "$SOCKTRACE" show --color=never -f timeline "$S" c2.jsonl
+	[[ $status == 0 ]]
+	grep -q "^  client     pid $spid fd [0-9]* (tcp_client .*)" <<<"$output"
+	grep -q "^  server     pid $spid fd [0-9]* (tcp_server .*)" <<<"$output"
+	# one machine: the ends are joined over loopback
+	[[ $(grep -c '^connection #' <<<"$output") == 1 ]]
+	! grep -q 'not traced' <<<"$output"
+	# in the same pid namespace, the two would be one process
+	jq -c 'if .call == "start" then .pidns = 4026532999 else . end' "$S" >s2.jsonl
+	run "$SOCKTRACE" show --color=never -f timeline s2.jsonl c2.jsonl
+	! grep -q "^  client     pid $spid fd [0-9]* (tcp_client .*)" <<<"$output" ||
+		! grep -q "^  server     pid $spid fd [0-9]* (tcp_server .*)" <<<"$output"
+	# the text and json formats keep every event of both
+	run --separate-stderr "$SOCKTRACE" show -f json "$S" c2.jsonl
+	[[ $status == 0 && -z $stderr ]]
+	[[ $(wc -l <<<"$output") == $(cat "$S" c2.jsonl | wc -l) ]]
+	# check finds no leak in either (their descriptors do not mix)
+	run "$SOCKTRACE" check --rule no-leaks "$S" c2.jsonl
+	[[ $status == 0 ]]
+}
