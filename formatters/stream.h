@@ -24,7 +24,7 @@
  * been read 500 ms (of trace time) past it. */
 #define ST_STREAM_WINDOW_US 500000
 /* ... or once this many events are held, whatever their times. */
-#define ST_STREAM_HOLD_MAX 16384
+#define ST_STREAM_HOLD_MAX 8192
 
 struct st_stream_opts {
 	int64_t window_us;	/* the look-ahead, microseconds (>= 0) */
