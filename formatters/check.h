@@ -63,9 +63,11 @@ size_t check_violations(const struct check *c);
 /* Frees the results; c->sh is left alone (the command's). */
 void check_free(struct check *c);
 
-/* "pid 4242 (curl)", "pid 4242" when its command line is unknown; the
- * command line escaped (show_comm) */
-const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n);
+/* "pid 4242 (curl)", "pid 4242" when its command line is unknown: pid
+ * as the trace says it, the command line that of the process of key pkey
+ * (st_proc.key: its host, boot and pid namespace with it), escaped
+ * (show_comm) */
+const char *check_who(const struct check *c, int64_t pid, int64_t pkey, char *buf, size_t n);
 /* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind, local and remote ends
  * (each left out when unknown), escaped (show_esc), cut to n bytes;
  * CHECK_TUPLE_MAX holds two addresses escaped at their longest */

@@ -64,20 +64,20 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			done[j] = true;
 			count++;
 		}
-		if (s->end_pid >= 0 && s->end_pid != s->pid) {
+		if (s->end_pkey >= 0 && s->end_pkey != s->pkey) {
 			/* made in one process, left open by another that held it last */
 			char w2[256];
 			check_violation(res, "%s: %s (last seen %s) was never closed before exit; it was made by "
 					"%s()%s in %s (fd %d), which closed its copy or handed it on",
-					check_who(c, s->end_pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+					check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
 					s->final_state ? show_esc(s->final_state) : "open",
 					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
-					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, w2, sizeof(w2)),
+					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
 					s->fd);
 			check_locate(res, s->made);
 		} else {
 			check_violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
-					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 					s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
 					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 					check_where(s->made, st, sizeof(st)));
@@ -123,7 +123,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 		check_violation(res,
 				"%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
 				"connections are in TIME_WAIT fails with EADDRINUSE; set SO_REUSEADDR before bind()",
-				check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+				check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
 	}
 }
 
@@ -168,7 +168,7 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 					      show_esc(ev->holders[h].remote),
 					      ev->holders[h].state ? show_esc(ev->holders[h].state) : "?");
 		check_violation(res, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
-				check_who(c, ev->pid, w, sizeof(w)), ev->fd, ev->addr[0] ? show_esc(ev->addr) : "?", held,
+				check_who(c, ev->pid, tr->recs[i]->pkey, w, sizeof(w)), ev->fd, ev->addr[0] ? show_esc(ev->addr) : "?", held,
 				verdict_words(ev));
 	}
 }
@@ -188,17 +188,17 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		if (s->conn && s->conn->self)
 			check_violation(res, "%s: %s connected to itself (fd %d): a TCP simultaneous open with "
 					"its own address, no server listened on it%s",
-					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 					check_where(s->connect, st, sizeof(st)));
 		else if (s->connect_failed)
 			check_violation(res, "%s: connect to %s failed with %s (fd %d)%s",
-					check_who(c, s->pid, w, sizeof(w)),
+					check_who(c, s->pid, s->pkey, w, sizeof(w)),
 					s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?",
 					s->connect_err ? show_esc(s->connect_err) : "an error", s->fd,
 					check_where(s->connect, st, sizeof(st)));
 		else if (!s->conn || !s->conn->established)
 			check_violation(res, "%s: %s never reached ESTABLISHED (fd %d)%s",
-					check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 					check_where(s->connect, st, sizeof(st)));
 		if (res->n > before)
 			check_locate(res, s->connect);
@@ -218,7 +218,7 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 			continue;
 		check_violation(res, "%s: %s was closed with a reset (RST) instead of a FIN (%s): the peer sees "
 				"ECONNRESET and may lose data it had not read",
-				check_who(c, s->pid, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+				check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
 				s->close->ev.reset_reason ? show_esc(s->close->ev.reset_reason) : "reason unknown");
 	}
 }
@@ -259,7 +259,7 @@ static void rule_max_time_wait(struct check *c, struct check_result *res, const 
 		}
 		if (tw && k < sizeof(detail))
 			k += (size_t)snprintf(detail + k, sizeof(detail) - k, "%s%s: %" PRId64, k ? ", " : "",
-					      check_who(c, p->pid, w, sizeof(w)), tw);
+					      check_who(c, p->pid, p->key, w, sizeof(w)), tw);
 		total += tw;
 	}
 	if (total > max)
@@ -320,7 +320,7 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 			char clock[32];
 			show_clock(&c->sh, clock, sizeof(clock), at);
 			check_violation(res, "%s: %d sockets open at once (at %s), more than %ld",
-					check_who(c, pid, w, sizeof(w)), peak, clock, max);
+					check_who(c, pid, key, w, sizeof(w)), peak, clock, max);
 		}
 	}
 }

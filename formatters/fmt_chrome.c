@@ -41,6 +41,7 @@
 
 struct thread {
 	int64_t pid, tid;
+	int64_t key;		/* its process's key (st_rec.pkey) */
 	int64_t last_end_ns;	/* end of its last call slice, relative to t0 */
 };
 
@@ -156,6 +157,7 @@ static int threads(struct chrome *c)
 		return -1;
 	for (size_t i = 0; i < sh->nrecs; i++) {
 		c->threads[n].pid = sh->recs[i]->ev.pid;
+		c->threads[n].key = sh->recs[i]->pkey;
 		c->threads[n].tid = rec_tid(sh->recs[i]);
 		c->threads[n].last_end_ns = INT64_MIN;
 		n++;
@@ -170,7 +172,7 @@ static int threads(struct chrome *c)
 		const struct thread *t = &c->threads[i];
 
 		if (!i || t->pid != t[-1].pid) {
-			const char *cmd = show_comm(sh, t->pid, comm, sizeof(comm));
+			const char *cmd = show_comm(sh, t->key, comm, sizeof(comm));
 
 			if (cmd)
 				snprintf(name, sizeof(name), "%s (pid %" PRId64 ")", cmd, t->pid);

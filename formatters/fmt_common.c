@@ -124,9 +124,9 @@ static void comm_word(struct st_buf *b, const char *a)
 	}
 }
 
-const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n)
+const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n)
 {
-	const struct st_proc *p = st_model_proc(sh->model, pid);
+	const struct st_proc *p = st_model_proc_key(sh->model, pkey);
 	const struct st_event *ev;
 	struct st_buf b;
 

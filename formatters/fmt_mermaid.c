@@ -95,13 +95,14 @@ static const char *mm(const char *s)
 	return mm_entities(show_esc(s ? s : "?"));
 }
 
-static int part_of(const struct show *sh, struct diagram *d, const char *addr, const char *role, int64_t pid)
+static int part_of(const struct show *sh, struct diagram *d, const char *addr, const char *role, int64_t pid,
+		   int64_t pkey)
 {
 	char key[ST_ADDR_MAX + 32], comm[256];
 	const char *cmd;
 
 	if (pid >= 0)
-		snprintf(key, sizeof(key), "pid %" PRId64, pid);
+		snprintf(key, sizeof(key), "pid %" PRId64, pkey);
 	else
 		snprintf(key, sizeof(key), "addr %s", addr);
 	for (size_t i = 0; i < d->nparts; i++)
@@ -118,7 +119,7 @@ static int part_of(const struct show *sh, struct diagram *d, const char *addr, c
 		d->capparts = cap;
 	}
 	snprintf(d->parts[d->nparts].addr, sizeof(d->parts[d->nparts].addr), "%s", key);
-	cmd = pid >= 0 ? show_comm(sh, pid, comm, sizeof(comm)) : NULL;
+	cmd = pid >= 0 ? show_comm(sh, pkey, comm, sizeof(comm)) : NULL;
 	if ((pid >= 0 ? asprintf(&d->parts[d->nparts].label, "%s (pid %" PRId64 ")", cmd ? mm_entities(cmd) : "process", pid) :
 			asprintf(&d->parts[d->nparts].label, "%s %s (not traced)", role,
 				 mm(addr[0] ? addr : "?"))) < 0) {
@@ -185,13 +186,13 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 
 	if (c->self) {
 		/* one socket connected to itself: no second participant */
-		C = part_of(sh, d, c->caddr, "client", cl->pid);
+		C = part_of(sh, d, c->caddr, "client", cl->pid, cl->pkey);
 		msg(d, c->t_start, "Note over P%d: connection %d: connected to itself (simultaneous open, "
 		    "no listener)", C, c->id);
 		return;
 	}
-	C = part_of(sh, d, c->caddr, "client", cl ? cl->pid : -1);
-	S = part_of(sh, d, c->saddr, "server", sv ? sv->pid : -1);
+	C = part_of(sh, d, c->caddr, "client", cl ? cl->pid : -1, cl ? cl->pkey : -1);
+	S = part_of(sh, d, c->saddr, "server", sv ? sv->pid : -1, sv ? sv->pkey : -1);
 	int64_t t = c->t_start;
 	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
 	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
@@ -275,11 +276,11 @@ int show_mermaid(struct show *sh)
 			continue;
 		if (s->listen) {
 			const char *addr = s->local[0] ? s->local : s->bind ? s->bind->ev.addr : "?";
-			int P = part_of(sh, &d, addr, "listener", s->pid);
+			int P = part_of(sh, &d, addr, "listener", s->pid, s->pkey);
 			msg(&d, s->listen->ev.ts_us, "Note over P%d: listen %s (backlog %d)", P, mm(addr),
 			    s->listen->ev.backlog);
 		} else if (s->bind && s->bind->ev.err) {
-			int P = part_of(sh, &d, s->bind->ev.addr, "bind", s->pid);
+			int P = part_of(sh, &d, s->bind->ev.addr, "bind", s->pid, s->pkey);
 			msg(&d, s->bind->ev.ts_us, "Note over P%d: bind %s failed: %s", P, mm(s->bind->ev.addr),
 			    mm(s->bind->ev.err));
 		}

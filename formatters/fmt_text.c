@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* fmt_text.c - `show -f text` and `show -f json`: one line per event.
  *
- * Owns: a line buffer that grows until the longest line fits.  The text
+ * Owns: a line buffer that grows until the longest line fits, and one
+ * event's line (show_event), which `show` calls for each event as it
+ * comes when it streams.  The text
  * format is st_render_text, the very code the shim uses; json is
  * st_encode_json.  Neither is written a second time here, and nothing here
  * may make a line differ from the one the shim would have written.
@@ -12,13 +14,7 @@
 
 #include "event.h"
 
-/* a buffer that grows until the longest line fits */
-struct linebuf {
-	char *p;
-	size_t cap;
-};
-
-static bool linebuf_fit(struct linebuf *b, size_t need)
+static bool linebuf_fit(struct show_line *b, size_t need)
 {
 	char *p;
 
@@ -32,29 +28,40 @@ static bool linebuf_fit(struct linebuf *b, size_t need)
 	return true;
 }
 
+int show_event(struct show *sh, struct show_line *b, const struct st_rec *r, bool json)
+{
+	unsigned flags = (sh->color ? ST_RENDER_COLOR : 0) | (sh->utc ? ST_RENDER_UTC : 0);
+	const struct st_event *ev = &r->ev;
+	size_t n;
+
+	if (!b->p && !linebuf_fit(b, 4096))
+		return 2;
+	n = json ? st_encode_json(ev, b->p, b->cap) : st_render_text(ev, b->p, b->cap, flags);
+	if (n >= b->cap) {
+		if (!linebuf_fit(b, n))
+			return 2;
+		n = json ? st_encode_json(ev, b->p, b->cap) : st_render_text(ev, b->p, b->cap, flags);
+	}
+	fwrite(b->p, 1, n, sh->out);
+	return 0;
+}
+
+void show_line_free(struct show_line *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->cap = 0;
+}
+
 static int per_event(struct show *sh, bool json)
 {
-	struct linebuf b = { NULL, 0 };
-	unsigned flags = (sh->color ? ST_RENDER_COLOR : 0) | (sh->utc ? ST_RENDER_UTC : 0);
+	struct show_line b = { NULL, 0 };
 	int rc = 0;
 
-	if (!linebuf_fit(&b, 4096))
-		return 2;
 	st_render_set_tz(sh->tz_offset);
-	for (size_t i = 0; i < sh->nrecs; i++) {
-		const struct st_event *ev = &sh->recs[i]->ev;
-		size_t n = json ? st_encode_json(ev, b.p, b.cap) : st_render_text(ev, b.p, b.cap, flags);
-
-		if (n >= b.cap) {
-			if (!linebuf_fit(&b, n)) {
-				rc = 2;
-				break;
-			}
-			n = json ? st_encode_json(ev, b.p, b.cap) : st_render_text(ev, b.p, b.cap, flags);
-		}
-		fwrite(b.p, 1, n, sh->out);
-	}
-	free(b.p);
+	for (size_t i = 0; i < sh->nrecs && !rc; i++)
+		rc = show_event(sh, &b, sh->recs[i], json);
+	show_line_free(&b);
 	return rc;
 }
 

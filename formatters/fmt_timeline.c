@@ -35,7 +35,7 @@ static int by_time(const void *a, const void *b)
 static void who(const struct show *sh, const struct st_msock *s, char *buf, size_t n)
 {
 	char comm[64];
-	const char *c = show_comm(sh, s->pid, comm, sizeof(comm));
+	const char *c = show_comm(sh, s->pkey, comm, sizeof(comm));
 
 	snprintf(buf, n, "pid %" PRId64 " fd %d%s%s%s", s->pid, s->fd, c ? " (" : "", c ? c : "",
 		 c ? ")" : "");
@@ -686,7 +686,7 @@ static void processes(const struct show *sh)
 
 		if (!proc_shown(sh, p))
 			continue;
-		c = show_comm(sh, p->pid, comm, sizeof(comm));
+		c = show_comm(sh, p->key, comm, sizeof(comm));
 		if (p->first)
 			show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
 		else

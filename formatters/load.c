@@ -22,7 +22,7 @@
 
 /* A trace file whose runner is finishing gets its last record first (see
  * tracelock.h); path NULL or "-": standard input, when it is a file. */
-static void wait_for_runner(const char *path)
+void st_load_wait_runner(const char *path)
 {
 	bool own = path && strcmp(path, "-") != 0;
 	int fd = own ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) : 0;
@@ -41,7 +41,7 @@ static void wait_for_runner(const char *path)
 
 /* "socktrace: N events repeat ...; the first at FILE:LINE", the file name
  * escaped (a name on the command line may hold any byte). */
-static void say_dups(const struct st_trace *t)
+void st_load_say_dups(const struct st_trace *t)
 {
 	char out[1024];
 	struct st_buf b;
@@ -59,18 +59,18 @@ enum st_load_status st_load(struct st_loaded *l, char *const *paths, int n, bool
 {
 	memset(l, 0, sizeof(*l));
 	if (!n) {
-		wait_for_runner(NULL);
+		st_load_wait_runner(NULL);
 		st_trace_read(&l->trace, NULL, strict);
 	}
 	for (int i = 0; i < n && !l->trace.fatal; i++) {
-		wait_for_runner(paths[i]);
+		st_load_wait_runner(paths[i]);
 		st_trace_read(&l->trace, paths[i], strict);
 	}
 	if (l->trace.fatal)
 		return ST_LOAD_STOPPED;
 	st_trace_sort(&l->trace);
 	if (st_trace_dedup(&l->trace) > 0)
-		say_dups(&l->trace);
+		st_load_say_dups(&l->trace);
 	l->sym = st_symbolizer_new();
 	if (l->sym)
 		st_symbolize_trace(l->sym, &l->trace);

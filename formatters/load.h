@@ -47,6 +47,15 @@ enum st_load_status {
  * ST_LOAD_OK with 2. */
 enum st_load_status st_load(struct st_loaded *l, char *const *paths, int n, bool strict);
 
+/* A trace file (path NULL or "-": standard input, when it is a file)
+ * whose runner is finishing gets its last record first: waits (3 s at
+ * most, tracelock.h) and says on stderr when the runner did not let go. */
+void st_load_wait_runner(const char *path);
+
+/* "socktrace: N events repeat one already read ...; the first at
+ * FILE:LINE" on stderr, from t->dups and t->first_dup. */
+void st_load_say_dups(const struct st_trace *t);
+
 /* Frees what st_load made; l is then empty. */
 void st_load_free(struct st_loaded *l);
 

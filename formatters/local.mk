@@ -9,6 +9,7 @@ formatters_libformatters_la_SOURCES = \
 	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_facts.c formatters/model_map.c formatters/model_conns.c \
 	formatters/symbolize.h formatters/symbolize.c \
 	formatters/load.h formatters/load.c \
+	formatters/stream.h formatters/stream.c \
 	formatters/tracelock.h formatters/tracelock.c \
 	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
@@ -39,6 +40,7 @@ TESTS += \
 	tests/show_compressed.bats \
 	tests/show_bounds.bats \
 	tests/show_merge.bats \
+	tests/show_stream.bats \
 	tests/show_chrome.bats \
 	# end of TESTS
 

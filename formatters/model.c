@@ -181,6 +181,7 @@ static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int 
 	s->pid = r->ev.pid;
 	s->pkey = r->pkey;
 	s->origin = r->origin;
+	s->machine = r->machine;
 	s->fd = fd;
 	s->t_first = s->t_end = r->ev.ts_us;
 	s->end = ST_END_OPEN;

@@ -57,6 +57,7 @@ struct st_msock {
 	int64_t pid;		/* where it was made (or first seen) */
 	int64_t pkey;		/* ... that process's key (st_proc.key) */
 	unsigned origin;	/* ... and its origin (st_rec.origin) */
+	unsigned machine;	/* ... and machine (st_rec.machine): whose kernel */
 	int fd;
 	bool inherited;		/* first seen without the call that made it */
 	const char *family, *type, *proto;	/* may be NULL */

@@ -158,7 +158,7 @@ static void conn_teardown(struct st_conn *c)
 		c->closer = ks > 0 ? ST_CLOSER_SERVER : ks < 0 ? ST_CLOSER_CLIENT : ST_CLOSER_UNKNOWN;
 }
 
-static const struct st_ksock *find_lingering(const struct st_model *m, unsigned origin, const char *local,
+static const struct st_ksock *find_lingering(const struct st_model *m, unsigned machine, const char *local,
 					      const char *remote)
 {
 	char nl[ST_ADDR_MAX], nr[ST_ADDR_MAX], kl[ST_ADDR_MAX], kr[ST_ADDR_MAX];
@@ -170,7 +170,7 @@ static const struct st_ksock *find_lingering(const struct st_model *m, unsigned 
 	st_addr_normalize(remote, nr);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_rec *x = m->procs[i]->exit;
-		if (!x || x->origin != origin)
+		if (!x || x->machine != machine)
 			continue;	/* none, or another machine's kernel */
 		for (int k = 0; k < x->ev.nlingering; k++) {
 			st_addr_normalize(x->ev.lingering[k].local, kl);
@@ -207,9 +207,9 @@ static void conn_fill(const struct st_model *m, struct st_conn *c)
 		c->established = false;
 	}
 	if (cl)
-		c->later_client = find_lingering(m, cl->origin, cl->local, c->saddr);
+		c->later_client = find_lingering(m, cl->machine, cl->local, c->saddr);
 	if (sv)
-		c->later_server = find_lingering(m, sv->origin, sv->local, sv->remote);
+		c->later_server = find_lingering(m, sv->machine, sv->local, sv->remote);
 	/* what the kernel showed at exit beats the state right after close */
 	if (cl && c->later_client && c->later_client->state && cl->end == ST_END_CLOSED)
 		cl->final_state = c->later_client->state;
@@ -238,7 +238,7 @@ static bool other_accepted(const struct st_model *m, const struct st_msock *s, c
 	tuple_key(a, s->local, s->remote);
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *o = m->socks[i];
-		if (o == s || !o->made || !o->listener || o->origin == c->origin || !o->local[0] || !o->remote[0])
+		if (o == s || !o->made || !o->listener || o->machine == c->machine || !o->local[0] || !o->remote[0])
 			continue;
 		tuple_key(b, o->local, o->remote);
 		if (!strcmp(a, b) && llabs(o->t_first - s->t_first) < 1000000)
@@ -296,7 +296,7 @@ int st_model_join(struct st_model *m)
 			struct st_msock *c = cands[lo].s;
 			if (c->conn || c->connect->ev.ts_us > s->t_first + 1000000)
 				continue;
-			if (c->origin != s->origin) {
+			if (c->machine != s->machine) {
 				/* another machine's: only when it is the one candidate */
 				if (!loopback(s->local))
 					others++, other = c;

@@ -17,16 +17,18 @@ static bool same(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-/* The index of (host, boot), added when new; 0 for neither known. */
-static bool intern(struct st_trace *t, const char *host, const char *boot, unsigned *out)
+/* The index of (host, boot, pid namespace), added when new; 0 for none
+ * known. */
+static bool intern(struct st_trace *t, const char *host, const char *boot, uint64_t pidns, unsigned *out)
 {
 	struct st_origin *o;
 
 	*out = 0;
-	if (!host && !boot)
+	if (!host && !boot && !pidns)
 		return true;
 	for (size_t i = 0; i < t->norigins; i++)
-		if (same(t->origins[i].host, host) && same(t->origins[i].boot, boot)) {
+		if (same(t->origins[i].host, host) && same(t->origins[i].boot, boot) &&
+		    t->origins[i].pidns == pidns) {
 			*out = (unsigned)i;
 			return true;
 		}
@@ -45,6 +47,13 @@ static bool intern(struct st_trace *t, const char *host, const char *boot, unsig
 	o = &t->origins[t->norigins];
 	o->host = host ? strdup(host) : NULL;
 	o->boot = boot ? strdup(boot) : NULL;
+	o->pidns = pidns;
+	o->machine = (unsigned)t->norigins;
+	for (size_t i = 0; i < t->norigins; i++)
+		if (same(t->origins[i].host, host) && same(t->origins[i].boot, boot)) {
+			o->machine = t->origins[i].machine;
+			break;
+		}
 	if ((host && !o->host) || (boot && !o->boot)) {
 		free(o->host);
 		free(o->boot);
@@ -112,14 +121,15 @@ bool st_origin_assign(struct st_trace *t, struct st_pidmap *pm, struct st_rec *r
 	unsigned o;
 	int64_t child = -1;
 
-	if (ev->call == ST_CALL_start && (ev->host || ev->boot)) {
-		if (!intern(t, ev->host, ev->boot, &o) || !pm_put(pm, ev->pid, o))
+	if (ev->call == ST_CALL_start && (ev->host || ev->boot || ev->pidns)) {
+		if (!intern(t, ev->host, ev->boot, ev->pidns, &o) || !pm_put(pm, ev->pid, o))
 			return false;
 		pm->last = o;
 	} else {
 		o = pm_get(pm, ev->pid);
 	}
 	r->origin = o;
+	r->machine = o < t->norigins ? t->origins[o].machine : o;
 	r->pkey = st_rec_key(r, ev->pid);
 	if (ev->call == ST_CALL_fork || ev->call == ST_CALL__Fork || ev->call == ST_CALL_vfork ||
 	    ev->call == ST_CALL_clone)
@@ -157,24 +167,20 @@ const char *st_origin_name(const struct st_trace *t, unsigned o, char *buf, size
 
 #define WINDOW 4096	/* seqs remembered per process */
 
-struct seen {
+struct st_dedup_seen {
 	int64_t key;		/* pkey; -1 empty slot */
 	int64_t img_ts;		/* the ts of its image's start, -1 unknown */
 	int64_t max;		/* the largest seq seen of the image */
 	uint64_t bits[WINDOW / 64];	/* seq s seen: bit s % WINDOW, for s in (max - WINDOW, max] */
 };
 
-struct seenmap {
-	struct seen *v;
-	size_t cap, n;
-};
 
-static struct seen *seen_of(struct seenmap *m, int64_t key)
+static struct st_dedup_seen *seen_of(struct st_dedup *m, int64_t key)
 {
 	size_t i;
 
 	if ((m->n + 1) * 2 > m->cap) {
-		struct seenmap big = { NULL, m->cap ? 2 * m->cap : 64, 0 };
+		struct st_dedup big = { NULL, m->cap ? 2 * m->cap : 64, 0 };
 		big.v = malloc(big.cap * sizeof(*big.v));
 		if (!big.v)
 			return NULL;
@@ -203,18 +209,18 @@ static struct seen *seen_of(struct seenmap *m, int64_t key)
 	return &m->v[i];
 }
 
-static bool bit(const struct seen *s, int64_t seq)
+static bool bit(const struct st_dedup_seen *s, int64_t seq)
 {
 	return s->bits[(seq % WINDOW) / 64] >> (seq % 64) & 1;
 }
 
-static void set_bit(struct seen *s, int64_t seq)
+static void set_bit(struct st_dedup_seen *s, int64_t seq)
 {
 	s->bits[(seq % WINDOW) / 64] |= (uint64_t)1 << (seq % 64);
 }
 
 /* Is r a repeat of an event already seen?  Notes it when not. */
-static bool repeated(struct seen *s, const struct st_rec *r)
+static bool repeated(struct st_dedup_seen *s, const struct st_rec *r)
 {
 	int64_t seq = r->ev.seq;
 
@@ -248,15 +254,35 @@ static bool repeated(struct seen *s, const struct st_rec *r)
 	return false;
 }
 
+int st_dedup_check(struct st_dedup *d, struct st_trace *t, const struct st_rec *r)
+{
+	struct st_dedup_seen *s = seen_of(d, r->pkey);
+
+	if (!s)
+		return -1;
+	if (!repeated(s, r))
+		return 0;
+	if (!t->first_dup[0])
+		snprintf(t->first_dup, sizeof(t->first_dup), "%s:%ld", r->file, r->line);
+	t->dups++;
+	return 1;
+}
+
+void st_dedup_free(struct st_dedup *d)
+{
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
 long st_trace_dedup(struct st_trace *t)
 {
-	struct seenmap m = { NULL, 0, 0 };
+	struct st_dedup m = { NULL, 0, 0 };
 	size_t out = 0;
 	long dropped = 0;
 
 	for (size_t i = 0; i < t->n; i++) {
 		struct st_rec *r = t->recs[i];
-		struct seen *s = seen_of(&m, r->pkey);
+		struct st_dedup_seen *s = seen_of(&m, r->pkey);
 
 		if (!s) {
 			free(m.v);

@@ -31,6 +31,23 @@ struct st_pidmap {
  * origin 0). */
 bool st_origin_assign(struct st_trace *t, struct st_pidmap *pm, struct st_rec *r);
 
+/* The events seen so far of each process (the last 4096 seqs of its
+ * image), to drop the repeats of a stream as st_trace_dedup does a
+ * sorted trace's.  Zeroed: empty. */
+struct st_dedup_seen;
+struct st_dedup {
+	struct st_dedup_seen *v;
+	size_t cap, n;
+};
+
+/* Is r (the next event in time order) a repeat of one already checked?
+ * 1: yes, counted in t->dups (and named in t->first_dup when the first);
+ * 0: no, and it is noted; -1: out of memory (nothing noted). */
+int st_dedup_check(struct st_dedup *d, struct st_trace *t, const struct st_rec *r);
+
+/* Frees d; it is then empty. */
+void st_dedup_free(struct st_dedup *d);
+
 /* Frees the map; it is then empty. */
 void st_pidmap_free(struct st_pidmap *pm);
 

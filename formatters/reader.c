@@ -10,12 +10,14 @@
 #define _GNU_SOURCE
 #include "reader.h"
 #include "origins.h"
+#include "tracelock.h"
 #include "buf.h"
 
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +30,54 @@
 
 /* ---- files into lines ------------------------------------------------- */
 
-struct file_state {
+/* Where the bytes come from: a descriptor, plain, or gzip (one member or
+ * several one after another) inflated here when zlib is there.  Read with
+ * read(2) as bytes arrive, never waiting for a buffer to fill, so that a
+ * pipe's lines are taken as they come. */
+struct source {
+	int fd;
+	bool poll_first;	/* a pipe, a terminal, a socket: poll before a read */
+	bool decided;		/* the first bytes were seen: gzip or not */
+#ifdef HAVE_ZLIB
+	bool gz;
+	bool zinit, zmember;	/* z is set up; inside a member (not at its end) */
+	bool zcut, ztail;	/* the bytes ended inside a member; after the last one */
+	z_stream z;
+	unsigned char *zin;
+	const char *zerr;	/* what inflate said was wrong, NULL */
+#endif
+	int read_errno;
+};
+
+/* One trace being read: the file, its line being gathered, the events of
+ * the last line not yet taken, and what was said about it. */
+struct st_input {
 	struct st_trace *t;
 	const char *name;
 	bool strict;
+	bool follow;		/* at the end of the bytes, wait for more */
 	unsigned problems;	/* in this file */
 	unsigned shown;		/* messages written about it */
 	unsigned events;
 	bool newer_seen;	/* one message for a file of a newer schema */
 	unsigned newer_more;
 	struct st_pidmap pids;	/* the origin of each process of this file */
+
+	struct source src;
+	bool opened, done, ended;	/* open; no more reading; ends said */
+	bool ok;		/* false: stop (strict, out of memory) */
+	bool run_over;		/* the runner's end record was read (follow) */
+	bool last_try;		/* following: the runner is done, one more read */
+	char *chunk;
+	size_t pos, got;	/* chunk[pos..got) not split yet */
+	char *line;
+	size_t len, cap, total;
+	size_t too_long;	/* bytes of the current over-long line */
+	long lineno;
+	struct st_rec **q;	/* events of the last line, not handed out yet: */
+	size_t nq, iq, capq;	/* q[iq..nq) */
 };
+#define file_state st_input
 
 static void complain(struct file_state *fs, long line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -99,8 +138,22 @@ static bool add_rec(struct st_trace *t, struct st_rec *r)
 		t->recs = p;
 		t->cap = cap;
 	}
-	r->order = t->n;
 	t->recs[t->n++] = r;
+	return true;
+}
+
+/* an event of the line being taken, kept until st_input_next hands it out */
+static bool queue_rec(struct st_input *in, struct st_rec *r)
+{
+	if (in->nq == in->capq) {
+		size_t cap = in->capq ? 2 * in->capq : 8;
+		struct st_rec **p = realloc(in->q, cap * sizeof(*p));
+		if (!p)
+			return false;
+		in->q = p;
+		in->capq = cap;
+	}
+	in->q[in->nq++] = r;
 	return true;
 }
 
@@ -139,7 +192,8 @@ static bool take_event(struct file_state *fs, long lineno, const char *p, size_t
 		st_rec_free(r);
 		return false;
 	}
-	if (!st_origin_assign(fs->t, &fs->pids, r) || !add_rec(fs->t, r)) {
+	r->order = fs->t->next_order++;
+	if (!st_origin_assign(fs->t, &fs->pids, r) || !queue_rec(fs, r)) {
 		st_rec_free(r);
 		complain(fs, lineno, "out of memory");
 		fs->t->fatal = true;
@@ -212,74 +266,149 @@ static bool take_line(struct file_state *fs, long lineno, const char *line, size
 
 /* ---- sources: a file or stdin, plain or gzip --------------------------- */
 
-/* Where the bytes come from: a descriptor, read through zlib when it was
- * built with it (which passes plain text through as it is, so a trace
- * compressed with gzip, or several gzip members one after another, read
- * as the plain trace would). */
-struct source {
-	int fd;
-#ifdef HAVE_ZLIB
-	gzFile gz;
-#endif
-};
-
-static bool source_open(struct source *src, int fd)
+static void source_init(struct source *src, int fd)
 {
+	struct stat st;
+
+	memset(src, 0, sizeof(*src));
 	src->fd = fd;
-#ifdef HAVE_ZLIB
-	src->gz = gzdopen(fd, "rb");
-	if (!src->gz)
-		return false;
-	gzbuffer(src->gz, 65536);
-#endif
-	return true;
+	/* a pipe, a socket, a terminal: a read may wait; a file's never does */
+	src->poll_first = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
 }
 
-/* bytes read, 0 at the end, -1 on an error (said by source_error) */
-static ssize_t source_read(struct source *src, char *buf, size_t n)
+/* Raw bytes: how many, 0 at the end (for now, when following), -1 on an
+ * error (src->read_errno), -2 when none are there yet (a pipe). */
+static ssize_t raw_read(struct source *src, void *buf, size_t n)
 {
-#ifdef HAVE_ZLIB
-	return gzread(src->gz, buf, (unsigned)n);
-#else
 	ssize_t r;
 
+	if (src->poll_first) {
+		struct pollfd p = { src->fd, POLLIN, 0 };
+		int k;
+
+		do
+			k = poll(&p, 1, 0);
+		while (k < 0 && errno == EINTR);
+		if (k == 0)
+			return -2;
+	}
 	do
 		r = read(src->fd, buf, n);
 	while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -2;
+	if (r < 0)
+		src->read_errno = errno;
 	return r;
+}
+
+#ifdef HAVE_ZLIB
+/* Inflated bytes of a gzip source (members one after another read as one
+ * stream; bytes after the last member that start no other are ignored, as
+ * gzread does): as raw_read. */
+static ssize_t gz_read(struct source *src, char *buf, size_t n)
+{
+	z_stream *z = &src->z;
+
+	z->next_out = (unsigned char *)buf;
+	z->avail_out = (unsigned)n;
+	while (z->avail_out == n) {
+		int rc;
+
+		if (src->ztail)
+			return 0;
+		if (!z->avail_in) {
+			ssize_t r = raw_read(src, src->zin, 65536);
+
+			if (r < 0)
+				return r;
+			if (!r) {
+				src->zcut = src->zmember;	/* ends inside a member */
+				return 0;
+			}
+			src->zcut = false;
+			z->next_in = src->zin;
+			z->avail_in = (unsigned)r;
+		}
+		if (!src->zmember) {
+			if (z->next_in[0] != 0x1f) {
+				src->ztail = true;
+				return 0;
+			}
+			if (inflateReset(z) != Z_OK) {
+				src->zerr = "the gzip stream is damaged";
+				return -1;
+			}
+			src->zmember = true;
+		}
+		rc = inflate(z, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END)
+			src->zmember = false;
+		else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			src->zerr = z->msg ? z->msg : "the gzip stream is damaged";
+			return -1;
+		}
+	}
+	return (ssize_t)(n - z->avail_out);
+}
 #endif
+
+/* Bytes of the trace: as raw_read.  The first bytes tell gzip (when zlib
+ * is there) from the rest, which is read as it is. */
+static ssize_t source_read(struct source *src, char *buf, size_t n)
+{
+#ifdef HAVE_ZLIB
+	if (!src->decided) {
+		ssize_t r = raw_read(src, buf, n);
+
+		if (r <= 0)
+			return r;
+		src->decided = true;
+		if (r < 2 || (unsigned char)buf[0] != 0x1f || (unsigned char)buf[1] != 0x8b)
+			return r;
+		src->gz = true;
+		src->zin = malloc(65536);
+		if (!src->zin || inflateInit2(&src->z, 15 + 16) != Z_OK) {
+			src->zerr = "out of memory";
+			return -1;
+		}
+		src->zinit = true;
+		src->zmember = true;
+		memcpy(src->zin, buf, (size_t)r);
+		src->z.next_in = src->zin;
+		src->z.avail_in = (unsigned)r;
+	}
+	if (src->gz)
+		return gz_read(src, buf, n);
+#endif
+	return raw_read(src, buf, n);
 }
 
 /* What went wrong reading, NULL when nothing did: a read error, or a gzip
  * stream that is cut short or damaged. */
-static const char *source_error(struct source *src, int read_errno)
+static const char *source_error(const struct source *src)
 {
 #ifdef HAVE_ZLIB
-	int err = Z_OK;
-	const char *msg = gzerror(src->gz, &err);
-
-	if (err == Z_ERRNO)
-		return strerror(read_errno);
-	if (err == Z_BUF_ERROR)
+	if (src->zerr)
+		return src->zerr;
+	if (src->zcut)
 		return "the gzip stream is cut short";
-	if (err != Z_OK && err != Z_STREAM_END)
-		return msg;
-	return NULL;
-#else
-	(void)src;
-	return read_errno ? strerror(read_errno) : NULL;
 #endif
+	return src->read_errno ? strerror(src->read_errno) : NULL;
 }
 
 static void source_close(struct source *src)
 {
 #ifdef HAVE_ZLIB
-	if (src->gz)
-		gzclose_r(src->gz);	/* closes fd too */
-	else
+	if (src->zinit)
+		inflateEnd(&src->z);
+	free(src->zin);
+	src->zin = NULL;
+	src->zinit = false;
 #endif
 	if (src->fd >= 0)
 		close(src->fd);
+	src->fd = -1;
 }
 
 /* The compressed formats a trace may come in, by their first bytes.  gzip
@@ -315,157 +444,278 @@ static const char *compression_of(const char *p, size_t n, const char **cat)
 	return NULL;
 }
 
-unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
-{
-	struct file_state fs = { t, path, strict, 0, 0, 0, false, 0, { NULL, NULL, 0, 0, 0 } };
-	struct source src;
-	struct stat st;
-	char *line = NULL, *chunk = NULL;
-	size_t len = 0, cap = 0, total = 0;
-	size_t too_long = 0;	/* bytes of the current over-long line */
-	long lineno = 1;
-	bool ok = true;
-	int fd, read_errno = 0;
-	const char *err;
+/* ---- one input, an event at a time -------------------------------------- */
 
-	memset(&src, 0, sizeof(src));
-	src.fd = -1;
+struct st_input *st_input_open(struct st_trace *t, const char *path, bool strict, bool follow)
+{
+	struct st_input *in = calloc(1, sizeof(*in));
+	struct stat st;
+	int fd;
+
+	if (!in) {
+		t->bad++;
+		t->fatal = true;
+		say(path ? path : "<stdin>", 0, "out of memory");
+		return NULL;
+	}
+	in->t = t;
+	in->name = path;
+	in->strict = strict;
+	in->follow = follow;
+	in->lineno = 1;
+	in->ok = true;
+	in->src.fd = -1;
 	if (!path || !strcmp(path, "-")) {
-		fs.name = "<stdin>";
-		fd = dup(0);
+		in->name = "<stdin>";
+		fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
 	} else {
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	}
 	if (fd < 0) {
-		complain(&fs, 0, "%s", strerror(errno));
-		if (strict)
-			t->fatal = true;
-		return fs.problems;
+		complain(in, 0, "%s", strerror(errno));
+		goto refused;
 	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		complain(&fs, 0, "a directory, not a trace");
-		if (strict)
-			t->fatal = true;
+		complain(in, 0, "a directory, not a trace");
 		close(fd);
-		return fs.problems;
+		goto refused;
 	}
-	chunk = malloc(65536);
-	if (!chunk || !source_open(&src, fd)) {
-		complain(&fs, 0, "out of memory");
+	source_init(&in->src, fd);
+	in->chunk = malloc(65536);
+	if (!in->chunk) {
+		complain(in, 0, "out of memory");
 		t->fatal = true;
-		if (src.fd < 0)
-			close(fd);
-		goto out;
+		in->ok = false;
+		in->done = in->ended = true;
 	}
-	while (ok) {
-		ssize_t r = source_read(&src, chunk, 65536);
-		size_t got, pos = 0;
+	in->opened = true;
+	return in;
+refused:
+	if (strict)
+		t->fatal = true;
+	in->done = in->ended = true;
+	return in;
+}
 
-		if (r <= 0) {
-			read_errno = r < 0 ? errno : 0;
+/* Splits chunk[pos..got) into lines and takes them, until a line gave
+ * events, the chunk is used up, or the reading must stop. */
+static void take_lines(struct st_input *in)
+{
+	while (in->ok && in->pos < in->got && in->iq == in->nq) {
+		char *nl = memchr(in->chunk + in->pos, '\n', in->got - in->pos);
+		size_t n = (nl ? (size_t)(nl - in->chunk) : in->got) - in->pos;
+
+		if (in->too_long || in->len + n > ST_READ_LINE_MAX) {
+			in->too_long += in->len + n;
+			in->len = 0;
+		} else {
+			if (in->len + n > in->cap) {
+				size_t ncap = in->cap ? in->cap : 4096;
+				char *p;
+
+				while (ncap < in->len + n)
+					ncap *= 2;
+				p = realloc(in->line, ncap);
+				if (!p) {
+					complain(in, in->lineno, "out of memory");
+					in->t->fatal = true;
+					in->ok = false;
+					break;
+				}
+				in->line = p;
+				in->cap = ncap;
+			}
+			if (n)	/* line is still NULL before the first byte */
+				memcpy(in->line + in->len, in->chunk + in->pos, n);
+			in->len += n;
+		}
+		in->pos += n;
+		if (!nl)
 			break;
-		}
-		got = (size_t)r;
-		if (!total) {
-			const char *cat = NULL, *kind = compression_of(chunk, got, &cat);
-			if (kind) {
-				complain(&fs, 0, "compressed with %s, not a trace as it is: decompress it first "
-					 "(%s FILE | socktrace show)", kind, cat);
-				if (strict)
-					t->fatal = true;
-				goto out;
+		in->pos++;	/* the '\n' */
+		if (in->too_long) {
+			complain(in, in->lineno, "line of %zu bytes, longer than the %d bytes a "
+				 "trace line may have: skipped", in->too_long, ST_READ_LINE_MAX);
+			in->too_long = 0;
+			if (in->strict) {
+				in->t->fatal = true;
+				in->ok = false;
 			}
+		} else {
+			in->ok = take_line(in, in->lineno, in->line, in->len, false);
 		}
-		total += got;
-		while (ok && pos < got) {
-			char *nl = memchr(chunk + pos, '\n', got - pos);
-			size_t n = (nl ? (size_t)(nl - chunk) : got) - pos;
-
-			if (too_long || len + n > ST_READ_LINE_MAX) {
-				too_long += len + n;
-				len = 0;
-			} else {
-				if (len + n > cap) {
-					size_t ncap = cap ? cap : 4096;
-					char *p;
-
-					while (ncap < len + n)
-						ncap *= 2;
-					p = realloc(line, ncap);
-					if (!p) {
-						complain(&fs, lineno, "out of memory");
-						t->fatal = true;
-						ok = false;
-						break;
-					}
-					line = p;
-					cap = ncap;
-				}
-				if (n)	/* line is still NULL before the first byte */
-					memcpy(line + len, chunk + pos, n);
-				len += n;
-			}
-			pos += n;
-			if (!nl)
-				break;
-			pos++;	/* the '\n' */
-			if (too_long) {
-				complain(&fs, lineno, "line of %zu bytes, longer than the %d bytes a "
-					 "trace line may have: skipped", too_long, ST_READ_LINE_MAX);
-				too_long = 0;
-				if (strict) {
-					t->fatal = true;
-					ok = false;
-				}
-			} else {
-				ok = take_line(&fs, lineno, line, len, false);
-			}
-			len = 0;
-			lineno++;
-		}
+		in->len = 0;
+		in->lineno++;
 	}
-	err = ok ? source_error(&src, read_errno) : NULL;
+	if (!in->ok)
+		in->done = true;
+}
+
+/* The end of an input's bytes: its last line without a newline, what went
+ * wrong, and the counts of what was not said line by line. */
+static void finish(struct st_input *in)
+{
+	const char *err = in->ok ? source_error(&in->src) : NULL;
+	bool ok = in->ok;
+
 	if (err) {
 		/* what was read before is kept; a line cut by the error is not */
-		if (len)
-			complain(&fs, lineno, "read error: %s (a line of %zu bytes before it is skipped)", err, len);
+		if (in->len)
+			complain(in, in->lineno, "read error: %s (a line of %zu bytes before it is skipped)", err,
+				 in->len);
 		else
-			complain(&fs, lineno, "read error: %s", err);
-		if (strict)
-			t->fatal = true;
-	} else if (ok && too_long) {
-		complain(&fs, lineno, "truncated last line of %zu bytes, longer than the %d bytes "
-			 "a trace line may have: skipped", too_long, ST_READ_LINE_MAX);
-		if (strict)
-			t->fatal = true;
-	} else if (ok && len) {
-		ok = take_line(&fs, lineno, line, len, true);
+			complain(in, in->lineno, "read error: %s", err);
+		if (in->strict)
+			in->t->fatal = true;
+	} else if (ok && in->too_long) {
+		complain(in, in->lineno, "truncated last line of %zu bytes, longer than the %d bytes "
+			 "a trace line may have: skipped", in->too_long, ST_READ_LINE_MAX);
+		if (in->strict)
+			in->t->fatal = true;
+	} else if (ok && in->len) {
+		ok = take_line(in, in->lineno, in->line, in->len, true);
 	}
-	if (ok && !err && !total) {
-		complain(&fs, 0, "empty file: no events");
-		if (strict)
-			t->fatal = true;
-	} else if (ok && !err && !fs.events && !fs.problems) {
-		complain(&fs, 0, "no events (only blank lines)");
-		if (strict)
-			t->fatal = true;
+	if (ok && !err && !in->total) {
+		complain(in, 0, "empty file: no events");
+		if (in->strict)
+			in->t->fatal = true;
+	} else if (ok && !err && !in->events && !in->problems) {
+		complain(in, 0, "no events (only blank lines)");
+		if (in->strict)
+			in->t->fatal = true;
 	}
-	if (fs.newer_more) {
+	if (in->newer_more) {
 		char msg[96];
-		snprintf(msg, sizeof(msg), "%u more lines of a newer schema skipped", fs.newer_more);
-		say(fs.name, 0, msg);
+		snprintf(msg, sizeof(msg), "%u more lines of a newer schema skipped", in->newer_more);
+		say(in->name, 0, msg);
 	}
-	if (fs.problems > fs.shown + fs.newer_more) {
+	if (in->problems > in->shown + in->newer_more) {
 		char msg[96];
-		snprintf(msg, sizeof(msg), "%u more bad lines not shown", fs.problems - fs.shown - fs.newer_more);
-		say(fs.name, 0, msg);
+		snprintf(msg, sizeof(msg), "%u more bad lines not shown", in->problems - in->shown - in->newer_more);
+		say(in->name, 0, msg);
 	}
-out:
-	st_pidmap_free(&fs.pids);
-	free(chunk);
-	free(line);
-	source_close(&src);
-	return fs.problems;
+}
+
+/* Following a file at the end of its bytes: is it over?  Once the runner
+ * has written how its program ended, the runner's lock (tracelock.h) is
+ * waited for, briefly, and the bytes read once more before the end. */
+static bool follow_over(struct st_input *in)
+{
+	if (!in->run_over)
+		return false;
+	if (in->last_try)
+		return true;
+	st_tracelock_wait(in->src.fd, ST_INPUT_FINISHING_MS);
+	in->last_try = true;
+	return false;
+}
+
+enum st_input_got st_input_next(struct st_input *in, struct st_rec **out)
+{
+	for (;;) {
+		ssize_t r;
+
+		if (in->iq < in->nq) {
+			struct st_rec *rec = in->q[in->iq++];
+
+			if (in->iq == in->nq)
+				in->iq = in->nq = 0;
+			if (rec->ev.call == ST_CALL_end && rec->ev.by && !strcmp(rec->ev.by, "runner"))
+				in->run_over = true;
+			*out = rec;
+			return ST_IN_EVENT;
+		}
+		if (in->ended)
+			return ST_IN_END;
+		if (in->done) {
+			finish(in);
+			in->ended = true;
+			continue;
+		}
+		if (in->pos < in->got) {
+			take_lines(in);
+			continue;
+		}
+		r = source_read(&in->src, in->chunk, 65536);
+		if (r == -2)
+			return ST_IN_AGAIN;
+		if (!r && in->follow && !in->src.poll_first && !follow_over(in))
+			return ST_IN_AGAIN;
+		if (r <= 0) {
+			in->done = true;
+			continue;
+		}
+		in->last_try = false;
+		if (!in->total) {
+			const char *cat = NULL, *kind = compression_of(in->chunk, (size_t)r, &cat);
+			if (kind) {
+				complain(in, 0, "compressed with %s, not a trace as it is: decompress it first "
+					 "(%s FILE | socktrace show)", kind, cat);
+				if (in->strict)
+					in->t->fatal = true;
+				in->done = in->ended = true;
+				continue;
+			}
+		}
+		in->total += (size_t)r;
+		in->got = (size_t)r;
+		in->pos = 0;
+	}
+}
+
+int st_input_pollfd(const struct st_input *in)
+{
+	return in && !in->ended && in->src.poll_first ? in->src.fd : -1;
+}
+
+const char *st_input_name(const struct st_input *in)
+{
+	return in ? in->name : "?";
+}
+
+unsigned st_input_close(struct st_input *in)
+{
+	unsigned problems;
+
+	if (!in)
+		return 0;
+	problems = in->problems;
+	while (in->iq < in->nq)
+		st_rec_free(in->q[in->iq++]);
+	free(in->q);
+	st_pidmap_free(&in->pids);
+	free(in->chunk);
+	free(in->line);
+	if (in->opened)
+		source_close(&in->src);
+	free(in);
+	return problems;
+}
+
+unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
+{
+	struct st_input *in = st_input_open(t, path, strict, false);
+	struct st_rec *r;
+	enum st_input_got got;
+
+	if (!in)
+		return 1;
+	while ((got = st_input_next(in, &r)) != ST_IN_END) {
+		if (got == ST_IN_AGAIN) {
+			struct pollfd p = { st_input_pollfd(in), POLLIN, 0 };
+
+			if (p.fd >= 0 && poll(&p, 1, -1) < 0 && errno != EINTR)
+				break;
+			continue;
+		}
+		if (!add_rec(t, r)) {
+			complain(in, r->line, "out of memory");
+			st_rec_free(r);
+			t->fatal = true;
+			break;
+		}
+	}
+	return st_input_close(in);
 }
 
 /* ---- merging ---------------------------------------------------------- */
@@ -473,7 +723,7 @@ out:
 /* When an event took effect: its start, but for a receive that brought
  * descriptors (SCM_RIGHTS), its return.  It may have waited since before
  * the sender made what it received. */
-static int64_t effect_us(const struct st_rec *r)
+int64_t st_rec_effect_us(const struct st_rec *r)
 {
 	if (r->ev.nrights > 0 && (r->ev.call == ST_CALL_recvmsg || r->ev.call == ST_CALL_recvmmsg) &&
 	    r->ev.dur_ns > 0)
@@ -485,7 +735,7 @@ static int by_time(const void *a, const void *b)
 {
 	const struct st_rec *x = *(const struct st_rec *const *)a;
 	const struct st_rec *y = *(const struct st_rec *const *)b;
-	int64_t tx = effect_us(x), ty = effect_us(y);
+	int64_t tx = st_rec_effect_us(x), ty = st_rec_effect_us(y);
 
 	if (tx != ty)
 		return tx < ty ? -1 : 1;

@@ -29,6 +29,8 @@ struct st_rec {
 	size_t order;		/* position in the input, across files */
 	unsigned origin;	/* the machine and boot it came from (origins.c):
 				 * 0 unknown or the first one seen, 1.. others */
+	unsigned machine;	/* the machine (host, boot) it came from: the first
+				 * origin of its host and boot (st_origin.machine) */
 	int64_t pkey;		/* its process as the model keys it: ev.pid on
 				 * origin 0, else st_rec_key(this, ev.pid) */
 	struct st_msock *sock;	/* set by the model: the socket at ev.fd */
@@ -43,15 +45,19 @@ struct st_rec {
 	int *kept;		/* ... ev.kept */
 };
 
-/* The machines (host, boot) the traces came from, in the order their
- * first start event was read; index 0 is also where events of a trace
- * that names none go (origins.c). */
+/* The machines and pid namespaces (host, boot, pidns) the traces came
+ * from, in the order their first start event was read; index 0 is also
+ * where events of a trace that names none go (origins.c).  Two containers
+ * of one machine are two origins: their pid 1 are two processes. */
 struct st_origin {
 	char *host, *boot;	/* NULL when the start event did not say */
+	uint64_t pidns;		/* the pid namespace's inode, 0 unknown */
+	unsigned machine;	/* the first origin of the same host and boot */
 };
 
 /* Process keys: a pid (below 2^22, Linux's largest pid_max) and the
- * origin above it, so that two machines' pid 4242 are two processes. */
+ * origin above it, so that two machines' (or two pid namespaces') pid
+ * 4242 are two processes. */
 #define ST_PID_BITS 22
 #define ST_PID_MASK ((INT64_C(1) << ST_PID_BITS) - 1)
 #define ST_ORIGINS_MAX 1024	/* more are merged into the last one */
@@ -62,6 +68,7 @@ struct st_trace {
 	size_t n, cap;
 	struct st_origin *origins;
 	size_t norigins, capo;
+	size_t next_order;	/* the next event's st_rec.order */
 	unsigned long dups;	/* events dropped by st_trace_dedup */
 	char first_dup[320];	/* "FILE:LINE" of the first, "" none */
 	unsigned bad;		/* bad lines, unreadable or empty files */
@@ -80,6 +87,50 @@ struct st_trace {
  * skipped; with strict, the first bad line stops the reading (t->fatal).
  * Returns the number of problems found in this file. */
 unsigned st_trace_read(struct st_trace *t, const char *path, bool strict);
+
+/* One trace read an event at a time (reader.c): for the commands that
+ * render events as they come (stream.h).  Its messages about bad input,
+ * its origins, its bad and fatal counts go to the st_trace it was opened
+ * with, as st_trace_read's do; its events do not: they are handed out. */
+struct st_input;
+
+/* How long a follower waits, at most, for a runner that has written how
+ * its program ended to let go of the file (milliseconds). */
+#define ST_INPUT_FINISHING_MS 3000
+
+/* Opens trace path (NULL or "-": stdin) for reading into events.  A file
+ * that cannot be opened, or a directory, is said at once (and is fatal
+ * with strict) and gives an input that ends at once.  With follow, the end
+ * of a regular file's bytes is not its end: more is waited for (like tail
+ * -f) until the runner's end record (an end event by "runner") has been
+ * read and the runner has let go of the file (tracelock.h).  NULL only
+ * when out of memory (said, t->fatal). */
+struct st_input *st_input_open(struct st_trace *t, const char *path, bool strict, bool follow);
+
+enum st_input_got {
+	ST_IN_EVENT,		/* *out is the next event of the file, in file order; the
+				 * caller owns it (st_rec_free) */
+	ST_IN_AGAIN,		/* nothing more yet: a pipe with no bytes waiting, a followed
+				 * file at its end; try again later */
+	ST_IN_END,		/* no more: the end of its bytes, an error or a stop (all said) */
+};
+
+/* The next event of in; the end's messages (the last line without a
+ * newline, an empty file, read errors, counts of lines not said) are said
+ * when ST_IN_END is first returned.  Never blocks: a pipe is polled. */
+enum st_input_got st_input_next(struct st_input *in, struct st_rec **out);
+
+/* The descriptor to poll(2) for POLLIN before the next try after
+ * ST_IN_AGAIN; -1 for a file (a followed file is tried again after a
+ * pause) or an input that has ended. */
+int st_input_pollfd(const struct st_input *in);
+
+/* "FILE" as named on the command line, "<stdin>" */
+const char *st_input_name(const struct st_input *in);
+
+/* Closes in, freeing the events it had not handed out; returns the number
+ * of problems found in it.  NULL is nothing. */
+unsigned st_input_close(struct st_input *in);
 
 /* Parse one line (without its '\n') into rec; on failure returns false and
  * writes the reason into why. */
@@ -101,6 +152,12 @@ long st_trace_dedup(struct st_trace *t);
 
 /* The name of origin o: "HOST" or "HOST (boot BOOT)", "?" unknown. */
 const char *st_origin_name(const struct st_trace *t, unsigned o, char *buf, size_t n);
+
+/* When r took effect, the time events are ordered by (microseconds since
+ * the epoch): its ts_us, but for a receive that brought descriptors
+ * (SCM_RIGHTS), its return (it may have waited since before the sender
+ * made what it received). */
+int64_t st_rec_effect_us(const struct st_rec *r);
 
 /* Order the events by time; events of the same microsecond keep the input
  * order (a stable merge of several traces). */

@@ -122,10 +122,10 @@ void check_free(struct check *c)
 
 /* ---- the words of a violation --------------------------------------------- */
 
-const char *check_who(const struct check *c, int64_t pid, char *buf, size_t n)
+const char *check_who(const struct check *c, int64_t pid, int64_t pkey, char *buf, size_t n)
 {
 	char comm[128];
-	const char *name = show_comm(&c->sh, pid, comm, sizeof(comm));
+	const char *name = show_comm(&c->sh, pkey, comm, sizeof(comm));
 
 	if (name)
 		snprintf(buf, n, "pid %" PRId64 " (%s)", pid, name);

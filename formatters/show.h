@@ -61,10 +61,13 @@ const char *show_esc(const char *s);
 /* the length of the longest head of an escaped string s that is at most
  * max bytes and splits no escape (\xNN, \uXXXX, \n) nor UTF-8 character */
 size_t show_cut(const char *s, size_t max);
-/* the command line of a process: "python3 -m http.server", NULL unknown;
+/* the command line of the process of key pkey (st_proc.key, st_msock.pkey,
+ * st_rec.pkey: host, boot, pid namespace and pid, so that another machine's
+ * or container's same pid never lends its own): "python3 -m http.server",
+ * NULL unknown;
  * a newline or tab in an argument as a space, the rest escaped, cut to 40
  * bytes without splitting an escape or a character */
-const char *show_comm(const struct show *sh, int64_t pid, char *buf, size_t n);
+const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n);
 
 /* The data bytes of a connection, from an event's tcp numbers: the kernel
  * counts a FIN as one byte in bytes_acked and bytes_received. */
@@ -90,6 +93,18 @@ const char *show_c(const struct show *sh, const char *code);
 #define SHOW_BOLD "\033[1m"
 #define SHOW_DIM "\033[2m"
 #define SHOW_OFF "\033[0m"
+
+/* One event's line, text or json, written to sh->out, in a buffer that
+ * grows until the longest line fits (zeroed: empty; show_line_free).
+ * Set the time zone first (st_render_set_tz(sh->tz_offset)).  0, or 2
+ * when out of memory.  (show_text and show_json are this for each of
+ * sh->recs; `show` calls it for each event of a stream.) */
+struct show_line {
+	char *p;
+	size_t cap;
+};
+int show_event(struct show *sh, struct show_line *b, const struct st_rec *r, bool json);
+void show_line_free(struct show_line *b);
 
 int show_text(struct show *sh);
 int show_json(struct show *sh);

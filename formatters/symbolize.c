@@ -628,20 +628,23 @@ static struct object *object(struct st_symbolizer *sy, const char *path)
 	return o;
 }
 
+void st_symbolize_rec(struct st_symbolizer *sy, struct st_rec *r)
+{
+	for (int j = 0; r->frames && j < r->ev.nframes; j++) {
+		struct st_frame *f = &r->frames[j];
+		struct object *o;
+
+		if (!f->sym && f->obj)
+			f->sym = st_symbolize(sy, f->obj, f->off, 1, &f->sym_off);
+		if (f->obj && *f->obj && f->off && (o = object(sy, f->obj)))
+			f->file = source_line(o, f->off - 1, &f->line);
+	}
+}
+
 void st_symbolize_trace(struct st_symbolizer *sy, struct st_trace *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct st_rec *r = t->recs[i];
-		for (int j = 0; r->frames && j < r->ev.nframes; j++) {
-			struct st_frame *f = &r->frames[j];
-			struct object *o;
-
-			if (!f->sym && f->obj)
-				f->sym = st_symbolize(sy, f->obj, f->off, 1, &f->sym_off);
-			if (f->obj && *f->obj && f->off && (o = object(sy, f->obj)))
-				f->file = source_line(o, f->off - 1, &f->line);
-		}
-	}
+	for (size_t i = 0; i < t->n; i++)
+		st_symbolize_rec(sy, t->recs[i]);
 }
 
 const char *st_symbolize(struct st_symbolizer *sy, const char *obj, uint64_t off, int ret_addr,

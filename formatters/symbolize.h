@@ -33,4 +33,8 @@ struct st_trace;
  * less one).  Frames keep what the trace said when nothing is found. */
 void st_symbolize_trace(struct st_symbolizer *sy, struct st_trace *t);
 
+struct st_rec;
+/* The same for the frames of one event (a stream's, as it comes). */
+void st_symbolize_rec(struct st_symbolizer *sy, struct st_rec *r);
+
 #endif

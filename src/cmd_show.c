@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,10 +19,11 @@
 
 #include "load.h"
 #include "show.h"
+#include "stream.h"
 
 static const char usage_text[] =
 	"usage: socktrace show [-f FORMAT] [--color=WHEN] [--pid PID] [--port PORT]\n"
-	"                      [--strict] [--utc] [TRACE...]\n"
+	"                      [--strict] [--utc] [--follow] [--window=MS] [TRACE...]\n"
 	"Render JSON Lines traces (stdin when no TRACE is given); several traces\n"
 	"are merged by time.  Options may come before or after the traces; after\n"
 	"--, every word is a trace.\n"
@@ -34,6 +36,10 @@ static const char usage_text[] =
 	"      --port=PORT      only sockets with this port at either end (repeatable)\n"
 	"      --strict         any bad line is fatal (exit 2, nothing rendered)\n"
 	"      --utc            times of day in UTC\n"
+	"      --follow         text and json: keep reading each TRACE as it grows, until\n"
+	"                       its runner has written how the program ended (or SIGINT)\n"
+	"      --window=MS      text and json: how far (in trace time) events are looked\n"
+	"                       ahead to put them in time order (default 500)\n"
 	"Exit status: 0, or 2 when some input was unusable (the rest is still shown).\n";
 
 static const struct {
@@ -72,6 +78,13 @@ static bool parse_num(const char *s, long lo, long hi, long *out)
 	return true;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
 static long local_offset(int64_t ts_us)
 {
 	time_t t = (time_t)(ts_us / 1000000);
@@ -82,9 +95,60 @@ static long local_offset(int64_t ts_us)
 	return tm.tm_gmtoff;
 }
 
+/* text and json as the events come: read, merged by time through the
+ * window, rendered and freed one at a time (stream.h).  SIGINT and
+ * SIGTERM end it cleanly: what is held is rendered, exit 0. */
+static int show_streamed(struct show *sh, char *const *paths, int n, bool json, bool follow,
+			 int64_t window_us)
+{
+	struct st_stream_opts o = { window_us, false, follow, sh->out, &stop_signal };
+	struct sigaction sa, old_int, old_term;
+	struct st_trace t;
+	struct st_stream *s;
+	struct show_line b = { NULL, 0 };
+	struct st_rec *r;
+	bool first = true;
+	int rc = 0;
+
+	memset(&t, 0, sizeof(t));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: a wait for input ends */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	s = st_stream_open(&t, paths, n, &o);
+	while (s && (r = st_stream_next(s))) {
+		if (first) {
+			sh->tz_offset = local_offset(r->ev.ts_us);
+			st_render_set_tz(sh->tz_offset);
+			first = false;
+		}
+		if (show_keep_rec(sh, r))
+			rc = show_event(sh, &b, r, json);
+		st_rec_free(r);
+		if (rc || ferror(sh->out))
+			break;
+	}
+	if (!s || t.fatal)
+		rc = 2;
+	if (fflush(sh->out) || ferror(sh->out)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
+		rc = rc ? rc : 1;
+	}
+	st_stream_close(s);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	show_line_free(&b);
+	if (!rc && t.bad)
+		rc = 2;
+	st_trace_free(&t);
+	return rc;
+}
+
 int st_cmd_show(int argc, char **argv)
 {
-	enum { OPT_COLOR = 256, OPT_PID, OPT_PORT, OPT_STRICT, OPT_UTC };
+	enum { OPT_COLOR = 256, OPT_PID, OPT_PORT, OPT_STRICT, OPT_UTC, OPT_FOLLOW, OPT_WINDOW };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "color", optional_argument, NULL, OPT_COLOR },
@@ -93,6 +157,8 @@ int st_cmd_show(int argc, char **argv)
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "utc", no_argument, NULL, OPT_UTC },
+		{ "follow", no_argument, NULL, OPT_FOLLOW },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,7 +167,8 @@ int st_cmd_show(int argc, char **argv)
 	enum st_load_status loaded;
 	int (*fn)(struct show *) = show_text;
 	const char *color = "auto";
-	bool strict = false;
+	bool strict = false, follow = false;
+	long window_ms = ST_STREAM_WINDOW_US / 1000;
 	int opt, rc;
 	long v;
 
@@ -139,6 +206,13 @@ int st_cmd_show(int argc, char **argv)
 		case OPT_UTC:
 			sh.utc = true;
 			break;
+		case OPT_FOLLOW:
+			follow = true;
+			break;
+		case OPT_WINDOW:
+			if (!parse_num(optarg, 0, 3600000, &window_ms))
+				return usage_error("bad --window '%s' (milliseconds, 0-3600000)", optarg);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -156,6 +230,14 @@ int st_cmd_show(int argc, char **argv)
 		/* no-color.org: NO_COLOR set and not empty */
 		sh.color = isatty(STDOUT_FILENO) && !(no_color && *no_color) && term && strcmp(term, "dumb");
 	}
+
+	/* the per-event formats stream; --port needs the model (an event's
+	 * socket), --strict renders nothing after a bad line: both load all */
+	if ((fn == show_text || fn == show_json) && !sh.nports && !strict)
+		return show_streamed(&sh, argv + optind, argc - optind, fn == show_json, follow,
+				     (int64_t)window_ms * 1000);
+	if (follow)
+		return usage_error("%s", "--follow is for -f text and -f json, without --port and --strict");
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);
 	if (loaded == ST_LOAD_STOPPED || loaded == ST_LOAD_NOMEM) {
