@@ -189,8 +189,13 @@ static void read_some(struct st_stream *s)
 		switch (st_input_next(pick->in, &r)) {
 		case ST_IN_EVENT: {
 			int64_t ts = st_rec_effect_us(r);
+			int64_t back = r->ev.dur_ns > 0 ? ts + r->ev.dur_ns / 1000 : ts;
 
-			if (s->released && ts < s->last_ts) {
+			/* a call that blocked (an accept waiting for a client) is
+			 * written when it returns: shown then, as strace shows a
+			 * call, with the time it began; late only when it came
+			 * more than the window after its own return */
+			if (s->released && back < s->last_ts) {
 				if (!s->late++)
 					snprintf(s->first_late, sizeof(s->first_late), "%s:%ld", r->file, r->line);
 			}

@@ -182,3 +182,24 @@ while True:
 	run "$SOCKTRACE" check --rule no-leaks "$S" c2.jsonl
 	[[ $status == 0 ]]
 }
+
+@test "stream: a call that blocked longer than the window (a server waiting in accept) is shown, not counted late" {
+	# the client comes 1.5 s after the server started waiting: the accept's
+	# event, written when it returned, begins 1.5 s before the events around it
+	"$SOCKTRACE" -o wait.jsonl -- sh -c '"$0" -n 1 >srv.out & until grep -q ^listen srv.out 2>/dev/null; do sleep 0.01; done
+		sleep 1.5; "$1" -p "$(sed -n "s/^listen.* port=\([0-9]*\).*/\1/p" srv.out)" -n 1 >/dev/null; wait' \
+		"$(prog tcp_server)" "$(prog tcp_client)"
+	local dur
+	dur=$(jq -r 'select(.call == "accept4") | .dur_ns' wait.jsonl)
+	((dur > 1000000000)) || { echo "accept4 blocked $dur ns" >&2; false; }
+	"$SOCKTRACE" show --window=500 wait.jsonl >out 2>err
+	assert_empty err
+	assert_eq "$(grep -c 'accept4(' out)" 1 "the accept"
+	# a trace that lags behind by more than the window is still told
+	# (the accept said to have returned at once, yet written last)
+	jq -c 'select(.call != "accept4")' wait.jsonl >moved.jsonl
+	jq -c 'select(.call == "accept4") | .dur_ns = 1000' wait.jsonl >>moved.jsonl
+	"$SOCKTRACE" show --window=500 moved.jsonl >out2 2>err2 || true
+	grep -q 'events came more than the window (500 ms) after a later one' err2 ||
+		{ cat err2 >&2; false; }
+}
