@@ -4,7 +4,9 @@
  * Owns: bounded string building for the encoders.  Runs inside the traced
  * program, in signal handlers too: no malloc, no stdio, no locks, no errno
  * changes.  Appends past the capacity are counted but not stored, so the
- * caller learns the length a line would have had.
+ * caller learns the length a line would have had.  The bytes between the
+ * length and the capacity are scratch: numbers are stored in whole words
+ * and may write up to 8 bytes there (never past the capacity).
  */
 #ifndef SOCKTRACE_BUF_H
 #define SOCKTRACE_BUF_H
