@@ -129,10 +129,31 @@ static void enc_ts(struct st_buf *b, const struct st_event *ev)
 	st_buf_u64w(b, (uint64_t)(ev->ts_us % 1000000), 6);
 }
 
+/* ,"call":"NAME" of every call, made at compile time from calls.def (the
+ * names st_call_name gives: C identifiers, nothing to escape) */
+#define CALL_JSON(name) ",\"call\":\"" #name "\""
+static const struct {
+	const char *json;
+	unsigned len;
+} call_json[ST_CALL_COUNT] = {
+#define WRAP(name, kind, ret, params, args) [ST_CALL_##name] = { CALL_JSON(name), sizeof(CALL_JSON(name)) - 1 },
+#define WRAPV WRAP
+#define EVENT(name, kind) [ST_CALL_##name] = { CALL_JSON(name), sizeof(CALL_JSON(name)) - 1 },
+#include "calls.def"
+#undef WRAP
+#undef WRAPV
+#undef EVENT
+};
+#undef CALL_JSON
+
 static void enc_call(struct st_buf *b, const struct st_event *ev)
 {
-	if (ev->call != ST_CALL_NONE)
-		KSTR(b, "call", st_call_name(ev->call));
+	if (ev->call == ST_CALL_NONE)
+		return;
+	if ((unsigned)ev->call < ST_CALL_COUNT)
+		st_buf_putn(b, call_json[ev->call].json, call_json[ev->call].len);
+	else
+		KSTR(b, "call", st_call_name(ev->call));	/* "?" */
 }
 
 static void enc_fds(struct st_buf *b, const struct st_event *ev)
@@ -400,13 +421,25 @@ static void enc_stack(struct st_buf *b, const struct st_event *ev)
 #define ENC_ADDR(b, key, v) KSTR(b, key, (v))
 #define ENC_TRUE(b, key, v) KBOOL(b, key, true)
 
+/* 1 for the key that starts the socket's names run (family), 2 for the
+ * other two it holds, 0 for the rest: of a literal, folded at compile time */
+#define NAMES_KEY(key) (!__builtin_strcmp(key, "family") ? 1 : \
+			!__builtin_strcmp(key, "type") || !__builtin_strcmp(key, "proto") ? 2 : 0)
+
 size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 {
 	struct st_buf b;
+	/* the names run, made once, stands for the three keys when the event's
+	 * names are its very pointers (immutable: the same bytes) */
+	const struct st_sock_names *names = ev->names && ev->family == ev->names->family &&
+		ev->type == ev->names->type && ev->proto == ev->names->proto ? ev->names : NULL;
 
 	st_buf_init(&b, out, cap);
 #define FIELD(key, member, type, lo, hi, when) \
-	if (when) \
+	if (NAMES_KEY(#key) && names) { \
+		if (NAMES_KEY(#key) == 1) \
+			st_buf_putn(&b, names->json, names->len); \
+	} else if (when) \
 		ENC_##type(&b, #key, ev->member);
 #define CUSTOM(key) enc_##key(&b, ev);
 #include "fields.def"
