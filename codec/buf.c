@@ -108,6 +108,26 @@ void st_buf_u64w(struct st_buf *b, uint64_t v, int width)
 	}
 }
 
+void st_buf_micros(struct st_buf *b, int64_t us)
+{
+	/* 10-digit seconds (2001 to 2286), the common case: the 16 digits in
+	 * two words, the point put between the 10th and the 11th */
+	if (us >= 1000000000000000LL && us < 10000000000000000LL && b->len + 17 + 8 < b->cap) {
+		char *p = b->p + b->len;
+		uint64_t lo = digits8((uint32_t)((uint64_t)us % 100000000));
+
+		store8(p, digits8((uint32_t)((uint64_t)us / 100000000)));
+		store8(p + 8, lo);
+		store8(p + 11, lo >> 16);
+		p[10] = '.';
+		b->len += 17;
+		return;
+	}
+	st_buf_u64w(b, (uint64_t)us / 1000000, 1);
+	st_buf_putc(b, '.');
+	st_buf_u64w(b, (uint64_t)us % 1000000, 6);
+}
+
 void st_buf_u64_big(struct st_buf *b, uint64_t v)
 {
 	st_buf_u64w(b, v, 1);

@@ -72,6 +72,8 @@ static inline void st_buf_i64(struct st_buf *b, int64_t v)
 void st_buf_hex(struct st_buf *b, uint64_t v);	/* 0x... */
 /* v padded with zeros to at least width digits */
 void st_buf_u64w(struct st_buf *b, uint64_t v, int width);
+/* us microseconds (>= 0) as seconds with six decimals: S.UUUUUU */
+void st_buf_micros(struct st_buf *b, int64_t us);
 /* a JSON string literal, quotes included; bytes >= 0x80 pass as they are
  * when they form valid UTF-8, else as \u00XX; the code points that act on
  * a terminal or reorder text (see st_buf_esc) as \uXXXX */

@@ -124,9 +124,13 @@ static void enc_v(struct st_buf *b, const struct st_event *ev)
 static void enc_ts(struct st_buf *b, const struct st_event *ev)
 {
 	KEY(b, "ts");
-	st_buf_i64(b, ev->ts_us / 1000000);
-	st_buf_putc(b, '.');
-	st_buf_u64w(b, (uint64_t)(ev->ts_us % 1000000), 6);
+	if (ev->ts_us >= 0) {
+		st_buf_micros(b, ev->ts_us);
+	} else {
+		st_buf_i64(b, ev->ts_us / 1000000);
+		st_buf_putc(b, '.');
+		st_buf_u64w(b, (uint64_t)(ev->ts_us % 1000000), 6);
+	}
 }
 
 /* ,"call":"NAME" of every call, made at compile time from calls.def (the
