@@ -35,7 +35,7 @@ static inline void st_buf_putc(struct st_buf *b, char c)
 }
 
 /* inline, so that a copy of a constant length becomes a few moves */
-static inline void st_buf_putn(struct st_buf *b, const char *s, size_t n)
+static inline __attribute__((always_inline)) void st_buf_putn(struct st_buf *b, const char *s, size_t n)
 {
 	if (__builtin_expect(b->len + n < b->cap, 1)) {
 		__builtin_memcpy(b->p + b->len, s, n);
