@@ -2,7 +2,8 @@
 # make bench: ratios against the bare program and against strace.
 # The programs are built by `make bench` only (EXTRA_PROGRAMS), never by
 # `make` or `make check`; bench/run drives them (bench/README.md).
-BENCH_BINS = bench/churn bench/sockclose bench/passclose bench/acceptloop bench/manyfd bench/bindfail
+BENCH_BINS = bench/churn bench/sockclose bench/passclose bench/acceptloop bench/manyfd bench/bindfail \
+	bench/syscost
 # (the one definition: fragments included later append with +=)
 EXTRA_PROGRAMS = $(BENCH_BINS)
 bench_churn_SOURCES = bench/churn.c bench/bench.h
@@ -13,6 +14,7 @@ bench_acceptloop_SOURCES = bench/acceptloop.c bench/bench.h
 bench_acceptloop_LDADD = -lpthread
 bench_manyfd_SOURCES = bench/manyfd.c bench/bench.h
 bench_bindfail_SOURCES = bench/bindfail.c bench/bench.h
+bench_syscost_SOURCES = bench/syscost.c bench/bench.h
 CLEANFILES += $(BENCH_BINS)
 EXTRA_DIST += bench/run bench/readers bench/README.md bench/RESULTS.md
 

@@ -11,11 +11,6 @@ void st_buf_puts(struct st_buf *b, const char *s)
 	st_buf_putn(b, s, strlen(s));
 }
 
-static const char digit_pairs[] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
 static const uint64_t pow10_tab[] = {
 	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
 	100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
@@ -23,28 +18,71 @@ static const uint64_t pow10_tab[] = {
 	100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
 };
 
-/* the n decimal digits of v (n its exact length or more: zeros lead),
- * written backwards from end, two at a time */
-static inline void put_digits(char *end, uint64_t v, unsigned n)
+/* The 8 decimal digits of v < 10^8 (zeros lead) as ASCII, the first digit
+ * in the lowest byte: the two halves of 4 digits, then of 2, then single
+ * digits are split in parallel, each lane of the word holding one part
+ * (x / 100 as x * 10486 >> 20, exact for x < 43 699; x / 10 as
+ * x * 103 >> 10, exact for x < 1 029), so no byte is made by a loop. */
+static inline uint64_t digits8(uint32_t v)
 {
-	char *p = end;
+	uint64_t t = (uint64_t)(v / 10000) | ((uint64_t)(v % 10000) << 32);
+	uint64_t q = ((t * 10486) >> 20) & 0x0000007f0000007fULL;
 
-	while (v >= 100) {
-		unsigned d = (unsigned)(v % 100) * 2;
-		v /= 100;
-		p -= 2;
-		p[0] = digit_pairs[d];
-		p[1] = digit_pairs[d + 1];
+	t = q | ((t - q * 100) << 16);
+	q = ((t * 103) >> 10) & 0x000f000f000f000fULL;
+	t = q | ((t - q * 10) << 8);
+	return t + 0x3030303030303030ULL;
+}
+
+/* stores the 8 bytes of w at p, first byte first */
+static inline void store8(char *p, uint64_t w)
+{
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	__builtin_memcpy(p, &w, 8);
+}
+
+/* n <= 8 bytes of s as one word (bytes read twice where two loads
+ * overlap; a word of the same bytes, not in their order) */
+static inline uint64_t load_upto8(const unsigned char *s, size_t n)
+{
+	if (n >= 4) {
+		uint32_t a, b;
+		__builtin_memcpy(&a, s, 4);
+		__builtin_memcpy(&b, s + n - 4, 4);
+		return (uint64_t)a | (uint64_t)b << 32;
 	}
-	if (v >= 10) {
-		p -= 2;
-		p[0] = digit_pairs[v * 2];
-		p[1] = digit_pairs[v * 2 + 1];
+	if (n >= 2) {
+		uint16_t a, b;
+		__builtin_memcpy(&a, s, 2);
+		__builtin_memcpy(&b, s + n - 2, 2);
+		return (uint64_t)a | (uint64_t)b << 16 | (uint64_t)a << 32 | (uint64_t)b << 48;
+	}
+	return n ? s[0] * 0x0101010101010101ULL : 0x2020202020202020ULL;
+}
+
+/* the n decimal digits of v (n its exact length or more: zeros lead,
+ * n <= 20) at p, which has room for 8 bytes more than n beyond the last
+ * digit it holds: whole words are stored (the bytes after the n digits
+ * are left as scratch) */
+static inline void put_digits(char *p, uint64_t v, unsigned n)
+{
+	if (n <= 8) {
+		/* the last n of the 8 digits: the first ones shifted out */
+		store8(p, n == 8 ? digits8((uint32_t)v) : digits8((uint32_t)v) >> (8 * (8 - n)));
+	} else if (n <= 16) {
+		uint64_t hi = digits8((uint32_t)(v / 100000000));
+		store8(p, hi >> (8 * (16 - n)));
+		store8(p + n - 8, digits8((uint32_t)(v % 100000000)));
 	} else {
-		*--p = (char)('0' + v);
+		uint64_t top = v / 10000000000000000ULL;	/* 10^16: at most 4 digits */
+
+		v %= 10000000000000000ULL;
+		store8(p, digits8((uint32_t)top) >> (8 * (24 - n)));
+		store8(p + n - 16, digits8((uint32_t)(v / 100000000)));
+		store8(p + n - 8, digits8((uint32_t)(v % 100000000)));
 	}
-	while (p > end - n)
-		*--p = '0';
 }
 
 void st_buf_u64w(struct st_buf *b, uint64_t v, int width)
@@ -59,15 +97,35 @@ void st_buf_u64w(struct st_buf *b, uint64_t v, int width)
 		width = 20;
 	if ((int)n < width)
 		n = (unsigned)width;
-	if (__builtin_expect(b->len + n < b->cap, 1)) {
+	if (__builtin_expect(b->len + n + 8 < b->cap, 1)) {
 		/* straight into the buffer: no copy */
-		put_digits(b->p + b->len + n, v, n);
+		put_digits(b->p + b->len, v, n);
 		b->len += n;
 	} else {
-		char tmp[20];
-		put_digits(tmp + n, v, n);
+		char tmp[20 + 8];
+		put_digits(tmp, v, n);
 		st_buf_putn(b, tmp, n);
 	}
+}
+
+void st_buf_micros(struct st_buf *b, int64_t us)
+{
+	/* 10-digit seconds (2001 to 2286), the common case: the 16 digits in
+	 * two words, the point put between the 10th and the 11th */
+	if (us >= 1000000000000000LL && us < 10000000000000000LL && b->len + 17 + 8 < b->cap) {
+		char *p = b->p + b->len;
+		uint64_t lo = digits8((uint32_t)((uint64_t)us % 100000000));
+
+		store8(p, digits8((uint32_t)((uint64_t)us / 100000000)));
+		store8(p + 8, lo);
+		store8(p + 11, lo >> 16);
+		p[10] = '.';
+		b->len += 17;
+		return;
+	}
+	st_buf_u64w(b, (uint64_t)us / 1000000, 1);
+	st_buf_putc(b, '.');
+	st_buf_u64w(b, (uint64_t)us % 1000000, 6);
 }
 
 void st_buf_u64_big(struct st_buf *b, uint64_t v)
@@ -206,21 +264,86 @@ static void escape(struct st_buf *b, const unsigned char *s, const unsigned char
 	}
 }
 
+/* Whether any of the 8 bytes of w is not plain (see plain[]): below 0x20,
+ * '"', '\\' or 0x7f and above; each test sets a byte's high bit only where
+ * it holds (x - 0x01.. & ~x & 0x80.. finds a zero byte, exactly). */
+static inline bool word_plain(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+	/* bytes < 0x20, w's high bits clear: (w - 0x20..) & ~w has the high bit */
+	uint64_t low = (w - ones * 0x20) & ~w;
+	/* bytes >= 0x7f: (w + 0x01..) sets the high bit of 0x7f; w's own high bit */
+	uint64_t top = (w & ~high) + ones;
+
+	return !(((low | ((q - ones) & ~q) | ((bs - ones) & ~bs)) | w | top) & high);
+}
+
+/* copies n bytes to d in whole words (overlapping at the end) */
+static inline void copy_words(char *d, const char *s, size_t n)
+{
+	if (n <= 16) {
+		if (n >= 8) {
+			uint64_t a, b;
+			__builtin_memcpy(&a, s, 8);
+			__builtin_memcpy(&b, s + n - 8, 8);
+			__builtin_memcpy(d, &a, 8);
+			__builtin_memcpy(d + n - 8, &b, 8);
+		} else if (n >= 4) {
+			uint32_t a, b;
+			__builtin_memcpy(&a, s, 4);
+			__builtin_memcpy(&b, s + n - 4, 4);
+			__builtin_memcpy(d, &a, 4);
+			__builtin_memcpy(d + n - 4, &b, 4);
+		} else if (n) {
+			d[0] = s[0];
+			d[n / 2] = s[n / 2];
+			d[n - 1] = s[n - 1];
+		}
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
 void st_buf_jstr(struct st_buf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strlen(str), i = 0;
 
-	st_buf_putc(b, '"');
-	/* the common case, plain characters: copied while scanned, as far as
-	 * the buffer has room (the scan stops on the NUL too) */
-	if (b->len < b->cap) {
-		char *d = b->p + b->len, *lim = b->p + b->cap - 1;
-		while (d < lim && plain[*s])
-			*d++ = (char)*s++;
-		b->len = (size_t)(d - b->p);
+	/* the common case, plain characters: checked 8 bytes at a time (never
+	 * past the string's end: the last word overlaps the one before) and
+	 * copied in words with the quotes around them */
+	if (n >= 8) {
+		for (;;) {
+			uint64_t w;
+			__builtin_memcpy(&w, s + i, 8);
+			if (!word_plain(w))
+				break;
+			if (i + 8 >= n) {
+				i = n;
+				break;
+			}
+			i = i + 16 <= n ? i + 8 : n - 8;
+		}
+	} else if (word_plain(load_upto8(s, n))) {
+		i = n;
 	}
-	if (*s)
-		escape(b, s, s + strlen((const char *)s), ESC_JSON);
+	if (i < n) {
+		/* a byte to escape in the word at i: the plain ones before it */
+		while (plain[s[i]])
+			i++;
+	}
+	if (__builtin_expect(b->len + i + 2 < b->cap, 1)) {
+		char *d = b->p + b->len;
+		d[0] = '"';
+		copy_words(d + 1, str, i);
+		b->len += i + 1;
+	} else {
+		st_buf_putc(b, '"');
+		st_buf_putn(b, str, i);
+	}
+	if (i < n)
+		escape(b, s + i, s + n, ESC_JSON);
 	st_buf_putc(b, '"');
 }
 

@@ -4,7 +4,9 @@
  * Owns: bounded string building for the encoders.  Runs inside the traced
  * program, in signal handlers too: no malloc, no stdio, no locks, no errno
  * changes.  Appends past the capacity are counted but not stored, so the
- * caller learns the length a line would have had.
+ * caller learns the length a line would have had.  The bytes between the
+ * length and the capacity are scratch: numbers are stored in whole words
+ * and may write up to 8 bytes there (never past the capacity).
  */
 #ifndef SOCKTRACE_BUF_H
 #define SOCKTRACE_BUF_H
@@ -33,7 +35,7 @@ static inline void st_buf_putc(struct st_buf *b, char c)
 }
 
 /* inline, so that a copy of a constant length becomes a few moves */
-static inline void st_buf_putn(struct st_buf *b, const char *s, size_t n)
+static inline __attribute__((always_inline)) void st_buf_putn(struct st_buf *b, const char *s, size_t n)
 {
 	if (__builtin_expect(b->len + n < b->cap, 1)) {
 		__builtin_memcpy(b->p + b->len, s, n);
@@ -70,6 +72,8 @@ static inline void st_buf_i64(struct st_buf *b, int64_t v)
 void st_buf_hex(struct st_buf *b, uint64_t v);	/* 0x... */
 /* v padded with zeros to at least width digits */
 void st_buf_u64w(struct st_buf *b, uint64_t v, int width);
+/* us microseconds (>= 0) as seconds with six decimals: S.UUUUUU */
+void st_buf_micros(struct st_buf *b, int64_t us);
 /* a JSON string literal, quotes included; bytes >= 0x80 pass as they are
  * when they form valid UTF-8, else as \u00XX; the code points that act on
  * a terminal or reorder text (see st_buf_esc) as \uXXXX */

@@ -11,6 +11,8 @@
 #include "names.h"
 
 #include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -124,15 +126,40 @@ static void enc_v(struct st_buf *b, const struct st_event *ev)
 static void enc_ts(struct st_buf *b, const struct st_event *ev)
 {
 	KEY(b, "ts");
-	st_buf_i64(b, ev->ts_us / 1000000);
-	st_buf_putc(b, '.');
-	st_buf_u64w(b, (uint64_t)(ev->ts_us % 1000000), 6);
+	if (ev->ts_us >= 0) {
+		st_buf_micros(b, ev->ts_us);
+	} else {
+		st_buf_i64(b, ev->ts_us / 1000000);
+		st_buf_putc(b, '.');
+		st_buf_u64w(b, (uint64_t)(ev->ts_us % 1000000), 6);
+	}
 }
+
+/* ,"call":"NAME" of every call, made at compile time from calls.def (the
+ * names st_call_name gives: C identifiers, nothing to escape) */
+#define CALL_JSON(name) ",\"call\":\"" #name "\""
+static const struct {
+	const char *json;
+	unsigned len;
+} call_json[ST_CALL_COUNT] = {
+#define WRAP(name, kind, ret, params, args) [ST_CALL_##name] = { CALL_JSON(name), sizeof(CALL_JSON(name)) - 1 },
+#define WRAPV WRAP
+#define EVENT(name, kind) [ST_CALL_##name] = { CALL_JSON(name), sizeof(CALL_JSON(name)) - 1 },
+#include "calls.def"
+#undef WRAP
+#undef WRAPV
+#undef EVENT
+};
+#undef CALL_JSON
 
 static void enc_call(struct st_buf *b, const struct st_event *ev)
 {
-	if (ev->call != ST_CALL_NONE)
-		KSTR(b, "call", st_call_name(ev->call));
+	if (ev->call == ST_CALL_NONE)
+		return;
+	if ((unsigned)ev->call < ST_CALL_COUNT)
+		st_buf_putn(b, call_json[ev->call].json, call_json[ev->call].len);
+	else
+		KSTR(b, "call", st_call_name(ev->call));	/* "?" */
 }
 
 static void enc_fds(struct st_buf *b, const struct st_event *ev)
@@ -400,13 +427,74 @@ static void enc_stack(struct st_buf *b, const struct st_event *ev)
 #define ENC_ADDR(b, key, v) KSTR(b, key, (v))
 #define ENC_TRUE(b, key, v) KBOOL(b, key, true)
 
+/* 1 for the key that starts the socket's names run (family), 2 for the
+ * other two it holds, 0 for the rest: of a literal, folded at compile time */
+#define NAMES_KEY(key) (!__builtin_strcmp(key, "family") ? 1 : \
+			!__builtin_strcmp(key, "type") || !__builtin_strcmp(key, "proto") ? 2 : 0)
+
+/* The last ,"pid":N,"tid":N run this thread wrote, kept by value: used
+ * for an event with the same two numbers (exact whatever happened since:
+ * fork, vfork, another thread).  busy is set around every use of it, so
+ * that an event encoded by a signal handler that interrupted one (same
+ * thread) neither reads a half-written run nor changes it under the
+ * interrupted encoding: the handler's event is encoded without it. */
+static __thread struct {
+	volatile sig_atomic_t busy;
+	unsigned len;
+	int64_t pid, tid;
+	char json[48];
+} pid_run;
+
+#define PID_KEY(key) (!__builtin_strcmp(key, "pid") ? 1 : !__builtin_strcmp(key, "tid") ? 2 : 0)
+
+/* ,"pid":N and ,"tid":N (when tid > 0) as the field list would write them;
+ * true when tid was written too */
+static bool enc_pid_tid(struct st_buf *b, const struct st_event *ev)
+{
+	size_t mark = b->len;
+
+	if (ev->tid <= 0 || pid_run.busy) {
+		KINT(b, "pid", ev->pid);
+		return false;
+	}
+	pid_run.busy = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (pid_run.len && pid_run.pid == ev->pid && pid_run.tid == ev->tid) {
+		st_buf_putn(b, pid_run.json, pid_run.len);
+	} else {
+		KINT(b, "pid", ev->pid);
+		KINT(b, "tid", ev->tid);
+		pid_run.len = 0;
+		if (b->len < b->cap && b->len - mark <= sizeof(pid_run.json)) {
+			memcpy(pid_run.json, b->p + mark, b->len - mark);
+			pid_run.pid = ev->pid;
+			pid_run.tid = ev->tid;
+			pid_run.len = (unsigned)(b->len - mark);
+		}
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	pid_run.busy = 0;
+	return true;
+}
+
 size_t st_encode_json(const struct st_event *ev, char *out, size_t cap)
 {
 	struct st_buf b;
+	/* the names run, made once, stands for the three keys when the event's
+	 * names are its very pointers (immutable: the same bytes) */
+	const struct st_sock_names *names = ev->names && ev->family == ev->names->family &&
+		ev->type == ev->names->type && ev->proto == ev->names->proto ? ev->names : NULL;
+	bool tid_done = false;
 
 	st_buf_init(&b, out, cap);
 #define FIELD(key, member, type, lo, hi, when) \
-	if (when) \
+	if (PID_KEY(#key) == 1) { \
+		tid_done = enc_pid_tid(&b, ev); \
+	} else if (PID_KEY(#key) == 2 && tid_done) { \
+	} else if (NAMES_KEY(#key) && names) { \
+		if (NAMES_KEY(#key) == 1) \
+			st_buf_putn(&b, names->json, names->len); \
+	} else if (when) \
 		ENC_##type(&b, #key, ev->member);
 #define CUSTOM(key) enc_##key(&b, ev);
 #include "fields.def"

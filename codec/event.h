@@ -16,6 +16,8 @@
 
 #include "calls.h"
 
+struct st_sock_names;	/* names.h */
+
 #define ST_SCHEMA_VERSION 1
 /* "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%4294967295]:65535" and a
  * 108-byte AF_UNIX path with its leading '@' both fit. */
@@ -94,6 +96,9 @@ struct st_event {
 	int pair[2];		/* socketpair: the two new descriptors */
 
 	const char *family, *type, *proto;	/* NULL when unknown */
+	/* the three names' JSON run, made once (names.h), or NULL: used only
+	 * while family, type and proto are its very pointers */
+	const struct st_sock_names *names;
 	const char *flags;	/* SOCK_NONBLOCK|SOCK_CLOEXEC, O_CLOEXEC ... or NULL */
 	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];	/* "" when unknown */
 	char addr[ST_ADDR_MAX];	/* bind/connect: the address argument */

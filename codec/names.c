@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "names.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -37,6 +38,40 @@ const char *st_proto_name(int family, int type, int protocol)
 			return NULL;
 	}
 	return st_name_of(st_protocols, protocol);
+}
+
+#define NAMES(f, t, p) { f, t, p, ",\"family\":\"" f "\",\"type\":\"" t "\",\"proto\":\"" p "\"", \
+	sizeof(",\"family\":\"" f "\",\"type\":\"" t "\",\"proto\":\"" p "\"") - 1 }
+#define NAMES2(f, t) { f, t, NULL, ",\"family\":\"" f "\",\"type\":\"" t "\"", \
+	sizeof(",\"family\":\"" f "\",\"type\":\"" t "\"") - 1 }
+/* names from codec/tables: plain ASCII, nothing to escape */
+static const struct st_sock_names sock_names[] = {
+	NAMES("AF_INET", "SOCK_STREAM", "tcp"),
+	NAMES("AF_INET6", "SOCK_STREAM", "tcp"),
+	NAMES("AF_INET", "SOCK_DGRAM", "udp"),
+	NAMES("AF_INET6", "SOCK_DGRAM", "udp"),
+	NAMES2("AF_UNIX", "SOCK_STREAM"),
+	NAMES2("AF_UNIX", "SOCK_DGRAM"),
+	NAMES2("AF_UNIX", "SOCK_SEQPACKET"),
+};
+#undef NAMES
+#undef NAMES2
+
+static bool same_name(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+const struct st_sock_names *st_sock_names_find(const char *family, const char *type, const char *proto)
+{
+	if (!family || !type)
+		return NULL;
+	for (size_t i = 0; i < sizeof(sock_names) / sizeof(sock_names[0]); i++) {
+		const struct st_sock_names *n = &sock_names[i];
+		if (!strcmp(n->family, family) && !strcmp(n->type, type) && same_name(n->proto, proto))
+			return n;
+	}
+	return NULL;
 }
 
 const char *st_level_name(int level)

@@ -36,6 +36,20 @@ static inline const char *st_signal_name(int s) { return st_name_of(st_signals, 
 /* "tcp", "udp", ... for a socket's protocol, deducing the IP protocol from
  * the type when the program passed 0; NULL when it has none (AF_UNIX). */
 const char *st_proto_name(int family, int type, int protocol);
+
+/* A kind of socket's three names and their JSON run as the encoder writes
+ * it (,"family":"AF_INET","type":"SOCK_STREAM","proto":"tcp"; no "proto"
+ * when it has none), made at compile time for the common kinds. */
+struct st_sock_names {
+	const char *family, *type, *proto;	/* proto NULL: none */
+	const char *json;
+	unsigned len;		/* of json */
+};
+/* The entry whose names read as family, type and proto (proto may be
+ * NULL), NULL for a kind not listed.  A caller that takes its names from
+ * the entry (these very pointers) lets the encoder copy the run: it does
+ * so only for an event whose three pointers are the entry's. */
+const struct st_sock_names *st_sock_names_find(const char *family, const char *type, const char *proto);
 /* level and option names; either may be NULL when unknown */
 /* The flags socket(2), socketpair(2) and accept4(2) take with the type:
  * "SOCK_NONBLOCK", "SOCK_CLOEXEC", both joined by '|', or NULL for none. */

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "fdtable.h"
+#include "shim.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -18,7 +19,7 @@
 
 typedef st_fd_slot slot_t;
 #define chunks st_fd_chunks
-_Atomic(st_fd_slot *) st_fd_chunks[ST_FD_NCHUNKS];
+ST_HOT _Atomic(st_fd_slot *) st_fd_chunks[ST_FD_NCHUNKS];
 
 #define SLAB_OBJS 128
 #define MAX_SLABS 8192	/* up to 1M records */

@@ -26,6 +26,7 @@ struct st_sock {
 
 	int family, type, protocol;
 	const char *family_name, *type_name, *proto_name;
+	const struct st_sock_names *names;	/* their JSON run, NULL none (names.h) */
 	bool is_tcp;
 	bool is_inet;
 	uint64_t inode;

@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-struct st_real_table st_real;
+ST_HOT_FIRST struct st_real_table st_real;
 
 static void *libc_handle(void)
 {

@@ -38,7 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-_Atomic int st_sink_fd = -1;
+ST_HOT _Atomic int st_sink_fd = -1;
 
 enum { KIND_FILE, KIND_PIPE, KIND_SOCKET, KIND_TTY };
 static int sink_kind;
@@ -72,7 +72,7 @@ static int dup_stderr(void)
 
 /* The sink was given up because no high descriptor was free: retried now
  * and then, so tracing resumes once the program frees some. */
-_Atomic bool st_sink_lost;
+ST_HOT _Atomic bool st_sink_lost;
 static _Atomic int64_t last_retry_ns;
 #define RETRY_NS (50 * 1000000LL)
 

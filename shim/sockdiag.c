@@ -11,6 +11,7 @@
 #include "procfd.h"
 #include "real.h"
 #include "settings.h"
+#include "shim.h"
 #include "sockinfo.h"
 
 #include <arpa/inet.h>
@@ -34,7 +35,7 @@
  * the trace's).  A netlink socket lives only for the queries that need it
  * (a failed bind, the exit, a shared socket's close), placed high at once;
  * with SOCKTRACE_PROBE=close, which asks at every close, one is kept. */
-_Atomic int st_diag_fd = -1;
+ST_HOT _Atomic int st_diag_fd = -1;
 static _Atomic bool diag_busy;
 static _Atomic int keep_depth;	/* st_diag_hold() nesting */
 

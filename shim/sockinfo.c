@@ -37,6 +37,13 @@ void st_sock_identify(int fd, struct st_sock *s, int family, int type, int proto
 	s->family_name = st_family_name(family);
 	s->type_name = st_socktype_name(s->type);
 	s->proto_name = st_proto_name(family, s->type, protocol);
+	/* a common kind: its names from the entry, whose JSON run the encoder copies */
+	s->names = st_sock_names_find(s->family_name, s->type_name, s->proto_name);
+	if (s->names) {
+		s->family_name = s->names->family;
+		s->type_name = s->names->type;
+		s->proto_name = s->names->proto;
+	}
 	s->is_inet = family == AF_INET || family == AF_INET6;
 	s->is_tcp = s->is_inet && s->type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
 	s->inode = inode_of(fd);
@@ -135,6 +142,7 @@ void st_event_sock(struct st_event *ev, const struct st_sock *s)
 	ev->family = s->family_name;
 	ev->type = s->type_name;
 	ev->proto = s->proto_name;
+	ev->names = s->names;
 	memcpy(ev->local, s->local, sizeof(ev->local));
 	memcpy(ev->remote, s->remote, sizeof(ev->remote));
 	ev->inode = s->inode;
