@@ -27,6 +27,7 @@
 #include "addr.h"
 #include "event.h"
 #include "names.h"
+#include "tcpstate.h"
 
 #include "config.h"
 
@@ -78,12 +79,6 @@
 #define SYS_close_range 436
 #endif
 
-/* TCP states as the kernel numbers them (include/net/tcp_states.h) */
-enum {
-	K_ESTABLISHED = 1, K_SYN_SENT, K_SYN_RECV, K_FIN_WAIT1, K_FIN_WAIT2, K_TIME_WAIT,
-	K_CLOSE, K_CLOSE_WAIT, K_LAST_ACK, K_LISTEN, K_CLOSING
-};
-
 /* the system calls that stop the program */
 static const int traced[] = {
 #ifdef SYS_socket
@@ -106,6 +101,8 @@ struct sock {			/* a socket descriptor of a process */
 	bool connect_pending;	/* a connect goes on without the program (EINPROGRESS) */
 	bool has_id;		/* family, type and protocol below are known */
 	int family, type, protocol;
+	char remote[ST_ADDR_MAX];	/* its peer, once known: a reset connection
+					 * has none for getpeername, the shim keeps it */
 };
 
 struct proc {
@@ -416,6 +413,12 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 		len = sizeof(ss);
 		if (getpeername(c, (struct sockaddr *)&ss, &len) == 0)
 			st_format_addr((struct sockaddr *)&ss, len, f->remote, NULL);
+		if (s && s->inode == f->inode) {
+			if (f->remote[0])
+				memcpy(s->remote, f->remote, sizeof(s->remote));
+			else if (s->remote[0])
+				memcpy(f->remote, s->remote, sizeof(f->remote));
+		}
 	}
 	if (mask & F_OPTS) {
 		f->reuseaddr = int_opt(c, SOL_SOCKET, SO_REUSEADDR, 0) != 0;
@@ -439,7 +442,11 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 			f->tcp.bytes_sent = ti.tcpi_bytes_sent;
 			f->tcp.unsent = ti.tcpi_notsent_bytes;
 		}
-		if (mask & F_UNREAD) {
+		/* as the shim: asked only where a close could reset, and when
+		 * something was ever received (the peer's FIN, received in
+		 * CLOSE_WAIT, counts one byte) */
+		if ((mask & F_UNREAD) && st_tcp_close_may_reset(f->state) &&
+		    f->tcp.bytes_received > (f->state == ST_TCP_CLOSE_WAIT ? 1u : 0u)) {
 			int n = 0;
 			if (ioctl(c, SIOCINQ, &n) == 0 && n > 0)
 				f->unread = (unsigned)n;
@@ -487,7 +494,7 @@ static void event_state(struct st_event *ev, const struct facts *f)
  * event of the socket that shows a state past SYN_SENT says so */
 static void connect_check(struct st_event *ev, struct sock *s, const struct facts *f)
 {
-	if (!s || !s->connect_pending || !f->ok || !f->state || f->state == K_SYN_SENT)
+	if (!s || !s->connect_pending || !f->ok || !f->state || f->state == ST_TCP_SYN_SENT)
 		return;
 	s->connect_pending = false;
 	ev->connect_done = st_tcp_state_name(f->state);
@@ -737,7 +744,7 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 			k->v6only = -1;
 			k->pid = ino ? owner_of(ino, h->comm[h->n]) : -1;
 			k->comm = k->pid > 0 ? h->comm[h->n] : NULL;
-			h->listener |= st == K_LISTEN;
+			h->listener |= st == ST_TCP_LISTEN;
 			h->n++;
 		}
 		fclose(f);
@@ -897,24 +904,6 @@ static const char *how_name(int how)
 	}
 }
 
-/* net/ipv4/tcp.c: new_state[] of tcp_close_state() */
-static int close_state(int before, bool reset)
-{
-	switch (before) {
-	case K_ESTABLISHED:
-	case K_SYN_RECV:
-		return reset ? K_CLOSE : K_FIN_WAIT1;
-	case K_CLOSE_WAIT:
-		return reset ? K_CLOSE : K_LAST_ACK;
-	case K_SYN_SENT:
-	case K_LISTEN:
-	case K_CLOSE:
-		return K_CLOSE;
-	default:
-		return reset ? K_CLOSE : before;
-	}
-}
-
 /* is descriptor fd of p a socket? (the table first, then the kernel) */
 static bool is_socket(struct proc *p, int fd)
 {
@@ -1011,7 +1000,7 @@ static void close_event(struct thread *t, int fd, const struct facts *f, struct 
 	if (is_tcp(f) && f->state) {
 		ev->state_before = st_tcp_state_name(f->state);
 		connect_check(ev, s, f);
-		if (f->state != K_LISTEN && f->remote[0]) {
+		if (f->state != ST_TCP_LISTEN && f->remote[0]) {
 			ev->has_tcp = true;
 			ev->tcp = f->tcp;
 			ev->tcp.unread = f->unread;
@@ -1020,20 +1009,10 @@ static void close_event(struct thread *t, int fd, const struct facts *f, struct 
 			/* another descriptor, or another process, keeps it open */
 			ev->state = ev->state_before;
 		} else {
-			bool rst = false;
-			if (f->state == K_ESTABLISHED || f->state == K_CLOSE_WAIT || f->state == K_SYN_RECV ||
-			    f->state == K_FIN_WAIT1 || f->state == K_FIN_WAIT2) {
-				if (f->linger == 0) {
-					rst = true;
-					ev->reset_reason = "SO_LINGER 0";
-				} else if (f->unread) {
-					rst = true;
-					ev->reset_reason = "unread data";
-				}
-			}
+			ev->reset_reason = st_tcp_close_reset(f->state, f->linger, f->unread);
 			ev->reset_known = true;
-			ev->reset = rst;
-			ev->state = st_tcp_state_name(close_state(f->state, rst));
+			ev->reset = ev->reset_reason != NULL;
+			ev->state = st_tcp_state_name(st_tcp_close_state(f->state, ev->reset));
 		}
 	}
 	sock_drop(p, fd);
@@ -1197,6 +1176,7 @@ static void call_exit(struct thread *t, int64_t ret)
 				n->family = f.family;
 				n->type = f.type;
 				n->protocol = f.protocol;
+				memcpy(n->remote, f.remote, sizeof(n->remote));
 			}
 		} else {
 			facts_of(p, fd, &f, F_NAMES, NULL);

@@ -88,6 +88,23 @@ calls() {
 	assert_field "$(one '.call=="start"' srv.jsonl)" .backend ptrace
 }
 
+@test "the last close's reset (SO_LINGER 0) decided by the one rule the shim uses: same reset, reason and state" {
+	pair "" "-n 1 -L -c server" "-c server" "--backend=shim"
+	calls srv.jsonl >shim_srv
+	calls cli.jsonl >shim_cli
+	pair _static "-n 1 -L -c server" "-c server"
+	calls srv_static.jsonl >pt_srv
+	calls cli_static.jsonl >pt_cli
+	diff -u shim_srv pt_srv
+	diff -u shim_cli pt_cli
+	afd=$(fact srv_static.out accept fd)
+	e=$(one ".call==\"close\" and .fd==$afd" srv_static.jsonl)
+	assert_field "$e" .state_before ESTABLISHED
+	assert_field "$e" .reset true
+	assert_field "$e" .reset_reason "SO_LINGER 0"
+	assert_field "$e" .state CLOSE
+}
+
 @test "EADDRINUSE: the failed bind of a static server recorded as the shim records it, explained by show" {
 	bg_start holder "$(prog tcp_server)" -n 1
 	wait_line holder '^listen ' >/dev/null
