@@ -1535,11 +1535,19 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 	main_pid = pid;
 	if (seize(pid) != 0) {
 		int err = errno;
+		/* a tracer of the runner (strace -f, a debugger following forks)
+		 * took the child first: ptrace allows one tracer */
+		long tracer = proc_status(pid, "TracerPid");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		fprintf(stderr, "socktrace: ptrace is not allowed here (%s): the ptrace back end cannot "
-				"trace %s (see kernel.yama.ptrace_scope, or a container's seccomp profile)\n",
-			strerror(err), argv[0]);
+		if (err == EPERM && tracer > 0)
+			fprintf(stderr, "socktrace: the ptrace back end cannot trace %s: process %ld (a debugger, "
+					"strace -f) already traces it, and a process has one tracer\n",
+				argv[0], tracer);
+		else
+			fprintf(stderr, "socktrace: ptrace is not allowed here (%s): the ptrace back end cannot "
+					"trace %s (see kernel.yama.ptrace_scope, or a container's seccomp profile)\n",
+				strerror(err), argv[0]);
 		return 2;
 	}
 	thread_new(pid, proc_new(pid, getpid(), NULL));

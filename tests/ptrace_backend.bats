@@ -226,3 +226,20 @@ calls() {
 	"$GOTCP" client -p "$PORT" >/dev/null
 	bg_wait holder
 }
+
+@test "ptrace refused: under strace -f the program is already traced; one clear line, exit 2, the program never runs" {
+	command -v strace >/dev/null || skip "no strace"
+	PORT=$(free_port)
+	run strace -f -o strace.log "$SOCKTRACE" --backend=ptrace -o pt.jsonl -- "$(prog tcp_client_static)" -p "$PORT"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ ${lines[0]} == "socktrace: the ptrace back end cannot trace "*"tcp_client_static: process "*" already traces it, and a process has one tracer" ]]
+	# the program did not run: no connect reached the kernel
+	[ "$(grep -c 'connect(' strace.log)" -eq 0 ]
+	grep -q 'execve(' strace.log
+	[ ! -s pt.jsonl ]
+	# the same program and runner, not traced: it runs and is recorded
+	run "$SOCKTRACE" --backend=ptrace -o pt.jsonl -- "$(prog tcp_client_static)" -p "$PORT"
+	[ "$status" -eq 1 ]
+	assert_field "$(one '.call=="connect"' pt.jsonl)" .errno ECONNREFUSED
+}
