@@ -91,6 +91,9 @@ static const int traced[] = {
 #endif
 	SYS_dup3, SYS_fcntl, SYS_exit_group,
 };
+/* rt_sigaction stops the program only when it sets a handler (its act
+ * argument not NULL): which signals are caught, and with SA_RESTART, tell
+ * whether a call a signal cut short comes back or fails with EINTR */
 
 /* ---- the program's processes and threads ---- */
 
@@ -110,6 +113,8 @@ struct proc {
 	int64_t seq;
 	int pidfd;
 	bool started;		/* its start is written */
+	uint64_t caught;	/* signals (bit sig-1) with a handler */
+	uint64_t sa_restart;	/* ... whose handler has SA_RESTART */
 	struct sock *socks;
 	int nsocks, capsocks;
 };
@@ -118,6 +123,9 @@ struct thread {
 	pid_t tid;
 	struct proc *p;
 	bool in_call;		/* between a seccomp stop and its exit stop */
+	int restart;		/* the call ended with the kernel's -ERESTART* (512-514):
+				 * it comes again, or fails with EINTR, as the next
+				 * signal's handler decides; its event waits */
 	int nr;
 	uint64_t args[6];
 	int64_t ts_us, t0_ns;
@@ -183,6 +191,11 @@ static struct proc *proc_new(pid_t pid, pid_t ppid, struct proc *parent)
 	p->pid = pid;
 	p->ppid = ppid;
 	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (parent) {
+		/* a fork's child has its parent's handlers */
+		p->caught = parent->caught;
+		p->sa_restart = parent->sa_restart;
+	}
 	if (parent && parent->nsocks) {
 		/* a fork's child holds its parent's sockets, shared */
 		p->socks = malloc((size_t)parent->nsocks * sizeof(*p->socks));
@@ -1029,9 +1042,14 @@ static void call_exit(struct thread *t, int64_t ret)
 	enum st_call call;
 	static struct holders hold;
 
-	/* a call the kernel restarts after a signal: it comes again */
-	if (ret <= -512 && ret >= -516)
+	/* cut short by a signal: it comes again (restarted by the kernel),
+	 * or fails with EINTR; which, the signal's delivery tells (see
+	 * signal_stop()) */
+	if (ret <= -512 && ret >= -516) {
+		t->restart = (int)-ret;
 		return;
+	}
+	t->restart = 0;
 	switch (t->nr) {
 #ifdef SYS_socket
 	case SYS_socket: call = ST_CALL_socket; break;
@@ -1316,6 +1334,52 @@ static void close_now(struct thread *t)
 	emit(&ev);
 }
 
+/* rt_sigaction setting a handler (its seccomp stop, before the call):
+ * which signals are caught, and which with SA_RESTART.  A call that fails
+ * (a bad signal number or set size, an address it cannot read) sets
+ * nothing, and is left out here alike. */
+static void sigaction_entry(struct thread *t)
+{
+	unsigned long act[2];	/* the kernel's sigaction: handler, flags first */
+	int sig = (int)t->args[0];
+	uint64_t bit;
+
+	if (sig < 1 || sig > 64 || sig == SIGKILL || sig == SIGSTOP || t->args[3] != 8 ||
+	    !peek(t->tid, t->args[1], act, sizeof(act)))
+		return;
+	bit = 1ULL << (sig - 1);
+	/* SIG_DFL is 0, SIG_IGN 1: anything else is a handler */
+	if (act[0] > 1)
+		t->p->caught |= bit;
+	else
+		t->p->caught &= ~bit;
+	if (act[1] & SA_RESTART)
+		t->p->sa_restart |= bit;
+	else
+		t->p->sa_restart &= ~bit;
+}
+
+/* A signal-delivery-stop of a thread whose call ended with -ERESTART*:
+ * as the kernel decides at the signal's delivery (arch's handle_signal),
+ * a signal with a handler ends the call with EINTR, unless the call
+ * restarts whatever happens (ERESTARTNOINTR) or the handler has SA_RESTART
+ * and the call allows it (ERESTARTSYS): then its event is written now.  A
+ * signal without a handler (ignored, stopping) changes nothing: the call
+ * comes again (its next seccomp stop clears t->restart). */
+static void signal_stop(struct thread *t, int sig)
+{
+	uint64_t bit = sig >= 1 && sig <= 64 ? 1ULL << (sig - 1) : 0;
+	bool again;
+
+	if (!(t->p->caught & bit))
+		return;
+	again = t->restart == 513 /* ERESTARTNOINTR */ ||
+		(t->restart == 512 /* ERESTARTSYS */ && (t->p->sa_restart & bit));
+	t->restart = 0;
+	if (!again)
+		call_exit(t, -EINTR);
+}
+
 /* exit_group: the exit event, before the process goes */
 static void exit_event(struct thread *t, int status)
 {
@@ -1332,7 +1396,7 @@ static void exit_event(struct thread *t, int status)
 
 static _Noreturn void child(char *const *argv, int go_fd, const sigset_t *orig)
 {
-	struct sock_filter f[8 + sizeof(traced) / sizeof(traced[0])];
+	struct sock_filter f[16 + sizeof(traced) / sizeof(traced[0])];
 	struct sock_fprog prog = { 0, f };
 	size_t n = sizeof(traced) / sizeof(traced[0]), k = 0;
 	char c;
@@ -1346,6 +1410,14 @@ static _Noreturn void child(char *const *argv, int go_fd, const sigset_t *orig)
 	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_NATIVE, 1, 0);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	/* rt_sigaction: stopped on only when its act (args[1]) is not NULL */
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 6);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4);
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	for (size_t i = 0; i < n; i++)
 		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)traced[i],
 						      (unsigned char)(n - i), 0);
@@ -1425,22 +1497,35 @@ static void stopped(pid_t tid, int status)
 	}
 	if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
 		struct __ptrace_syscall_info info;
+		bool again;
 		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0 ||
 		    info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
 			resume(tid, PTRACE_CONT, 0);
 			return;
 		}
+		/* a call cut short that comes again keeps its start, as the
+		 * shim's wrapper sees one call */
+		again = t->restart && t->nr == (int)info.seccomp.nr &&
+			!memcmp(t->args, info.seccomp.args, sizeof(t->args));
 		t->nr = (int)info.seccomp.nr;
 		memcpy(t->args, info.seccomp.args, sizeof(t->args));
+		t->restart = 0;
 		if (!t->p->started)
 			emit_start(t);
+		if (t->nr == SYS_rt_sigaction) {
+			sigaction_entry(t);
+			resume(tid, PTRACE_CONT, 0);
+			return;
+		}
 		if (t->nr == SYS_exit_group) {
 			exit_event(t, (int)t->args[0]);
 			resume(tid, PTRACE_CONT, 0);
 			return;
 		}
-		t->ts_us = now_ns(CLOCK_REALTIME) / 1000;
-		t->t0_ns = now_ns(CLOCK_MONOTONIC);
+		if (!again) {
+			t->ts_us = now_ns(CLOCK_REALTIME) / 1000;
+			t->t0_ns = now_ns(CLOCK_MONOTONIC);
+		}
 		t->in_call = call_entry(t);
 		if (t->in_call && t->nr == SYS_close) {
 			/* the close of a socket the runner just copied: the kernel
@@ -1462,8 +1547,11 @@ static void stopped(pid_t tid, int status)
 			if (o)
 				thread_free(o);
 		}
-		/* a new image: its sockets are what survived the exec */
+		/* a new image: its sockets are what survived the exec, and
+		 * its handlers are back to their defaults */
 		t->p->nsocks = 0;
+		t->p->caught = t->p->sa_restart = 0;
+		t->restart = 0;
 		emit_start(t);
 		resume(tid, PTRACE_CONT, 0);
 		return;
@@ -1500,6 +1588,8 @@ static void stopped(pid_t tid, int status)
 		return;
 	}
 	/* a signal-delivery-stop: the signal goes on as it came */
+	if (t->restart)
+		signal_stop(t, sig);
 	resume(tid, PTRACE_CONT, sig);
 }
 

@@ -243,3 +243,28 @@ calls() {
 	[ "$status" -eq 1 ]
 	assert_field "$(one '.call=="connect"' pt.jsonl)" .errno ECONNREFUSED
 }
+
+@test "a call cut short by a signal: EINTR (no SA_RESTART) recorded with its errno, a restarted one (SA_RESTART) once, as the shim records them" {
+	for mode in eintr restart; do
+		"$SOCKTRACE" --backend=shim -o "shim_$mode.jsonl" -- "$(prog connects)" "$mode" >"shim_$mode.out"
+		"$SOCKTRACE" --backend=ptrace -o "pt_$mode.jsonl" -- "$(prog connects)" "$mode" >"pt_$mode.out"
+		PORT=$(fact "shim_$mode.out" listen port)
+		calls "shim_$mode.jsonl" | sed "s/:$PORT\b/:SP/g" >"shim_$mode"
+		PORT=$(fact "pt_$mode.out" listen port)
+		calls "pt_$mode.jsonl" | sed "s/:$PORT\b/:SP/g" >"pt_$mode"
+		# (restart: two threads, whose calls interleave as they come)
+		diff -u <(sort "shim_$mode") <(sort "pt_$mode")
+	done
+	diff -u shim_eintr pt_eintr
+	e=$(one '.call=="connect" and .ret==-1' pt_eintr.jsonl)
+	assert_field "$e" .errno EINTR
+	assert_field "$e" .state SYN_SENT
+	assert_eq "$(fact pt_eintr.out connect errno)" EINTR "connect's errno"
+	# the restarted accept: one event, its time from the first entry (the
+	# alarm came at 100 ms, the connection at 300 ms)
+	assert_eq "$(fact pt_restart.out accepted handled)" 1 "handled alarms"
+	assert_count 1 '.call=="accept"' pt_restart.jsonl
+	assert_count 0 '.errno=="EINTR"' pt_restart.jsonl
+	e=$(one '.call=="accept"' pt_restart.jsonl)
+	[ "$(get "$e" .dur_ns)" -ge 150000000 ]
+}
