@@ -775,9 +775,26 @@ static void begin(struct st_event *ev, struct thread *t, enum st_call call)
 	ev->seq = ++t->p->seq;
 }
 
+/* Events queued in the runner and not yet written: what a SIGKILL of the
+ * runner loses.  Written when every tracee runs or waits, and at the
+ * latest after FLUSH_EVENTS events or FLUSH_NS since the first of them
+ * (socktrace(7), GUARANTEES). */
+#define FLUSH_EVENTS 32
+#define FLUSH_NS (10 * 1000000LL)
+static int unflushed;
+static int64_t unflushed_since;
+
 static void emit(const struct st_event *ev)
 {
 	st_drain_event(drain, ev);
+	if (!unflushed++)
+		unflushed_since = now_ns(CLOCK_MONOTONIC);
+}
+
+static void flush_now(void)
+{
+	st_drain_flush(drain);
+	unflushed = 0;
 }
 
 /* The identity every start event carries (socktrace(7): host, boot, run,
@@ -1656,8 +1673,13 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 		if (tid == 0 || (tid < 0 && errno == EINTR)) {
 			/* every tracee runs or waits: what is recorded is written
 			 * now, one write for a batch of stops */
-			st_drain_flush(d);
+			if (unflushed)
+				flush_now();
 			tid = waitpid(-1, &status, __WALL);
+		} else if (unflushed &&
+			   (unflushed >= FLUSH_EVENTS || now_ns(CLOCK_MONOTONIC) - unflushed_since >= FLUSH_NS)) {
+			/* tracees keep the runner busy: the queue stays short */
+			flush_now();
 		}
 
 		if (pending_sig) {
@@ -1682,7 +1704,8 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 				thread_free(t);
 			if (p && p->pid == tid) {
 				if (p->started)
-					st_drain_end(d, tid, status);
+					st_drain_end(d, tid, status);	/* flushes */
+				unflushed = 0;
 				for (int i = nthreads - 1; i >= 0; i--)
 					if (threads[i]->p == p)
 						thread_free(threads[i]);

@@ -268,3 +268,23 @@ calls() {
 	e=$(one '.call=="accept"' pt_restart.jsonl)
 	[ "$(get "$e" .dur_ns)" -ge 150000000 ]
 }
+
+@test "SIGKILL of the runner: what it loses is a short queue (at most 32 events), even when the tracees never leave it idle" {
+	# 16 processes closing sockets without a pause: each line of their
+	# output is a close done, whose event the runner had queued
+	"$SOCKTRACE" --backend=ptrace -o loop.jsonl -- "$(prog sockloop)" -P 16 >loop.out 2>loop.err &
+	runner=$!
+	wait_until 10 grep -q '^ready ' loop.out
+	wait_until 20 sh -c '[ "$(grep -c "^closed " loop.out)" -ge 2000 ]'
+	kill -KILL "$runner"
+	wait "$runner" || true
+	# the tracees die with the runner (PTRACE_O_EXITKILL)
+	wait_until 10 sh -c 'a=$(wc -l <loop.out); sleep 0.3; [ "$(wc -l <loop.out)" -eq "$a" ]'
+	done_=$(grep -c '^closed ' loop.out)
+	recorded=$(grep -c '"call":"close"' loop.jsonl)
+	echo "closes done $done_, recorded $recorded" >&2
+	# (a close is recorded at its seccomp stop, before its line)
+	[ "$recorded" -le $((done_ + 16)) ]
+	# 32 queued, and each process's close made while the runner flushed
+	[ $((done_ - recorded)) -le 48 ]
+}
