@@ -117,6 +117,9 @@ struct proc {
 	uint64_t sa_restart;	/* ... whose handler has SA_RESTART */
 	struct sock *socks;
 	int nsocks, capsocks;
+	uint64_t *closed;	/* the connections it closed: a hash of each tuple,
+				 * for the lingering list of its exit */
+	int nclosed, capclosed;
 };
 
 struct thread {
@@ -223,6 +226,7 @@ static void proc_free(struct proc *p)
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	free(p->socks);
+	free(p->closed);
 	free(p);
 }
 
@@ -764,6 +768,114 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 	}
 }
 
+/* ---- what lingers of the connections a process closed ---- */
+
+/* FNV-1a of a connection's tuple (its two endpoints as the trace writes
+ * them): what is kept of each connection a process closed */
+static uint64_t tuple_hash(const char *local, const char *remote)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *c = local; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	h = (h ^ '|') * 1099511628211ULL;
+	for (const char *c = remote; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define MAX_LINGERING 256	/* as the shim's list */
+
+struct linger_list {
+	struct st_ksock k[MAX_LINGERING];
+};
+
+/* The exit's lingering list, as the shim gives it (socktrace(7)): the
+ * connections process p closed that the kernel's table still holds, in
+ * TIME_WAIT, FIN_WAIT1/2, LAST_ACK or CLOSING, each with its state and the
+ * time left on its timer; read from /proc/net/tcp and tcp6 (this network
+ * namespace's), matched by tuple.  No connection closed: an empty list,
+ * the kernel not asked.  The table unreadable: no list (unknown). */
+static void lingering(struct proc *p, struct st_event *ev, struct linger_list *out)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	const uint32_t states = 1u << ST_TCP_TIME_WAIT | 1u << ST_TCP_FIN_WAIT1 | 1u << ST_TCP_FIN_WAIT2 |
+				1u << ST_TCP_LAST_ACK | 1u << ST_TCP_CLOSING;
+	long tick_ms = 1000 / (sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100);
+	int n = 0;
+	int64_t total = 0, tw = 0;
+
+	if (!p->nclosed) {
+		ev->lingering = out->k;
+		ev->nlingering = 0;
+		ev->time_wait = 0;
+		return;
+	}
+	qsort(p->closed, (size_t)p->nclosed, sizeof(*p->closed), cmp_u64);
+	for (int v6 = 0; v6 < 2; v6++) {
+		FILE *f = fopen(files[v6], "re");
+		char line[512];
+
+		if (!f)
+			return;	/* unknown: no list rather than a false empty one */
+		while (fgets(line, sizeof(line), f)) {
+			char fl[10][64];
+			const char *q = line;
+			struct sockaddr_storage l, r;
+			socklen_t ll, rl;
+			char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
+			unsigned st;
+			uint64_t h;
+			int nf = 0;
+
+			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+			while (nf < 10 && field(&q, fl[nf], sizeof(fl[nf])))
+				nf++;
+			if (nf < 10)
+				continue;
+			st = (unsigned)strtoul(fl[3], NULL, 16);
+			if (st > 31 || !(states & 1u << st) || !parse_hex_ep(fl[1], v6, &l, &ll) ||
+			    !parse_hex_ep(fl[2], v6, &r, &rl))
+				continue;
+			st_format_addr((struct sockaddr *)&l, ll, local, NULL);
+			st_format_addr((struct sockaddr *)&r, rl, remote, NULL);
+			h = tuple_hash(local, remote);
+			if (!bsearch(&h, p->closed, (size_t)p->nclosed, sizeof(h), cmp_u64))
+				continue;
+			total++;
+			tw += st == ST_TCP_TIME_WAIT;
+			if (n < MAX_LINGERING) {
+				struct st_ksock *k = &out->k[n++];
+				const char *colon = strchr(fl[5], ':');
+				memset(k, 0, sizeof(*k));
+				memcpy(k->local, local, sizeof(k->local));
+				memcpy(k->remote, remote, sizeof(k->remote));
+				k->state = st_tcp_state_name((int)st);
+				/* tr:when, when in clock ticks */
+				k->timer_ms = strtoul(fl[5], NULL, 16) && colon ?
+						      (int64_t)strtoul(colon + 1, NULL, 16) * tick_ms :
+						      -1;
+				k->inode = strtoull(fl[9], NULL, 10);
+				k->uid = st == ST_TCP_TIME_WAIT ? -1 : (int64_t)strtoul(fl[7], NULL, 10);
+				k->pid = -1;
+				k->v6only = -1;
+			}
+		}
+		fclose(f);
+	}
+	ev->lingering = out->k;
+	ev->nlingering = n;
+	ev->lingering_total = total;
+	ev->time_wait = tw;
+}
+
 /* ---- events ---- */
 
 static void begin(struct st_event *ev, struct thread *t, enum st_call call)
@@ -855,9 +967,71 @@ static void set_origin(struct st_event *ev, struct origin *o, pid_t pid)
 		ev->pidns = (uint64_t)st.st_ino;
 }
 
-/* the start of process p's image: exe, argv, ppid, "backend":"ptrace" */
-static void emit_start(struct thread *t)
+/* The sockets a new image holds from its start (inherited across exec, or
+ * from the runner's caller), as the shim lists them: each descriptor of
+ * /proc/PID/fd that names a socket, with what the kernel tells of it;
+ * each goes into p's table, shared (another process may hold it).
+ * Returns a list to free (NULL when there is none) and its length in *n;
+ * *known false when /proc could not be read. */
+static struct st_isock *inherited_socks(struct proc *p, int *n, bool *known)
 {
+	char path[64], link[64];
+	struct st_isock *list = NULL;
+	int cap = 0;
+	DIR *d;
+	struct dirent *de;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
+	d = opendir(path);
+	*known = d != NULL;
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		struct facts f;
+		struct st_isock *i;
+		ssize_t len;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)p->pid, fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, "socket:[", 8))
+			continue;
+		sock_set(p, (int)fd, strtoull(link + 8, NULL, 10), true);
+		facts_of(p, (int)fd, &f, F_NAMES | F_TCP, NULL);
+		if (!f.ok)
+			continue;
+		if (*n == cap)
+			list = grow(list, &cap, sizeof(*list));
+		i = &list[(*n)++];
+		memset(i, 0, sizeof(*i));
+		i->fd = (int)fd;
+		i->inode = f.inode;
+		i->family = st_family_name(f.family);
+		i->type = st_socktype_name(f.type);
+		i->proto = st_proto_name(f.family, f.type, f.protocol);
+		memcpy(i->local, f.local, sizeof(i->local));
+		memcpy(i->remote, f.remote, sizeof(i->remote));
+		i->state = is_tcp(&f) && f.state ? st_tcp_state_name(f.state) : NULL;
+	}
+	closedir(d);
+	return list;
+}
+
+/* The start of process p's image: exe, argv, ppid, "backend":"ptrace";
+ * image: a new image (the program's, or after an exec), which lists the
+ * sockets it holds from its start (a forked child's are its parent's). */
+static void emit_start(struct thread *t, bool image)
+{
+	struct st_isock *isocks = NULL;
+	int nisocks = 0;
+	bool known = false;
 	struct proc *p = t->p;
 	char path[64], exe[4096], *args = NULL;
 	const char **argv = NULL;
@@ -914,7 +1088,16 @@ static void emit_start(struct thread *t)
 	ev.version = PACKAGE_VERSION;
 	ev.backend = "ptrace";
 	set_origin(&ev, &origin, p->pid);
+	if (image) {
+		static const struct st_isock none[1];
+		isocks = inherited_socks(p, &nisocks, &known);
+		if (known) {
+			ev.inherited = isocks ? isocks : none;
+			ev.ninherited = nisocks;
+		}
+	}
 	emit(&ev);
+	free(isocks);
 	free(argv);
 	free(args);
 }
@@ -1039,6 +1222,12 @@ static void close_event(struct thread *t, int fd, const struct facts *f, struct 
 			/* another descriptor, or another process, keeps it open */
 			ev->state = ev->state_before;
 		} else {
+			if (f->local[0] && f->remote[0]) {
+				/* for its exit's lingering list */
+				if (p->nclosed == p->capclosed)
+					p->closed = grow(p->closed, &p->capclosed, sizeof(*p->closed));
+				p->closed[p->nclosed++] = tuple_hash(f->local, f->remote);
+			}
 			ev->reset_reason = st_tcp_close_reset(f->state, f->linger, f->unread);
 			ev->reset_known = true;
 			ev->reset = ev->reset_reason != NULL;
@@ -1401,11 +1590,13 @@ static void signal_stop(struct thread *t, int sig)
 static void exit_event(struct thread *t, int status)
 {
 	struct st_event ev;
+	static struct linger_list ling;
 
 	begin(&ev, t, ST_CALL_exit);
 	ev.ts_us = now_ns(CLOCK_REALTIME) / 1000;
 	ev.open_sockets = t->p->nsocks;
 	ev.status = status & 0xff;
+	lingering(t->p, &ev, &ling);
 	emit(&ev);
 }
 
@@ -1528,7 +1719,7 @@ static void stopped(pid_t tid, int status)
 		memcpy(t->args, info.seccomp.args, sizeof(t->args));
 		t->restart = 0;
 		if (!t->p->started)
-			emit_start(t);
+			emit_start(t, false);
 		if (t->nr == SYS_rt_sigaction) {
 			sigaction_entry(t);
 			resume(tid, PTRACE_CONT, 0);
@@ -1569,7 +1760,7 @@ static void stopped(pid_t tid, int status)
 		t->p->nsocks = 0;
 		t->p->caught = t->p->sa_restart = 0;
 		t->restart = 0;
-		emit_start(t);
+		emit_start(t, true);
 		resume(tid, PTRACE_CONT, 0);
 		return;
 	}
@@ -1596,7 +1787,7 @@ static void stopped(pid_t tid, int status)
 		}
 		/* the first stop of a new tracee: a forked child starts */
 		if (t->p->pid == tid && !t->p->started && tid != main_pid)
-			emit_start(t);
+			emit_start(t, false);
 		resume(tid, PTRACE_CONT, 0);
 		return;
 	}

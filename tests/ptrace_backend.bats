@@ -288,3 +288,48 @@ calls() {
 	# 32 queued, and each process's close made while the runner flushed
 	[ $((done_ - recorded)) -le 48 ]
 }
+
+# inherit BACKEND PROG TRACE: runs PROG under the runner with a listening
+# TCP socket inherited at descriptor 3 (from python3, as a socket-activating
+# parent passes one)
+inherit() {
+	python3 - "$SOCKTRACE" "$1" "$2" "$3" <<'PY'
+import os, socket, subprocess, sys
+st, backend, prog, trace = sys.argv[1:]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+os.dup2(s.fileno(), 3)
+subprocess.run([st, "--backend=" + backend, "-o", trace, "--", prog, "-p", "1"], pass_fds=[3],
+               stdout=subprocess.DEVNULL)
+print(s.getsockname()[1])
+PY
+}
+
+@test "start and exit as the shim writes them: the inherited sockets of a new image, the lingering connections at exit" {
+	# an inherited listener: listed at the start, with its state
+	lport=$(inherit shim "$(prog tcp_client)" shim_inh.jsonl)
+	jq -c 'select(.call=="start") | .inherited | map(del(.inode))' shim_inh.jsonl | sed "s/:$lport\b/:LP/g" >shim_inh
+	lport=$(inherit ptrace "$(prog tcp_client_static)" pt_inh.jsonl)
+	jq -c 'select(.call=="start") | .inherited | map(del(.inode))' pt_inh.jsonl | sed "s/:$lport\b/:LP/g" >pt_inh
+	diff -u shim_inh pt_inh
+	grep -q '"fd":3,"family":"AF_INET","type":"SOCK_STREAM","proto":"tcp","local":"127.0.0.1:LP","state":"LISTEN"' pt_inh
+	# none inherited: an empty list, not an absent one
+	pair _static "-n 1" ""
+	assert_field "$(one '.call=="start"' cli_static.jsonl)" '.inherited|length' 0
+	# the client closed first: its exit lists the connection, in
+	# FIN_WAIT1/2 or TIME_WAIT, as ss sees it, and counts TIME_WAIT
+	c=$(one '.call=="close"' cli_static.jsonl)
+	e=$(one '.call=="exit"' cli_static.jsonl)
+	assert_field "$e" '.lingering|length' 1
+	assert_field "$e" '.lingering[0].local' "$(get "$c" .local)"
+	assert_field "$e" '.lingering[0].remote' "$(get "$c" .remote)"
+	[[ $(get "$e" '.lingering[0].state') =~ ^(FIN_WAIT1|FIN_WAIT2|TIME_WAIT)$ ]]
+	[ "$(get "$e" .time_wait)" -eq "$(get "$e" '[.lingering[]|select(.state=="TIME_WAIT")]|length')" ]
+	ss -Htan state time-wait src "$(get "$c" .local)" dst "$(get "$c" .remote)" | grep -q .
+	# a process that closed no connection: an empty list, the kernel not asked
+	PORT=$(free_port)
+	run "$SOCKTRACE" -o refused.jsonl -- "$(prog tcp_client_static)" -p "$PORT"
+	assert_field "$(one '.call=="exit"' refused.jsonl)" '.lingering|length' 0
+	assert_field "$(one '.call=="exit"' refused.jsonl)" .time_wait 0
+}
