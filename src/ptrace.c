@@ -89,7 +89,7 @@ static const int traced[] = {
 #ifdef SYS_dup2
 	SYS_dup2,
 #endif
-	SYS_dup3, SYS_fcntl, SYS_exit_group,
+	SYS_dup3, SYS_fcntl, SYS_exit_group, SYS_execve, SYS_execveat,
 };
 /* rt_sigaction stops the program only when it sets a handler (its act
  * argument not NULL): which signals are caught, and with SA_RESTART, tell
@@ -133,6 +133,9 @@ struct thread {
 	uint64_t args[6];
 	int64_t ts_us, t0_ns;
 	struct facts *pre;	/* close, shutdown: the socket before the call */
+	int *announced;		/* execve: the close-on-exec sockets told closed */
+	int nannounced, capannounced;
+	char exe[4096];		/* execve: the path it was given */
 };
 
 /* what the kernel tells of a socket */
@@ -317,6 +320,7 @@ static void thread_free(struct thread *t)
 		}
 	}
 	free(t->pre);
+	free(t->announced);
 	free(t);
 }
 
@@ -1139,6 +1143,85 @@ static bool is_socket(struct proc *p, int fd)
 	return true;
 }
 
+static void close_event(struct thread *t, int fd, const struct facts *f, struct st_event *ev);
+
+/* Is descriptor fd of p close-on-exec?  (/proc/PID/fdinfo/FD's flags) */
+static bool cloexec(const struct proc *p, int fd)
+{
+	char path[64], line[128];
+	bool yes = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)p->pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags:", 6)) {
+			yes = (strtoul(line + 6, NULL, 8) & O_CLOEXEC) != 0;
+			break;
+		}
+	fclose(f);
+	return yes;
+}
+
+/* a NUL-terminated string of the program's memory, cut to cap - 1 bytes */
+static void peek_str(pid_t tid, uint64_t addr, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (addr && n + 1 < cap) {
+		/* up to the next page boundary: the string may end before it */
+		size_t chunk = 4096 - (size_t)((addr + n) & 4095);
+		if (chunk > cap - 1 - n)
+			chunk = cap - 1 - n;
+		if (!peek(tid, addr + n, out + n, chunk))
+			break;
+		if (memchr(out + n, '\0', chunk))
+			return;
+		n += chunk;
+	}
+	out[n] = '\0';
+}
+
+/* The seccomp stop of an execve: each close-on-exec socket is recorded as
+ * closed by the exec (an exec event, as the shim writes it before the
+ * call: after it, its facts are gone).  Needs the exit stop when it
+ * announced any: a failed exec keeps them, and says so. */
+static bool exec_entry(struct thread *t)
+{
+	struct proc *p = t->p;
+	int fds[64];
+	int n = 0;
+
+	t->nannounced = 0;
+	for (int i = 0; i < p->nsocks && n < (int)(sizeof(fds) / sizeof(fds[0])); i++)
+		if (cloexec(p, p->socks[i].fd))
+			fds[n++] = p->socks[i].fd;
+	for (int i = 0; i < n; i++) {
+		struct st_event ev;
+		struct facts f;
+
+		facts_of(p, fds[i], &f, F_NAMES | F_OPTS | F_TCP | F_UNREAD, NULL);
+		if (!f.ok)
+			continue;
+		begin(&ev, t, ST_CALL_exec);
+		ev.ts_us = t->ts_us;
+		ev.dur_ns = -1;
+		ev.ret = 0;
+		close_event(t, fds[i], &f, &ev);
+		emit(&ev);
+		if (t->nannounced == t->capannounced)
+			t->announced = grow(t->announced, &t->capannounced, sizeof(*t->announced));
+		t->announced[t->nannounced++] = fds[i];
+	}
+	if (!t->nannounced)
+		return false;
+	peek_str(t->tid, t->nr == SYS_execveat ? t->args[1] : t->args[0], t->exe, sizeof(t->exe));
+	return true;
+}
+
 /* The seccomp stop of a traced call: does it need its exit stop? */
 static bool call_entry(struct thread *t)
 {
@@ -1186,6 +1269,9 @@ static bool call_entry(struct thread *t)
 			    (unsigned)p->socks[i].fd <= (unsigned)t->args[1])
 				return !(t->args[2] & 4 /* CLOSE_RANGE_CLOEXEC */);
 		return false;
+	case SYS_execve:
+	case SYS_execveat:
+		return exec_entry(t);
 	default:
 		return false;
 	}
@@ -1277,6 +1363,8 @@ static void call_exit(struct thread *t, int64_t ret)
 #endif
 	case SYS_dup3: call = ST_CALL_dup3; break;
 	case SYS_fcntl: call = ST_CALL_fcntl; break;
+	case SYS_execve: call = ST_CALL_execve; break;
+	case SYS_execveat: call = ST_CALL_execveat; break;
 	default: return;
 	}
 	begin(&ev, t, call);
@@ -1522,6 +1610,17 @@ static void call_exit(struct thread *t, int64_t ret)
 			}
 		}
 		break;
+	case SYS_execve:
+	case SYS_execveat:
+		/* here only when it failed (a new image's stop clears in_call):
+		 * the sockets told closed are still open, tracked again when
+		 * next used */
+		if (ret >= 0)
+			return;
+		ev.exe = t->exe[0] ? t->exe : NULL;
+		ev.kept = t->announced;
+		ev.nkept = t->nannounced;
+		break;
 	default:
 		return;
 	}
@@ -1718,7 +1817,9 @@ static void stopped(pid_t tid, int status)
 		t->nr = (int)info.seccomp.nr;
 		memcpy(t->args, info.seccomp.args, sizeof(t->args));
 		t->restart = 0;
-		if (!t->p->started)
+		/* (an exec's image starts at its exec stop: the runner's child
+		 * before its first exec is not the program) */
+		if (!t->p->started && t->nr != SYS_execve && t->nr != SYS_execveat)
 			emit_start(t, false);
 		if (t->nr == SYS_rt_sigaction) {
 			sigaction_entry(t);
@@ -1760,6 +1861,7 @@ static void stopped(pid_t tid, int status)
 		t->p->nsocks = 0;
 		t->p->caught = t->p->sa_restart = 0;
 		t->restart = 0;
+		t->in_call = false;	/* the exec's exit stop is not to come */
 		emit_start(t, true);
 		resume(tid, PTRACE_CONT, 0);
 		return;

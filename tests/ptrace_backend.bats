@@ -333,3 +333,25 @@ PY
 	assert_field "$(one '.call=="exit"' refused.jsonl)" '.lingering|length' 0
 	assert_field "$(one '.call=="exit"' refused.jsonl)" .time_wait 0
 }
+
+@test "exec: the close-on-exec sockets an exec closes are exec events, and a failed exec keeps them, as the shim records it" {
+	for mode in cloexec missing; do
+		for b in shim ptrace; do
+			"$SOCKTRACE" --backend=$b -o "$b.jsonl" -- "$(prog execs)" "$mode" >"$b.out"
+			jq -c '[.call, .fd, .ret, .errno, .state_before, .state, .last, .shared, .kept, .exe, (.inherited|length)]' "$b.jsonl" >"$b.$mode"
+		done
+		diff -u "shim.$mode" "ptrace.$mode"
+	done
+	# the exec of /bin/true ended the listener; the new image starts after it
+	e=$(one '.call=="exec"' ptrace.jsonl)
+	assert_field "$e" .state_before LISTEN
+	assert_field "$e" .state CLOSE
+	e=$(one '.call=="execve"' ptrace.jsonl)
+	assert_field "$e" .errno ENOENT
+	assert_field "$e" '.kept|tostring' "[$(get "$(one '.call=="listen"' ptrace.jsonl)" .fd)]"
+	assert_field "$e" .exe /nonexistent/socktrace-no-such-program
+	# the runner's own child before its exec of the program is no process
+	# of the trace
+	assert_count 1 '.call=="start"' ptrace.jsonl
+	"$SOCKTRACE" check --rule no-leaks ptrace.jsonl
+}
