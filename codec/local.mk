@@ -15,6 +15,7 @@ CODEC_SOURCES = \
 	codec/outfile.h codec/outfile.c \
 	codec/names.h codec/names.c \
 	codec/tcpstate.h codec/tcpstate.c \
+	codec/bindrules.h codec/bindrules.c \
 	codec/encode_json.c \
 	codec/record.h codec/record.c \
 	codec/ring.h codec/ring.c \
