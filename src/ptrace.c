@@ -28,6 +28,7 @@
 #include "event.h"
 #include "names.h"
 #include "tcpstate.h"
+#include "bindrules.h"
 
 #include "config.h"
 
@@ -106,6 +107,28 @@ struct sock {			/* a socket descriptor of a process */
 	int family, type, protocol;
 	char remote[ST_ADDR_MAX];	/* its peer, once known: a reset connection
 					 * has none for getpeername, the shim keeps it */
+	bool opts_known;	/* ra, rp, v6only: as the last event's facts read them */
+	bool ra, rp;		/* SO_REUSEADDR, SO_REUSEPORT */
+	int v6only;		/* IPV6_V6ONLY, -1 not IPv6 or unknown */
+};
+
+/* FNV-1a of a connection's tuple (its two endpoints as the trace writes
+ * them): what is kept of each connection a process closed */
+static uint64_t tuple_hash(const char *local, const char *remote)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *c = local; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	h = (h ^ '|') * 1099511628211ULL;
+	for (const char *c = remote; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return h;
+}
+
+struct closed {
+	uint64_t tuple;		/* tuple_hash() of its endpoints */
+	bool ra, rp;		/* its SO_REUSEADDR, SO_REUSEPORT at the close */
 };
 
 struct proc {
@@ -117,8 +140,8 @@ struct proc {
 	uint64_t sa_restart;	/* ... whose handler has SA_RESTART */
 	struct sock *socks;
 	int nsocks, capsocks;
-	uint64_t *closed;	/* the connections it closed: a hash of each tuple,
-				 * for the lingering list of its exit */
+	struct closed *closed;	/* the connections it closed, for the lingering
+				 * list of its exit and the verdict of a bind */
 	int nclosed, capclosed;
 };
 
@@ -148,6 +171,7 @@ struct facts {
 	struct st_tcp tcp;
 	bool reuseaddr, reuseport;
 	int linger;		/* -1 off */
+	int v6only;		/* F_OPTS, IPv6: IPV6_V6ONLY; -1 otherwise */
 	unsigned unread;
 };
 
@@ -393,6 +417,7 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 
 	memset(f, 0, sizeof(*f));
 	f->linger = -1;
+	f->v6only = -1;
 	if (p->pidfd < 0 || fd < 0)
 		return;
 	c = (int)syscall(SYS_pidfd_getfd, p->pidfd, fd, 0);
@@ -447,6 +472,15 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 		len = sizeof(lg);
 		if (getsockopt(c, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
 			f->linger = lg.l_linger;
+		if (f->family == AF_INET6)
+			f->v6only = int_opt(c, IPPROTO_IPV6, IPV6_V6ONLY, -1);
+		if (s && s->inode == f->inode) {
+			/* kept for the verdict of another socket's failed bind */
+			s->opts_known = true;
+			s->ra = f->reuseaddr;
+			s->rp = f->reuseport;
+			s->v6only = f->v6only;
+		}
 	}
 	if ((f->family == AF_INET || f->family == AF_INET6) && f->type == SOCK_STREAM) {
 		len = sizeof(ti);
@@ -553,9 +587,10 @@ static void peek_addr(pid_t tid, uint64_t addr, uint64_t len, char out[ST_ADDR_M
 
 struct holders {
 	struct st_ksock k[MAX_HOLDERS];
+	struct st_bind_holder f[MAX_HOLDERS];	/* each one's facts, for the verdict */
 	char comm[MAX_HOLDERS][17];
-	int n;
-	bool cut, listener;
+	int n, total;
+	bool cut, unknown_dev;
 };
 
 /* the address of /proc/net/tcp's hex form ("0100007F:1F90", 32 hex digits
@@ -621,40 +656,23 @@ static int port_of(const struct sockaddr_storage *ss)
 	return -1;
 }
 
-/* IPv4 address of ss (an IPv4 one, or v4-mapped IPv6); false for IPv6 */
-static bool v4_of(const struct sockaddr_storage *ss, uint32_t *a)
+/* the name of process pid (/proc/PID/comm), "" unknown */
+static void read_comm(long pid, char comm[17])
 {
-	if (ss->ss_family == AF_INET) {
-		*a = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
-		return true;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	comm[0] = '\0';
+	if (fd >= 0) {
+		ssize_t n = read(fd, comm, 16);
+		close(fd);
+		if (n > 0) {
+			comm[n] = '\0';
+			comm[strcspn(comm, "\n")] = '\0';
+		}
 	}
-	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)ss)->sin6_addr)) {
-		memcpy(a, ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr + 12, 4);
-		return true;
-	}
-	return false;
-}
-
-static bool wildcard(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
-	return !memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, &in6addr_any, sizeof(in6addr_any));
-}
-
-/* could the two local addresses conflict (same port checked before)? */
-static bool overlap(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	uint32_t x, y;
-
-	if (wildcard(a) || wildcard(b))
-		return true;	/* (IPV6_V6ONLY is not known here: taken as off) */
-	if (v4_of(a, &x) && v4_of(b, &y))
-		return x == y;
-	if (a->ss_family == AF_INET6 && b->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-	return false;
 }
 
 /* the process holding socket inode (its first, by /proc), -1 none */
@@ -694,26 +712,71 @@ static long owner_of(uint64_t inode, char comm[17])
 		closedir(fds);
 	}
 	closedir(proc);
-	if (found > 0) {
-		int fd;
-		snprintf(path, sizeof(path), "/proc/%ld/comm", found);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		comm[0] = '\0';
-		if (fd >= 0) {
-			ssize_t n = read(fd, comm, 16);
-			close(fd);
-			if (n > 0) {
-				comm[n] = '\0';
-				comm[strcspn(comm, "\n")] = '\0';
-			}
-		}
-	}
+	if (found > 0)
+		read_comm(found, comm);
 	return found;
 }
 
+/* The socket of p's descriptor fd being bound to addr, as the conflict
+ * rules see it: its address, options (f: its facts after the call), owner
+ * (the uid the kernel fixed at its making), IPV6_V6ONLY and bound device,
+ * from a copy of the descriptor (p is stopped: closed before it goes on). */
+static void new_socket(struct proc *p, int fd, const struct sockaddr_storage *addr, const struct facts *f,
+		       struct st_bind_new *n)
+{
+	struct stat st;
+	int c;
+
+	memset(n, 0, sizeof(*n));
+	if (addr->ss_family == AF_INET)
+		st_bind_ep_set(&n->ep, AF_INET, &((const struct sockaddr_in *)addr)->sin_addr);
+	else
+		st_bind_ep_set(&n->ep, AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr);
+	n->tcp = true;
+	n->ra = f->reuseaddr;
+	n->rp = f->reuseport;
+	n->uid = -1;
+	n->v6only = n->ep.family == AF_INET6 && !n->ep.wild && !n->ep.mapped ? 1 : f->v6only > 0;
+	c = p->pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, p->pidfd, fd, 0) : -1;
+	if (c < 0)
+		return;
+	if (fstat(c, &st) == 0)
+		n->uid = (int64_t)st.st_uid;
+#ifdef SO_BINDTOIFINDEX
+	n->dev = int_opt(c, SOL_SOCKET, SO_BINDTOIFINDEX, 0);
+#endif
+	close(c);
+}
+
+/* A connection a traced process closed, by its tuple's hash; NULL none */
+static const struct closed *closed_find(uint64_t tuple)
+{
+	for (int i = 0; i < nprocs; i++)
+		for (int k = procs[i]->nclosed - 1; k >= 0; k--)
+			if (procs[i]->closed[k].tuple == tuple)
+				return &procs[i]->closed[k];
+	return NULL;
+}
+
+/* A socket of a traced process by its inode, with the process; NULL none */
+static struct sock *traced_sock(uint64_t inode, struct proc **owner)
+{
+	for (int i = 0; i < nprocs; i++)
+		for (int k = 0; k < procs[i]->nsocks; k++)
+			if (procs[i]->socks[k].inode == inode) {
+				*owner = procs[i];
+				return &procs[i]->socks[k];
+			}
+	return NULL;
+}
+
 /* The TCP sockets of the kernel's table (/proc/net/tcp and tcp6, this
- * network namespace's) bound where the failed bind asked (addr). */
-static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
+ * network namespace's) that stand in the way of n's address, as the
+ * kernel's rules see it (codec/bindrules.h), each with the facts the rules
+ * need: its address, state, owner's uid from the table; its options when
+ * it is a socket of a traced process (as the runner last read them), else
+ * unknown; its bound device is not shown there (h->unknown_dev). */
+static void find_holders(const struct st_bind_new *n, const struct sockaddr_storage *addr, struct holders *h)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
 	int port = port_of(addr);
@@ -726,13 +789,16 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 		if (!f)
 			continue;
 		while (fgets(line, sizeof(line), f)) {
-			char loc[64], rem[64], fl[10][64];
+			char fl[10][64];
 			const char *q = line;
 			unsigned st, uid;
 			unsigned long long ino;
 			struct sockaddr_storage l, r;
 			socklen_t ll, rl;
 			struct st_ksock *k;
+			struct st_bind_holder b;
+			struct sock *ts;
+			struct proc *tp = NULL;
 			int nf = 0;
 
 			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
@@ -740,19 +806,48 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 				nf++;
 			if (nf < 10)
 				continue;
-			memcpy(loc, fl[1], sizeof(loc));
-			memcpy(rem, fl[2], sizeof(rem));
 			st = (unsigned)strtoul(fl[3], NULL, 16);
 			uid = (unsigned)strtoul(fl[7], NULL, 10);
 			ino = strtoull(fl[9], NULL, 10);
-			if (!parse_hex_ep(loc, v6, &l, &ll) || !parse_hex_ep(rem, v6, &r, &rl))
+			if (!parse_hex_ep(fl[1], v6, &l, &ll) || !parse_hex_ep(fl[2], v6, &r, &rl))
 				continue;
-			if (port_of(&l) != port || !overlap(&l, addr))
+			if (port_of(&l) != port)
 				continue;
+			memset(&b, 0, sizeof(b));
+			if (l.ss_family == AF_INET)
+				st_bind_ep_set(&b.ep, AF_INET, &((struct sockaddr_in *)&l)->sin_addr);
+			else
+				st_bind_ep_set(&b.ep, AF_INET6, &((struct sockaddr_in6 *)&l)->sin6_addr);
+			b.state = (int)st;
+			b.connected = port_of(&r) > 0;
+			b.uid = st == ST_TCP_TIME_WAIT ? -1 : (int64_t)uid;
+			b.v6only = -1;
+			b.ra = b.rp = -1;
+			ts = ino ? traced_sock(ino, &tp) : NULL;
+			if (ts && ts->opts_known) {
+				b.ra = ts->ra;
+				b.rp = ts->rp;
+				b.v6only = v6 ? ts->v6only : -1;
+			} else if (!ino && b.connected) {
+				/* a connection a traced process closed (TIME_WAIT):
+				 * its options at the close */
+				char ls[ST_ADDR_MAX], rs[ST_ADDR_MAX];
+				const struct closed *cl;
+				st_format_addr((struct sockaddr *)&l, ll, ls, NULL);
+				st_format_addr((struct sockaddr *)&r, rl, rs, NULL);
+				if ((cl = closed_find(tuple_hash(ls, rs)))) {
+					b.ra = cl->ra;
+					b.rp = cl->rp;
+				}
+			}
+			if (!st_bind_overlaps(n, &b))
+				continue;
+			h->total++;
 			if (h->n == MAX_HOLDERS) {
 				h->cut = true;
 				continue;
 			}
+			h->f[h->n] = b;
 			k = &h->k[h->n];
 			memset(k, 0, sizeof(*k));
 			st_format_addr((struct sockaddr *)&l, ll, k->local, NULL);
@@ -760,12 +855,19 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 				st_format_addr((struct sockaddr *)&r, rl, k->remote, NULL);
 			k->state = st_tcp_state_name((int)st);
 			k->inode = ino;
-			k->uid = uid;
+			k->uid = b.uid;
 			k->timer_ms = -1;
-			k->v6only = -1;
-			k->pid = ino ? owner_of(ino, h->comm[h->n]) : -1;
-			k->comm = k->pid > 0 ? h->comm[h->n] : NULL;
-			h->listener |= st == ST_TCP_LISTEN;
+			k->v6only = b.v6only;
+			k->comm = NULL;
+			if (tp) {
+				k->pid = tp->pid;	/* a traced process: no walk of /proc */
+				read_comm(tp->pid, h->comm[h->n]);
+				k->comm = h->comm[h->n][0] ? h->comm[h->n] : NULL;
+			} else {
+				k->pid = ino ? owner_of(ino, h->comm[h->n]) : -1;
+				k->comm = k->pid > 0 ? h->comm[h->n] : NULL;
+			}
+			h->unknown_dev |= !tp;
 			h->n++;
 		}
 		fclose(f);
@@ -774,23 +876,9 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 
 /* ---- what lingers of the connections a process closed ---- */
 
-/* FNV-1a of a connection's tuple (its two endpoints as the trace writes
- * them): what is kept of each connection a process closed */
-static uint64_t tuple_hash(const char *local, const char *remote)
+static int cmp_closed(const void *a, const void *b)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (const char *c = local; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-	h = (h ^ '|') * 1099511628211ULL;
-	for (const char *c = remote; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-	return h;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = ((const struct closed *)a)->tuple, y = ((const struct closed *)b)->tuple;
 
 	return x < y ? -1 : x > y;
 }
@@ -822,7 +910,7 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 		ev->time_wait = 0;
 		return;
 	}
-	qsort(p->closed, (size_t)p->nclosed, sizeof(*p->closed), cmp_u64);
+	qsort(p->closed, (size_t)p->nclosed, sizeof(*p->closed), cmp_closed);
 	for (int v6 = 0; v6 < 2; v6++) {
 		FILE *f = fopen(files[v6], "re");
 		char line[512];
@@ -836,7 +924,7 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 			socklen_t ll, rl;
 			char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
 			unsigned st;
-			uint64_t h;
+			struct closed key;
 			int nf = 0;
 
 			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
@@ -850,8 +938,8 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 				continue;
 			st_format_addr((struct sockaddr *)&l, ll, local, NULL);
 			st_format_addr((struct sockaddr *)&r, rl, remote, NULL);
-			h = tuple_hash(local, remote);
-			if (!bsearch(&h, p->closed, (size_t)p->nclosed, sizeof(h), cmp_u64))
+			key.tuple = tuple_hash(local, remote);
+			if (!bsearch(&key, p->closed, (size_t)p->nclosed, sizeof(key), cmp_closed))
 				continue;
 			total++;
 			tw += st == ST_TCP_TIME_WAIT;
@@ -1312,7 +1400,8 @@ static void close_event(struct thread *t, int fd, const struct facts *f, struct 
 				/* for its exit's lingering list */
 				if (p->nclosed == p->capclosed)
 					p->closed = grow(p->closed, &p->capclosed, sizeof(*p->closed));
-				p->closed[p->nclosed++] = tuple_hash(f->local, f->remote);
+				p->closed[p->nclosed++] = (struct closed){ tuple_hash(f->local, f->remote),
+									  f->reuseaddr, f->reuseport };
 			}
 			ev->reset_reason = st_tcp_close_reset(f->state, f->linger, f->unread);
 			ev->reset_known = true;
@@ -1431,18 +1520,25 @@ static void call_exit(struct thread *t, int64_t ret)
 				memset(&want, 0, sizeof(want));
 				if (peek(t->tid, a[1], &want, a[2]) &&
 				    (want.ss_family == AF_INET || want.ss_family == AF_INET6)) {
-					find_holders(&want, &hold);
+					struct st_bind_new n;
+					bool complete;
+					new_socket(p, fd, &want, &f, &n);
+					find_holders(&n, &want, &hold);
 					ev.holders = hold.k;
 					ev.nholders = hold.n;
 					if (hold.cut)
 						ev.holders_incomplete = "more than 16 sockets hold the port";
-					/* a listener on the address refuses the bind whatever
-					 * this socket sets; else the holders' options decide,
-					 * which only the shim knows */
+					/* the kernel's rules over what is known of each
+					 * holder: the options of a traced process's socket,
+					 * nothing of another process's (unknown, as under
+					 * the shim) */
+					complete = !hold.cut && !(n.dev && hold.unknown_dev);
 					ev.has_verdict = true;
-					ev.verdict_reuseaddr = hold.listener ? 0 : -1;
-					ev.verdict_reuseport = -1;
-					ev.verdict_why = "the holders' options are not known to the ptrace back end";
+					ev.verdict_reuseaddr = st_bind_verdict(&n, hold.f, hold.n, true, n.rp, complete);
+					ev.verdict_reuseport = st_bind_verdict(&n, hold.f, hold.n, n.ra, true, complete);
+					if (ev.verdict_reuseaddr < 0 || ev.verdict_reuseport < 0)
+						ev.verdict_why = !complete ? "not every holder is known" :
+								  "a holder's SO_REUSEADDR or SO_REUSEPORT is not visible to this process";
 				}
 			}
 			break;

@@ -355,3 +355,24 @@ PY
 	assert_count 1 '.call=="start"' ptrace.jsonl
 	"$SOCKTRACE" check --rule no-leaks ptrace.jsonl
 }
+
+@test "EADDRINUSE verdicts by the kernel's rules, as the shim gives them: a restart over TIME_WAIT (each option pair) and a second listener in the same process" {
+	need_tw_room
+	for args in "restart 0 0" "restart 0 1" "restart 1 0" "second 0"; do
+		for b in shim ptrace; do
+			# shellcheck disable=SC2086
+			"$SOCKTRACE" --backend=$b -o "$b.jsonl" -- "$PYTHON3" "$top_srcdir/tests/scripts/kernelview.py" $args >"$b.out"
+			jq -c 'select(.call=="bind" and .errno=="EADDRINUSE") | [.reuse_verdict, [.holders[] | .state, (.pid != null)]]' \
+				"$b.jsonl" >"$b.v"
+		done
+		echo "$args: $(cat ptrace.v)" >&2
+		[ -s ptrace.v ]
+		diff -u shim.v ptrace.v
+	done
+	# the last one: the holder is the process's own listener, with its pid and name
+	e=$(one '.call=="bind" and .errno=="EADDRINUSE"' ptrace.jsonl)
+	assert_field "$e" '.holders[0].pid' "$(fact ptrace.out second pid)"
+	assert_field "$e" '.holders[0].comm' "$(fact ptrace.out comm name)"
+	assert_field "$e" .reuse_verdict.SO_REUSEADDR false
+	assert_field "$e" .reuse_verdict.SO_REUSEPORT false
+}
