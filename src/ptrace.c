@@ -1533,6 +1533,15 @@ static void call_exit(struct thread *t, int64_t ret)
 					 * nothing of another process's (unknown, as under
 					 * the shim) */
 					complete = !hold.cut && !(n.dev && hold.unknown_dev);
+					/* the bind as made must be explained by a holder:
+					 * else one is missing from the table (a socket bound
+					 * and not listening is not in /proc/net/tcp) */
+					if (st_bind_verdict(&n, hold.f, hold.n, n.ra, n.rp, true) != 0) {
+						complete = false;
+						if (!ev.holders_incomplete)
+							ev.holders_incomplete = "sockets bound and not listening are not in "
+										"/proc/net/tcp: some may hold the port";
+					}
 					ev.has_verdict = true;
 					ev.verdict_reuseaddr = st_bind_verdict(&n, hold.f, hold.n, true, n.rp, complete);
 					ev.verdict_reuseport = st_bind_verdict(&n, hold.f, hold.n, n.ra, true, complete);

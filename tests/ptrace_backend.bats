@@ -375,4 +375,22 @@ PY
 	assert_field "$e" '.holders[0].comm' "$(fact ptrace.out comm name)"
 	assert_field "$e" .reuse_verdict.SO_REUSEADDR false
 	assert_field "$e" .reuse_verdict.SO_REUSEPORT false
+	# a holder bound and not listening is not in /proc/net/tcp: unknown,
+	# never a "yes" the table cannot back
+	cat >bound.py <<'PY'
+import socket
+a = socket.socket()
+a.bind(("127.0.0.1", 0))
+b = socket.socket()
+try:
+    b.bind(a.getsockname())
+except OSError as e:
+    print("errno", e.errno)
+PY
+	"$SOCKTRACE" --backend=ptrace -o bound.jsonl -- "$PYTHON3" bound.py >bound.out
+	grep -q '^errno 98$' bound.out
+	e=$(one '.call=="bind" and .errno=="EADDRINUSE"' bound.jsonl)
+	assert_field "$e" .reuse_verdict.SO_REUSEADDR null
+	assert_field "$e" .reuse_verdict.SO_REUSEPORT null
+	[[ $(get "$e" .holders_incomplete) == *"not in /proc/net/tcp"* ]]
 }
