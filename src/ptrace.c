@@ -107,8 +107,14 @@ struct sock {			/* a socket descriptor of a process */
 	int family, type, protocol;
 	char remote[ST_ADDR_MAX];	/* its peer, once known: a reset connection
 					 * has none for getpeername, the shim keeps it */
-	bool opts_known;	/* ra, rp, v6only: as the last event's facts read them */
+	char local[ST_ADDR_MAX];	/* its name while it is connected (with
+					 * remote: a connection's tuple does not change
+					 * but by a connect, whose facts renew it) */
+	bool opts_known;	/* ra, rp, linger, v6only: the socket's options, as
+				 * the last facts read them or as a new socket has
+				 * them; every setsockopt of the program renews them */
 	bool ra, rp;		/* SO_REUSEADDR, SO_REUSEPORT */
+	int linger;		/* SO_LINGER seconds, -1 off */
 	int v6only;		/* IPV6_V6ONLY, -1 not IPv6 or unknown */
 };
 
@@ -400,6 +406,31 @@ static bool unbound(const struct sockaddr_storage *ss, socklen_t len)
 #define F_OPTS 0x2		/* SO_REUSEADDR, SO_REUSEPORT, SO_LINGER */
 #define F_TCP 0x4		/* TCP_INFO: state and counters */
 #define F_UNREAD 0x8		/* SIOCINQ */
+#define F_CACHED 0x10		/* names and options from the table where it
+				 * knows them for sure (a close: see cached_ok) */
+
+/* Are the options in s the socket's for sure?  Known, and no other process
+ * may have changed them (not shared since a fork or from elsewhere); its
+ * other descriptors in p get every renewal (opts_store). */
+static bool cached_ok(const struct sock *s, uint64_t inode)
+{
+	return s && s->inode == inode && s->opts_known && !s->shared;
+}
+
+/* the options just read (f) into every descriptor of p on that socket */
+static void opts_store(struct proc *p, const struct facts *f)
+{
+	for (int i = 0; i < p->nsocks; i++) {
+		struct sock *x = &p->socks[i];
+		if (x->inode != f->inode)
+			continue;
+		x->opts_known = true;
+		x->ra = f->reuseaddr;
+		x->rp = f->reuseport;
+		x->linger = f->linger;
+		x->v6only = f->v6only;
+	}
+}
 
 /* Facts of descriptor fd of process p, from a copy of it (pidfd_getfd)
  * closed before this returns: its identity, and what mask asks; f->ok
@@ -452,7 +483,11 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 		s->type = f->type;
 		s->protocol = f->protocol;
 	}
-	if (mask & F_NAMES) {
+	if ((mask & F_NAMES) && (mask & F_CACHED) && s && s->inode == f->inode && s->local[0] && s->remote[0]) {
+		/* a connection's tuple, as its last facts read it */
+		memcpy(f->local, s->local, sizeof(f->local));
+		memcpy(f->remote, s->remote, sizeof(f->remote));
+	} else if (mask & F_NAMES) {
 		len = sizeof(ss);
 		if (getsockname(c, (struct sockaddr *)&ss, &len) == 0 && !unbound(&ss, len))
 			st_format_addr((struct sockaddr *)&ss, len, f->local, NULL);
@@ -460,13 +495,20 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 		if (getpeername(c, (struct sockaddr *)&ss, &len) == 0)
 			st_format_addr((struct sockaddr *)&ss, len, f->remote, NULL);
 		if (s && s->inode == f->inode) {
-			if (f->remote[0])
+			if (f->remote[0]) {
 				memcpy(s->remote, f->remote, sizeof(s->remote));
-			else if (s->remote[0])
+				memcpy(s->local, f->local, sizeof(s->local));
+			} else if (s->remote[0]) {
 				memcpy(f->remote, s->remote, sizeof(f->remote));
+			}
 		}
 	}
-	if (mask & F_OPTS) {
+	if ((mask & F_OPTS) && (mask & F_CACHED) && cached_ok(s, f->inode)) {
+		f->reuseaddr = s->ra;
+		f->reuseport = s->rp;
+		f->linger = s->linger;
+		f->v6only = s->v6only;
+	} else if (mask & F_OPTS) {
 		f->reuseaddr = int_opt(c, SOL_SOCKET, SO_REUSEADDR, 0) != 0;
 		f->reuseport = int_opt(c, SOL_SOCKET, SO_REUSEPORT, 0) != 0;
 		len = sizeof(lg);
@@ -474,13 +516,9 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 			f->linger = lg.l_linger;
 		if (f->family == AF_INET6)
 			f->v6only = int_opt(c, IPPROTO_IPV6, IPV6_V6ONLY, -1);
-		if (s && s->inode == f->inode) {
-			/* kept for the verdict of another socket's failed bind */
-			s->opts_known = true;
-			s->ra = f->reuseaddr;
-			s->rp = f->reuseport;
-			s->v6only = f->v6only;
-		}
+		/* kept for a close, and for the verdict of another socket's
+		 * failed bind */
+		opts_store(p, f);
 	}
 	if ((f->family == AF_INET || f->family == AF_INET6) && f->type == SOCK_STREAM) {
 		len = sizeof(ti);
@@ -1339,7 +1377,7 @@ static bool call_entry(struct thread *t)
 			t->pre = malloc(sizeof(*t->pre));
 		if (!t->pre)
 			return false;
-		facts_of(p, fd, t->pre, t->nr == SYS_close ? F_NAMES | F_OPTS | F_TCP | F_UNREAD : F_TCP, NULL);
+		facts_of(p, fd, t->pre, t->nr == SYS_close ? F_NAMES | F_OPTS | F_TCP | F_UNREAD | F_CACHED : F_TCP, NULL);
 		return t->pre->ok;
 	case SYS_dup:
 #ifdef SYS_dup2
@@ -1470,8 +1508,12 @@ static void call_exit(struct thread *t, int64_t ret)
 		ev.proto = st_proto_name((int)a[0], type, (int)a[2]);
 		ev.flags = st_sock_type_flags((int)a[1]);
 		if (ret >= 0) {
+			/* its identity is the call's: only the inode is asked */
+			struct sock like = { .has_id = true, .family = (int)a[0], .type = type,
+					     .protocol = (int)a[2] };
 			ev.fd = (int)ret;
-			facts_of(p, (int)ret, &f, 0, NULL);
+			sock_drop(p, (int)ret);	/* what the table had there is gone */
+			facts_of(p, (int)ret, &f, 0, &like);
 			if (f.ok) {
 				struct sock *n = sock_set(p, (int)ret, f.inode, false);
 				ev.inode = f.inode;
@@ -1479,6 +1521,10 @@ static void call_exit(struct thread *t, int64_t ret)
 				n->family = (int)a[0];
 				n->type = type;
 				n->protocol = (int)a[2];
+				/* a new socket's options: none set */
+				n->opts_known = true;
+				n->linger = -1;
+				n->v6only = -1;
 				if (is_tcp(&f))
 					ev.state = "CLOSE";
 			}
@@ -1583,17 +1629,32 @@ static void call_exit(struct thread *t, int64_t ret)
 		if (t->nr == SYS_accept4)
 			ev.flags = st_sock_type_flags((int)a[3]);
 		if (ret >= 0) {
+			struct sock *l;
 			ev.fd = (int)ret;
-			facts_of(p, (int)ret, &f, F_NAMES | F_TCP, sock_at(p, fd));
+			sock_drop(p, (int)ret);	/* what the table had there is gone */
+			l = sock_at(p, fd);
+			facts_of(p, (int)ret, &f, F_NAMES | F_TCP, l);
 			event_sock(&ev, &f, NULL);
 			event_state(&ev, &f);
 			if (f.ok) {
 				struct sock *n = sock_set(p, (int)ret, f.inode, false);
+				l = sock_at(p, fd);	/* (the table may have moved) */
 				n->has_id = true;
 				n->family = f.family;
 				n->type = f.type;
 				n->protocol = f.protocol;
 				memcpy(n->remote, f.remote, sizeof(n->remote));
+				if (f.remote[0])
+					memcpy(n->local, f.local, sizeof(n->local));
+				if (cached_ok(l, l ? l->inode : 0)) {
+					/* an accepted socket has its listener's options
+					 * (the kernel clones the listener) */
+					n->opts_known = true;
+					n->ra = l->ra;
+					n->rp = l->rp;
+					n->linger = l->linger;
+					n->v6only = -1;
+				}
 			}
 		} else {
 			facts_of(p, fd, &f, F_NAMES, NULL);
@@ -1706,12 +1767,22 @@ static void call_exit(struct thread *t, int64_t ret)
 				sock_drop(p, (int)ret);
 			}
 			if (f.ok) {
-				bool sh = s && s->shared;
-				struct sock *n = sock_set(p, (int)ret, f.inode, sh);
+				struct sock from = s ? *s : (struct sock){ 0 };
+				struct sock *n = sock_set(p, (int)ret, f.inode, from.shared);
 				n->has_id = true;
 				n->family = f.family;
 				n->type = f.type;
 				n->protocol = f.protocol;
+				if (from.inode == f.inode) {
+					/* one socket: its tuple and options are the original's */
+					memcpy(n->remote, from.remote, sizeof(n->remote));
+					memcpy(n->local, from.local, sizeof(n->local));
+					n->opts_known = from.opts_known;
+					n->ra = from.ra;
+					n->rp = from.rp;
+					n->linger = from.linger;
+					n->v6only = from.v6only;
+				}
 			}
 		}
 		break;
