@@ -162,6 +162,8 @@ struct thread {
 	uint64_t args[6];
 	int64_t ts_us, t0_ns;
 	struct facts *pre;	/* close, shutdown: the socket before the call */
+	struct facts *ranged;	/* close_range: the facts of each socket of its range */
+	int nranged, capranged;
 	int *announced;		/* execve: the close-on-exec sockets told closed */
 	int nannounced, capannounced;
 	char exe[4096];		/* execve: the path it was given */
@@ -170,6 +172,7 @@ struct thread {
 /* what the kernel tells of a socket */
 struct facts {
 	bool ok;
+	int fd;			/* close_range: the descriptor */
 	int family, type, protocol;
 	uint64_t inode;
 	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
@@ -350,6 +353,7 @@ static void thread_free(struct thread *t)
 		}
 	}
 	free(t->pre);
+	free(t->ranged);
 	free(t->announced);
 	free(t);
 }
@@ -1385,16 +1389,39 @@ static bool call_entry(struct thread *t)
 #endif
 	case SYS_dup3:
 		/* a descriptor put over a socket ends it there too */
-		return is_socket(p, fd) || (t->nr != SYS_dup && sock_at(p, (int)t->args[1]));
+		if (t->nr != SYS_dup && t->args[1] != t->args[0] && sock_at(p, (int)t->args[1])) {
+			/* the socket at newfd, closed by the call: its facts now */
+			if (!t->pre)
+				t->pre = malloc(sizeof(*t->pre));
+			if (t->pre)
+				facts_of(p, (int)t->args[1], t->pre, F_NAMES | F_OPTS | F_TCP | F_UNREAD | F_CACHED, NULL);
+			return true;
+		}
+		if (t->pre)
+			t->pre->ok = false;
+		return is_socket(p, fd);
 	case SYS_fcntl:
 		return (t->args[1] == F_DUPFD || t->args[1] == F_DUPFD_CLOEXEC) && is_socket(p, fd);
 	case SYS_close_range:
-		/* sockets in the range: recorded one by one as closes at exit */
-		for (int i = 0; i < p->nsocks; i++)
-			if ((unsigned)p->socks[i].fd >= (unsigned)t->args[0] &&
-			    (unsigned)p->socks[i].fd <= (unsigned)t->args[1])
-				return !(t->args[2] & 4 /* CLOSE_RANGE_CLOEXEC */);
-		return false;
+		/* each socket of the range: its facts before the call, its
+		 * event (as the shim's, one per socket) when the call is done */
+		t->nranged = 0;
+		if (t->args[2] & 4 /* CLOSE_RANGE_CLOEXEC: nothing closed now */)
+			return false;
+		if (t->args[2] & 2 /* CLOSE_RANGE_UNSHARE: one event, as the shim's */)
+			return true;
+		for (int i = 0; i < p->nsocks; i++) {
+			unsigned sfd = (unsigned)p->socks[i].fd;
+			if (sfd < (unsigned)t->args[0] || sfd > (unsigned)t->args[1])
+				continue;
+			if (t->nranged == t->capranged)
+				t->ranged = grow(t->ranged, &t->capranged, sizeof(*t->ranged));
+			facts_of(p, (int)sfd, &t->ranged[t->nranged], F_NAMES | F_OPTS | F_TCP | F_UNREAD | F_CACHED,
+				 NULL);
+			t->ranged[t->nranged].fd = (int)sfd;
+			t->nranged++;
+		}
+		return t->nranged > 0;	/* no socket in it: no event, as under the shim */
 	case SYS_execve:
 	case SYS_execveat:
 		return exec_entry(t);
@@ -1712,31 +1739,46 @@ static void call_exit(struct thread *t, int64_t ret)
 		close_event(t, fd, t->pre, &ev);
 		break;
 	case SYS_close_range: {
-		/* each socket of the range, as its close */
-		unsigned first = (unsigned)a[0], last = (unsigned)a[1];
-		ev.range_first = first;
-		ev.range_last = last;
-		emit(&ev);
-		if (ret < 0)
+		/* each socket of the range, as the shim records it: a
+		 * close_range event per socket, with its facts from before */
+		int n = 0;
+		ev.range_first = (int64_t)a[0];
+		ev.range_last = (int64_t)a[1];
+		if (ret < 0 || !t->nranged) {
+			emit(&ev);
 			return;
-		for (int i = p->nsocks - 1; i >= 0; i--) {
-			int sfd = p->socks[i].fd;
-			struct st_event c;
-			if ((unsigned)sfd < first || (unsigned)sfd > last)
-				continue;
-			begin(&c, t, ST_CALL_close);
-			c.ts_us = t->ts_us;
-			c.implicit_close = true;
-			c.ret = 0;
-			memset(&f, 0, sizeof(f));
-			/* the socket is gone from the program: what is known is
-			 * its descriptor and inode */
-			f.inode = p->socks[i].inode;
-			c.fd = sfd;
-			c.inode = f.inode;
-			sock_drop(p, sfd);
-			emit(&c);
-			i = p->nsocks;	/* the table moved: start over */
+		}
+		/* in the order of the descriptors, from the seq ev took */
+		p->seq = ev.seq - 1;
+		for (int k = 0; k < t->nranged; k++) {
+			int best = -1;
+			for (int m = 0; m < t->nranged; m++)
+				if (t->ranged[m].ok != false && (best < 0 || t->ranged[m].fd < t->ranged[best].fd))
+					best = m;
+			if (best < 0)
+				break;
+			{
+				struct st_event c;
+				struct facts *rf = &t->ranged[best];
+				begin(&c, t, ST_CALL_close_range);
+				c.ts_us = t->ts_us;
+				c.dur_ns = ev.dur_ns;
+				c.ret = 0;
+				c.range_first = ev.range_first;
+				c.range_last = ev.range_last;
+				close_event(t, rf->fd, rf, &c);
+				emit(&c);
+				n++;
+				rf->ok = false;
+			}
+		}
+		/* sockets whose facts could not be read: gone from the table */
+		for (int k = 0; k < t->nranged; k++)
+			sock_drop(p, t->ranged[k].fd);
+		t->nranged = 0;
+		if (!n) {
+			ev.seq = ++p->seq;
+			emit(&ev);
 		}
 		return;
 	}
@@ -1763,8 +1805,21 @@ static void call_exit(struct thread *t, int64_t ret)
 			struct sock *s = sock_at(p, fd);
 			ev.newfd = (int)ret;
 			if (t->nr != SYS_dup && t->nr != SYS_fcntl && (int)ret != fd && sock_at(p, (int)ret)) {
-				ev.implicit_close = true;	/* dup2/dup3 closed what was at newfd */
+				/* dup2/dup3 closed the socket at newfd: its close first,
+				 * as the shim records it */
+				if (t->pre && t->pre->ok) {
+					struct st_event c;
+					begin(&c, t, (enum st_call)ev.call);
+					c.seq = ev.seq;	/* before the dup's own event */
+					ev.seq = p->seq;
+					c.ts_us = t->ts_us;
+					c.ret = ret;
+					c.implicit_close = true;
+					close_event(t, (int)ret, t->pre, &c);
+					emit(&c);
+				}
 				sock_drop(p, (int)ret);
+				s = sock_at(p, fd);
 			}
 			if (f.ok) {
 				struct sock from = s ? *s : (struct sock){ 0 };

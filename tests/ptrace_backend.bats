@@ -394,3 +394,21 @@ PY
 	assert_field "$e" .reuse_verdict.SO_REUSEPORT null
 	[[ $(get "$e" .holders_incomplete) == *"not in /proc/net/tcp"* ]]
 }
+
+@test "aliases and bulk closes as the shim records them: dup, dup2 over a socket (its close first), dup3, fcntl, close_range (one event per socket, with its facts)" {
+	for mode in dup dup2 dup2-over dup3 fcntl close_range; do
+		for b in shim ptrace; do
+			"$SOCKTRACE" --backend=$b -o "$b.jsonl" -- "$(prog dupfd)" "$mode" >"$b.out"
+			jq -c 'select(.call!="start" and .call!="end" and .call!="exit")
+				| [.seq, .call, .fd, .newfd, .ret, .state_before, .state, .opts, .last, .shared, .implicit_close, .range]' \
+				"$b.jsonl" | sed -E 's/:[0-9]+/:P/g' >"$b.$mode"
+		done
+		diff -u "shim.$mode" "ptrace.$mode"
+		assert_seq_ok ptrace.jsonl
+	done
+	# close_range: each socket of the range has its own event, its state before and after
+	assert_count 3 '.call=="close_range"' ptrace.jsonl
+	e=$(one '.call=="close_range" and .state_before=="LISTEN"' ptrace.jsonl)
+	assert_field "$e" .state CLOSE
+	assert_field "$e" .last true
+}
