@@ -966,7 +966,7 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 			socklen_t ll, rl;
 			char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
 			unsigned st;
-			struct closed key;
+			struct closed key = { 0, false, false };
 			int nf = 0;
 
 			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
