@@ -14,6 +14,8 @@ CODEC_SOURCES = \
 	codec/addr.h codec/addr.c \
 	codec/outfile.h codec/outfile.c \
 	codec/names.h codec/names.c \
+	codec/tcpstate.h codec/tcpstate.c \
+	codec/bindrules.h codec/bindrules.c \
 	codec/encode_json.c \
 	codec/record.h codec/record.c \
 	codec/ring.h codec/ring.c \

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "kernelview.h"
+#include "bindrules.h"
 #include "clock.h"
 #include "emit.h"
 #include "names.h"
@@ -169,137 +170,12 @@ int st_kv_alive_state(const struct st_sock *s, int state_before)
 
 /* ---- bind ---- */
 
-/* An address as the conflict rules see it. */
-struct ep {
-	int family;		/* AF_INET or AF_INET6 */
-	unsigned char a[16];	/* IPv4 in a[0..3] */
-	bool wild;		/* 0.0.0.0 or :: */
-	bool mapped;		/* ::ffff:a.b.c.d (a[12..15] is the IPv4 address) */
-};
-
-static const unsigned char v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-static const unsigned char zero16[16];
-
-static void ep_set(struct ep *e, int family, const void *addr)
-{
-	memset(e, 0, sizeof(*e));
-	e->family = family;
-	memcpy(e->a, addr, family == AF_INET ? 4 : 16);
-	if (family == AF_INET) {
-		e->wild = !memcmp(e->a, zero16, 4);
-	} else {
-		e->wild = !memcmp(e->a, zero16, 16);
-		e->mapped = !memcmp(e->a, v4mapped_prefix, 12);
-	}
-}
-
-/* As IPv4: an IPv4 address, or an IPv6 one mapped; false otherwise. */
-static bool as_v4(const struct ep *e, unsigned char out[4], bool *wild)
-{
-	if (e->family == AF_INET) {
-		memcpy(out, e->a, 4);
-		*wild = e->wild;
-		return true;
-	}
-	if (!e->mapped)
-		return false;
-	memcpy(out, e->a + 12, 4);
-	*wild = !memcmp(out, zero16, 4);
-	return true;
-}
-
-/* The socket being bound. */
-struct newsock {
-	struct ep ep;
-	bool tcp;
-	int v6only;		/* its IPV6_V6ONLY (forced on by a specific IPv6 address) */
-	int dev;		/* SO_BINDTOIFINDEX, 0 none */
-	int64_t uid;		/* the socket's owner: the kernel compares sk_uid */
-	bool ra, rp;
-};
-
-/* A holder as sock_diag shows it. */
-struct holder {
-	struct ep ep;
-	int state;
-	bool connected;		/* has a remote end */
-	int v6only;		/* -1 unknown */
-	int dev;
-	int64_t uid;		/* -1 unknown (TIME_WAIT) */
-	int ra, rp;		/* -1 unknown: another process's options are not visible */
-};
-
-static const unsigned char loopback4_ipv6[4] = { 127, 0, 0, 6 };
-
-/* Kleene logic: 1 true, 0 false, -1 unknown */
-static int k_and(int a, int b)
-{
-	if (!a || !b)
-		return 0;
-	return a < 0 || b < 0 ? -1 : 1;
-}
-
-static int k_or(int a, int b)
-{
-	if (a == 1 || b == 1)
-		return 1;
-	return a < 0 || b < 0 ? -1 : 0;
-}
-
-/* Would h stand in the way of n's address (inet_rcv_saddr_equal with the
- * wildcard, the bound device)?  -1 when it depends on what is not shown. */
-static int overlaps(const struct newsock *n, const struct holder *h)
-{
-	unsigned char n4[4], h4[4];
-	bool nwild, hwild;
-
-	if (n->dev && h->dev && n->dev != h->dev)
-		return 0;
-	if (as_v4(&n->ep, n4, &nwild)) {
-		if (as_v4(&h->ep, h4, &hwild))
-			return nwild || hwild || !memcmp(n4, h4, 4);
-		/* an IPv6 holder, not mapped */
-		if (h->ep.wild)	/* [::]: all of IPv4 unless v6-only */
-			return h->v6only < 0 ? -1 : !h->v6only;
-		if (!h->connected)
-			return 0;	/* bound to a specific IPv6 address: v6-only by force */
-		/* a connection of a [::] socket stands for 127.0.0.6 */
-		if (h->v6only == 1)
-			return 0;
-		if (n->tcp ? (n->ep.family == AF_INET && nwild) :
-			     (nwild || !memcmp(n4, loopback4_ipv6, 4)))
-			return h->v6only < 0 ? -1 : 1;
-		return 0;
-	}
-	/* n is IPv6, not mapped */
-	if (as_v4(&h->ep, h4, &hwild))
-		return n->ep.wild && !n->v6only;	/* a specific IPv6 address is v6-only */
-	return n->ep.wild || h->ep.wild || !memcmp(n->ep.a, h->ep.a, 16);
-}
-
-/* Is there no conflict between n (with its options) and h?  The kernel's
- * rules: TCP, (both SO_REUSEADDR and h not listening) or (both
- * SO_REUSEPORT and (h in TIME_WAIT or the same owner)); UDP, both
- * SO_REUSEADDR, or both SO_REUSEPORT and the same owner. */
-static int no_conflict(const struct newsock *n, const struct holder *h)
-{
-	int owner = h->uid < 0 ? -1 : h->uid == n->uid;
-	int path1, path2;
-
-	if (n->tcp) {
-		path1 = k_and(n->ra && h->state != ST_TCP_LISTEN, h->ra);
-		path2 = k_and(k_and(n->rp, h->rp), h->state == ST_TCP_TIME_WAIT ? 1 : owner);
-	} else {
-		path1 = k_and(n->ra, h->ra);
-		path2 = k_and(k_and(n->rp, h->rp), owner);
-	}
-	return k_or(path1, path2);
-}
+/* the conflict rules: codec/bindrules.h */
 
 struct collect {
-	struct newsock *n;
+	struct st_bind_new *n;
 	struct st_ksock *out;
-	struct holder *facts;
+	struct st_bind_holder *facts;
 	int nout, max, total;
 	bool conflict_found;	/* a holder in the way of the bind as it was made */
 };
@@ -317,7 +193,7 @@ static bool already(const struct collect *c, uint64_t inode, const struct st_kso
 
 /* The options of a holder, when the shim knows them: a socket of this
  * process (by inode), or a connection it closed (TIME_WAIT, by tuple). */
-static void own_options(struct holder *h, const struct st_ksock *k)
+static void own_options(struct st_bind_holder *h, const struct st_ksock *k)
 {
 	const struct st_sock *s = k->inode ? st_fd_find_inode(k->inode) : NULL;
 
@@ -338,18 +214,18 @@ static bool collect_cb(const struct st_diag_rec *r, void *arg)
 {
 	struct collect *c = arg;
 	const struct inet_diag_msg *m = r->m;
-	struct holder h;
+	struct st_bind_holder h;
 	struct st_ksock k;
 	int ov;
 
 	memset(&h, 0, sizeof(h));
-	ep_set(&h.ep, m->idiag_family, m->id.idiag_src);
+	st_bind_ep_set(&h.ep, m->idiag_family, m->id.idiag_src);
 	h.state = m->idiag_state;
 	h.connected = m->id.idiag_dport != 0;
 	h.v6only = m->idiag_family == AF_INET6 ? r->v6only : -1;
 	h.dev = (int)m->id.idiag_if;
 	h.uid = m->idiag_state == ST_TCP_TIME_WAIT ? -1 : (int64_t)m->idiag_uid;
-	ov = overlaps(c->n, &h);
+	ov = st_bind_overlaps(c->n, &h);
 	if (!ov)
 		return true;
 	st_diag_ksock(r, &k);
@@ -357,7 +233,7 @@ static bool collect_cb(const struct st_diag_rec *r, void *arg)
 		return true;
 	c->total++;
 	own_options(&h, &k);
-	if (ov == 1 && no_conflict(c->n, &h) == 0)
+	if (ov == 1 && st_bind_no_conflict(c->n, &h) == 0)
 		c->conflict_found = true;
 	if (c->nout < c->max) {
 		c->facts[c->nout] = h;
@@ -392,25 +268,10 @@ static int dump_both(int protocol, uint32_t states, int port, struct collect *c)
 /* The verdict of one option: would the bind have succeeded with it set? */
 static int verdict(const struct collect *c, bool ra, bool rp, bool complete)
 {
-	struct newsock n = *c->n;
-	int v = 1;
-
-	n.ra = ra;
-	n.rp = rp;
-	for (int i = 0; i < c->nout && v != 0; i++) {
-		int ov = overlaps(&n, &c->facts[i]);
-		int ok = no_conflict(&n, &c->facts[i]);
-		if (ov == 1)
-			v = k_and(v, ok);
-		else if (ov < 0 && ok != 1)
-			v = -1;
-	}
-	if (v == 1 && (!complete || c->total > c->nout))
-		v = -1;
-	return v;
+	return st_bind_verdict(c->n, c->facts, c->nout, ra, rp, complete && c->total <= c->nout);
 }
 
-static void new_socket(int fd, const struct st_sock *s, const struct sockaddr *addr, struct newsock *n)
+static void new_socket(int fd, const struct st_sock *s, const struct sockaddr *addr, struct st_bind_new *n)
 {
 	struct stat st;
 	int v = 0;
@@ -418,9 +279,9 @@ static void new_socket(int fd, const struct st_sock *s, const struct sockaddr *a
 
 	memset(n, 0, sizeof(*n));
 	if (addr->sa_family == AF_INET)
-		ep_set(&n->ep, AF_INET, &((const struct sockaddr_in *)addr)->sin_addr);
+		st_bind_ep_set(&n->ep, AF_INET, &((const struct sockaddr_in *)addr)->sin_addr);
 	else
-		ep_set(&n->ep, AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr);
+		st_bind_ep_set(&n->ep, AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr);
 	n->tcp = s->is_tcp;
 	n->ra = s->reuseaddr;
 	n->rp = s->reuseport;
@@ -458,7 +319,7 @@ static void owners(struct collect *c, char *comms, bool walk)
 void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, socklen_t len, int ret,
 		int err, struct st_event *ev, struct st_scratch *sc)
 {
-	struct newsock n;
+	struct st_bind_new n;
 	int protocol, port, saved = errno;
 
 	if (!s->is_inet || !addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) ||
@@ -473,7 +334,7 @@ void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, so
 		return;
 
 	if (ret < 0 && err == EADDRINUSE) {
-		struct st_ksock *holders = scratch(sc, MAX_HOLDERS * (sizeof(struct st_ksock) + sizeof(struct holder) +
+		struct st_ksock *holders = scratch(sc, MAX_HOLDERS * (sizeof(struct st_ksock) + sizeof(struct st_bind_holder) +
 								      COMM_LEN));
 		struct collect c;
 		bool complete = true, failed = false;
@@ -490,7 +351,7 @@ void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, so
 			errno = saved;
 			return;
 		}
-		c = (struct collect){ &n, holders, (struct holder *)(holders + MAX_HOLDERS), 0, MAX_HOLDERS, 0,
+		c = (struct collect){ &n, holders, (struct st_bind_holder *)(holders + MAX_HOLDERS), 0, MAX_HOLDERS, 0,
 				      false };
 		st_diag_hold();
 		if (protocol == IPPROTO_UDP) {
@@ -547,7 +408,7 @@ void st_kv_bind(int fd, const struct st_sock *s, const struct sockaddr *addr, so
 		 * close (SOCKTRACE_PROBE=close) */
 		struct collect c;
 		struct st_ksock k[1];
-		struct holder f[1];
+		struct st_bind_holder f[1];
 
 		new_socket(fd, s, addr, &n);
 		c = (struct collect){ &n, k, f, 0, 0, 0, false };

@@ -157,22 +157,3 @@ void st_event_opts(struct st_event *ev, const struct st_sock *s)
 	ev->opts.reuseport = s->reuseport;
 	ev->opts.linger = s->linger;
 }
-
-int st_tcp_close_state(int before, bool reset)
-{
-	/* net/ipv4/tcp.c: new_state[] of tcp_close_state() */
-	switch (before) {
-	case ST_TCP_ESTABLISHED:
-	case ST_TCP_SYN_RECV:
-		return reset ? ST_TCP_CLOSE : ST_TCP_FIN_WAIT1;
-	case ST_TCP_CLOSE_WAIT:
-		return reset ? ST_TCP_CLOSE : ST_TCP_LAST_ACK;
-	case ST_TCP_SYN_SENT:
-	case ST_TCP_LISTEN:
-	case ST_TCP_CLOSE:
-		return ST_TCP_CLOSE;
-	default:
-		/* FIN_WAIT1/2, CLOSING, LAST_ACK, TIME_WAIT: unchanged (or reset) */
-		return reset ? ST_TCP_CLOSE : before;
-	}
-}

@@ -12,13 +12,9 @@
 #include "addr.h"
 #include "event.h"
 #include "fdtable.h"
+#include "tcpstate.h"
 
-/* TCP states as the kernel numbers them (include/net/tcp_states.h) */
-enum {
-	ST_TCP_ESTABLISHED = 1, ST_TCP_SYN_SENT, ST_TCP_SYN_RECV, ST_TCP_FIN_WAIT1,
-	ST_TCP_FIN_WAIT2, ST_TCP_TIME_WAIT, ST_TCP_CLOSE, ST_TCP_CLOSE_WAIT,
-	ST_TCP_LAST_ACK, ST_TCP_LISTEN, ST_TCP_CLOSING
-};
+/* ST_TCP_* (the kernel's state numbers), st_tcp_close_state: codec/tcpstate.h */
 
 /* st_format_addr: codec/addr.h */
 
@@ -43,9 +39,5 @@ unsigned st_unread(int fd);
 /* Copies what every event on this socket carries. */
 void st_event_sock(struct st_event *ev, const struct st_sock *s);
 void st_event_opts(struct st_event *ev, const struct st_sock *s);
-
-/* The state a TCP socket enters when its last descriptor is closed, as the
- * kernel's tcp_close() decides; reset tells an RST instead of a FIN. */
-int st_tcp_close_state(int before, bool reset);
 
 #endif

@@ -33,20 +33,11 @@ void st_close_prepare(int fd, struct st_sock *s, struct st_closing *c)
 	c->s = s;
 	if (s->is_tcp) {
 		c->state_before = st_tcp_state(fd, &c->tcp);
-		switch (c->state_before) {
-		case ST_TCP_ESTABLISHED:
-		case ST_TCP_CLOSE_WAIT:
-		case ST_TCP_SYN_RECV:
-		case ST_TCP_FIN_WAIT1:
-		case ST_TCP_FIN_WAIT2:
-			/* nothing ever received, nothing left unread (the peer's
-			 * FIN, received in CLOSE_WAIT, counts one byte) */
-			if (c->tcp.bytes_received > (c->state_before == ST_TCP_CLOSE_WAIT ? 1u : 0u))
-				c->tcp.unread = st_unread(fd);
-			break;
-		default:
-			break;
-		}
+		/* nothing ever received, nothing left unread (the peer's FIN,
+		 * received in CLOSE_WAIT, counts one byte) */
+		if (st_tcp_close_may_reset(c->state_before) &&
+		    c->tcp.bytes_received > (c->state_before == ST_TCP_CLOSE_WAIT ? 1u : 0u))
+			c->tcp.unread = st_unread(fd);
 	}
 	c->taken = st_fd_take(fd, s);
 }
@@ -87,18 +78,9 @@ void st_close_finish(int fd, struct st_closing *c, struct st_event *ev)
 		} else if (last && alive > 0) {
 			ev->state = st_tcp_state_name(alive);	/* another process keeps it open */
 		} else if (last && alive == 0) {
-			bool rst = false;
-			if (c->state_before == ST_TCP_ESTABLISHED || c->state_before == ST_TCP_CLOSE_WAIT ||
-			    c->state_before == ST_TCP_SYN_RECV || c->state_before == ST_TCP_FIN_WAIT1 ||
-			    c->state_before == ST_TCP_FIN_WAIT2) {
-				if (s->linger == 0) {
-					rst = true;
-					ev->reset_reason = "SO_LINGER 0";
-				} else if (c->tcp.unread) {
-					rst = true;
-					ev->reset_reason = "unread data";
-				}
-			}
+			bool rst;
+			ev->reset_reason = st_tcp_close_reset(c->state_before, s->linger, c->tcp.unread);
+			rst = ev->reset_reason != NULL;
 			ev->reset_known = true;
 			ev->reset = rst;
 			ev->state = st_tcp_state_name(st_tcp_close_state(c->state_before, rst));

@@ -27,6 +27,8 @@
 #include "addr.h"
 #include "event.h"
 #include "names.h"
+#include "tcpstate.h"
+#include "bindrules.h"
 
 #include "config.h"
 
@@ -78,12 +80,6 @@
 #define SYS_close_range 436
 #endif
 
-/* TCP states as the kernel numbers them (include/net/tcp_states.h) */
-enum {
-	K_ESTABLISHED = 1, K_SYN_SENT, K_SYN_RECV, K_FIN_WAIT1, K_FIN_WAIT2, K_TIME_WAIT,
-	K_CLOSE, K_CLOSE_WAIT, K_LAST_ACK, K_LISTEN, K_CLOSING
-};
-
 /* the system calls that stop the program */
 static const int traced[] = {
 #ifdef SYS_socket
@@ -94,8 +90,11 @@ static const int traced[] = {
 #ifdef SYS_dup2
 	SYS_dup2,
 #endif
-	SYS_dup3, SYS_fcntl, SYS_exit_group,
+	SYS_dup3, SYS_fcntl, SYS_exit_group, SYS_execve, SYS_execveat,
 };
+/* rt_sigaction stops the program only when it sets a handler (its act
+ * argument not NULL): which signals are caught, and with SA_RESTART, tell
+ * whether a call a signal cut short comes back or fails with EINTR */
 
 /* ---- the program's processes and threads ---- */
 
@@ -106,6 +105,36 @@ struct sock {			/* a socket descriptor of a process */
 	bool connect_pending;	/* a connect goes on without the program (EINPROGRESS) */
 	bool has_id;		/* family, type and protocol below are known */
 	int family, type, protocol;
+	char remote[ST_ADDR_MAX];	/* its peer, once known: a reset connection
+					 * has none for getpeername, the shim keeps it */
+	char local[ST_ADDR_MAX];	/* its name while it is connected (with
+					 * remote: a connection's tuple does not change
+					 * but by a connect, whose facts renew it) */
+	bool opts_known;	/* ra, rp, linger, v6only: the socket's options, as
+				 * the last facts read them or as a new socket has
+				 * them; every setsockopt of the program renews them */
+	bool ra, rp;		/* SO_REUSEADDR, SO_REUSEPORT */
+	int linger;		/* SO_LINGER seconds, -1 off */
+	int v6only;		/* IPV6_V6ONLY, -1 not IPv6 or unknown */
+};
+
+/* FNV-1a of a connection's tuple (its two endpoints as the trace writes
+ * them): what is kept of each connection a process closed */
+static uint64_t tuple_hash(const char *local, const char *remote)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *c = local; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	h = (h ^ '|') * 1099511628211ULL;
+	for (const char *c = remote; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return h;
+}
+
+struct closed {
+	uint64_t tuple;		/* tuple_hash() of its endpoints */
+	bool ra, rp;		/* its SO_REUSEADDR, SO_REUSEPORT at the close */
 };
 
 struct proc {
@@ -113,23 +142,37 @@ struct proc {
 	int64_t seq;
 	int pidfd;
 	bool started;		/* its start is written */
+	uint64_t caught;	/* signals (bit sig-1) with a handler */
+	uint64_t sa_restart;	/* ... whose handler has SA_RESTART */
 	struct sock *socks;
 	int nsocks, capsocks;
+	struct closed *closed;	/* the connections it closed, for the lingering
+				 * list of its exit and the verdict of a bind */
+	int nclosed, capclosed;
 };
 
 struct thread {
 	pid_t tid;
 	struct proc *p;
 	bool in_call;		/* between a seccomp stop and its exit stop */
+	int restart;		/* the call ended with the kernel's -ERESTART* (512-514):
+				 * it comes again, or fails with EINTR, as the next
+				 * signal's handler decides; its event waits */
 	int nr;
 	uint64_t args[6];
 	int64_t ts_us, t0_ns;
 	struct facts *pre;	/* close, shutdown: the socket before the call */
+	struct facts *ranged;	/* close_range: the facts of each socket of its range */
+	int nranged, capranged;
+	int *announced;		/* execve: the close-on-exec sockets told closed */
+	int nannounced, capannounced;
+	char exe[4096];		/* execve: the path it was given */
 };
 
 /* what the kernel tells of a socket */
 struct facts {
 	bool ok;
+	int fd;			/* close_range: the descriptor */
 	int family, type, protocol;
 	uint64_t inode;
 	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
@@ -137,6 +180,7 @@ struct facts {
 	struct st_tcp tcp;
 	bool reuseaddr, reuseport;
 	int linger;		/* -1 off */
+	int v6only;		/* F_OPTS, IPv6: IPV6_V6ONLY; -1 otherwise */
 	unsigned unread;
 };
 
@@ -186,6 +230,11 @@ static struct proc *proc_new(pid_t pid, pid_t ppid, struct proc *parent)
 	p->pid = pid;
 	p->ppid = ppid;
 	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (parent) {
+		/* a fork's child has its parent's handlers */
+		p->caught = parent->caught;
+		p->sa_restart = parent->sa_restart;
+	}
 	if (parent && parent->nsocks) {
 		/* a fork's child holds its parent's sockets, shared */
 		p->socks = malloc((size_t)parent->nsocks * sizeof(*p->socks));
@@ -213,6 +262,7 @@ static void proc_free(struct proc *p)
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	free(p->socks);
+	free(p->closed);
 	free(p);
 }
 
@@ -303,6 +353,8 @@ static void thread_free(struct thread *t)
 		}
 	}
 	free(t->pre);
+	free(t->ranged);
+	free(t->announced);
 	free(t);
 }
 
@@ -358,6 +410,31 @@ static bool unbound(const struct sockaddr_storage *ss, socklen_t len)
 #define F_OPTS 0x2		/* SO_REUSEADDR, SO_REUSEPORT, SO_LINGER */
 #define F_TCP 0x4		/* TCP_INFO: state and counters */
 #define F_UNREAD 0x8		/* SIOCINQ */
+#define F_CACHED 0x10		/* names and options from the table where it
+				 * knows them for sure (a close: see cached_ok) */
+
+/* Are the options in s the socket's for sure?  Known, and no other process
+ * may have changed them (not shared since a fork or from elsewhere); its
+ * other descriptors in p get every renewal (opts_store). */
+static bool cached_ok(const struct sock *s, uint64_t inode)
+{
+	return s && s->inode == inode && s->opts_known && !s->shared;
+}
+
+/* the options just read (f) into every descriptor of p on that socket */
+static void opts_store(struct proc *p, const struct facts *f)
+{
+	for (int i = 0; i < p->nsocks; i++) {
+		struct sock *x = &p->socks[i];
+		if (x->inode != f->inode)
+			continue;
+		x->opts_known = true;
+		x->ra = f->reuseaddr;
+		x->rp = f->reuseport;
+		x->linger = f->linger;
+		x->v6only = f->v6only;
+	}
+}
 
 /* Facts of descriptor fd of process p, from a copy of it (pidfd_getfd)
  * closed before this returns: its identity, and what mask asks; f->ok
@@ -375,6 +452,7 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 
 	memset(f, 0, sizeof(*f));
 	f->linger = -1;
+	f->v6only = -1;
 	if (p->pidfd < 0 || fd < 0)
 		return;
 	c = (int)syscall(SYS_pidfd_getfd, p->pidfd, fd, 0);
@@ -409,20 +487,42 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 		s->type = f->type;
 		s->protocol = f->protocol;
 	}
-	if (mask & F_NAMES) {
+	if ((mask & F_NAMES) && (mask & F_CACHED) && s && s->inode == f->inode && s->local[0] && s->remote[0]) {
+		/* a connection's tuple, as its last facts read it */
+		memcpy(f->local, s->local, sizeof(f->local));
+		memcpy(f->remote, s->remote, sizeof(f->remote));
+	} else if (mask & F_NAMES) {
 		len = sizeof(ss);
 		if (getsockname(c, (struct sockaddr *)&ss, &len) == 0 && !unbound(&ss, len))
 			st_format_addr((struct sockaddr *)&ss, len, f->local, NULL);
 		len = sizeof(ss);
 		if (getpeername(c, (struct sockaddr *)&ss, &len) == 0)
 			st_format_addr((struct sockaddr *)&ss, len, f->remote, NULL);
+		if (s && s->inode == f->inode) {
+			if (f->remote[0]) {
+				memcpy(s->remote, f->remote, sizeof(s->remote));
+				memcpy(s->local, f->local, sizeof(s->local));
+			} else if (s->remote[0]) {
+				memcpy(f->remote, s->remote, sizeof(f->remote));
+			}
+		}
 	}
-	if (mask & F_OPTS) {
+	if ((mask & F_OPTS) && (mask & F_CACHED) && cached_ok(s, f->inode)) {
+		f->reuseaddr = s->ra;
+		f->reuseport = s->rp;
+		f->linger = s->linger;
+		f->v6only = s->v6only;
+	} else if (mask & F_OPTS) {
 		f->reuseaddr = int_opt(c, SOL_SOCKET, SO_REUSEADDR, 0) != 0;
 		f->reuseport = int_opt(c, SOL_SOCKET, SO_REUSEPORT, 0) != 0;
 		len = sizeof(lg);
 		if (getsockopt(c, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff)
 			f->linger = lg.l_linger;
+		if (f->family == AF_INET6)
+			f->v6only = int_opt(c, IPPROTO_IPV6, IPV6_V6ONLY, -1);
+		/* kept for a close, and for the verdict of another socket's
+		 * failed bind */
+		opts_store(p, f);
 	}
 	if ((f->family == AF_INET || f->family == AF_INET6) && f->type == SOCK_STREAM) {
 		len = sizeof(ti);
@@ -439,7 +539,11 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 			f->tcp.bytes_sent = ti.tcpi_bytes_sent;
 			f->tcp.unsent = ti.tcpi_notsent_bytes;
 		}
-		if (mask & F_UNREAD) {
+		/* as the shim: asked only where a close could reset, and when
+		 * something was ever received (the peer's FIN, received in
+		 * CLOSE_WAIT, counts one byte) */
+		if ((mask & F_UNREAD) && st_tcp_close_may_reset(f->state) &&
+		    f->tcp.bytes_received > (f->state == ST_TCP_CLOSE_WAIT ? 1u : 0u)) {
 			int n = 0;
 			if (ioctl(c, SIOCINQ, &n) == 0 && n > 0)
 				f->unread = (unsigned)n;
@@ -487,7 +591,7 @@ static void event_state(struct st_event *ev, const struct facts *f)
  * event of the socket that shows a state past SYN_SENT says so */
 static void connect_check(struct st_event *ev, struct sock *s, const struct facts *f)
 {
-	if (!s || !s->connect_pending || !f->ok || !f->state || f->state == K_SYN_SENT)
+	if (!s || !s->connect_pending || !f->ok || !f->state || f->state == ST_TCP_SYN_SENT)
 		return;
 	s->connect_pending = false;
 	ev->connect_done = st_tcp_state_name(f->state);
@@ -525,9 +629,10 @@ static void peek_addr(pid_t tid, uint64_t addr, uint64_t len, char out[ST_ADDR_M
 
 struct holders {
 	struct st_ksock k[MAX_HOLDERS];
+	struct st_bind_holder f[MAX_HOLDERS];	/* each one's facts, for the verdict */
 	char comm[MAX_HOLDERS][17];
-	int n;
-	bool cut, listener;
+	int n, total;
+	bool cut, unknown_dev;
 };
 
 /* the address of /proc/net/tcp's hex form ("0100007F:1F90", 32 hex digits
@@ -593,40 +698,23 @@ static int port_of(const struct sockaddr_storage *ss)
 	return -1;
 }
 
-/* IPv4 address of ss (an IPv4 one, or v4-mapped IPv6); false for IPv6 */
-static bool v4_of(const struct sockaddr_storage *ss, uint32_t *a)
+/* the name of process pid (/proc/PID/comm), "" unknown */
+static void read_comm(long pid, char comm[17])
 {
-	if (ss->ss_family == AF_INET) {
-		*a = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
-		return true;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	comm[0] = '\0';
+	if (fd >= 0) {
+		ssize_t n = read(fd, comm, 16);
+		close(fd);
+		if (n > 0) {
+			comm[n] = '\0';
+			comm[strcspn(comm, "\n")] = '\0';
+		}
 	}
-	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)ss)->sin6_addr)) {
-		memcpy(a, ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr + 12, 4);
-		return true;
-	}
-	return false;
-}
-
-static bool wildcard(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
-	return !memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, &in6addr_any, sizeof(in6addr_any));
-}
-
-/* could the two local addresses conflict (same port checked before)? */
-static bool overlap(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	uint32_t x, y;
-
-	if (wildcard(a) || wildcard(b))
-		return true;	/* (IPV6_V6ONLY is not known here: taken as off) */
-	if (v4_of(a, &x) && v4_of(b, &y))
-		return x == y;
-	if (a->ss_family == AF_INET6 && b->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-	return false;
 }
 
 /* the process holding socket inode (its first, by /proc), -1 none */
@@ -666,26 +754,71 @@ static long owner_of(uint64_t inode, char comm[17])
 		closedir(fds);
 	}
 	closedir(proc);
-	if (found > 0) {
-		int fd;
-		snprintf(path, sizeof(path), "/proc/%ld/comm", found);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		comm[0] = '\0';
-		if (fd >= 0) {
-			ssize_t n = read(fd, comm, 16);
-			close(fd);
-			if (n > 0) {
-				comm[n] = '\0';
-				comm[strcspn(comm, "\n")] = '\0';
-			}
-		}
-	}
+	if (found > 0)
+		read_comm(found, comm);
 	return found;
 }
 
+/* The socket of p's descriptor fd being bound to addr, as the conflict
+ * rules see it: its address, options (f: its facts after the call), owner
+ * (the uid the kernel fixed at its making), IPV6_V6ONLY and bound device,
+ * from a copy of the descriptor (p is stopped: closed before it goes on). */
+static void new_socket(struct proc *p, int fd, const struct sockaddr_storage *addr, const struct facts *f,
+		       struct st_bind_new *n)
+{
+	struct stat st;
+	int c;
+
+	memset(n, 0, sizeof(*n));
+	if (addr->ss_family == AF_INET)
+		st_bind_ep_set(&n->ep, AF_INET, &((const struct sockaddr_in *)addr)->sin_addr);
+	else
+		st_bind_ep_set(&n->ep, AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr);
+	n->tcp = true;
+	n->ra = f->reuseaddr;
+	n->rp = f->reuseport;
+	n->uid = -1;
+	n->v6only = n->ep.family == AF_INET6 && !n->ep.wild && !n->ep.mapped ? 1 : f->v6only > 0;
+	c = p->pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, p->pidfd, fd, 0) : -1;
+	if (c < 0)
+		return;
+	if (fstat(c, &st) == 0)
+		n->uid = (int64_t)st.st_uid;
+#ifdef SO_BINDTOIFINDEX
+	n->dev = int_opt(c, SOL_SOCKET, SO_BINDTOIFINDEX, 0);
+#endif
+	close(c);
+}
+
+/* A connection a traced process closed, by its tuple's hash; NULL none */
+static const struct closed *closed_find(uint64_t tuple)
+{
+	for (int i = 0; i < nprocs; i++)
+		for (int k = procs[i]->nclosed - 1; k >= 0; k--)
+			if (procs[i]->closed[k].tuple == tuple)
+				return &procs[i]->closed[k];
+	return NULL;
+}
+
+/* A socket of a traced process by its inode, with the process; NULL none */
+static struct sock *traced_sock(uint64_t inode, struct proc **owner)
+{
+	for (int i = 0; i < nprocs; i++)
+		for (int k = 0; k < procs[i]->nsocks; k++)
+			if (procs[i]->socks[k].inode == inode) {
+				*owner = procs[i];
+				return &procs[i]->socks[k];
+			}
+	return NULL;
+}
+
 /* The TCP sockets of the kernel's table (/proc/net/tcp and tcp6, this
- * network namespace's) bound where the failed bind asked (addr). */
-static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
+ * network namespace's) that stand in the way of n's address, as the
+ * kernel's rules see it (codec/bindrules.h), each with the facts the rules
+ * need: its address, state, owner's uid from the table; its options when
+ * it is a socket of a traced process (as the runner last read them), else
+ * unknown; its bound device is not shown there (h->unknown_dev). */
+static void find_holders(const struct st_bind_new *n, const struct sockaddr_storage *addr, struct holders *h)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
 	int port = port_of(addr);
@@ -698,13 +831,16 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 		if (!f)
 			continue;
 		while (fgets(line, sizeof(line), f)) {
-			char loc[64], rem[64], fl[10][64];
+			char fl[10][64];
 			const char *q = line;
 			unsigned st, uid;
 			unsigned long long ino;
 			struct sockaddr_storage l, r;
 			socklen_t ll, rl;
 			struct st_ksock *k;
+			struct st_bind_holder b;
+			struct sock *ts;
+			struct proc *tp = NULL;
 			int nf = 0;
 
 			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
@@ -712,19 +848,48 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 				nf++;
 			if (nf < 10)
 				continue;
-			memcpy(loc, fl[1], sizeof(loc));
-			memcpy(rem, fl[2], sizeof(rem));
 			st = (unsigned)strtoul(fl[3], NULL, 16);
 			uid = (unsigned)strtoul(fl[7], NULL, 10);
 			ino = strtoull(fl[9], NULL, 10);
-			if (!parse_hex_ep(loc, v6, &l, &ll) || !parse_hex_ep(rem, v6, &r, &rl))
+			if (!parse_hex_ep(fl[1], v6, &l, &ll) || !parse_hex_ep(fl[2], v6, &r, &rl))
 				continue;
-			if (port_of(&l) != port || !overlap(&l, addr))
+			if (port_of(&l) != port)
 				continue;
+			memset(&b, 0, sizeof(b));
+			if (l.ss_family == AF_INET)
+				st_bind_ep_set(&b.ep, AF_INET, &((struct sockaddr_in *)&l)->sin_addr);
+			else
+				st_bind_ep_set(&b.ep, AF_INET6, &((struct sockaddr_in6 *)&l)->sin6_addr);
+			b.state = (int)st;
+			b.connected = port_of(&r) > 0;
+			b.uid = st == ST_TCP_TIME_WAIT ? -1 : (int64_t)uid;
+			b.v6only = -1;
+			b.ra = b.rp = -1;
+			ts = ino ? traced_sock(ino, &tp) : NULL;
+			if (ts && ts->opts_known) {
+				b.ra = ts->ra;
+				b.rp = ts->rp;
+				b.v6only = v6 ? ts->v6only : -1;
+			} else if (!ino && b.connected) {
+				/* a connection a traced process closed (TIME_WAIT):
+				 * its options at the close */
+				char ls[ST_ADDR_MAX], rs[ST_ADDR_MAX];
+				const struct closed *cl;
+				st_format_addr((struct sockaddr *)&l, ll, ls, NULL);
+				st_format_addr((struct sockaddr *)&r, rl, rs, NULL);
+				if ((cl = closed_find(tuple_hash(ls, rs)))) {
+					b.ra = cl->ra;
+					b.rp = cl->rp;
+				}
+			}
+			if (!st_bind_overlaps(n, &b))
+				continue;
+			h->total++;
 			if (h->n == MAX_HOLDERS) {
 				h->cut = true;
 				continue;
 			}
+			h->f[h->n] = b;
 			k = &h->k[h->n];
 			memset(k, 0, sizeof(*k));
 			st_format_addr((struct sockaddr *)&l, ll, k->local, NULL);
@@ -732,16 +897,117 @@ static void find_holders(const struct sockaddr_storage *addr, struct holders *h)
 				st_format_addr((struct sockaddr *)&r, rl, k->remote, NULL);
 			k->state = st_tcp_state_name((int)st);
 			k->inode = ino;
-			k->uid = uid;
+			k->uid = b.uid;
 			k->timer_ms = -1;
-			k->v6only = -1;
-			k->pid = ino ? owner_of(ino, h->comm[h->n]) : -1;
-			k->comm = k->pid > 0 ? h->comm[h->n] : NULL;
-			h->listener |= st == K_LISTEN;
+			k->v6only = b.v6only;
+			k->comm = NULL;
+			if (tp) {
+				k->pid = tp->pid;	/* a traced process: no walk of /proc */
+				read_comm(tp->pid, h->comm[h->n]);
+				k->comm = h->comm[h->n][0] ? h->comm[h->n] : NULL;
+			} else {
+				k->pid = ino ? owner_of(ino, h->comm[h->n]) : -1;
+				k->comm = k->pid > 0 ? h->comm[h->n] : NULL;
+			}
+			h->unknown_dev |= !tp;
 			h->n++;
 		}
 		fclose(f);
 	}
+}
+
+/* ---- what lingers of the connections a process closed ---- */
+
+static int cmp_closed(const void *a, const void *b)
+{
+	uint64_t x = ((const struct closed *)a)->tuple, y = ((const struct closed *)b)->tuple;
+
+	return x < y ? -1 : x > y;
+}
+
+#define MAX_LINGERING 256	/* as the shim's list */
+
+struct linger_list {
+	struct st_ksock k[MAX_LINGERING];
+};
+
+/* The exit's lingering list, as the shim gives it (socktrace(7)): the
+ * connections process p closed that the kernel's table still holds, in
+ * TIME_WAIT, FIN_WAIT1/2, LAST_ACK or CLOSING, each with its state and the
+ * time left on its timer; read from /proc/net/tcp and tcp6 (this network
+ * namespace's), matched by tuple.  No connection closed: an empty list,
+ * the kernel not asked.  The table unreadable: no list (unknown). */
+static void lingering(struct proc *p, struct st_event *ev, struct linger_list *out)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	const uint32_t states = 1u << ST_TCP_TIME_WAIT | 1u << ST_TCP_FIN_WAIT1 | 1u << ST_TCP_FIN_WAIT2 |
+				1u << ST_TCP_LAST_ACK | 1u << ST_TCP_CLOSING;
+	long tick_ms = 1000 / (sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100);
+	int n = 0;
+	int64_t total = 0, tw = 0;
+
+	if (!p->nclosed) {
+		ev->lingering = out->k;
+		ev->nlingering = 0;
+		ev->time_wait = 0;
+		return;
+	}
+	qsort(p->closed, (size_t)p->nclosed, sizeof(*p->closed), cmp_closed);
+	for (int v6 = 0; v6 < 2; v6++) {
+		FILE *f = fopen(files[v6], "re");
+		char line[512];
+
+		if (!f)
+			return;	/* unknown: no list rather than a false empty one */
+		while (fgets(line, sizeof(line), f)) {
+			char fl[10][64];
+			const char *q = line;
+			struct sockaddr_storage l, r;
+			socklen_t ll, rl;
+			char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
+			unsigned st;
+			struct closed key = { 0, false, false };
+			int nf = 0;
+
+			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+			while (nf < 10 && field(&q, fl[nf], sizeof(fl[nf])))
+				nf++;
+			if (nf < 10)
+				continue;
+			st = (unsigned)strtoul(fl[3], NULL, 16);
+			if (st > 31 || !(states & 1u << st) || !parse_hex_ep(fl[1], v6, &l, &ll) ||
+			    !parse_hex_ep(fl[2], v6, &r, &rl))
+				continue;
+			st_format_addr((struct sockaddr *)&l, ll, local, NULL);
+			st_format_addr((struct sockaddr *)&r, rl, remote, NULL);
+			key.tuple = tuple_hash(local, remote);
+			if (!bsearch(&key, p->closed, (size_t)p->nclosed, sizeof(key), cmp_closed))
+				continue;
+			total++;
+			tw += st == ST_TCP_TIME_WAIT;
+			if (n < MAX_LINGERING) {
+				struct st_ksock *k = &out->k[n++];
+				const char *colon = strchr(fl[5], ':');
+				memset(k, 0, sizeof(*k));
+				memcpy(k->local, local, sizeof(k->local));
+				memcpy(k->remote, remote, sizeof(k->remote));
+				k->state = st_tcp_state_name((int)st);
+				/* tr:when, when in clock ticks */
+				k->timer_ms = strtoul(fl[5], NULL, 16) && colon ?
+						      (int64_t)strtoul(colon + 1, NULL, 16) * tick_ms :
+						      -1;
+				k->inode = strtoull(fl[9], NULL, 10);
+				k->uid = st == ST_TCP_TIME_WAIT ? -1 : (int64_t)strtoul(fl[7], NULL, 10);
+				k->pid = -1;
+				k->v6only = -1;
+			}
+		}
+		fclose(f);
+	}
+	ev->lingering = out->k;
+	ev->nlingering = n;
+	ev->lingering_total = total;
+	ev->time_wait = tw;
 }
 
 /* ---- events ---- */
@@ -755,9 +1021,26 @@ static void begin(struct st_event *ev, struct thread *t, enum st_call call)
 	ev->seq = ++t->p->seq;
 }
 
+/* Events queued in the runner and not yet written: what a SIGKILL of the
+ * runner loses.  Written when every tracee runs or waits, and at the
+ * latest after FLUSH_EVENTS events or FLUSH_NS since the first of them
+ * (socktrace(7), GUARANTEES). */
+#define FLUSH_EVENTS 32
+#define FLUSH_NS (10 * 1000000LL)
+static int unflushed;
+static int64_t unflushed_since;
+
 static void emit(const struct st_event *ev)
 {
 	st_drain_event(drain, ev);
+	if (!unflushed++)
+		unflushed_since = now_ns(CLOCK_MONOTONIC);
+}
+
+static void flush_now(void)
+{
+	st_drain_flush(drain);
+	unflushed = 0;
 }
 
 /* The identity every start event carries (socktrace(7): host, boot, run,
@@ -818,9 +1101,71 @@ static void set_origin(struct st_event *ev, struct origin *o, pid_t pid)
 		ev->pidns = (uint64_t)st.st_ino;
 }
 
-/* the start of process p's image: exe, argv, ppid, "backend":"ptrace" */
-static void emit_start(struct thread *t)
+/* The sockets a new image holds from its start (inherited across exec, or
+ * from the runner's caller), as the shim lists them: each descriptor of
+ * /proc/PID/fd that names a socket, with what the kernel tells of it;
+ * each goes into p's table, shared (another process may hold it).
+ * Returns a list to free (NULL when there is none) and its length in *n;
+ * *known false when /proc could not be read. */
+static struct st_isock *inherited_socks(struct proc *p, int *n, bool *known)
 {
+	char path[64], link[64];
+	struct st_isock *list = NULL;
+	int cap = 0;
+	DIR *d;
+	struct dirent *de;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
+	d = opendir(path);
+	*known = d != NULL;
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		struct facts f;
+		struct st_isock *i;
+		ssize_t len;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)p->pid, fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, "socket:[", 8))
+			continue;
+		sock_set(p, (int)fd, strtoull(link + 8, NULL, 10), true);
+		facts_of(p, (int)fd, &f, F_NAMES | F_TCP, NULL);
+		if (!f.ok)
+			continue;
+		if (*n == cap)
+			list = grow(list, &cap, sizeof(*list));
+		i = &list[(*n)++];
+		memset(i, 0, sizeof(*i));
+		i->fd = (int)fd;
+		i->inode = f.inode;
+		i->family = st_family_name(f.family);
+		i->type = st_socktype_name(f.type);
+		i->proto = st_proto_name(f.family, f.type, f.protocol);
+		memcpy(i->local, f.local, sizeof(i->local));
+		memcpy(i->remote, f.remote, sizeof(i->remote));
+		i->state = is_tcp(&f) && f.state ? st_tcp_state_name(f.state) : NULL;
+	}
+	closedir(d);
+	return list;
+}
+
+/* The start of process p's image: exe, argv, ppid, "backend":"ptrace";
+ * image: a new image (the program's, or after an exec), which lists the
+ * sockets it holds from its start (a forked child's are its parent's). */
+static void emit_start(struct thread *t, bool image)
+{
+	struct st_isock *isocks = NULL;
+	int nisocks = 0;
+	bool known = false;
 	struct proc *p = t->p;
 	char path[64], exe[4096], *args = NULL;
 	const char **argv = NULL;
@@ -877,7 +1222,16 @@ static void emit_start(struct thread *t)
 	ev.version = PACKAGE_VERSION;
 	ev.backend = "ptrace";
 	set_origin(&ev, &origin, p->pid);
+	if (image) {
+		static const struct st_isock none[1];
+		isocks = inherited_socks(p, &nisocks, &known);
+		if (known) {
+			ev.inherited = isocks ? isocks : none;
+			ev.ninherited = nisocks;
+		}
+	}
 	emit(&ev);
+	free(isocks);
 	free(argv);
 	free(args);
 }
@@ -894,24 +1248,6 @@ static const char *how_name(int how)
 		return "SHUT_RDWR";
 	default:
 		return "SHUT_?";
-	}
-}
-
-/* net/ipv4/tcp.c: new_state[] of tcp_close_state() */
-static int close_state(int before, bool reset)
-{
-	switch (before) {
-	case K_ESTABLISHED:
-	case K_SYN_RECV:
-		return reset ? K_CLOSE : K_FIN_WAIT1;
-	case K_CLOSE_WAIT:
-		return reset ? K_CLOSE : K_LAST_ACK;
-	case K_SYN_SENT:
-	case K_LISTEN:
-	case K_CLOSE:
-		return K_CLOSE;
-	default:
-		return reset ? K_CLOSE : before;
 	}
 }
 
@@ -934,6 +1270,85 @@ static bool is_socket(struct proc *p, int fd)
 		return false;
 	/* a socket from before: inherited, or made out of sight */
 	sock_set(p, fd, strtoull(link + 8, NULL, 10), true);
+	return true;
+}
+
+static void close_event(struct thread *t, int fd, const struct facts *f, struct st_event *ev);
+
+/* Is descriptor fd of p close-on-exec?  (/proc/PID/fdinfo/FD's flags) */
+static bool cloexec(const struct proc *p, int fd)
+{
+	char path[64], line[128];
+	bool yes = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)p->pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags:", 6)) {
+			yes = (strtoul(line + 6, NULL, 8) & O_CLOEXEC) != 0;
+			break;
+		}
+	fclose(f);
+	return yes;
+}
+
+/* a NUL-terminated string of the program's memory, cut to cap - 1 bytes */
+static void peek_str(pid_t tid, uint64_t addr, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (addr && n + 1 < cap) {
+		/* up to the next page boundary: the string may end before it */
+		size_t chunk = 4096 - (size_t)((addr + n) & 4095);
+		if (chunk > cap - 1 - n)
+			chunk = cap - 1 - n;
+		if (!peek(tid, addr + n, out + n, chunk))
+			break;
+		if (memchr(out + n, '\0', chunk))
+			return;
+		n += chunk;
+	}
+	out[n] = '\0';
+}
+
+/* The seccomp stop of an execve: each close-on-exec socket is recorded as
+ * closed by the exec (an exec event, as the shim writes it before the
+ * call: after it, its facts are gone).  Needs the exit stop when it
+ * announced any: a failed exec keeps them, and says so. */
+static bool exec_entry(struct thread *t)
+{
+	struct proc *p = t->p;
+	int fds[64];
+	int n = 0;
+
+	t->nannounced = 0;
+	for (int i = 0; i < p->nsocks && n < (int)(sizeof(fds) / sizeof(fds[0])); i++)
+		if (cloexec(p, p->socks[i].fd))
+			fds[n++] = p->socks[i].fd;
+	for (int i = 0; i < n; i++) {
+		struct st_event ev;
+		struct facts f;
+
+		facts_of(p, fds[i], &f, F_NAMES | F_OPTS | F_TCP | F_UNREAD, NULL);
+		if (!f.ok)
+			continue;
+		begin(&ev, t, ST_CALL_exec);
+		ev.ts_us = t->ts_us;
+		ev.dur_ns = -1;
+		ev.ret = 0;
+		close_event(t, fds[i], &f, &ev);
+		emit(&ev);
+		if (t->nannounced == t->capannounced)
+			t->announced = grow(t->announced, &t->capannounced, sizeof(*t->announced));
+		t->announced[t->nannounced++] = fds[i];
+	}
+	if (!t->nannounced)
+		return false;
+	peek_str(t->tid, t->nr == SYS_execveat ? t->args[1] : t->args[0], t->exe, sizeof(t->exe));
 	return true;
 }
 
@@ -966,7 +1381,7 @@ static bool call_entry(struct thread *t)
 			t->pre = malloc(sizeof(*t->pre));
 		if (!t->pre)
 			return false;
-		facts_of(p, fd, t->pre, t->nr == SYS_close ? F_NAMES | F_OPTS | F_TCP | F_UNREAD : F_TCP, NULL);
+		facts_of(p, fd, t->pre, t->nr == SYS_close ? F_NAMES | F_OPTS | F_TCP | F_UNREAD | F_CACHED : F_TCP, NULL);
 		return t->pre->ok;
 	case SYS_dup:
 #ifdef SYS_dup2
@@ -974,16 +1389,42 @@ static bool call_entry(struct thread *t)
 #endif
 	case SYS_dup3:
 		/* a descriptor put over a socket ends it there too */
-		return is_socket(p, fd) || (t->nr != SYS_dup && sock_at(p, (int)t->args[1]));
+		if (t->nr != SYS_dup && t->args[1] != t->args[0] && sock_at(p, (int)t->args[1])) {
+			/* the socket at newfd, closed by the call: its facts now */
+			if (!t->pre)
+				t->pre = malloc(sizeof(*t->pre));
+			if (t->pre)
+				facts_of(p, (int)t->args[1], t->pre, F_NAMES | F_OPTS | F_TCP | F_UNREAD | F_CACHED, NULL);
+			return true;
+		}
+		if (t->pre)
+			t->pre->ok = false;
+		return is_socket(p, fd);
 	case SYS_fcntl:
 		return (t->args[1] == F_DUPFD || t->args[1] == F_DUPFD_CLOEXEC) && is_socket(p, fd);
 	case SYS_close_range:
-		/* sockets in the range: recorded one by one as closes at exit */
-		for (int i = 0; i < p->nsocks; i++)
-			if ((unsigned)p->socks[i].fd >= (unsigned)t->args[0] &&
-			    (unsigned)p->socks[i].fd <= (unsigned)t->args[1])
-				return !(t->args[2] & 4 /* CLOSE_RANGE_CLOEXEC */);
-		return false;
+		/* each socket of the range: its facts before the call, its
+		 * event (as the shim's, one per socket) when the call is done */
+		t->nranged = 0;
+		if (t->args[2] & 4 /* CLOSE_RANGE_CLOEXEC: nothing closed now */)
+			return false;
+		if (t->args[2] & 2 /* CLOSE_RANGE_UNSHARE: one event, as the shim's */)
+			return true;
+		for (int i = 0; i < p->nsocks; i++) {
+			unsigned sfd = (unsigned)p->socks[i].fd;
+			if (sfd < (unsigned)t->args[0] || sfd > (unsigned)t->args[1])
+				continue;
+			if (t->nranged == t->capranged)
+				t->ranged = grow(t->ranged, &t->capranged, sizeof(*t->ranged));
+			facts_of(p, (int)sfd, &t->ranged[t->nranged], F_NAMES | F_OPTS | F_TCP | F_UNREAD | F_CACHED,
+				 NULL);
+			t->ranged[t->nranged].fd = (int)sfd;
+			t->nranged++;
+		}
+		return t->nranged > 0;	/* no socket in it: no event, as under the shim */
+	case SYS_execve:
+	case SYS_execveat:
+		return exec_entry(t);
 	default:
 		return false;
 	}
@@ -1011,7 +1452,7 @@ static void close_event(struct thread *t, int fd, const struct facts *f, struct 
 	if (is_tcp(f) && f->state) {
 		ev->state_before = st_tcp_state_name(f->state);
 		connect_check(ev, s, f);
-		if (f->state != K_LISTEN && f->remote[0]) {
+		if (f->state != ST_TCP_LISTEN && f->remote[0]) {
 			ev->has_tcp = true;
 			ev->tcp = f->tcp;
 			ev->tcp.unread = f->unread;
@@ -1020,20 +1461,17 @@ static void close_event(struct thread *t, int fd, const struct facts *f, struct 
 			/* another descriptor, or another process, keeps it open */
 			ev->state = ev->state_before;
 		} else {
-			bool rst = false;
-			if (f->state == K_ESTABLISHED || f->state == K_CLOSE_WAIT || f->state == K_SYN_RECV ||
-			    f->state == K_FIN_WAIT1 || f->state == K_FIN_WAIT2) {
-				if (f->linger == 0) {
-					rst = true;
-					ev->reset_reason = "SO_LINGER 0";
-				} else if (f->unread) {
-					rst = true;
-					ev->reset_reason = "unread data";
-				}
+			if (f->local[0] && f->remote[0]) {
+				/* for its exit's lingering list */
+				if (p->nclosed == p->capclosed)
+					p->closed = grow(p->closed, &p->capclosed, sizeof(*p->closed));
+				p->closed[p->nclosed++] = (struct closed){ tuple_hash(f->local, f->remote),
+									  f->reuseaddr, f->reuseport };
 			}
+			ev->reset_reason = st_tcp_close_reset(f->state, f->linger, f->unread);
 			ev->reset_known = true;
-			ev->reset = rst;
-			ev->state = st_tcp_state_name(close_state(f->state, rst));
+			ev->reset = ev->reset_reason != NULL;
+			ev->state = st_tcp_state_name(st_tcp_close_state(f->state, ev->reset));
 		}
 	}
 	sock_drop(p, fd);
@@ -1050,9 +1488,14 @@ static void call_exit(struct thread *t, int64_t ret)
 	enum st_call call;
 	static struct holders hold;
 
-	/* a call the kernel restarts after a signal: it comes again */
-	if (ret <= -512 && ret >= -516)
+	/* cut short by a signal: it comes again (restarted by the kernel),
+	 * or fails with EINTR; which, the signal's delivery tells (see
+	 * signal_stop()) */
+	if (ret <= -512 && ret >= -516) {
+		t->restart = (int)-ret;
 		return;
+	}
+	t->restart = 0;
 	switch (t->nr) {
 #ifdef SYS_socket
 	case SYS_socket: call = ST_CALL_socket; break;
@@ -1074,6 +1517,8 @@ static void call_exit(struct thread *t, int64_t ret)
 #endif
 	case SYS_dup3: call = ST_CALL_dup3; break;
 	case SYS_fcntl: call = ST_CALL_fcntl; break;
+	case SYS_execve: call = ST_CALL_execve; break;
+	case SYS_execveat: call = ST_CALL_execveat; break;
 	default: return;
 	}
 	begin(&ev, t, call);
@@ -1090,8 +1535,12 @@ static void call_exit(struct thread *t, int64_t ret)
 		ev.proto = st_proto_name((int)a[0], type, (int)a[2]);
 		ev.flags = st_sock_type_flags((int)a[1]);
 		if (ret >= 0) {
+			/* its identity is the call's: only the inode is asked */
+			struct sock like = { .has_id = true, .family = (int)a[0], .type = type,
+					     .protocol = (int)a[2] };
 			ev.fd = (int)ret;
-			facts_of(p, (int)ret, &f, 0, NULL);
+			sock_drop(p, (int)ret);	/* what the table had there is gone */
+			facts_of(p, (int)ret, &f, 0, &like);
 			if (f.ok) {
 				struct sock *n = sock_set(p, (int)ret, f.inode, false);
 				ev.inode = f.inode;
@@ -1099,6 +1548,10 @@ static void call_exit(struct thread *t, int64_t ret)
 				n->family = (int)a[0];
 				n->type = type;
 				n->protocol = (int)a[2];
+				/* a new socket's options: none set */
+				n->opts_known = true;
+				n->linger = -1;
+				n->v6only = -1;
 				if (is_tcp(&f))
 					ev.state = "CLOSE";
 			}
@@ -1140,18 +1593,34 @@ static void call_exit(struct thread *t, int64_t ret)
 				memset(&want, 0, sizeof(want));
 				if (peek(t->tid, a[1], &want, a[2]) &&
 				    (want.ss_family == AF_INET || want.ss_family == AF_INET6)) {
-					find_holders(&want, &hold);
+					struct st_bind_new n;
+					bool complete;
+					new_socket(p, fd, &want, &f, &n);
+					find_holders(&n, &want, &hold);
 					ev.holders = hold.k;
 					ev.nholders = hold.n;
 					if (hold.cut)
 						ev.holders_incomplete = "more than 16 sockets hold the port";
-					/* a listener on the address refuses the bind whatever
-					 * this socket sets; else the holders' options decide,
-					 * which only the shim knows */
+					/* the kernel's rules over what is known of each
+					 * holder: the options of a traced process's socket,
+					 * nothing of another process's (unknown, as under
+					 * the shim) */
+					complete = !hold.cut && !(n.dev && hold.unknown_dev);
+					/* the bind as made must be explained by a holder:
+					 * else one is missing from the table (a socket bound
+					 * and not listening is not in /proc/net/tcp) */
+					if (st_bind_verdict(&n, hold.f, hold.n, n.ra, n.rp, true) != 0) {
+						complete = false;
+						if (!ev.holders_incomplete)
+							ev.holders_incomplete = "sockets bound and not listening are not in "
+										"/proc/net/tcp: some may hold the port";
+					}
 					ev.has_verdict = true;
-					ev.verdict_reuseaddr = hold.listener ? 0 : -1;
-					ev.verdict_reuseport = -1;
-					ev.verdict_why = "the holders' options are not known to the ptrace back end";
+					ev.verdict_reuseaddr = st_bind_verdict(&n, hold.f, hold.n, true, n.rp, complete);
+					ev.verdict_reuseport = st_bind_verdict(&n, hold.f, hold.n, n.ra, true, complete);
+					if (ev.verdict_reuseaddr < 0 || ev.verdict_reuseport < 0)
+						ev.verdict_why = !complete ? "not every holder is known" :
+								  "a holder's SO_REUSEADDR or SO_REUSEPORT is not visible to this process";
 				}
 			}
 			break;
@@ -1187,16 +1656,32 @@ static void call_exit(struct thread *t, int64_t ret)
 		if (t->nr == SYS_accept4)
 			ev.flags = st_sock_type_flags((int)a[3]);
 		if (ret >= 0) {
+			struct sock *l;
 			ev.fd = (int)ret;
-			facts_of(p, (int)ret, &f, F_NAMES | F_TCP, sock_at(p, fd));
+			sock_drop(p, (int)ret);	/* what the table had there is gone */
+			l = sock_at(p, fd);
+			facts_of(p, (int)ret, &f, F_NAMES | F_TCP, l);
 			event_sock(&ev, &f, NULL);
 			event_state(&ev, &f);
 			if (f.ok) {
 				struct sock *n = sock_set(p, (int)ret, f.inode, false);
+				l = sock_at(p, fd);	/* (the table may have moved) */
 				n->has_id = true;
 				n->family = f.family;
 				n->type = f.type;
 				n->protocol = f.protocol;
+				memcpy(n->remote, f.remote, sizeof(n->remote));
+				if (f.remote[0])
+					memcpy(n->local, f.local, sizeof(n->local));
+				if (cached_ok(l, l ? l->inode : 0)) {
+					/* an accepted socket has its listener's options
+					 * (the kernel clones the listener) */
+					n->opts_known = true;
+					n->ra = l->ra;
+					n->rp = l->rp;
+					n->linger = l->linger;
+					n->v6only = -1;
+				}
 			}
 		} else {
 			facts_of(p, fd, &f, F_NAMES, NULL);
@@ -1254,31 +1739,46 @@ static void call_exit(struct thread *t, int64_t ret)
 		close_event(t, fd, t->pre, &ev);
 		break;
 	case SYS_close_range: {
-		/* each socket of the range, as its close */
-		unsigned first = (unsigned)a[0], last = (unsigned)a[1];
-		ev.range_first = first;
-		ev.range_last = last;
-		emit(&ev);
-		if (ret < 0)
+		/* each socket of the range, as the shim records it: a
+		 * close_range event per socket, with its facts from before */
+		int n = 0;
+		ev.range_first = (int64_t)a[0];
+		ev.range_last = (int64_t)a[1];
+		if (ret < 0 || !t->nranged) {
+			emit(&ev);
 			return;
-		for (int i = p->nsocks - 1; i >= 0; i--) {
-			int sfd = p->socks[i].fd;
-			struct st_event c;
-			if ((unsigned)sfd < first || (unsigned)sfd > last)
-				continue;
-			begin(&c, t, ST_CALL_close);
-			c.ts_us = t->ts_us;
-			c.implicit_close = true;
-			c.ret = 0;
-			memset(&f, 0, sizeof(f));
-			/* the socket is gone from the program: what is known is
-			 * its descriptor and inode */
-			f.inode = p->socks[i].inode;
-			c.fd = sfd;
-			c.inode = f.inode;
-			sock_drop(p, sfd);
-			emit(&c);
-			i = p->nsocks;	/* the table moved: start over */
+		}
+		/* in the order of the descriptors, from the seq ev took */
+		p->seq = ev.seq - 1;
+		for (int k = 0; k < t->nranged; k++) {
+			int best = -1;
+			for (int m = 0; m < t->nranged; m++)
+				if (t->ranged[m].ok != false && (best < 0 || t->ranged[m].fd < t->ranged[best].fd))
+					best = m;
+			if (best < 0)
+				break;
+			{
+				struct st_event c;
+				struct facts *rf = &t->ranged[best];
+				begin(&c, t, ST_CALL_close_range);
+				c.ts_us = t->ts_us;
+				c.dur_ns = ev.dur_ns;
+				c.ret = 0;
+				c.range_first = ev.range_first;
+				c.range_last = ev.range_last;
+				close_event(t, rf->fd, rf, &c);
+				emit(&c);
+				n++;
+				rf->ok = false;
+			}
+		}
+		/* sockets whose facts could not be read: gone from the table */
+		for (int k = 0; k < t->nranged; k++)
+			sock_drop(p, t->ranged[k].fd);
+		t->nranged = 0;
+		if (!n) {
+			ev.seq = ++p->seq;
+			emit(&ev);
 		}
 		return;
 	}
@@ -1305,18 +1805,52 @@ static void call_exit(struct thread *t, int64_t ret)
 			struct sock *s = sock_at(p, fd);
 			ev.newfd = (int)ret;
 			if (t->nr != SYS_dup && t->nr != SYS_fcntl && (int)ret != fd && sock_at(p, (int)ret)) {
-				ev.implicit_close = true;	/* dup2/dup3 closed what was at newfd */
+				/* dup2/dup3 closed the socket at newfd: its close first,
+				 * as the shim records it */
+				if (t->pre && t->pre->ok) {
+					struct st_event c;
+					begin(&c, t, (enum st_call)ev.call);
+					c.seq = ev.seq;	/* before the dup's own event */
+					ev.seq = p->seq;
+					c.ts_us = t->ts_us;
+					c.ret = ret;
+					c.implicit_close = true;
+					close_event(t, (int)ret, t->pre, &c);
+					emit(&c);
+				}
 				sock_drop(p, (int)ret);
+				s = sock_at(p, fd);
 			}
 			if (f.ok) {
-				bool sh = s && s->shared;
-				struct sock *n = sock_set(p, (int)ret, f.inode, sh);
+				struct sock from = s ? *s : (struct sock){ 0 };
+				struct sock *n = sock_set(p, (int)ret, f.inode, from.shared);
 				n->has_id = true;
 				n->family = f.family;
 				n->type = f.type;
 				n->protocol = f.protocol;
+				if (from.inode == f.inode) {
+					/* one socket: its tuple and options are the original's */
+					memcpy(n->remote, from.remote, sizeof(n->remote));
+					memcpy(n->local, from.local, sizeof(n->local));
+					n->opts_known = from.opts_known;
+					n->ra = from.ra;
+					n->rp = from.rp;
+					n->linger = from.linger;
+					n->v6only = from.v6only;
+				}
 			}
 		}
+		break;
+	case SYS_execve:
+	case SYS_execveat:
+		/* here only when it failed (a new image's stop clears in_call):
+		 * the sockets told closed are still open, tracked again when
+		 * next used */
+		if (ret >= 0)
+			return;
+		ev.exe = t->exe[0] ? t->exe : NULL;
+		ev.kept = t->announced;
+		ev.nkept = t->nannounced;
 		break;
 	default:
 		return;
@@ -1336,15 +1870,63 @@ static void close_now(struct thread *t)
 	emit(&ev);
 }
 
+/* rt_sigaction setting a handler (its seccomp stop, before the call):
+ * which signals are caught, and which with SA_RESTART.  A call that fails
+ * (a bad signal number or set size, an address it cannot read) sets
+ * nothing, and is left out here alike. */
+static void sigaction_entry(struct thread *t)
+{
+	unsigned long act[2];	/* the kernel's sigaction: handler, flags first */
+	int sig = (int)t->args[0];
+	uint64_t bit;
+
+	if (sig < 1 || sig > 64 || sig == SIGKILL || sig == SIGSTOP || t->args[3] != 8 ||
+	    !peek(t->tid, t->args[1], act, sizeof(act)))
+		return;
+	bit = 1ULL << (sig - 1);
+	/* SIG_DFL is 0, SIG_IGN 1: anything else is a handler */
+	if (act[0] > 1)
+		t->p->caught |= bit;
+	else
+		t->p->caught &= ~bit;
+	if (act[1] & SA_RESTART)
+		t->p->sa_restart |= bit;
+	else
+		t->p->sa_restart &= ~bit;
+}
+
+/* A signal-delivery-stop of a thread whose call ended with -ERESTART*:
+ * as the kernel decides at the signal's delivery (arch's handle_signal),
+ * a signal with a handler ends the call with EINTR, unless the call
+ * restarts whatever happens (ERESTARTNOINTR) or the handler has SA_RESTART
+ * and the call allows it (ERESTARTSYS): then its event is written now.  A
+ * signal without a handler (ignored, stopping) changes nothing: the call
+ * comes again (its next seccomp stop clears t->restart). */
+static void signal_stop(struct thread *t, int sig)
+{
+	uint64_t bit = sig >= 1 && sig <= 64 ? 1ULL << (sig - 1) : 0;
+	bool again;
+
+	if (!(t->p->caught & bit))
+		return;
+	again = t->restart == 513 /* ERESTARTNOINTR */ ||
+		(t->restart == 512 /* ERESTARTSYS */ && (t->p->sa_restart & bit));
+	t->restart = 0;
+	if (!again)
+		call_exit(t, -EINTR);
+}
+
 /* exit_group: the exit event, before the process goes */
 static void exit_event(struct thread *t, int status)
 {
 	struct st_event ev;
+	static struct linger_list ling;
 
 	begin(&ev, t, ST_CALL_exit);
 	ev.ts_us = now_ns(CLOCK_REALTIME) / 1000;
 	ev.open_sockets = t->p->nsocks;
 	ev.status = status & 0xff;
+	lingering(t->p, &ev, &ling);
 	emit(&ev);
 }
 
@@ -1352,7 +1934,7 @@ static void exit_event(struct thread *t, int status)
 
 static _Noreturn void child(char *const *argv, int go_fd, const sigset_t *orig)
 {
-	struct sock_filter f[8 + sizeof(traced) / sizeof(traced[0])];
+	struct sock_filter f[16 + sizeof(traced) / sizeof(traced[0])];
 	struct sock_fprog prog = { 0, f };
 	size_t n = sizeof(traced) / sizeof(traced[0]), k = 0;
 	char c;
@@ -1366,6 +1948,14 @@ static _Noreturn void child(char *const *argv, int go_fd, const sigset_t *orig)
 	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_NATIVE, 1, 0);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	/* rt_sigaction: stopped on only when its act (args[1]) is not NULL */
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigaction, 0, 6);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4);
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	for (size_t i = 0; i < n; i++)
 		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)traced[i],
 						      (unsigned char)(n - i), 0);
@@ -1445,22 +2035,37 @@ static void stopped(pid_t tid, int status)
 	}
 	if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
 		struct __ptrace_syscall_info info;
+		bool again;
 		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0 ||
 		    info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
 			resume(tid, PTRACE_CONT, 0);
 			return;
 		}
+		/* a call cut short that comes again keeps its start, as the
+		 * shim's wrapper sees one call */
+		again = t->restart && t->nr == (int)info.seccomp.nr &&
+			!memcmp(t->args, info.seccomp.args, sizeof(t->args));
 		t->nr = (int)info.seccomp.nr;
 		memcpy(t->args, info.seccomp.args, sizeof(t->args));
-		if (!t->p->started)
-			emit_start(t);
+		t->restart = 0;
+		/* (an exec's image starts at its exec stop: the runner's child
+		 * before its first exec is not the program) */
+		if (!t->p->started && t->nr != SYS_execve && t->nr != SYS_execveat)
+			emit_start(t, false);
+		if (t->nr == SYS_rt_sigaction) {
+			sigaction_entry(t);
+			resume(tid, PTRACE_CONT, 0);
+			return;
+		}
 		if (t->nr == SYS_exit_group) {
 			exit_event(t, (int)t->args[0]);
 			resume(tid, PTRACE_CONT, 0);
 			return;
 		}
-		t->ts_us = now_ns(CLOCK_REALTIME) / 1000;
-		t->t0_ns = now_ns(CLOCK_MONOTONIC);
+		if (!again) {
+			t->ts_us = now_ns(CLOCK_REALTIME) / 1000;
+			t->t0_ns = now_ns(CLOCK_MONOTONIC);
+		}
 		t->in_call = call_entry(t);
 		if (t->in_call && t->nr == SYS_close) {
 			/* the close of a socket the runner just copied: the kernel
@@ -1482,9 +2087,13 @@ static void stopped(pid_t tid, int status)
 			if (o)
 				thread_free(o);
 		}
-		/* a new image: its sockets are what survived the exec */
+		/* a new image: its sockets are what survived the exec, and
+		 * its handlers are back to their defaults */
 		t->p->nsocks = 0;
-		emit_start(t);
+		t->p->caught = t->p->sa_restart = 0;
+		t->restart = 0;
+		t->in_call = false;	/* the exec's exit stop is not to come */
+		emit_start(t, true);
 		resume(tid, PTRACE_CONT, 0);
 		return;
 	}
@@ -1511,7 +2120,7 @@ static void stopped(pid_t tid, int status)
 		}
 		/* the first stop of a new tracee: a forked child starts */
 		if (t->p->pid == tid && !t->p->started && tid != main_pid)
-			emit_start(t);
+			emit_start(t, false);
 		resume(tid, PTRACE_CONT, 0);
 		return;
 	}
@@ -1520,6 +2129,8 @@ static void stopped(pid_t tid, int status)
 		return;
 	}
 	/* a signal-delivery-stop: the signal goes on as it came */
+	if (t->restart)
+		signal_stop(t, sig);
 	resume(tid, PTRACE_CONT, sig);
 }
 
@@ -1555,11 +2166,19 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 	main_pid = pid;
 	if (seize(pid) != 0) {
 		int err = errno;
+		/* a tracer of the runner (strace -f, a debugger following forks)
+		 * took the child first: ptrace allows one tracer */
+		long tracer = proc_status(pid, "TracerPid");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		fprintf(stderr, "socktrace: ptrace is not allowed here (%s): the ptrace back end cannot "
-				"trace %s (see kernel.yama.ptrace_scope, or a container's seccomp profile)\n",
-			strerror(err), argv[0]);
+		if (err == EPERM && tracer > 0)
+			fprintf(stderr, "socktrace: the ptrace back end cannot trace %s: process %ld (a debugger, "
+					"strace -f) already traces it, and a process has one tracer\n",
+				argv[0], tracer);
+		else
+			fprintf(stderr, "socktrace: ptrace is not allowed here (%s): the ptrace back end cannot "
+					"trace %s (see kernel.yama.ptrace_scope, or a container's seccomp profile)\n",
+				strerror(err), argv[0]);
 		return 2;
 	}
 	thread_new(pid, proc_new(pid, getpid(), NULL));
@@ -1578,8 +2197,13 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 		if (tid == 0 || (tid < 0 && errno == EINTR)) {
 			/* every tracee runs or waits: what is recorded is written
 			 * now, one write for a batch of stops */
-			st_drain_flush(d);
+			if (unflushed)
+				flush_now();
 			tid = waitpid(-1, &status, __WALL);
+		} else if (unflushed &&
+			   (unflushed >= FLUSH_EVENTS || now_ns(CLOCK_MONOTONIC) - unflushed_since >= FLUSH_NS)) {
+			/* tracees keep the runner busy: the queue stays short */
+			flush_now();
 		}
 
 		if (pending_sig) {
@@ -1604,7 +2228,8 @@ int st_ptrace_run(char *const *argv, struct st_drain *d)
 				thread_free(t);
 			if (p && p->pid == tid) {
 				if (p->started)
-					st_drain_end(d, tid, status);
+					st_drain_end(d, tid, status);	/* flushes */
+				unflushed = 0;
 				for (int i = nthreads - 1; i >= 0; i--)
 					if (threads[i]->p == p)
 						thread_free(threads[i]);

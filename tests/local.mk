@@ -136,7 +136,11 @@ check_PROGRAMS += \
 	tests/lateexit \
 	tests/neighbours \
 	tests/torn \
+	tests/sockloop \
 	# end of check_PROGRAMS
+tests_sockloop_SOURCES = tests/progs/sockloop.c
+tests_sockloop_CFLAGS = $(TPROG_CFLAGS)
+tests_sockloop_LDADD = $(TPROG_LDADD)
 tests_spawn_SOURCES = tests/progs/spawn.c
 tests_spawn_CFLAGS = $(TPROG_CFLAGS)
 tests_spawn_LDADD = $(TPROG_LDADD)

@@ -88,6 +88,23 @@ calls() {
 	assert_field "$(one '.call=="start"' srv.jsonl)" .backend ptrace
 }
 
+@test "the last close's reset (SO_LINGER 0) decided by the one rule the shim uses: same reset, reason and state" {
+	pair "" "-n 1 -L -c server" "-c server" "--backend=shim"
+	calls srv.jsonl >shim_srv
+	calls cli.jsonl >shim_cli
+	pair _static "-n 1 -L -c server" "-c server"
+	calls srv_static.jsonl >pt_srv
+	calls cli_static.jsonl >pt_cli
+	diff -u shim_srv pt_srv
+	diff -u shim_cli pt_cli
+	afd=$(fact srv_static.out accept fd)
+	e=$(one ".call==\"close\" and .fd==$afd" srv_static.jsonl)
+	assert_field "$e" .state_before ESTABLISHED
+	assert_field "$e" .reset true
+	assert_field "$e" .reset_reason "SO_LINGER 0"
+	assert_field "$e" .state CLOSE
+}
+
 @test "EADDRINUSE: the failed bind of a static server recorded as the shim records it, explained by show" {
 	bg_start holder "$(prog tcp_server)" -n 1
 	wait_line holder '^listen ' >/dev/null
@@ -208,4 +225,190 @@ calls() {
 	assert_field "$e" .reuse_verdict.SO_REUSEADDR false
 	"$GOTCP" client -p "$PORT" >/dev/null
 	bg_wait holder
+}
+
+@test "ptrace refused: under strace -f the program is already traced; one clear line, exit 2, the program never runs" {
+	command -v strace >/dev/null || skip "no strace"
+	PORT=$(free_port)
+	run strace -f -o strace.log "$SOCKTRACE" --backend=ptrace -o pt.jsonl -- "$(prog tcp_client_static)" -p "$PORT"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ ${lines[0]} == "socktrace: the ptrace back end cannot trace "*"tcp_client_static: process "*" already traces it, and a process has one tracer" ]]
+	# the program did not run: no connect reached the kernel
+	[ "$(grep -c 'connect(' strace.log)" -eq 0 ]
+	grep -q 'execve(' strace.log
+	[ ! -s pt.jsonl ]
+	# the same program and runner, not traced: it runs and is recorded
+	run "$SOCKTRACE" --backend=ptrace -o pt.jsonl -- "$(prog tcp_client_static)" -p "$PORT"
+	[ "$status" -eq 1 ]
+	assert_field "$(one '.call=="connect"' pt.jsonl)" .errno ECONNREFUSED
+}
+
+@test "a call cut short by a signal: EINTR (no SA_RESTART) recorded with its errno, a restarted one (SA_RESTART) once, as the shim records them" {
+	for mode in eintr restart; do
+		"$SOCKTRACE" --backend=shim -o "shim_$mode.jsonl" -- "$(prog connects)" "$mode" >"shim_$mode.out"
+		"$SOCKTRACE" --backend=ptrace -o "pt_$mode.jsonl" -- "$(prog connects)" "$mode" >"pt_$mode.out"
+		PORT=$(fact "shim_$mode.out" listen port)
+		calls "shim_$mode.jsonl" | sed "s/:$PORT\b/:SP/g" >"shim_$mode"
+		PORT=$(fact "pt_$mode.out" listen port)
+		calls "pt_$mode.jsonl" | sed "s/:$PORT\b/:SP/g" >"pt_$mode"
+		# (restart: two threads, whose calls interleave as they come)
+		diff -u <(sort "shim_$mode") <(sort "pt_$mode")
+	done
+	diff -u shim_eintr pt_eintr
+	e=$(one '.call=="connect" and .ret==-1' pt_eintr.jsonl)
+	assert_field "$e" .errno EINTR
+	assert_field "$e" .state SYN_SENT
+	assert_eq "$(fact pt_eintr.out connect errno)" EINTR "connect's errno"
+	# the restarted accept: one event, its time from the first entry (the
+	# alarm came at 100 ms, the connection at 300 ms)
+	assert_eq "$(fact pt_restart.out accepted handled)" 1 "handled alarms"
+	assert_count 1 '.call=="accept"' pt_restart.jsonl
+	assert_count 0 '.errno=="EINTR"' pt_restart.jsonl
+	e=$(one '.call=="accept"' pt_restart.jsonl)
+	[ "$(get "$e" .dur_ns)" -ge 150000000 ]
+}
+
+@test "SIGKILL of the runner: what it loses is a short queue (at most 32 events), even when the tracees never leave it idle" {
+	# 16 processes closing sockets without a pause: each line of their
+	# output is a close done, whose event the runner had queued
+	"$SOCKTRACE" --backend=ptrace -o loop.jsonl -- "$(prog sockloop)" -P 16 >loop.out 2>loop.err &
+	runner=$!
+	wait_until 10 grep -q '^ready ' loop.out
+	wait_until 20 sh -c '[ "$(grep -c "^closed " loop.out)" -ge 2000 ]'
+	kill -KILL "$runner"
+	wait "$runner" || true
+	# the tracees die with the runner (PTRACE_O_EXITKILL)
+	wait_until 10 sh -c 'a=$(wc -l <loop.out); sleep 0.3; [ "$(wc -l <loop.out)" -eq "$a" ]'
+	done_=$(grep -c '^closed ' loop.out)
+	recorded=$(grep -c '"call":"close"' loop.jsonl)
+	echo "closes done $done_, recorded $recorded" >&2
+	# (a close is recorded at its seccomp stop, before its line)
+	[ "$recorded" -le $((done_ + 16)) ]
+	# 32 queued, and each process's close made while the runner flushed
+	[ $((done_ - recorded)) -le 48 ]
+}
+
+# inherit BACKEND PROG TRACE: runs PROG under the runner with a listening
+# TCP socket inherited at descriptor 3 (from python3, as a socket-activating
+# parent passes one)
+inherit() {
+	python3 - "$SOCKTRACE" "$1" "$2" "$3" <<'PY'
+import os, socket, subprocess, sys
+st, backend, prog, trace = sys.argv[1:]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+os.dup2(s.fileno(), 3)
+subprocess.run([st, "--backend=" + backend, "-o", trace, "--", prog, "-p", "1"], pass_fds=[3],
+               stdout=subprocess.DEVNULL)
+print(s.getsockname()[1])
+PY
+}
+
+@test "start and exit as the shim writes them: the inherited sockets of a new image, the lingering connections at exit" {
+	# an inherited listener: listed at the start, with its state
+	lport=$(inherit shim "$(prog tcp_client)" shim_inh.jsonl)
+	jq -c 'select(.call=="start") | .inherited | map(del(.inode))' shim_inh.jsonl | sed "s/:$lport\b/:LP/g" >shim_inh
+	lport=$(inherit ptrace "$(prog tcp_client_static)" pt_inh.jsonl)
+	jq -c 'select(.call=="start") | .inherited | map(del(.inode))' pt_inh.jsonl | sed "s/:$lport\b/:LP/g" >pt_inh
+	diff -u shim_inh pt_inh
+	grep -q '"fd":3,"family":"AF_INET","type":"SOCK_STREAM","proto":"tcp","local":"127.0.0.1:LP","state":"LISTEN"' pt_inh
+	# none inherited: an empty list, not an absent one
+	pair _static "-n 1" ""
+	assert_field "$(one '.call=="start"' cli_static.jsonl)" '.inherited|length' 0
+	# the client closed first: its exit lists the connection, in
+	# FIN_WAIT1/2 or TIME_WAIT, as ss sees it, and counts TIME_WAIT
+	c=$(one '.call=="close"' cli_static.jsonl)
+	e=$(one '.call=="exit"' cli_static.jsonl)
+	assert_field "$e" '.lingering|length' 1
+	assert_field "$e" '.lingering[0].local' "$(get "$c" .local)"
+	assert_field "$e" '.lingering[0].remote' "$(get "$c" .remote)"
+	[[ $(get "$e" '.lingering[0].state') =~ ^(FIN_WAIT1|FIN_WAIT2|TIME_WAIT)$ ]]
+	[ "$(get "$e" .time_wait)" -eq "$(get "$e" '[.lingering[]|select(.state=="TIME_WAIT")]|length')" ]
+	ss -Htan state time-wait src "$(get "$c" .local)" dst "$(get "$c" .remote)" | grep -q .
+	# a process that closed no connection: an empty list, the kernel not asked
+	PORT=$(free_port)
+	run "$SOCKTRACE" -o refused.jsonl -- "$(prog tcp_client_static)" -p "$PORT"
+	assert_field "$(one '.call=="exit"' refused.jsonl)" '.lingering|length' 0
+	assert_field "$(one '.call=="exit"' refused.jsonl)" .time_wait 0
+}
+
+@test "exec: the close-on-exec sockets an exec closes are exec events, and a failed exec keeps them, as the shim records it" {
+	for mode in cloexec missing; do
+		for b in shim ptrace; do
+			"$SOCKTRACE" --backend=$b -o "$b.jsonl" -- "$(prog execs)" "$mode" >"$b.out"
+			jq -c '[.call, .fd, .ret, .errno, .state_before, .state, .last, .shared, .kept, .exe, (.inherited|length)]' "$b.jsonl" >"$b.$mode"
+		done
+		diff -u "shim.$mode" "ptrace.$mode"
+	done
+	# the exec of /bin/true ended the listener; the new image starts after it
+	e=$(one '.call=="exec"' ptrace.jsonl)
+	assert_field "$e" .state_before LISTEN
+	assert_field "$e" .state CLOSE
+	e=$(one '.call=="execve"' ptrace.jsonl)
+	assert_field "$e" .errno ENOENT
+	assert_field "$e" '.kept|tostring' "[$(get "$(one '.call=="listen"' ptrace.jsonl)" .fd)]"
+	assert_field "$e" .exe /nonexistent/socktrace-no-such-program
+	# the runner's own child before its exec of the program is no process
+	# of the trace
+	assert_count 1 '.call=="start"' ptrace.jsonl
+	"$SOCKTRACE" check --rule no-leaks ptrace.jsonl
+}
+
+@test "EADDRINUSE verdicts by the kernel's rules, as the shim gives them: a restart over TIME_WAIT (each option pair) and a second listener in the same process" {
+	need_tw_room
+	for args in "restart 0 0" "restart 0 1" "restart 1 0" "second 0"; do
+		for b in shim ptrace; do
+			# shellcheck disable=SC2086
+			"$SOCKTRACE" --backend=$b -o "$b.jsonl" -- "$PYTHON3" "$top_srcdir/tests/scripts/kernelview.py" $args >"$b.out"
+			jq -c 'select(.call=="bind" and .errno=="EADDRINUSE") | [.reuse_verdict, [.holders[] | .state, (.pid != null)]]' \
+				"$b.jsonl" >"$b.v"
+		done
+		echo "$args: $(cat ptrace.v)" >&2
+		[ -s ptrace.v ]
+		diff -u shim.v ptrace.v
+	done
+	# the last one: the holder is the process's own listener, with its pid and name
+	e=$(one '.call=="bind" and .errno=="EADDRINUSE"' ptrace.jsonl)
+	assert_field "$e" '.holders[0].pid' "$(fact ptrace.out second pid)"
+	assert_field "$e" '.holders[0].comm' "$(fact ptrace.out comm name)"
+	assert_field "$e" .reuse_verdict.SO_REUSEADDR false
+	assert_field "$e" .reuse_verdict.SO_REUSEPORT false
+	# a holder bound and not listening is not in /proc/net/tcp: unknown,
+	# never a "yes" the table cannot back
+	cat >bound.py <<'PY'
+import socket
+a = socket.socket()
+a.bind(("127.0.0.1", 0))
+b = socket.socket()
+try:
+    b.bind(a.getsockname())
+except OSError as e:
+    print("errno", e.errno)
+PY
+	"$SOCKTRACE" --backend=ptrace -o bound.jsonl -- "$PYTHON3" bound.py >bound.out
+	grep -q '^errno 98$' bound.out
+	e=$(one '.call=="bind" and .errno=="EADDRINUSE"' bound.jsonl)
+	assert_field "$e" .reuse_verdict.SO_REUSEADDR null
+	assert_field "$e" .reuse_verdict.SO_REUSEPORT null
+	[[ $(get "$e" .holders_incomplete) == *"not in /proc/net/tcp"* ]]
+}
+
+@test "aliases and bulk closes as the shim records them: dup, dup2 over a socket (its close first), dup3, fcntl, close_range (one event per socket, with its facts)" {
+	for mode in dup dup2 dup2-over dup3 fcntl close_range; do
+		for b in shim ptrace; do
+			"$SOCKTRACE" --backend=$b -o "$b.jsonl" -- "$(prog dupfd)" "$mode" >"$b.out"
+			jq -c 'select(.call!="start" and .call!="end" and .call!="exit")
+				| [.seq, .call, .fd, .newfd, .ret, .state_before, .state, .opts, .last, .shared, .implicit_close, .range]' \
+				"$b.jsonl" | sed -E 's/:[0-9]+/:P/g' >"$b.$mode"
+		done
+		diff -u "shim.$mode" "ptrace.$mode"
+		assert_seq_ok ptrace.jsonl
+	done
+	# close_range: each socket of the range has its own event, its state before and after
+	assert_count 3 '.call=="close_range"' ptrace.jsonl
+	e=$(one '.call=="close_range" and .state_before=="LISTEN"' ptrace.jsonl)
+	assert_field "$e" .state CLOSE
+	assert_field "$e" .last true
 }

@@ -11,6 +11,10 @@
  *                           with the handshake; main waits with poll(),
  *                           reads SO_ERROR, sends a byte and closes first
  *   connects eintr          connect() cut short by SIGALRM (no SA_RESTART)
+ *   connects restart        accept() interrupted by SIGALRM whose handler
+ *                           has SA_RESTART: the kernel restarts it, and it
+ *                           returns the connection a thread makes 300 ms
+ *                           later (facts "accepted fd=N handled=H")
  *                           while the queue is full; then poll() and
  *                           SO_ERROR, a byte, and the client closes first
  *   connects nbpoll PORT    a non-blocking connect() to 127.0.0.1:PORT
@@ -40,7 +44,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const char usage[] = "cancel-close|cancel-connect|eintr|nbpoll PORT|late-accept";
+static const char usage[] = "cancel-close|cancel-connect|eintr|restart|nbpoll PORT|late-accept";
 
 static struct sockaddr_storage addr;
 static socklen_t addrlen;
@@ -128,9 +132,21 @@ static void *connect_cancelled(void *arg)
 	return NULL;
 }
 
+static volatile sig_atomic_t alarms;
+
 static void on_alarm(int sig)
 {
 	(void)sig;
+	alarms++;
+}
+
+static void *connect_later(void *arg)
+{
+	(void)arg;
+	usleep(300000);
+	if (connect(client, (struct sockaddr *)&addr, addrlen) < 0)
+		tp_die_errno("connect");
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -193,6 +209,23 @@ int main(int argc, char **argv)
 		after_completion();
 		exchange_and_close(l);
 		close(s1);
+	} else if (!strcmp(argv[1], "restart")) {
+		struct sigaction sa;
+		l = listener(8, false, NULL);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGALRM, &sa, NULL);
+		client = socket(AF_INET, SOCK_STREAM, 0);
+		pthread_create(&t, NULL, connect_later, NULL);
+		ualarm(100000, 0);
+		s = accept(l, NULL, NULL);
+		if (s < 0)
+			tp_die_errno("accept");
+		pthread_join(t, NULL);
+		printf("accepted fd=%d handled=%d\n", s, (int)alarms);
+		close(s);
+		close(client);
 	} else if (!strcmp(argv[1], "nbpoll") && argc > 2) {
 		struct pollfd p;
 		char buf[64];
