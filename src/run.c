@@ -40,8 +40,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: socktrace [-o FILE [-A]] [-f text|jsonl] [--stack[=N]] [--probe=exit|close|off]\n"
 		"                 [--families=LIST] [--backend=auto|shim|ptrace] [--] PROGRAM [ARGS...]\n"
-		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid|connections] [TRACE...]\n"
-		"       socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE] [TRACE...]\n"
+		"       socktrace show [-f text|timeline|summary|lifecycle|json|mermaid|connections|chrome]\n"
+		"                      [--follow] [--window=MS] [...] [TRACE...]\n"
+		"       socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE]\n"
+		"                       [--format=text|github] [--strict] [...] [TRACE...]\n"
 		"       socktrace --help | --version\n"
 		"\n"
 		"Runs PROGRAM with every socket lifecycle call recorded: a human log on\n"
