@@ -135,6 +135,9 @@ struct st_event {
 	bool self_connect;	/* connect: the socket is connected to itself */
 	bool cancelled;		/* the thread was cancelled inside the call */
 	const char *noticed;	/* gone: the call at which the shim noticed */
+	const char *untraced_reason;	/* untraced: why the shim cannot enter the image
+					 * exe ("static", "go", "32-bit", "no LD_PRELOAD",
+					 * "setuid") */
 	const struct st_right *rights;	/* sendmsg/recvmsg: SCM_RIGHTS descriptors */
 	int nrights;
 	const int *kept;	/* a failed exec: descriptors announced closed, still open */

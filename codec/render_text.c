@@ -310,6 +310,7 @@ static void args(struct st_buf *b, const struct st_event *ev)
 	case ST_CALL_execveat:
 	case ST_CALL_posix_spawn:
 	case ST_CALL_posix_spawnp:
+	case ST_CALL_untraced:
 		if (ev->exe) {
 			sep(b, &first);
 			quoted(b, ev->exe);
@@ -586,6 +587,10 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 		st_buf_puts(&b, "())");
 	} else if (ev->call == ST_CALL_exec) {
 		st_buf_puts(&b, "  (closed by exec: close-on-exec)");
+	} else if (ev->call == ST_CALL_untraced) {
+		st_buf_puts(&b, "  exec of an image the shim cannot enter (");
+		put(&b, ev->untraced_reason ? ev->untraced_reason : "?");
+		st_buf_puts(&b, "): its socket calls are not in this trace; socktrace --backend=ptrace traces it");
 	}
 	if (ev->self_connect)
 		st_buf_puts(&b, "  (connected to itself)");

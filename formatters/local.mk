@@ -11,6 +11,7 @@ formatters_libformatters_la_SOURCES = \
 	formatters/load.h formatters/load.c \
 	formatters/stream.h formatters/stream.c \
 	formatters/tracelock.h formatters/tracelock.c \
+	formatters/untraced.h formatters/untraced.c \
 	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
 	formatters/fmt_mermaid.c formatters/fmt_connections.c formatters/fmt_chrome.c \

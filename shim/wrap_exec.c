@@ -18,9 +18,13 @@
 #include "drift.h"
 #include "shmsink.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -84,6 +88,147 @@ static int run_exec(const struct exec_call *x)
 	return -1;
 }
 
+/* ---- an image the shim cannot enter ---- */
+
+/* The value of NAME= in env (NULL: none). */
+static const char *env_get(char *const *env, const char *name, size_t len)
+{
+	for (; env && *env; env++)
+		if (!strncmp(*env, name, len) && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/* The file path names for an exec that searches PATH as execvp does
+ * (a name without a slash), into buf; path itself otherwise.  NULL when
+ * no executable file is found (the exec will fail: nothing to say). */
+static const char *resolve(const char *path, bool search, char *buf, size_t cap)
+{
+	const char *dirs, *p;
+
+	if (!search || strchr(path, '/'))
+		return path;
+	dirs = getenv("PATH");
+	if (!dirs)
+		dirs = "/bin:/usr/bin";	/* glibc's default for execvp */
+	for (p = dirs;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dl = (size_t)(end - p), nl = strlen(path);
+		struct stat st;
+
+		if (dl + nl + 2 <= cap) {
+			if (dl)
+				memcpy(buf, p, dl);
+			else
+				buf[dl++] = '.';	/* an empty entry is the current directory */
+			buf[dl] = '/';
+			memcpy(buf + dl + 1, path, nl + 1);
+			if (access(buf, X_OK) == 0 && stat(buf, &st) == 0 && S_ISREG(st.st_mode))
+				return buf;
+		}
+		if (!*end)
+			return NULL;
+		p = end;
+	}
+}
+
+/* Does the ELF file open on fd carry a Go build note (a Go program makes
+ * its own system calls, even with libc loaded)? */
+static bool go_note(int fd, const Elf64_Phdr *ph, int n)
+{
+	for (int i = 0; i < n; i++) {
+		unsigned char notes[4096];
+		size_t len, off = 0;
+
+		if (ph[i].p_type != PT_NOTE || !ph[i].p_filesz)
+			continue;
+		len = ph[i].p_filesz < sizeof(notes) ? (size_t)ph[i].p_filesz : sizeof(notes);
+		if (pread(fd, notes, len, (off_t)ph[i].p_offset) != (ssize_t)len)
+			continue;
+		while (off + 12 <= len) {
+			uint32_t nsz, dsz, type;
+			memcpy(&nsz, notes + off, 4);
+			memcpy(&dsz, notes + off + 4, 4);
+			memcpy(&type, notes + off + 8, 4);
+			if (nsz == 3 && type == 4 && off + 15 <= len && !memcmp(notes + off + 12, "Go", 3))
+				return true;
+			off += 12 + ((nsz + 3u) & ~3u) + ((dsz + 3u) & ~3u);
+		}
+	}
+	return false;
+}
+
+/* Why the image the exec x starts will not load the shim, or NULL when it
+ * will (or when that cannot be told: a script, an unreadable file, an exec
+ * that will fail).  Reads the file's ELF header and program headers; runs
+ * before the exec, in the process, with no allocation. */
+static const char *untraced_reason(const struct exec_call *x)
+{
+	char buf[4096];
+	const char *file = NULL, *pre;
+	char *const *env = x->envp ? x->envp : environ;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	struct stat st;
+	const char *why = NULL;
+	bool interp = false;
+	int fd;
+
+	pre = env_get(env, "LD_PRELOAD", 10);
+	if (!pre || !strstr(pre, "libsocktrace"))
+		why = "no LD_PRELOAD";
+	switch (x->kind) {
+	case X_FEXECVE:
+		fd = x->fd;	/* the program's own: read, never closed */
+		break;
+	case X_EXECVEAT:
+		fd = (x->flags & AT_EMPTY_PATH) && x->path && !*x->path ? x->fd :
+									  openat(x->fd, x->path, O_RDONLY | O_CLOEXEC);
+		break;
+	default:
+		file = x->path ? resolve(x->path, x->kind == X_EXECVP || x->kind == X_EXECVPE, buf, sizeof(buf)) :
+				 NULL;
+		fd = file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+		break;
+	}
+	if (fd < 0)
+		return why;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+	     ((st.st_mode & S_ISGID) && st.st_gid != getegid())))
+		why = why ? why : "setuid";	/* the loader drops LD_PRELOAD's paths */
+	if (!why && pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
+		if (eh.e_ident[EI_CLASS] != ELFCLASS64) {
+			why = "32-bit";	/* cannot load this 64-bit library */
+		} else if (eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum <= 64 &&
+			   pread(fd, ph, eh.e_phnum * sizeof(Elf64_Phdr), (off_t)eh.e_phoff) ==
+				   (ssize_t)(eh.e_phnum * sizeof(Elf64_Phdr))) {
+			for (int i = 0; i < eh.e_phnum; i++)
+				interp |= ph[i].p_type == PT_INTERP;
+			why = !interp ? "static" : go_note(fd, ph, eh.e_phnum) ? "go" : NULL;
+		}
+	}
+	if (fd != x->fd)
+		REAL(close)(fd);
+	return why;
+}
+
+/* An untraced event for the exec x when its image will not load the shim:
+ * written before the exec, as there is no one after it to write it. */
+static void announce_untraced(const struct exec_call *x)
+{
+	struct st_event ev;
+	const char *why = untraced_reason(x);
+
+	if (!why)
+		return;
+	st_end(&ev, st_begin(&ev, ST_CALL_untraced), 0, 0);
+	ev.dur_ns = -1;
+	ev.exe = x->path;
+	ev.untraced_reason = why;
+	st_emit(&ev);
+}
+
 static int do_exec(enum st_call call, const struct exec_call *x)
 {
 	struct announced a;
@@ -104,6 +249,7 @@ static int do_exec(enum st_call call, const struct exec_call *x)
 	}
 	a.n = 0;
 	st_fd_each(0, ST_FD_MAX - 1, announce_one, &a);
+	announce_untraced(x);
 	st_shm_before_exec();	/* the new image adopts the ring reserved for it */
 	t0 = st_begin(&ev, call);
 	ret = run_exec(x);

@@ -20,6 +20,7 @@
 #include "check.h"
 #include "expect.h"
 #include "load.h"
+#include "untraced.h"
 
 static const char usage_text[] =
 	"usage: socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE]\n"
@@ -47,6 +48,17 @@ static int usage_error(char *failed, size_t n, const char *fmt, const char *arg)
 	fprintf(stderr, "socktrace: check: %s\n", show_esc(failed));
 	fputs(usage_text, stderr);
 	return 2;
+}
+
+/* A note after the results: an image the trace does not follow, whose
+ * socket calls no rule could judge. */
+static void note_untraced(const struct st_rec *r, void *arg)
+{
+	struct check *c = arg;
+	char comm[256], line[2048];
+
+	st_untraced_words(r, show_comm(&c->sh, r->pkey, comm, sizeof(comm)), line, sizeof(line));
+	check_note(c, "untraced: %s", line);
 }
 
 int st_cmd_check(int argc, char **argv)
@@ -165,6 +177,7 @@ int st_cmd_check(int argc, char **argv)
 	c.sh.model = &l.model;
 
 	check_rules_run(&c, &rules);
+	st_untraced_each(&l.trace, note_untraced, &c);
 	for (size_t i = 0; i < npats; i++) {
 		double t0 = check_elapsed(&c);
 

@@ -20,6 +20,7 @@
 #include "load.h"
 #include "show.h"
 #include "stream.h"
+#include "untraced.h"
 
 static const char usage_text[] =
 	"usage: socktrace show [-f FORMAT] [--color=WHEN] [--pid PID] [--port PORT]\n"
@@ -93,6 +94,16 @@ static long local_offset(int64_t ts_us)
 	if (!localtime_r(&t, &tm))
 		return 0;
 	return tm.tm_gmtoff;
+}
+
+/* On stderr, after the output: an image the trace does not follow. */
+static void warn_untraced(const struct st_rec *r, void *arg)
+{
+	const struct show *sh = arg;
+	char comm[256], line[2048];
+
+	st_untraced_words(r, show_comm(sh, r->pkey, comm, sizeof(comm)), line, sizeof(line));
+	fprintf(stderr, "socktrace: %s\n", line);
 }
 
 /* text and json as the events come: read, merged by time through the
@@ -259,6 +270,7 @@ int st_cmd_show(int argc, char **argv)
 			sh.recs[sh.nrecs++] = l.trace.recs[i];
 
 	rc = fn(&sh);
+	st_untraced_each(&l.trace, warn_untraced, &sh);
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)
 			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));

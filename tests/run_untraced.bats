@@ -33,6 +33,31 @@ no_watcher_of() { ! watcher_of "$1" >/dev/null; }
 	wait_until 30 no_watcher_of "$SCRATCH/static.jsonl"
 	assert_eq "$(jq -r 'select(.call == "start") | .exe' static.jsonl)" /usr/bin/dash "the one image traced"
 	assert_eq "$(jq -c 'select(.call == "end") | .by' static.jsonl)" '"runner"' "its end"
+	# and the trace says what it does not follow, where a user looks
+	assert_eq "$(jq -c 'select(.call == "untraced") | [.exe, .reason]' static.jsonl)" \
+		"[\"$(prog tcp_client_static)\",\"static\"]" "the untraced event"
+	local said="exec'd $(prog tcp_client_static), an image the shim cannot enter (static): its socket calls are not in this trace; socktrace --backend=ptrace traces it"
+	"$SOCKTRACE" show -f timeline static.jsonl >/dev/null 2>err
+	grep -qF "socktrace: pid " err && grep -qF "$said" err
+	"$SOCKTRACE" show static.jsonl >text
+	grep -qF "untraced(\"$(prog tcp_client_static)\")  exec of an image the shim cannot enter (static)" text
+	run "$SOCKTRACE" check static.jsonl
+	assert_eq "$status" 0 "check's status"
+	[[ $output == *"note: untraced: pid "*"$said"* ]]
+}
+
+@test "an environment without LD_PRELOAD is said; an exec that fails is not" {
+	"$SOCKTRACE" -o env.jsonl -- env -i /bin/true
+	assert_eq "$(jq -c 'select(.call == "untraced") | [.exe, .reason]' env.jsonl)" '["/bin/true","no LD_PRELOAD"]' "env -i"
+	# a static program that cannot run (not executable): the shim says so
+	# before the exec, the failed exec after it cancels that
+	cp "$(prog tcp_client_static)" noexec
+	chmod a-x noexec
+	"$SOCKTRACE" -o fail.jsonl -- sh -c 'exec ./noexec; exit 7' || true
+	run "$SOCKTRACE" check fail.jsonl
+	[[ $output != *"untraced:"* ]] || { echo "$output" >&2; false; }
+	"$SOCKTRACE" show -f summary fail.jsonl >/dev/null 2>err
+	assert_empty err
 }
 
 @test "a file another run still writes is not emptied: refused with exit 2, -A appends" {

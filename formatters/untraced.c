@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* untraced.c - the images a trace does not follow (see untraced.h). */
+#include "untraced.h"
+
+#include "calls.h"
+#include "show.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+/* A failed exec of r's process after r: the image never ran. */
+static bool exec_failed_after(const struct st_trace *t, size_t i)
+{
+	const struct st_rec *r = t->recs[i];
+
+	for (size_t j = i + 1; j < t->n; j++) {
+		const struct st_rec *o = t->recs[j];
+		if (o->pkey != r->pkey || !st_call_is(o->ev.call, ST_K_EXEC))
+			continue;
+		if (o->ev.seq > r->ev.seq && o->ev.ret < 0)
+			return true;
+	}
+	return false;
+}
+
+size_t st_untraced_each(const struct st_trace *t, void (*fn)(const struct st_rec *r, void *arg), void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->recs[i]->ev.call != ST_CALL_untraced || exec_failed_after(t, i))
+			continue;
+		fn(t->recs[i], arg);
+		n++;
+	}
+	return n;
+}
+
+void st_untraced_words(const struct st_rec *r, const char *comm, char *buf, size_t n)
+{
+	snprintf(buf, n,
+		 "pid %" PRId64 "%s%s%s exec'd %s, an image the shim cannot enter (%s): its socket calls are not "
+		 "in this trace; socktrace --backend=ptrace traces it",
+		 r->ev.pid, comm ? " (" : "", comm ? comm : "", comm ? ")" : "",
+		 r->ev.exe ? show_esc(r->ev.exe) : "a program",
+		 r->ev.untraced_reason ? show_esc(r->ev.untraced_reason) : "?");
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* untraced.h - the images a trace does not follow, said out loud.
+ *
+ * Owns: finding the `untraced` events of a trace that took effect (the
+ * shim writes one before an exec whose image will not load it: a static
+ * or Go program, a 32-bit one, a set-user-ID one, an environment without
+ * LD_PRELOAD; a failed exec of the same process after it means the image
+ * never ran), and the one sentence show and check print for each.
+ * Never reads a file, never exits.
+ */
+#ifndef SOCKTRACE_UNTRACED_H
+#define SOCKTRACE_UNTRACED_H
+
+#include <stddef.h>
+
+#include "reader.h"
+
+/* Calls fn(r, arg) for each untraced event of t (sorted by time) whose
+ * exec took place, in trace order; returns how many. */
+size_t st_untraced_each(const struct st_trace *t, void (*fn)(const struct st_rec *r, void *arg), void *arg);
+
+/* "pid N (COMM) exec'd PATH, an image the shim cannot enter (REASON):
+ * its socket calls are not in this trace; socktrace --backend=ptrace
+ * traces it" into buf (n bytes, always terminated); comm may be NULL. */
+void st_untraced_words(const struct st_rec *r, const char *comm, char *buf, size_t n);
+
+#endif
