@@ -29,7 +29,7 @@ static bool stops_sending(const char *how)
 
 /* ---- building --------------------------------------------------------- */
 
-struct builder {
+struct st_builder {
 	struct st_model *m;
 	struct st_map fds;		/* (pid, fd) -> socket */
 	struct st_map inodes;	/* inode -> open socket */
@@ -72,7 +72,7 @@ static uint64_t ikey(int64_t pkey, uint64_t inode)
 	return inode ^ ((uint64_t)(pkey >> ST_PID_BITS) << 48);
 }
 
-static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
+static struct st_proc *proc_of(struct st_builder *b, const struct st_rec *r)
 {
 	struct st_model *m = b->m;
 	struct st_proc *p;
@@ -107,7 +107,7 @@ static struct st_proc *proc_of(struct builder *b, const struct st_rec *r)
 	return p;
 }
 
-static void sock_note(struct builder *b, struct st_msock *s, const struct st_rec *r)
+static void sock_note(struct st_builder *b, struct st_msock *s, const struct st_rec *r)
 {
 	void *q = st_model_grow(s->evs, &s->capevs, s->nevs, sizeof(*s->evs));
 
@@ -163,7 +163,7 @@ static void connect_evidence(struct st_msock *s, const struct st_rec *r)
 		s->connected = r;
 }
 
-static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int fd)
+static struct st_msock *sock_new(struct st_builder *b, const struct st_rec *r, int fd)
 {
 	struct st_model *m = b->m;
 	struct st_msock *s = calloc(1, sizeof(*s)), *old;
@@ -195,7 +195,7 @@ static struct st_msock *sock_new(struct builder *b, const struct st_rec *r, int 
 	return s;
 }
 
-static void sock_set_inode(struct builder *b, struct st_msock *s, uint64_t inode)
+static void sock_set_inode(struct st_builder *b, struct st_msock *s, uint64_t inode)
 {
 	struct st_msock *old;
 
@@ -207,7 +207,7 @@ static void sock_set_inode(struct builder *b, struct st_msock *s, uint64_t inode
 }
 
 /* s lost its last descriptor, in process pid (a key), at r, for this reason */
-static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec *r, int64_t pid, enum st_end end)
+static void sock_end(struct st_builder *b, struct st_msock *s, const struct st_rec *r, int64_t pid, enum st_end end)
 {
 	if (s->end != ST_END_OPEN && s->end != ST_END_ELSEWHERE)
 		return;
@@ -241,7 +241,7 @@ static void sock_end(struct builder *b, struct st_msock *s, const struct st_rec 
 }
 
 /* the socket at (pid, fd), first seen now when unknown */
-static struct st_msock *sock_at(struct builder *b, const struct st_rec *r, int fd)
+static struct st_msock *sock_at(struct st_builder *b, const struct st_rec *r, int fd)
 {
 	struct st_msock *s, *old;
 
@@ -264,7 +264,7 @@ static struct st_msock *sock_at(struct builder *b, const struct st_rec *r, int f
 }
 
 /* every descriptor of pid naming s, dropped: how many */
-static int drop_all_of(struct builder *b, int64_t pid, const struct st_msock *s)
+static int drop_all_of(struct st_builder *b, int64_t pid, const struct st_msock *s)
 {
 	int n = 0;
 
@@ -290,7 +290,7 @@ static bool held_elsewhere(const struct st_event *ev)
 
 /* drop one descriptor; the socket ends when no descriptor is left, in any
  * process */
-static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
+static void fd_drop(struct st_builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
 		    bool last, enum st_end why)
 {
 	struct st_msock *s = st_map_del(&b->fds, fdkey(pid, fd));
@@ -313,7 +313,7 @@ static void fd_drop(struct builder *b, const struct st_rec *r, int64_t pid, int 
 }
 
 /* every descriptor of pid in [first, last] */
-static void fd_drop_range(struct builder *b, const struct st_rec *r, int64_t first, int64_t last)
+static void fd_drop_range(struct st_builder *b, const struct st_rec *r, int64_t first, int64_t last)
 {
 	for (size_t i = 0; i < b->fds.nb; i++)
 		for (struct st_ent *e = b->fds.b[i], *next; e; e = next) {
@@ -326,7 +326,7 @@ static void fd_drop_range(struct builder *b, const struct st_rec *r, int64_t fir
 		}
 }
 
-static void fd_alias(struct builder *b, const struct st_rec *r, int64_t pid, struct st_msock *s, int newfd)
+static void fd_alias(struct st_builder *b, const struct st_rec *r, int64_t pid, struct st_msock *s, int newfd)
 {
 	struct st_msock *old;
 
@@ -343,7 +343,7 @@ static void fd_alias(struct builder *b, const struct st_rec *r, int64_t pid, str
 
 /* The descriptors of pid, copied (a pid's entries may move while the
  * table grows: work on a copy).  *n set; NULL when none or out of memory. */
-static struct st_ent *fds_of(struct builder *b, int64_t pid, size_t *n)
+static struct st_ent *fds_of(struct st_builder *b, int64_t pid, size_t *n)
 {
 	size_t cap = 0;
 	struct st_ent *list = NULL;
@@ -365,12 +365,12 @@ static struct st_ent *fds_of(struct builder *b, int64_t pid, size_t *n)
 	return list;
 }
 
-static struct st_proc *proc_by_pid(struct builder *b, const struct st_rec *r, int64_t pid);
+static struct st_proc *proc_by_pid(struct st_builder *b, const struct st_rec *r, int64_t pid);
 
 /* A new process with copies of every descriptor of its parent (at pid's
  * fork event, or at the child's start when libc forked inside another call:
  * daemon). */
-static void copy_fds(struct builder *b, int64_t pid, int64_t child)
+static void copy_fds(struct st_builder *b, int64_t pid, int64_t child)
 {
 	size_t n;
 	struct st_ent *list;
@@ -386,7 +386,7 @@ static void copy_fds(struct builder *b, int64_t pid, int64_t child)
 	free(list);
 }
 
-static void on_new_process(struct builder *b, const struct st_rec *r, int64_t child)
+static void on_new_process(struct st_builder *b, const struct st_rec *r, int64_t child)
 {
 	struct st_proc *p;
 
@@ -415,7 +415,7 @@ static bool held_from_start(const struct st_proc *p, int fd, const struct st_mso
 	return false;
 }
 
-static void image_over(struct builder *b, struct st_proc *p, const struct st_rec *r, enum st_end why)
+static void image_over(struct st_builder *b, struct st_proc *p, const struct st_rec *r, enum st_end why)
 {
 	size_t n;
 	struct st_ent *list = fds_of(b, p->key, &n);
@@ -437,7 +437,7 @@ static void image_over(struct builder *b, struct st_proc *p, const struct st_rec
 /* Of the descriptors pid held before its new image (list), those its start
  * does not list were closed by the exec.  held_on: only those whose socket
  * the image holds at another number, else only the others. */
-static void not_kept(struct builder *b, const struct st_proc *p, const struct st_rec *r,
+static void not_kept(struct st_builder *b, const struct st_proc *p, const struct st_rec *r,
 		     const struct st_ent *list, size_t n, bool held_on)
 {
 	const struct st_event *ev = &r->ev;
@@ -462,7 +462,7 @@ static void not_kept(struct builder *b, const struct st_proc *p, const struct st
  * descriptors the image holds: what the pid held before and is not in the
  * list was closed by the exec; what is in the list joins its socket by
  * inode (a descriptor of another process, or of the image before). */
-static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
+static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 	size_t n;
@@ -517,7 +517,7 @@ static void on_start(struct builder *b, struct st_proc *p, struct st_rec *r)
 
 /* A late close: after its image's exit event (an exit handler registered
  * after the shim's), of a socket that exit ended: the close is its end. */
-static struct st_msock *late_close(struct builder *b, const struct st_proc *p, const struct st_rec *r)
+static struct st_msock *late_close(struct st_builder *b, const struct st_proc *p, const struct st_rec *r)
 {
 	struct st_msock *s = r->ev.inode ? st_map_get(&b->ended, ikey(r->pkey, r->ev.inode)) : NULL;
 
@@ -529,7 +529,7 @@ static struct st_msock *late_close(struct builder *b, const struct st_proc *p, c
 }
 
 /* SCM_RIGHTS received: each descriptor names the sender's socket */
-static void on_rights(struct builder *b, const struct st_rec *r)
+static void on_rights(struct st_builder *b, const struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 
@@ -561,7 +561,7 @@ static void on_rights(struct builder *b, const struct st_rec *r)
 }
 
 /* SCM_RIGHTS sent: each socket is in flight to a receiver */
-static void on_rights_sent(struct builder *b, const struct st_rec *r)
+static void on_rights_sent(struct st_builder *b, const struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 
@@ -575,7 +575,7 @@ static void on_rights_sent(struct builder *b, const struct st_rec *r)
 }
 
 /* A failed exec: the sockets its exec events announced closed are open. */
-static void on_exec_failed(struct builder *b, const struct st_rec *r)
+static void on_exec_failed(struct st_builder *b, const struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 
@@ -603,7 +603,7 @@ static void on_exec_failed(struct builder *b, const struct st_rec *r)
 }
 
 /* the process pid of r's origin */
-static struct st_proc *proc_by_pid(struct builder *b, const struct st_rec *r, int64_t pid)
+static struct st_proc *proc_by_pid(struct st_builder *b, const struct st_rec *r, int64_t pid)
 {
 	struct st_rec fake;
 	struct st_proc *p;
@@ -618,7 +618,7 @@ static struct st_proc *proc_by_pid(struct builder *b, const struct st_rec *r, in
 	return p;
 }
 
-static void step(struct builder *b, struct st_rec *r)
+static void step(struct st_builder *b, struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 	struct st_proc *p;
@@ -821,24 +821,56 @@ static void step(struct builder *b, struct st_rec *r)
 }
 
 
-int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
+int st_model_begin(struct st_model *m)
 {
-	struct builder b = { .m = m };
-
 	memset(m, 0, sizeof(*m));
-	for (size_t i = 0; i < n && !b.oom; i++) {
-		if (!i)
-			m->t_first = recs[i]->ev.ts_us;
-		m->t_last = recs[i]->ev.ts_us;
-		step(&b, recs[i]);
-	}
-	for (size_t i = 0; i < m->nsocks; i++) {
+	m->building = calloc(1, sizeof(*m->building));
+	if (!m->building)
+		return -1;
+	m->building->m = m;
+	return 0;
+}
+
+int st_model_feed(struct st_model *m, struct st_rec *r)
+{
+	struct st_builder *b = m->building;
+
+	if (!b || b->oom)
+		return -1;
+	if (!m->nfed++)
+		m->t_first = r->ev.ts_us;
+	m->t_last = r->ev.ts_us;
+	step(b, r);
+	return b->oom ? -1 : 0;
+}
+
+static void builder_free(struct st_model *m)
+{
+	struct st_builder *b = m->building;
+
+	if (!b)
+		return;
+	st_map_free(&b->fds);
+	st_map_free(&b->inodes);
+	st_map_free(&b->ended);
+	free(b);
+	m->building = NULL;
+}
+
+int st_model_finish(struct st_model *m)
+{
+	struct st_builder *b = m->building;
+	bool oom;
+
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < m->nsocks && !b->oom; i++) {
 		struct st_msock *s = m->socks[i];
 		/* held only by processes that left no events of their own */
 		if (s->end == ST_END_OPEN && s->nrefs > 0) {
 			bool seen = false;
-			for (size_t k = 0; k < b.fds.nb && !seen; k++)
-				for (struct st_ent *e = b.fds.b[k]; e && !seen; e = e->next) {
+			for (size_t k = 0; k < b->fds.nb && !seen; k++)
+				for (struct st_ent *e = b->fds.b[k]; e && !seen; e = e->next) {
 					const struct st_proc *p;
 					if (e->sock != s)
 						continue;
@@ -856,16 +888,26 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 				}
 		}
 	}
-	if (!b.oom && st_model_join(m) < 0)
-		b.oom = true;
-	st_map_free(&b.fds);
-	st_map_free(&b.inodes);
-	st_map_free(&b.ended);
-	return b.oom ? -1 : 0;
+	if (!b->oom && st_model_join(m) < 0)
+		b->oom = true;
+	oom = b->oom;
+	builder_free(m);
+	return oom ? -1 : 0;
+}
+
+int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
+{
+	if (st_model_begin(m) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (st_model_feed(m, recs[i]) < 0)
+			return -1;
+	return st_model_finish(m);
 }
 
 void st_model_free(struct st_model *m)
 {
+	builder_free(m);
 	for (size_t i = 0; i < m->nsocks; i++) {
 		free(m->socks[i]->evs);
 		free(m->socks[i]);

@@ -17,6 +17,7 @@
 #include "reader.h"
 
 struct st_conn;
+struct st_builder;
 
 /* A process: its latest image's start and exit, and its end as another
  * process saw it (its parent, the runner). */
@@ -134,11 +135,30 @@ struct st_model {
 	struct st_proc **procs;
 	size_t nprocs;
 	int64_t t_first, t_last;	/* ts_us of the first and last event */
+	size_t nfed;		/* events fed so far */
+	struct st_builder *building;	/* fed event by event, not yet finished;
+					 * NULL once st_model_finish ran (model.c) */
 };
 
 /* Builds the model from events sorted by st_trace_sort; sets each record's
- * sock/lsock.  Returns 0, or -1 when out of memory. */
+ * sock/lsock.  Returns 0, or -1 when out of memory.  The same as
+ * st_model_begin, st_model_feed of each event and st_model_finish. */
 int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n);
+
+/* The model fed one event at a time, as a stream hands them out (in the
+ * order st_trace_sort gives, st_stream_next's): begin empties m and makes
+ * its builder; feed follows one event (sets its sock/lsock; the model
+ * keeps a pointer to r, which must live as long as m); finish decides what
+ * only the end can tell (sockets held by processes that left no events,
+ * states left) and joins the connections (m->conns).  The sockets and
+ * processes are readable between feeds; m->conns only after finish.  Each
+ * returns 0, or -1 when out of memory (m then only fit for
+ * st_model_free). */
+int st_model_begin(struct st_model *m);
+int st_model_feed(struct st_model *m, struct st_rec *r);
+int st_model_finish(struct st_model *m);
+
+/* Frees what m holds (finished or not); the records stay the caller's. */
 void st_model_free(struct st_model *m);
 
 /* the latest process of that pid (of any origin), NULL none */
