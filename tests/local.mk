@@ -306,3 +306,4 @@ check-runner:
 	ST_TRACE_MODE=runner $(MAKE) $(AM_MAKEFLAGS) check TESTS="$(RUNNER_MODE_TESTS)" \
 		TEST_SUITE_LOG=test-suite-runner.log
 .PHONY: check-runner
+CLEANFILES += test-suite-runner.log
