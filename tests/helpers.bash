@@ -25,7 +25,7 @@ export top_builddir SHIM SOCKTRACE TESTPROGS
 st_setup() {
 	SCRATCH=$BATS_TEST_TMPDIR
 	TRACE=$SCRATCH/trace.jsonl
-	declare -gA BG=()
+	declare -gA BG=() BG_TRACE=()
 	cd "$SCRATCH" || return 1
 	[[ -f $SHIM ]] || { echo "shim not built: $SHIM" >&2; return 1; }
 	[[ -x $TESTPROGS/tcp_server ]] || { echo "test programs not built in $TESTPROGS (make check builds them)" >&2; return 1; }
@@ -56,10 +56,82 @@ teardown() { st_teardown; }
 # prog NAME: the path of a test program.
 prog() { echo "$TESTPROGS/$1"; }
 
+# ST_TRACE_MODE says how `traced` and `bg_start NAME traced` trace:
+#   preload (the default): the shim preloaded by hand writes the trace
+#     itself (LD_PRELOAD, SOCKTRACE_OUTPUT, SOCKTRACE_FORMAT);
+#   runner: through the runner, `socktrace -A -o FILE -f FORMAT -- CMD`: the
+#     processes hand their events over in shared memory and the runner's
+#     watcher writes the trace.  The runner execs CMD in place (the pid is
+#     the program's, so is the exit status), appends (-A: a test puts
+#     several programs into one trace) and adds an end event "by":"runner"
+#     when CMD ends.  It uses $SHIM (SOCKTRACE_SHIM).
+# `make check-runner` runs the robustness files in runner mode.  A case that
+# only holds in one mode says so with `need_mode`.
+: "${ST_TRACE_MODE:=preload}"
+case $ST_TRACE_MODE in
+preload | runner) ;;
+*) echo "helpers: ST_TRACE_MODE must be preload or runner, not '$ST_TRACE_MODE'" >&2; exit 2 ;;
+esac
+export ST_TRACE_MODE
+
+# need_mode MODE WHY: skip the case unless the tests run in MODE (preload
+# or runner), saying WHY it holds in that mode only.
+need_mode() {
+	[[ $ST_TRACE_MODE == "$1" ]] || skip "$1 mode only: $2"
+}
+
+# runner_ends N: how many end events "by":"runner" N programs run with
+# `traced` add to their trace: N in runner mode, 0 in preload mode.
+runner_ends() {
+	if [[ $ST_TRACE_MODE == runner ]]; then echo "$1"; else echo 0; fi
+}
+
+# trace_settle FILE: in runner mode, wait (at most 10 s) until no watcher
+# holds FILE any more, so that its last lines (the end event) are written,
+# as they are once a program ends in preload mode.  Fails after 10 s.
+trace_settle() {
+	[[ $ST_TRACE_MODE == runner ]] || return 0
+	local f i
+	f=$(realpath -m -- "$1")
+	for ((i = 0; i < 1000; i++)); do
+		watcher_of "$f" >/dev/null || return 0
+		sleep 0.01
+	done
+	echo "trace_settle: a watcher still holds $f after 10 s" >&2
+	return 1
+}
+
+# The runner's command line for `traced CMD...` (in ST_RUN).
+st_runner_cmd() {
+	ST_RUN=("$SOCKTRACE" -A -o "${SOCKTRACE_OUTPUT:-$TRACE}" -f "${SOCKTRACE_FORMAT:-jsonl}" --)
+}
+
+# traced_prefix: the words that run a command as `traced` would, in the
+# array TRACED, for a command that another one starts (timeout, setpriv):
+#   traced_prefix; timeout 60 "${TRACED[@]}" CMD ARGS...; trace_settle "$TRACE"
+# (an env(1) command line in preload mode, the runner's in runner mode).
+traced_prefix() {
+	local out=${SOCKTRACE_OUTPUT:-$TRACE} fmt=${SOCKTRACE_FORMAT:-jsonl}
+	if [[ $ST_TRACE_MODE == runner ]]; then
+		TRACED=(env SOCKTRACE_SHIM="$SHIM" "$SOCKTRACE" -A -o "$out" -f "$fmt" --)
+	else
+		TRACED=(env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$out" SOCKTRACE_FORMAT="$fmt")
+	fi
+}
+
 # traced CMD ARGS...: run CMD under the shim, events to $TRACE (or to
 # $SOCKTRACE_OUTPUT when the caller set it) as JSON Lines (or as
 # $SOCKTRACE_FORMAT).  Other SOCKTRACE_* variables set by the caller pass.
+# In runner mode through the runner (ST_TRACE_MODE above); it returns once
+# the trace is written (trace_settle).
 traced() {
+	if [[ $ST_TRACE_MODE == runner ]]; then
+		local ST_RUN rc=0 out=${SOCKTRACE_OUTPUT:-$TRACE}
+		st_runner_cmd
+		SOCKTRACE_SHIM=$SHIM "${ST_RUN[@]}" "$@" || rc=$?
+		[[ $out == *%p* ]] || trace_settle "$out" || true
+		return "$rc"
+	fi
 	LD_PRELOAD=$SHIM SOCKTRACE_OUTPUT=${SOCKTRACE_OUTPUT:-$TRACE} \
 		SOCKTRACE_FORMAT=${SOCKTRACE_FORMAT:-jsonl} "$@"
 }
@@ -67,13 +139,23 @@ traced() {
 # bg_start NAME [traced] CMD ARGS...: start CMD in the background (as
 # `traced` would run it when the word traced comes first), stdout in
 # $SCRATCH/NAME.out, stderr in $SCRATCH/NAME.err.  CMD is exec'd by a
-# child of this shell: ${BG[NAME]} is its pid and this shell its parent.
+# child of this shell: ${BG[NAME]} is its pid and this shell its parent
+# (in runner mode too: the runner execs CMD in place).  bg_wait waits for
+# the trace to be written too.
 bg_start() {
 	local name=$1
 	shift
+	if [[ $1 == traced ]]; then
+		BG_TRACE[$name]=${SOCKTRACE_OUTPUT:-$TRACE}
+	fi
 	(
 		if [[ $1 == traced ]]; then
 			shift
+			if [[ $ST_TRACE_MODE == runner ]]; then
+				st_runner_cmd
+				export SOCKTRACE_SHIM=$SHIM
+				exec "${ST_RUN[@]}" "$@"
+			fi
 			export LD_PRELOAD=$SHIM SOCKTRACE_OUTPUT=${SOCKTRACE_OUTPUT:-$TRACE} \
 				SOCKTRACE_FORMAT=${SOCKTRACE_FORMAT:-jsonl}
 		fi
@@ -97,6 +179,10 @@ bg_wait() {
 	BG_STATUS=0
 	wait "$pid" || BG_STATUS=$?
 	unset "BG[$name]"
+	if [[ -n ${BG_TRACE[$name]:-} ]]; then
+		[[ ${BG_TRACE[$name]} == *%p* ]] || trace_settle "${BG_TRACE[$name]}" || true
+		unset "BG_TRACE[$name]"
+	fi
 	return "$BG_STATUS"
 }
 

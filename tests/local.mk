@@ -291,3 +291,19 @@ check-sanitized:
 	done; \
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$$tests"
 .PHONY: check-sanitized
+
+# The robustness files once more with every traced program started by the
+# runner (socktrace -A -o FILE -- PROG: the processes hand their events over
+# in shared memory, the runner's watcher writes the trace) instead of the
+# shim preloaded by hand: tests/helpers.bash's ST_TRACE_MODE=runner.
+# make check-runner: their results in test-suite-runner.log (each file's log,
+# tests/NAME.log, is that of this run then).
+RUNNER_MODE_TESTS = \
+	tests/robust_threads.bats tests/robust_signals.bats tests/robust_crash.bats \
+	tests/robust_daemon.bats tests/robust_output.bats tests/robust_spawn.bats \
+	tests/robust_edges.bats tests/robust_servers.bats
+check-runner:
+	ST_TRACE_MODE=runner $(MAKE) $(AM_MAKEFLAGS) check TESTS="$(RUNNER_MODE_TESTS)" \
+		TEST_SUITE_LOG=test-suite-runner.log
+.PHONY: check-runner
+CLEANFILES += test-suite-runner.log

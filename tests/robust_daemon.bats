@@ -50,7 +50,14 @@ sweep() {
 
 @test "daemon: dup2() of a socket onto every descriptor from 64 up, then close them: same descriptors, the trace goes on" {
 	sweep dup2 64
-	assert_count 959 '.call=="dup2" and .ret>=0'
+	# the shim's own descriptor takes one of the 960 numbers and gives up
+	# that dup2's event (counted in "dropped"); under the runner the
+	# processes write into shared memory and hold no such descriptor: all
+	if [[ $ST_TRACE_MODE == runner ]]; then
+		assert_count 960 '.call=="dup2" and .ret>=0'
+	else
+		assert_count 959 '.call=="dup2" and .ret>=0'
+	fi
 }
 
 @test "daemon: dup2() of a socket onto every free descriptor (3..1023), then close them: the trace goes on" {
@@ -60,8 +67,15 @@ sweep() {
 	# trace's number, and the closes until a high descriptor is free again,
 	# are counted in "dropped" on the next event written
 	n=$(nev '.call=="dup2" and .ret>=0')
-	[[ $n -ge 1018 && $n -le 1019 ]] || { echo "dup2 events recorded: $n" >&2; false; }
 	d=$(jq -s '[.[].dropped // 0] | add' "$TRACE")
+	if [[ $ST_TRACE_MODE == runner ]]; then
+		# under the runner the events go to shared memory, which needs no
+		# descriptor: every dup2 recorded, nothing dropped
+		assert_eq "$n" 1020 "dup2 events recorded"
+		assert_eq "$d" 0 "events dropped"
+		return 0
+	fi
+	[[ $n -ge 1018 && $n -le 1019 ]] || { echo "dup2 events recorded: $n" >&2; false; }
 	[[ $d -ge $((1020 - n)) ]] || { echo "dropped: $d" >&2; false; }
 }
 

@@ -51,6 +51,8 @@ paired() {
 }
 
 @test "edges: libearly.so preloaded before and after the shim: recorded or passed through, nothing changed" {
+	# preload mode only, in either ST_TRACE_MODE: the case is about the
+	# order of LD_PRELOAD itself, which the runner fixes (the shim first)
 	early=$top_builddir/tests/progs/.libs/libearly.so
 	[[ -f $early ]]
 	LD_PRELOAD=$early "$(prog sockexit)" status 5 >bare.out 2>/dev/null || true

@@ -2,28 +2,63 @@
 # SPDX-License-Identifier: MIT
 # Output that cannot be written: /dev/full, a read-only directory, a FIFO
 # nobody reads.  One warning on stderr; the program's output and exit
-# status are what they are without the shim, and it never hangs.
+# status are what they are without the shim, and it never hangs.  In
+# runner mode (ST_TRACE_MODE=runner) the runner opens the output: /dev/full
+# costs one warning when the program ends; a FIFO nobody reads and a
+# read-only directory are refused before the program runs (exit status 2).
 # (shim_output.bats covers a symlink and a path under a regular file.)
 
 load helpers
 
-# unwritable PATH [RUNNER...]: errcheck and sockexit with SOCKTRACE_OUTPUT=PATH
-# (run through RUNNER, e.g. setpriv): one warning, nothing else changed.
+# unwritable PATH [RUNNER...]: errcheck and sockexit traced into PATH (run
+# through RUNNER, e.g. setpriv): one warning, nothing else changed.  (In
+# runner mode the runner's watcher writes PATH, and says so when the
+# program has ended: trace_settle waits for it.)
 unwritable() {
-	local path=$1 status=0
+	local path=$1 status=0 TRACED
 	shift
+	SOCKTRACE_OUTPUT=$path traced_prefix
 	"$@" "$(prog errcheck)" >bare.out
-	timeout -k 5 60 "$@" env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$path" "$(prog errcheck)" >traced.out 2>err || status=$?
+	timeout -k 5 60 "$@" "${TRACED[@]}" "$(prog errcheck)" >traced.out 2>err || status=$?
+	trace_settle "$path"
 	[[ $status != 124 ]] || { echo "errcheck hung with the trace going to $path" >&2; return 1; }
 	assert_eq "$status" 0 "errcheck's exit status"
 	diff -u bare.out traced.out
 	assert_eq "$(wc -l <err)" 1 "lines on stderr"
 	grep -q '^socktrace: ' err
 	status=0
-	timeout -k 5 60 "$@" env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$path" "$(prog sockexit)" -n 50 status 9 >out 2>err || status=$?
+	timeout -k 5 60 "$@" "${TRACED[@]}" "$(prog sockexit)" -n 50 status 9 >out 2>err || status=$?
+	trace_settle "$path"
 	assert_eq "$status" 9 "sockexit's exit status"
 	assert_eq "$(wc -l <err)" 1 "lines on stderr"
 	grep -q '^made n=50 ' out
+}
+
+# refused PATH [RUNNER...]: in runner mode socktrace -o opens PATH before
+# the program runs, and a path it cannot write is refused there: exit
+# status 2, one message naming PATH, and the program does not run (nothing
+# of its output).  Returns 1 (not for the caller's `||`) when it fails.
+refused() {
+	local path=$1 status=0 TRACED
+	shift
+	SOCKTRACE_OUTPUT=$path traced_prefix
+	timeout -k 5 60 "$@" "${TRACED[@]}" "$(prog errcheck)" >traced.out 2>err || status=$?
+	[[ $status != 124 ]] || { echo "socktrace hung with the trace going to $path" >&2; return 1; }
+	assert_eq "$status" 2 "socktrace's exit status"
+	assert_eq "$(wc -l <err)" 1 "lines on stderr"
+	grep -qF "socktrace: " err
+	grep -qF "$path" err
+	assert_empty traced.out
+}
+
+# unwritable_or_refused PATH [RUNNER...]: the shim's case (unwritable) in
+# preload mode, the runner's (refused) in runner mode.
+unwritable_or_refused() {
+	if [[ $ST_TRACE_MODE == runner ]]; then
+		refused "$@"
+	else
+		unwritable "$@"
+	fi
 }
 
 @test "output: /dev/full (every write fails with ENOSPC): one warning, nothing else changed" {
@@ -33,7 +68,7 @@ unwritable() {
 
 @test "output: a FIFO nobody reads: no hang, one warning, nothing else changed" {
 	mkfifo fifo
-	unwritable "$SCRATCH/fifo"
+	unwritable_or_refused "$SCRATCH/fifo"
 }
 
 @test "output: a read-only directory (mode 0555, as an unprivileged user): one warning, nothing else changed" {
@@ -46,14 +81,16 @@ unwritable() {
 		mkdir "$D/tests" "$D/ro"
 		cp "$(prog errcheck)" "$(prog sockexit)" "$D/tests/"
 		cp "$SHIM" "$D/libsocktrace.so"
+		cp "$SOCKTRACE" "$D/socktrace"
 		chmod 555 "$D/ro"
-		TESTPROGS=$D/tests SHIM=$D/libsocktrace.so unwritable "$D/ro/trace.jsonl" setpriv --reuid=nobody --regid=nogroup --clear-groups
+		TESTPROGS=$D/tests SHIM=$D/libsocktrace.so SOCKTRACE=$D/socktrace \
+			unwritable_or_refused "$D/ro/trace.jsonl" setpriv --reuid=nobody --regid=nogroup --clear-groups
 		[[ ! -e $D/ro/trace.jsonl ]]
 		rm -rf "$D"
 	else
 		mkdir ro
 		chmod 555 ro
-		unwritable "$SCRATCH/ro/trace.jsonl"
+		unwritable_or_refused "$SCRATCH/ro/trace.jsonl"
 		[[ ! -e ro/trace.jsonl ]]
 	fi
 }

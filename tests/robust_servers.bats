@@ -56,10 +56,15 @@ alive_until() {
 }
 
 # client CMD ARGS...: run a client of the server under test, bounded by
-# 60 s, traced into $CLIENTS when it is set (timeout and env are not).
+# 60 s, traced into $CLIENTS when it is set (timeout is not; in runner mode
+# each client run appends to $CLIENTS).
 client() {
 	if [[ -n $CLIENTS ]]; then
-		timeout 60 env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$CLIENTS" SOCKTRACE_FORMAT=jsonl "$@"
+		local TRACED st=0
+		SOCKTRACE_OUTPUT=$CLIENTS traced_prefix
+		timeout 60 "${TRACED[@]}" "$@" || st=$?
+		trace_settle "$CLIENTS"
+		return "$st"
 	else
 		timeout 60 "$@"
 	fi

@@ -19,9 +19,12 @@ count() { awk -v k="$1" '$0 == k { n++ } END { print n + 0 }' calls; }
 	# the acceptors took all 16000 between them
 	assert_eq "$(awk '$1 == "acceptor" { sub("accepted=", "", $3); n += $3 } END { print n }' out)" 16000 "accepted"
 	assert_valid_jsonl
-	assert_eq "$(wc -l <"$TRACE")" 112006 "lines in the trace"
-	# one pass of jq: seq, tid, call, success, last (for closes)
-	jq -r '"\(.pid) \(.seq) \(.tid) \(.call) \(if .errno then "fail" else "ok" end) \(if .last == null then "-" else .last end)"' \
+	# and, in runner mode, the runner's end of the program
+	assert_eq "$(wc -l <"$TRACE")" $((112006 + $(runner_ends 1))) "lines in the trace"
+	assert_count "$(runner_ends 1)" '.call=="end" and .by=="runner" and .status==0'
+	# one pass of jq over the program's own events: seq, tid, call, success,
+	# last (for closes)
+	jq -r 'select(.by != "runner") | "\(.pid) \(.seq) \(.tid) \(.call) \(if .errno then "fail" else "ok" end) \(if .last == null then "-" else .last end)"' \
 		"$TRACE" >events
 	# one process, seq 1..112006 each once
 	assert_eq "$(cut -d' ' -f1 events | sort -u | wc -l)" 1 "processes"
