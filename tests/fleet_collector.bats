@@ -90,6 +90,10 @@ lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
 
 collected() { [[ $(lines coll/all.jsonl) -eq $(($(lines a.jsonl) + $(lines b.jsonl))) ]]; }
 
+# (each asked anew at every call of wait_until)
+same_lines() { [[ $(lines "$1") -eq $(lines "$2") ]]; }
+indexed_all() { [[ $(cat coll/*.index 2>/dev/null | wc -l) -eq $(lines coll/all.jsonl) ]]; }
+
 # the collector and both shippers run before the traces exist, as on a fleet
 collect_two_machines() {
 	start_collector
@@ -129,7 +133,7 @@ collect_two_machines() {
 
 @test "fleet: the collector parses each line as JSON and takes the event's time from ts" {
 	collect_two_machines
-	wait_until 30 test "$(cat coll/*.index 2>/dev/null | wc -l)" -eq "$(lines coll/all.jsonl)"
+	wait_until 30 indexed_all
 	cat coll/*.index >index.txt
 	# what rsyslog made of ts, pid and call, against the same from jq (the
 	# microseconds as written: a JSON number loses its trailing zeros)
@@ -152,6 +156,6 @@ collect_two_machines() {
 	PORT=$(fact "$SCRATCH/srv.out" listen port)
 	traced "$(prog tcp_client)" -p "$PORT" -n 1 >/dev/null
 	bg_wait srv
-	wait_until 60 test "$(lines coll/all.jsonl)" -eq "$(lines live.jsonl)"
+	wait_until 60 same_lines coll/all.jsonl live.jsonl
 	assert_eq "$(cat coll/all.jsonl)" "$(cat live.jsonl)" "the collected lines, in order"
 }
