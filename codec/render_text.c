@@ -129,6 +129,19 @@ static void ksock_line(struct st_buf *b, const struct st_ksock *k)
 		st_buf_puts(b, " v6only");
 }
 
+/* "wait Ns for them to expire", or, when no holder's timer is known
+ * (ms < 0), what TIME_WAIT lasts: never a wait of 0 s that is not one. */
+static void tw_wait(struct st_buf *b, int64_t ms)
+{
+	if (ms < 0) {
+		st_buf_puts(b, "wait for them to expire (TIME_WAIT lasts 60s on Linux; their timers are not known here)");
+		return;
+	}
+	st_buf_puts(b, "wait ");
+	st_buf_i64(b, (ms + 999) / 1000);
+	st_buf_puts(b, "s for them to expire");
+}
+
 /* What a person can do about an EADDRINUSE, from the holders and the
  * kernel's verdict. */
 static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
@@ -176,16 +189,14 @@ static void explain_eaddrinuse(struct st_buf *b, const struct st_event *ev)
 	} else if (tw && !other && ev->verdict_reuseaddr == 0) {
 		st_buf_puts(b, had_reuseaddr ? "SO_REUSEADDR here is not enough: " : "SO_REUSEADDR here alone would not help: ");
 		st_buf_puts(b, "the connections in TIME_WAIT were made by a socket without SO_REUSEADDR (on Linux "
-			       "both sides must set it); set it in the program that made them too, or wait ");
-		st_buf_i64(b, (tw_left + 999) / 1000);
-		st_buf_puts(b, "s for them to expire");
+			       "both sides must set it); set it in the program that made them too, or ");
+		tw_wait(b, tw_left);
 	} else if (tw && !other && ev->verdict_reuseaddr < 0) {
 		st_buf_puts(b, had_reuseaddr ? "SO_REUSEADDR is set here, " : "set SO_REUSEADDR before bind(): ");
 		st_buf_puts(b, "the port is held by connections in TIME_WAIT, which let a SO_REUSEADDR socket "
 			       "bind only if the socket that made them set SO_REUSEADDR too (another process's "
-			       "options are not visible from here); or wait ");
-		st_buf_i64(b, (tw_left + 999) / 1000);
-		st_buf_puts(b, "s for them to expire");
+			       "options are not visible from here); or ");
+		tw_wait(b, tw_left);
 	} else if (ev->verdict_reuseaddr == 1) {
 		st_buf_puts(b, "the kernel lets this address be reused now: the holders were gone or changed "
 			       "by the time socktrace asked");

@@ -105,6 +105,22 @@ calls() {
 	assert_field "$e" .state CLOSE
 }
 
+@test "EADDRINUSE over TIME_WAIT left by a static server: the hint never says to wait 0 s when the timers are not known" {
+	"$SOCKTRACE" -o first.jsonl -- "$(prog tcp_server_static)" -n 1 -c server >srv.out 2>&1 &
+	local srv=$!
+	wait_until 30 grep -q '^listen ' srv.out
+	PORT=$(fact srv.out listen port)
+	"$(prog tcp_client)" -p "$PORT" -n 1 -c server >/dev/null
+	wait "$srv"
+	run "$SOCKTRACE" -o again.jsonl -- "$(prog tcp_server_static)" -p "$PORT" -n 1
+	[ "$status" -eq 1 ]
+	assert_field "$(one '.call=="bind"' again.jsonl)" '.holders[0].state' TIME_WAIT
+	run "$SOCKTRACE" show again.jsonl
+	[[ $output == *"hint: "*"TIME_WAIT"* ]]
+	[[ $output != *"wait 0s"* ]] || { echo "$output" >&2; false; }
+	[[ $output =~ wait\ ([1-9][0-9]*s\ for\ them\ to\ expire|for\ them\ to\ expire\ \(TIME_WAIT\ lasts\ 60s) ]]
+}
+
 @test "EADDRINUSE: the failed bind of a static server recorded as the shim records it, explained by show" {
 	bg_start holder "$(prog tcp_server)" -n 1
 	wait_line holder '^listen ' >/dev/null
