@@ -569,7 +569,12 @@ static void on_rights_sent(struct st_builder *b, const struct st_rec *r)
 		const struct st_right *rt = &ev->rights[i];
 		struct st_msock *s = rt->inode ? st_map_get(&b->fds, fdkey(r->pkey, rt->fd)) : NULL;
 
-		if (s && (!s->inode || s->inode == rt->inode))
+		if (!s)
+			continue;
+		/* the receiver may take it before the sender's next event on it
+		 * tells its inode (a socketpair's second end never does) */
+		sock_set_inode(b, s, rt->inode);
+		if (s->inode == rt->inode)
 			s->in_flight++;
 	}
 }
@@ -682,6 +687,7 @@ static void step(struct st_builder *b, struct st_rec *r)
 		a->made = c->made = r;
 		a->peer = c;
 		c->peer = a;
+		sock_set_inode(b, a, ev->inode);	/* the first end's */
 		sock_note(b, a, r);
 		sock_note(b, c, r);
 		r->sock = a;
@@ -704,6 +710,7 @@ static void step(struct st_builder *b, struct st_rec *r)
 		if (s) {
 			r->sock = s;
 			sock_note(b, s, r);
+			sock_set_inode(b, s, ev->inode);
 		}
 		return;
 	}

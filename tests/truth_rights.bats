@@ -103,8 +103,10 @@ receiver_ends_it() {
 	receiver_ends_it recvmmsg
 }
 
-@test "rights: a socketpair end handed over (as nginx passes its channels) is the sender's socketpair end in the receiver" {
-	traced "$(prog passfd)" pair >pf.out 2>pf.err
+# passfd pair|pair-late: the handed end is one socket, made by the parent's
+# socketpair, received, written and closed by the worker
+pair_handover() {
+	traced "$(prog passfd)" "$1" >pf.out 2>pf.err
 	assert_empty pf.err
 	assert_valid_jsonl
 	assert_seq_ok
@@ -118,10 +120,18 @@ receiver_ends_it() {
 	view lifecycle
 	# one line for the handed end, made by the parent's socketpair, with the
 	# worker's receive and close; none of its own in the worker
-	view_line "^pid=$PARENT fd=[0-9]+ unix socketpair close recvmsg@$WORKER close(\\([0-9]+\\))?@$WORKER$"
+	view_line "^pid=$PARENT fd=[0-9]+ unix socketpair (close recvmsg@$WORKER|recvmsg@$WORKER close) close(\\([0-9]+\\))?@$WORKER$"
 	if grep -E "^pid=$WORKER fd=[0-9]+ unix \(inherited\) recvmsg" <<<"$VIEW"; then
 		echo "the received end is a socket of its own:" >&2
 		echo "$VIEW" >&2
 		false
 	fi
+}
+
+@test "rights: a socketpair end handed over (as nginx passes its channels) is the sender's socketpair end in the receiver" {
+	pair_handover pair
+}
+
+@test "rights: the same when the worker receives it before the sender closes its copy (its inode known only from the socketpair and the sendmsg)" {
+	pair_handover pair-late
 }

@@ -6,6 +6,10 @@
  *                   after the fork (as nginx's master passes its workers'
  *                   channels): the worker writes "hi" on it and closes it,
  *                   the parent reads "hi" and EOF from the other end
+ *   passfd pair-late the same, but the parent closes its end only after
+ *                   the worker has received it (the receive returns before
+ *                   the sender's close, which the other mode leaves to
+ *                   chance)
  * A worker is forked before the connection exists (it inherits only a
  * socketpair).  The parent makes a listener, a client and the accepted end
  * (tp_loopback_trio), sends the accepted end to the worker with sendmsg()
@@ -32,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] = "recvmsg|recvmmsg|pair";
+static const char usage[] = "recvmsg|recvmmsg|pair|pair-late";
 
 static void send_fd(int via, int fd)
 {
@@ -136,11 +140,14 @@ static void worker(int via, bool mmsg)
 }
 
 /* The worker's side of "pair": write on the end it gets, close it. */
-static void pair_worker(int via)
+static void pair_worker(int via, bool late)
 {
 	int fd = recv_fd(via, false);
 
 	printf("received fd=%d ino=%lu pid=%d\n", fd, tp_inode(fd), (int)getpid());
+	fflush(stdout);
+	if (late)
+		tp_write_all(via, "r", 1);	/* received: the sender may close */
 	wait_byte(via);		/* the sender has closed its descriptor */
 	tp_write_all(fd, "hi", 2);
 	if (close(fd) != 0)
@@ -150,7 +157,7 @@ static void pair_worker(int via)
 	exit(0);
 }
 
-static int pair(int sp[2])
+static int pair(int sp[2], bool late)
 {
 	int q[2], status;
 	char buf[16];
@@ -163,13 +170,15 @@ static int pair(int sp[2])
 		tp_die_errno("fork");
 	if (w == 0) {
 		close(sp[0]);
-		pair_worker(sp[1]);
+		pair_worker(sp[1], late);
 	}
 	close(sp[1]);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, q) < 0)
 		tp_die_errno("socketpair");
 	printf("pair fds=%d,%d ino=%lu\n", q[0], q[1], tp_inode(q[0]));
 	send_fd(sp[0], q[0]);
+	if (late)
+		wait_byte(sp[0]);
 	if (close(q[0]) != 0)
 		tp_die_errno("close");
 	printf("sent fd=%d pid=%d\n", q[0], (int)getpid());
@@ -193,13 +202,14 @@ int main(int argc, char **argv)
 	pid_t w;
 
 	tp_init(argc, argv);
-	if (argc != 2 || (strcmp(argv[1], "recvmsg") && strcmp(argv[1], "recvmmsg") && strcmp(argv[1], "pair")))
+	if (argc != 2 || (strcmp(argv[1], "recvmsg") && strcmp(argv[1], "recvmmsg") && strcmp(argv[1], "pair") &&
+			  strcmp(argv[1], "pair-late")))
 		tp_usage(usage);
 	mmsg = !strcmp(argv[1], "recvmmsg");
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0)
 		tp_die_errno("socketpair");
-	if (!strcmp(argv[1], "pair"))
-		return pair(sp);
+	if (!strncmp(argv[1], "pair", 4))
+		return pair(sp, !strcmp(argv[1], "pair-late"));
 	fflush(stdout);
 	w = fork();
 	if (w < 0)
