@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -108,4 +109,50 @@ const char *st_sock_type_flags(int type)
 	default:
 		return NULL;
 	}
+}
+
+static const struct {
+	const char *name;
+	int family;
+} family_words[] = {
+	{ "inet", AF_INET },
+	{ "inet6", AF_INET6 },
+	{ "unix", AF_UNIX },
+	{ "local", AF_UNIX },
+	{ "netlink", AF_NETLINK },
+	{ "packet", AF_PACKET },
+	{ "vsock", AF_VSOCK },
+};
+
+int st_families_parse(const char *s, unsigned long long *mask, const char **bad, unsigned long *badlen)
+{
+	*mask = 0;
+	*bad = NULL;
+	*badlen = 0;
+	while (*s) {
+		const char *end = strchrnul(s, ',');
+		size_t n = (size_t)(end - s);
+		bool found = false;
+
+		if (n == 3 && !strncasecmp(s, "all", 3)) {
+			*mask = ~0ULL;
+			found = true;
+		}
+		for (size_t i = 0; !found && i < sizeof(family_words) / sizeof(family_words[0]); i++) {
+			const char *w = family_words[i].name;
+			if ((strlen(w) == n && !strncasecmp(s, w, n)) ||
+			    (n > 3 && !strncasecmp(s, "AF_", 3) && strlen(w) == n - 3 &&
+			     !strncasecmp(s + 3, w, n - 3))) {
+				*mask |= 1ULL << family_words[i].family;
+				found = true;
+			}
+		}
+		if (!found && n) {
+			*bad = s;
+			*badlen = n;
+			return 0;
+		}
+		s = *end ? end + 1 : end;
+	}
+	return *mask ? 1 : -1;
 }

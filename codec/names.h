@@ -59,4 +59,15 @@ const char *st_sockopt_name(int level, int name);
 /* the C library's description of an errno name ("Connection refused") */
 const char *st_errno_desc(const char *name);
 
+/* The words SOCKTRACE_FAMILIES and --families take, for messages. */
+#define ST_FAMILY_WORDS "inet, inet6, unix (or local), netlink, packet, vsock or all"
+/* A list of address families, "inet,inet6,unix" (the words of
+ * ST_FAMILY_WORDS, any case, each also with AF_ before it; empty items are
+ * skipped) -> *mask, one bit per AF_* value below 64 (bit 63: every other
+ * family; "all" sets every bit).  Returns 1; 0 with *bad (a pointer into
+ * s) and *badlen naming the first unknown word; -1 (*badlen 0) when the
+ * list names no family at all (empty, or commas only).  Pure: no malloc,
+ * safe in the shim's constructor. */
+int st_families_parse(const char *s, unsigned long long *mask, const char **bad, unsigned long *badlen);
+
 #endif

@@ -93,16 +93,23 @@ size_t report_text(const struct check *c, FILE *out);
  * ones of a result once with their count ("socktrace NAME (×N)"); then
  * each note as "::notice".  Returns the number of violations. */
 size_t report_github(const struct check *c, FILE *out);
-/* A JUnit XML report at path: one testsuite, one testcase per result, a
- * failure holding its violations; each with its time, the suites with the
- * time since c->started, that start as timestamp (UTC, no zone, as the
- * JUnit schema has it) and this host's name.  Returns 0, or -1 when the
- * file cannot be written (said on stderr). */
-int report_junit(const struct check *c, const char *path);
+/* Opens the JUnit report file path before anything is judged, so that a
+ * path that cannot be written stops the command before it prints a
+ * result: created 0600, or an existing file of this user emptied, by the
+ * trace file's rules (codec/outfile.h), its XML declaration written.
+ * NULL after "socktrace: check: cannot write PATH: why" on stderr. */
+FILE *report_junit_open(const char *path);
+/* A JUnit XML report in f (from report_junit_open(path), closed here):
+ * one testsuite, one testcase per result, a failure holding its
+ * violations; each with its time, the suites with the time since
+ * c->started, that start as timestamp (UTC, no zone, as the JUnit schema
+ * has it) and this host's name.  Returns 0, or -1 when the file cannot be
+ * written (said on stderr, naming path). */
+int report_junit(const struct check *c, FILE *f, const char *path);
 /* The same report when nothing could be judged (the exit status 2): one
  * testcase "input" whose error says why (why, then detail when not NULL),
  * so that the CI step shows it.  Returns as report_junit. */
-int report_junit_error(const struct check *c, const char *path, const char *why, const char *detail);
+int report_junit_error(const struct check *c, FILE *f, const char *path, const char *why, const char *detail);
 /* Seconds since c->started_mono. */
 double check_elapsed(const struct check *c);
 
@@ -121,7 +128,8 @@ struct check_rules {
 };
 
 /* Adds the rule spec ("no-leaks", "max-open=10", "closed-by=client"; "all"
- * adds every rule that takes no value) to rs.  Returns 0; -1 when spec
+ * adds every rule that takes no value) to rs; a rule asked for already
+ * (the same spec) is not added again.  Returns 0; -1 when spec
  * names no rule or its value is missing or wrong (why says which, for a
  * usage error); -2 when out of memory. */
 int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t whysz);

@@ -227,8 +227,8 @@ static bool parse_count(const char *arg, long *out)
 {
 	char *end;
 
-	if (!arg || !*arg)
-		return false;
+	if (!arg || *arg < '0' || *arg > '9')
+		return false;	/* no sign, no space: digits only */
 	errno = 0;
 	*out = strtol(arg, &end, 10);
 	return !errno && !*end && *out >= 0;
@@ -421,11 +421,21 @@ static bool parse_rule(const char *spec, struct check_wanted *w, char *why, size
 	return false;
 }
 
+/* Is the rule of this label (its spec: "no-leaks", "max-open=3") asked
+ * for already? */
+static bool rules_have(const struct check_rules *rs, const char *label)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].label && !strcmp(rs->v[i].label, label))
+			return true;
+	return false;
+}
+
 int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t whysz)
 {
 	if (!strcmp(spec, "all")) {
 		for (size_t i = 0; i < NRULES; i++) {
-			if (rules[i].arg != NO_ARG)
+			if (rules[i].arg != NO_ARG || rules_have(rs, rules[i].name))
 				continue;
 			if (!rules_grow(rs))
 				return -2;
@@ -440,6 +450,11 @@ int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t 
 		free(rs->v[rs->n].arg);
 		free(rs->v[rs->n].label);
 		return -1;
+	}
+	if (rules_have(rs, rs->v[rs->n].label)) {	/* given twice: judged once */
+		free(rs->v[rs->n].arg);
+		free(rs->v[rs->n].label);
+		return 0;
 	}
 	rs->n++;
 	return 0;

@@ -22,6 +22,51 @@ static bool looks_like_endpoint(const char *t)
 	return strchr(t, ':') || t[0] == '/' || t[0] == '@' || t[0] == '[' || !strcmp(t, "*");
 }
 
+/* The first byte of step t that breaks its parentheses (the lifecycle
+ * words' "call(detail)"): a ')' that closes nothing or a '(' never
+ * closed; -1 when they pair up.  Brackets are the globs' own: fnmatch
+ * takes a lone '[' or ']' as itself. */
+static long unpaired(const char *t)
+{
+	long open = -1;
+	size_t depth = 0;
+
+	for (long i = 0; t[i]; i++) {
+		if (t[i] == '(') {
+			if (!depth++)
+				open = i;
+		} else if (t[i] == ')') {
+			if (!depth)
+				return i;
+			depth--;
+		}
+	}
+	return depth ? open : -1;
+}
+
+/* Do step t's parentheses pair up?  Else false, with why naming the
+ * byte's column in the pattern (t starts at column col). */
+static bool parens_ok(const char *t, size_t col, char *why, size_t whysz)
+{
+	long bad = unpaired(t);
+
+	if (bad < 0)
+		return true;
+	snprintf(why, whysz, "at column %zu: '%c' in '%s' %s", col + (size_t)bad, t[bad], t,
+		 t[bad] == '(' ? "is never closed" : "closes no '(' before it");
+	return false;
+}
+
+/* An endpoint: "[" starts an IPv6 address, which a ']' must end (a glob's
+ * "[0-9]" has one too).  Else false, with why naming its column. */
+static bool endpoint_ok(const char *t, size_t col, char *why, size_t whysz)
+{
+	if (t[0] != '[' || strchr(t, ']'))
+		return true;
+	snprintf(why, whysz, "at column %zu: '[' in '%s' is never closed", col, t);
+	return false;
+}
+
 bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t whysz)
 {
 	char *copy = strdup(text), *save = NULL, *tok;
@@ -35,7 +80,7 @@ bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t 
 		return false;
 	}
 	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		size_t len = strlen(tok);
+		size_t len = strlen(tok), col = (size_t)(tok - copy) + 1;	/* 1: the first byte */
 		struct expect_step st = { NULL, 1, 1 };
 		struct expect_step *grown;
 
@@ -50,20 +95,26 @@ bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t 
 			continue;
 		}
 		if (!kind_seen) {
+			if (!parens_ok(tok, col, why, whysz))
+				goto bad;
 			p->kind = strdup(tok);
 			kind_seen = true;
 			continue;
 		}
 		if (!p->nsteps && !p->local && !p->remote && looks_like_endpoint(tok)) {
+			if (!endpoint_ok(tok, col, why, whysz))
+				goto bad;
 			p->local = strdup(tok);
 			continue;
 		}
 		if (!p->nsteps && !strcmp(tok, "->")) {
 			tok = strtok_r(NULL, " \t", &save);
 			if (!tok) {
-				snprintf(why, whysz, "'->' must be followed by the remote endpoint");
+				snprintf(why, whysz, "at column %zu: '->' must be followed by the remote endpoint", col);
 				goto bad;
 			}
+			if (!endpoint_ok(tok, (size_t)(tok - copy) + 1, why, whysz))
+				goto bad;
 			free(p->remote);
 			p->remote = strdup(tok);
 			continue;
@@ -75,7 +126,8 @@ bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t 
 				char *end;
 				long n = strtol(times + 2, &end, 10);
 				if (times == tok || *end || n < 1 || n > 100000) {
-					snprintf(why, whysz, "'%s': ×N needs a word before it and a count from 1", tok);
+					snprintf(why, whysz, "at column %zu: '%s': ×N needs a word before it and a count from 1",
+						 col, tok);
 					goto bad;
 				}
 				*times = '\0';
@@ -93,9 +145,11 @@ bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t 
 			}
 		}
 		if (!tok[0] || strchr("+?", tok[0])) {
-			snprintf(why, whysz, "'%s' is not a step", tok);
+			snprintf(why, whysz, "at column %zu: '%s' is not a step", col, tok);
 			goto bad;
 		}
+		if (!parens_ok(tok, col, why, whysz))
+			goto bad;
 		st.word = strdup(tok);
 		grown = realloc(p->steps, (p->nsteps + 1) * sizeof(*grown));
 		if (grown)	/* the old array may be gone: keep the new one at once */

@@ -32,8 +32,11 @@ struct expect_pattern {
 	size_t nsteps;
 };
 
-/* Parses text into p.  On error returns false with the reason in why (p
- * then holds what was parsed so far: free it with expect_free). */
+/* Parses text into p.  On error returns false with the reason in why,
+ * which names the column (1: the first byte of text) where the pattern
+ * goes wrong: a step's '(' never closed or ')' that closes none, an
+ * endpoint's '[' never closed, a bad ×N, a step that is only a repeat mark, a '->' with nothing after
+ * it (p then holds what was parsed so far: free it with expect_free). */
 bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t whysz);
 void expect_free(struct expect_pattern *p);
 

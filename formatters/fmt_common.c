@@ -167,26 +167,39 @@ static bool pid_ok(const struct show *sh, int64_t pid)
 	return false;
 }
 
-static bool port_in(const struct show *sh, const char *addr)
+/* Is port one of the --port values (want < 0), or that value (want)? */
+static bool port_in_one(const struct show *sh, const char *addr, int want)
 {
 	int p = addr && addr[0] ? st_addr_port(addr) : -1;
 
 	if (p < 0)
 		return false;
+	if (want >= 0)
+		return p == want;
 	for (int i = 0; i < sh->nports; i++)
 		if (sh->ports[i] == p)
 			return true;
 	return false;
 }
 
-static bool sock_port_ok(const struct show *sh, const struct st_msock *s)
+static bool port_in(const struct show *sh, const char *addr)
+{
+	return port_in_one(sh, addr, -1);
+}
+
+static bool sock_port_one(const struct show *sh, const struct st_msock *s, int want)
 {
 	if (!s)
 		return false;
-	return port_in(sh, s->local) || port_in(sh, s->remote) ||
-	       (s->bind && port_in(sh, s->bind->ev.addr)) ||
-	       (s->connect && port_in(sh, s->connect->ev.addr)) ||
-	       (s->listener && port_in(sh, s->listener->local));
+	return port_in_one(sh, s->local, want) || port_in_one(sh, s->remote, want) ||
+	       (s->bind && port_in_one(sh, s->bind->ev.addr, want)) ||
+	       (s->connect && port_in_one(sh, s->connect->ev.addr, want)) ||
+	       (s->listener && port_in_one(sh, s->listener->local, want));
+}
+
+static bool sock_port_ok(const struct show *sh, const struct st_msock *s)
+{
+	return sock_port_one(sh, s, -1);
 }
 
 bool show_keep_sock(const struct show *sh, const struct st_msock *s)
@@ -205,6 +218,18 @@ bool show_keep_conn(const struct show *sh, const struct st_conn *c)
 {
 	return (c->client && show_keep_sock(sh, c->client)) ||
 	       (c->server && show_keep_sock(sh, c->server));
+}
+
+void show_filters_seen(struct show *sh, const struct st_rec *r)
+{
+	for (int i = 0; i < sh->npids; i++)
+		sh->pid_seen[i] |= sh->pids[i] == r->ev.pid;
+	for (int i = 0; i < sh->nports; i++) {
+		int p = sh->ports[i];
+		sh->port_seen[i] |= port_in_one(sh, r->ev.local, p) || port_in_one(sh, r->ev.remote, p) ||
+				    port_in_one(sh, r->ev.addr, p) || sock_port_one(sh, r->sock, p) ||
+				    sock_port_one(sh, r->lsock, p);
+	}
 }
 
 bool show_keep_rec(const struct show *sh, const struct st_rec *r)

@@ -412,7 +412,7 @@ static void cannot_write(const char *path, const char *why)
  * an existing one of this user emptied; never through a symbolic link,
  * never another user's file in a sticky directory, never a hang on a FIFO
  * nobody reads (codec/outfile.h).  NULL after a message. */
-static FILE *junit_open(const char *path)
+FILE *report_junit_open(const char *path)
 {
 	static const struct st_outfile how = { 0, ST_OUT_TRUNC | ST_OUT_BLOCK, NULL };
 	const char *why = NULL;
@@ -442,14 +442,11 @@ static int junit_close(FILE *f, const char *path)
 	return 0;
 }
 
-int report_junit(const struct check *c, const char *path)
+int report_junit(const struct check *c, FILE *f, const char *path)
 {
-	FILE *f = junit_open(path);
 	size_t failures = 0;
 	double seconds = check_elapsed(c);
 
-	if (!f)
-		return -1;
 	for (size_t i = 0; i < c->nresults; i++)
 		failures += c->results[i].n > 0;
 	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.6f\">\n",
@@ -480,13 +477,10 @@ int report_junit(const struct check *c, const char *path)
 	return junit_close(f, path);
 }
 
-int report_junit_error(const struct check *c, const char *path, const char *why, const char *detail)
+int report_junit_error(const struct check *c, FILE *f, const char *path, const char *why, const char *detail)
 {
-	FILE *f = junit_open(path);
 	double seconds = check_elapsed(c);
 
-	if (!f)
-		return -1;
 	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"%.6f\">\n",
 		seconds);
 	fputs("  <testsuite name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"", f);

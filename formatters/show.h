@@ -35,12 +35,21 @@ struct show {
 	int npids;
 	int ports[SHOW_MAX_FILTERS];
 	int nports;
+	/* which --pid and --port values some event of the traces has
+	 * (show_filters_seen), whether the filters kept it or not */
+	bool pid_seen[SHOW_MAX_FILTERS];
+	bool port_seen[SHOW_MAX_FILTERS];
 };
 
 /* the filters (--pid, --port) on one socket, connection or event */
 bool show_keep_sock(const struct show *sh, const struct st_msock *s);
 bool show_keep_conn(const struct show *sh, const struct st_conn *c);
 bool show_keep_rec(const struct show *sh, const struct st_rec *r);
+/* Marks in sh->pid_seen and sh->port_seen the --pid and --port values
+ * event r has (its pid; a port of its endpoints or of its socket's, as
+ * show_keep_rec looks for them), so that a value no event has can be
+ * named. */
+void show_filters_seen(struct show *sh, const struct st_rec *r);
 
 /* "12:34:56.123456" */
 void show_clock(const struct show *sh, char *buf, size_t n, int64_t ts_us);

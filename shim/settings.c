@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "event.h"
 #include "log.h"
+#include "names.h"
 #include "outfile.h"
 
 #include <stdlib.h>
@@ -44,51 +45,6 @@ static bool parse_uint(const char *s, long max, int *out)
 	}
 	*out = (int)v;
 	return true;
-}
-
-static const struct {
-	const char *name;
-	int family;
-} family_words[] = {
-	{ "inet", AF_INET },
-	{ "inet6", AF_INET6 },
-	{ "unix", AF_UNIX },
-	{ "local", AF_UNIX },
-	{ "netlink", AF_NETLINK },
-	{ "packet", AF_PACKET },
-	{ "vsock", AF_VSOCK },
-};
-
-/* "inet,inet6,unix" (or AF_INET, ...); false on an unknown word */
-static bool parse_families(const char *s, uint64_t *mask, const char **bad, size_t *badlen)
-{
-	*mask = 0;
-	while (*s) {
-		const char *end = strchrnul(s, ',');
-		size_t n = (size_t)(end - s);
-		bool found = false;
-
-		if (n == 3 && !strncmp(s, "all", 3)) {
-			*mask = ~(uint64_t)0;
-			found = true;
-		}
-		for (size_t i = 0; !found && i < sizeof(family_words) / sizeof(family_words[0]); i++) {
-			const char *w = family_words[i].name;
-			if ((strlen(w) == n && !strncasecmp(s, w, n)) ||
-			    (n > 3 && !strncasecmp(s, "AF_", 3) && strlen(w) == n - 3 &&
-			     !strncasecmp(s + 3, w, n - 3))) {
-				*mask |= (uint64_t)1 << family_words[i].family;
-				found = true;
-			}
-		}
-		if (!found && n) {
-			*bad = s;
-			*badlen = n;
-			return false;
-		}
-		s = *end ? end + 1 : end;
-	}
-	return *mask != 0;
 }
 
 /* Is the character set of the locale the program would use UTF-8?  The
@@ -202,13 +158,12 @@ void st_config_read(void)
 
 	v = secure_getenv("SOCKTRACE_FAMILIES");
 	if (v) {
-		uint64_t mask;
-		const char *bad = NULL;
-		size_t badlen = 0;
-		if (parse_families(v, &mask, &bad, &badlen))
+		unsigned long long mask;
+		const char *bad;
+		unsigned long badlen;
+		if (st_families_parse(v, &mask, &bad, &badlen) > 0)
 			st_cfg.families = mask;
 		else
-			warn_value("SOCKTRACE_FAMILIES must list inet, inet6, unix, netlink, packet, vsock or all, "
-				   "recording every family; got", v);
+			warn_value("SOCKTRACE_FAMILIES must list " ST_FAMILY_WORDS ", recording every family; got", v);
 	}
 }

@@ -10,7 +10,9 @@
 /* `socktrace [-o FILE] [-f FORMAT] [--stack[=N]] [--probe=WHEN] [--] PROGRAM ...` */
 int st_cmd_run(int argc, char **argv);
 /* `socktrace show ...`: argv[0] is "show".  Returns the exit status: 0, or
- * 2 for a usage error or unusable input, 1 when stdout could not be written. */
+ * 2 for a usage error or unusable input, 1 when a --pid or --port value
+ * names no process or socket of the traces (said on stderr) or stdout
+ * could not be written. */
 int st_cmd_show(int argc, char **argv);
 /* `socktrace check ...`: argv[0] is "check".  Returns the exit status: 0
  * every rule holds, 1 a violation, 2 a usage error or unusable input. */

@@ -45,8 +45,7 @@ static const char usage_text[] =
 static int usage_error(char *failed, size_t n, const char *fmt, const char *arg)
 {
 	snprintf(failed, n, fmt, arg);
-	fprintf(stderr, "socktrace: check: %s\n", show_esc(failed));
-	fputs(usage_text, stderr);
+	fprintf(stderr, "socktrace: check: %s\nTry 'socktrace check --help'.\n", show_esc(failed));
 	return 2;
 }
 
@@ -82,6 +81,7 @@ int st_cmd_check(int argc, char **argv)
 	struct expect_pattern *pats = NULL;
 	size_t npats = 0;
 	const char *junit = NULL;
+	FILE *jf = NULL;
 	bool strict = false, github = false;
 	char why[512], failed[600] = "";
 	const char *detail = NULL;
@@ -125,6 +125,10 @@ int st_cmd_check(int argc, char **argv)
 			break;
 		}
 		case OPT_JUNIT:
+			if (junit) {
+				rc = usage_error(failed, sizeof(failed), "%s", "--junit given twice: one report file");
+				goto out;
+			}
 			junit = optarg;
 			break;
 		case OPT_FORMAT:
@@ -154,6 +158,12 @@ int st_cmd_check(int argc, char **argv)
 		}
 	}
 	if (!rules.n && !npats && check_rules_add_defaults(&rules) < 0) {
+		rc = 2;
+		goto out;
+	}
+	/* the report's file first: one that cannot be written stops the
+	 * command before a result is printed */
+	if (junit && !(jf = report_junit_open(junit))) {
 		rc = 2;
 		goto out;
 	}
@@ -188,13 +198,16 @@ int st_cmd_check(int argc, char **argv)
 		rc = report_github(&c, stdout) ? 1 : 0;
 	else
 		rc = report_text(&c, stdout) ? 1 : 0;
-	if (junit && report_junit(&c, junit) < 0)
+	if (jf && report_junit(&c, jf, junit) < 0)
 		rc = 2;
+	jf = NULL;	/* closed */
 	fflush(stdout);
 out:
 	/* nothing judged: the report still says why, for the CI step to show */
-	if (rc == 2 && failed[0] && junit)
-		report_junit_error(&c, junit, failed, detail);
+	if (rc == 2 && failed[0] && junit && (jf || (jf = report_junit_open(junit))))
+		report_junit_error(&c, jf, junit, failed, detail);
+	else if (jf)
+		fclose(jf);	/* out of memory: the file holds its declaration only */
 	check_free(&c);
 	st_load_free(&l);
 	check_rules_free(&rules);

@@ -3,7 +3,8 @@
  * the events the filters keep, and one format to render them.
  *
  * Owns: the options of `show` and its exit status (0 fine, 2 unusable input
- * or usage, 1 when the output could not be written).  Renders nothing
+ * or usage, 1 when a --pid or --port value names nothing of the traces or
+ * the output could not be written).  Renders nothing
  * itself: the formats (formatters/fmt_*.c, behind show.h) do.
  */
 #include "cli.h"
@@ -41,7 +42,9 @@ static const char usage_text[] =
 	"                       its runner has written how the program ended (or SIGINT)\n"
 	"      --window=MS      text and json: how far (in trace time) events are looked\n"
 	"                       ahead to put them in time order (default 500)\n"
-	"Exit status: 0, or 2 when some input was unusable (the rest is still shown).\n";
+	"Exit status: 0; 1 when a --pid or --port names nothing of the traces (each\n"
+	"such value is named on stderr) or the output could not be written; 2 when\n"
+	"some input was unusable (the rest is still shown) or for a usage error.\n";
 
 static const struct {
 	const char *name;
@@ -96,6 +99,27 @@ static long local_offset(int64_t ts_us)
 	return tm.tm_gmtoff;
 }
 
+/* On stderr, after the output: each --pid and --port value that no event
+ * of the traces has.  Returns whether there was one. */
+static bool say_unmatched(const struct show *sh)
+{
+	bool any = false;
+
+	for (int i = 0; i < sh->npids; i++)
+		if (!sh->pid_seen[i]) {
+			fprintf(stderr, "socktrace: show: --pid %lld: no process of the traces has this pid\n",
+				(long long)sh->pids[i]);
+			any = true;
+		}
+	for (int i = 0; i < sh->nports; i++)
+		if (!sh->port_seen[i]) {
+			fprintf(stderr, "socktrace: show: --port %d: no socket of the traces has this port\n",
+				sh->ports[i]);
+			any = true;
+		}
+	return any;
+}
+
 /* On stderr, after the output: an image the trace does not follow. */
 static void warn_untraced(const struct st_rec *r, void *arg)
 {
@@ -134,6 +158,7 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 			st_render_set_tz(sh->tz_offset);
 			first = false;
 		}
+		show_filters_seen(sh, r);
 		if (show_keep_rec(sh, r))
 			rc = show_event(sh, &b, r, json);
 		st_rec_free(r);
@@ -153,6 +178,8 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 	show_line_free(&b);
 	if (!rc && t.bad)
 		rc = 2;
+	if (say_unmatched(sh) && !rc)
+		rc = 1;
 	st_trace_free(&t);
 	return rc;
 }
@@ -265,9 +292,11 @@ int st_cmd_show(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	for (size_t i = 0; i < l.trace.n; i++)
+	for (size_t i = 0; i < l.trace.n; i++) {
+		show_filters_seen(&sh, l.trace.recs[i]);
 		if (show_keep_rec(&sh, l.trace.recs[i]))
 			sh.recs[sh.nrecs++] = l.trace.recs[i];
+	}
 
 	rc = fn(&sh);
 	st_untraced_each(&l.trace, warn_untraced, &sh);
@@ -278,6 +307,8 @@ int st_cmd_show(int argc, char **argv)
 	}
 	if (!rc && loaded == ST_LOAD_BAD)
 		rc = 2;
+	if (say_unmatched(&sh) && !rc)
+		rc = 1;
 out:
 	free(sh.recs);
 	st_load_free(&l);

@@ -19,6 +19,7 @@
 #include "tracelock.h"
 
 #include "buf.h"
+#include "names.h"
 #include "outfile.h"
 
 #include "config.h"
@@ -342,6 +343,15 @@ int st_cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+o:f:hA", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
+			if (output) {
+				fprintf(stderr, "socktrace: -o given twice: the run writes one trace (%%p in the "
+						"path makes one file per process)\n");
+				return 2;
+			}
+			if (!*optarg) {
+				fprintf(stderr, "socktrace: -o takes a file name, and this one is empty\n");
+				return 2;
+			}
 			output = optarg;
 			break;
 		case 'f':
@@ -371,9 +381,29 @@ int st_cmd_run(int argc, char **argv)
 			}
 			probe = optarg;
 			break;
-		case 'F':
+		case 'F': {
+			unsigned long long mask;
+			const char *bad;
+			unsigned long badlen;
+			int ok = st_families_parse(optarg, &mask, &bad, &badlen);
+			if (ok == 0) {
+				char word[64];
+				struct st_buf b;
+				st_buf_init(&b, word, sizeof(word));
+				st_buf_escn(&b, bad, badlen, 0);
+				st_buf_finish(&b);
+				fprintf(stderr, "socktrace: --families: unknown family '%s' (it takes %s, "
+						"comma-separated)\n", word, ST_FAMILY_WORDS);
+				return 2;
+			}
+			if (ok < 0) {
+				fprintf(stderr, "socktrace: --families names no family (it takes %s, "
+						"comma-separated)\n", ST_FAMILY_WORDS);
+				return 2;
+			}
 			families = optarg;
 			break;
+		}
 		case 'A':
 			append = true;
 			break;
@@ -391,13 +421,17 @@ int st_cmd_run(int argc, char **argv)
 			printf("socktrace %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage(stderr);
+			fputs("Try 'socktrace --help'.\n", stderr);
 			return 2;
 		}
 	}
+	if (append && !output) {
+		fprintf(stderr, "socktrace: -A appends to the trace file of -o, and no -o was given\n");
+		return 2;
+	}
 	if (optind >= argc) {
 		fprintf(stderr, "socktrace: no program to run\n");
-		usage(stderr);
+		fputs("Try 'socktrace --help'.\n", stderr);
 		return 2;
 	}
 	use_ptrace = !strcmp(backend, "ptrace") || (!strcmp(backend, "auto") && st_ptrace_needed(argv[optind]));

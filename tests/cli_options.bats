@@ -7,6 +7,7 @@
 # build directory (reproducible).  On real traced runs.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 @test "show and check take options after the trace names, and -- ends them" {
 	tcp_pair "-r -n 2" "-n 2"
@@ -88,4 +89,100 @@ load helpers
 	run "$SOCKTRACE" -o t.jsonl -- "$(prog sockexit)" status 0
 	assert_eq "$status" 0 "$output"
 	one '.call=="start"' t.jsonl >/dev/null
+}
+
+# socktrace OPTIONS -- touch ran: refused (exit 2) before the program
+# runs, which would have made the file ran.
+refused_before_run() {
+	run "$SOCKTRACE" "$@" -- touch ran
+	assert_eq "$status" 2 "socktrace $*: $output"
+	[[ ! -e ran ]] || { echo "the program ran: socktrace $*"; false; }
+}
+
+@test "--families refuses a word that names no family, and a list that names none, naming the accepted words" {
+	refused_before_run --families=bogus
+	[[ $output == "socktrace: --families: unknown family 'bogus' (it takes inet, inet6, unix (or local), netlink, packet, vsock or all, comma-separated)" ]]
+	refused_before_run --families=inet,,Packets
+	[[ $output == *"unknown family 'Packets'"* ]]
+	refused_before_run --families=
+	[[ $output == "socktrace: --families names no family (it takes "*"or all, comma-separated)" ]]
+	refused_before_run --families=,
+	[[ $output == *"names no family"* ]]
+	# the accepted spellings still record
+	run "$SOCKTRACE" -o t.jsonl --families=AF_INET,local -- "$(prog tconnect)" refused
+	assert_eq "$status" 0 "$output"
+	one '.call=="connect"' t.jsonl >/dev/null
+	# without the runner the shim only warns: the program runs on
+	run env LD_PRELOAD="$SHIM" SOCKTRACE_FAMILIES=bogus touch ran2
+	assert_eq "$status" 0 "$output"
+	[[ -e ran2 && $output == *"SOCKTRACE_FAMILIES must list inet, inet6, unix (or local), netlink, packet, vsock or all"* ]]
+}
+
+@test "-A without -o, an empty -o, and -o given twice are refused before the program runs" {
+	refused_before_run -A
+	[[ $output == "socktrace: -A appends to the trace file of -o, and no -o was given" ]]
+	refused_before_run -o ''
+	[[ $output == "socktrace: -o takes a file name, and this one is empty" ]]
+	refused_before_run -o a.jsonl -o b.jsonl
+	[[ $output == "socktrace: -o given twice"* ]]
+	[[ ! -e a.jsonl && ! -e b.jsonl ]]
+	refused_before_run --no-such-option
+	[[ ${lines[-1]} == "Try 'socktrace --help'." ]]
+}
+
+@test "check --junit: a file that cannot be written stops it before any result, and twice is refused" {
+	traced "$(prog tconnect)" refused >out
+	run --separate-stderr "$SOCKTRACE" check --junit "$BATS_TEST_TMPDIR/none/r.xml" "$TRACE"
+	assert_eq "$status" 2
+	assert_eq "$output" "" "nothing on stdout"
+	[[ $stderr == "socktrace: check: cannot write "*"/none/r.xml: No such file or directory" ]]
+	run --separate-stderr "$SOCKTRACE" check --junit a.xml --junit b.xml "$TRACE"
+	assert_eq "$status" 2
+	assert_eq "$output" ""
+	[[ $stderr == *"--junit given twice"* ]]
+	# a rule given twice is judged once, in the report too
+	run "$SOCKTRACE" check --junit r.xml --rule handshakes --rule handshakes --rule all "$TRACE"
+	assert_eq "$status" 1 "$output"
+	assert_eq "$(grep -c '<testcase' r.xml)" 5 "one testcase per rule: $(cat r.xml)"
+	assert_eq "$(grep -c '^handshakes: ' <<<"$output")" 1 "$output"
+}
+
+@test "check --expect: a malformed pattern is refused with the column where it goes wrong" {
+	traced "$(prog tconnect)" refused >out
+	run "$SOCKTRACE" check --expect 'tcp ((' "$TRACE"
+	assert_eq "$status" 2 "$output"
+	[[ $output == "socktrace: check: bad pattern 'tcp ((': at column 5: '(' in '((' is never closed"* ]]
+	run "$SOCKTRACE" check --expect 'tcp socket connect) close' "$TRACE"
+	assert_eq "$status" 2 "$output"
+	[[ $output == *"at column 19: ')' in 'connect)' closes no '(' before it"* ]]
+	run "$SOCKTRACE" check --expect 'tcp [::1 socket' "$TRACE"
+	assert_eq "$status" 2 "$output"
+	[[ $output == *"at column 5: '['"*"is never closed"* ]]
+	run "$SOCKTRACE" check --expect 'tcp socket +' "$TRACE"
+	assert_eq "$status" 2 "$output"
+	[[ $output == *"at column 12: '+' is not a step"* ]]
+	# a well-formed one with brackets still matches
+	run "$SOCKTRACE" check --expect 'tcp * -> 127.0.0.1:[0-9]* socket connect(ECONNREFUSED) close' "$TRACE"
+	assert_eq "$status" 0 "$output"
+}
+
+@test "show: a --pid or --port that nothing of the traces has is named on stderr, exit 1" {
+	traced "$(prog tconnect)" refused >out
+	pid=$(jq -r 'select(.call=="start") | .pid' "$TRACE")
+	for f in text json lifecycle summary; do
+		run --separate-stderr "$SOCKTRACE" show -f $f --pid 99999999 "$TRACE"
+		assert_eq "$status" 1 "-f $f: $stderr"
+		assert_eq "$stderr" "socktrace: show: --pid 99999999: no process of the traces has this pid"
+	done
+	# what another value matched is still shown
+	run --separate-stderr "$SOCKTRACE" show -f lifecycle --pid 99999999 --pid "$pid" "$TRACE"
+	assert_eq "$status" 1
+	[[ $output == "pid=$pid "*"socket connect(ECONNREFUSED) close"* ]]
+	run --separate-stderr "$SOCKTRACE" show -f lifecycle --port 1 "$TRACE"
+	assert_eq "$status" 1
+	assert_eq "$stderr" "socktrace: show: --port 1: no socket of the traces has this port"
+	port=$(jq -r 'select(.call=="connect") | .remote // .addr' "$TRACE" | sed 's/.*://')
+	run --separate-stderr "$SOCKTRACE" show -f lifecycle --pid "$pid" --port "$port" "$TRACE"
+	assert_eq "$status" 0 "$stderr"
+	assert_eq "$stderr" ""
 }
