@@ -96,12 +96,11 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, int ms)
 	return syscall(SYS_futex, (uint32_t *)addr, op, val, ms >= 0 ? &ts : NULL, NULL, 0);
 }
 
-/* Is pid a zombie (killed, not yet reaped: the runner's writer is a
- * grandchild of the program's parent, reaped by init or a subreaper when
- * they get to it, which may be never)?  Only async-signal-safe calls: a
- * signal handler's emit may ask.  In the shim, close() is its own
- * passthrough for a descriptor that is not a socket. */
-static bool zombie(pid_t pid)
+/* (See ring.h.)  The runner's writer, killed, is a zombie until init or a
+ * subreaper reaps it (it is a grandchild of the program's parent), which
+ * may be never.  In the shim, close() is its own passthrough for a
+ * descriptor that is not a socket. */
+bool st_proc_zombie(pid_t pid)
 {
 	char path[32], buf[256], *p = path + sizeof(path);
 	ssize_t n;
@@ -140,7 +139,7 @@ bool st_shm_runner_alive(const struct st_shm *shm)
 		return false;
 	alive = kill(atomic_load(&s->runner), 0) == 0 || errno == EPERM;
 	if (alive)
-		alive = !zombie(atomic_load(&s->runner));
+		alive = !st_proc_zombie(atomic_load(&s->runner));
 	errno = saved;
 	return alive;
 }

@@ -80,6 +80,14 @@ struct st_ring *st_shm_ring(struct st_shm *shm, uint32_t i);
 uint8_t *st_ring_data(struct st_shm *shm, const struct st_ring *r);
 /* Is the reader there?  false once it left or died. */
 bool st_shm_runner_alive(const struct st_shm *shm);
+/* Is process pid a zombie (dead, not reaped: it writes no more)?  true
+ * when the state letter of /proc/PID/stat (the field after the last ')',
+ * which ends the command name) is Z or X; false when it is another, and
+ * when it cannot be told (no such process, no /proc): a caller that must
+ * know a process is gone asks kill(pid, 0) first.  pid > 0.  Only
+ * async-signal-safe calls (open, read, close), no malloc: a signal
+ * handler's emit in the shim may ask. */
+bool st_proc_zombie(pid_t pid);
 
 /* ---- writers (the shim) ---- */
 

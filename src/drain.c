@@ -302,25 +302,11 @@ static void one(const void *rec, size_t len, void *arg)
 /* Is process pid gone (or a zombie: it writes no more)? */
 static bool gone(int pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
 	if (pid <= 0)
 		return true;
 	if (kill(pid, 0) != 0 && errno == ESRCH)
 		return true;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+	return st_proc_zombie(pid);
 }
 
 /* One ring: what is published is written, then released; a ring whose
