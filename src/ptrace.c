@@ -689,6 +689,25 @@ static const char *field(const char **p, char *out, size_t cap)
 	return out;
 }
 
+/* One line of /proc/net/tcp (tcp6 with v6): its ten first fields in fl
+ * ("sl local rem st tx:rx tr:when retrnsmt uid timeout inode"), its TCP
+ * state (st, ST_TCP_*) and both ends (l and r, their lengths in ll and
+ * rl).  false for a line that is not a socket's (the header, a line cut
+ * short, an end that does not parse). */
+static bool tcp_row(const char *line, bool v6, char fl[10][64], unsigned *st, struct sockaddr_storage *l,
+		    socklen_t *ll, struct sockaddr_storage *r, socklen_t *rl)
+{
+	const char *q = line;
+	int nf = 0;
+
+	while (nf < 10 && field(&q, fl[nf], sizeof(fl[nf])))
+		nf++;
+	if (nf < 10)
+		return false;
+	*st = (unsigned)strtoul(fl[3], NULL, 16);
+	return parse_hex_ep(fl[1], v6, l, ll) && parse_hex_ep(fl[2], v6, r, rl);
+}
+
 static int port_of(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -832,7 +851,6 @@ static void find_holders(const struct st_bind_new *n, const struct sockaddr_stor
 			continue;
 		while (fgets(line, sizeof(line), f)) {
 			char fl[10][64];
-			const char *q = line;
 			unsigned st, uid;
 			unsigned long long ino;
 			struct sockaddr_storage l, r;
@@ -841,18 +859,11 @@ static void find_holders(const struct st_bind_new *n, const struct sockaddr_stor
 			struct st_bind_holder b;
 			struct sock *ts;
 			struct proc *tp = NULL;
-			int nf = 0;
 
-			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-			while (nf < 10 && field(&q, fl[nf], sizeof(fl[nf])))
-				nf++;
-			if (nf < 10)
+			if (!tcp_row(line, v6, fl, &st, &l, &ll, &r, &rl))
 				continue;
-			st = (unsigned)strtoul(fl[3], NULL, 16);
 			uid = (unsigned)strtoul(fl[7], NULL, 10);
 			ino = strtoull(fl[9], NULL, 10);
-			if (!parse_hex_ep(fl[1], v6, &l, &ll) || !parse_hex_ep(fl[2], v6, &r, &rl))
-				continue;
 			if (port_of(&l) != port)
 				continue;
 			memset(&b, 0, sizeof(b));
@@ -961,22 +972,13 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 			return;	/* unknown: no list rather than a false empty one */
 		while (fgets(line, sizeof(line), f)) {
 			char fl[10][64];
-			const char *q = line;
 			struct sockaddr_storage l, r;
 			socklen_t ll, rl;
 			char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
 			unsigned st;
 			struct closed key = { 0, false, false };
-			int nf = 0;
 
-			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-			while (nf < 10 && field(&q, fl[nf], sizeof(fl[nf])))
-				nf++;
-			if (nf < 10)
-				continue;
-			st = (unsigned)strtoul(fl[3], NULL, 16);
-			if (st > 31 || !(states & 1u << st) || !parse_hex_ep(fl[1], v6, &l, &ll) ||
-			    !parse_hex_ep(fl[2], v6, &r, &rl))
+			if (!tcp_row(line, v6, fl, &st, &l, &ll, &r, &rl) || st > 31 || !(states & 1u << st))
 				continue;
 			st_format_addr((struct sockaddr *)&l, ll, local, NULL);
 			st_format_addr((struct sockaddr *)&r, rl, remote, NULL);
