@@ -12,6 +12,24 @@ load helpers
 
 # has_lines FILE N: FILE has N lines now (asked anew at each call)
 has_lines() { [[ $(wc -l <"$1") -eq $2 ]]; }
+
+# shown_while_serving PATTERN [SHOW-COMMAND...]: with the background job
+# srv (tcp_server -n 1) started, and show started too or started here by
+# SHOW-COMMAND once srv listens: waits until show's output has a line
+# matching PATTERN while both still run, then one client connects ($PORT)
+# and srv ends.
+shown_while_serving() {
+	local pattern=$1
+	shift
+	wait_line srv '^listen ' >/dev/null
+	PORT=$(fact "$SCRATCH/srv.out" listen port)
+	(($#)) && bg_start show "$@"
+	wait_line show "$pattern" 30 >/dev/null
+	kill -0 "${BG[srv]}"
+	kill -0 "${BG[show]}"
+	"$(prog tcp_client)" -p "$PORT" >/dev/null
+	bg_wait srv
+}
 bats_require_minimum_version 1.5.0
 
 # out of file order: the server's whole trace, then the client's (their
@@ -86,14 +104,8 @@ concat_pair() {
 	bg_start show bash -c 'exec "$0" show -f text --color=never <fifo' "$SOCKTRACE"
 	# the runner writes the server's events into the FIFO as they happen
 	bg_start srv "$SOCKTRACE" -o fifo -- "$(prog tcp_server)" -n 1
-	wait_line srv '^listen ' >/dev/null
-	PORT=$(fact "$SCRATCH/srv.out" listen port)
 	# the listen is shown while the server waits for its client
-	wait_line show ' listen\(' 30 >/dev/null
-	kill -0 "${BG[srv]}"
-	kill -0 "${BG[show]}"
-	"$(prog tcp_client)" -p "$PORT" >/dev/null
-	bg_wait srv
+	shown_while_serving ' listen\('
 	bg_wait show
 	grep -q ' accept4\?(' show.out
 	grep -q ' close(' show.out
@@ -102,14 +114,7 @@ concat_pair() {
 @test "stream: --follow shows a file as a traced program appends to it, and ends with the run" {
 	: >f.jsonl
 	bg_start srv "$SOCKTRACE" -o f.jsonl -A -- "$(prog tcp_server)" -n 1
-	wait_line srv '^listen ' >/dev/null
-	PORT=$(fact "$SCRATCH/srv.out" listen port)
-	bg_start show "$SOCKTRACE" show -f json --follow f.jsonl
-	wait_line show '"call":"listen"' 30 >/dev/null
-	kill -0 "${BG[srv]}"
-	kill -0 "${BG[show]}"
-	"$(prog tcp_client)" -p "$PORT" >/dev/null
-	bg_wait srv
+	shown_while_serving '"call":"listen"' "$SOCKTRACE" show -f json --follow f.jsonl
 	# ends by itself once the runner has written how the server ended
 	bg_wait show
 	[[ $BG_STATUS == 0 ]]
