@@ -253,8 +253,8 @@ static bool take_line(struct file_state *fs, long lineno, const char *line, size
 		fs->newer_seen = true;
 	}
 	if (truncated)
-		complain(fs, lineno, "truncated last line (no newline at the end: the traced "
-			 "program was probably killed while writing it): %s", why);
+		complain(fs, lineno, "truncated last line (no newline at the end: its writer was killed "
+			 "while writing it, or a full disk or the file size limit cut it short): %s", why);
 	else if (!strncmp(why, "not JSON", 8) &&
 		 !memcmp(line, event_start, len < EVENT_START_LEN ? len : EVENT_START_LEN) &&
 		 line[len - 1] != '}')	/* "{" alone is the start of one too */
