@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "check.h"
@@ -47,6 +48,20 @@ static int usage_error(char *failed, size_t n, const char *fmt, const char *arg)
 	snprintf(failed, n, fmt, arg);
 	fprintf(stderr, "socktrace: check: %s\nTry 'socktrace check --help'.\n", show_esc(failed));
 	return 2;
+}
+
+/* Is path (the --junit file) one of the traces?  Emptying it for the
+ * report would lose the trace before it is read. */
+static bool is_a_trace(const char *path, char *const *traces, int n)
+{
+	struct stat j, t;
+
+	if (stat(path, &j) != 0 || !S_ISREG(j.st_mode))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (stat(traces[i], &t) == 0 && t.st_dev == j.st_dev && t.st_ino == j.st_ino)
+			return true;
+	return false;
 }
 
 /* A note after the results: an image the trace does not follow, whose
@@ -158,6 +173,12 @@ int st_cmd_check(int argc, char **argv)
 		}
 	}
 	if (!rules.n && !npats && check_rules_add_defaults(&rules) < 0) {
+		rc = 2;
+		goto out;
+	}
+	if (junit && is_a_trace(junit, argv + optind, argc - optind)) {
+		fprintf(stderr, "socktrace: check: --junit %s is one of the traces: the report would empty it\n",
+			show_esc(junit));
 		rc = 2;
 		goto out;
 	}

@@ -61,6 +61,10 @@ static const struct {
 	{ "chrome", show_chrome },
 };
 
+#define WORD_OF(n) #n
+#define WORD(n) WORD_OF(n)
+#define MAX_FILTERS_WORD WORD(SHOW_MAX_FILTERS)	/* "32" */
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "socktrace: show: ");
@@ -229,12 +233,16 @@ int st_cmd_show(int argc, char **argv)
 				return usage_error("--color is auto, always or never, not '%s'", color);
 			break;
 		case OPT_PID:
-			if (sh.npids == SHOW_MAX_FILTERS || !parse_num(optarg, 0, INT_MAX, &v))
-				return usage_error("bad --pid '%s'", optarg);
+			if (sh.npids == SHOW_MAX_FILTERS)
+				return usage_error("more than %s --pid values", MAX_FILTERS_WORD);
+			if (!parse_num(optarg, 1, INT_MAX, &v))
+				return usage_error("bad --pid '%s' (a process id, 1-2147483647)", optarg);
 			sh.pids[sh.npids++] = v;
 			break;
 		case OPT_PORT:
-			if (sh.nports == SHOW_MAX_FILTERS || !parse_num(optarg, 0, 65535, &v))
+			if (sh.nports == SHOW_MAX_FILTERS)
+				return usage_error("more than %s --port values", MAX_FILTERS_WORD);
+			if (!parse_num(optarg, 0, 65535, &v))
 				return usage_error("bad --port '%s' (0-65535)", optarg);
 			sh.ports[sh.nports++] = (int)v;
 			break;

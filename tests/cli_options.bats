@@ -140,6 +140,13 @@ refused_before_run() {
 	assert_eq "$status" 2
 	assert_eq "$output" ""
 	[[ $stderr == *"--junit given twice"* ]]
+	# nor is one of the traces emptied for the report
+	cp "$TRACE" same.jsonl
+	run --separate-stderr "$SOCKTRACE" check --junit same.jsonl same.jsonl
+	assert_eq "$status" 2
+	assert_eq "$output" ""
+	assert_eq "$stderr" "socktrace: check: --junit same.jsonl is one of the traces: the report would empty it"
+	cmp same.jsonl "$TRACE"
 	# a rule given twice is judged once, in the report too
 	run "$SOCKTRACE" check --junit r.xml --rule handshakes --rule handshakes --rule all "$TRACE"
 	assert_eq "$status" 1 "$output"
@@ -181,6 +188,15 @@ refused_before_run() {
 	run --separate-stderr "$SOCKTRACE" show -f lifecycle --port 1 "$TRACE"
 	assert_eq "$status" 1
 	assert_eq "$stderr" "socktrace: show: --port 1: no socket of the traces has this port"
+	# values out of range, and too many of them, are usage errors
+	run --separate-stderr "$SOCKTRACE" show --pid 0 "$TRACE"
+	assert_eq "$status" 2
+	[[ $stderr == "socktrace: show: bad --pid '0' (a process id, 1-2147483647)"* ]]
+	args=()
+	for i in $(seq 33); do args+=(--port "$i"); done
+	run --separate-stderr "$SOCKTRACE" show "${args[@]}" "$TRACE"
+	assert_eq "$status" 2
+	[[ $stderr == "socktrace: show: more than 32 --port values"* ]]
 	port=$(jq -r 'select(.call=="connect") | .remote // .addr' "$TRACE" | sed 's/.*://')
 	run --separate-stderr "$SOCKTRACE" show -f lifecycle --pid "$pid" --port "$port" "$TRACE"
 	assert_eq "$status" 0 "$stderr"
