@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -468,6 +469,11 @@ int st_cmd_run(int argc, char **argv)
 		}
 		if (stack && strcmp(stack, "0"))
 			fprintf(stderr, "socktrace: --stack: the ptrace back end records no call stacks\n");
+		if (families && strcasecmp(families, "all"))
+			fprintf(stderr, "socktrace: --families: the ptrace back end records every family\n");
+		if (probe && strcmp(probe, "exit"))
+			fprintf(stderr, "socktrace: --probe: the ptrace back end lists what lingers at each exit only, "
+					"as --probe=exit\n");
 		fd = open_dest(output, append, &file);
 		if (fd < 0)
 			return 2;

@@ -6,6 +6,7 @@
 # children followed; exit status, signals and deaths passed through.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 # The Go program (tests/progs/go/gotcp.go), built once for the file when Go
 # is installed (quickstart installs golang-go); its tests skip without it.
@@ -430,4 +431,15 @@ PY
 	e=$(one '.call=="close_range" and .state_before=="LISTEN"' ptrace.jsonl)
 	assert_field "$e" .state CLOSE
 	assert_field "$e" .last true
+}
+
+@test "ptrace: --stack, --families and --probe, which it cannot honour, each get one warning, and the program runs" {
+	run --separate-stderr "$SOCKTRACE" --backend=ptrace -o t.jsonl --stack=4 --families=inet --probe=close -- "$(prog tcp_client_static)" -p 1
+	assert_eq "$(grep -c '^socktrace: --stack: the ptrace back end records no call stacks$' <<<"$stderr")" 1 "$stderr"
+	assert_eq "$(grep -c '^socktrace: --families: the ptrace back end records every family$' <<<"$stderr")" 1 "$stderr"
+	assert_eq "$(grep -c '^socktrace: --probe: the ptrace back end lists what lingers at each exit only, as --probe=exit$' <<<"$stderr")" 1 "$stderr"
+	one '.call=="connect"' t.jsonl >/dev/null
+	# the defaults say nothing
+	run --separate-stderr "$SOCKTRACE" --backend=ptrace -o u.jsonl --families=all --probe=exit -- "$(prog tcp_client_static)" -p 1
+	[[ $stderr != *"ptrace back end"* ]] || { echo "$stderr"; false; }
 }
