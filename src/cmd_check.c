@@ -108,7 +108,7 @@ int st_cmd_check(int argc, char **argv)
 	c.sh.out = stdout;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_RULE:
 			switch (check_rules_add(&rules, optarg, why, sizeof(why))) {
@@ -140,6 +140,11 @@ int st_cmd_check(int argc, char **argv)
 			break;
 		}
 		case OPT_JUNIT:
+			if (!*optarg) {
+				rc = usage_error(failed, sizeof(failed), "%s",
+						 "--junit takes a file name, and this one is empty");
+				goto out;
+			}
 			if (junit) {
 				rc = usage_error(failed, sizeof(failed), "%s", "--junit given twice: one report file");
 				goto out;
@@ -167,11 +172,19 @@ int st_cmd_check(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			goto out;
+		case ':':
+			rc = usage_error(failed, sizeof(failed), "option '%s' needs a value", argv[optind - 1]);
+			goto out;
 		default:
 			rc = usage_error(failed, sizeof(failed), "unknown or incomplete option '%s'", argv[optind - 1]);
 			goto out;
 		}
 	}
+	for (int i = optind; i < argc; i++)
+		if (!argv[i][0]) {
+			rc = usage_error(failed, sizeof(failed), "%s", "a trace's name is empty");
+			goto out;
+		}
 	if (!rules.n && !npats && check_rules_add_defaults(&rules) < 0) {
 		rc = 2;
 		goto out;

@@ -216,7 +216,7 @@ int st_cmd_show(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			fn = NULL;
@@ -262,12 +262,17 @@ int st_cmd_show(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
 			if (optopt && optopt < 256)
 				return usage_error("unknown option '-%s'", (char[]){ (char)optopt, 0 });
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
+	for (int i = optind; i < argc; i++)
+		if (!argv[i][0])
+			return usage_error("%s", "a trace's name is empty");
 	if (!strcmp(color, "always"))
 		sh.color = true;
 	else if (!strcmp(color, "auto")) {

@@ -341,7 +341,8 @@ int st_cmd_run(int argc, char **argv)
 	struct st_drain *d = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+o:f:hA", opts, NULL)) != -1) {
+	opterr = 0;	/* the messages below say socktrace, not argv[0] */
+	while ((c = getopt_long(argc, argv, "+:o:f:hA", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (output) {
@@ -421,7 +422,15 @@ int st_cmd_run(int argc, char **argv)
 		case 'V':
 			printf("socktrace %s\n", PACKAGE_VERSION);
 			return 0;
+		case ':':
+			fprintf(stderr, "socktrace: option '%s' needs a value\nTry 'socktrace --help'.\n",
+				argv[optind - 1]);
+			return 2;
 		default:
+			if (optopt && optopt < 256)
+				fprintf(stderr, "socktrace: unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "socktrace: unknown or incomplete option '%s'\n", argv[optind - 1]);
 			fputs("Try 'socktrace --help'.\n", stderr);
 			return 2;
 		}

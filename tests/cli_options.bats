@@ -202,3 +202,25 @@ refused_before_run() {
 	assert_eq "$status" 0 "$stderr"
 	assert_eq "$stderr" ""
 }
+
+@test "a missing option value, an unknown option and an empty trace name: one message naming it, exit 2, in each command" {
+	traced "$(prog tconnect)" refused >out
+	check_msg() {	# check_msg EXPECTED-FIRST-LINE EXPECTED-TRY-LINE ARGS...
+		local want=$1 try=$2
+		shift 2
+		run --separate-stderr "$SOCKTRACE" "$@"
+		assert_eq "$status" 2 "socktrace $*: $stderr"
+		assert_eq "$output" "" "socktrace $*: nothing on stdout"
+		assert_eq "$stderr" "$want"$'\n'"$try" "socktrace $*"
+	}
+	check_msg "socktrace: option '-o' needs a value" "Try 'socktrace --help'." -o
+	check_msg "socktrace: option '--families' needs a value" "Try 'socktrace --help'." --families
+	check_msg "socktrace: unknown option '-x'" "Try 'socktrace --help'." -x -- true
+	check_msg "socktrace: unknown or incomplete option '--bogus'" "Try 'socktrace --help'." --bogus -- true
+	check_msg "socktrace: show: option '-f' needs a value" "Try 'socktrace show --help'." show "$TRACE" -f
+	check_msg "socktrace: show: option '--pid' needs a value" "Try 'socktrace show --help'." show "$TRACE" --pid
+	check_msg "socktrace: show: a trace's name is empty" "Try 'socktrace show --help'." show "$TRACE" ''
+	check_msg "socktrace: check: option '--rule' needs a value" "Try 'socktrace check --help'." check "$TRACE" --rule
+	check_msg "socktrace: check: a trace's name is empty" "Try 'socktrace check --help'." check ''
+	check_msg "socktrace: check: --junit takes a file name, and this one is empty" "Try 'socktrace check --help'." check --junit '' "$TRACE"
+}
