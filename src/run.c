@@ -162,6 +162,24 @@ static int open_path(const char *path, bool append, unsigned flags)
 	return fd;
 }
 
+/* n bytes of an option's value as a message shows them: escaped
+ * (buf.h), at most 200 of them; valid until the next call. */
+static const char *shown_n(const char *value, size_t n)
+{
+	static char out[200 * 6 + 1];
+	struct st_buf b;
+
+	st_buf_init(&b, out, sizeof(out));
+	st_buf_escn(&b, value, n < 200 ? n : 200, 0);
+	st_buf_finish(&b);
+	return out;
+}
+
+static const char *shown(const char *value)
+{
+	return shown_n(value, strnlen(value, 200));
+}
+
 /* Without the runner writing: creates (or empties) the file the
  * processes will append to, as open_path does. */
 static int prepare_output(const char *path, bool append)
@@ -213,7 +231,7 @@ static int fd_of(const char *output)
 			return (int)n;
 		if (i)
 			return -1;	/* a path like any other */
-		fprintf(stderr, "socktrace: -o fd:N takes a descriptor number, not '%s'\n", output + k);
+		fprintf(stderr, "socktrace: -o fd:N takes a descriptor number, not '%s'\n", shown(output + k));
 		return -2;
 	}
 	return -1;
@@ -358,8 +376,8 @@ int st_cmd_run(int argc, char **argv)
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "jsonl")) {
-				fprintf(stderr, "socktrace: -f takes text or jsonl (for other formats: "
-						"record with -o, then socktrace show -f FORMAT)\n");
+				fprintf(stderr, "socktrace: -f takes text or jsonl, not '%s' (for other formats: "
+						"record with -o, then socktrace show -f FORMAT)\n", shown(optarg));
 				return 2;
 			}
 			format = optarg;
@@ -372,13 +390,14 @@ int st_cmd_run(int argc, char **argv)
 				optarg = argv[optind++];
 			stack = optarg ? optarg : "16";
 			if (strspn(stack, "0123456789") != strlen(stack) || !*stack || strtol(stack, NULL, 10) > 64) {
-				fprintf(stderr, "socktrace: --stack takes a number of frames from 0 to 64\n");
+				fprintf(stderr, "socktrace: --stack takes a number of frames from 0 to 64, not '%s'\n",
+					shown(stack));
 				return 2;
 			}
 			break;
 		case 'p':
 			if (strcmp(optarg, "exit") && strcmp(optarg, "close") && strcmp(optarg, "off")) {
-				fprintf(stderr, "socktrace: --probe takes exit, close or off\n");
+				fprintf(stderr, "socktrace: --probe takes exit, close or off, not '%s'\n", shown(optarg));
 				return 2;
 			}
 			probe = optarg;
@@ -389,13 +408,8 @@ int st_cmd_run(int argc, char **argv)
 			unsigned long badlen;
 			int ok = st_families_parse(optarg, &mask, &bad, &badlen);
 			if (ok == 0) {
-				char word[64];
-				struct st_buf b;
-				st_buf_init(&b, word, sizeof(word));
-				st_buf_escn(&b, bad, badlen, 0);
-				st_buf_finish(&b);
 				fprintf(stderr, "socktrace: --families: unknown family '%s' (it takes %s, "
-						"comma-separated)\n", word, ST_FAMILY_WORDS);
+						"comma-separated)\n", shown_n(bad, badlen), ST_FAMILY_WORDS);
 				return 2;
 			}
 			if (ok < 0) {
@@ -411,7 +425,7 @@ int st_cmd_run(int argc, char **argv)
 			break;
 		case 'B':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "shim") && strcmp(optarg, "ptrace")) {
-				fprintf(stderr, "socktrace: --backend takes auto, shim or ptrace\n");
+				fprintf(stderr, "socktrace: --backend takes auto, shim or ptrace, not '%s'\n", shown(optarg));
 				return 2;
 			}
 			backend = optarg;

@@ -118,7 +118,7 @@ refused_before_run() {
 	[[ -e ran2 && $output == *"SOCKTRACE_FAMILIES must list inet, inet6, unix (or local), netlink, packet, vsock or all"* ]]
 }
 
-@test "-A without -o, an empty -o, and -o given twice are refused before the program runs" {
+@test "-A without -o, an empty -o, -o given twice and bad values of the other options are refused before the program runs" {
 	refused_before_run -A
 	[[ $output == "socktrace: -A appends to the trace file of -o, and no -o was given" ]]
 	refused_before_run -o ''
@@ -126,6 +126,17 @@ refused_before_run() {
 	refused_before_run -o a.jsonl -o b.jsonl
 	[[ $output == "socktrace: -o given twice"* ]]
 	[[ ! -e a.jsonl && ! -e b.jsonl ]]
+	# each message names the value, escaped
+	refused_before_run --probe=$'\e[31m'
+	assert_eq "$output" "socktrace: --probe takes exit, close or off, not '\\x1b[31m'"
+	refused_before_run -f xml
+	[[ $output == "socktrace: -f takes text or jsonl, not 'xml' (for other formats: "* ]]
+	refused_before_run --backend=both
+	assert_eq "$output" "socktrace: --backend takes auto, shim or ptrace, not 'both'"
+	refused_before_run --stack=65
+	assert_eq "$output" "socktrace: --stack takes a number of frames from 0 to 64, not '65'"
+	refused_before_run -o fd:x
+	assert_eq "$output" "socktrace: -o fd:N takes a descriptor number, not 'x'"
 	refused_before_run --no-such-option
 	[[ ${lines[-1]} == "Try 'socktrace --help'." ]]
 }
