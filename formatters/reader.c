@@ -205,9 +205,10 @@ static bool take_event(struct file_state *fs, long lineno, const char *p, size_t
 }
 
 /* one complete line; returns false to stop reading the file.  A line that
- * is an event cut short (its writer killed inside write(2), or its disk
- * full) with the next event glued on costs the fragment only: the events
- * after it in the line are read, and the fragment is said with its size.
+ * is an event cut short (its writer killed inside write(2), or a full
+ * disk or the file size limit) with the next event glued on costs the
+ * fragment only: the events after it in the line are read, and the
+ * fragment is said with its size.
  * A line that starts as an event, does not parse and does not end as one
  * ('}') is such a fragment alone; one that ends as one is a bad event, and
  * gets what the JSON parser says of it. */
@@ -235,8 +236,8 @@ static bool take_line(struct file_state *fs, long lineno, const char *line, size
 		if (!next)
 			break;
 		cut = (size_t)(next - line);
-		complain(fs, lineno, "an event cut short (%zu bytes: its writer was killed, or its disk "
-			 "full) with the next event glued on: the fragment is skipped", cut);
+		complain(fs, lineno, "an event cut short (%zu bytes: its writer was killed, or a full disk "
+			 "or the file size limit cut it) with the next event glued on: the fragment is skipped", cut);
 		if (!bad_line(fs))
 			return false;
 		line = next;
@@ -258,8 +259,8 @@ static bool take_line(struct file_state *fs, long lineno, const char *line, size
 	else if (!strncmp(why, "not JSON", 8) &&
 		 !memcmp(line, event_start, len < EVENT_START_LEN ? len : EVENT_START_LEN) &&
 		 line[len - 1] != '}')	/* "{" alone is the start of one too */
-		complain(fs, lineno, "an event cut short (%zu bytes: its writer was killed, or its disk "
-			 "full): skipped", len);
+		complain(fs, lineno, "an event cut short (%zu bytes: its writer was killed, or a full disk "
+			 "or the file size limit cut it): skipped", len);
 	else
 		complain(fs, lineno, "%s", why);
 	return bad_line(fs);

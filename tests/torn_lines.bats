@@ -69,7 +69,7 @@ check_pieces() {
 	check_pieces torn.jsonl
 	assert_eq "$WHOLE" "$((n - 1))" "whole events"
 	assert_eq "$FRAGMENTS" 1 "fragments"
-	grep -qx "socktrace: torn.jsonl:4: an event cut short ($keep bytes: its writer was killed, or its disk full) with the next event glued on: the fragment is skipped" shown.err
+	grep -qx "socktrace: torn.jsonl:4: an event cut short ($keep bytes: its writer was killed, or a full disk or the file size limit cut it) with the next event glued on: the fragment is skipped" shown.err
 	# every other event is there
 	diff <(sed 4d "$good" | jq -c '[.pid, .seq, .call]' | sort) <(jq -c '[.pid, .seq, .call]' shown.jsonl | sort)
 	# two fragments glued in one line, and a fragment that ends its line
@@ -86,7 +86,7 @@ check_pieces() {
 	assert_eq "$WHOLE" "$((n - 3))" "whole events"
 	grep -qx "socktrace: two.jsonl:3: an event cut short (50 bytes: .*) with the next event glued on: the fragment is skipped" shown.err
 	grep -qx "socktrace: two.jsonl:3: an event cut short (70 bytes: .*) with the next event glued on: the fragment is skipped" shown.err
-	grep -qx "socktrace: two.jsonl:4: an event cut short (90 bytes: its writer was killed, or its disk full): skipped" shown.err
+	grep -qx "socktrace: two.jsonl:4: an event cut short (90 bytes: its writer was killed, or a full disk or the file size limit cut it): skipped" shown.err
 	# fragments shorter than an event's opening '{"v":' (a full disk cut
 	# the line after its first bytes), each on a line of its own
 	{
@@ -101,7 +101,7 @@ check_pieces() {
 	assert_eq "$WHOLE" "$((n - 1))" "whole events"
 	assert_eq "$FRAGMENTS" 4 "fragments"
 	for k in 1 2 3 4; do
-		grep -qx "socktrace: short.jsonl:$((k + 2)): an event cut short ($k bytes: its writer was killed, or its disk full): skipped" shown.err
+		grep -qx "socktrace: short.jsonl:$((k + 2)): an event cut short ($k bytes: its writer was killed, or a full disk or the file size limit cut it): skipped" shown.err
 	done
 }
 
