@@ -708,6 +708,18 @@ static bool tcp_row(const char *line, bool v6, char fl[10][64], unsigned *st, st
 	return parse_hex_ep(fl[1], v6, l, ll) && parse_hex_ep(fl[2], v6, r, rl);
 }
 
+/* The time left on the timer of a row tcp_row read ("tr:when": when in
+ * clock ticks), in milliseconds; -1 when no timer runs. */
+static int64_t row_timer_ms(const char fl[10][64])
+{
+	long hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+	const char *colon = strchr(fl[5], ':');
+
+	if (!colon || !strtoul(fl[5], NULL, 16))
+		return -1;
+	return (int64_t)strtoul(colon + 1, NULL, 16) * 1000 / hz;
+}
+
 static int port_of(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -909,7 +921,7 @@ static void find_holders(const struct st_bind_new *n, const struct sockaddr_stor
 			k->state = st_tcp_state_name((int)st);
 			k->inode = ino;
 			k->uid = b.uid;
-			k->timer_ms = -1;
+			k->timer_ms = row_timer_ms(fl);
 			k->v6only = b.v6only;
 			k->comm = NULL;
 			if (tp) {
@@ -953,7 +965,6 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
 	const uint32_t states = 1u << ST_TCP_TIME_WAIT | 1u << ST_TCP_FIN_WAIT1 | 1u << ST_TCP_FIN_WAIT2 |
 				1u << ST_TCP_LAST_ACK | 1u << ST_TCP_CLOSING;
-	long tick_ms = 1000 / (sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100);
 	int n = 0;
 	int64_t total = 0, tw = 0;
 
@@ -968,6 +979,8 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 		FILE *f = fopen(files[v6], "re");
 		char line[512];
 
+		if (!f && v6 && errno == ENOENT)
+			break;	/* no IPv6 in this kernel: no IPv6 socket lingers */
 		if (!f)
 			return;	/* unknown: no list rather than a false empty one */
 		while (fgets(line, sizeof(line), f)) {
@@ -989,15 +1002,11 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 			tw += st == ST_TCP_TIME_WAIT;
 			if (n < MAX_LINGERING) {
 				struct st_ksock *k = &out->k[n++];
-				const char *colon = strchr(fl[5], ':');
 				memset(k, 0, sizeof(*k));
 				memcpy(k->local, local, sizeof(k->local));
 				memcpy(k->remote, remote, sizeof(k->remote));
 				k->state = st_tcp_state_name((int)st);
-				/* tr:when, when in clock ticks */
-				k->timer_ms = strtoul(fl[5], NULL, 16) && colon ?
-						      (int64_t)strtoul(colon + 1, NULL, 16) * tick_ms :
-						      -1;
+				k->timer_ms = row_timer_ms(fl);
 				k->inode = strtoull(fl[9], NULL, 10);
 				k->uid = st == ST_TCP_TIME_WAIT ? -1 : (int64_t)strtoul(fl[7], NULL, 10);
 				k->pid = -1;
