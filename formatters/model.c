@@ -430,8 +430,43 @@ static void image_over(struct st_builder *b, struct st_proc *p, const struct st_
 		if (s->end != ST_END_OPEN && s->end_rec == r && from_start)
 			s->handed = true;
 	}
-	free(list);
+	free(p->held);
+	p->held = NULL;
+	p->nheld = 0;
+	if (why == ST_END_UNTRACED) {
+		p->held = list;	/* adopt_held may give them back */
+		p->nheld = n;
+	} else {
+		free(list);
+	}
 	p->ended = true;
+}
+
+/* A child forked inside libc (daemon: no fork event) whose start came
+ * after its parent's end was seen (the runner's, before the child's word
+ * that it was daemon()'s _exit): the sockets that end took from the
+ * parent's image live on in the child.  They are its again, at the
+ * parent's descriptors; the end was not theirs. */
+static void adopt_held(struct st_builder *b, const struct st_proc *pp, struct st_proc *p)
+{
+	for (size_t i = 0; i < pp->nheld; i++) {
+		struct st_msock *s = pp->held[i].sock, *old;
+
+		if (s->end == ST_END_UNTRACED && s->end_pkey == pp->key) {
+			s->end = ST_END_OPEN;
+			s->end_pid = -1;
+			s->end_pkey = -1;
+			s->end_rec = NULL;
+			if (s->inode && !st_map_put(&b->inodes, ikey(s->pkey, s->inode), s, &old))
+				b->oom = true;
+		}
+		if (s->end != ST_END_OPEN)
+			continue;
+		if (!st_map_put(&b->fds, fdkey(p->key, (int)(uint32_t)pp->held[i].key), s, &old))
+			b->oom = true;
+		if (old != s)
+			s->nrefs++;
+	}
 }
 
 /* Of the descriptors pid held before its new image (list), those its start
@@ -476,9 +511,12 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 	if (!ev->inherited) {
 		/* a forked child: its parent's fork event copied them, unless
 		 * libc forked inside another call (daemon) */
-		if (!p->forked && p->images == 1 && ev->ppid > 0 &&
-		    st_model_proc_key(b->m, st_rec_key(r, ev->ppid)))
-			copy_fds(b, st_rec_key(r, ev->ppid), p->key);
+		struct st_proc *pp = !p->forked && p->images == 1 && ev->ppid > 0 ?
+					     st_model_proc_key(b->m, st_rec_key(r, ev->ppid)) : NULL;
+		if (pp && pp->ended && pp->held && pp->end && ev->ts_us - pp->end->ev.ts_us < 1000000)
+			adopt_held(b, pp, p);
+		else if (pp)
+			copy_fds(b, pp->key, p->key);
 		return;
 	}
 	list = fds_of(b, p->key, &n);
@@ -921,8 +959,10 @@ void st_model_free(struct st_model *m)
 	}
 	for (size_t i = 0; i < m->nconns; i++)
 		free(m->conns[i]);
-	for (size_t i = 0; i < m->nprocs; i++)
+	for (size_t i = 0; i < m->nprocs; i++) {
+		free(m->procs[i]->held);
 		free(m->procs[i]);
+	}
 	free(m->socks);
 	free(m->conns);
 	free(m->procs);

@@ -18,6 +18,7 @@
 
 struct st_conn;
 struct st_builder;
+struct st_ent;
 
 /* A process: its latest image's start and exit, and its end as another
  * process saw it (its parent, the runner). */
@@ -32,6 +33,10 @@ struct st_proc {
 	int images;		/* start events: 2 and more after exec */
 	bool ended;		/* its current image is over (exit or end seen) */
 	bool forked;		/* a fork event of its parent made it */
+	struct st_ent *held;	/* model: the descriptors an end without an exit
+				 * event took from its image, which a child forked
+				 * inside libc (daemon) may still hold; NULL none */
+	size_t nheld;
 };
 
 /* How a socket's life ended: by the last descriptor of the last process
