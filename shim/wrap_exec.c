@@ -150,7 +150,10 @@ static bool go_note(int fd, const Elf64_Phdr *ph, int n)
 			memcpy(&nsz, notes + off, 4);
 			memcpy(&dsz, notes + off + 4, 4);
 			memcpy(&type, notes + off + 8, 4);
-			if (nsz == 3 && type == 4 && off + 15 <= len && !memcmp(notes + off + 12, "Go", 3))
+			/* owner "Go" (namesz 4 as Go's linker writes it, "Go\0\0";
+			 * 3 would do too), type 4: the Go build ID */
+			if ((nsz == 3 || nsz == 4) && type == 4 && off + 15 <= len &&
+			    !memcmp(notes + off + 12, "Go", 3))
 				return true;
 			off += 12 + ((nsz + 3u) & ~3u) + ((dsz + 3u) & ~3u);
 		}

@@ -47,7 +47,8 @@ static bool go_note(Elf_Data *data)
 	GElf_Nhdr nh;
 
 	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0)
-		if (nh.n_namesz == 3 && !memcmp((const char *)data->d_buf + name_off, "Go", 3))
+		if ((nh.n_namesz == 3 || nh.n_namesz == 4) &&	/* Go's linker writes "Go\0\0" */
+		    !memcmp((const char *)data->d_buf + name_off, "Go", 3))
 			return true;
 	return false;
 }

@@ -448,3 +448,14 @@ PY
 	run --separate-stderr "$SOCKTRACE" --backend=ptrace -o u.jsonl --families=all --probe=exit -- "$(prog tcp_client_static)" -p 1
 	[[ $stderr != *"ptrace back end"* ]] || { echo "$stderr"; false; }
 }
+
+@test "Go: a traced shell that execs the Go program (not the runner's own program) says so: an untraced event, reason go or static, and check's note" {
+	need_go
+	local want=static
+	readelf -lW "$GOTCP" 2>/dev/null | grep -q INTERP && want=go	# built with cgo: dynamically linked
+	# no server: the client fails at once, in an image the shim cannot enter
+	run "$SOCKTRACE" -o sh.jsonl -- sh -c 'exec "$0" client -p 1' "$GOTCP"
+	assert_eq "$(jq -c 'select(.call == "untraced") | [.exe, .reason]' sh.jsonl)" "[\"$GOTCP\",\"$want\"]" "the untraced event"
+	run "$SOCKTRACE" check sh.jsonl
+	[[ $output == *"note: untraced: pid "*"exec'd $GOTCP, an image the shim cannot enter ($want)"* ]] || { echo "$output" >&2; false; }
+}
