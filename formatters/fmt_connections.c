@@ -95,13 +95,10 @@ static void connection(const struct show *sh, const struct st_conn *c)
 
 	if (ts && (end < 0 || ts->ev.ts_us < end))
 		end = ts->ev.ts_us;
-	if (tcl) {
-		up = show_data_sent(&tcl->ev);
-		down = show_data_received(&tcl->ev);
-	} else if (tsv) {
-		up = show_data_received(&tsv->ev);
-		down = show_data_sent(&tsv->ev);
-	}
+	if (tcl)
+		st_msock_data(cl, tcl, &up, &down);
+	else if (tsv)
+		st_msock_data(sv, tsv, &down, &up);
 
 	fprintf(sh->out, "{\"id\":%d,\"start\":%" PRId64 ".%06" PRId64, c->id, c->t_start / 1000000,
 		c->t_start % 1000000);

@@ -217,7 +217,8 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 		const struct st_rec *r = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
 		if (r) {
 			bool from_client = cl && r == cl->tcp_rec;
-			uint64_t sent = show_data_sent(&r->ev), received = show_data_received(&r->ev);
+			uint64_t sent, received;
+			st_msock_data(from_client ? cl : sv, r, &sent, &received);
 			show_bytes(a, sizeof(a), from_client ? sent : received);
 			show_bytes(b, sizeof(b), from_client ? received : sent);
 			msg(d, t, "Note over P%d,P%d: data: %s to the server, %s to the client", C, S, a, b);

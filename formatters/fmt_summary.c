@@ -7,7 +7,9 @@
  * sockets, connections, final states and errors; the same for everything.
  * Must never count a socket or a call under two endpoints (the endpoints
  * add up to the totals; calls on no known socket have a group of their
- * own); never reads files nor parses a command line.
+ * own), nor a connection twice in the totals (its client and server ends,
+ * both traced, are one connection); never reads files nor parses a
+ * command line.
  */
 #include "show.h"
 
@@ -179,7 +181,9 @@ static struct group *group_for(struct groups *gs, const char *key, const char *t
 	return &gs->g[gs->n++];
 }
 
-static void add_sock(const struct show *sh, struct group *g, const struct st_msock *s)
+/* all: g is every endpoint's: a connection whose two ends were traced is
+ * one connection there (counted at its client end), not two */
+static void add_sock(const struct show *sh, struct group *g, const struct st_msock *s, bool all)
 {
 	const struct st_model *m = sh->model;
 
@@ -224,9 +228,12 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		int64_t start = s->connect ? s->connect->ev.ts_us : s->t_first;
 		int64_t end = t ? t->ev.ts_us : m->t_last;
 
+		bool again = all && s->conn && s->conn->client && s->conn->client != s &&
+			     show_keep_sock(sh, s->conn->client);
+
 		if (s->connect_failed) {
 			g->failed_conns++;
-		} else if (s->connected || s->listener) {
+		} else if ((s->connected || s->listener) && !again) {
 			g->conns++;
 			g->lives++;
 			g->life_sum += end - start;
@@ -234,8 +241,10 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 				g->life_max = end - start;
 		}
 		if (s->tcp_rec) {
-			g->sent += show_data_sent(&s->tcp_rec->ev);
-			g->received += show_data_received(&s->tcp_rec->ev);
+			uint64_t sent, received;
+			st_msock_data(s, s->tcp_rec, &sent, &received);
+			g->sent += sent;
+			g->received += received;
 		}
 	}
 }
@@ -360,8 +369,8 @@ int show_summary(struct show *sh)
 			rc = 2;
 			goto out;
 		}
-		add_sock(sh, g, s);
-		add_sock(sh, all, s);
+		add_sock(sh, g, s, false);
+		add_sock(sh, all, s, true);
 	}
 	for (size_t i = 0; i < sh->nrecs; i++) {
 		const struct st_rec *r = sh->recs[i];

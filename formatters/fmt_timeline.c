@@ -135,8 +135,10 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 		const struct st_rec *t = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
 		if (t) {
 			bool from_client = cl && t == cl->tcp_rec;
-			show_bytes(a, sizeof(a), from_client ? show_data_sent(&t->ev) : show_data_received(&t->ev));
-			show_bytes(b, sizeof(b), from_client ? show_data_received(&t->ev) : show_data_sent(&t->ev));
+			uint64_t sent, received;
+			st_msock_data(from_client ? cl : sv, t, &sent, &received);
+			show_bytes(a, sizeof(a), from_client ? sent : received);
+			show_bytes(b, sizeof(b), from_client ? received : sent);
 			snprintf(data, sizeof(data), "%s >", a);
 			row(sh, "", D_NONE, data, "");
 			snprintf(data, sizeof(data), "< %s", b);
@@ -321,13 +323,14 @@ static void bytes_line(const struct show *sh, const struct st_conn *c)
 	else
 		snprintf(life, sizeof(life), "open to the end of the trace");
 	fprintf(sh->out, "  %-10s %s", "life", life);
-	if (tcl) {
-		show_bytes(a, sizeof(a), show_data_sent(&tcl->ev));
-		show_bytes(b, sizeof(b), show_data_received(&tcl->ev));
-		fprintf(sh->out, "; client sent %s, received %s", a, b);
-	} else if (tsv) {
-		show_bytes(a, sizeof(a), show_data_received(&tsv->ev));
-		show_bytes(b, sizeof(b), show_data_sent(&tsv->ev));
+	if (tcl || tsv) {
+		uint64_t up, down;
+		if (tcl)
+			st_msock_data(cl, tcl, &up, &down);
+		else
+			st_msock_data(sv, tsv, &down, &up);
+		show_bytes(a, sizeof(a), up);
+		show_bytes(b, sizeof(b), down);
 		fprintf(sh->out, "; client sent %s, received %s", a, b);
 	}
 	if (tcl || tsv) {

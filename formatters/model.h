@@ -189,6 +189,15 @@ const struct st_rec *st_msock_teardown(const struct st_msock *s);
  * "closed out of sight (noticed at close())", "held by its process at exit",
  * "held by its process when SIGKILL killed it", ... */
 const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n);
+/* The data bytes an end of a TCP connection sent and received (bytes),
+ * from the tcp_info counters of its event t (s->tcp_rec, or its final one):
+ * the kernel counts a FIN as one byte in bytes_acked (ours, once acked) and
+ * in bytes_received (the peer's); neither is data.  A FIN received is known
+ * from the state before t (CLOSE_WAIT, LAST_ACK, CLOSING, TIME_WAIT) or,
+ * where the state does not tell (CLOSE after a reset), from the other end's
+ * final counters when both ends are traced.  s may be NULL (then only the
+ * state tells).  false, with zeros, when t has no counters. */
+bool st_msock_data(const struct st_msock *s, const struct st_rec *t, uint64_t *sent, uint64_t *received);
 /* Is a TCP state one a connection reaches only after its handshake
  * (ESTABLISHED, CLOSE_WAIT, FIN_WAIT1, ...)? */
 bool st_state_connected(const char *state);

@@ -2,7 +2,8 @@
 /* model_facts.c - the small facts about the model's sockets and addresses
  * the formats and rules ask for (see model.h): an address normalized, its
  * port, a socket's kind, its last known ends, its teardown, whether a
- * state is one only a connection reaches, how its life ended in words.
+ * state is one only a connection reaches, how its life ended in words,
+ * the data bytes an end moved.
  *
  * Owns: nothing; reads a built model.  Never changes it, never prints.
  */
@@ -98,6 +99,43 @@ bool st_state_connected(const char *st)
 		if (!strcmp(st, states[i]))
 			return true;
 	return false;
+}
+
+/* Did the peer's FIN reach this end before the event ev? */
+static bool fin_received(const struct st_event *ev)
+{
+	const char *st = ev->state_before ? ev->state_before : ev->state;
+
+	return st && (!strcmp(st, "CLOSE_WAIT") || !strcmp(st, "LAST_ACK") || !strcmp(st, "CLOSING") ||
+		      !strcmp(st, "TIME_WAIT"));
+}
+
+static uint64_t data_sent(const struct st_event *ev)
+{
+	const struct st_tcp *t = &ev->tcp;
+
+	/* bytes_acked counts our FIN once the peer acked it */
+	return t->bytes_acked && t->bytes_acked < t->bytes_sent ? t->bytes_acked : t->bytes_sent;
+}
+
+bool st_msock_data(const struct st_msock *s, const struct st_rec *t, uint64_t *sent, uint64_t *received)
+{
+	const struct st_msock *o = NULL;
+	uint64_t r;
+
+	*sent = *received = 0;
+	if (!t || !t->ev.has_tcp)
+		return false;
+	*sent = data_sent(&t->ev);
+	r = t->ev.tcp.bytes_received;
+	if (s && s->conn)
+		o = s->conn->client == s ? s->conn->server : s->conn->server == s ? s->conn->client : NULL;
+	if (r && fin_received(&t->ev))
+		r--;
+	else if (r && o && o->tcp_final && o->tcp_rec && r == data_sent(&o->tcp_rec->ev) + 1)
+		r--;	/* the state does not tell (CLOSE): the other end's count does */
+	*received = r;
+	return true;
 }
 
 const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n)

@@ -69,22 +69,6 @@ size_t show_cut(const char *s, size_t max);
  * bytes without splitting an escape or a character */
 const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n);
 
-/* The data bytes of a connection, from an event's tcp numbers: the kernel
- * counts a FIN as one byte in bytes_acked and bytes_received. */
-static inline uint64_t show_data_sent(const struct st_event *ev)
-{
-	const struct st_tcp *t = &ev->tcp;
-	return t->bytes_acked && t->bytes_acked < t->bytes_sent ? t->bytes_acked : t->bytes_sent;
-}
-
-static inline uint64_t show_data_received(const struct st_event *ev)
-{
-	const char *st = ev->state_before;
-	bool fin = st && (!strcmp(st, "CLOSE_WAIT") || !strcmp(st, "LAST_ACK") || !strcmp(st, "CLOSING") ||
-			  !strcmp(st, "TIME_WAIT"));
-	return ev->tcp.bytes_received - (fin && ev->tcp.bytes_received ? 1 : 0);
-}
-
 /* colours; empty strings without --color */
 const char *show_c(const struct show *sh, const char *code);
 #define SHOW_RED "\033[1;31m"

@@ -70,3 +70,36 @@ l.close()' >p.out 2>p.err
 	view_has "held by pid $child when it exited"
 	view_line "^process $child "
 }
+
+# tcpinfo_sent FILE FD: bytes_sent of the program's "tcpinfo fd=FD" line
+tcpinfo_sent() {
+	sed -n "s/^tcpinfo fd=$2 .*bytes_sent=\\([0-9]*\\).*/\\1/p" "$1"
+}
+
+@test "render: summary counts a connection whose two ends were traced once under all endpoints, and bytes without the FIN, as each end sent them" {
+	traced "$(prog tconnect)" halfclose >t.out 2>t.err
+	assert_empty t.err
+	port=$(fact t.out listen port)
+	cfd=$(fact t.out connect fd)
+	sfd=$(fact t.out accept fd)
+	csent=$(tcpinfo_sent t.out "$cfd")
+	ssent=$(tcpinfo_sent t.out "$sfd")
+	[[ $csent -gt 0 && $ssent -gt 0 ]]
+	# the kernel's count of bytes received includes the FIN: one more
+	assert_eq "$(sed -n "s/^tcpinfo fd=$cfd .*bytes_received=\([0-9]*\).*/\1/p" t.out)" $((ssent + 1)) \
+		"the client's bytes_received (tcp_info)"
+	view summary
+	# the client end ends in CLOSE (its TIME_WAIT is the kernel's own): the
+	# state does not tell the FIN, the server's count does
+	block=$(awk -v t="tcp -> 127.0.0.1:$port (client side)" '$0 == t { on = 1 } on && /^$/ { exit } on' <<<"$VIEW")
+	[[ $block == *"connections   1, "*", sent $csent B, received $ssent B"* ]] || { echo "$block" >&2; false; }
+	block=$(awk -v t="tcp 127.0.0.1:$port (server side)" '$0 == t { on = 1 } on && /^$/ { exit } on' <<<"$VIEW")
+	[[ $block == *"connections   1, "*", sent $ssent B, received $csent B"* ]] || { echo "$block" >&2; false; }
+	block=$(awk '$0 == "all endpoints" { on = 1 } on' <<<"$VIEW")
+	[[ $block == *"connections   1, "*", sent $((csent + ssent)) B, received $((csent + ssent)) B"* ]] ||
+		{ echo "$block" >&2; false; }
+	view connections
+	view_has "\"bytes_client_to_server\":$csent,\"bytes_server_to_client\":$ssent,"
+	view timeline
+	view_has "client sent $csent B, received $ssent B"
+}
