@@ -46,13 +46,13 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 
 		/* a socket a signal's death ended is not judged (check says how many);
 		 * one a process inherited from the start of the trace is not its to close */
-		if (done[i] || (s->inherited && !s->made) || s->end != ST_END_EXIT || s->handed)
+		if (done[i] || !st_msock_leaked(s))
 			continue;
 		/* the same leak from a loop: one line with a count */
 		stack_key(s->made, key, sizeof(key));
 		for (size_t j = i + 1; j < m->nsocks; j++) {
 			const struct st_msock *o = m->socks[j];
-			if (done[j] || (o->inherited && !o->made) || o->pid != s->pid || o->end != s->end ||
+			if (done[j] || !st_msock_leaked(o) || o->pid != s->pid ||
 			    o->end_pid != s->end_pid || strcmp(st_msock_kind(o), st_msock_kind(s)))
 				continue;
 			stack_key(o->made, k2, sizeof(k2));

@@ -39,6 +39,7 @@ struct group {
 	int ncalls;
 	unsigned opened, closed, leaked, open_at_end, listeners;
 	unsigned killed;	/* held by a process a signal killed: not judged */
+	unsigned inherited_held;	/* held from before the trace to its process's exit: not judged */
 	unsigned untraced;	/* held by a program the trace does not follow: not judged */
 	unsigned unseen;	/* of the closed: closed out of the shim's sight */
 	unsigned conns, failed_conns;
@@ -207,6 +208,12 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 			edge(g, -(s->t_end + 1));
 			break;
 		}
+		if (!st_msock_leaked(s)) {
+			/* held from before the trace: not its process's to close,
+			 * as check judges it */
+			g->inherited_held++;
+			break;
+		}
 		g->leaked++;
 		break;
 	case ST_END_KILLED:
@@ -309,6 +316,8 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 		fprintf(o, " (%u out of sight)", g->unseen);
 	fprintf(o, ", %s%u leaked%s", g->leaked ? show_c(sh, SHOW_YELLOW) : "", g->leaked,
 		g->leaked ? show_c(sh, SHOW_OFF) : "");
+	if (g->inherited_held)
+		fprintf(o, ", %u inherited and held to exit", g->inherited_held);
 	if (g->killed)
 		fprintf(o, ", %u held by a killed process", g->killed);
 	if (g->untraced)

@@ -364,6 +364,9 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 		if (s->end == ST_END_EXIT && s->handed && s->end_pid >= 0)
 			fprintf(sh->out, "  %-10s %s never closed it here: handed over to pid %" PRId64
 				", which held it when it exited\n", "", role, s->end_pid);
+		else if (s->end == ST_END_EXIT && !st_msock_leaked(s))
+			fprintf(sh->out, "  %-10s %s never closed it: held from before the trace by pid %" PRId64
+				" when it exited\n", "", role, s->end_pid);
 		else if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
 			fprintf(sh->out, "  %-10s %s never closed it: held by pid %" PRId64
 				" when it exited (a leak)\n", "", role, s->end_pid);
@@ -628,7 +631,7 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 	if (!s->close) {
 		char words[96];
 		fprintf(sh->out, "  %-10s %s\n", "close",
-			s->end == ST_END_EXIT ? "never: still open when its process exited" :
+			st_msock_leaked(s) ? "never: still open when its process exited" :
 			s->end == ST_END_OPEN ? "not before the trace ended" :
 			show_esc(st_msock_end_words(s, words, sizeof(words))));
 	}

@@ -189,6 +189,11 @@ const struct st_rec *st_msock_teardown(const struct st_msock *s);
  * "closed out of sight (noticed at close())", "held by its process at exit",
  * "held by its process when SIGKILL killed it", ... */
 const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n);
+/* Was its end a leak, as `check --rule no-leaks` and the formats judge it:
+ * its last holder exited holding it, and it was neither handed to that
+ * program at its start (exec, inetd-style stdio) nor inherited from before
+ * the trace (not the process's to close). */
+bool st_msock_leaked(const struct st_msock *s);
 /* The data bytes an end of a TCP connection sent and received (bytes),
  * from the tcp_info counters of its event t (s->tcp_rec, or its final one):
  * the kernel counts a FIN as one byte in bytes_acked (ours, once acked) and

@@ -3,7 +3,7 @@
  * the formats and rules ask for (see model.h): an address normalized, its
  * port, a socket's kind, its last known ends, its teardown, whether a
  * state is one only a connection reaches, how its life ended in words,
- * the data bytes an end moved.
+ * whether that end was a leak, the data bytes an end moved.
  *
  * Owns: nothing; reads a built model.  Never changes it, never prints.
  */
@@ -99,6 +99,11 @@ bool st_state_connected(const char *st)
 		if (!strcmp(st, states[i]))
 			return true;
 	return false;
+}
+
+bool st_msock_leaked(const struct st_msock *s)
+{
+	return s->end == ST_END_EXIT && !s->handed && !(s->inherited && !s->made);
 }
 
 /* Did the peer's FIN reach this end before the event ev? */

@@ -103,3 +103,30 @@ tcpinfo_sent() {
 	view timeline
 	view_has "client sent $csent B, received $ssent B"
 }
+
+@test "render: a socket inherited from before the trace and held to exit is no leak in summary, as check says (one process's trace of several)" {
+	LD_PRELOAD=$SHIM SOCKTRACE_OUTPUT=$SCRATCH/p.%p.jsonl SOCKTRACE_FORMAT=jsonl "$PYTHON3" -c 'import os, socket
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+    print("child pid=%d" % os.getpid(), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+a.close()
+b.close()' >p.out 2>p.err
+	assert_empty p.err
+	child=$(fact p.out child pid)
+	f=$SCRATCH/p.$child.jsonl
+	rule_holds no-leaks "$f"
+	view lifecycle "$f"
+	view_line "^pid=$child fd=[0-9]+ unix \(inherited\) setsockopt"
+	view summary "$f"
+	view_line "^  sockets       1 opened, 0 closed, 0 leaked, 1 inherited and held to exit, "
+	view timeline "$f"
+	view_lacks "(a leak)"
+	# the whole run: the parent made it and closed it after the child's end
+	rule_holds no-leaks "$SCRATCH"/p.*.jsonl
+	view summary "$SCRATCH"/p.*.jsonl
+	view_line "^  sockets       2 opened, 2 closed, 0 leaked, "
+}
