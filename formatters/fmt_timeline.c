@@ -413,8 +413,11 @@ static void later(const struct show *sh, const char *role, const struct st_ksock
 		return;
 	fprintf(sh->out, "  %-10s kernel at exit (%s end): %s -> %s %s", "", role, show_esc(k->local),
 		show_esc(k->remote), k->state ? show_esc(k->state) : "?");
-	if (k->timer_ms >= 0)
-		fprintf(sh->out, " (%" PRId64 "s left)", (k->timer_ms + 500) / 1000);
+	if (k->timer_ms >= 0) {
+		char left[32];
+		show_timer(left, sizeof(left), k->timer_ms);
+		fprintf(sh->out, " (%s left)", left);
+	}
 	fputc('\n', sh->out);
 }
 
@@ -596,9 +599,11 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 					fprintf(sh->out, "  %-10s held by %s%s%s %s", "", show_esc(h->local),
 						h->remote[0] ? " -> " : "", show_esc(h->remote),
 						h->state ? show_esc(h->state) : "");
-					if (h->timer_ms >= 0)
-						fprintf(sh->out, " (%" PRId64 "s left)",
-							(h->timer_ms + 500) / 1000);
+					if (h->timer_ms >= 0) {
+						char left[32];
+						show_timer(left, sizeof(left), h->timer_ms);
+						fprintf(sh->out, " (%s left)", left);
+					}
 					if (h->pid >= 0)
 						fprintf(sh->out, " pid %" PRId64 "%s%s%s", h->pid,
 							h->comm ? " (" : "", h->comm ? show_esc(h->comm) : "",

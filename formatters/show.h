@@ -48,6 +48,8 @@ void show_clock(const struct show *sh, char *buf, size_t n, int64_t ts_us);
 void show_reltime(const struct show *sh, char *buf, size_t n, int64_t ts_us);
 /* "850us", "12.3ms", "2.50s" */
 void show_dur(char *buf, size_t n, int64_t us);
+/* a kernel timer's time left: "204ms", "1.5s", "59s" (st_buf_timer) */
+void show_timer(char *buf, size_t n, int64_t ms);
 /* "850 B", "12.3 KiB" */
 void show_bytes(char *buf, size_t n, uint64_t bytes);
 /* A string of a trace (an address, a state, a name, a path) as a screen
