@@ -19,7 +19,7 @@
 
 static bool is_listener(const struct st_msock *s)
 {
-	return s->listen != NULL;
+	return st_msock_listening(s);
 }
 
 /* a frame list as a grouping key */

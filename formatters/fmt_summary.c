@@ -134,7 +134,7 @@ static void endpoint_of(const struct st_msock *s, char *key, size_t kn, char *ti
 	const char *kind = st_msock_kind(s);
 	const struct st_msock *l = s->listener;
 
-	if (l || s->listen || (s->bind && s->bind->ev.err && !s->connect && st_msock_is_tcp(s))) {
+	if (l || st_msock_listening(s) || (s->bind && s->bind->ev.err && !s->connect && st_msock_is_tcp(s))) {
 		/* listeners, what they accepted, and attempts to listen there */
 		const struct st_msock *x = l ? l : s;
 		const char *a = x->local[0] ? x->local : x->bind ? x->bind->ev.addr : "?";
@@ -226,7 +226,7 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		g->open_at_end++;
 		break;
 	}
-	if (s->listen)
+	if (st_msock_listening(s))
 		g->listeners++;
 	if (s->final_state && (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE))
 		count_name(g->states, &g->nstates, s->final_state, NULL);

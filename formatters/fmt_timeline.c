@@ -531,7 +531,7 @@ static void accepted_line(const struct show *sh, const struct st_msock *s, unsig
 	const struct st_model *m = sh->model;
 	unsigned n = 0;
 
-	if (!s->listen && !s->accepted)
+	if (!st_msock_listening(s))
 		return;
 	fprintf(sh->out, "  %-10s %u connection%s", "accepted", s->accepted,
 		s->accepted == 1 ? "" : "s");
@@ -555,7 +555,7 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 	show_reltime(sh, t, sizeof(t), s->t_first);
 	show_clock(sh, clk, sizeof(clk), s->t_first);
 	fprintf(sh->out, "%s%s%s  %s %s  %s  %s (%s)\n", show_c(sh, SHOW_BOLD),
-		s->listen ? "listener" : "failed listener", show_c(sh, SHOW_OFF),
+		st_msock_listening(s) ? "listener" : "failed listener", show_c(sh, SHOW_OFF),
 		show_esc(st_msock_kind(s)), show_esc(addr), w, t, clk);
 	for (size_t i = 0; i < s->nevs; i++) {
 		const struct st_rec *r = s->evs[i];
@@ -744,7 +744,7 @@ int show_timeline(struct show *sh)
 
 		if (!show_keep_sock(sh, s))
 			continue;
-		if (s->listen || failed_bind || s->accepted)
+		if (st_msock_listening(s) || failed_bind)
 			blocks[n] = (struct block){ s->t_first, B_LISTENER, s, n };
 		else if (!s->conn && !(s->peer && s->peer->id < s->id && s->peer->made == s->made &&
 					s->peer->pid == s->pid && show_keep_sock(sh, s->peer)))

@@ -189,6 +189,11 @@ const struct st_rec *st_msock_teardown(const struct st_msock *s);
  * "closed out of sight (noticed at close())", "held by its process at exit",
  * "held by its process when SIGKILL killed it", ... */
 const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n);
+/* Did it listen: a listen() in the trace, or, for a listening socket
+ * inherited from a program the trace does not follow (socket activation),
+ * connections accepted on it or the kernel's LISTEN state in its events
+ * (the start's list of inherited sockets included). */
+bool st_msock_listening(const struct st_msock *s);
 /* Was its end a leak, as `check --rule no-leaks` and the formats judge it:
  * its last holder exited holding it, and it was neither handed to that
  * program at its start (exec, inetd-style stdio) nor inherited from before

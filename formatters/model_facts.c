@@ -3,7 +3,8 @@
  * the formats and rules ask for (see model.h): an address normalized, its
  * port, a socket's kind, its last known ends, its teardown, whether a
  * state is one only a connection reaches, how its life ended in words,
- * whether that end was a leak, the data bytes an end moved.
+ * whether it listened, whether that end was a leak, the data bytes an end
+ * moved.
  *
  * Owns: nothing; reads a built model.  Never changes it, never prints.
  */
@@ -98,6 +99,21 @@ bool st_state_connected(const char *st)
 	for (size_t i = 0; st && i < sizeof(states) / sizeof(states[0]); i++)
 		if (!strcmp(st, states[i]))
 			return true;
+	return false;
+}
+
+bool st_msock_listening(const struct st_msock *s)
+{
+	if (s->listen || s->accepted)
+		return true;
+	if (s->final_state && !strcmp(s->final_state, "LISTEN"))
+		return true;
+	for (size_t i = 0; i < s->nevs; i++) {
+		const struct st_event *ev = &s->evs[i]->ev;
+		if (s->evs[i]->sock == s && ((ev->state && !strcmp(ev->state, "LISTEN")) ||
+					     (ev->state_before && !strcmp(ev->state_before, "LISTEN"))))
+			return true;
+	}
 	return false;
 }
 

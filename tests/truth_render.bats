@@ -130,3 +130,27 @@ b.close()' >p.out 2>p.err
 	view summary "$SCRATCH"/p.*.jsonl
 	view_line "^  sockets       2 opened, 2 closed, 0 leaked, "
 }
+
+@test "render: a socket-activated listener (inherited from a program not traced) is a listener, not a failed one, with its connections under it" {
+	"$(prog activate)" 2 1 -- env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$TRACE" SOCKTRACE_FORMAT=jsonl \
+		"$(prog activate)" serve 2 >a.out 2>a.err
+	assert_empty a.err
+	port=$(fact a.out listen port)
+	assert_eq "$(fact a.out served n)" 2 "connections the server accepted"
+	assert_eq "$(fact a.out reaped status)" 0 "the server's exit status"
+	assert_eq "$(fact a.out queued errno)" ECONNRESET "the connection left in the backlog at the server's exit"
+	e=$(one '.call=="start"')
+	assert_field "$e" "[.inherited[] | select(.fd==3) | .state]" '[
+  "LISTEN"
+]'
+	view timeline
+	view_line "^listener  tcp 127\.0\.0\.1:$port  pid [0-9]+ fd 3 "
+	view_lacks "failed listener"
+	view_line "^  accepted   2 connections: #1 #2$"
+	view summary
+	view_line "^tcp 127\.0\.0\.1:$port \(server side\)$"
+	view_line "^  sockets       3 opened, 3 closed, 0 leaked, at most 2 open at once, 1 listening$"
+	rule_holds no-leaks
+	view chrome
+	view_has "tcp listen 127.0.0.1:$port"
+}
