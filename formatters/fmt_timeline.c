@@ -102,7 +102,7 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 	snprintf(hdr_l, sizeof(hdr_l), "client %s%s", c->caddr[0] ? show_esc(c->caddr) : "?",
 		 cl ? "" : " (not traced)");
 	snprintf(hdr_r, sizeof(hdr_r), "server %s%s", c->saddr[0] ? show_esc(c->saddr) : "?",
-		 sv ? "" : " (not traced)");
+		 sv ? "" : c->queued_on ? " (never accepted)" : " (not traced)");
 	fprintf(sh->out, "\n  %24s  %*s  %s\n", hdr_l, LADDER_W, "", hdr_r);
 
 	/* handshake */
@@ -159,6 +159,25 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 			if (cl && tc)
 				row(sh, call, D_NONE, "", "");
 		}
+		return;
+	}
+	if (c->queued_on) {
+		/* nobody accepted it: the server end waits in the queue until
+		 * the listener's end resets it */
+		bool ended = c->queued_on->end != ST_END_OPEN && c->queued_on->end != ST_END_ELSEWHERE;
+		if (c->queue_reset) {
+			row(sh, "CLOSED", D_LEFT, "RST", "(listener closed)");
+			if (tc)
+				row(sh, teardown_call(tc), D_NONE, "", "");
+			return;
+		}
+		if (tc) {
+			state_label(l, sizeof(l), teardown_call(tc), "FIN_WAIT1");
+			row(sh, l, D_RIGHT, "FIN", "CLOSE_WAIT");
+			row(sh, "FIN_WAIT2", D_LEFT, "ACK", "");
+		}
+		if (ended)
+			row(sh, "CLOSED", D_LEFT, "RST", "(listener closed)");
 		return;
 	}
 	switch (c->closer) {
@@ -447,7 +466,12 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 			"no connection to tear down";
 		break;
 	}
-	if (c->reset)
+	if (c->queued_on && !c->reset)
+		fprintf(sh->out, "  %-10s %s\n", "teardown", c->queue_reset ?
+			"the listener closed first: the kernel reset the server end waiting in its queue (RST)" :
+			c->closer == ST_CLOSER_NONE ? what :
+			"the client closed first; the server end, never accepted, had no program to close it");
+	else if (c->reset)
 		fprintf(sh->out, "  %-10s %s%s reset the connection (RST, no FIN handshake)%s\n",
 			"teardown", show_c(sh, SHOW_YELLOW), c->reset_by == cl ? "client" : "server",
 			show_c(sh, SHOW_OFF));
@@ -469,6 +493,23 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 	later(sh, "server", c->later_server);
 }
 
+/* A connection the traced listener never accepted: where it waited, and
+ * what became of the server's end (the kernel's, in the accept queue) */
+static void queued_line(const struct show *sh, const struct st_conn *c)
+{
+	const struct st_msock *l = c->queued_on;
+	char w[160], t[32];
+
+	who(sh, l, w, sizeof(w));
+	fprintf(sh->out, "  %-10s never accepted: it waited in the backlog of the listener %s, %s", "server",
+		l->local[0] ? show_esc(l->local) : "?", w);
+	if (l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE) {
+		show_reltime(sh, t, sizeof(t), l->t_end);
+		fprintf(sh->out, ", which ended %s: the kernel resets what is left in the queue", t);
+	}
+	fputc('\n', sh->out);
+}
+
 static void conn_block(const struct show *sh, const struct st_conn *c)
 {
 	char t0[32], clk[32];
@@ -480,6 +521,7 @@ static void conn_block(const struct show *sh, const struct st_conn *c)
 		show_c(sh, SHOW_OFF), show_esc(kind), c->caddr[0] ? show_esc(c->caddr) : "?",
 		c->saddr[0] ? show_esc(c->saddr) : "?",
 		t0, clk, c->self ? "  [connected to itself]" : c->client && c->server ? "" :
+		c->queued_on ? "  [never accepted: queued in the backlog]" :
 		c->client ? "  [server end not traced]" : "  [client end not traced]");
 	if (c->self) {
 		char t[32];
@@ -502,6 +544,8 @@ static void conn_block(const struct show *sh, const struct st_conn *c)
 		side_line(sh, "client", c->client);
 	if (c->server)
 		side_line(sh, "server", c->server);
+	if (c->queued_on)
+		queued_line(sh, c);
 	handshake(sh, c);
 	if (c->established) {
 		bytes_line(sh, c);
@@ -540,6 +584,15 @@ static void accepted_line(const struct show *sh, const struct st_msock *s, unsig
 			fprintf(sh->out, "%s#%d", n == 1 ? ": " : " ", m->conns[i]->id);
 	if (n > 20)
 		fprintf(sh->out, " ...");
+	if (s->queued) {
+		unsigned k = 0;
+		fprintf(sh->out, "; %u more queued, never accepted", s->queued);
+		for (size_t i = 0; i < m->nconns; i++)
+			if (m->conns[i]->queued_on == s && k++ < 20)
+				fprintf(sh->out, "%s#%d", k == 1 ? ": " : " ", m->conns[i]->id);
+		if (k > 20)
+			fprintf(sh->out, " ...");
+	}
 	if (failed)
 		fprintf(sh->out, "; %u accept call%s failed", failed, failed == 1 ? "" : "s");
 	fputc('\n', sh->out);

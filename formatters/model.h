@@ -81,6 +81,7 @@ struct st_msock {
 	struct st_msock *peer;	/* socketpair: the other end */
 	struct st_conn *conn;	/* TCP connection, NULL none */
 	unsigned accepted;	/* listener: connections accepted */
+	unsigned queued;	/* listener: traced clients' connections it never accepted */
 	unsigned errors;	/* failed calls on it */
 	bool connect_failed;	/* refused, timed out... (sync or async) */
 	const char *connect_err;	/* its errno name */
@@ -123,6 +124,10 @@ struct st_conn {
 	bool self;		/* one socket connected to itself: client is it, no server */
 	bool reset;		/* an end closed with RST */
 	struct st_msock *reset_by;
+	/* client only: the traced listener it connected to, which never
+	 * accepted it (it waited in that listener's backlog), NULL none */
+	struct st_msock *queued_on;
+	bool queue_reset;	/* ... whose end reset it (RST) before the client's own teardown */
 	/* the kernel's table at exit (lingering), matched by tuple */
 	const struct st_ksock *later_client, *later_server;
 };

@@ -4,8 +4,9 @@
  *
  * Owns: pairing a connecting socket with the accepted one of the same tuple
  * (client local == server remote) and the time of the accept, the
- * connection's endpoints, times and outcome, who closed first, resets, and
- * the kernel's lingering sockets at exit that belong to it.  Reads the
+ * connection's endpoints, times and outcome, who closed first, resets,
+ * the kernel's lingering sockets at exit that belong to it, and the traced
+ * listener a connection waited on when it was never accepted.  Reads the
  * sockets the first pass (model.c) made; never follows descriptors, never
  * prints.
  */
@@ -247,6 +248,57 @@ static bool other_accepted(const struct st_model *m, const struct st_msock *s, c
 	return false;
 }
 
+/* Does a listener bound to l take connections to addr ("0.0.0.0:80" and
+ * "[::]:80" take any address of their port)? */
+static bool listens_on(const char *l, const char *addr)
+{
+	char nl[ST_ADDR_MAX], na[ST_ADDR_MAX];
+	int port = st_addr_port(addr);
+
+	st_addr_normalize(l, nl);
+	st_addr_normalize(addr, na);
+	if (!strcmp(nl, na))
+		return true;
+	if (port < 0 || st_addr_port(nl) != port)
+		return false;
+	return !strncmp(nl, "0.0.0.0:", 8) || !strncmp(nl, "[::]:", 5);
+}
+
+/* A connection the trace shows only from its client, established: the
+ * traced listener of its machine that listened on its server address when
+ * it connected (a listener whose accepts the trace shows, so it would have
+ * shown this one's): it never accepted it. */
+static void find_queue(const struct st_model *m, struct st_conn *c)
+{
+	const struct st_msock *cl = c->client;
+	int64_t t;
+
+	if (!cl || c->server || c->self || !c->established || !cl->connect || !c->saddr[0])
+		return;
+	t = cl->connect->ev.ts_us;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *l = m->socks[i];
+		const char *la = st_msock_local(l);
+		if (!st_msock_is_tcp(l) || !st_msock_listening(l) || l->machine != cl->machine || !la[0] ||
+		    !listens_on(la, c->saddr))
+			continue;
+		if ((l->listen ? l->listen->ev.ts_us : l->t_first) > t || (l->end != ST_END_OPEN && l->t_end < t))
+			continue;	/* not listening then */
+		c->queued_on = l;
+		l->queued++;
+		if (l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE) {
+			const struct st_rec *tc = st_msock_teardown(cl);
+			if (!tc || l->t_end <= tc->ev.ts_us) {
+				/* the listener went first: the kernel reset the end
+				 * waiting in its queue, the server end went first */
+				c->queue_reset = true;
+				c->closer = ST_CLOSER_SERVER;
+			}
+		}
+		return;
+	}
+}
+
 int st_model_join(struct st_model *m)
 {
 	struct joiner j = { m, 0, false }, *b = &j;
@@ -323,8 +375,10 @@ int st_model_join(struct st_model *m)
 			c->self = self_connected(s);
 		}
 	}
-	for (size_t i = 0; i < m->nconns; i++)
+	for (size_t i = 0; i < m->nconns; i++) {
 		conn_fill(m, m->conns[i]);
+		find_queue(m, m->conns[i]);
+	}
 	for (size_t i = 0; i < m->nconns; i++)
 		m->conns[i]->id = (int)i;
 	if (m->nconns > 1)

@@ -154,3 +154,44 @@ b.close()' >p.out 2>p.err
 	view chrome
 	view_has "tcp listen 127.0.0.1:$port"
 }
+
+@test "render: connections a traced listener never accepted are said so (queued in its backlog, reset when it closed), not '[server end not traced]'" {
+	traced "$PYTHON3" -c 'import socket
+l = socket.create_server(("127.0.0.1", 0), backlog=8)
+print("listen port=%d" % l.getsockname()[1])
+cs = [socket.create_connection(l.getsockname()) for i in range(3)]
+s, _ = l.accept()
+print("accepted remote=%s:%d" % s.getpeername())
+s.close()
+l.close()
+for c in cs[1:]:
+    try:
+        c.recv(10)
+        print("queued local=%s:%d errno=0" % c.getsockname())
+    except ConnectionResetError:
+        print("queued local=%s:%d errno=ECONNRESET" % c.getsockname())
+for c in cs:
+    c.close()' >q.out 2>q.err
+	assert_empty q.err
+	port=$(fact q.out listen port)
+	# the kernel reset both waiting connections when the listener closed
+	assert_eq "$(grep -c '^queued .* errno=ECONNRESET$' q.out)" 2 "queued connections reset"
+	view timeline
+	view_line "^  accepted   1 connection: #1; 2 more queued, never accepted: #2 #3$"
+	view_lacks "[server end not traced]"
+	for q in $(sed -n 's/^queued local=\([^ ]*\) .*/\1/p' q.out); do
+		conn_block "$q -> 127.0.0.1:$port"
+		assert_eq "$NCONN" 1 "connection blocks of $q"
+		# the block with its ladder: up to the next block
+		BLOCK=$(awk -v t="$q -> " '/^(connection #|listener|process)/ { on = index($0, t) > 0 && /^connection #/ } on' <<<"$VIEW")
+		[[ $BLOCK == *"[never accepted: queued in the backlog]"* ]] || { echo "$BLOCK" >&2; false; }
+		[[ $BLOCK == *"never accepted: it waited in the backlog of the listener 127.0.0.1:$port"* ]] ||
+			{ echo "$BLOCK" >&2; false; }
+		[[ $BLOCK == *"RST --------------| (listener closed)"* ]] || { echo "$BLOCK" >&2; false; }
+		[[ $BLOCK != *"FIN --------------|"* ]] || { echo "no FIN came from the server end: $BLOCK" >&2; false; }
+	done
+	view mermaid
+	n=$(grep -c -- '-xP[0-9]*: RST (listener closed, never accepted)' <<<"$VIEW" || true)
+	assert_eq "$n" 2 "resets drawn for the queued connections"
+	view_lacks "(not traced)"
+}
