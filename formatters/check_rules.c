@@ -33,6 +33,42 @@ static void stack_key(const struct st_rec *r, char *buf, size_t n)
 				      r->ev.frames[i].off);
 }
 
+/* ", nor by pids 41 and 42, which also held it to their exit": the other
+ * processes (not its maker, not the last holder) whose exit or end found
+ * a copy of s; "" none.  Their exits are among s's events (model.c). */
+static void holders_words(const struct st_msock *s, char *buf, size_t n)
+{
+	int64_t pids[8];
+	size_t np = 0, more = 0, len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->nevs; i++) {
+		const struct st_event *ev = &s->evs[i]->ev;
+		bool seen = ev->pid == s->pid || ev->pid == s->end_pid;
+		if (ev->call != ST_CALL_exit && ev->call != ST_CALL_end)
+			continue;
+		for (size_t k = 0; k < np && !seen; k++)
+			seen = pids[k] == ev->pid;
+		if (seen)
+			continue;
+		if (np < sizeof(pids) / sizeof(pids[0]))
+			pids[np++] = ev->pid;
+		else
+			more++;
+	}
+	if (!np)
+		return;
+	len = (size_t)snprintf(buf, n, ", nor by pid%s", np + more > 1 ? "s" : "");
+	for (size_t k = 0; k < np && len < n; k++)
+		len += (size_t)snprintf(buf + len, n - len, "%s %" PRId64, !k ? "" : k + 1 == np && !more ? " and" : ",",
+					pids[k]);
+	if (more && len < n)
+		len += (size_t)snprintf(buf + len, n - len, " and %zu more", more);
+	if (len < n)
+		snprintf(buf + len, n - len, ", which also held %s to their exit",
+			 np + more > 1 ? "copies" : "a copy");
+}
+
 static void rule_no_leaks(struct check *c, struct check_result *res, const char *arg)
 {
 	const struct st_model *m = c->sh.model;
@@ -65,12 +101,16 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			count++;
 		}
 		if (s->end_pkey >= 0 && s->end_pkey != s->pkey) {
-			/* made in one process, left open by another that held it last */
-			char w2[256];
-			check_violation(res, "%s: %s (last seen %s) was never closed before exit; it was made by "
+			/* made in one process, left open by another that held it last;
+			 * the others that held a copy to their exit (forked children
+			 * that never closed the listener) are named too: which of them
+			 * exited last is only a matter of timing */
+			char w2[256], others[512];
+			holders_words(s, others, sizeof(others));
+			check_violation(res, "%s: %s (last seen %s) was never closed before exit%s; it was made by "
 					"%s()%s in %s (fd %d), which closed its copy or handed it on",
 					check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
-					s->final_state ? show_esc(s->final_state) : "open",
+					s->final_state ? show_esc(s->final_state) : "open", others,
 					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
 					s->fd);

@@ -682,16 +682,26 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 				ev->state_before ? " " : "", ev->state_before ? show_esc(ev->state_before) : "",
 				ev->state_before && ev->state ? " -> " : "",
 				ev->state_before && ev->state ? show_esc(ev->state) : "");
+		} else if (st_call_is(c, ST_K_CLOSE) && r->sock == s && !ev->err && c != ST_CALL_gone &&
+			   c != ST_CALL_exec && ev->pid == s->pid && ev->shared) {
+			/* its maker's close of its copy while others held it */
+			fprintf(sh->out, "  %-10s %s %s(%d): its copy only, another process held it%s%s\n", "close",
+				t, st_call_name(c), ev->fd, ev->state ? ", still " : "",
+				ev->state ? show_esc(ev->state) : "");
 		}
 	}
 	if (!s->close)
 		accepted_line(sh, s, failed);
 	if (!s->close) {
 		char words[96];
-		fprintf(sh->out, "  %-10s %s\n", "close",
-			st_msock_leaked(s) ? "never: still open when its process exited" :
-			s->end == ST_END_OPEN ? "not before the trace ended" :
-			show_esc(st_msock_end_words(s, words, sizeof(words))));
+		if (st_msock_leaked(s) && s->end_pid >= 0 && s->end_pid != s->pid)
+			fprintf(sh->out, "  %-10s never: held by pid %" PRId64 " when it exited (a leak)\n", "close",
+				s->end_pid);
+		else
+			fprintf(sh->out, "  %-10s %s\n", "close",
+				st_msock_leaked(s) ? "never: still open when its process exited" :
+				s->end == ST_END_OPEN ? "not before the trace ended" :
+				show_esc(st_msock_end_words(s, words, sizeof(words))));
 	}
 }
 
