@@ -242,6 +242,14 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 	}
 	if (c->reset) {
 		bool by_client = c->reset_by == cl;
+		if (c->fin_before_reset) {
+			/* a FIN came first: drawn before the RST, at its time */
+			bool fc = c->fin_by == cl;
+			int64_t tf = c->fin_before_reset->ev.ts_us;
+			msg(d, tf, "P%d->>P%d: FIN (%s, active close)", fc ? C : S, fc ? S : C,
+			    how(c->fin_before_reset, c->fin_by));
+			msg(d, tf, "P%d-->>P%d: ACK", fc ? S : C, fc ? C : S);
+		}
 		msg(d, c->reset_by->close->ev.ts_us, "P%d-xP%d: RST (%s)", by_client ? C : S,
 		    by_client ? S : C, c->reset_by->close->ev.reset_reason ?
 		    mm(c->reset_by->close->ev.reset_reason) : "close");

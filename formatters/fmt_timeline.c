@@ -152,6 +152,19 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 	if (c->reset) {
 		bool by_client = c->reset_by == cl;
 		const char *call = "close()";
+		if (c->fin_before_reset) {
+			/* a FIN came first: drawn before the RST */
+			bool fc = c->fin_by == cl;
+			if (fc) {
+				state_label(l, sizeof(l), teardown_call(c->fin_before_reset), "FIN_WAIT1");
+				row(sh, l, D_RIGHT, "FIN", sv ? "CLOSE_WAIT" : "");
+				row(sh, "FIN_WAIT2", D_LEFT, "ACK", "");
+			} else {
+				state_label(r, sizeof(r), teardown_call(c->fin_before_reset), "FIN_WAIT1");
+				row(sh, cl ? "CLOSE_WAIT" : "", D_LEFT, "FIN", r);
+				row(sh, "", D_RIGHT, "ACK", sv ? "FIN_WAIT2" : "");
+			}
+		}
 		if (by_client) {
 			row(sh, "close() CLOSED", D_RIGHT, "RST", sv ? "CLOSED" : "");
 		} else {
@@ -471,6 +484,12 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 			"the listener closed first: the kernel reset the server end waiting in its queue (RST)" :
 			c->closer == ST_CLOSER_NONE ? what :
 			"the client closed first; the server end, never accepted, had no program to close it");
+	else if (c->reset && c->fin_before_reset)
+		fprintf(sh->out, "  %-10s %s sent a FIN first (%s), then %s%s reset the connection (RST)%s\n",
+			"teardown", c->fin_by == cl ? "client" : "server",
+			c->fin_before_reset->ev.call == ST_CALL_shutdown ? "shutdown" : "close",
+			show_c(sh, SHOW_YELLOW), c->reset_by == c->fin_by ? "it" :
+			c->reset_by == cl ? "the client" : "the server", show_c(sh, SHOW_OFF));
 	else if (c->reset)
 		fprintf(sh->out, "  %-10s %s%s reset the connection (RST, no FIN handshake)%s\n",
 			"teardown", show_c(sh, SHOW_YELLOW), c->reset_by == cl ? "client" : "server",

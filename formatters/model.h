@@ -124,6 +124,10 @@ struct st_conn {
 	bool self;		/* one socket connected to itself: client is it, no server */
 	bool reset;		/* an end closed with RST */
 	struct st_msock *reset_by;
+	/* reset: a FIN that came before the RST (an end's shutdown or close),
+	 * the earliest; NULL none */
+	const struct st_rec *fin_before_reset;
+	struct st_msock *fin_by;	/* ... the end that sent it */
 	/* client only: the traced listener it connected to, which never
 	 * accepted it (it waited in that listener's backlog), NULL none */
 	struct st_msock *queued_on;

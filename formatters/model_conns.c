@@ -116,6 +116,36 @@ static bool did_reset(const struct st_msock *s)
 	return s && s->close && s->close->ev.reset_known && s->close->ev.reset;
 }
 
+/* Did the teardown event t of an end send a FIN (not a reset)? */
+static bool sent_fin(const struct st_msock *e, const struct st_rec *t)
+{
+	const char *st = t->ev.state_before;
+
+	if (t->ev.call == ST_CALL_shutdown)
+		return !t->ev.err && t->ev.how && (!strcmp(t->ev.how, "SHUT_WR") || !strcmp(t->ev.how, "SHUT_RDWR"));
+	if (t == e->close && did_reset(e))
+		return false;
+	return st && (!strcmp(st, "ESTABLISHED") || !strcmp(st, "CLOSE_WAIT"));
+}
+
+/* A reset that came after a FIN: the earliest FIN, of either end, sent
+ * before the RST (a half close, or the other end's close first). */
+static void fin_before(struct st_conn *c)
+{
+	const struct st_rec *rr = c->reset_by ? c->reset_by->close : NULL;
+	struct st_msock *ends[2] = { c->client, c->server };
+
+	for (int i = 0; rr && i < 2; i++) {
+		const struct st_rec *t = ends[i] ? st_msock_teardown(ends[i]) : NULL;
+		if (!t || t == rr || t->ev.ts_us > rr->ev.ts_us || !sent_fin(ends[i], t))
+			continue;
+		if (!c->fin_before_reset || t->ev.ts_us < c->fin_before_reset->ev.ts_us) {
+			c->fin_before_reset = t;
+			c->fin_by = ends[i];
+		}
+	}
+}
+
 static void conn_teardown(struct st_conn *c)
 {
 	const struct st_rec *tc = c->client ? st_msock_teardown(c->client) : NULL;
@@ -129,6 +159,8 @@ static void conn_teardown(struct st_conn *c)
 		    c->server->close->ev.ts_us < c->client->close->ev.ts_us)
 			c->reset_by = c->server;
 	}
+	if (c->reset)
+		fin_before(c);
 	if (!tc && !ts) {
 		c->closer = ST_CLOSER_NONE;
 		return;

@@ -195,3 +195,36 @@ for c in cs:
 	assert_eq "$n" 2 "resets drawn for the queued connections"
 	view_lacks "(not traced)"
 }
+
+@test "render: a reset after the other end's FIN: the ladder and mermaid draw the FIN first, then the RST" {
+	traced "$PYTHON3" -c 'import socket, time
+l = socket.create_server(("127.0.0.1", 0))
+c = socket.create_connection(l.getsockname())
+s, _ = l.accept()
+s.sendall(b"hello")
+s.shutdown(socket.SHUT_WR)
+time.sleep(0.05)
+c.close()
+time.sleep(0.05)
+s.close()
+l.close()' >r.out 2>r.err
+	assert_empty r.err
+	# the events: the server half-closed (FIN), later the client closed
+	# with "hello" unread (RST)
+	fin=$(one '.call=="shutdown"')
+	assert_field "$fin" .state FIN_WAIT1
+	rst=$(one '.call=="close" and .reset==true')
+	assert_field "$rst" .state_before CLOSE_WAIT
+	[[ $(get "$fin" .ts) < $(get "$rst" .ts) ]]
+	view timeline
+	view_has "teardown   server sent a FIN first (shutdown), then the client reset the connection (RST)"
+	view_lacks "RST, no FIN handshake"
+	ladder=$(grep -E '\|' <<<"$VIEW" | grep -E 'FIN|RST')
+	[[ $(head -n 1 <<<"$ladder") == *"CLOSE_WAIT |<------------ FIN --------------| shutdown() FIN_WAIT1"* ]] ||
+		{ echo "$ladder" >&2; false; }
+	[[ $(tail -n 1 <<<"$ladder") == *"close() CLOSED |------------- RST ------------->| CLOSED"* ]] ||
+		{ echo "$ladder" >&2; false; }
+	view mermaid
+	order=$(grep -oE 'FIN \(shutdown, active close\)|RST \(unread data\)' <<<"$VIEW" | tr '\n' ' ')
+	assert_eq "$order" "FIN (shutdown, active close) RST (unread data) " "mermaid's FIN and RST, in order"
+}
