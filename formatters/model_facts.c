@@ -151,10 +151,10 @@ bool st_msock_data(const struct st_msock *s, const struct st_rec *t, uint64_t *s
 	r = t->ev.tcp.bytes_received;
 	if (s && s->conn)
 		o = s->conn->client == s ? s->conn->server : s->conn->server == s ? s->conn->client : NULL;
-	if (r && fin_received(&t->ev))
+	/* the state tells, else (CLOSE) the other end's count does */
+	if (r && (fin_received(&t->ev) ||
+		  (o && o->tcp_final && o->tcp_rec && r == data_sent(&o->tcp_rec->ev) + 1)))
 		r--;
-	else if (r && o && o->tcp_final && o->tcp_rec && r == data_sent(&o->tcp_rec->ev) + 1)
-		r--;	/* the state does not tell (CLOSE): the other end's count does */
 	*received = r;
 	return true;
 }
