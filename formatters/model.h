@@ -213,8 +213,11 @@ bool st_msock_leaked(const struct st_msock *s);
  * the kernel counts a FIN as one byte in bytes_acked (ours, once acked) and
  * in bytes_received (the peer's); neither is data.  A FIN received is known
  * from the state before t (CLOSE_WAIT, LAST_ACK, CLOSING, TIME_WAIT) or,
- * where the state does not tell (CLOSE after a reset), from the other end's
- * final counters when both ends are traced.  s may be NULL (then only the
+ * where the state does not tell (CLOSE: the kernel had moved the
+ * connection to its TIME_WAIT, or a reset ended it), from the kernel's
+ * table at exit listing this end in TIME_WAIT, or from the other end's
+ * final counters when both ends are traced; else the count is the
+ * kernel's.  s may be NULL (then only the
  * state tells).  false, with zeros, when t has no counters. */
 bool st_msock_data(const struct st_msock *s, const struct st_rec *t, uint64_t *sent, uint64_t *received);
 /* Is a TCP state one a connection reaches only after its handshake

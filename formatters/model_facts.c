@@ -131,6 +131,14 @@ static bool fin_received(const struct st_event *ev)
 		      !strcmp(st, "TIME_WAIT"));
 }
 
+/* Was the state before ev (its state when there is no before) st? */
+static bool closed_in(const struct st_event *ev, const char *st)
+{
+	const char *b = ev->state_before ? ev->state_before : ev->state;
+
+	return b && !strcmp(b, st);
+}
+
 static uint64_t data_sent(const struct st_event *ev)
 {
 	const struct st_tcp *t = &ev->tcp;
@@ -151,8 +159,12 @@ bool st_msock_data(const struct st_msock *s, const struct st_rec *t, uint64_t *s
 	r = t->ev.tcp.bytes_received;
 	if (s && s->conn)
 		o = s->conn->client == s ? s->conn->server : s->conn->server == s ? s->conn->client : NULL;
-	/* the state tells, else (CLOSE) the other end's count does */
-	if (r && (fin_received(&t->ev) ||
+	/* the state tells; else (CLOSE: the kernel moved the connection to
+	 * its TIME_WAIT, or a reset ended it) the kernel's TIME_WAIT for this
+	 * end at exit does (only both FINs lead there), or the other end's
+	 * count */
+	if (r && (fin_received(&t->ev) || (s && t == s->close && closed_in(&t->ev, "CLOSE") && s->final_state &&
+					   !strcmp(s->final_state, "TIME_WAIT")) ||
 		  (o && o->tcp_final && o->tcp_rec && r == data_sent(&o->tcp_rec->ev) + 1)))
 		r--;
 	*received = r;

@@ -228,3 +228,50 @@ l.close()' >r.out 2>r.err
 	order=$(grep -oE 'FIN \(shutdown, active close\)|RST \(unread data\)' <<<"$VIEW" | tr '\n' ' ')
 	assert_eq "$order" "FIN (shutdown, active close) RST (unread data) " "mermaid's FIN and RST, in order"
 }
+
+@test "render: an active closer whose TIME_WAIT is the kernel's (its close came in CLOSE), peer not traced: bytes received without the peer's FIN" {
+	bg_start srv "$PYTHON3" -c 'import socket
+l = socket.create_server(("127.0.0.1", 0))
+print("listen port=%d" % l.getsockname()[1], flush=True)
+s, _ = l.accept()
+data = b""
+while True:
+    b = s.recv(100)
+    if not b:
+        break
+    data += b
+s.sendall(b"pong:" + data)
+print("server sent=%d" % (5 + len(data)), flush=True)
+s.close()
+l.close()'
+	wait_line srv '^listen ' >/dev/null
+	port=$(fact srv.out listen port)
+	traced "$PYTHON3" -c 'import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"ping")
+c.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = c.recv(100)
+    if not b:
+        break
+    got += b
+print("client read=%d" % len(got), flush=True)
+c.close()' "$port" >c.out 2>c.err
+	bg_wait srv
+	assert_empty c.err
+	n=$(fact c.out client read)
+	assert_eq "$n" "$(fact srv.out server sent)" "bytes the client read"
+	e=$(one '.call=="close" and .tcp != null')
+	# the kernel counts the FIN: one more than the data
+	assert_field "$e" .tcp.bytes_received $((n + 1))
+	assert_field "$e" .state_before CLOSE
+	e=$(one '.call=="exit"')
+	assert_field "$e" '[.lingering[] | .state]' '[
+  "TIME_WAIT"
+]'
+	view summary
+	view_line "^  connections   1, .*, sent 4 B, received $n B$"
+	view timeline
+	view_has "client sent 4 B, received $n B"
+}
