@@ -194,6 +194,10 @@ for c in cs:
 	n=$(grep -c -- '-xP[0-9]*: RST (listener closed, never accepted)' <<<"$VIEW" || true)
 	assert_eq "$n" 2 "resets drawn for the queued connections"
 	view_lacks "(not traced)"
+	view connections
+	n=$(jq -c 'select(.server.never_accepted == true and .server.listener_fd != null and .reset == true and
+		.reset_by == "server")' <<<"$VIEW" | wc -l)
+	assert_eq "$n" 2 "connections never accepted, reset by the server's kernel"
 }
 
 @test "render: a reset after the other end's FIN: the ladder and mermaid draw the FIN first, then the RST" {
