@@ -100,6 +100,10 @@ struct st_msock {
 
 	int nrefs;		/* descriptors holding it now, in every process (model) */
 	int in_flight;		/* sent with SCM_RIGHTS, not yet seen received (model) */
+	const struct st_ksock *later;	/* TCP: its entry in the kernel's table at an
+					 * exit after its end (an exit event's
+					 * lingering list), NULL none (model_conns.c) */
+	const struct st_rec *later_exit;	/* ... that exit event */
 };
 
 /* Who sent the first FIN (or RST). */

@@ -191,31 +191,96 @@ static void conn_teardown(struct st_conn *c)
 		c->closer = ks > 0 ? ST_CLOSER_SERVER : ks < 0 ? ST_CLOSER_CLIENT : ST_CLOSER_UNKNOWN;
 }
 
-static const struct st_ksock *find_lingering(const struct st_model *m, unsigned machine, const char *local,
-					      const char *remote)
-{
-	char nl[ST_ADDR_MAX], nr[ST_ADDR_MAX], kl[ST_ADDR_MAX], kr[ST_ADDR_MAX];
-	const struct st_ksock *found = NULL;
+/* A TCP end by its tuple, for the kernel's tables at exit. */
+struct tend {
+	unsigned machine;
+	int64_t t;		/* when it ended (its last event while open) */
+	char key[2 * ST_ADDR_MAX + 2];
+	struct st_msock *s;
+};
 
-	if (!local[0] || !remote[0])
-		return NULL;
-	st_addr_normalize(local, nl);
-	st_addr_normalize(remote, nr);
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct st_rec *x = m->procs[i]->exit;
-		if (!x || x->machine != machine)
-			continue;	/* none, or another machine's kernel */
-		for (int k = 0; k < x->ev.nlingering; k++) {
-			st_addr_normalize(x->ev.lingering[k].local, kl);
-			st_addr_normalize(x->ev.lingering[k].remote, kr);
-			if (!strcmp(kl, nl) && !strcmp(kr, nr))
-				found = &x->ev.lingering[k];
-		}
-	}
-	return found;
+static int tend_order(const struct tend *x, unsigned machine, const char *key)
+{
+	int c = x->machine != machine ? (x->machine < machine ? -1 : 1) : 0;
+
+	return c ? c : strcmp(x->key, key);
 }
 
-static void conn_fill(const struct st_model *m, struct st_conn *c)
+static int by_tend(const void *a, const void *b)
+{
+	const struct tend *x = a, *y = b;
+	int c = tend_order(x, y->machine, y->key);
+
+	if (c)
+		return c;
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
+/* Gives each entry of the kernel's table an exit event lists (lingering)
+ * to the end it belongs to (st_msock.later): of the TCP ends of that
+ * machine with its tuple, the last that ended before the exit.  A tuple
+ * is used again (a new connection from the same port, taking over the
+ * TIME_WAIT of the last): the exit tells of the latest connection, never
+ * of an earlier one, nor of one that ended after it.  Of several exits,
+ * the last one's entry.  Returns -1 when out of memory. */
+static int give_lingering(struct st_model *m)
+{
+	struct tend *ends = NULL, key;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i];
+		const char *remote = st_msock_remote(s);
+		void *q;
+
+		s->later = NULL;
+		if (!st_msock_is_tcp(s) || !s->local[0] || !remote[0] || (!s->connect && !s->listener))
+			continue;
+		if (!(q = st_model_grow(ends, &cap, n, sizeof(*ends)))) {
+			free(ends);
+			return -1;
+		}
+		ends = q;
+		ends[n].machine = s->machine;
+		ends[n].t = s->end_rec ? s->end_rec->ev.ts_us : s->t_end;
+		ends[n].s = s;
+		tuple_key(ends[n].key, s->local, remote);
+		n++;
+	}
+	if (n > 1)
+		qsort(ends, n, sizeof(*ends), by_tend);
+	for (size_t i = 0; n && i < m->nprocs; i++) {
+		const struct st_rec *x = m->procs[i]->exit;
+
+		for (int k = 0; x && k < x->ev.nlingering; k++) {
+			const struct st_ksock *ks = &x->ev.lingering[k];
+			size_t lo = 0, hi = n;
+			struct st_msock *s = NULL;
+
+			if (!ks->local[0] || !ks->remote[0])
+				continue;
+			tuple_key(key.key, ks->local, ks->remote);
+			while (lo < hi) {	/* the first of its machine and tuple */
+				size_t mid = (lo + hi) / 2;
+				if (tend_order(&ends[mid], x->machine, key.key) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (; lo < n && !tend_order(&ends[lo], x->machine, key.key) && ends[lo].t <= x->ev.ts_us;
+			     lo++)
+				s = ends[lo].s;
+			if (s && (!s->later_exit || s->later_exit->ev.ts_us <= x->ev.ts_us)) {
+				s->later = ks;
+				s->later_exit = x;
+			}
+		}
+	}
+	free(ends);
+	return 0;
+}
+
+static void conn_fill(struct st_conn *c)
 {
 	struct st_msock *cl = c->client, *sv = c->server;
 
@@ -240,9 +305,9 @@ static void conn_fill(const struct st_model *m, struct st_conn *c)
 		c->established = false;
 	}
 	if (cl)
-		c->later_client = find_lingering(m, cl->machine, cl->local, c->saddr);
+		c->later_client = cl->later;
 	if (sv)
-		c->later_server = find_lingering(m, sv->machine, sv->local, sv->remote);
+		c->later_server = sv->later;
 	/* what the kernel showed at exit beats the state right after close */
 	if (cl && c->later_client && c->later_client->state && cl->end == ST_END_CLOSED)
 		cl->final_state = c->later_client->state;
@@ -378,7 +443,14 @@ int st_model_join(struct st_model *m)
 		}
 		for (; lo < nc && !strcmp(cands[lo].key, key.key); lo++) {
 			struct st_msock *c = cands[lo].s;
-			if (c->conn || c->connect->ev.ts_us > s->t_first + 1000000)
+			/* on one machine (one clock) a connect began before the
+			 * accept of its connection returned: a later one with the
+			 * same tuple is a later connection, from a port used
+			 * again; another machine's clock (or an accept whose
+			 * time in the call is not known) is given a second */
+			int64_t by = c->machine == s->machine && s->made->ev.dur_ns >= 0 ? st_rec_end_us(s->made) :
+											      s->t_first + 1000000;
+			if (c->conn || c->connect->ev.ts_us > by)
 				continue;
 			if (c->machine != s->machine) {
 				/* another machine's: only when it is the one candidate */
@@ -407,8 +479,10 @@ int st_model_join(struct st_model *m)
 			c->self = self_connected(s);
 		}
 	}
+	if (give_lingering(m) < 0)
+		b->oom = true;
 	for (size_t i = 0; i < m->nconns; i++) {
-		conn_fill(m, m->conns[i]);
+		conn_fill(m->conns[i]);
 		find_queue(m, m->conns[i]);
 	}
 	for (size_t i = 0; i < m->nconns; i++)

@@ -255,8 +255,9 @@ static bool take_line(struct file_state *fs, long lineno, const char *line, size
 	if (truncated)
 		complain(fs, lineno, "truncated last line (no newline at the end: the traced "
 			 "program was probably killed while writing it): %s", why);
-	else if (!strncmp(why, "not JSON", 8) && len >= EVENT_START_LEN &&
-		 !memcmp(line, event_start, EVENT_START_LEN) && line[len - 1] != '}')
+	else if (!strncmp(why, "not JSON", 8) &&
+		 !memcmp(line, event_start, len < EVENT_START_LEN ? len : EVENT_START_LEN) &&
+		 line[len - 1] != '}')	/* "{" alone is the start of one too */
 		complain(fs, lineno, "an event cut short (%zu bytes: its writer was killed, or its disk "
 			 "full): skipped", len);
 	else

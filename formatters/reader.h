@@ -35,7 +35,8 @@ struct st_rec {
 				 * origin 0, else st_rec_key(this, ev.pid) */
 	struct st_msock *sock;	/* set by the model: the socket at ev.fd */
 	struct st_msock *lsock;	/* accept*: the listening socket */
-	void *json;		/* json_t * holding the strings */
+	char *strs;		/* storage behind every string of ev, copied from
+				 * the line's JSON (freed once the line is read) */
 	const char **argv;	/* storage behind ev.argv ... */
 	struct st_argcut *argcuts;	/* ... ev.argv_cut ... */
 	struct st_ksock *ksocks;	/* ... ev.holders and ev.lingering */

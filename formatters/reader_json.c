@@ -81,12 +81,56 @@ bool rd_get_fd(struct parse *p, const char *key, const json_t *j, int *out)
 	return true;
 }
 
+/* Strings that repeat from event to event (names of calls, families,
+ * states, errnos; programs, hosts) are kept once for all records, up to
+ * INTERN_MAX strings of at most INTERN_LEN bytes: a trace of unique
+ * strings costs at most that, and the rest goes to the records' own
+ * storage.  Never freed (reachable to the end); one reading thread. */
+#define INTERN_SLOTS 8192	/* a power of two, twice INTERN_MAX */
+#define INTERN_MAX 4096
+#define INTERN_LEN 64
+static char *interned[INTERN_SLOTS];
+static size_t ninterned;
+
+static const char *intern(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t i;
+
+	if (n > INTERN_LEN || memchr(s, '\0', n))
+		return NULL;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	for (i = h & (INTERN_SLOTS - 1);; i = (i + 1) & (INTERN_SLOTS - 1)) {
+		if (!interned[i])
+			break;
+		if (!strncmp(interned[i], s, n) && !interned[i][n])
+			return interned[i];
+	}
+	if (ninterned >= INTERN_MAX || !(interned[i] = strndup(s, n)))
+		return NULL;
+	ninterned++;
+	return interned[i];
+}
+
 bool rd_get_str(struct parse *p, const char *where, const char *key, const json_t *j,
 		const char **out)
 {
+	size_t n;
+
 	if (!json_is_string(j))
 		return rd_want(p, where, key, j, "a string");
-	*out = json_string_value(j);
+	n = json_string_length(j);
+	if ((*out = intern(json_string_value(j), n)))
+		return true;
+	if (!p->rec->strs && !(p->rec->strs = malloc(p->strcap)))
+		return rd_fail(p, "out of memory");
+	if (n + 1 > p->strcap - p->strused)	/* cannot be: decoded <= quoted */
+		return rd_fail(p, "strings longer than the line");
+	memcpy(p->rec->strs + p->strused, json_string_value(j), n);
+	p->rec->strs[p->strused + n] = '\0';
+	*out = p->rec->strs + p->strused;
+	p->strused += n + 1;
 	return true;
 }
 
@@ -370,13 +414,15 @@ static bool parse_keys(struct parse *p, json_t *root)
 	return rd_ksocks(p, p->holders, p->lingering);
 }
 
+static bool parse_root(struct parse *p, json_t *root);
+
 bool st_rec_parse(struct st_rec *rec, const char *line, size_t len, char *why, size_t whysz)
 {
-	struct parse p = { rec, why, whysz, true, NULL, NULL };
+	struct parse p = { rec, why, whysz, true, NULL, NULL, len + 1, 0 };
 	json_error_t jerr;
 	const void *nul;
-	json_t *root, *v, *ts, *call, *pid;
-	const char *c;
+	json_t *root;
+	bool ok;
 
 	st_event_init(&rec->ev);
 	rec->ev.fd = -1;
@@ -387,39 +433,50 @@ bool st_rec_parse(struct st_rec *rec, const char *line, size_t len, char *why, s
 	root = json_loadb(line, len, 0, &jerr);
 	if (!root)
 		return rd_fail(&p, "not JSON: %s (column %d)", jerr.text, jerr.column);
-	rec->json = root;
+	ok = parse_root(&p, root);
+	json_decref(root);	/* the record keeps copies of what it needs */
+	return ok;
+}
+
+/* the event of the line's JSON object root into p->rec */
+static bool parse_root(struct parse *p, json_t *root)
+{
+	struct st_rec *rec = p->rec;
+	json_t *v, *ts, *call, *pid;
+	const char *c;
+
 	if (!json_is_object(root))
-		return rd_fail(&p, "%s where an event object was expected", rd_type_name(root));
+		return rd_fail(p, "%s where an event object was expected", rd_type_name(root));
 	v = json_object_get(root, "v");
 	if (!v)
-		return rd_fail(&p, "missing key \"v\" (the schema version): not a socktrace event");
+		return rd_fail(p, "missing key \"v\" (the schema version): not a socktrace event");
 	if (!json_is_integer(v))
-		return rd_want(&p, "", "v", v, "an integer");
+		return rd_want(p, "", "v", v, "an integer");
 	if (json_integer_value(v) > ST_SCHEMA_VERSION)
-		return rd_fail(&p, "schema version %" PRId64 " is newer than this socktrace reads (%d)",
+		return rd_fail(p, "schema version %" PRId64 " is newer than this socktrace reads (%d)",
 			       (int64_t)json_integer_value(v), ST_SCHEMA_VERSION);
 	if (json_integer_value(v) < 1)
-		return rd_fail(&p, "schema version %" PRId64 " does not exist",
+		return rd_fail(p, "schema version %" PRId64 " does not exist",
 			       (int64_t)json_integer_value(v));
 	rec->ev.v = (int)json_integer_value(v);
 	ts = json_object_get(root, "ts");
 	call = json_object_get(root, "call");
 	pid = json_object_get(root, "pid");
 	if (!ts)
-		return rd_fail(&p, "missing key \"ts\"");
+		return rd_fail(p, "missing key \"ts\"");
 	if (!call)
-		return rd_fail(&p, "missing key \"call\"");
+		return rd_fail(p, "missing key \"call\"");
 	if (!pid)
-		return rd_fail(&p, "missing key \"pid\"");
-	if (!parse_ts(&p, ts))
+		return rd_fail(p, "missing key \"pid\"");
+	if (!parse_ts(p, ts))
 		return false;
-	if (!rd_get_str(&p, "", "call", call, &c))
+	if (!rd_get_str(p, "", "call", call, &c))
 		return false;
 	rec->ev.call = st_call_lookup(c);
 	if (rec->ev.call == ST_CALL_NONE)
-		return rd_fail(&p, "unknown call \"%.40s\"", c);
+		return rd_fail(p, "unknown call \"%.40s\"", c);
 	rec->ev.tid = -1;
-	if (!parse_keys(&p, root))
+	if (!parse_keys(p, root))
 		return false;
 	if (rec->ev.tid < 0)
 		rec->ev.tid = rec->ev.pid;
@@ -434,8 +491,7 @@ void st_rec_free(struct st_rec *rec)
 {
 	if (!rec)
 		return;
-	if (rec->json)
-		json_decref(rec->json);
+	free(rec->strs);
 	free(rec->argv);
 	free(rec->argcuts);
 	free(rec->ksocks);

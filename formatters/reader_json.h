@@ -27,6 +27,9 @@ struct parse {
 	size_t whysz;
 	bool ok;
 	const json_t *holders, *lingering;	/* read last, into one allocation */
+	size_t strcap, strused;	/* rec->strs: its size (the line's length + 1:
+				 * a string is never longer decoded than
+				 * quoted) and the bytes taken */
 };
 
 /* ---- typed values (reader_json.c) ---- */
@@ -43,7 +46,8 @@ bool rd_get_int(struct parse *p, const char *where, const char *key, const json_
 		int64_t lo, int64_t hi, int64_t *out);
 /* A descriptor: an integer in [0, INT_MAX]. */
 bool rd_get_fd(struct parse *p, const char *key, const json_t *j, int *out);
-/* A string; *out points into the JSON the record keeps. */
+/* A string, copied into the record's own string storage (rec->strs):
+ * *out lives as long as the record, not the JSON tree it came from. */
 bool rd_get_str(struct parse *p, const char *where, const char *key, const json_t *j,
 		const char **out);
 /* A socket address, copied; longer than ST_ADDR_MAX - 1 bytes is refused. */

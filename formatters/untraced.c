@@ -13,6 +13,8 @@ static bool exec_failed_after(const struct st_trace *t, size_t i)
 {
 	const struct st_rec *r = t->recs[i];
 
+	if (r->ev.child > 0)
+		return false;	/* a spawned child's: spawned already */
 	for (size_t j = i + 1; j < t->n; j++) {
 		const struct st_rec *o = t->recs[j];
 		if (o->pkey != r->pkey || !st_call_is(o->ev.call, ST_K_EXEC))
@@ -38,10 +40,14 @@ size_t st_untraced_each(const struct st_trace *t, void (*fn)(const struct st_rec
 
 void st_untraced_words(const struct st_rec *r, const char *comm, char *buf, size_t n)
 {
+	char who[64] = "";
+
+	if (r->ev.child > 0)
+		snprintf(who, sizeof(who), " spawned pid %" PRId64 ", which", r->ev.child);
 	snprintf(buf, n,
-		 "pid %" PRId64 "%s%s%s exec'd %s, an image the shim cannot enter (%s): its socket calls are not "
+		 "pid %" PRId64 "%s%s%s%s exec'd %s, an image the shim cannot enter (%s): its socket calls are not "
 		 "in this trace; socktrace --backend=ptrace traces it",
-		 r->ev.pid, comm ? " (" : "", comm ? comm : "", comm ? ")" : "",
+		 r->ev.pid, comm ? " (" : "", comm ? comm : "", comm ? ")" : "", who,
 		 r->ev.exe ? show_esc(r->ev.exe) : "a program",
 		 r->ev.untraced_reason ? show_esc(r->ev.untraced_reason) : "?");
 }

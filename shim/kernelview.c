@@ -464,6 +464,13 @@ static void lookup_one(const struct st_closed *cl, void *arg)
 		struct st_diag_rec r = { &m, -1 };
 		struct st_ksock k;
 		st_diag_ksock(&r, &k);
+		/* a tuple closed twice (a port used again, the new connection
+		 * taking over the old one's TIME_WAIT) is one kernel socket:
+		 * listed and counted once (the recent closes are at most as
+		 * many as the list holds, so every one listed is here) */
+		for (int i = 0; i < c->n; i++)
+			if (!strcmp(c->out[i].local, k.local) && !strcmp(c->out[i].remote, k.remote))
+				return;
 		linger_add(c, &k, m.idiag_state);
 	}
 }

@@ -214,8 +214,10 @@ static const char *untraced_reason(const struct exec_call *x)
 }
 
 /* An untraced event for the exec x when its image will not load the shim:
- * written before the exec, as there is no one after it to write it. */
-static void announce_untraced(const struct exec_call *x)
+ * written before the exec, as there is no one after it to write it.  For
+ * a spawned child (child > 0: posix_spawn), written by its parent after
+ * the spawn, with the child's pid. */
+static void announce_untraced(const struct exec_call *x, pid_t child)
 {
 	struct st_event ev;
 	const char *why = untraced_reason(x);
@@ -226,6 +228,8 @@ static void announce_untraced(const struct exec_call *x)
 	ev.dur_ns = -1;
 	ev.exe = x->path;
 	ev.untraced_reason = why;
+	if (child > 0)
+		ev.child = child;
 	st_emit(&ev);
 }
 
@@ -249,7 +253,7 @@ static int do_exec(enum st_call call, const struct exec_call *x)
 	}
 	a.n = 0;
 	st_fd_each(0, ST_FD_MAX - 1, announce_one, &a);
-	announce_untraced(x);
+	announce_untraced(x, 0);
 	st_shm_before_exec();	/* the new image adopts the ring reserved for it */
 	t0 = st_begin(&ev, call);
 	ret = run_exec(x);
@@ -393,7 +397,7 @@ static int do_spawn(enum st_call call, bool path_search, pid_t *pid, const char 
 	struct st_event ev;
 	pid_t child = -1;
 	int64_t t0;
-	int ret;
+	int ret, err;
 
 #define REAL_SPAWN(P) (path_search ? REAL(posix_spawnp)((P), path, fa, attr, argv, envp) : \
 			   REAL(posix_spawn)((P), path, fa, attr, argv, envp))
@@ -404,6 +408,7 @@ static int do_spawn(enum st_call call, bool path_search, pid_t *pid, const char 
 	 * the child takes it under either */
 	st_shm_before_fork();
 	ret = REAL_SPAWN(&child);
+	err = errno;
 	st_shm_forked(ret == 0 ? child : -1);
 #undef REAL_SPAWN
 	if (pid && ret == 0)
@@ -416,6 +421,15 @@ static int do_spawn(enum st_call call, bool path_search, pid_t *pid, const char 
 	if (ret == 0 && child > 0)
 		ev.child = child;
 	st_emit(&ev);
+	if (ret == 0 && child > 0 && path) {
+		/* a child whose image will not load the shim writes nothing:
+		 * its parent says so (posix_spawnp searches the caller's PATH,
+		 * as execvp does) */
+		struct exec_call x = { path_search ? X_EXECVP : X_EXECVE, path, -1, argv,
+				       envp ? envp : environ, 0 };
+		announce_untraced(&x, child);
+	}
+	errno = err;
 	return ret;
 }
 

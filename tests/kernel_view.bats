@@ -36,6 +36,27 @@ KV() { traced "$PYTHON3" "$top_srcdir/tests/scripts/kernelview.py" "$@"; }
 	assert_eq "$(jq "[.lingering[]? | select(.local==\"127.0.0.1:$cport\")] | length" <<<"$e")" 0
 }
 
+@test "kernel view: a tuple used again (the client's port, the server's TIME_WAIT taken over): one lingering socket at exit, the second connection's" {
+	KV again >kv.out
+	grep -q '^again refused' kv.out && skip "this kernel refused the second connection on the tuple ($(cat kv.out))"
+	sport=$(fact kv.out conn2 server)
+	cport=$(fact kv.out conn2 client)
+	assert_eq "$(fact kv.out conn1 client)" "$cport" "the client's port, both times"
+	# the kernel: one socket in TIME_WAIT for the tuple
+	assert_eq "$(ss -Htan state time-wait "( sport = :$sport and dport = :$cport )" | wc -l)" 1 "TIME_WAIT sockets ss shows"
+	e=$(one '.call=="exit"')
+	assert_eq "$(jq "[.lingering[] | select(.local==\"127.0.0.1:$sport\" and .remote==\"127.0.0.1:$cport\")] | length" <<<"$e")" 1 \
+		"the tuple in the exit's lingering list"
+	assert_field "$e" .time_wait 1
+	# each connection's two ends are its own (not the other's, 200 ms
+	# apart), and the kernel's TIME_WAIT at exit is the second's
+	"$SOCKTRACE" show -f connections "$TRACE" >conns.jsonl
+	assert_eq "$(jq -c '[.id, (.duration_us >= 0 and .duration_us < 150000), .server.state_at_exit]' conns.jsonl | tr '\n' ' ')" \
+		'[1,true,null] [2,true,"TIME_WAIT"] ' "connections: id, a duration of its own, the server end's state at exit"
+	"$SOCKTRACE" show -f timeline "$TRACE" >timeline.txt
+	assert_eq "$(grep -c 'kernel at exit' timeline.txt)" 1 "'kernel at exit' lines in the timeline"
+}
+
 # restart OLD NEW: the server restarts on its port while the old
 # connection is in TIME_WAIT; sets E (the second bind) and PORT.
 restart() {

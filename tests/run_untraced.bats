@@ -78,3 +78,25 @@ no_watcher_of() { ! watcher_of "$1" >/dev/null; }
 	"$SOCKTRACE" -o same.jsonl -- /bin/true
 	assert_eq "$(jq -c 'select(.call == "listen")' same.jsonl | wc -l)" 0 "emptied"
 }
+
+@test "a posix_spawn of an image the shim cannot enter is said by its parent, with the child's pid" {
+	[[ -n $PYTHON3 ]] || skip "needs python3"
+	# os.posix_spawn and os.posix_spawnp are libc's posix_spawn and posix_spawnp
+	"$SOCKTRACE" -o spawn.jsonl -- "$PYTHON3" -c '
+import os, sys
+for spawn, path, env in ((os.posix_spawn, sys.argv[1], os.environ), (os.posix_spawnp, "true", {}),
+                         (os.posix_spawnp, "true", os.environ)):
+    pid = spawn(path, [path, "-p", "1", "-n", "1"], env)
+    print("spawned", pid)
+    os.waitpid(pid, 0)
+' "$(prog tcp_client_static)" >spawn.out 2>spawn.err
+	mapfile -t kids < <(awk '/^spawned/ {print $2}' spawn.out)
+	assert_eq "${#kids[@]}" 3 "children spawned"
+	parent=$(jq -r 'select(.call == "start") | .pid' spawn.jsonl | head -n 1)
+	assert_eq "$(jq -c 'select(.call == "untraced") | [.pid, .child, .exe, .reason]' spawn.jsonl | tr '\n' ' ')" \
+		"[$parent,${kids[0]},\"$(prog tcp_client_static)\",\"static\"] [$parent,${kids[1]},\"true\",\"no LD_PRELOAD\"] " \
+		"untraced events: the static image and the empty environment; none for the traced true"
+	run "$SOCKTRACE" check spawn.jsonl
+	assert_eq "$status" 0 "check's status"
+	[[ $output == *"note: untraced: pid $parent ("*") spawned pid ${kids[0]}, which exec'd $(prog tcp_client_static), an image the shim cannot enter (static)"* ]]
+}

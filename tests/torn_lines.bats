@@ -87,6 +87,22 @@ check_pieces() {
 	grep -qx "socktrace: two.jsonl:3: an event cut short (50 bytes: .*) with the next event glued on: the fragment is skipped" shown.err
 	grep -qx "socktrace: two.jsonl:3: an event cut short (70 bytes: .*) with the next event glued on: the fragment is skipped" shown.err
 	grep -qx "socktrace: two.jsonl:4: an event cut short (90 bytes: its writer was killed, or its disk full): skipped" shown.err
+	# fragments shorter than an event's opening '{"v":' (a full disk cut
+	# the line after its first bytes), each on a line of its own
+	{
+		head -n 2 "$good"
+		for k in 1 2 3 4; do
+			sed -n 3p "$good" | head -c "$k"
+			echo
+		done
+		sed -n '4,$p' "$good"
+	} >short.jsonl
+	check_pieces short.jsonl
+	assert_eq "$WHOLE" "$((n - 1))" "whole events"
+	assert_eq "$FRAGMENTS" 4 "fragments"
+	for k in 1 2 3 4; do
+		grep -qx "socktrace: short.jsonl:$((k + 2)): an event cut short ($k bytes: its writer was killed, or its disk full): skipped" shown.err
+	done
 }
 
 @test "torn: a child SIGKILLed while its 8 threads write, its parent writing on into the same file" {

@@ -104,6 +104,36 @@ def active_close():
     s.close()
 
 
+def tuple_again():
+    """The same tuple twice: a client bound to one port connects, the
+    server closes first (its end in TIME_WAIT), then the client connects
+    again from that port and the kernel lets the new connection take over
+    the old one's TIME_WAIT.  One kernel socket lingers at exit: the second
+    connection's."""
+    s = listener()
+    port = s.getsockname()[1]
+    cport = 0
+    for i in range(2):
+        c = socket.socket()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        c.bind(("127.0.0.1", cport))
+        cport = c.getsockname()[1]
+        try:
+            c.connect(("127.0.0.1", port))
+        except OSError as e:
+            print(f"again refused errno={e.errno}")
+            return
+        a, _ = s.accept()
+        a.sendall(b"x")
+        a.close()
+        assert c.recv(1) == b"x"
+        assert c.recv(1) == b""   # the server's FIN
+        c.close()
+        print(f"conn{i + 1} server={port} client={cport}", flush=True)
+        time.sleep(0.2)
+    s.close()
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "restart":
@@ -116,5 +146,7 @@ if __name__ == "__main__":
         server_closes_first(False)
     elif what == "active":
         active_close()
+    elif what == "again":
+        tuple_again()
     else:
         sys.exit(f"unknown scenario {what}")
