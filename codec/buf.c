@@ -128,6 +128,24 @@ void st_buf_micros(struct st_buf *b, int64_t us)
 	st_buf_u64w(b, (uint64_t)us % 1000000, 6);
 }
 
+void st_buf_timer(struct st_buf *b, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000) {
+		st_buf_u64(b, (uint64_t)ms);
+		ST_PUTL(b, "ms");
+	} else if (ms < 10000) {
+		st_buf_u64(b, (uint64_t)ms / 1000);
+		st_buf_putc(b, '.');
+		st_buf_u64(b, (uint64_t)ms / 100 % 10);
+		st_buf_putc(b, 's');
+	} else {
+		st_buf_u64(b, ((uint64_t)ms + 500) / 1000);
+		st_buf_putc(b, 's');
+	}
+}
+
 void st_buf_u64_big(struct st_buf *b, uint64_t v)
 {
 	st_buf_u64w(b, v, 1);

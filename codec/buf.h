@@ -74,6 +74,11 @@ void st_buf_hex(struct st_buf *b, uint64_t v);	/* 0x... */
 void st_buf_u64w(struct st_buf *b, uint64_t v, int width);
 /* us microseconds (>= 0) as seconds with six decimals: S.UUUUUU */
 void st_buf_micros(struct st_buf *b, int64_t us);
+/* a kernel timer's time left, ms milliseconds (>= 0), as a person reads
+ * it: "204ms" under a second, "1.5s" (tenths, rounded down) under ten,
+ * whole seconds rounded from there ("59s"): never "0s" for a timer that
+ * still runs */
+void st_buf_timer(struct st_buf *b, int64_t ms);
 /* a JSON string literal, quotes included; bytes >= 0x80 pass as they are
  * when they form valid UTF-8, else as \u00XX; the code points that act on
  * a terminal or reorder text (see st_buf_esc) as \uXXXX */

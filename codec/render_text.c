@@ -106,8 +106,8 @@ static void ksock_line(struct st_buf *b, const struct st_ksock *k)
 	}
 	if (k->timer_ms >= 0) {
 		st_buf_puts(b, " (");
-		st_buf_i64(b, (k->timer_ms + 500) / 1000);
-		st_buf_puts(b, "s left)");
+		st_buf_timer(b, k->timer_ms);
+		st_buf_puts(b, " left)");
 	}
 	if (k->pid >= 0) {
 		st_buf_puts(b, " pid ");

@@ -19,7 +19,7 @@
 
 static bool is_listener(const struct st_msock *s)
 {
-	return s->listen != NULL;
+	return st_msock_listening(s);
 }
 
 /* a frame list as a grouping key */
@@ -31,6 +31,42 @@ static void stack_key(const struct st_rec *r, char *buf, size_t n)
 	for (int i = 0; r && i < r->ev.nframes && k < n; i++)
 		k += (size_t)snprintf(buf + k, n - k, "%s+%" PRIx64 ";", r->ev.frames[i].obj ? r->ev.frames[i].obj : "",
 				      r->ev.frames[i].off);
+}
+
+/* ", nor by pids 41 and 42, which also held it to their exit": the other
+ * processes (not its maker, not the last holder) whose exit or end found
+ * a copy of s; "" none.  Their exits are among s's events (model.c). */
+static void holders_words(const struct st_msock *s, char *buf, size_t n)
+{
+	int64_t pids[8];
+	size_t np = 0, more = 0, len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->nevs; i++) {
+		const struct st_event *ev = &s->evs[i]->ev;
+		bool seen = ev->pid == s->pid || ev->pid == s->end_pid;
+		if (ev->call != ST_CALL_exit && ev->call != ST_CALL_end)
+			continue;
+		for (size_t k = 0; k < np && !seen; k++)
+			seen = pids[k] == ev->pid;
+		if (seen)
+			continue;
+		if (np < sizeof(pids) / sizeof(pids[0]))
+			pids[np++] = ev->pid;
+		else
+			more++;
+	}
+	if (!np)
+		return;
+	len = (size_t)snprintf(buf, n, ", nor by pid%s", np + more > 1 ? "s" : "");
+	for (size_t k = 0; k < np && len < n; k++)
+		len += (size_t)snprintf(buf + len, n - len, "%s %" PRId64, !k ? "" : k + 1 == np && !more ? " and" : ",",
+					pids[k]);
+	if (more && len < n)
+		len += (size_t)snprintf(buf + len, n - len, " and %zu more", more);
+	if (len < n)
+		snprintf(buf + len, n - len, ", which also held %s to their exit",
+			 np + more > 1 ? "copies" : "a copy");
 }
 
 static void rule_no_leaks(struct check *c, struct check_result *res, const char *arg)
@@ -46,13 +82,13 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 
 		/* a socket a signal's death ended is not judged (check says how many);
 		 * one a process inherited from the start of the trace is not its to close */
-		if (done[i] || (s->inherited && !s->made) || s->end != ST_END_EXIT || s->handed)
+		if (done[i] || !st_msock_leaked(s))
 			continue;
 		/* the same leak from a loop: one line with a count */
 		stack_key(s->made, key, sizeof(key));
 		for (size_t j = i + 1; j < m->nsocks; j++) {
 			const struct st_msock *o = m->socks[j];
-			if (done[j] || (o->inherited && !o->made) || o->pid != s->pid || o->end != s->end ||
+			if (done[j] || !st_msock_leaked(o) || o->pid != s->pid ||
 			    o->end_pid != s->end_pid || strcmp(st_msock_kind(o), st_msock_kind(s)))
 				continue;
 			stack_key(o->made, k2, sizeof(k2));
@@ -65,12 +101,16 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			count++;
 		}
 		if (s->end_pkey >= 0 && s->end_pkey != s->pkey) {
-			/* made in one process, left open by another that held it last */
-			char w2[256];
-			check_violation(res, "%s: %s (last seen %s) was never closed before exit; it was made by "
+			/* made in one process, left open by another that held it last;
+			 * the others that held a copy to their exit (forked children
+			 * that never closed the listener) are named too: which of them
+			 * exited last is only a matter of timing */
+			char w2[256], others[512];
+			holders_words(s, others, sizeof(others));
+			check_violation(res, "%s: %s (last seen %s) was never closed before exit%s; it was made by "
 					"%s()%s in %s (fd %d), which closed its copy or handed it on",
 					check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
-					s->final_state ? show_esc(s->final_state) : "open",
+					s->final_state ? show_esc(s->final_state) : "open", others,
 					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
 					s->fd);

@@ -200,7 +200,7 @@ static void life_name(const struct st_msock *s, char *buf, size_t n)
 	if (s->conn)
 		snprintf(buf, n, "conn %d %s -> %s", s->conn->id, s->conn->caddr[0] ? show_esc(s->conn->caddr) : "?",
 			 s->conn->saddr[0] ? show_esc(s->conn->saddr) : "?");
-	else if (s->listen)
+	else if (st_msock_listening(s))
 		snprintf(buf, n, "%s listen %s", st_msock_kind(s), local[0] ? show_esc(local) : "?");
 	else if (remote[0])
 		snprintf(buf, n, "%s %s -> %s", st_msock_kind(s), local[0] ? show_esc(local) : "?", show_esc(remote));

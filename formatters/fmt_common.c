@@ -58,6 +58,15 @@ void show_bytes(char *buf, size_t n, uint64_t bytes)
 		snprintf(buf, n, "%.1f MiB", (double)bytes / (1024 * 1024));
 }
 
+void show_timer(char *buf, size_t n, int64_t ms)
+{
+	struct st_buf b;
+
+	st_buf_init(&b, buf, n);
+	st_buf_timer(&b, ms);
+	st_buf_finish(&b);
+}
+
 const char *show_esc(const char *s)
 {
 	static char slots[SHOW_ESC_SLOTS][4096];

@@ -43,14 +43,18 @@ static const struct st_rec *final_tcp(const struct st_msock *s)
 	return s && s->tcp_final ? s->tcp_rec : NULL;
 }
 
+/* queued: the traced listener that never accepted this end (a server end) */
 static void end_object(const struct show *sh, const char *addr, const struct st_msock *s,
-		       const struct st_ksock *later)
+		       const struct st_ksock *later, const struct st_msock *queued)
 {
 	char comm[256], words[128];
 
 	fputs("{\"addr\":", sh->out);
 	jstr(sh->out, addr[0] ? addr : NULL);
 	fprintf(sh->out, ",\"traced\":%s", s ? "true" : "false");
+	if (!s && queued)
+		fprintf(sh->out, ",\"never_accepted\":true,\"listener_pid\":%" PRId64 ",\"listener_fd\":%d",
+			queued->pid, queued->fd);
 	if (s) {
 		fprintf(sh->out, ",\"pid\":%" PRId64 ",\"comm\":", s->pid);
 		jstr(sh->out, show_comm(sh, s->pkey, comm, sizeof(comm)));
@@ -95,13 +99,10 @@ static void connection(const struct show *sh, const struct st_conn *c)
 
 	if (ts && (end < 0 || ts->ev.ts_us < end))
 		end = ts->ev.ts_us;
-	if (tcl) {
-		up = show_data_sent(&tcl->ev);
-		down = show_data_received(&tcl->ev);
-	} else if (tsv) {
-		up = show_data_received(&tsv->ev);
-		down = show_data_sent(&tsv->ev);
-	}
+	if (tcl)
+		st_msock_data(cl, tcl, &up, &down);
+	else if (tsv)
+		st_msock_data(sv, tsv, &down, &up);
 
 	fprintf(sh->out, "{\"id\":%d,\"start\":%" PRId64 ".%06" PRId64, c->id, c->t_start / 1000000,
 		c->t_start % 1000000);
@@ -112,15 +113,18 @@ static void connection(const struct show *sh, const struct st_conn *c)
 	fprintf(sh->out, ",\"established\":%s,\"failure\":", c->established ? "true" : "false");
 	jstr(sh->out, c->failure);
 	fputs(",\"client\":", sh->out);
-	end_object(sh, c->caddr, cl, c->later_client);
+	end_object(sh, c->caddr, cl, c->later_client, NULL);
 	fputs(",\"server\":", sh->out);
-	end_object(sh, c->saddr, sv, c->later_server);
+	end_object(sh, c->saddr, sv, c->later_server, c->queued_on);
 	u64_or_null(sh->out, "bytes_client_to_server", tcl || tsv, up);
 	u64_or_null(sh->out, "bytes_server_to_client", tcl || tsv, down);
 	fputs(",\"closed_first\":", sh->out);
 	jstr(sh->out, closer_word(c->closer));
-	fprintf(sh->out, ",\"reset\":%s,\"reset_by\":", c->reset ? "true" : "false");
-	jstr(sh->out, !c->reset || !c->reset_by ? NULL : c->reset_by == cl ? "client" : "server");
+	/* a connection left in a listener's queue: the kernel reset it when
+	 * the listener closed, on the server's side */
+	fprintf(sh->out, ",\"reset\":%s,\"reset_by\":", c->reset || c->queue_reset ? "true" : "false");
+	jstr(sh->out, c->queue_reset && !c->reset ? "server" :
+		 !c->reset || !c->reset_by ? NULL : c->reset_by == cl ? "client" : "server");
 	u64_or_null(sh->out, "rtt_us", any && any->ev.tcp.rtt_us, any ? any->ev.tcp.rtt_us : 0);
 	u64_or_null(sh->out, "retransmits", tcl || tsv,
 		    (tcl ? tcl->ev.tcp.total_retrans : 0) + (tsv ? tsv->ev.tcp.total_retrans : 0));

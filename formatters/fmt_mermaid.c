@@ -192,7 +192,10 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 		return;
 	}
 	C = part_of(sh, d, c->caddr, "client", cl ? cl->pid : -1, cl ? cl->pkey : -1);
-	S = part_of(sh, d, c->saddr, "server", sv ? sv->pid : -1, sv ? sv->pkey : -1);
+	if (!sv && c->queued_on)	/* never accepted: the listener's process holds its queue */
+		S = part_of(sh, d, c->saddr, "server", c->queued_on->pid, c->queued_on->pkey);
+	else
+		S = part_of(sh, d, c->saddr, "server", sv ? sv->pid : -1, sv ? sv->pkey : -1);
 	int64_t t = c->t_start;
 	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
 	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
@@ -217,14 +220,36 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 		const struct st_rec *r = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
 		if (r) {
 			bool from_client = cl && r == cl->tcp_rec;
-			uint64_t sent = show_data_sent(&r->ev), received = show_data_received(&r->ev);
+			uint64_t sent, received;
+			st_msock_data(from_client ? cl : sv, r, &sent, &received);
 			show_bytes(a, sizeof(a), from_client ? sent : received);
 			show_bytes(b, sizeof(b), from_client ? received : sent);
 			msg(d, t, "Note over P%d,P%d: data: %s to the server, %s to the client", C, S, a, b);
 		}
 	}
+	if (c->queued_on) {
+		const struct st_msock *l = c->queued_on;
+		bool ended = l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE;
+		if (!c->queue_reset && tc) {
+			msg(d, tc->ev.ts_us, "P%d->>P%d: FIN (%s, never accepted)", C, S, how(tc, cl));
+			msg(d, tc->ev.ts_us, "P%d-->>P%d: ACK", S, C);
+		}
+		if (ended)
+			msg(d, l->t_end, "P%d-xP%d: RST (listener closed, never accepted)", S, C);
+		else
+			msg(d, c->t_end, "Note over P%d: never accepted (queued in the backlog)", S);
+		return;
+	}
 	if (c->reset) {
 		bool by_client = c->reset_by == cl;
+		if (c->fin_before_reset) {
+			/* a FIN came first: drawn before the RST, at its time */
+			bool fc = c->fin_by == cl;
+			int64_t tf = c->fin_before_reset->ev.ts_us;
+			msg(d, tf, "P%d->>P%d: FIN (%s, active close)", fc ? C : S, fc ? S : C,
+			    how(c->fin_before_reset, c->fin_by));
+			msg(d, tf, "P%d-->>P%d: ACK", fc ? S : C, fc ? C : S);
+		}
 		msg(d, c->reset_by->close->ev.ts_us, "P%d-xP%d: RST (%s)", by_client ? C : S,
 		    by_client ? S : C, c->reset_by->close->ev.reset_reason ?
 		    mm(c->reset_by->close->ev.reset_reason) : "close");

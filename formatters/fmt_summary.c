@@ -7,7 +7,9 @@
  * sockets, connections, final states and errors; the same for everything.
  * Must never count a socket or a call under two endpoints (the endpoints
  * add up to the totals; calls on no known socket have a group of their
- * own); never reads files nor parses a command line.
+ * own), nor a connection twice in the totals (its client and server ends,
+ * both traced, are one connection); never reads files nor parses a
+ * command line.
  */
 #include "show.h"
 
@@ -37,6 +39,7 @@ struct group {
 	int ncalls;
 	unsigned opened, closed, leaked, open_at_end, listeners;
 	unsigned killed;	/* held by a process a signal killed: not judged */
+	unsigned inherited_held;	/* held from before the trace to its process's exit: not judged */
 	unsigned untraced;	/* held by a program the trace does not follow: not judged */
 	unsigned unseen;	/* of the closed: closed out of the shim's sight */
 	unsigned conns, failed_conns;
@@ -131,7 +134,7 @@ static void endpoint_of(const struct st_msock *s, char *key, size_t kn, char *ti
 	const char *kind = st_msock_kind(s);
 	const struct st_msock *l = s->listener;
 
-	if (l || s->listen || (s->bind && s->bind->ev.err && !s->connect && st_msock_is_tcp(s))) {
+	if (l || st_msock_listening(s) || (s->bind && s->bind->ev.err && !s->connect && st_msock_is_tcp(s))) {
 		/* listeners, what they accepted, and attempts to listen there */
 		const struct st_msock *x = l ? l : s;
 		const char *a = x->local[0] ? x->local : x->bind ? x->bind->ev.addr : "?";
@@ -179,7 +182,9 @@ static struct group *group_for(struct groups *gs, const char *key, const char *t
 	return &gs->g[gs->n++];
 }
 
-static void add_sock(const struct show *sh, struct group *g, const struct st_msock *s)
+/* all: g is every endpoint's: a connection whose two ends were traced is
+ * one connection there (counted at its client end), not two */
+static void add_sock(const struct show *sh, struct group *g, const struct st_msock *s, bool all)
 {
 	const struct st_model *m = sh->model;
 
@@ -203,6 +208,12 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 			edge(g, -(s->t_end + 1));
 			break;
 		}
+		if (!st_msock_leaked(s)) {
+			/* held from before the trace: not its process's to close,
+			 * as check judges it */
+			g->inherited_held++;
+			break;
+		}
 		g->leaked++;
 		break;
 	case ST_END_KILLED:
@@ -215,7 +226,7 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		g->open_at_end++;
 		break;
 	}
-	if (s->listen)
+	if (st_msock_listening(s))
 		g->listeners++;
 	if (s->final_state && (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE))
 		count_name(g->states, &g->nstates, s->final_state, NULL);
@@ -224,9 +235,12 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		int64_t start = s->connect ? s->connect->ev.ts_us : s->t_first;
 		int64_t end = t ? t->ev.ts_us : m->t_last;
 
+		bool again = all && s->conn && s->conn->client && s->conn->client != s &&
+			     show_keep_sock(sh, s->conn->client);
+
 		if (s->connect_failed) {
 			g->failed_conns++;
-		} else if (s->connected || s->listener) {
+		} else if ((s->connected || s->listener) && !again) {
 			g->conns++;
 			g->lives++;
 			g->life_sum += end - start;
@@ -234,8 +248,10 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 				g->life_max = end - start;
 		}
 		if (s->tcp_rec) {
-			g->sent += show_data_sent(&s->tcp_rec->ev);
-			g->received += show_data_received(&s->tcp_rec->ev);
+			uint64_t sent, received;
+			st_msock_data(s, s->tcp_rec, &sent, &received);
+			g->sent += sent;
+			g->received += received;
 		}
 	}
 }
@@ -300,6 +316,8 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 		fprintf(o, " (%u out of sight)", g->unseen);
 	fprintf(o, ", %s%u leaked%s", g->leaked ? show_c(sh, SHOW_YELLOW) : "", g->leaked,
 		g->leaked ? show_c(sh, SHOW_OFF) : "");
+	if (g->inherited_held)
+		fprintf(o, ", %u inherited and held to exit", g->inherited_held);
 	if (g->killed)
 		fprintf(o, ", %u held by a killed process", g->killed);
 	if (g->untraced)
@@ -360,8 +378,8 @@ int show_summary(struct show *sh)
 			rc = 2;
 			goto out;
 		}
-		add_sock(sh, g, s);
-		add_sock(sh, all, s);
+		add_sock(sh, g, s, false);
+		add_sock(sh, all, s, true);
 	}
 	for (size_t i = 0; i < sh->nrecs; i++) {
 		const struct st_rec *r = sh->recs[i];

@@ -102,7 +102,7 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 	snprintf(hdr_l, sizeof(hdr_l), "client %s%s", c->caddr[0] ? show_esc(c->caddr) : "?",
 		 cl ? "" : " (not traced)");
 	snprintf(hdr_r, sizeof(hdr_r), "server %s%s", c->saddr[0] ? show_esc(c->saddr) : "?",
-		 sv ? "" : " (not traced)");
+		 sv ? "" : c->queued_on ? " (never accepted)" : " (not traced)");
 	fprintf(sh->out, "\n  %24s  %*s  %s\n", hdr_l, LADDER_W, "", hdr_r);
 
 	/* handshake */
@@ -135,8 +135,10 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 		const struct st_rec *t = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
 		if (t) {
 			bool from_client = cl && t == cl->tcp_rec;
-			show_bytes(a, sizeof(a), from_client ? show_data_sent(&t->ev) : show_data_received(&t->ev));
-			show_bytes(b, sizeof(b), from_client ? show_data_received(&t->ev) : show_data_sent(&t->ev));
+			uint64_t sent, received;
+			st_msock_data(from_client ? cl : sv, t, &sent, &received);
+			show_bytes(a, sizeof(a), from_client ? sent : received);
+			show_bytes(b, sizeof(b), from_client ? received : sent);
 			snprintf(data, sizeof(data), "%s >", a);
 			row(sh, "", D_NONE, data, "");
 			snprintf(data, sizeof(data), "< %s", b);
@@ -150,6 +152,19 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 	if (c->reset) {
 		bool by_client = c->reset_by == cl;
 		const char *call = "close()";
+		if (c->fin_before_reset) {
+			/* a FIN came first: drawn before the RST */
+			bool fc = c->fin_by == cl;
+			if (fc) {
+				state_label(l, sizeof(l), teardown_call(c->fin_before_reset), "FIN_WAIT1");
+				row(sh, l, D_RIGHT, "FIN", sv ? "CLOSE_WAIT" : "");
+				row(sh, "FIN_WAIT2", D_LEFT, "ACK", "");
+			} else {
+				state_label(r, sizeof(r), teardown_call(c->fin_before_reset), "FIN_WAIT1");
+				row(sh, cl ? "CLOSE_WAIT" : "", D_LEFT, "FIN", r);
+				row(sh, "", D_RIGHT, "ACK", sv ? "FIN_WAIT2" : "");
+			}
+		}
 		if (by_client) {
 			row(sh, "close() CLOSED", D_RIGHT, "RST", sv ? "CLOSED" : "");
 		} else {
@@ -157,6 +172,25 @@ static void ladder(const struct show *sh, const struct st_conn *c)
 			if (cl && tc)
 				row(sh, call, D_NONE, "", "");
 		}
+		return;
+	}
+	if (c->queued_on) {
+		/* nobody accepted it: the server end waits in the queue until
+		 * the listener's end resets it */
+		bool ended = c->queued_on->end != ST_END_OPEN && c->queued_on->end != ST_END_ELSEWHERE;
+		if (c->queue_reset) {
+			row(sh, "CLOSED", D_LEFT, "RST", "(listener closed)");
+			if (tc)
+				row(sh, teardown_call(tc), D_NONE, "", "");
+			return;
+		}
+		if (tc) {
+			state_label(l, sizeof(l), teardown_call(tc), "FIN_WAIT1");
+			row(sh, l, D_RIGHT, "FIN", "CLOSE_WAIT");
+			row(sh, "FIN_WAIT2", D_LEFT, "ACK", "");
+		}
+		if (ended)
+			row(sh, "CLOSED", D_LEFT, "RST", "(listener closed)");
 		return;
 	}
 	switch (c->closer) {
@@ -321,13 +355,14 @@ static void bytes_line(const struct show *sh, const struct st_conn *c)
 	else
 		snprintf(life, sizeof(life), "open to the end of the trace");
 	fprintf(sh->out, "  %-10s %s", "life", life);
-	if (tcl) {
-		show_bytes(a, sizeof(a), show_data_sent(&tcl->ev));
-		show_bytes(b, sizeof(b), show_data_received(&tcl->ev));
-		fprintf(sh->out, "; client sent %s, received %s", a, b);
-	} else if (tsv) {
-		show_bytes(a, sizeof(a), show_data_received(&tsv->ev));
-		show_bytes(b, sizeof(b), show_data_sent(&tsv->ev));
+	if (tcl || tsv) {
+		uint64_t up, down;
+		if (tcl)
+			st_msock_data(cl, tcl, &up, &down);
+		else
+			st_msock_data(sv, tsv, &down, &up);
+		show_bytes(a, sizeof(a), up);
+		show_bytes(b, sizeof(b), down);
 		fprintf(sh->out, "; client sent %s, received %s", a, b);
 	}
 	if (tcl || tsv) {
@@ -361,6 +396,9 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 		if (s->end == ST_END_EXIT && s->handed && s->end_pid >= 0)
 			fprintf(sh->out, "  %-10s %s never closed it here: handed over to pid %" PRId64
 				", which held it when it exited\n", "", role, s->end_pid);
+		else if (s->end == ST_END_EXIT && !st_msock_leaked(s))
+			fprintf(sh->out, "  %-10s %s never closed it: held from before the trace by pid %" PRId64
+				" when it exited\n", "", role, s->end_pid);
 		else if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
 			fprintf(sh->out, "  %-10s %s never closed it: held by pid %" PRId64
 				" when it exited (a leak)\n", "", role, s->end_pid);
@@ -407,8 +445,11 @@ static void later(const struct show *sh, const char *role, const struct st_ksock
 		return;
 	fprintf(sh->out, "  %-10s kernel at exit (%s end): %s -> %s %s", "", role, show_esc(k->local),
 		show_esc(k->remote), k->state ? show_esc(k->state) : "?");
-	if (k->timer_ms >= 0)
-		fprintf(sh->out, " (%" PRId64 "s left)", (k->timer_ms + 500) / 1000);
+	if (k->timer_ms >= 0) {
+		char left[32];
+		show_timer(left, sizeof(left), k->timer_ms);
+		fprintf(sh->out, " (%s left)", left);
+	}
 	fputc('\n', sh->out);
 }
 
@@ -438,7 +479,18 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 			"no connection to tear down";
 		break;
 	}
-	if (c->reset)
+	if (c->queued_on && !c->reset)
+		fprintf(sh->out, "  %-10s %s\n", "teardown", c->queue_reset ?
+			"the listener closed first: the kernel reset the server end waiting in its queue (RST)" :
+			c->closer == ST_CLOSER_NONE ? what :
+			"the client closed first; the server end, never accepted, had no program to close it");
+	else if (c->reset && c->fin_before_reset)
+		fprintf(sh->out, "  %-10s %s sent a FIN first (%s), then %s%s reset the connection (RST)%s\n",
+			"teardown", c->fin_by == cl ? "client" : "server",
+			c->fin_before_reset->ev.call == ST_CALL_shutdown ? "shutdown" : "close",
+			show_c(sh, SHOW_YELLOW), c->reset_by == c->fin_by ? "it" :
+			c->reset_by == cl ? "the client" : "the server", show_c(sh, SHOW_OFF));
+	else if (c->reset)
 		fprintf(sh->out, "  %-10s %s%s reset the connection (RST, no FIN handshake)%s\n",
 			"teardown", show_c(sh, SHOW_YELLOW), c->reset_by == cl ? "client" : "server",
 			show_c(sh, SHOW_OFF));
@@ -460,6 +512,23 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 	later(sh, "server", c->later_server);
 }
 
+/* A connection the traced listener never accepted: where it waited, and
+ * what became of the server's end (the kernel's, in the accept queue) */
+static void queued_line(const struct show *sh, const struct st_conn *c)
+{
+	const struct st_msock *l = c->queued_on;
+	char w[160], t[32];
+
+	who(sh, l, w, sizeof(w));
+	fprintf(sh->out, "  %-10s never accepted: it waited in the backlog of the listener %s, %s", "server",
+		l->local[0] ? show_esc(l->local) : "?", w);
+	if (l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE) {
+		show_reltime(sh, t, sizeof(t), l->t_end);
+		fprintf(sh->out, ", which ended %s: the kernel resets what is left in the queue", t);
+	}
+	fputc('\n', sh->out);
+}
+
 static void conn_block(const struct show *sh, const struct st_conn *c)
 {
 	char t0[32], clk[32];
@@ -471,6 +540,7 @@ static void conn_block(const struct show *sh, const struct st_conn *c)
 		show_c(sh, SHOW_OFF), show_esc(kind), c->caddr[0] ? show_esc(c->caddr) : "?",
 		c->saddr[0] ? show_esc(c->saddr) : "?",
 		t0, clk, c->self ? "  [connected to itself]" : c->client && c->server ? "" :
+		c->queued_on ? "  [never accepted: queued in the backlog]" :
 		c->client ? "  [server end not traced]" : "  [client end not traced]");
 	if (c->self) {
 		char t[32];
@@ -493,6 +563,8 @@ static void conn_block(const struct show *sh, const struct st_conn *c)
 		side_line(sh, "client", c->client);
 	if (c->server)
 		side_line(sh, "server", c->server);
+	if (c->queued_on)
+		queued_line(sh, c);
 	handshake(sh, c);
 	if (c->established) {
 		bytes_line(sh, c);
@@ -522,7 +594,7 @@ static void accepted_line(const struct show *sh, const struct st_msock *s, unsig
 	const struct st_model *m = sh->model;
 	unsigned n = 0;
 
-	if (!s->listen && !s->accepted)
+	if (!st_msock_listening(s))
 		return;
 	fprintf(sh->out, "  %-10s %u connection%s", "accepted", s->accepted,
 		s->accepted == 1 ? "" : "s");
@@ -531,6 +603,15 @@ static void accepted_line(const struct show *sh, const struct st_msock *s, unsig
 			fprintf(sh->out, "%s#%d", n == 1 ? ": " : " ", m->conns[i]->id);
 	if (n > 20)
 		fprintf(sh->out, " ...");
+	if (s->queued) {
+		unsigned k = 0;
+		fprintf(sh->out, "; %u more queued, never accepted", s->queued);
+		for (size_t i = 0; i < m->nconns; i++)
+			if (m->conns[i]->queued_on == s && k++ < 20)
+				fprintf(sh->out, "%s#%d", k == 1 ? ": " : " ", m->conns[i]->id);
+		if (k > 20)
+			fprintf(sh->out, " ...");
+	}
 	if (failed)
 		fprintf(sh->out, "; %u accept call%s failed", failed, failed == 1 ? "" : "s");
 	fputc('\n', sh->out);
@@ -546,7 +627,7 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 	show_reltime(sh, t, sizeof(t), s->t_first);
 	show_clock(sh, clk, sizeof(clk), s->t_first);
 	fprintf(sh->out, "%s%s%s  %s %s  %s  %s (%s)\n", show_c(sh, SHOW_BOLD),
-		s->listen ? "listener" : "failed listener", show_c(sh, SHOW_OFF),
+		st_msock_listening(s) ? "listener" : "failed listener", show_c(sh, SHOW_OFF),
 		show_esc(st_msock_kind(s)), show_esc(addr), w, t, clk);
 	for (size_t i = 0; i < s->nevs; i++) {
 		const struct st_rec *r = s->evs[i];
@@ -590,9 +671,11 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 					fprintf(sh->out, "  %-10s held by %s%s%s %s", "", show_esc(h->local),
 						h->remote[0] ? " -> " : "", show_esc(h->remote),
 						h->state ? show_esc(h->state) : "");
-					if (h->timer_ms >= 0)
-						fprintf(sh->out, " (%" PRId64 "s left)",
-							(h->timer_ms + 500) / 1000);
+					if (h->timer_ms >= 0) {
+						char left[32];
+						show_timer(left, sizeof(left), h->timer_ms);
+						fprintf(sh->out, " (%s left)", left);
+					}
 					if (h->pid >= 0)
 						fprintf(sh->out, " pid %" PRId64 "%s%s%s", h->pid,
 							h->comm ? " (" : "", h->comm ? show_esc(h->comm) : "",
@@ -618,16 +701,26 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 				ev->state_before ? " " : "", ev->state_before ? show_esc(ev->state_before) : "",
 				ev->state_before && ev->state ? " -> " : "",
 				ev->state_before && ev->state ? show_esc(ev->state) : "");
+		} else if (st_call_is(c, ST_K_CLOSE) && r->sock == s && !ev->err && c != ST_CALL_gone &&
+			   c != ST_CALL_exec && ev->pid == s->pid && ev->shared) {
+			/* its maker's close of its copy while others held it */
+			fprintf(sh->out, "  %-10s %s %s(%d): its copy only, another process held it%s%s\n", "close",
+				t, st_call_name(c), ev->fd, ev->state ? ", still " : "",
+				ev->state ? show_esc(ev->state) : "");
 		}
 	}
 	if (!s->close)
 		accepted_line(sh, s, failed);
 	if (!s->close) {
 		char words[96];
-		fprintf(sh->out, "  %-10s %s\n", "close",
-			s->end == ST_END_EXIT ? "never: still open when its process exited" :
-			s->end == ST_END_OPEN ? "not before the trace ended" :
-			show_esc(st_msock_end_words(s, words, sizeof(words))));
+		if (st_msock_leaked(s) && s->end_pid >= 0 && s->end_pid != s->pid)
+			fprintf(sh->out, "  %-10s never: held by pid %" PRId64 " when it exited (a leak)\n", "close",
+				s->end_pid);
+		else
+			fprintf(sh->out, "  %-10s %s\n", "close",
+				st_msock_leaked(s) ? "never: still open when its process exited" :
+				s->end == ST_END_OPEN ? "not before the trace ended" :
+				show_esc(st_msock_end_words(s, words, sizeof(words))));
 	}
 }
 
@@ -733,7 +826,7 @@ int show_timeline(struct show *sh)
 
 		if (!show_keep_sock(sh, s))
 			continue;
-		if (s->listen || failed_bind || s->accepted)
+		if (st_msock_listening(s) || failed_bind)
 			blocks[n] = (struct block){ s->t_first, B_LISTENER, s, n };
 		else if (!s->conn && !(s->peer && s->peer->id < s->id && s->peer->made == s->made &&
 					s->peer->pid == s->pid && show_keep_sock(sh, s->peer)))

@@ -86,6 +86,7 @@ struct st_msock {
 	struct st_msock *peer;	/* socketpair: the other end */
 	struct st_conn *conn;	/* TCP connection, NULL none */
 	unsigned accepted;	/* listener: connections accepted */
+	unsigned queued;	/* listener: traced clients' connections it never accepted */
 	unsigned errors;	/* failed calls on it */
 	bool connect_failed;	/* refused, timed out... (sync or async) */
 	const char *connect_err;	/* its errno name */
@@ -132,6 +133,14 @@ struct st_conn {
 	bool self;		/* one socket connected to itself: client is it, no server */
 	bool reset;		/* an end closed with RST */
 	struct st_msock *reset_by;
+	/* reset: a FIN that came before the RST (an end's shutdown or close),
+	 * the earliest; NULL none */
+	const struct st_rec *fin_before_reset;
+	struct st_msock *fin_by;	/* ... the end that sent it */
+	/* client only: the traced listener it connected to, which never
+	 * accepted it (it waited in that listener's backlog), NULL none */
+	struct st_msock *queued_on;
+	bool queue_reset;	/* ... whose end reset it (RST) before the client's own teardown */
 	/* the kernel's table at exit (lingering), matched by tuple */
 	const struct st_ksock *later_client, *later_server;
 };
@@ -198,6 +207,28 @@ const struct st_rec *st_msock_teardown(const struct st_msock *s);
  * "closed out of sight (noticed at close())", "held by its process at exit",
  * "held by its process when SIGKILL killed it", ... */
 const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n);
+/* Did it listen: a listen() in the trace, or, for a listening socket
+ * inherited from a program the trace does not follow (socket activation),
+ * connections accepted on it or the kernel's LISTEN state in its events
+ * (the start's list of inherited sockets included). */
+bool st_msock_listening(const struct st_msock *s);
+/* Was its end a leak, as `check --rule no-leaks` and the formats judge it:
+ * its last holder exited holding it, and it was neither handed to that
+ * program at its start (exec, inetd-style stdio) nor inherited from before
+ * the trace (not the process's to close). */
+bool st_msock_leaked(const struct st_msock *s);
+/* The data bytes an end of a TCP connection sent and received (bytes),
+ * from the tcp_info counters of its event t (s->tcp_rec, or its final one):
+ * the kernel counts a FIN as one byte in bytes_acked (ours, once acked) and
+ * in bytes_received (the peer's); neither is data.  A FIN received is known
+ * from the state before t (CLOSE_WAIT, LAST_ACK, CLOSING, TIME_WAIT) or,
+ * where the state does not tell (CLOSE: the kernel had moved the
+ * connection to its TIME_WAIT, or a reset ended it), from the kernel's
+ * table at exit listing this end in TIME_WAIT, or from the other end's
+ * final counters when both ends are traced; else the count is the
+ * kernel's.  s may be NULL (then only the
+ * state tells).  false, with zeros, when t has no counters. */
+bool st_msock_data(const struct st_msock *s, const struct st_rec *t, uint64_t *sent, uint64_t *received);
 /* Is a TCP state one a connection reaches only after its handshake
  * (ESTABLISHED, CLOSE_WAIT, FIN_WAIT1, ...)? */
 bool st_state_connected(const char *state);

@@ -4,8 +4,9 @@
  *
  * Owns: pairing a connecting socket with the accepted one of the same tuple
  * (client local == server remote) and the time of the accept, the
- * connection's endpoints, times and outcome, who closed first, resets, and
- * the kernel's lingering sockets at exit that belong to it.  Reads the
+ * connection's endpoints, times and outcome, who closed first, resets,
+ * the kernel's lingering sockets at exit that belong to it, and the traced
+ * listener a connection waited on when it was never accepted.  Reads the
  * sockets the first pass (model.c) made; never follows descriptors, never
  * prints.
  */
@@ -115,6 +116,36 @@ static bool did_reset(const struct st_msock *s)
 	return s && s->close && s->close->ev.reset_known && s->close->ev.reset;
 }
 
+/* Did the teardown event t of an end send a FIN (not a reset)? */
+static bool sent_fin(const struct st_msock *e, const struct st_rec *t)
+{
+	const char *st = t->ev.state_before;
+
+	if (t->ev.call == ST_CALL_shutdown)
+		return !t->ev.err && t->ev.how && (!strcmp(t->ev.how, "SHUT_WR") || !strcmp(t->ev.how, "SHUT_RDWR"));
+	if (t == e->close && did_reset(e))
+		return false;
+	return st && (!strcmp(st, "ESTABLISHED") || !strcmp(st, "CLOSE_WAIT"));
+}
+
+/* A reset that came after a FIN: the earliest FIN, of either end, sent
+ * before the RST (a half close, or the other end's close first). */
+static void fin_before(struct st_conn *c)
+{
+	const struct st_rec *rr = c->reset_by ? c->reset_by->close : NULL;
+	struct st_msock *ends[2] = { c->client, c->server };
+
+	for (int i = 0; rr && i < 2; i++) {
+		const struct st_rec *t = ends[i] ? st_msock_teardown(ends[i]) : NULL;
+		if (!t || t == rr || t->ev.ts_us > rr->ev.ts_us || !sent_fin(ends[i], t))
+			continue;
+		if (!c->fin_before_reset || t->ev.ts_us < c->fin_before_reset->ev.ts_us) {
+			c->fin_before_reset = t;
+			c->fin_by = ends[i];
+		}
+	}
+}
+
 static void conn_teardown(struct st_conn *c)
 {
 	const struct st_rec *tc = c->client ? st_msock_teardown(c->client) : NULL;
@@ -128,6 +159,8 @@ static void conn_teardown(struct st_conn *c)
 		    c->server->close->ev.ts_us < c->client->close->ev.ts_us)
 			c->reset_by = c->server;
 	}
+	if (c->reset)
+		fin_before(c);
 	if (!tc && !ts) {
 		c->closer = ST_CLOSER_NONE;
 		return;
@@ -312,6 +345,57 @@ static bool other_accepted(const struct st_model *m, const struct st_msock *s, c
 	return false;
 }
 
+/* Does a listener bound to l take connections to addr ("0.0.0.0:80" and
+ * "[::]:80" take any address of their port)? */
+static bool listens_on(const char *l, const char *addr)
+{
+	char nl[ST_ADDR_MAX], na[ST_ADDR_MAX];
+	int port = st_addr_port(addr);
+
+	st_addr_normalize(l, nl);
+	st_addr_normalize(addr, na);
+	if (!strcmp(nl, na))
+		return true;
+	if (port < 0 || st_addr_port(nl) != port)
+		return false;
+	return !strncmp(nl, "0.0.0.0:", 8) || !strncmp(nl, "[::]:", 5);
+}
+
+/* A connection the trace shows only from its client, established: the
+ * traced listener of its machine that listened on its server address when
+ * it connected (a listener whose accepts the trace shows, so it would have
+ * shown this one's): it never accepted it. */
+static void find_queue(const struct st_model *m, struct st_conn *c)
+{
+	const struct st_msock *cl = c->client;
+	int64_t t;
+
+	if (!cl || c->server || c->self || !c->established || !cl->connect || !c->saddr[0])
+		return;
+	t = cl->connect->ev.ts_us;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *l = m->socks[i];
+		const char *la = st_msock_local(l);
+		if (!st_msock_is_tcp(l) || !st_msock_listening(l) || l->machine != cl->machine || !la[0] ||
+		    !listens_on(la, c->saddr))
+			continue;
+		if ((l->listen ? l->listen->ev.ts_us : l->t_first) > t || (l->end != ST_END_OPEN && l->t_end < t))
+			continue;	/* not listening then */
+		c->queued_on = l;
+		l->queued++;
+		if (l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE) {
+			const struct st_rec *tc = st_msock_teardown(cl);
+			if (!tc || l->t_end <= tc->ev.ts_us) {
+				/* the listener went first: the kernel reset the end
+				 * waiting in its queue, the server end went first */
+				c->queue_reset = true;
+				c->closer = ST_CLOSER_SERVER;
+			}
+		}
+		return;
+	}
+}
+
 int st_model_join(struct st_model *m)
 {
 	struct joiner j = { m, 0, false }, *b = &j;
@@ -397,8 +481,10 @@ int st_model_join(struct st_model *m)
 	}
 	if (give_lingering(m) < 0)
 		b->oom = true;
-	for (size_t i = 0; i < m->nconns; i++)
+	for (size_t i = 0; i < m->nconns; i++) {
 		conn_fill(m->conns[i]);
+		find_queue(m, m->conns[i]);
+	}
 	for (size_t i = 0; i < m->nconns; i++)
 		m->conns[i]->id = (int)i;
 	if (m->nconns > 1)

@@ -2,7 +2,9 @@
 /* model_facts.c - the small facts about the model's sockets and addresses
  * the formats and rules ask for (see model.h): an address normalized, its
  * port, a socket's kind, its last known ends, its teardown, whether a
- * state is one only a connection reaches, how its life ended in words.
+ * state is one only a connection reaches, how its life ended in words,
+ * whether it listened, whether that end was a leak, the data bytes an end
+ * moved.
  *
  * Owns: nothing; reads a built model.  Never changes it, never prints.
  */
@@ -98,6 +100,75 @@ bool st_state_connected(const char *st)
 		if (!strcmp(st, states[i]))
 			return true;
 	return false;
+}
+
+bool st_msock_listening(const struct st_msock *s)
+{
+	if (s->listen || s->accepted)
+		return true;
+	if (s->final_state && !strcmp(s->final_state, "LISTEN"))
+		return true;
+	for (size_t i = 0; i < s->nevs; i++) {
+		const struct st_event *ev = &s->evs[i]->ev;
+		if (s->evs[i]->sock == s && ((ev->state && !strcmp(ev->state, "LISTEN")) ||
+					     (ev->state_before && !strcmp(ev->state_before, "LISTEN"))))
+			return true;
+	}
+	return false;
+}
+
+bool st_msock_leaked(const struct st_msock *s)
+{
+	return s->end == ST_END_EXIT && !s->handed && !(s->inherited && !s->made);
+}
+
+/* Did the peer's FIN reach this end before the event ev? */
+static bool fin_received(const struct st_event *ev)
+{
+	const char *st = ev->state_before ? ev->state_before : ev->state;
+
+	return st && (!strcmp(st, "CLOSE_WAIT") || !strcmp(st, "LAST_ACK") || !strcmp(st, "CLOSING") ||
+		      !strcmp(st, "TIME_WAIT"));
+}
+
+/* Was the state before ev (its state when there is no before) st? */
+static bool closed_in(const struct st_event *ev, const char *st)
+{
+	const char *b = ev->state_before ? ev->state_before : ev->state;
+
+	return b && !strcmp(b, st);
+}
+
+static uint64_t data_sent(const struct st_event *ev)
+{
+	const struct st_tcp *t = &ev->tcp;
+
+	/* bytes_acked counts our FIN once the peer acked it */
+	return t->bytes_acked && t->bytes_acked < t->bytes_sent ? t->bytes_acked : t->bytes_sent;
+}
+
+bool st_msock_data(const struct st_msock *s, const struct st_rec *t, uint64_t *sent, uint64_t *received)
+{
+	const struct st_msock *o = NULL;
+	uint64_t r;
+
+	*sent = *received = 0;
+	if (!t || !t->ev.has_tcp)
+		return false;
+	*sent = data_sent(&t->ev);
+	r = t->ev.tcp.bytes_received;
+	if (s && s->conn)
+		o = s->conn->client == s ? s->conn->server : s->conn->server == s ? s->conn->client : NULL;
+	/* the state tells; else (CLOSE: the kernel moved the connection to
+	 * its TIME_WAIT, or a reset ended it) the kernel's TIME_WAIT for this
+	 * end at exit does (only both FINs lead there), or the other end's
+	 * count */
+	if (r && (fin_received(&t->ev) || (s && t == s->close && closed_in(&t->ev, "CLOSE") && s->final_state &&
+					   !strcmp(s->final_state, "TIME_WAIT")) ||
+		  (o && o->tcp_final && o->tcp_rec && r == data_sent(&o->tcp_rec->ev) + 1)))
+		r--;
+	*received = r;
+	return true;
 }
 
 const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n)

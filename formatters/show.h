@@ -57,6 +57,8 @@ void show_clock(const struct show *sh, char *buf, size_t n, int64_t ts_us);
 void show_reltime(const struct show *sh, char *buf, size_t n, int64_t ts_us);
 /* "850us", "12.3ms", "2.50s" */
 void show_dur(char *buf, size_t n, int64_t us);
+/* a kernel timer's time left: "204ms", "1.5s", "59s" (st_buf_timer) */
+void show_timer(char *buf, size_t n, int64_t ms);
 /* "850 B", "12.3 KiB" */
 void show_bytes(char *buf, size_t n, uint64_t bytes);
 /* A string of a trace (an address, a state, a name, a path) as a screen
@@ -77,22 +79,6 @@ size_t show_cut(const char *s, size_t max);
  * a newline or tab in an argument as a space, the rest escaped, cut to 40
  * bytes without splitting an escape or a character */
 const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n);
-
-/* The data bytes of a connection, from an event's tcp numbers: the kernel
- * counts a FIN as one byte in bytes_acked and bytes_received. */
-static inline uint64_t show_data_sent(const struct st_event *ev)
-{
-	const struct st_tcp *t = &ev->tcp;
-	return t->bytes_acked && t->bytes_acked < t->bytes_sent ? t->bytes_acked : t->bytes_sent;
-}
-
-static inline uint64_t show_data_received(const struct st_event *ev)
-{
-	const char *st = ev->state_before;
-	bool fin = st && (!strcmp(st, "CLOSE_WAIT") || !strcmp(st, "LAST_ACK") || !strcmp(st, "CLOSING") ||
-			  !strcmp(st, "TIME_WAIT"));
-	return ev->tcp.bytes_received - (fin && ev->tcp.bytes_received ? 1 : 0);
-}
 
 /* colours; empty strings without --color */
 const char *show_c(const struct show *sh, const char *code);

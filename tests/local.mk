@@ -180,6 +180,7 @@ check_PROGRAMS += \
 	tests/procs \
 	tests/dtorconn \
 	tests/execs \
+	tests/activate \
 	# end of check_PROGRAMS
 tests_outofsight_SOURCES = tests/progs/outofsight.c
 tests_outofsight_CFLAGS = $(TPROG_CFLAGS)
@@ -196,6 +197,9 @@ tests_procs_LDADD = $(TPROG_LDADD)
 tests_execs_SOURCES = tests/progs/execs.c
 tests_execs_CFLAGS = $(TPROG_CFLAGS)
 tests_execs_LDADD = $(TPROG_LDADD)
+tests_activate_SOURCES = tests/progs/activate.c
+tests_activate_CFLAGS = $(TPROG_CFLAGS)
+tests_activate_LDADD = $(TPROG_LDADD)
 check_LTLIBRARIES += tests/progs/libdtorconn.la
 tests_progs_libdtorconn_la_SOURCES = tests/progs/dtorconn_lib.c
 tests_progs_libdtorconn_la_CFLAGS = $(AM_CFLAGS) -g

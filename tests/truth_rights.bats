@@ -135,3 +135,35 @@ pair_handover() {
 @test "rights: the same when the worker receives it before the sender closes its copy (its inode known only from the socketpair and the sendmsg)" {
 	pair_handover pair-late
 }
+
+@test "rights: a handed socketpair end, then one more fork on each side: one socket, no leak, and summary and check agree" {
+	traced "$(prog passfd)" pair-fork >pf.out 2>pf.err
+	assert_empty pf.err
+	assert_valid_jsonl
+	assert_seq_ok
+	PARENT=$(fact pf.out sent pid)
+	WORKER=$(fact pf.out received pid)
+	HELPER=$(fact pf.out helper pid)
+	SECOND=$(fact pf.out second pid)
+	assert_eq "$(fact pf.out helper status)" 0 "the helper's exit status"
+	assert_eq "$(fact pf.out second status)" 0 "the second worker's exit status"
+	assert_eq "$(fact pf.out peer read)" 2 "bytes read from the other end"
+	view lifecycle
+	# the handed end: the parent's, received and closed by the worker, its
+	# copy in the helper ended by the helper's exit (not the socket's end)
+	view_line "^pid=$PARENT fd=[0-9]+ unix socketpair .*recvmsg@$WORKER .*exit@$HELPER .*close(\\([0-9]+\\))?@$WORKER$"
+	view_lacks "(inherited)"
+	view_lacks "(still held by another process)"
+	n=$(grep -c "^pid=$PARENT fd=[0-9]* unix socketpair" <<<"$VIEW" || true)
+	assert_eq "$n" 4 "sockets of the two socketpairs"
+	n=$(grep -c -v "^pid=$PARENT " <<<"$VIEW" || true)
+	assert_eq "$n" 0 "sockets of the worker, the helper or the second worker of their own"
+	rule_holds no-leaks
+	view summary
+	view_line "^  sockets       4 opened, 4 closed, 0 leaked, "
+	# the same socket count in the kernel's eyes: two socketpairs made
+	assert_count 2 ".call==\"socketpair\""
+	view lifecycle
+	n=$(grep -c "close@$SECOND" <<<"$VIEW" || true)
+	assert_eq "$n" 2 "the second worker's closes, each of a copy of the parent's sockets"
+}

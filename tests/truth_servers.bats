@@ -188,3 +188,48 @@ print("done", flush=True)'
 	rule_holds no-leaks
 	no_false_teardown
 }
+
+@test "servers: a forking server whose children never close the listener: check names every child that held it to its exit, not only the last" {
+	traced "$PYTHON3" -c 'import os, socket, time
+l = socket.create_server(("127.0.0.1", 0))
+print("listen port=%d" % l.getsockname()[1], flush=True)
+cs = [socket.create_connection(l.getsockname()) for i in range(3)]
+kids = []
+for i in range(3):
+    s, _ = l.accept()
+    pid = os.fork()
+    if pid == 0:
+        cs[i].close()
+        time.sleep(0.2 + 0.1 * i)
+        s.sendall(b"hi")
+        s.close()
+        os._exit(0)
+    print("child pid=%d" % pid, flush=True)
+    kids.append(pid)
+    s.close()
+l.close()
+print("closed listener pid=%d" % os.getpid(), flush=True)
+for c in cs:
+    c.recv(10)
+    c.close()
+for k in kids:
+    os.waitpid(k, 0)' >f.out 2>f.err
+	assert_empty f.err
+	port=$(fact f.out listen port)
+	parent=$(fact f.out closed pid)
+	mapfile -t kids < <(sed -n 's/^child pid=//p' f.out)
+	assert_eq "${#kids[@]}" 3 "children forked"
+	run "$SOCKTRACE" check --rule no-leaks "$TRACE"
+	assert_eq "$status" 1 "check's exit status"
+	line=$(grep -F "tcp 127.0.0.1:$port (last seen LISTEN)" <<<"$output")
+	# each child held the listener to its exit; the last one ended it
+	for k in "${kids[@]}"; do
+		[[ $line == *"$k"* ]] || { echo "pid $k not named: $line" >&2; false; }
+	done
+	last=$(sed -n 's/^no-leaks: pid \([0-9]*\) .*/\1/p' <<<"$line")
+	[[ " ${kids[*]} " == *" $last "* ]] || { echo "not a child: $line" >&2; false; }
+	[[ $line == *"made by socket() in pid $parent "* ]] || { echo "$line" >&2; false; }
+	view timeline
+	view_line "^  close      \+[0-9.]+s close\([0-9]+\): its copy only, another process held it, still LISTEN$"
+	view_has "  close      never: held by pid $last when it exited (a leak)"
+}

@@ -10,6 +10,13 @@
  *                   the worker has received it (the receive returns before
  *                   the sender's close, which the other mode leaves to
  *                   chance)
+ *   passfd pair-fork the same as pair-late, with two more forks: the worker,
+ *                   having received the end, forks a helper that inherits
+ *                   it and exits holding it ("helper pid=H status=S"); the
+ *                   parent, having closed its copy, forks a second worker
+ *                   (as nginx's master does for its next one) that
+ *                   inherits the other end and the channel and closes both
+ *                   ("second pid=P status=S")
  * A worker is forked before the connection exists (it inherits only a
  * socketpair).  The parent makes a listener, a client and the accepted end
  * (tp_loopback_trio), sends the accepted end to the worker with sendmsg()
@@ -36,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] = "recvmsg|recvmmsg|pair|pair-late";
+static const char usage[] = "recvmsg|recvmmsg|pair|pair-late|pair-fork";
 
 static void send_fd(int via, int fd)
 {
@@ -139,13 +146,27 @@ static void worker(int via, bool mmsg)
 	exit(0);
 }
 
-/* The worker's side of "pair": write on the end it gets, close it. */
-static void pair_worker(int via, bool late)
+/* The worker's side of "pair": write on the end it gets, close it.
+ * forked: first fork a helper that inherits that end and exits holding it
+ * (its exit closes its copy). */
+static void pair_worker(int via, bool late, bool forked)
 {
-	int fd = recv_fd(via, false);
+	int fd = recv_fd(via, false), status;
+	pid_t h;
 
 	printf("received fd=%d ino=%lu pid=%d\n", fd, tp_inode(fd), (int)getpid());
 	fflush(stdout);
+	if (forked) {
+		h = fork();
+		if (h < 0)
+			tp_die_errno("fork");
+		if (h == 0)
+			_exit(0);	/* holds fd and via: its end closes them */
+		if (waitpid(h, &status, 0) != h)
+			tp_die_errno("waitpid");
+		printf("helper pid=%d status=%d\n", (int)h, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		fflush(stdout);
+	}
 	if (late)
 		tp_write_all(via, "r", 1);	/* received: the sender may close */
 	wait_byte(via);		/* the sender has closed its descriptor */
@@ -157,12 +178,12 @@ static void pair_worker(int via, bool late)
 	exit(0);
 }
 
-static int pair(int sp[2], bool late)
+static int pair(int sp[2], bool late, bool forked)
 {
 	int q[2], status;
 	char buf[16];
 	long n;
-	pid_t w;
+	pid_t w, w2 = -1;
 
 	fflush(stdout);
 	w = fork();
@@ -170,7 +191,7 @@ static int pair(int sp[2], bool late)
 		tp_die_errno("fork");
 	if (w == 0) {
 		close(sp[0]);
-		pair_worker(sp[1], late);
+		pair_worker(sp[1], late, forked);
 	}
 	close(sp[1]);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, q) < 0)
@@ -182,6 +203,17 @@ static int pair(int sp[2], bool late)
 	if (close(q[0]) != 0)
 		tp_die_errno("close");
 	printf("sent fd=%d pid=%d\n", q[0], (int)getpid());
+	fflush(stdout);
+	if (forked) {
+		w2 = fork();	/* the next worker: inherits q[1] and sp[0] */
+		if (w2 < 0)
+			tp_die_errno("fork");
+		if (w2 == 0) {
+			close(q[1]);
+			close(sp[0]);
+			_exit(0);
+		}
+	}
 	tp_write_all(sp[0], "c", 1);
 	n = tp_read_full(q[1], buf, sizeof(buf));
 	printf("peer read=%ld eof=1\n", n);
@@ -189,6 +221,11 @@ static int pair(int sp[2], bool late)
 	if (waitpid(w, &status, 0) != w)
 		tp_die_errno("waitpid");
 	printf("reaped pid=%d status=%d\n", (int)w, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (w2 > 0) {
+		if (waitpid(w2, &status, 0) != w2)
+			tp_die_errno("waitpid");
+		printf("second pid=%d status=%d\n", (int)w2, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
 	close(sp[0]);
 	return 0;
 }
@@ -203,13 +240,14 @@ int main(int argc, char **argv)
 
 	tp_init(argc, argv);
 	if (argc != 2 || (strcmp(argv[1], "recvmsg") && strcmp(argv[1], "recvmmsg") && strcmp(argv[1], "pair") &&
-			  strcmp(argv[1], "pair-late")))
+			  strcmp(argv[1], "pair-late") && strcmp(argv[1], "pair-fork")))
 		tp_usage(usage);
 	mmsg = !strcmp(argv[1], "recvmmsg");
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0)
 		tp_die_errno("socketpair");
 	if (!strncmp(argv[1], "pair", 4))
-		return pair(sp, !strcmp(argv[1], "pair-late"));
+		return pair(sp, !strcmp(argv[1], "pair-late") || !strcmp(argv[1], "pair-fork"),
+			    !strcmp(argv[1], "pair-fork"));
 	fflush(stdout);
 	w = fork();
 	if (w < 0)
