@@ -722,13 +722,18 @@ unsigned st_trace_read(struct st_trace *t, const char *path, bool strict)
 
 /* ---- merging ---------------------------------------------------------- */
 
-/* When an event took effect: its start, but for a receive that brought
- * descriptors (SCM_RIGHTS), its return.  It may have waited since before
- * the sender made what it received. */
+/* When an event took effect: its start, but for a call that made
+ * descriptors (socket, socketpair, accept*, dup*, fcntl's dups, a receive
+ * that brought some with SCM_RIGHTS), its return: the number was taken
+ * then.  A blocked accept began before the close, in another thread, that
+ * freed the number it returns; a receive may have waited since before the
+ * sender made what it received. */
 int64_t st_rec_effect_us(const struct st_rec *r)
 {
-	if (r->ev.nrights > 0 && (r->ev.call == ST_CALL_recvmsg || r->ev.call == ST_CALL_recvmmsg) &&
-	    r->ev.dur_ns > 0)
+	bool makes = st_call_is(r->ev.call, ST_K_MAKE | ST_K_PAIR | ST_K_DUP) ||
+		     (r->ev.nrights > 0 && (r->ev.call == ST_CALL_recvmsg || r->ev.call == ST_CALL_recvmmsg));
+
+	if (makes && r->ev.dur_ns > 0)
 		return r->ev.ts_us + r->ev.dur_ns / 1000;
 	return r->ev.ts_us;
 }

@@ -189,7 +189,10 @@ static void read_some(struct st_stream *s)
 		switch (st_input_next(pick->in, &r)) {
 		case ST_IN_EVENT: {
 			int64_t ts = st_rec_effect_us(r);
-			int64_t back = r->ev.dur_ns > 0 ? ts + r->ev.dur_ns / 1000 : ts;
+			int64_t back = r->ev.dur_ns > 0 ? r->ev.ts_us + r->ev.dur_ns / 1000 : r->ev.ts_us;
+
+			if (back < ts)
+				back = ts;
 
 			/* a call that blocked (an accept waiting for a client) is
 			 * written when it returns: shown then, as strace shows a

@@ -47,7 +47,13 @@ concat_pair() {
 	run "$SOCKTRACE" show -f json --window=60000 both.jsonl
 	[[ $status == 0 ]]
 	diff <(echo "$output") sorted.jsonl
-	jq -s -e '[.[].ts] == ([.[].ts] | sort)' <<<"$output" >/dev/null
+	# in the order they took effect: a call that made a descriptor (an
+	# accept blocked for the client) at its return, the others at their
+	# start; in microseconds, exact
+	jq -s -e 'def effect: (.ts * 1e6 | round) +
+		(if (.call | test("^(socket|socketpair|accept4?|dup[23]?|fcntl(64)?)$")) and (.dur_ns // 0) > 0
+		 then (.dur_ns / 1000 | floor) else 0 end);
+		[.[] | effect] == ([.[] | effect] | sort)' <<<"$output" >/dev/null
 	[[ $(wc -l <<<"$output") == $(cat "$S" "$C" | wc -l) ]]
 	# the text format, from stdin, in the same order
 	"$SOCKTRACE" show -f text --color=never --utc --strict "$S" "$C" >sorted.txt
