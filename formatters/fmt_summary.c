@@ -285,6 +285,33 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* When an exit's list of the kernel's lingering sockets was cut short (at
+ * most 256 a process), the sockets it could not list keep the state they
+ * had right after their close: says so, with the kernel's own counts at
+ * exit (time_wait and lingering_total are whole), into buf; "" when every
+ * list was whole. */
+static void cut_lists_note(const struct st_model *m, char *buf, size_t n)
+{
+	int64_t listed = 0, total = 0, tw = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct st_rec *x = m->procs[i]->exit;
+		if (!x || !x->ev.lingering)
+			continue;
+		listed += x->ev.nlingering;
+		total += x->ev.lingering_total > x->ev.nlingering ? x->ev.lingering_total : x->ev.nlingering;
+		tw += x->ev.time_wait > 0 ? x->ev.time_wait : 0;
+	}
+	if (total > listed)
+		snprintf(buf, n,
+			 "  %-13s the kernel's table at exit held %" PRId64 " of these connections (%" PRId64
+			 " in TIME_WAIT), of which the exits listed %" PRId64
+			 " (at most 256 a process): the others are counted above in their state right after "
+			 "close\n",
+			 "", total, tw, listed);
+}
+
 static void print_group(const struct show *sh, struct group *g, bool all)
 {
 	FILE *o = sh->out;
@@ -346,6 +373,11 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 	for (int i = 0; i < g->nstates; i++)
 		fprintf(o, "%s %s %u", i ? "," : "", show_esc(g->states[i].name), g->states[i].count);
 	fputc('\n', o);
+	if (all) {
+		char note[512];
+		cut_lists_note(sh->model, note, sizeof(note));
+		fputs(note, o);
+	}
 	qsort(g->errors, (size_t)g->nerrors, sizeof(g->errors[0]), by_name);
 	fprintf(o, "  %-13s", "errors");
 	if (!g->nerrors)

@@ -57,6 +57,20 @@ KV() { traced "$PYTHON3" "$top_srcdir/tests/scripts/kernelview.py" "$@"; }
 	assert_eq "$(grep -c 'kernel at exit' timeline.txt)" 1 "'kernel at exit' lines in the timeline"
 }
 
+@test "kernel view: 300 TIME_WAIT at exit, more than an exit lists (256): the count is whole, and summary says which states are the kernel's" {
+	KV many 300 >kv.out
+	port=$(fact kv.out many port)
+	e=$(one '.call=="exit"')
+	assert_field "$e" .time_wait 300
+	assert_field "$e" .lingering_total 300
+	assert_eq "$(jq '.lingering | length' <<<"$e")" 256 "entries listed"
+	assert_eq "$(ss -Htan state time-wait "( sport = :$port )" | wc -l)" 300 "TIME_WAIT sockets ss shows"
+	"$SOCKTRACE" show -f summary "$TRACE" >summary.txt
+	grep -q '^  final states  .*TIME_WAIT 256' summary.txt
+	grep -q "the kernel's table at exit held 300 of these connections (300 in TIME_WAIT), of which the exits listed 256" summary.txt ||
+		{ cat summary.txt >&2; false; }
+}
+
 # restart OLD NEW: the server restarts on its port while the old
 # connection is in TIME_WAIT; sets E (the second bind) and PORT.
 restart() {

@@ -134,6 +134,21 @@ def tuple_again():
     s.close()
 
 
+def many(n):
+    """n connections the server closes first: n TIME_WAIT sockets of this
+    process at its exit, more than the exit event lists."""
+    s = listener()
+    port = s.getsockname()[1]
+    for _ in range(n):
+        c = socket.create_connection(("127.0.0.1", port))
+        a, _ = s.accept()
+        a.close()
+        assert c.recv(1) == b""
+        c.close()
+    s.close()
+    print(f"many n={n} port={port}")
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "restart":
@@ -148,5 +163,7 @@ if __name__ == "__main__":
         active_close()
     elif what == "again":
         tuple_again()
+    elif what == "many":
+        many(int(sys.argv[2]))
     else:
         sys.exit(f"unknown scenario {what}")
