@@ -311,7 +311,9 @@ int st_cmd_show(int argc, char **argv)
 			sh.recs[sh.nrecs++] = l.trace.recs[i];
 	}
 
-	rc = fn(&sh);
+	/* no event read, and the input said why (an empty file, a file that
+	 * is not a trace): nothing to render, not a picture of nothing */
+	rc = !l.trace.n && loaded == ST_LOAD_BAD ? 0 : fn(&sh);
 	st_untraced_each(&l.trace, warn_untraced, &sh);
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE)

@@ -173,10 +173,12 @@ static void tell_unwritten(struct st_drain *d, int errfd)
 	if (errfd < 0)
 		return;
 	if (st_drain_error(d)) {
+		unsigned long long lost = (unsigned long long)st_drain_unwritten(d);
 		n = snprintf(msg, sizeof(msg),
-			     "socktrace: the trace could not be written (%s): %llu events of this run are not in it; "
+			     "socktrace: the trace could not be written (%s): %llu %s of this run %s not in it; "
 			     "it ends at its last whole event\n",
-			     strerror(st_drain_error(d)), (unsigned long long)st_drain_unwritten(d));
+			     strerror(st_drain_error(d)), lost, lost == 1 ? "event" : "events",
+			     lost == 1 ? "is" : "are");
 		if (n > 0 && write(errfd, msg, (size_t)n) < 0) {
 			/* nowhere else to say it */
 		}

@@ -39,12 +39,15 @@ sane() {
 	((n >= 3))
 }
 
-@test "fuzz regressions: an empty trace is exit 2 with a message, in every format" {
+@test "fuzz regressions: an empty trace is exit 2 with a message, in every format, and nothing rendered" {
 	: >"$SCRATCH/empty.jsonl"
 	for fmt in "${FORMATS[@]}"; do
 		run "$SOCKTRACE" show -f "$fmt" "$SCRATCH/empty.jsonl"
 		[ "$status" -eq 2 ]
 		[[ $output == *"empty file"* ]]
+		# not a summary of nothing, an empty timeline...: no output at all
+		"$SOCKTRACE" show -f "$fmt" "$SCRATCH/empty.jsonl" 2>/dev/null >out || true
+		[[ ! -s out ]] || { echo "-f $fmt printed:"; cat out; false; }
 	done
 }
 
