@@ -225,3 +225,26 @@ gone_then_devnull() {
 	run "$SOCKTRACE" check --rule no-leaks "$t"
 	assert_eq "$status" 0 "check's status"
 }
+
+@test "descriptors: a close in one thread frees the number an accept in another returns, the accept having begun first (a recorded race): every close ends its own socket" {
+	# recorded with `socktrace --backend=ptrace -o T -- ./tsrv PORT 300`
+	# (a blocking accept in the main thread, a thread per connection that
+	# reads, sleeps 20 ms, writes and closes) and `ab -n 300 -c 4`; the
+	# runner stamps a call when it stops at its entry, and the kernel took
+	# the number after that, when the other thread's close had freed it
+	t=$BATS_TEST_DIRNAME/data/race/ptrace-threads-accept-close.jsonl
+	# the race is in it: an accept returned the number of a close of
+	# another socket that began after the accept and before it returned
+	assert_eq "$(jq -s '[.[] | select(.call == "accept" and .ret >= 0)] as $a | [.[] | select(.call == "close")] as $c |
+		[$a[] as $x | $c[] | select(.fd == $x.ret and .tid != $x.tid and .inode != $x.inode and
+			.ts > $x.ts and .ts < $x.ts + $x.dur_ns / 1e9)] | length > 0' "$t")" true "the recorded race"
+	run "$SOCKTRACE" show -f summary "$t"
+	[[ $output == *"sockets       301 opened, 301 closed, 0 leaked, at most 5 open at once, 1 listening"* ]] ||
+		{ echo "$output" >&2; false; }
+	assert_eq "$("$SOCKTRACE" show -f connections "$t" | jq -s -c '[length, ([.[] | select(.duration_us < 0)] | length)]')" \
+		"[300,0]" "connections, and those with a negative duration"
+	run "$SOCKTRACE" show -f lifecycle "$t"
+	[[ $output != *"open at end"* && $output != *inherited* ]] || { echo "$output" >&2; false; }
+	run "$SOCKTRACE" check --rule no-leaks --rule max-open=5 "$t"
+	assert_eq "$status" 0 "check's status"
+}
