@@ -44,6 +44,7 @@ struct group {
 	unsigned unseen;	/* of the closed: closed out of the shim's sight */
 	unsigned conns, failed_conns;
 	int64_t life_sum, life_max;
+	unsigned bytes_unknown;	/* connections whose last counters are not their end's */
 	unsigned lives;
 	uint64_t sent, received;
 	struct namecount states[MAX_NAMES], errors[MAX_NAMES];
@@ -232,8 +233,14 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		count_name(g->states, &g->nstates, s->final_state, NULL);
 	if (s->conn || (s->made && s->listener)) {
 		const struct st_rec *t = st_msock_teardown(s);
-		int64_t start = s->connect ? s->connect->ev.ts_us : s->t_first;
-		int64_t end = t ? t->ev.ts_us : m->t_last;
+		/* from the connect, or the accept's return (it may have waited
+		 * long for the client); to the teardown, else the end of the
+		 * socket (its last holder's exit: a forking server's child),
+		 * else the end of the trace */
+		int64_t start = s->connect ? s->connect->ev.ts_us :
+				s->made ? st_rec_effect_us(s->made) : s->t_first;
+		int64_t end = t ? t->ev.ts_us :
+			      s->end != ST_END_OPEN && s->end_rec ? s->end_rec->ev.ts_us : m->t_last;
 
 		bool again = all && s->conn && s->conn->client && s->conn->client != s &&
 			     show_keep_sock(sh, s->conn->client);
@@ -247,11 +254,13 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 			if (end - start > g->life_max)
 				g->life_max = end - start;
 		}
-		if (s->tcp_rec) {
+		if (s->tcp_rec && (s->tcp_final || s->end == ST_END_OPEN)) {
 			uint64_t sent, received;
 			st_msock_data(s, s->tcp_rec, &sent, &received);
 			g->sent += sent;
 			g->received += received;
+		} else if (!s->connect_failed && (s->connected || s->listener) && !again) {
+			g->bytes_unknown++;	/* its counters were not read at its end */
 		}
 	}
 }
@@ -365,7 +374,11 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 	}
 	show_bytes(a, sizeof(a), g->sent);
 	show_bytes(b, sizeof(b), g->received);
-	fprintf(o, ", sent %s, received %s\n", a, b);
+	fprintf(o, ", sent %s, received %s", a, b);
+	if (g->bytes_unknown)
+		fprintf(o, " (bytes of %u unknown: no close ended %s in the trace)", g->bytes_unknown,
+			g->bytes_unknown == 1 ? "it" : "them");
+	fputc('\n', o);
 	qsort(g->states, (size_t)g->nstates, sizeof(g->states[0]), by_name);
 	fprintf(o, "  %-13s", "final states");
 	if (!g->nstates)

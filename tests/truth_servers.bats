@@ -233,3 +233,31 @@ for k in kids:
 	view_line "^  close      \+[0-9.]+s close\([0-9]+\): its copy only, another process held it, still LISTEN$"
 	view_has "  close      never: held by pid $last when it exited (a leak)"
 }
+
+@test "servers: accept and fork (as postgres and rsync serve), the child exits holding the connection: summary's lifetime ends at the child's exit, its bytes unknown" {
+	traced "$PYTHON3" -c 'import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+port = s.getsockname()[1]
+for i in range(3):
+    c = socket.create_connection(("127.0.0.1", port))
+    a, _ = s.accept()
+    pid = os.fork()
+    if pid == 0:
+        s.close(); c.close(); a.sendall(b"y" * 1000); os._exit(0)
+    a.close()
+    os.waitpid(pid, 0)
+    got = 0
+    while got < 1000:
+        got += len(c.recv(4096))
+    c.close()
+time.sleep(1.5)   # the parent lives on: the connections do not
+s.close()
+print("done", flush=True)' >srv.out
+	grep -qx done srv.out
+	"$SOCKTRACE" show -f summary "$TRACE" >summary.txt
+	line=$(grep -m1 '^  connections' summary.txt)
+	# each lived until its child exited (milliseconds), not until the parent did
+	[[ $line =~ max\ ([0-9.]+)(us|ms)[,\ ] ]] || { echo "$line: not under a second" >&2; false; }
+	# the counters the parent's close read are not the end's: the child sent 1000 B after it
+	[[ $line == *"(bytes of 3 unknown: no close ended them in the trace)"* ]] || { echo "$line" >&2; false; }
+}
