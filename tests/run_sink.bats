@@ -229,7 +229,15 @@ PY
 	# ring when the program was killed
 	local n
 	n=$(jq -c 'select(.call == "socket")' k.jsonl | wc -l)
-	((n >= done_ - 32)) || { echo "sockets in the trace: $n, made: $done_" >&2; false; }
+	((n >= done_ - 32)) || {
+		echo "sockets in the trace: $n, made: $done_ (the watcher killed at $before)" >&2
+		echo "the program's stderr:" >&2
+		cat err >&2
+		echo "dropped, and the last events:" >&2
+		jq -c 'select(.dropped) | [.seq, .dropped]' k.jsonl >&2
+		tail -n 4 k.jsonl >&2
+		false
+	}
 	grep -q 'socktrace: warning: the runner is gone: writing the trace directly' err
 }
 
