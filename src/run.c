@@ -35,6 +35,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -124,15 +125,47 @@ static pid_t running_writer(const char *path)
 	return pid;
 }
 
+/* The runner's FIFO nobody reads yet: waited for, as strace -o waits,
+ * before the program runs (so nothing of it waits), with a word on
+ * stderr after a second; every 20 ms it is opened again by the same
+ * rules, until a reader comes or another reason refuses it.  A signal
+ * that ends the runner (^C) ends the wait.  The descriptor, or -1 with
+ * *why (NULL: see errno). */
+static int wait_for_reader(const char *path, const struct st_outfile *how, const char **why)
+{
+	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	char shown[PATH_MAX * 4];
+	struct st_buf b;
+	int fd, waited = 0;
+
+	for (;;) {
+		nanosleep(&tick, NULL);
+		*why = NULL;
+		fd = st_outfile_open(path, how, why);
+		if (fd >= 0 || errno != ENXIO)
+			return fd;
+		if (++waited == 50) {
+			st_buf_init(&b, shown, sizeof(shown));
+			st_buf_esc(&b, path, 0);
+			st_buf_finish(&b);
+			fprintf(stderr, "socktrace: waiting for a reader of the FIFO %s before the program runs\n",
+				shown);
+		}
+	}
+}
+
 /* Opens the trace file path by the shim's rules (codec/outfile.h),
  * before the program runs: created with the mode of SOCKTRACE_MODE
  * (0600), or emptied unless appending; never through a symbolic link,
  * never another user's file, FIFO or hard link in a sticky directory
- * (refused before anything of it is touched), never a wait on a FIFO
- * nobody reads (one with a reader is written as a pipe is).  -1 after a
- * message naming the path, escaped, and why. */
+ * (refused before anything of it is touched); a FIFO nobody reads is
+ * refused at once, unless flags has ST_OUT_BLOCK (the runner's own
+ * output): then waited for (wait_for_reader).  One with a reader is
+ * written as a pipe is.  -1 after a message naming the path, escaped,
+ * and why. */
 static int open_path(const char *path, bool append, unsigned flags)
 {
+	struct stat st;
 	struct st_outfile how = { ST_OUT_MODE_DEFAULT, flags | (append ? 0 : ST_OUT_TRUNC), NULL };
 	const char *mode = getenv("SOCKTRACE_MODE"), *why = NULL;
 	char shown[PATH_MAX * 4];
@@ -153,6 +186,8 @@ static int open_path(const char *path, bool append, unsigned flags)
 		return -1;
 	}
 	fd = st_outfile_open(path, &how, &why);
+	if (fd < 0 && (flags & ST_OUT_BLOCK) && errno == ENXIO && lstat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		fd = wait_for_reader(path, &how, &why);
 	if (fd < 0) {
 		st_buf_init(&b, shown, sizeof(shown));
 		st_buf_esc(&b, path, 0);
@@ -241,7 +276,7 @@ static int fd_of(const char *output)
  * stderr when output is NULL, stdout for "-" and /dev/stdout, descriptor
  * N for fd:N, /dev/fd/N and /proc/self/fd/N, else the path by the shim's
  * rules (open_path): created with SOCKTRACE_MODE or emptied (appended to
- * with append), a FIFO only when it has a reader.
+ * with append), a FIFO once it has a reader.
  * *file: a regular file the processes can append to themselves when the
  * runner is gone.  -1 after a message when it cannot be written. */
 static int open_dest(const char *output, bool append, bool *file)

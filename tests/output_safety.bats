@@ -133,9 +133,13 @@ refused() {
 
 @test "output safety: a FIFO with a reader that reads gets every event, each line whole" {
 	mkfifo fifo
-	cat fifo >got.jsonl &
+	# a reader for certain before the program starts (the shim never
+	# waits for one): held open here until the program has ended
+	exec {keep}<>fifo
+	cat fifo >got.jsonl {keep}>&- &
 	reader=$!
 	SOCKTRACE_OUTPUT=$SCRATCH/fifo traced "$(prog sockexit)" -n 600 status 0 >out 2>err
+	exec {keep}>&-
 	wait "$reader"
 	[[ ! -s err ]]
 	TRACE=$SCRATCH/got.jsonl

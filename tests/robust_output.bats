@@ -4,8 +4,9 @@
 # nobody reads.  One warning on stderr; the program's output and exit
 # status are what they are without the shim, and it never hangs.  In
 # runner mode (ST_TRACE_MODE=runner) the runner opens the output: /dev/full
-# costs one warning when the program ends; a FIFO nobody reads and a
-# read-only directory are refused before the program runs (exit status 2).
+# costs one warning when the program ends; a FIFO nobody reads is waited
+# for (as strace -o does); a read-only directory is refused before the
+# program runs (exit status 2).
 # (shim_output.bats covers a symlink and a path under a regular file.)
 
 load helpers
@@ -66,9 +67,28 @@ unwritable_or_refused() {
 	grep -qi 'space' err
 }
 
-@test "output: a FIFO nobody reads: no hang, one warning, nothing else changed" {
+@test "output: a FIFO nobody reads: no hang, one warning, nothing else changed (the runner waits for a reader)" {
 	mkfifo fifo
-	unwritable_or_refused "$SCRATCH/fifo"
+	if [[ $ST_TRACE_MODE != runner ]]; then
+		unwritable "$SCRATCH/fifo"
+		return
+	fi
+	# the runner opens its output before the program runs and, as strace
+	# -o does, waits for the FIFO's reader; after a second it says so
+	local status=0 TRACED
+	SOCKTRACE_OUTPUT=$SCRATCH/fifo traced_prefix
+	timeout -k 5 60 "${TRACED[@]}" "$(prog errcheck)" >traced.out 2>err &
+	local runner=$!
+	wait_until 10 grep -q 'waiting for a reader of the FIFO' err
+	assert_empty traced.out
+	cat fifo >got.jsonl
+	wait "$runner" || status=$?
+	assert_eq "$status" 0 "errcheck's exit status"
+	"$(prog errcheck)" >bare.out
+	diff -u bare.out traced.out
+	assert_eq "$(wc -l <err)" 1 "lines on stderr"
+	assert_valid_jsonl got.jsonl
+	assert_count 1 '.call=="end" and .by=="runner"' got.jsonl
 }
 
 @test "output: a read-only directory (mode 0555, as an unprivileged user): one warning, nothing else changed" {

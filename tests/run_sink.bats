@@ -74,6 +74,17 @@ PY
 		diff want got || { echo "-o form $f differs" >&2; false; }
 		assert_count 1 '.call=="end" and .by=="runner"' "$f.jsonl"
 	done
+	# a FIFO whose reader comes late: the runner waits for it, as strace
+	# -o does, and says so after a second; nothing of the trace is lost
+	mkfifo late
+	( sleep 1.5; exec cat late >late.jsonl ) &
+	reader=$!
+	"$SOCKTRACE" -o late -- $srv >/dev/null 2>late.err
+	wait "$reader"
+	grep -q 'waiting for a reader of the FIFO .*late' late.err || { cat late.err >&2; false; }
+	calls late.jsonl >got
+	diff want got
+	assert_count 1 '.call=="end" and .by=="runner"' late.jsonl
 	# the program's own stdout is still its own: tcp_server's facts
 	"$SOCKTRACE" -o - -- $srv 2>/dev/null >mixed
 	grep -q '^done connections=6' mixed
