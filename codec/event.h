@@ -22,6 +22,10 @@ struct st_sock_names;	/* names.h */
 /* "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%4294967295]:65535" and a
  * 108-byte AF_UNIX path with its leading '@' both fit. */
 #define ST_ADDR_MAX 112
+/* The most kernel sockets an exit event lists in "lingering" (the shim's
+ * and the ptrace back end's, from /proc/net/tcp and tcp6); the rest are
+ * only counted in lingering_total. */
+#define ST_LINGERING_MAX 256
 
 struct st_tcp {
 	uint32_t rtt_us, rttvar_us, retrans, total_retrans, lost;

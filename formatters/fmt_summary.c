@@ -295,7 +295,7 @@ static int by_name(const void *a, const void *b)
 }
 
 /* When an exit's list of the kernel's lingering sockets was cut short (at
- * most 256 a process), the sockets it could not list keep the state they
+ * most ST_LINGERING_MAX a process), the sockets it could not list keep the state they
  * had right after their close: says so, with the kernel's own counts at
  * exit (time_wait and lingering_total are whole), into buf; "" when every
  * list was whole. */
@@ -316,9 +316,9 @@ static void cut_lists_note(const struct st_model *m, char *buf, size_t n)
 		snprintf(buf, n,
 			 "  %-13s the kernel's table at exit held %" PRId64 " of these connections (%" PRId64
 			 " in TIME_WAIT), of which the exits listed %" PRId64
-			 " (at most 256 a process): the others are counted above in their state right after "
+			 " (at most %d a process): the others are counted above in their state right after "
 			 "close\n",
-			 "", total, tw, listed);
+			 "", total, tw, listed, ST_LINGERING_MAX);
 }
 
 static void print_group(const struct show *sh, struct group *g, bool all)

@@ -37,7 +37,6 @@
 #include <linux/tcp.h>
 
 #define MAX_HOLDERS 32
-#define MAX_LINGERING 256
 #define COMM_LEN 32
 #define WALK_EVERY_NS (10 * 1000000000LL)
 /* states of a bound socket that is not listening (the kernel's
@@ -479,7 +478,7 @@ void st_kv_exit(struct st_event *ev, struct st_scratch *sc)
 {
 	const uint32_t states = ST_TCPF(ST_TCP_TIME_WAIT) | ST_TCPF(ST_TCP_FIN_WAIT1) |
 				ST_TCPF(ST_TCP_FIN_WAIT2) | ST_TCPF(ST_TCP_LAST_ACK) | ST_TCPF(ST_TCP_CLOSING);
-	struct linger_collect c = { NULL, 0, MAX_LINGERING, 0, 0 };
+	struct linger_collect c = { NULL, 0, ST_LINGERING_MAX, 0, 0 };
 	uint64_t closed = st_recent_count();
 
 	if (st_cfg.probe == ST_PROBE_OFF)
@@ -493,7 +492,7 @@ void st_kv_exit(struct st_event *ev, struct st_scratch *sc)
 		ev->time_wait = 0;
 		return;
 	}
-	c.out = scratch(sc, MAX_LINGERING * sizeof(struct st_ksock));
+	c.out = scratch(sc, ST_LINGERING_MAX * sizeof(struct st_ksock));
 	if (!c.out)
 		return;
 	st_diag_hold();

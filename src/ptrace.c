@@ -948,10 +948,9 @@ static int cmp_closed(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#define MAX_LINGERING 256	/* as the shim's list */
 
 struct linger_list {
-	struct st_ksock k[MAX_LINGERING];
+	struct st_ksock k[ST_LINGERING_MAX];
 };
 
 /* The exit's lingering list, as the shim gives it (socktrace(7)): the
@@ -1000,7 +999,7 @@ static void lingering(struct proc *p, struct st_event *ev, struct linger_list *o
 				continue;
 			total++;
 			tw += st == ST_TCP_TIME_WAIT;
-			if (n < MAX_LINGERING) {
+			if (n < ST_LINGERING_MAX) {
 				struct st_ksock *k = &out->k[n++];
 				memset(k, 0, sizeof(*k));
 				memcpy(k->local, local, sizeof(k->local));
