@@ -55,6 +55,39 @@ void st_load_say_dups(const struct st_trace *t)
 	fprintf(stderr, "%s\n", out);
 }
 
+void st_load_say_missing(const struct st_trace *t)
+{
+	const struct st_missing *m = t->nmissing_list ? &t->missing_list[0] : NULL;
+	char out[1024];
+	struct st_buf b;
+
+	if (!t->missing)
+		return;
+	st_buf_init(&b, out, sizeof(out));
+	ST_PUTL(&b, "socktrace: the trace lacks at least ");
+	st_buf_i64(&b, (int64_t)t->missing);
+	st_buf_puts(&b, t->missing == 1 ? " event" : " events");
+	if (t->missing_images > 1) {
+		ST_PUTL(&b, " of ");
+		st_buf_i64(&b, (int64_t)t->missing_images);
+		ST_PUTL(&b, " process images");
+	}
+	ST_PUTL(&b, " (numbers missing from seq, or counted as dropped by the shim): what they did is unknown, "
+		    "and the sockets they touched may be shown wrong");
+	if (m) {
+		ST_PUTL(&b, "; the first, pid ");
+		st_buf_i64(&b, m->pid);
+		ST_PUTL(&b, ", lacks ");
+		st_buf_i64(&b, m->events);
+		ST_PUTL(&b, " between seq ");
+		st_buf_i64(&b, m->first);
+		ST_PUTL(&b, " and ");
+		st_buf_i64(&b, m->last);
+	}
+	st_buf_finish(&b);
+	fprintf(stderr, "%s\n", out);
+}
+
 enum st_load_status st_load(struct st_loaded *l, char *const *paths, int n, bool strict)
 {
 	memset(l, 0, sizeof(*l));
@@ -71,6 +104,7 @@ enum st_load_status st_load(struct st_loaded *l, char *const *paths, int n, bool
 	st_trace_sort(&l->trace);
 	if (st_trace_dedup(&l->trace) > 0)
 		st_load_say_dups(&l->trace);
+	st_load_say_missing(&l->trace);
 	l->sym = st_symbolizer_new();
 	if (l->sym)
 		st_symbolize_trace(l->sym, &l->trace);

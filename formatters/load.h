@@ -56,6 +56,10 @@ void st_load_wait_runner(const char *path);
  * FILE:LINE" on stderr, from t->dups and t->first_dup. */
 void st_load_say_dups(const struct st_trace *t);
 
+/* "socktrace: the trace lacks at least N events ...; the first, pid P,
+ * lacks K between seq A and B" on stderr, when t->missing (reader.h). */
+void st_load_say_missing(const struct st_trace *t);
+
 /* Frees what st_load made; l is then empty. */
 void st_load_free(struct st_loaded *l);
 

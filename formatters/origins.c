@@ -171,6 +171,10 @@ struct st_dedup_seen {
 	int64_t key;		/* pkey; -1 empty slot */
 	int64_t img_ts;		/* the ts of its image's start, -1 unknown */
 	int64_t max;		/* the largest seq seen of the image */
+	int64_t first;		/* the first seq seen of the image, 0 none */
+	int64_t count;		/* seqs seen of the image, repeats not counted */
+	int64_t dropped;	/* the image's dropped counts, summed */
+	int64_t pid;
 	uint64_t bits[WINDOW / 64];	/* seq s seen: bit s % WINDOW, for s in (max - WINDOW, max] */
 };
 
@@ -219,8 +223,45 @@ static void set_bit(struct st_dedup_seen *s, int64_t seq)
 	s->bits[(seq % WINDOW) / 64] |= (uint64_t)1 << (seq % 64);
 }
 
+/* The image s has read is over (a new one starts, or the trace ends):
+ * what it lacks goes to t.  The seqs before its first one read are not
+ * counted (a trace may begin in the middle of a process). */
+static void image_over(struct st_dedup_seen *s, struct st_trace *t)
+{
+	int64_t gaps = s->first > 0 ? s->max - s->first + 1 - s->count : 0;
+	int64_t lack;
+
+	if (gaps < 0)
+		gaps = 0;	/* repeats older than the window were counted */
+	lack = gaps > s->dropped ? gaps : s->dropped;
+	if (lack > 0) {
+		t->missing += (uint64_t)lack;
+		t->missing_images++;
+		if (t->nmissing_list < ST_MISSING_LISTED) {
+			struct st_missing *v = t->missing_list;
+			if (!v)
+				v = t->missing_list = calloc(ST_MISSING_LISTED, sizeof(*v));
+			if (v)
+				v[t->nmissing_list++] = (struct st_missing){ s->key, s->pid, s->first, s->max, lack,
+									      gaps, s->dropped };
+		}
+	}
+	s->first = s->count = s->dropped = 0;
+}
+
+/* Counts r, not a repeat, in its image's seqs. */
+static void seen(struct st_dedup_seen *s, const struct st_rec *r)
+{
+	if (!s->first || r->ev.seq < s->first)
+		s->first = r->ev.seq;
+	s->count++;
+	if (r->ev.dropped > 0)
+		s->dropped += r->ev.dropped;
+	s->pid = r->ev.pid;
+}
+
 /* Is r a repeat of an event already seen?  Notes it when not. */
-static bool repeated(struct st_dedup_seen *s, const struct st_rec *r)
+static bool repeated(struct st_dedup_seen *s, struct st_trace *t, const struct st_rec *r)
 {
 	int64_t seq = r->ev.seq;
 
@@ -230,12 +271,17 @@ static bool repeated(struct st_dedup_seen *s, const struct st_rec *r)
 		if (s->img_ts == r->ev.ts_us && bit(s, 1))
 			return true;
 		/* a new image: its seqs start again */
+		if (s->first)
+			image_over(s, t);
 		memset(s->bits, 0, sizeof(s->bits));
 		s->img_ts = r->ev.ts_us;
 		s->max = 1;
 		set_bit(s, 1);
+		seen(s, r);
 		return false;
 	}
+	if (!s->first)
+		s->max = seq - 1;	/* the first seen of a process: the window starts here */
 	if (seq > s->max) {
 		if (seq - s->max >= WINDOW)
 			memset(s->bits, 0, sizeof(s->bits));
@@ -244,13 +290,17 @@ static bool repeated(struct st_dedup_seen *s, const struct st_rec *r)
 				s->bits[(k % WINDOW) / 64] &= ~((uint64_t)1 << (k % 64));
 		s->max = seq;
 		set_bit(s, seq);
+		seen(s, r);
 		return false;
 	}
-	if (seq <= s->max - WINDOW)
+	if (seq <= s->max - WINDOW) {
+		seen(s, r);
 		return false;	/* too old to tell */
+	}
 	if (bit(s, seq))
 		return true;
 	set_bit(s, seq);
+	seen(s, r);
 	return false;
 }
 
@@ -260,12 +310,19 @@ int st_dedup_check(struct st_dedup *d, struct st_trace *t, const struct st_rec *
 
 	if (!s)
 		return -1;
-	if (!repeated(s, r))
+	if (!repeated(s, t, r))
 		return 0;
 	if (!t->first_dup[0])
 		snprintf(t->first_dup, sizeof(t->first_dup), "%s:%ld", r->file, r->line);
 	t->dups++;
 	return 1;
+}
+
+void st_dedup_finish(struct st_dedup *d, struct st_trace *t)
+{
+	for (size_t k = 0; k < d->cap; k++)
+		if (d->v[k].key != -1 && d->v[k].first)
+			image_over(&d->v[k], t);
 }
 
 void st_dedup_free(struct st_dedup *d)
@@ -291,7 +348,7 @@ long st_trace_dedup(struct st_trace *t)
 			t->n = out + (t->n - i);
 			return -1;
 		}
-		if (repeated(s, r)) {
+		if (repeated(s, t, r)) {
 			if (!t->first_dup[0])
 				snprintf(t->first_dup, sizeof(t->first_dup), "%s:%ld", r->file, r->line);
 			st_rec_free(r);
@@ -302,6 +359,7 @@ long st_trace_dedup(struct st_trace *t)
 	}
 	t->n = out;
 	t->dups += (unsigned long)dropped;
+	st_dedup_finish(&m, t);
 	free(m.v);
 	return dropped;
 }

@@ -45,6 +45,12 @@ struct st_dedup {
  * 0: no, and it is noted; -1: out of memory (nothing noted). */
 int st_dedup_check(struct st_dedup *d, struct st_trace *t, const struct st_rec *r);
 
+/* The end of the events: what each process image lacks (seq numbers
+ * missing between its first and last seq checked, or the shim's dropped
+ * counts, whichever is more) is added to t->missing and listed in
+ * t->missing_list (reader.h). */
+void st_dedup_finish(struct st_dedup *d, struct st_trace *t);
+
 /* Frees d; it is then empty. */
 void st_dedup_free(struct st_dedup *d);
 

@@ -765,5 +765,6 @@ void st_trace_free(struct st_trace *t)
 		free(t->origins[i].boot);
 	}
 	free(t->origins);
+	free(t->missing_list);
 	memset(t, 0, sizeof(*t));
 }

@@ -46,6 +46,16 @@ struct st_rec {
 	int *kept;		/* ... ev.kept */
 };
 
+/* A process image the trace lacks events of (st_trace.missing_list). */
+struct st_missing {
+	int64_t pkey, pid;	/* the process (st_rec.pkey, ev.pid) */
+	int64_t first, last;	/* the first and last seq read of the image */
+	int64_t events;		/* at least this many events missing */
+	int64_t gaps;		/* ... seq numbers missing in [first, last] */
+	int64_t dropped;	/* ... the shim's dropped counts, summed */
+};
+#define ST_MISSING_LISTED 64
+
 /* The machines and pid namespaces (host, boot, pidns) the traces came
  * from, in the order their first start event was read; index 0 is also
  * where events of a trace that names none go (origins.c).  Two containers
@@ -72,6 +82,13 @@ struct st_trace {
 	size_t next_order;	/* the next event's st_rec.order */
 	unsigned long dups;	/* events dropped by st_trace_dedup */
 	char first_dup[320];	/* "FILE:LINE" of the first, "" none */
+	/* events the trace lacks, by process image (st_trace_dedup,
+	 * st_dedup_finish): numbers of seq missing between its first and last
+	 * seq read, or the shim's dropped counts, whichever is more */
+	uint64_t missing;	/* at least this many in all */
+	unsigned missing_images;	/* process images that lack some */
+	struct st_missing *missing_list;	/* the first ST_MISSING_LISTED of them */
+	size_t nmissing_list;
 	unsigned bad;		/* bad lines, unreadable or empty files */
 	bool fatal;		/* strict mode hit a bad line */
 	char first_problem[320];	/* the first message about bad input,
@@ -147,8 +164,9 @@ static inline int64_t st_rec_key(const struct st_rec *r, int64_t pid)
  * process -- origin and pid --, image and seq: a trace given twice, a
  * collector that shipped a line twice); counts them in t->dups and names
  * the first in t->first_dup.  Each process keeps the last 4096 seqs of its
- * image; a repeat older than that is kept.  Returns how many were
- * dropped; -1 when out of memory (nothing dropped). */
+ * image; a repeat older than that is kept.  Also counts, each image,
+ * the events the trace lacks (t->missing, missing_list).  Returns how
+ * many were dropped; -1 when out of memory (nothing dropped). */
 long st_trace_dedup(struct st_trace *t);
 
 /* The name of origin o: "HOST" or "HOST (boot BOOT)", "?" unknown. */

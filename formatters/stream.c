@@ -316,6 +316,10 @@ void st_stream_close(struct st_stream *s)
 		st_rec_free(heap_pop(s));
 	if (s->t->dups)
 		st_load_say_dups(s->t);
+	if (!s->dedup_broken) {
+		st_dedup_finish(&s->dedup, s->t);
+		st_load_say_missing(s->t);
+	}
 	if (s->late) {
 		char out[1024];
 		struct st_buf b;

@@ -62,6 +62,13 @@ static void number(struct st_event *ev)
 		ev->dropped = atomic_exchange(&dropped, 0);
 }
 
+/* ev was not written: it is counted as dropped, and so are the events it
+ * said were dropped before it (the next event written says them all). */
+static void lost(const struct st_event *ev)
+{
+	atomic_fetch_add_explicit(&dropped, 1 + (ev->dropped > 0 ? ev->dropped : 0), memory_order_relaxed);
+}
+
 void st_emit_direct(const struct st_event *ev)
 {
 	char line[LINE_ON_STACK];
@@ -69,7 +76,7 @@ void st_emit_direct(const struct st_event *ev)
 
 	if (ST_LIKELY(n < sizeof(line))) {
 		if (ST_UNLIKELY(!st_sink_write(line, n)))
-			atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+			lost(ev);
 	} else {
 		/* a long line (argv, stacks, holders): a mapping, not the stack,
 		 * which may be a small signal stack */
@@ -78,10 +85,10 @@ void st_emit_direct(const struct st_event *ev)
 		if (big != MAP_FAILED) {
 			n = encode(ev, big, cap);
 			if (!st_sink_write(big, n < cap ? n : cap - 1))
-				atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+				lost(ev);
 			munmap(big, cap);
 		} else {
-			atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+			lost(ev);
 		}
 	}
 }
@@ -94,7 +101,7 @@ static void emit_line(struct st_event *ev)
 		if (ST_LIKELY(st_shm_emit(ev, depth <= 1)))
 			return;
 		if (!st_shm_fall_back() || !st_sink_ready()) {
-			atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+			lost(ev);
 			return;
 		}
 		/* the runner is gone: this process writes the file itself */

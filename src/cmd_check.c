@@ -38,7 +38,8 @@ static const char usage_text[] =
 	"  --format=github    violations as GitHub workflow annotations\n"
 	"  --color=WHEN       auto, always or never, as for show (check's lines are\n"
 	"                     never coloured: accepted so both take the same options)\n"
-	"  --strict           any bad trace line is fatal\n"
+	"  --strict           any bad trace line, or any event missing from the\n"
+	"                     trace (a gap in seq, or dropped), is fatal\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
 /* Says a usage error on stderr and keeps it in failed (for a JUnit report);
@@ -73,6 +74,31 @@ static void note_untraced(const struct st_rec *r, void *arg)
 
 	st_untraced_words(r, show_comm(&c->sh, r->pkey, comm, sizeof(comm)), line, sizeof(line));
 	check_note(c, "untraced: %s", line);
+}
+
+/* Notes after the results: the process images the trace lacks events of,
+ * whose sockets' verdicts may then be wrong (a close not in it reads as a
+ * leak). */
+static void note_missing(struct check *c, const struct st_trace *t)
+{
+	uint64_t listed = 0;
+	char comm[256];
+
+	for (size_t i = 0; i < t->nmissing_list; i++) {
+		const struct st_missing *m = &t->missing_list[i];
+
+		listed += (uint64_t)m->events;
+		check_note(c,
+			   "incomplete: pid %lld (%s) lacks at least %lld event%s between seq %lld and %lld (%s): "
+			   "what they did is unknown, and a verdict on its sockets may be wrong",
+			   (long long)m->pid, show_comm(&c->sh, m->pkey, comm, sizeof(comm)), (long long)m->events,
+			   m->events == 1 ? "" : "s", (long long)m->first, (long long)m->last,
+			   m->dropped >= m->gaps ? "the shim counted them as dropped" : "numbers missing from seq");
+	}
+	if (t->missing > listed)
+		check_note(c, "incomplete: %llu more events are missing, of %u more process images",
+			   (unsigned long long)(t->missing - listed),
+			   t->missing_images - (unsigned)t->nmissing_list);
 }
 
 int st_cmd_check(int argc, char **argv)
@@ -211,6 +237,10 @@ int st_cmd_check(int argc, char **argv)
 		snprintf(failed, sizeof(failed), "no events to check");
 	} else if (loaded == ST_LOAD_NOMEM) {
 		snprintf(failed, sizeof(failed), "out of memory");
+	} else if (strict && l.trace.missing) {
+		snprintf(failed, sizeof(failed),
+			 "the trace lacks at least %llu event%s (--strict); nothing was checked",
+			 (unsigned long long)l.trace.missing, l.trace.missing == 1 ? "" : "s");
 	}
 	if (failed[0]) {
 		fprintf(stderr, "socktrace: check: %s\n", failed);
@@ -222,6 +252,7 @@ int st_cmd_check(int argc, char **argv)
 
 	check_rules_run(&c, &rules);
 	st_untraced_each(&l.trace, note_untraced, &c);
+	note_missing(&c, &l.trace);
 	for (size_t i = 0; i < npats; i++) {
 		double t0 = check_elapsed(&c);
 

@@ -5,6 +5,7 @@
 # a person can act on) a run that breaks it; bad usage and input exit 2.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	st_setup
@@ -177,4 +178,65 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	run_check --rule no-eaddrinuse again.jsonl
 	assert_eq "$status" 1
 	[[ ${lines[0]} == "no-eaddrinuse: pid "*": bind("*", 127.0.0.1:$PORT) failed with EADDRINUSE; held by 127.0.0.1:$PORT -> 127.0.0.1:"*" TIME_WAIT; whether SO_REUSEADDR or SO_REUSEPORT would have helped is unknown (the holders' options are not visible to this process)" ]]
+}
+
+@test "check: events missing from the trace (a line a collector lost, events the shim dropped) are named in a note, --strict refuses the trace, and show says so" {
+	traced "$(prog leaky)" -n 1 >out
+	run_check --rule no-leaks "$TRACE"
+	assert_eq "$status" 0 "the whole trace: $output"
+	[[ $output != *incomplete* ]]
+	run --separate-stderr "$SOCKTRACE" show -f summary "$TRACE"
+	assert_empty "$stderr"
+	# the listener's close lost on its way (as a lossy collector would
+	# lose a line): the listener now reads as a leak, and check says the
+	# verdict stands on a trace that lacks an event
+	pid=$(jq -r 'select(.call=="close" and .state_before=="LISTEN") | .pid' "$TRACE" | head -1)
+	seq=$(jq -r 'select(.call=="close" and .state_before=="LISTEN") | .seq' "$TRACE" | head -1)
+	[[ -n $seq ]]
+	last=$(jq -r "select(.pid==$pid) | .seq" "$TRACE" | sort -n | tail -1)
+	jq -c "select(.seq != $seq or .pid != $pid)" "$TRACE" >lossy.jsonl
+	run --separate-stderr "$SOCKTRACE" check --rule no-leaks lossy.jsonl
+	assert_eq "$status" 1 "check on the lossy trace: $output"
+	[[ $output == *"no-leaks: pid $pid (leaky -n 1): tcp 127.0.0.1:"* ]]
+	[[ $output == *"note: incomplete: pid $pid (leaky -n 1) lacks at least 1 event between seq 1 and $last (numbers missing from seq): what they did is unknown, and a verdict on its sockets may be wrong"* ]]
+	[[ $stderr == *"the trace lacks at least 1 event (numbers missing from seq, or counted as dropped by the shim)"*"the first, pid $pid, lacks 1 between seq 1 and $last" ]]
+	run --separate-stderr "$SOCKTRACE" check --strict --rule no-leaks lossy.jsonl
+	assert_eq "$status" 2 "--strict on the lossy trace"
+	[[ $stderr == *"socktrace: check: the trace lacks at least 1 event (--strict); nothing was checked" ]]
+	for f in text summary timeline; do
+		run --separate-stderr "$SOCKTRACE" show -f "$f" lossy.jsonl
+		assert_eq "$status" 0
+		[[ $stderr == *"the trace lacks at least 1 event "* ]] || { echo "show -f $f: $stderr" >&2; false; }
+	done
+}
+
+@test "check: events the shim dropped while its FIFO's reader did not read are counted, not taken for a whole trace" {
+	cat >burst.py <<'PY'
+import socket, time
+for i in range(600):
+    socket.socket().close()
+time.sleep(2.5)
+for i in range(5):
+    socket.socket().close()
+PY
+	mkfifo fifo
+	# a reader for certain, which reads nothing for 2 s: the pipe fills,
+	# the shim waits a second, then drops events until it reads again
+	exec {keep}<>fifo
+	{ sleep 2; exec cat; } <fifo >got.jsonl {keep}>&- &
+	reader=$!
+	env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$SCRATCH/fifo" "$PYTHON3" burst.py 2>err
+	exec {keep}>&-
+	wait "$reader"
+	grep -q 'events are being lost' err
+	dropped=$(jq -s 'map(.dropped // 0) | add' got.jsonl)
+	((dropped > 0)) || { echo "nothing was dropped: the pipe never filled" >&2; false; }
+	# the shim's count is the events lost: every seq number the trace lacks
+	last=$(jq -s 'map(.seq) | max' got.jsonl)
+	assert_eq "$dropped" "$((last - $(wc -l <got.jsonl)))" "dropped against the seq numbers missing"
+	run --separate-stderr "$SOCKTRACE" check --rule no-leaks got.jsonl
+	assert_eq "$status" 0 "$output"
+	[[ $output == *"note: incomplete: pid "*" (python3 burst.py) lacks at least $dropped events between seq 1 and $last (the shim counted them as dropped)"* ]] || { echo "$output" >&2; false; }
+	run --separate-stderr "$SOCKTRACE" check --strict --rule no-leaks got.jsonl
+	assert_eq "$status" 2
 }

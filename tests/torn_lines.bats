@@ -35,7 +35,10 @@ check_pieces() {
 	assert_eq "$shown" "$WHOLE" "events shown of $f (pieces: $p)"
 	if [[ $FRAGMENTS == 0 ]]; then
 		assert_eq "$status" 0 "exit status of show on $f"
-		[[ ! -s shown.err ]] || { cat shown.err >&2; return 1; }
+		# nothing said, but (a process SIGKILLed while its threads
+		# wrote) the events it had numbered and not yet written
+		! grep -v '^socktrace: the trace lacks at least [0-9]* events\? .*; the first, pid [0-9]*, lacks' shown.err ||
+			{ cat shown.err >&2; return 1; }
 		return 0
 	fi
 	assert_eq "$status" 2 "exit status of show on $f"
