@@ -6,9 +6,12 @@
  * against the TCP state diagram.  Says only what the events show: a side
  * that was not traced is named as such, never guessed.
  */
+#define _GNU_SOURCE
 #include "show.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -375,11 +378,79 @@ static void bytes_line(const struct show *sh, const struct st_conn *c)
 	fputc('\n', sh->out);
 }
 
-static void side_teardown(const struct show *sh, const char *role, const struct st_msock *s,
+/* The teardown's lines of both ends, put in time order before they are
+ * printed (an end's shutdown, its copies' closes and its close interleave
+ * with the other end's). */
+struct tline {
+	int64_t ts;		/* when, microseconds since the epoch */
+	size_t seq;		/* the order added: ties keep it */
+	char *text;		/* one line, without its newline */
+};
+struct tlines {
+	struct tline *v;
+	size_t n, cap;
+};
+
+static void tl_add(struct tlines *L, int64_t ts, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tl_add(struct tlines *L, int64_t ts, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (!text)
+		return;
+	if (L->n == L->cap) {
+		size_t cap = L->cap ? 2 * L->cap : 8;
+		struct tline *v = realloc(L->v, cap * sizeof(*v));
+		if (!v) {
+			free(text);
+			return;
+		}
+		L->v = v;
+		L->cap = cap;
+	}
+	L->v[L->n] = (struct tline){ ts, L->n, text };
+	L->n++;
+}
+
+static int tl_cmp(const void *a, const void *b)
+{
+	const struct tline *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void tl_print(const struct show *sh, struct tlines *L)
+{
+	if (L->n > 1)
+		qsort(L->v, L->n, sizeof(*L->v), tl_cmp);
+	for (size_t i = 0; i < L->n; i++) {
+		fprintf(sh->out, "%s\n", L->v[i].text);
+		free(L->v[i].text);
+	}
+	free(L->v);
+	memset(L, 0, sizeof(*L));
+}
+
+static void side_teardown(const struct show *sh, struct tlines *L, const char *role, const struct st_msock *s,
 			  bool active)
 {
 	const struct st_rec *t = st_msock_teardown(s);
-	char tm[32], words[96];
+	char tm[32], words[96], line[1024];
+	size_t k = 0;
+
+#define CAT(...)                                                                         \
+	do {                                                                             \
+		int n_ = snprintf(line + k, sizeof(line) - k, __VA_ARGS__);            \
+		if (n_ > 0)                                                              \
+			k = k + (size_t)n_ < sizeof(line) ? k + (size_t)n_ : sizeof(line) - 1; \
+	} while (0)
 
 	/* the closes of copies other processes still held: not the end */
 	for (size_t i = 0; i < s->nevs; i++) {
@@ -388,55 +459,56 @@ static void side_teardown(const struct show *sh, const char *role, const struct 
 		    r->ev.err || r->ev.fd < 0 || r->sock != s || r->ev.ts_us > (t ? t->ev.ts_us : INT64_MAX))
 			continue;
 		show_reltime(sh, tm, sizeof(tm), r->ev.ts_us);
-		fprintf(sh->out, "  %-10s %s %s pid %" PRId64 " %s(%d): its copy only, another process held "
-			"it%s%s\n", "", tm, role, r->ev.pid, st_call_name(r->ev.call), r->ev.fd,
-			r->ev.state ? ", still " : "", r->ev.state ? show_esc(r->ev.state) : "");
+		tl_add(L, r->ev.ts_us, "  %-10s %s %s pid %" PRId64 " %s(%d): its copy only, another process held it%s%s",
+		       "", tm, role, r->ev.pid, st_call_name(r->ev.call), r->ev.fd, r->ev.state ? ", still " : "",
+		       r->ev.state ? show_esc(r->ev.state) : "");
 	}
 	if (!t) {
 		if (s->end == ST_END_EXIT && s->handed && s->end_pid >= 0)
-			fprintf(sh->out, "  %-10s %s never closed it here: handed over to pid %" PRId64
-				", which held it when it exited\n", "", role, s->end_pid);
+			tl_add(L, s->t_end, "  %-10s %s never closed it here: handed over to pid %" PRId64
+			       ", which held it when it exited", "", role, s->end_pid);
 		else if (s->end == ST_END_EXIT && !st_msock_leaked(s))
-			fprintf(sh->out, "  %-10s %s never closed it: held from before the trace by pid %" PRId64
-				" when it exited\n", "", role, s->end_pid);
+			tl_add(L, s->t_end, "  %-10s %s never closed it: held from before the trace by pid %" PRId64
+			       " when it exited", "", role, s->end_pid);
 		else if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
-			fprintf(sh->out, "  %-10s %s never closed it: held by pid %" PRId64
-				" when it exited (a leak)\n", "", role, s->end_pid);
+			tl_add(L, s->t_end, "  %-10s %s never closed it: held by pid %" PRId64
+			       " when it exited (a leak)", "", role, s->end_pid);
 		else if (s->end == ST_END_EXIT)
-			fprintf(sh->out, "  %-10s %s never closed it (still open when its process exited: a "
-				"leak)\n", "", role);
+			tl_add(L, s->t_end, "  %-10s %s never closed it (still open when its process exited: a leak)",
+			       "", role);
 		else
-			fprintf(sh->out, "  %-10s %s never closed it: %s\n", "", role,
-				show_esc(st_msock_end_words(s, words, sizeof(words))));
+			tl_add(L, s->t_end, "  %-10s %s never closed it: %s", "", role,
+			       show_esc(st_msock_end_words(s, words, sizeof(words))));
 		return;
 	}
 	show_reltime(sh, tm, sizeof(tm), t->ev.ts_us);
-	fprintf(sh->out, "  %-10s %s %s %s%s%s", "", tm, role, st_call_name(t->ev.call),
-		t->ev.how ? "(" : "()", t->ev.how ? show_esc(t->ev.how) : "");
+	CAT("  %-10s %s %s %s%s%s", "", tm, role, st_call_name(t->ev.call), t->ev.how ? "(" : "()",
+	    t->ev.how ? show_esc(t->ev.how) : "");
 	if (t->ev.pid != s->pid)
-		fprintf(sh->out, " in pid %" PRId64, t->ev.pid);
+		CAT(" in pid %" PRId64, t->ev.pid);
 	if (t->ev.how)
-		fputc(')', sh->out);
+		CAT(")");
 	if (t->ev.state_before && t->ev.state)
-		fprintf(sh->out, ": %s -> %s", show_esc(t->ev.state_before), show_esc(t->ev.state));
+		CAT(": %s -> %s", show_esc(t->ev.state_before), show_esc(t->ev.state));
 	if (t->ev.state_after)
-		fprintf(sh->out, " (kernel after close: %s)", show_esc(t->ev.state_after));
+		CAT(" (kernel after close: %s)", show_esc(t->ev.state_after));
 	if (active)
-		fprintf(sh->out, "  [active close]");
-	fputc('\n', sh->out);
+		CAT("  [active close]");
+	tl_add(L, t->ev.ts_us, "%s", line);
 	if (s->close && s->close != t) {
+		k = 0;
 		show_reltime(sh, tm, sizeof(tm), s->close->ev.ts_us);
-		fprintf(sh->out, "  %-10s %s %s close()", "", tm, role);
+		CAT("  %-10s %s %s close()", "", tm, role);
 		if (s->close->ev.state_before && s->close->ev.state)
-			fprintf(sh->out, ": %s -> %s", show_esc(s->close->ev.state_before),
-				show_esc(s->close->ev.state));
-		fputc('\n', sh->out);
+			CAT(": %s -> %s", show_esc(s->close->ev.state_before), show_esc(s->close->ev.state));
+		tl_add(L, s->close->ev.ts_us, "%s", line);
 	}
 	if (s->close && s->close->ev.reset_known && s->close->ev.reset)
-		fprintf(sh->out, "  %-10s %s%s reset the connection: RST sent%s%s%s%s\n", "",
-			show_c(sh, SHOW_YELLOW), role, s->close->ev.reset_reason ? " (" : "",
-			s->close->ev.reset_reason ? show_esc(s->close->ev.reset_reason) : "",
-			s->close->ev.reset_reason ? ")" : "", show_c(sh, SHOW_OFF));
+		tl_add(L, s->close->ev.ts_us, "  %-10s %s%s reset the connection: RST sent%s%s%s%s", "",
+		       show_c(sh, SHOW_YELLOW), role, s->close->ev.reset_reason ? " (" : "",
+		       s->close->ev.reset_reason ? show_esc(s->close->ev.reset_reason) : "",
+		       s->close->ev.reset_reason ? ")" : "", show_c(sh, SHOW_OFF));
+#undef CAT
 }
 
 static void later(const struct show *sh, const char *role, const struct st_ksock *k)
@@ -497,16 +569,13 @@ static void teardown(const struct show *sh, const struct st_conn *c)
 	else
 		fprintf(sh->out, "  %-10s %s\n", "teardown", what);
 	{
-		const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
-		const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
-		bool server_first = ts && (!tc || ts->ev.ts_us < tc->ev.ts_us);
+		struct tlines L = { NULL, 0, 0 };
 
-		if (cl && !server_first)
-			side_teardown(sh, "client", cl, c->closer == ST_CLOSER_CLIENT);
+		if (cl)
+			side_teardown(sh, &L, "client", cl, c->closer == ST_CLOSER_CLIENT);
 		if (sv)
-			side_teardown(sh, "server", sv, c->closer == ST_CLOSER_SERVER);
-		if (cl && server_first)
-			side_teardown(sh, "client", cl, c->closer == ST_CLOSER_CLIENT);
+			side_teardown(sh, &L, "server", sv, c->closer == ST_CLOSER_SERVER);
+		tl_print(sh, &L);
 	}
 	later(sh, "client", c->later_client);
 	later(sh, "server", c->later_server);
