@@ -135,10 +135,12 @@ bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t 
 			} else if (len > 1 && tok[len - 1] == '+') {
 				tok[len - 1] = '\0';
 				st.max = UINT_MAX;
-			} else if (len > 1 && tok[len - 1] == '?') {
+			} else if (len > 1 && tok[len - 1] == '?' && tok[len - 2] != '@') {
 				tok[len - 1] = '\0';
 				st.min = 0;
-			} else if (len > 1 && tok[len - 1] == '*' && tok[len - 2] != '(' && tok[len - 2] != ',') {
+			} else if (len > 1 && tok[len - 1] == '*' && tok[len - 2] != '(' && tok[len - 2] != ',' &&
+				   tok[len - 2] != '@') {
+				/* (close@* is the call in any process: a pid glob) */
 				tok[len - 1] = '\0';
 				st.min = 0;
 				st.max = UINT_MAX;
@@ -295,16 +297,34 @@ static bool match_from(const struct expect_pattern *p, size_t pi, const struct s
 	}
 }
 
+/* An endpoint glob that begins with an IPv6 literal, "[::1]:8080" or
+ * "[fe80::*%2]:*": its brackets are the address's, not a bracket
+ * expression of fnmatch(3) (one never holds a ':' but in "[[:digit:]]"),
+ * so they are escaped in out.  false when glob is not one. */
+static bool v6_literal(const char *glob, char *out, size_t n)
+{
+	const char *close;
+	int k;
+
+	if (glob[0] != '[' || glob[1] == '[' || glob[1] == '!' || glob[1] == '^' || !(close = strchr(glob, ']')) ||
+	    !memchr(glob, ':', (size_t)(close - glob)))
+		return false;
+	k = snprintf(out, n, "\\[%.*s\\]%s", (int)(close - glob - 1), glob + 1, close + 1);
+	return k > 0 && (size_t)k < n;
+}
+
 static bool glob_ok(const char *glob, const char *s)
 {
-	char norm[ST_ADDR_MAX];
+	char norm[ST_ADDR_MAX], lit[ST_ADDR_MAX * 2];
 
 	if (!glob)
 		return true;
 	if (!fnmatch(glob, s, 0) || !fnmatch(glob, show_esc(s), 0))
 		return true;	/* as the trace has it, or as `show` prints it */
 	st_addr_normalize(s, norm);
-	return !fnmatch(glob, norm, 0);
+	if (!fnmatch(glob, norm, 0))
+		return true;
+	return v6_literal(glob, lit, sizeof(lit)) && (!fnmatch(lit, s, 0) || !fnmatch(lit, norm, 0));
 }
 
 static bool sock_matches(struct check *c, const struct expect_pattern *p, const struct st_msock *s,

@@ -240,3 +240,24 @@ PY
 	run --separate-stderr "$SOCKTRACE" check --strict --rule no-leaks got.jsonl
 	assert_eq "$status" 2
 }
+
+@test "check --expect: an IPv6 endpoint is written as lifecycle prints it ([::1]:PORT), and @* is a pid glob: a step in any other process" {
+	tcp_pair "-a ::1 -r -F -n 2" "-a ::1 -n 2"
+	"$SOCKTRACE" show -f lifecycle "$S" >lc
+	grep -q "^pid=[0-9]* fd=[0-9]* tcp \[::1\]:$PORT socket setsockopt(SO_REUSEADDR) bind listen accept[4]* close@[0-9]* accept[4]* close@[0-9]* close\$" lc ||
+		{ cat lc >&2; false; }
+	# the address as printed: its brackets are the literal's, not a glob's
+	run_check --expect "tcp [::1]:$PORT socket setsockopt(SO_REUSEADDR) bind listen accept close@* accept close@* close" "$S"
+	assert_eq "$status" 0 "$output"
+	run_check --expect "tcp [::1]:* socket setsockopt(SO_REUSEADDR) bind listen accept close@* accept close@* close" "$S"
+	assert_eq "$status" 0 "$output"
+	# and one that must not match: another address, or the closes in the
+	# listener's own process
+	run_check --expect "tcp [::2]:* socket setsockopt(SO_REUSEADDR) bind listen accept close@* accept close@* close" "$S"
+	assert_eq "$status" 1 "$output"
+	run_check --expect "tcp [::1]:$PORT socket setsockopt(SO_REUSEADDR) bind listen accept close accept close close@*" "$S"
+	assert_eq "$status" 1 "$output"
+	# a bracket expression of fnmatch still is one
+	run_check --expect "tcp [[]::1]:$PORT socket setsockopt(SO_REUSEADDR) bind listen accept close@* accept close@* close" "$S"
+	assert_eq "$status" 0 "$output"
+}
