@@ -261,3 +261,37 @@ PY
 	run_check --expect "tcp [[]::1]:$PORT socket setsockopt(SO_REUSEADDR) bind listen accept close@* accept close@* close" "$S"
 	assert_eq "$status" 0 "$output"
 }
+
+@test "check max-time-wait: a forking server's children that exit holding their connection, and a server killed by SIGTERM, count as the kernel's table does" {
+	cat >fk.py <<'PY'
+import socket, os, sys
+# each child writes a byte and exits holding the connection: the kernel
+# closes it (the active close); the parent closes its copy
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+port = s.getsockname()[1]
+print("port", port, flush=True)
+for i in range(4):
+    c = socket.create_connection(("127.0.0.1", port)); a, _ = s.accept()
+    pid = os.fork()
+    if pid == 0:
+        a.sendall(b"x"); os._exit(0)
+    a.close(); os.waitpid(pid, 0); c.recv(1); c.close()
+s.close()
+if len(sys.argv) > 1:
+    os.kill(os.getpid(), 15)   # killed: no exit event reads the kernel's table
+PY
+	for how in exit killed; do
+		rm -f fk.jsonl
+		args=()
+		[[ $how == killed ]] && args=(term)
+		"$SOCKTRACE" -o fk.jsonl -- "$PYTHON3" fk.py "${args[@]}" >fk.out || true
+		port=$(awk '/^port/ {print $2}' fk.out)
+		kernel=$(ss -Htan state time-wait "( sport = :$port or dport = :$port )" | wc -l)
+		assert_eq "$kernel" 4 "TIME_WAIT in the kernel's table ($how)"
+		run_check --rule max-time-wait=3 fk.jsonl
+		assert_eq "$status" 1 "$how: $output"
+		[[ ${lines[0]} == "max-time-wait=3: 4 closed connections in TIME_WAIT "* ]] || { echo "$how: $output" >&2; false; }
+		run_check --rule max-time-wait=4 fk.jsonl
+		assert_eq "$status" 0 "$how: $output"
+	done
+}
