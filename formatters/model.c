@@ -675,9 +675,13 @@ static void step(struct st_builder *b, struct st_rec *r)
 			return;
 		p->end = r;
 		/* with no exit event of its own (nor a signal), the image that ended
-		 * was not the traced one: an exec of an untraced program */
+		 * was not the traced one: an exec of an untraced program.  With no
+		 * event of its own at all (no start: a child whose events went to
+		 * a file of its own, %p), what it did with what it held is not in
+		 * these traces either */
 		if (!p->ended)
-			image_over(b, p, r, ev->signal ? ST_END_KILLED :
+			image_over(b, p, r, !p->images && !p->nevents ? ST_END_UNTRACED :
+					    ev->signal ? ST_END_KILLED :
 					    p->images && !p->exit && !(ev->by && !strcmp(ev->by, "daemon")) ?
 					    ST_END_UNTRACED : ST_END_EXIT);
 		return;

@@ -101,6 +101,43 @@ static void note_missing(struct check *c, const struct st_trace *t)
 			   t->missing_images - (unsigned)t->nmissing_list);
 }
 
+/* Notes after the results: processes whose own events are not in the
+ * traces (a child whose events went to a file of its own, %p, not given
+ * here), which ended holding sockets no rule could then judge. */
+static void note_absent(struct check *c, const struct st_model *m)
+{
+	size_t noted = 0;
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct st_proc *p = m->procs[i];
+		unsigned held = 0;
+		char comm[256], who[320];
+		const char *cm;
+
+		if (p->images || p->nevents || !p->end)
+			continue;
+		for (size_t k = 0; k < m->nsocks; k++)
+			held += m->socks[k]->end == ST_END_UNTRACED && m->socks[k]->end_pkey == p->key;
+		if (!held)
+			continue;
+		if (noted++ == 8) {
+			check_note(c, "absent: more processes whose own events are not in the traces");
+			return;
+		}
+		cm = show_comm(&c->sh, p->key, comm, sizeof(comm));
+		if (cm)
+			snprintf(who, sizeof(who), " (%s)", cm);
+		else if (p->ppid > 0)
+			snprintf(who, sizeof(who), " (a child of pid %lld)", (long long)p->ppid);
+		else
+			who[0] = '\0';
+		check_note(c,
+			   "absent: pid %lld%s has no events of its own in the traces (with %%p in the output, each process "
+			   "writes a file of its own: give them all): what it did with the %u socket%s it held is unknown",
+			   (long long)p->pid, who, held, held == 1 ? "" : "s");
+	}
+}
+
 int st_cmd_check(int argc, char **argv)
 {
 	enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR };
@@ -253,6 +290,7 @@ int st_cmd_check(int argc, char **argv)
 	check_rules_run(&c, &rules);
 	st_untraced_each(&l.trace, note_untraced, &c);
 	note_missing(&c, &l.trace);
+	note_absent(&c, &l.model);
 	for (size_t i = 0; i < npats; i++) {
 		double t0 = check_elapsed(&c);
 

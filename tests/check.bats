@@ -295,3 +295,37 @@ PY
 		assert_eq "$status" 0 "$how: $output"
 	done
 }
+
+@test "check: a trace with %p, one file a process: the parent's file alone judges no socket of the child's (a note says its events are absent); all files together do" {
+	cat >pf.py <<'PY'
+import socket, os, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+c = socket.create_connection(l.getsockname()); a, _ = l.accept()
+pid = os.fork()
+if pid == 0:
+    l.close(); c.close()
+    if sys.argv[1] == "closes":
+        a.close()
+    os._exit(0)              # "leaks": exits holding the accepted socket
+a.close(); os.waitpid(pid, 0); c.close(); l.close()
+print("child", pid, flush=True)
+PY
+	for how in closes leaks; do
+		rm -f pf_*.jsonl
+		"$SOCKTRACE" -o 'pf_%p.jsonl' -- "$PYTHON3" pf.py "$how" >pf.out
+		child=$(awk '/^child/ {print $2}' pf.out)
+		parent=$(ls pf_*.jsonl | grep -v "pf_$child.jsonl")
+		run_check --rule no-leaks "$parent"
+		assert_eq "$status" 0 "$how, the parent's file alone: $output"
+		[[ $output == *"note: absent: pid $child has no events of its own in the traces"*"the 1 socket it held is unknown"* ]] ||
+			{ echo "$output" >&2; false; }
+		run_check --rule no-leaks pf_*.jsonl
+		[[ $output != *absent* ]]
+		if [[ $how == closes ]]; then
+			assert_eq "$status" 0 "$how, every file: $output"
+		else
+			assert_eq "$status" 1 "$how, every file: $output"
+			[[ ${lines[0]} == "no-leaks: pid $child "* ]]
+		fi
+	done
+}
