@@ -211,7 +211,7 @@ PY
 	grep -q 'socktrace:.*runner' err
 }
 
-# long_lived [held]: a loop of socket(), close() and a 1 ms nap traced
+# long_lived [held|threads]: a loop of socket(), close() and a 1 ms nap traced
 # into k.jsonl, its watcher SIGKILLed after 50 rounds, the program SIGKILLed
 # 200 rounds later; sets w (the watcher), before (rounds at the watcher's
 # kill), done_ (at the program's) and state (the watcher's then).  The
@@ -219,13 +219,20 @@ PY
 # empty.  With held, a tracer stops the watcher in its exit
 # (PTRACE_EVENT_EXIT) until the program is gone: killed, it is neither
 # gone nor a zombie meanwhile, as when the kernel takes long to end it
-# (the teardown of a large address space on a loaded machine).
+# (the teardown of a large address space on a loaded machine).  With
+# threads, each round's socket() and close() are made by a thread of its
+# own, which ends after them.
 long_lived() {
 	cat >loop.py <<'PY'
-import os, socket, time
+import os, socket, sys, threading, time
+def one():
+    s = socket.socket(); s.close()
 i = 0
 while True:
-    s = socket.socket(); s.close()
+    if sys.argv[1:] == ["threads"]:
+        t = threading.Thread(target=one); t.start(); t.join()
+    else:
+        one()
     i += 1
     with open("progress.new", "w") as f:
         f.write(str(i))
@@ -252,7 +259,7 @@ while True:
         sys.exit(0)
     libc.ptrace(CONT, pid, None, os.WSTOPSIG(st) if st >> 8 < 256 else 0)
 PY
-	"$SOCKTRACE" -o k.jsonl -- "$PYTHON3" loop.py >out 2>err &
+	"$SOCKTRACE" -o k.jsonl -- "$PYTHON3" loop.py "${1-}" >out 2>err &
 	pid=$!
 	progress_at_least() { [[ $(cat progress 2>/dev/null || echo 0) -ge $1 ]]; }
 	wait_until 30 progress_at_least 50
@@ -310,6 +317,11 @@ assert_noticed() {
 
 @test "sink: the watcher killed and slow to end (a tracer holds its exit): the program does not wait for its end to notice, within 64 events" {
 	long_lived held
+	assert_noticed
+}
+
+@test "sink: the watcher killed while a program makes its sockets in short-lived threads (two events each): the program notices within 64 events of the process" {
+	long_lived threads
 	assert_noticed
 }
 
