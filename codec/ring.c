@@ -96,16 +96,26 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, int ms)
 	return syscall(SYS_futex, (uint32_t *)addr, op, val, ms >= 0 ? &ts : NULL, NULL, 0);
 }
 
-/* (See ring.h.)  The runner's writer, killed, is a zombie until init or a
- * subreaper reaps it (it is a grandchild of the program's parent), which
- * may be never.  In the shim, close() is its own passthrough for a
- * descriptor that is not a socket. */
-bool st_proc_zombie(pid_t pid)
+/* The kernel's task flags of /proc/PID/stat (include/linux/sched.h, the
+ * same values since Linux 2.6): the task is in do_exit, or on its way
+ * there from a fatal signal (set before a tracer's PTRACE_EVENT_EXIT stop
+ * and before the memory is torn down, both of which may take long). */
+#define PF_EXITING 0x4u
+#define PF_SIGNALED 0x400u
+
+/* The state letter and the flags (field 9) of /proc/PID/stat: 0 when it
+ * cannot be read (no such process, no /proc).  The state is the field
+ * after the last ')', which ends the command name.  Only open, read and
+ * close: async-signal-safe.  In the shim, close() is its own passthrough
+ * for a descriptor that is not a socket. */
+static char proc_state(pid_t pid, unsigned long *flags)
 {
 	char path[32], buf[256], *p = path + sizeof(path);
-	ssize_t n;
-	int fd;
+	ssize_t n, i;
+	int fd, field;
+	char state;
 
+	*flags = 0;
 	*--p = '\0';
 	*--p = 't', *--p = 'a', *--p = 't', *--p = 's', *--p = '/';
 	for (unsigned v = (unsigned)pid; p > path + 6; v /= 10) {
@@ -117,29 +127,58 @@ bool st_proc_zombie(pid_t pid)
 	memcpy(p, "/proc/", 6);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return 0;
 	buf[n] = '\0';
-	for (ssize_t i = n - 1; i > 0; i--)
-		if (buf[i] == ')')
-			return i + 2 < n && (buf[i + 2] == 'Z' || buf[i + 2] == 'X');
-	return false;
+	for (i = n - 1; i > 0 && buf[i] != ')'; i--)
+		;
+	if (i <= 0 || i + 2 >= n)
+		return 0;
+	/* state (3), ppid, pgrp, session, tty_nr, tpgid (8, may be -1), flags */
+	i += 2;
+	state = buf[i];
+	for (field = 3; field < 9 && i < n; i++)
+		if (buf[i] == ' ')
+			field++;
+	for (; field == 9 && i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		*flags = *flags * 10 + (unsigned long)(buf[i] - '0');
+	return state;
+}
+
+/* (See ring.h.)  The runner's writer, killed, is a zombie until init or a
+ * subreaper reaps it (it is a grandchild of the program's parent), which
+ * may be never. */
+bool st_proc_zombie(pid_t pid)
+{
+	unsigned long flags;
+	char state = proc_state(pid, &flags);
+
+	return state == 'Z' || state == 'X';
 }
 
 bool st_shm_runner_alive(const struct st_shm *shm)
 {
 	struct st_shm *s = (struct st_shm *)shm;
 	int saved = errno;
+	pid_t runner = atomic_load(&s->runner);
 	bool alive;
 
 	if (atomic_load(&s->runner_done))
 		return false;
-	alive = kill(atomic_load(&s->runner), 0) == 0 || errno == EPERM;
-	if (alive)
-		alive = !st_proc_zombie(atomic_load(&s->runner));
+	alive = kill(runner, 0) == 0 || errno == EPERM;
+	if (alive) {
+		/* a killed writer is gone from its fatal signal on: it never
+		 * reads a ring again, however long the kernel then takes to make
+		 * it a zombie (a tracer holding its exit, the teardown of a large
+		 * address space), and what it leaves in the rings must be
+		 * written by their processes before they end too */
+		unsigned long flags;
+		char state = proc_state(runner, &flags);
+		alive = state != 'Z' && state != 'X' && !(flags & (PF_EXITING | PF_SIGNALED));
+	}
 	errno = saved;
 	return alive;
 }

@@ -78,7 +78,11 @@ struct st_shm *st_shm_check(void *mem, size_t len, uint32_t stamp);
 struct st_ring *st_shm_ring(struct st_shm *shm, uint32_t i);
 /* Ring r's data (ring_bytes bytes). */
 uint8_t *st_ring_data(struct st_shm *shm, const struct st_ring *r);
-/* Is the reader there?  false once it left or died. */
+/* Is the reader there?  false once it left (runner_done), once its
+ * process is gone (kill(pid, 0): ESRCH), a zombie, or on its way out
+ * (PF_EXITING or PF_SIGNALED in the flags of /proc/PID/stat: killed, it
+ * never reads again, though the kernel may take long to end it).  Keeps
+ * errno; async-signal-safe, as st_proc_zombie. */
 bool st_shm_runner_alive(const struct st_shm *shm);
 /* Is process pid a zombie (dead, not reaped: it writes no more)?  true
  * when the state letter of /proc/PID/stat (the field after the last ')',

@@ -95,7 +95,10 @@ bool st_shm_open(void)
 
 #define REC_ON_STACK 2048
 
-static __thread unsigned emits_unchecked;
+/* emits of this process, for the check every 64 of them: of the whole
+ * process, not of a thread, or threads that make a few events each and
+ * end (a thread per connection) would never check */
+static _Atomic unsigned emits_unchecked;
 
 /* A start event whose command line makes its record too long for a ring
  * (a record takes half of one at most): the last arguments are left out
@@ -148,11 +151,13 @@ bool st_shm_emit(const struct st_event *ev, bool may_wait)
 	}
 out:
 	atomic_fetch_sub(&inflight, 1);
-	/* every 64 events of a thread, whether the runner still reads: a
-	 * killed one would leave them in the ring until this process ends
+	/* every 64 events of this process, whether the runner still reads:
+	 * a killed one would leave them in the ring until this process ends
 	 * (or lost with it); then what the ring holds, this one too, is
 	 * written here, and the next ones directly */
-	if (ok && ST_UNLIKELY((++emits_unchecked & 63) == 0) && !st_shm_runner_alive(shm))
+	if (ok &&
+	    ST_UNLIKELY((atomic_fetch_add_explicit(&emits_unchecked, 1, memory_order_relaxed) & 63) == 63) &&
+	    !st_shm_runner_alive(shm))
 		st_shm_fall_back();
 	return ok;
 }

@@ -211,36 +211,97 @@ PY
 	grep -q 'socktrace:.*runner' err
 }
 
-@test "sink: the watcher killed while a long-lived program runs: the program notices within 64 events and writes them itself, before its own end" {
+# long_lived [held|threads]: a loop of socket(), close() and a 1 ms nap traced
+# into k.jsonl, its watcher SIGKILLed after 50 rounds, the program SIGKILLed
+# 200 rounds later; sets w (the watcher), before (rounds at the watcher's
+# kill), done_ (at the program's) and state (the watcher's then).  The
+# count of rounds is replaced whole (os.replace): a reader never finds it
+# empty.  With held, a tracer stops the watcher in its exit
+# (PTRACE_EVENT_EXIT) until the program is gone: killed, it is neither
+# gone nor a zombie meanwhile, as when the kernel takes long to end it
+# (the teardown of a large address space on a loaded machine).  With
+# threads, each round's socket() and close() are made by a thread of its
+# own, which ends after them.
+long_lived() {
 	cat >loop.py <<'PY'
-import socket, time
+import os, socket, sys, threading, time
+def one():
+    s = socket.socket(); s.close()
 i = 0
 while True:
-    s = socket.socket(); s.close()
+    if sys.argv[1:] == ["threads"]:
+        t = threading.Thread(target=one); t.start(); t.join()
+    else:
+        one()
     i += 1
-    with open("progress", "w") as f:
+    with open("progress.new", "w") as f:
         f.write(str(i))
+    os.replace("progress.new", "progress")
     time.sleep(0.001)
 PY
-	"$SOCKTRACE" -o k.jsonl -- "$PYTHON3" loop.py >out 2>err &
+	cat >hold.py <<'PY'
+import ctypes, os, sys, time
+pid = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+SEIZE, CONT, TRACEEXIT, WALL, EXIT_STOP = 0x4206, 7, 0x40, 0x40000000, 5 | 6 << 8
+if libc.ptrace(SEIZE, pid, None, TRACEEXIT) != 0:
+    print("cannot trace it:", os.strerror(ctypes.get_errno()), flush=True)
+    sys.exit(1)
+print("traced", flush=True)
+while True:
+    _, st = os.waitpid(pid, WALL)
+    if not os.WIFSTOPPED(st):
+        sys.exit(0)
+    if st >> 8 == EXIT_STOP:
+        print("held", flush=True)
+        time.sleep(30)     # the test ends it sooner; its end lets the exit go on
+        sys.exit(0)
+    libc.ptrace(CONT, pid, None, os.WSTOPSIG(st) if st >> 8 < 256 else 0)
+PY
+	"$SOCKTRACE" -o k.jsonl -- "$PYTHON3" loop.py "${1-}" >out 2>err &
 	pid=$!
 	progress_at_least() { [[ $(cat progress 2>/dev/null || echo 0) -ge $1 ]]; }
 	wait_until 30 progress_at_least 50
 	w=$(watcher_of "$SCRATCH/k.jsonl")
+	if [[ ${1-} == held ]]; then
+		"$PYTHON3" hold.py "$w" >hold.out 2>&1 3>&- &
+		holder=$!
+		wait_until 10 grep -q -e traced -e 'cannot trace' hold.out
+		if ! grep -q traced hold.out; then
+			kill -KILL "$pid"
+			skip "$(cat hold.out)"
+		fi
+	fi
 	kill -KILL "$w"
+	if [[ ${1-} == held ]] && ! wait_until 10 grep -q held hold.out; then
+		kill -KILL "$pid"
+		skip "this kernel does not stop a killed process in its exit for its tracer"
+	fi
 	before=$(cat progress)
 	wait_until 60 progress_at_least $((before + 200))
+	# the watcher stayed killed and not ended all along (t: held)
+	state=$(cut -d' ' -f3 "/proc/$w/stat" 2>/dev/null || echo gone)
 	# the program never ends by itself: killed, it writes no exit
 	kill -KILL "$pid"
 	wait "$pid" || true
 	done_=$(cat progress)
+	if [[ ${1-} == held ]]; then
+		kill "$holder"
+		wait "$holder" || true
+		assert_eq "$state" t "the watcher's state, held in its exit"
+	fi
+}
+
+# assert_noticed: the trace of long_lived holds every round the program
+# made but those of the last 64 events at most (two a round), whole, with
+# seq without gaps, and the program said it took over.
+assert_noticed() {
 	assert_valid_jsonl k.jsonl
 	assert_seq_ok k.jsonl
-	# two events (socket, close) a loop: at most 64 of them were still in the
-	# ring when the program was killed
 	local n
 	n=$(jq -c 'select(.call == "socket")' k.jsonl | wc -l)
-	((n >= done_ - 32)) || {
+	((done_ >= before + 200 && n >= done_ - 32)) || {
 		echo "sockets in the trace: $n, made: $done_ (the watcher killed at $before)" >&2
 		echo "the program's stderr:" >&2
 		cat err >&2
@@ -250,6 +311,21 @@ PY
 		false
 	}
 	grep -q 'socktrace: warning: the runner is gone: writing the trace directly' err
+}
+
+@test "sink: the watcher killed while a long-lived program runs: the program notices within 64 events and writes them itself, before its own end" {
+	long_lived
+	assert_noticed
+}
+
+@test "sink: the watcher killed and slow to end (a tracer holds its exit): the program does not wait for its end to notice, within 64 events" {
+	long_lived held
+	assert_noticed
+}
+
+@test "sink: the watcher killed while a program makes its sockets in short-lived threads (two events each): the program notices within 64 events of the process" {
+	long_lived threads
+	assert_noticed
 }
 
 @test "sink: under the runner the shim keeps no descriptor: EMFILE comes at the same count as bare" {
