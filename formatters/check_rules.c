@@ -202,11 +202,16 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 
 		if (ev->call != ST_CALL_bind || !ev->err || strcmp(ev->err, "EADDRINUSE"))
 			continue;
-		for (int h = 0; h < ev->nholders && k < sizeof(held); h++)
+		for (int h = 0; h < ev->nholders && k < sizeof(held); h++) {
+			const struct st_ksock *hs = &ev->holders[h];
 			k += (size_t)snprintf(held + k, sizeof(held) - k, "%s%s%s%s %s", h ? ", " : "; held by ",
-					      show_esc(ev->holders[h].local), ev->holders[h].remote[0] ? " -> " : "",
-					      show_esc(ev->holders[h].remote),
-					      ev->holders[h].state ? show_esc(ev->holders[h].state) : "?");
+					      show_esc(hs->local), hs->remote[0] ? " -> " : "", show_esc(hs->remote),
+					      hs->state ? show_esc(hs->state) : "?");
+			if (hs->pid >= 0 && k < sizeof(held))
+				k += (size_t)snprintf(held + k, sizeof(held) - k, " pid %" PRId64 "%s%s%s", hs->pid,
+						      hs->comm ? " (" : "", hs->comm ? show_esc(hs->comm) : "",
+						      hs->comm ? ")" : "");
+		}
 		check_violation(res, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
 				check_who(c, ev->pid, tr->recs[i]->pkey, w, sizeof(w)), ev->fd, ev->addr[0] ? show_esc(ev->addr) : "?", held,
 				verdict_words(ev));
@@ -230,6 +235,14 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 					"its own address, no server listened on it%s",
 					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 					check_where(s->connect, st, sizeof(st)));
+		else if (s->connect_failed && s->connect_err && s->connect_err[0] != 'E')
+			/* a non-blocking connect whose error the program never read
+			 * (SO_ERROR): the state it went to is known, its errno not */
+			check_violation(res, "%s: connect to %s failed: the socket went to %s, its error never read "
+					"with getsockopt(SO_ERROR) (fd %d)%s",
+					check_who(c, s->pid, s->pkey, w, sizeof(w)),
+					s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?", show_esc(s->connect_err),
+					s->fd, check_where(s->connect, st, sizeof(st)));
 		else if (s->connect_failed)
 			check_violation(res, "%s: connect to %s failed with %s (fd %d)%s",
 					check_who(c, s->pid, s->pkey, w, sizeof(w)),

@@ -753,13 +753,15 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 				}
 			}
 			if (ev->has_verdict) {
-				fprintf(sh->out, "  %-10s SO_REUSEADDR %s; SO_REUSEPORT %s\n", "",
+				fprintf(sh->out, "  %-10s SO_REUSEADDR %s; SO_REUSEPORT %s%s%s%s\n", "",
 					ev->verdict_reuseaddr < 0 ? "might or might not have helped" :
 					ev->verdict_reuseaddr ? "would have let the bind succeed" :
 					"would not have helped",
 					ev->verdict_reuseport < 0 ? "unknown" :
 					ev->verdict_reuseport ? "would have let it succeed" :
-					"would not have helped");
+					"would not have helped",
+					ev->verdict_why ? " (" : "", ev->verdict_why ? show_esc(ev->verdict_why) : "",
+					ev->verdict_why ? ")" : "");
 			}
 		} else if (c == ST_CALL_listen) {
 			fprintf(sh->out, "  %-10s %s listen(backlog %d)%s%s\n", "listen", t, ev->backlog,

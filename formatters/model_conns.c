@@ -396,6 +396,74 @@ static void find_queue(const struct st_model *m, struct st_conn *c)
 	}
 }
 
+/* The SO_REUSEADDR of the socket whose TIME_WAIT holder h is: the latest
+ * traced TCP end of that tuple that ended before before_us, as its last
+ * options say (an accepted socket's are its listener's).  -1 none found. */
+static int old_reuseaddr(const struct st_model *m, const struct st_ksock *h, int64_t before_us)
+{
+	const struct st_msock *best = NULL;
+	char hl[ST_ADDR_MAX], hr[ST_ADDR_MAX], l[ST_ADDR_MAX], r[ST_ADDR_MAX];
+
+	st_addr_normalize(h->local, hl);
+	st_addr_normalize(h->remote, hr);
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *s = m->socks[i];
+		if (!st_msock_is_tcp(s) || s->end == ST_END_OPEN || s->t_end > before_us ||
+		    (best && s->t_end <= best->t_end))
+			continue;
+		st_addr_normalize(st_msock_local(s), l);
+		st_addr_normalize(st_msock_remote(s), r);
+		if (!strcmp(l, hl) && !strcmp(r, hr))
+			best = s;
+	}
+	if (!best)
+		return -1;
+	for (size_t k = best->nevs; k-- > 0;)
+		if (best->evs[k]->sock == best && best->evs[k]->ev.has_opts)
+			return best->evs[k]->ev.opts.reuseaddr;
+	return -1;
+}
+
+/* A failed bind whose verdict the shim could not give (its holders in
+ * TIME_WAIT, whose options the kernel does not show): decided from the
+ * traces when they hold the sockets that left them.  The kernel lets a
+ * bind with SO_REUSEADDR through TIME_WAIT only when the socket that left
+ * it had SO_REUSEADDR too.  Sets the record's verdict_reuseaddr and
+ * verdict_why (the model decides it; the record is otherwise as read). */
+static void decide_verdicts(struct st_model *m)
+{
+	unsigned looked = 0;
+
+	for (size_t i = 0; i < m->nsocks && looked < 1000; i++) {
+		const struct st_msock *s = m->socks[i];
+		for (size_t k = 0; k < s->nevs; k++) {
+			struct st_rec *r = (struct st_rec *)s->evs[k];	/* the model's own verdict */
+			int all = 1;
+
+			if (r->ev.call != ST_CALL_bind || !r->ev.err || strcmp(r->ev.err, "EADDRINUSE") ||
+			    !r->ev.has_verdict || r->ev.verdict_reuseaddr != -1 || r->ev.nholders <= 0)
+				continue;
+			looked++;
+			for (int h = 0; h < r->ev.nholders && all >= 0; h++) {
+				const struct st_ksock *hs = &r->ev.holders[h];
+				int old = hs->state && !strcmp(hs->state, "TIME_WAIT") ?
+					old_reuseaddr(m, hs, r->ev.ts_us) : -1;
+				if (old < 0)
+					all = -1;
+				else if (!old)
+					all = 0;
+			}
+			if (all < 0)
+				continue;
+			r->ev.verdict_reuseaddr = all;
+			r->ev.verdict_why = all ? "decided from the traces: every socket that left the TIME_WAIT had "
+						  "SO_REUSEADDR" :
+						  "decided from the traces: a socket that left the TIME_WAIT did not set "
+						  "SO_REUSEADDR, so the kernel refuses the bind whatever this one sets";
+		}
+	}
+}
+
 int st_model_join(struct st_model *m)
 {
 	struct joiner j = { m, 0, false }, *b = &j;
@@ -491,5 +559,6 @@ int st_model_join(struct st_model *m)
 		qsort(m->conns, m->nconns, sizeof(*m->conns), conn_by_time);
 	for (size_t i = 0; i < m->nconns; i++)
 		m->conns[i]->id = (int)i + 1;
+	decide_verdicts(m);
 	return b->oom ? -1 : 0;
 }

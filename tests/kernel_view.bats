@@ -208,3 +208,47 @@ check_holders_tw() {
 	assert_count 0 '.lingering != null or .state_after != null or .reused_time_wait != null'
 	assert_count 1 '.call=="exit"'
 }
+
+@test "kernel view: a restart's verdict the shim could not give (its holder in TIME_WAIT, from another process) is decided from the old server's trace, as the kernel then decides" {
+	cat >tw.py <<'PY'
+import socket, sys
+port = int(sys.argv[1]); reuse = sys.argv[2] == "1"; mode = sys.argv[3]
+s = socket.socket()
+if reuse:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", port))
+except OSError as e:
+    print("bind failed", e.errno); sys.exit(3)
+s.listen(5)
+if mode == "serve":
+    c = socket.create_connection(("127.0.0.1", port)); a, _ = s.accept()
+    a.close(); c.recv(1); c.close()   # the server closes first: TIME_WAIT on its end
+s.close()
+print("bound")
+PY
+	for old in 0 1; do
+		port=$(free_port)
+		rm -f old.jsonl new.jsonl
+		"$SOCKTRACE" -o old.jsonl -- "$PYTHON3" tw.py "$port" "$old" serve >/dev/null
+		rc=0
+		"$SOCKTRACE" -o new.jsonl -- "$PYTHON3" tw.py "$port" 0 once >/dev/null || rc=$?
+		assert_eq "$rc" 3 "the restart without SO_REUSEADDR fails"
+		# alone, the new trace cannot tell: the holder's options are not visible
+		run "$SOCKTRACE" check --rule no-eaddrinuse new.jsonl
+		[[ $output == *"whether SO_REUSEADDR or SO_REUSEPORT would have helped is unknown"* ]] || { echo "$output" >&2; false; }
+		# with the old server's trace, it can; and the kernel agrees
+		run "$SOCKTRACE" check --rule no-eaddrinuse old.jsonl new.jsonl
+		rc=0
+		"$PYTHON3" tw.py "$port" 1 once >/dev/null || rc=$?
+		if [[ $old == 1 ]]; then
+			[[ $output == *"; SO_REUSEADDR would have let it succeed"* ]] || { echo "$output" >&2; false; }
+			assert_eq "$rc" 0 "a bind with SO_REUSEADDR over the TIME_WAIT of a socket that had it"
+		else
+			[[ $output == *"; SO_REUSEADDR would not have helped"* ]] || { echo "$output" >&2; false; }
+			assert_eq "$rc" 3 "a bind with SO_REUSEADDR over the TIME_WAIT of a socket that had not"
+		fi
+		"$SOCKTRACE" show -f timeline old.jsonl new.jsonl >tl
+		grep -q "decided from the traces" tl || { cat tl >&2; false; }
+	done
+}
