@@ -160,10 +160,17 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 
 		if (!is_listener(s) || !st_msock_is_tcp(s) || !at || !at->ev.has_opts || at->ev.opts.reuseaddr)
 			continue;
-		check_violation(res,
-				"%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
-				"connections are in TIME_WAIT fails with EADDRINUSE; set SO_REUSEADDR before bind()",
-				check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+		if (s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr)
+			check_violation(res,
+					"%s: %s sets SO_REUSEADDR only after bind() (fd %d): too late for the bind, so its "
+					"restart, binding before it sets it, fails with EADDRINUSE while its closed "
+					"connections are in TIME_WAIT; set it before bind()",
+					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+		else
+			check_violation(res,
+					"%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
+					"connections are in TIME_WAIT fails with EADDRINUSE; set SO_REUSEADDR before bind()",
+					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
 	}
 }
 

@@ -329,3 +329,37 @@ PY
 		fi
 	done
 }
+
+@test "check reuseaddr: SO_REUSEADDR set after bind() is named as too late: the program's restart, binding before it sets it, fails as the rule says" {
+	cat >late.py <<'PY'
+import socket, sys
+s = socket.socket()
+if sys.argv[1] == "before":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+if sys.argv[1] == "after":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+a.close(); c.recv(1); c.close()      # the server closes first: TIME_WAIT
+port = s.getsockname()[1]; s.close()
+# the restart, as the same program makes it: options in the same order
+n = socket.socket()
+if sys.argv[1] == "before":
+    n.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    n.bind(("127.0.0.1", port)); print("restart bound")
+except OSError as e:
+    print("restart", e.errno)
+PY
+	traced "$PYTHON3" late.py after >out
+	grep -q '^restart 98' out
+	run_check --rule reuseaddr "$TRACE"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "reuseaddr: pid "*" tcp 127.0.0.1:"*" sets SO_REUSEADDR only after bind() (fd "*"): too late for the bind"* ]] || { echo "$output" >&2; false; }
+	rm -f "$TRACE"
+	traced "$PYTHON3" late.py before >out
+	grep -q '^restart bound' out
+	run_check --rule reuseaddr "$TRACE"
+	assert_eq "$status" 0 "$output"
+}
