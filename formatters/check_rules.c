@@ -115,6 +115,11 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
 					s->fd);
 			check_locate(res, s->made);
+		} else if (!s->made && s->received) {
+			check_violation(res, "%s: %s (fd %d%s%s), received over SCM_RIGHTS from a process outside "
+					"the traces, was never closed before exit",
+					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+					s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "");
 		} else {
 			check_violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
 					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,

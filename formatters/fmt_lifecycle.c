@@ -95,6 +95,8 @@ void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char 
 	buf[0] = '\0';
 	if (s->inherited)
 		word(&w, "(inherited)");
+	else if (s->received && !s->made)
+		word(&w, "(received)");
 	for (size_t i = 0; i < s->nevs; i++) {
 		rec_word(s, s->evs[i], tok, sizeof(tok));
 		word(&w, tok);

@@ -138,6 +138,23 @@ static void sock_note(struct st_builder *b, struct st_msock *s, const struct st_
 	s->t_end = r->ev.ts_us;
 }
 
+/* r in s's history without its fields: an event about another socket
+ * that moved s (an SCM_RIGHTS message on a unix socket carrying s). */
+static void sock_note_event(struct st_builder *b, struct st_msock *s, const struct st_rec *r)
+{
+	void *q = st_model_grow(s->evs, &s->capevs, s->nevs, sizeof(*s->evs));
+
+	if (!q) {
+		b->oom = true;
+		return;
+	}
+	s->evs = q;
+	if (s->nevs && s->evs[s->nevs - 1] == r)
+		return;
+	s->evs[s->nevs++] = r;
+	s->t_end = r->ev.ts_us;
+}
+
 /* A connect left pending (EINPROGRESS, EINTR, a cancelled thread) is seen
  * finished by any later evidence: connect_done, a state only a connection
  * reaches, data counted. */
@@ -589,12 +606,13 @@ static void on_rights(struct st_builder *b, const struct st_rec *r)
 					sock_end(b, old, r, r->pkey, ST_END_CLOSED);
 			}
 		} else if ((s = sock_new(b, r, rt->fd))) {
-			s->inherited = true;
+			/* from a process outside the traces: what it is, only its
+			 * later events say (the message's fields are its carrier's) */
 			s->received = true;
 			sock_set_inode(b, s, rt->inode);
 		}
 		if (s)
-			sock_note(b, s, r);
+			sock_note_event(b, s, r);
 	}
 }
 

@@ -167,3 +167,41 @@ pair_handover() {
 	n=$(grep -c "close@$SECOND" <<<"$VIEW" || true)
 	assert_eq "$n" 2 "the second worker's closes, each of a copy of the parent's sockets"
 }
+
+@test "rights: a connection passed over SCM_RIGHTS between two runs and held by the receiver to its exit: one connection, the receiver's leak, and the receiver's trace alone names it received, not inherited" {
+	cat >scm.py <<'PY'
+import socket, os, sys
+path = sys.argv[2]
+if sys.argv[1] == "recv":
+    u = socket.socket(socket.AF_UNIX); u.bind(path); u.listen(1)
+    print("ready", flush=True)
+    x, _ = u.accept()
+    msg, fds, fl, ad = socket.recv_fds(x, 10, 1)
+    t = socket.socket(fileno=fds[0]); t.sendall(b"from receiver")
+    x.close(); u.close()
+    os._exit(0)              # holds the received connection to its end
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+u = socket.socket(socket.AF_UNIX); u.connect(path)
+socket.send_fds(u, [b"x"], [a.fileno()]); a.close(); u.close()
+print(c.recv(100)); c.close(); s.close()
+PY
+	bg_start recv "$SOCKTRACE" -o r.jsonl -- "$PYTHON3" scm.py recv "$SCRATCH/scm.sock"
+	wait_line recv '^ready' >/dev/null
+	"$SOCKTRACE" -o s.jsonl -- "$PYTHON3" scm.py send "$SCRATCH/scm.sock" >/dev/null
+	bg_wait recv
+	# the receiver alone: a socket it received, whose kind it never learnt
+	"$SOCKTRACE" show -f lifecycle r.jsonl >lc
+	grep -q '^pid=[0-9]* fd=[0-9]* socket (received) recvmsg (open at exit)$' lc || { cat lc >&2; false; }
+	run "$SOCKTRACE" check --rule no-leaks r.jsonl
+	assert_eq "$status" 1 "$output"
+	[[ $output == *"received over SCM_RIGHTS from a process outside the traces, was never closed before exit"* ]]
+	# both: one TCP connection, its server end held by the receiver
+	"$SOCKTRACE" show -f connections r.jsonl s.jsonl >conns
+	assert_eq "$(wc -l <conns)" 1 "connections"
+	assert_eq "$(jq -r '.server.end' conns)" "held by its process when it exited"
+	! grep -q 'scm.sock' conns
+	run "$SOCKTRACE" check --rule no-leaks r.jsonl s.jsonl
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "no-leaks: pid "*" (python3 scm.py recv "*"): tcp 127.0.0.1:"*" -> 127.0.0.1:"*" (last seen ESTABLISHED) was never closed before exit; it was made by accept"* ]] || { echo "$output" >&2; false; }
+}
