@@ -242,6 +242,19 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		int64_t end = t ? t->ev.ts_us :
 			      s->end != ST_END_OPEN && s->end_rec ? s->end_rec->ev.ts_us : m->t_last;
 
+		/* both ends traced: the connection's one life, as the timeline
+		 * and connections give it (from the connect to the first end
+		 * that stopped sending), whichever end it is counted for */
+		if (s->conn && s->conn->client && s->conn->server) {
+			const struct st_msock *o = s->conn->client == s ? s->conn->server : s->conn->client;
+			const struct st_rec *to = st_msock_teardown(o);
+
+			if (s->conn->client->connect)
+				start = s->conn->client->connect->ev.ts_us;
+			if (to && to->ev.ts_us < end)
+				end = to->ev.ts_us;
+		}
+
 		bool again = all && s->conn && s->conn->client && s->conn->client != s &&
 			     show_keep_sock(sh, s->conn->client);
 
