@@ -469,17 +469,26 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nconns; i++) {
 		const struct st_conn *cn = m->conns[i];
 		const struct st_msock *first;
+		enum st_closer closer = cn->closer;
 
-		if (cn->closer != ST_CLOSER_CLIENT && cn->closer != ST_CLOSER_SERVER)
+		/* the side that sent the first FIN: a reset with none before it
+		 * sent no FIN at all (no-resets judges it) */
+		if (cn->reset) {
+			if (!cn->fin_before_reset || !cn->fin_by)
+				continue;
+			closer = cn->fin_by == cn->client ? ST_CLOSER_CLIENT : ST_CLOSER_SERVER;
+		}
+		if (closer != ST_CLOSER_CLIENT && closer != ST_CLOSER_SERVER)
 			continue;
-		if (cn->closer == want)
+		if (closer == want)
 			continue;
-		first = cn->closer == ST_CLOSER_CLIENT ? cn->client : cn->server;
+		first = closer == ST_CLOSER_CLIENT ? cn->client : cn->server;
 		check_violation(res, "connection %s -> %s: the %s closed first (pid %" PRId64 "), expected the %s%s",
 				cn->caddr[0] ? show_esc(cn->caddr) : "?", cn->saddr[0] ? show_esc(cn->saddr) : "?",
-				cn->closer == ST_CLOSER_CLIENT ? "client" : "server", first ? first->pid : -1,
+				closer == ST_CLOSER_CLIENT ? "client" : "server", first ? first->pid : -1,
 				want == ST_CLOSER_CLIENT ? "client" : "server",
-				cn->closer == ST_CLOSER_SERVER ? " (the server keeps TIME_WAIT for each connection)" : "");
+				closer == ST_CLOSER_SERVER && !cn->reset ? " (the server keeps TIME_WAIT for each connection)" :
+									   "");
 	}
 }
 

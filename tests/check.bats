@@ -363,3 +363,14 @@ PY
 	run_check --rule reuseaddr "$TRACE"
 	assert_eq "$status" 0 "$output"
 }
+
+@test "check closed-by: a connection reset with no FIN before it has no side that sent the first FIN: closed-by leaves it to no-resets" {
+	tcp_pair "-r -n 1 -L -c server" "-c server"
+	jq -s -e 'any(.[]; .call=="close" and .reset==true)' "$S" >/dev/null
+	for side in client server; do
+		run_check --rule "closed-by=$side" "$S" "$C"
+		assert_eq "$status" 0 "closed-by=$side: $output"
+	done
+	run_check --rule no-resets "$S" "$C"
+	assert_eq "$status" 1 "$output"
+}
