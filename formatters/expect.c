@@ -168,6 +168,12 @@ bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t 
 		snprintf(why, whysz, "empty pattern: it needs at least the kind (tcp, udp, unix, *)");
 		return false;
 	}
+	if (!p->nsteps) {
+		/* the steps cover a socket's whole life: none matches no socket */
+		snprintf(why, whysz, "no steps: a pattern names the socket's calls, its whole life (for any "
+				     "socket of that kind and address: end it with '*+')");
+		return false;
+	}
 	return true;
 bad:
 	free(copy);

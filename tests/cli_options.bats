@@ -179,6 +179,13 @@ refused_before_run() {
 	run "$SOCKTRACE" check --expect 'tcp socket +' "$TRACE"
 	assert_eq "$status" 2 "$output"
 	[[ $output == *"at column 12: '+' is not a step"* ]]
+	# no steps: it could never match a socket, it is refused (and *+ is
+	# the way to ask for any socket of that kind and address)
+	run "$SOCKTRACE" check --expect 'tcp * -> 127.0.0.1:*' "$TRACE"
+	assert_eq "$status" 2 "$output"
+	[[ $output == *"no steps: a pattern names the socket's calls"* ]]
+	run "$SOCKTRACE" check --expect 'tcp * -> 127.0.0.1:* *+' "$TRACE"
+	assert_eq "$status" 0 "$output"
 	# a well-formed one with brackets still matches
 	run "$SOCKTRACE" check --expect 'tcp * -> 127.0.0.1:[0-9]* socket connect(ECONNREFUSED) close' "$TRACE"
 	assert_eq "$status" 0 "$output"
