@@ -152,6 +152,21 @@ bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t 
 		}
 		if (!parens_ok(tok, col, why, whysz))
 			goto bad;
+		{
+			/* "accept4x4": a count written with the letter x, which
+			 * would silently match nothing */
+			char *x = strrchr(tok, 'x');
+			if (x && x > tok && x[1] >= '0' && x[1] <= '9' && strspn(x + 1, "0123456789") == strlen(x + 1)) {
+				char call[64];
+				snprintf(call, sizeof(call), "%.*s", (int)(x - tok), tok);
+				if (st_call_lookup(call) != ST_CALL_NONE) {
+					snprintf(why, whysz, "at column %zu: '%s': a count is written with the "
+							     "multiplication sign, as lifecycle prints it: %s\xc3\x97%s",
+						 col, tok, call, x + 1);
+					goto bad;
+				}
+			}
+		}
 		st.word = strdup(tok);
 		grown = realloc(p->steps, (p->nsteps + 1) * sizeof(*grown));
 		if (grown)	/* the old array may be gone: keep the new one at once */

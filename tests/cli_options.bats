@@ -179,6 +179,10 @@ refused_before_run() {
 	run "$SOCKTRACE" check --expect 'tcp socket +' "$TRACE"
 	assert_eq "$status" 2 "$output"
 	[[ $output == *"at column 12: '+' is not a step"* ]]
+	# a count with the letter x would match nothing: refused, with the sign
+	run "$SOCKTRACE" check --expect 'tcp * -> 127.0.0.1:* socket connectx2 close' "$TRACE"
+	assert_eq "$status" 2 "$output"
+	[[ $output == *"'connectx2': a count is written with the multiplication sign, as lifecycle prints it: connect×2"* ]]
 	# no steps: it could never match a socket, it is refused (and *+ is
 	# the way to ask for any socket of that kind and address)
 	run "$SOCKTRACE" check --expect 'tcp * -> 127.0.0.1:*' "$TRACE"
