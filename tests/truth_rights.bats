@@ -177,14 +177,15 @@ if sys.argv[1] == "recv":
     print("ready", flush=True)
     x, _ = u.accept()
     msg, fds, fl, ad = socket.recv_fds(x, 10, 1)
+    x.recv(10)               # the sender has closed its copy: this one is the last
     t = socket.socket(fileno=fds[0]); t.sendall(b"from receiver")
     x.close(); u.close()
     os._exit(0)              # holds the received connection to its end
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
 c = socket.create_connection(s.getsockname()); a, _ = s.accept()
 u = socket.socket(socket.AF_UNIX); u.connect(path)
-socket.send_fds(u, [b"x"], [a.fileno()]); a.close(); u.close()
-print(c.recv(100)); c.close(); s.close()
+socket.send_fds(u, [b"x"], [a.fileno()]); a.close(); u.send(b"closed")
+print(c.recv(100)); u.close(); c.close(); s.close()
 PY
 	bg_start recv "$SOCKTRACE" -o r.jsonl -- "$PYTHON3" scm.py recv "$SCRATCH/scm.sock"
 	wait_line recv '^ready' >/dev/null
