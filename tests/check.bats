@@ -215,15 +215,16 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 import socket, time
 for i in range(600):
     socket.socket().close()
-time.sleep(2.5)
+time.sleep(4.5)
 for i in range(5):
     socket.socket().close()
 PY
 	mkfifo fifo
-	# a reader for certain, which reads nothing for 2 s: the pipe fills,
-	# the shim waits a second, then drops events until it reads again
+	# a reader for certain, which reads nothing for 4 s: the pipe fills
+	# (about 200 events), the shim waits a second, then drops events
+	# until it reads again
 	exec {keep}<>fifo
-	{ sleep 2; exec cat; } <fifo >got.jsonl {keep}>&- &
+	{ sleep 4; exec cat; } <fifo >got.jsonl {keep}>&- &
 	reader=$!
 	env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$SCRATCH/fifo" "$PYTHON3" burst.py 2>err
 	exec {keep}>&-
