@@ -77,7 +77,7 @@ PY
 	# a FIFO whose reader comes late: the runner waits for it, as strace
 	# -o does, and says so after a second; nothing of the trace is lost
 	mkfifo late
-	( sleep 1.5; exec cat late >late.jsonl ) &
+	( sleep 2.5; exec cat late >late.jsonl ) &
 	reader=$!
 	"$SOCKTRACE" -o late -- $srv >/dev/null 2>late.err
 	wait "$reader"
