@@ -52,6 +52,21 @@ same_as_proc() {
 	[[ ${lines[0]} == "max-open=2: pid $(fact out parent pid) (python3 "*"): 3 sockets open at once"* ]]
 }
 
+@test "summary: a forking server's sockets end with the child that held them last" {
+	traced "$PYTHON3" "$HOLDPEAK" fork 5 >out
+	run "$SOCKTRACE" show -f summary "$TRACE"
+	assert_eq "$status" 0 "$output"
+	# each child exits holding its connection: the socket ends there, it
+	# does not stay open for the rest of the trace.  The parent waits for
+	# each child, so no two connections overlap: at most the listener,
+	# one connection's two ends
+	# "sockets" line of each block: the server's endpoint, then everything
+	server=$(awk '/\(server side\)$/ { s = 1 } s && $1 == "sockets" { print; exit }' <<<"$output")
+	all=$(awk '/^all endpoints$/ { s = 1 } s && $1 == "sockets" { print; exit }' <<<"$output")
+	[[ $all == *", at most $(fact out parent n) open at once, "* ]] || { echo "$output" >&2; return 1; }
+	[[ $server == *", at most 2 open at once, "* ]] || { echo "$output" >&2; return 1; }
+}
+
 @test "max-open: copies let go of by close, dup2 over, close_range, SCM_RIGHTS then close, and exec's close-on-exec" {
 	traced "$PYTHON3" "$HOLDPEAK" copies >out
 	same_as_proc out
