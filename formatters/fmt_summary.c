@@ -199,14 +199,12 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 	case ST_END_ELSEWHERE:
 	case ST_END_EXEC:
 		g->closed++;
-		edge(g, -(s->t_end + 1));
 		break;
 	case ST_END_EXIT:
 		if (s->handed) {
 			/* a program it was handed to held it to its end, as check
 			 * judges it: ended, not leaked */
 			g->closed++;
-			edge(g, -(s->t_end + 1));
 			break;
 		}
 		if (!st_msock_leaked(s)) {
@@ -227,6 +225,10 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		g->open_at_end++;
 		break;
 	}
+	/* whatever ended it (its last holder's close, exit or death), it is
+	 * open no more: only a socket held at the end of the trace stays */
+	if (s->end != ST_END_OPEN)
+		edge(g, -(s->t_end + 1));
 	if (st_msock_listening(s))
 		g->listeners++;
 	if (s->final_state && (s->end == ST_END_CLOSED || s->end == ST_END_ELSEWHERE))

@@ -35,6 +35,7 @@ struct st_builder {
 	struct st_map inodes;	/* inode -> open socket */
 	struct st_map ended;	/* inode -> socket an exit, a death or an exec ended */
 	struct st_proc *last_proc;
+	uint64_t tick;		/* holds' beginnings and ends so far */
 	size_t procs_cap, socks_cap;
 	bool oom;
 };
@@ -180,6 +181,73 @@ static void connect_evidence(struct st_msock *s, const struct st_rec *r)
 		s->connected = r;
 }
 
+/* ---- holds: which process held which socket, and when ------------------ */
+
+/* process pkey gained a descriptor naming s at r: its hold begins with the
+ * first (when the call returned) */
+static void hold_gain(struct st_builder *b, const struct st_rec *r, int64_t pkey, struct st_msock *s)
+{
+	struct st_hold *h;
+
+	for (size_t i = s->nholds; i-- > s->nended;)
+		if (s->holds[i].pkey == pkey) {
+			s->holds[i].nfds++;
+			return;
+		}
+	h = st_model_grow(s->holds, &s->capholds, s->nholds, sizeof(*s->holds));
+	if (!h) {
+		b->oom = true;
+		return;
+	}
+	s->holds = h;
+	s->holds[s->nholds++] = (struct st_hold){ pkey, st_rec_end_us(r), -1, ++b->tick, 0, 1 };
+}
+
+/* process pkey lost a descriptor naming s at r: its hold ends with the last
+ * (when the call began), another process's copy or not */
+static void hold_lose(struct st_builder *b, const struct st_rec *r, int64_t pkey, struct st_msock *s)
+{
+	for (size_t i = s->nholds; i-- > s->nended;) {
+		struct st_hold *h = &s->holds[i], ended;
+		if (h->pkey != pkey)
+			continue;
+		if (--h->nfds > 0)
+			return;
+		h->to_us = r->ev.ts_us > h->from_us ? r->ev.ts_us : h->from_us;
+		h->to_n = ++b->tick;
+		/* among the ended: the ones still held stay after them */
+		ended = *h;
+		*h = s->holds[s->nended];
+		s->holds[s->nended++] = ended;
+		return;
+	}
+}
+
+/* (pkey, fd) names s from r on: the socket it named before (*old, NULL
+ * none) loses that descriptor.  false when out of memory. */
+static bool fd_put(struct st_builder *b, const struct st_rec *r, int64_t pkey, int fd, struct st_msock *s,
+		   struct st_msock **old)
+{
+	if (!st_map_put(&b->fds, fdkey(pkey, fd), s, old))
+		return false;
+	if (*old != s) {
+		if (*old)
+			hold_lose(b, r, pkey, *old);
+		hold_gain(b, r, pkey, s);
+	}
+	return true;
+}
+
+/* (pkey, fd) names nothing from r on: the socket it named, or NULL */
+static struct st_msock *fd_del(struct st_builder *b, const struct st_rec *r, int64_t pkey, int fd)
+{
+	struct st_msock *s = st_map_del(&b->fds, fdkey(pkey, fd));
+
+	if (s)
+		hold_lose(b, r, pkey, s);
+	return s;
+}
+
 static struct st_msock *sock_new(struct st_builder *b, const struct st_rec *r, int fd)
 {
 	struct st_model *m = b->m;
@@ -204,7 +272,7 @@ static struct st_msock *sock_new(struct st_builder *b, const struct st_rec *r, i
 	s->end = ST_END_OPEN;
 	s->end_pid = -1;
 	s->end_pkey = -1;
-	if (!st_map_put(&b->fds, fdkey(r->pkey, fd), s, &old))
+	if (!fd_put(b, r, r->pkey, fd, s, &old))
 		b->oom = true;
 	if (old && old != s)
 		old->nrefs--;	/* a close the trace missed */
@@ -269,7 +337,7 @@ static struct st_msock *sock_at(struct st_builder *b, const struct st_rec *r, in
 		return s;
 	if (r->ev.inode && r->ev.fd == fd && (s = st_map_get(&b->inodes, ikey(r->pkey, r->ev.inode)))) {
 		/* an alias we did not see made (inherited over exec, SCM_RIGHTS) */
-		if (!st_map_put(&b->fds, fdkey(r->pkey, fd), s, &old))
+		if (!fd_put(b, r, r->pkey, fd, s, &old))
 			b->oom = true;
 		s->nrefs++;
 		return s;
@@ -281,7 +349,7 @@ static struct st_msock *sock_at(struct st_builder *b, const struct st_rec *r, in
 }
 
 /* every descriptor of pid naming s, dropped: how many */
-static int drop_all_of(struct st_builder *b, int64_t pid, const struct st_msock *s)
+static int drop_all_of(struct st_builder *b, const struct st_rec *r, int64_t pid, const struct st_msock *s)
 {
 	int n = 0;
 
@@ -289,7 +357,7 @@ static int drop_all_of(struct st_builder *b, int64_t pid, const struct st_msock 
 		for (struct st_ent *e = b->fds.b[i], *next; e; e = next) {
 			next = e->next;
 			if (e->sock == s && (int64_t)(e->key >> 32) == pid) {
-				st_map_del(&b->fds, e->key);
+				fd_del(b, r, pid, (int)(uint32_t)e->key);
 				n++;
 			}
 		}
@@ -310,14 +378,14 @@ static bool held_elsewhere(const struct st_event *ev)
 static void fd_drop(struct st_builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
 		    bool last, enum st_end why)
 {
-	struct st_msock *s = st_map_del(&b->fds, fdkey(pid, fd));
+	struct st_msock *s = fd_del(b, r, pid, fd);
 
 	if (!s)
 		return;
 	s->nrefs--;
 	if (last_known && last && s->nrefs > 0)
 		/* the shim knows: no other descriptor of this process holds it */
-		s->nrefs -= drop_all_of(b, pid, s);
+		s->nrefs -= drop_all_of(b, r, pid, s);
 	if (s->nrefs <= 0) {
 		if (last_known && !last)
 			return;	/* held by a descriptor the trace never showed */
@@ -349,7 +417,7 @@ static void fd_alias(struct st_builder *b, const struct st_rec *r, int64_t pid, 
 
 	if (newfd < 0 || !s)
 		return;
-	if (!st_map_put(&b->fds, fdkey(pid, newfd), s, &old))
+	if (!fd_put(b, r, pid, newfd, s, &old))
 		b->oom = true;
 	if (old == s)
 		return;
@@ -387,7 +455,7 @@ static struct st_proc *proc_by_pid(struct st_builder *b, const struct st_rec *r,
 /* A new process with copies of every descriptor of its parent (at pid's
  * fork event, or at the child's start when libc forked inside another call:
  * daemon). */
-static void copy_fds(struct st_builder *b, int64_t pid, int64_t child)
+static void copy_fds(struct st_builder *b, const struct st_rec *r, int64_t pid, int64_t child)
 {
 	size_t n;
 	struct st_ent *list;
@@ -395,7 +463,7 @@ static void copy_fds(struct st_builder *b, int64_t pid, int64_t child)
 	list = fds_of(b, pid, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct st_msock *old;
-		if (!st_map_put(&b->fds, fdkey(child, (int)(uint32_t)list[i].key), list[i].sock, &old))
+		if (!fd_put(b, r, child, (int)(uint32_t)list[i].key, list[i].sock, &old))
 			b->oom = true;
 		if (old != list[i].sock)
 			list[i].sock->nrefs++;
@@ -415,7 +483,7 @@ static void on_new_process(struct st_builder *b, const struct st_rec *r, int64_t
 	/* a vfork's event comes after its child exec'd: the new image's start
 	 * already listed what it holds */
 	if (!p || !p->start)
-		copy_fds(b, r->pkey, st_rec_key(r, child));
+		copy_fds(b, r, r->pkey, st_rec_key(r, child));
 }
 
 /* The image of p ended (exit, or an end another process saw): every
@@ -464,7 +532,7 @@ static void image_over(struct st_builder *b, struct st_proc *p, const struct st_
  * that it was daemon()'s _exit): the sockets that end took from the
  * parent's image live on in the child.  They are its again, at the
  * parent's descriptors; the end was not theirs. */
-static void adopt_held(struct st_builder *b, const struct st_proc *pp, struct st_proc *p)
+static void adopt_held(struct st_builder *b, const struct st_rec *r, const struct st_proc *pp, struct st_proc *p)
 {
 	for (size_t i = 0; i < pp->nheld; i++) {
 		struct st_msock *s = pp->held[i].sock, *old;
@@ -479,7 +547,7 @@ static void adopt_held(struct st_builder *b, const struct st_proc *pp, struct st
 		}
 		if (s->end != ST_END_OPEN)
 			continue;
-		if (!st_map_put(&b->fds, fdkey(p->key, (int)(uint32_t)pp->held[i].key), s, &old))
+		if (!fd_put(b, r, p->key, (int)(uint32_t)pp->held[i].key, s, &old))
 			b->oom = true;
 		if (old != s)
 			s->nrefs++;
@@ -531,9 +599,9 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 		struct st_proc *pp = !p->forked && p->images == 1 && ev->ppid > 0 ?
 					     st_model_proc_key(b->m, st_rec_key(r, ev->ppid)) : NULL;
 		if (pp && pp->ended && pp->held && pp->end && ev->ts_us - pp->end->ev.ts_us < 1000000)
-			adopt_held(b, pp, p);
+			adopt_held(b, r, pp, p);
 		else if (pp)
-			copy_fds(b, pp->key, p->key);
+			copy_fds(b, r, pp->key, p->key);
 		return;
 	}
 	list = fds_of(b, p->key, &n);
@@ -546,7 +614,7 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 			continue;
 		s = is->inode ? st_map_get(&b->inodes, ikey(r->pkey, is->inode)) : NULL;
 		if (s) {
-			if (!st_map_put(&b->fds, fdkey(p->key, is->fd), s, &old))
+			if (!fd_put(b, r, p->key, is->fd, s, &old))
 				b->oom = true;
 			s->nrefs++;
 			continue;
@@ -598,7 +666,7 @@ static void on_rights(struct st_builder *b, const struct st_rec *r)
 		if (s) {
 			if (s->in_flight > 0)
 				s->in_flight--;
-			if (!st_map_put(&b->fds, fdkey(r->pkey, rt->fd), s, &old))
+			if (!fd_put(b, r, r->pkey, rt->fd, s, &old))
 				b->oom = true;
 			if (old != s) {
 				s->nrefs++;
@@ -652,7 +720,7 @@ static void on_exec_failed(struct st_builder *b, const struct st_rec *r)
 			s->end_rec = NULL;
 			s->close = NULL;
 			s->tcp_final = false;
-			if (!st_map_put(&b->fds, fdkey(r->pkey, ev->kept[i]), s, &old))
+			if (!fd_put(b, r, r->pkey, ev->kept[i], s, &old))
 				b->oom = true;
 			s->nrefs++;
 			if (s->inode && st_map_get(&b->ended, ikey(s->pkey, s->inode)) == s)
@@ -911,6 +979,86 @@ int st_model_feed(struct st_model *m, struct st_rec *r)
 	return b->oom ? -1 : 0;
 }
 
+/* one beginning (+1) or end (-1) of a hold */
+struct hold_step {
+	int64_t pkey, us;
+	uint64_t n;
+	int d;
+};
+
+static int by_proc_then_order(const void *a, const void *b)
+{
+	const struct hold_step *x = a, *y = b;
+
+	if (x->pkey != y->pkey)
+		return x->pkey < y->pkey ? -1 : 1;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct st_proc *x = *(struct st_proc *const *)a, *y = *(struct st_proc *const *)b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int key_cmp(const void *k, const void *e)
+{
+	int64_t key = *(const int64_t *)k, other = (*(struct st_proc *const *)e)->key;
+
+	return key < other ? -1 : key > other;
+}
+
+/* Each process's open_peak: its holds' beginnings and ends in the order
+ * the model met them, summed.  -1 when out of memory. */
+static int open_peaks(struct st_model *m)
+{
+	size_t n = 0, k = 0;
+	struct hold_step *st;
+	struct st_proc **byk;
+
+	for (size_t i = 0; i < m->nsocks; i++)
+		n += 2 * m->socks[i]->nholds;
+	st = calloc(n ? n : 1, sizeof(*st));
+	byk = calloc(m->nprocs ? m->nprocs : 1, sizeof(*byk));
+	if (!st || !byk) {
+		free(st);
+		free(byk);
+		return -1;
+	}
+	for (size_t i = 0; i < m->nsocks; i++)
+		for (size_t j = 0; j < m->socks[i]->nholds; j++) {
+			const struct st_hold *h = &m->socks[i]->holds[j];
+			st[k++] = (struct hold_step){ h->pkey, h->from_us, h->from_n, +1 };
+			if (h->to_n)
+				st[k++] = (struct hold_step){ h->pkey, h->to_us, h->to_n, -1 };
+		}
+	if (k > 1)
+		qsort(st, k, sizeof(*st), by_proc_then_order);
+	for (size_t i = 0; i < m->nprocs; i++)
+		byk[i] = m->procs[i];
+	if (m->nprocs > 1)
+		qsort(byk, m->nprocs, sizeof(*byk), by_key);
+	for (size_t i = 0; i < k;) {
+		int64_t key = st[i].pkey;
+		struct st_proc *p = NULL, *const *q = bsearch(&key, byk, m->nprocs, sizeof(*byk), key_cmp);
+		int now = 0;
+
+		if (q)
+			p = *q;
+		for (; i < k && st[i].pkey == key; i++) {
+			now += st[i].d;
+			if (p && now > p->open_peak) {
+				p->open_peak = now;
+				p->open_peak_us = st[i].us;
+			}
+		}
+	}
+	free(byk);
+	free(st);
+	return 0;
+}
+
 static void builder_free(struct st_model *m)
 {
 	struct st_builder *b = m->building;
@@ -955,6 +1103,8 @@ int st_model_finish(struct st_model *m)
 				}
 		}
 	}
+	if (!b->oom && open_peaks(m) < 0)
+		b->oom = true;
 	if (!b->oom && st_model_join(m) < 0)
 		b->oom = true;
 	oom = b->oom;
@@ -977,6 +1127,7 @@ void st_model_free(struct st_model *m)
 	builder_free(m);
 	for (size_t i = 0; i < m->nsocks; i++) {
 		free(m->socks[i]->evs);
+		free(m->socks[i]->holds);
 		free(m->socks[i]);
 	}
 	for (size_t i = 0; i < m->nconns; i++)

@@ -20,6 +20,21 @@ struct st_conn;
 struct st_builder;
 struct st_ent;
 
+/* One process's hold of a socket: from the return of the call that gave
+ * the process its first descriptor naming it (socket, accept, dup of an
+ * unseen alias, its fork -- a child holds its parent's sockets from the
+ * fork --, an SCM_RIGHTS receive, its start's list of sockets held from
+ * before the trace) to the call that took its last (its close of that
+ * copy, a bulk close, a dup2 over it, exec's close-on-exec, its exit or
+ * death), whether or not another process still holds the socket. */
+struct st_hold {
+	int64_t pkey;		/* the process (st_proc.key) */
+	int64_t from_us, to_us;	/* ts_us; to_us -1: still held when the trace ends */
+	uint64_t from_n, to_n;	/* the order of the two among every hold's
+				 * beginnings and ends (the model's), to_n 0 with to_us */
+	int nfds;		/* its descriptors naming the socket now (model) */
+};
+
 /* A process: its latest image's start and exit, and its end as another
  * process saw it (its parent, the runner). */
 struct st_proc {
@@ -33,6 +48,12 @@ struct st_proc {
 	int images;		/* start events: 2 and more after exec */
 	bool ended;		/* its current image is over (exit or end seen) */
 	bool forked;		/* a fork event of its parent made it */
+	/* the most sockets its descriptors named at once (each socket once,
+	 * whatever descriptors alias it; a socket another process also holds
+	 * counts here while this process holds a copy), and when it first
+	 * held that many (ts_us, 0 never held one); st_model_finish */
+	int open_peak;
+	int64_t open_peak_us;
 	struct st_ent *held;	/* model: the descriptors an end without an exit
 				 * event took from its image, which a child forked
 				 * inside libc (daemon) may still hold; NULL none */
@@ -102,6 +123,12 @@ struct st_msock {
 	bool received;		/* first seen arriving in an SCM_RIGHTS message */
 	bool handed;		/* ended with a process image that held it from its start
 				 * (handed to it at exec, as stdio of an inetd-style child) */
+
+	/* the processes that held it, and when: those whose hold ended
+	 * first (holds[0 .. nended), in the order they let go), then those
+	 * holding it still */
+	struct st_hold *holds;
+	size_t nholds, capholds, nended;
 
 	int nrefs;		/* descriptors holding it now, in every process (model) */
 	int in_flight;		/* sent with SCM_RIGHTS, not yet seen received (model) */

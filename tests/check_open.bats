@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# check --rule max-open=N and summary's "at most N open at once" against
+# the kernel: real programs whose processes share sockets print the most
+# sockets their /proc/self/fd named at once (each socket once), and the
+# trace must say the same.  A copy a process closed (or let go of in any
+# other way) stops counting in that process while another still holds the
+# socket; a child counts what it inherited from its fork on.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+	st_setup
+}
+
+HOLDPEAK=$top_srcdir/tests/scripts/holdpeak.py
+
+# every "parent|child pid=P n=K" line of out (the peak of each image, the
+# larger per pid) is check's line for pid P with K sockets, and check has
+# no other line
+same_as_proc() {
+	local out=$1 role pid n want got
+	declare -A peak=()
+	while read -r role pid n; do
+		[[ $role == parent || $role == child ]] || continue
+		pid=${pid#pid=} n=${n#n=}
+		((n > ${peak[$pid]:-0})) && peak[$pid]=$n
+	done <"$out"
+	((${#peak[@]} > 1)) || { echo "no processes in $out:" >&2; cat "$out" >&2; return 1; }
+	run "$SOCKTRACE" check --rule max-open=0 "$TRACE"
+	assert_eq "$status" 1 "every process held a socket: $output"
+	assert_eq "${#lines[@]}" "${#peak[@]}" "one line a process: $output"
+	for pid in "${!peak[@]}"; do
+		want="max-open=0: pid $pid (*): ${peak[$pid]} sockets open at once (at *), more than 0"
+		got=$(grep "^max-open=0: pid $pid " <<<"$output") || { echo "pid $pid missing: $output" >&2; return 1; }
+		# shellcheck disable=SC2053
+		[[ $got == $want ]] || { echo "pid $pid: /proc said ${peak[$pid]}, check: $got" >&2; return 1; }
+	done
+}
+
+@test "max-open: a server that forks a child per connection counts its own copies, not the children's" {
+	traced "$PYTHON3" "$HOLDPEAK" fork 5 >out
+	same_as_proc out
+	# the parent's peak is 3 (listener, its client end, the accepted one
+	# before its close), however many connections there were
+	assert_eq "$(fact out parent n)" 3 "the parent's peak in /proc"
+	run "$SOCKTRACE" check --rule max-open=3 "$TRACE"
+	assert_eq "$status" 0 "$output"
+	run "$SOCKTRACE" check --rule max-open=2 "$TRACE"
+	assert_eq "$status" 1
+	[[ ${lines[0]} == "max-open=2: pid $(fact out parent pid) (python3 "*"): 3 sockets open at once"* ]]
+}
+
+@test "summary: a forking server's sockets end with the child that held them last" {
+	traced "$PYTHON3" "$HOLDPEAK" fork 5 >out
+	run "$SOCKTRACE" show -f summary "$TRACE"
+	assert_eq "$status" 0 "$output"
+	# each child exits holding its connection: the socket ends there, it
+	# does not stay open for the rest of the trace.  The parent waits for
+	# each child, so no two connections overlap: at most the listener,
+	# one connection's two ends
+	# "sockets" line of each block: the server's endpoint, then everything
+	server=$(awk '/\(server side\)$/ { s = 1 } s && $1 == "sockets" { print; exit }' <<<"$output")
+	all=$(awk '/^all endpoints$/ { s = 1 } s && $1 == "sockets" { print; exit }' <<<"$output")
+	[[ $all == *", at most $(fact out parent n) open at once, "* ]] || { echo "$output" >&2; return 1; }
+	[[ $server == *", at most 2 open at once, "* ]] || { echo "$output" >&2; return 1; }
+}
+
+@test "max-open: copies let go of by close, dup2 over, close_range, SCM_RIGHTS then close, and exec's close-on-exec" {
+	traced "$PYTHON3" "$HOLDPEAK" copies >out
+	same_as_proc out
+	# the parent's peak is its new image's (sp kept through the exec, and
+	# eight more); the child's, five more after it closed its four copies
+	assert_eq "$(fact out parent n 2)" 9 "the parent's new image in /proc"
+	assert_eq "$(fact out child n)" 8 "the child in /proc"
+}
