@@ -108,18 +108,29 @@ static struct st_proc *proc_of(struct st_builder *b, const struct st_rec *r)
 	return p;
 }
 
-static void sock_note(struct st_builder *b, struct st_msock *s, const struct st_rec *r)
+/* Appends r to s's history (once), and moves s's end of known life to r;
+ * false when r is not appended (already last, or out of memory). */
+static bool sock_append(struct st_builder *b, struct st_msock *s, const struct st_rec *r)
 {
 	void *q = st_model_grow(s->evs, &s->capevs, s->nevs, sizeof(*s->evs));
 
 	if (!q) {
 		b->oom = true;
-		return;
+		return false;
 	}
 	s->evs = q;
 	if (s->nevs && s->evs[s->nevs - 1] == r)
-		return;
+		return false;
 	s->evs[s->nevs++] = r;
+	s->t_end = r->ev.ts_us;
+	return true;
+}
+
+/* r in s's history, and what r says of s (r's fields are s's). */
+static void sock_note(struct st_builder *b, struct st_msock *s, const struct st_rec *r)
+{
+	if (!sock_append(b, s, r))
+		return;
 	if (r->ev.err)
 		s->errors++;
 	if (r->ev.local[0])
@@ -136,24 +147,13 @@ static void sock_note(struct st_builder *b, struct st_msock *s, const struct st_
 		s->tcp_rec = r;
 	if (r->ev.self_connect)
 		s->self_connect = true;
-	s->t_end = r->ev.ts_us;
 }
 
 /* r in s's history without its fields: an event about another socket
  * that moved s (an SCM_RIGHTS message on a unix socket carrying s). */
 static void sock_note_event(struct st_builder *b, struct st_msock *s, const struct st_rec *r)
 {
-	void *q = st_model_grow(s->evs, &s->capevs, s->nevs, sizeof(*s->evs));
-
-	if (!q) {
-		b->oom = true;
-		return;
-	}
-	s->evs = q;
-	if (s->nevs && s->evs[s->nevs - 1] == r)
-		return;
-	s->evs[s->nevs++] = r;
-	s->t_end = r->ev.ts_us;
+	sock_append(b, s, r);
 }
 
 /* A connect left pending (EINPROGRESS, EINTR, a cancelled thread) is seen
