@@ -40,11 +40,23 @@ struct st_builder {
 	bool oom;
 };
 
+/* A socket's first room for events and holds: most have a few events
+ * (socket, connect, close; accept, close) and one or two holders (its
+ * process; a forked child), and a million of them must not each take
+ * sixteen of both. */
+#define SOCK_EVS_FIRST 4
+#define SOCK_HOLDS_FIRST 2
+
 void *st_model_grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	return st_model_grow_from(p, cap, n, size, 16);
+}
+
+void *st_model_grow_from(void *p, size_t *cap, size_t n, size_t size, size_t first)
 {
 	if (n < *cap)
 		return p;
-	size_t ncap = *cap ? *cap * 2 : 16;
+	size_t ncap = *cap ? *cap * 2 : first;
 	void *q = realloc(p, ncap * size);
 	if (q)
 		*cap = ncap;
@@ -112,7 +124,7 @@ static struct st_proc *proc_of(struct st_builder *b, const struct st_rec *r)
  * false when r is not appended (already last, or out of memory). */
 static bool sock_append(struct st_builder *b, struct st_msock *s, const struct st_rec *r)
 {
-	void *q = st_model_grow(s->evs, &s->capevs, s->nevs, sizeof(*s->evs));
+	void *q = st_model_grow_from(s->evs, &s->capevs, s->nevs, sizeof(*s->evs), SOCK_EVS_FIRST);
 
 	if (!q) {
 		b->oom = true;
@@ -134,9 +146,9 @@ static void sock_note(struct st_builder *b, struct st_msock *s, const struct st_
 	if (r->ev.err)
 		s->errors++;
 	if (r->ev.local[0])
-		memcpy(s->local, r->ev.local, ST_ADDR_MAX);
+		s->local = r->ev.local;
 	if (r->ev.remote[0])
-		memcpy(s->remote, r->ev.remote, ST_ADDR_MAX);
+		s->remote = r->ev.remote;
 	if (!s->family && r->ev.family)
 		s->family = r->ev.family;
 	if (!s->type && r->ev.type)
@@ -194,7 +206,7 @@ static void hold_gain(struct st_builder *b, const struct st_rec *r, int64_t pkey
 			s->holds[i].nfds++;
 			return;
 		}
-	h = st_model_grow(s->holds, &s->capholds, s->nholds, sizeof(*s->holds));
+	h = st_model_grow_from(s->holds, &s->capholds, s->nholds, sizeof(*s->holds), SOCK_HOLDS_FIRST);
 	if (!h) {
 		b->oom = true;
 		return;
@@ -268,6 +280,7 @@ static struct st_msock *sock_new(struct st_builder *b, const struct st_rec *r, i
 	s->origin = r->origin;
 	s->machine = r->machine;
 	s->fd = fd;
+	s->local = s->remote = "";
 	s->t_first = s->t_end = r->ev.ts_us;
 	s->end = ST_END_OPEN;
 	s->end_pid = -1;
@@ -626,8 +639,8 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 		s->family = is->family;
 		s->type = is->type;
 		s->proto = is->proto;
-		memcpy(s->local, is->local, ST_ADDR_MAX);
-		memcpy(s->remote, is->remote, ST_ADDR_MAX);
+		s->local = is->local;
+		s->remote = is->remote;
 		sock_set_inode(b, s, is->inode);
 		if (is->state)
 			s->final_state = is->state;
@@ -847,7 +860,7 @@ static void step(struct st_builder *b, struct st_rec *r)
 		if (l) {
 			/* the listener's own record keeps its addresses */
 			r->lsock = l;
-			void *q = st_model_grow(l->evs, &l->capevs, l->nevs, sizeof(*l->evs));
+			void *q = st_model_grow_from(l->evs, &l->capevs, l->nevs, sizeof(*l->evs), SOCK_EVS_FIRST);
 			if (q) {
 				l->evs = q;
 				l->evs[l->nevs++] = r;

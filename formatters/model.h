@@ -88,7 +88,9 @@ struct st_msock {
 	int fd;
 	bool inherited;		/* first seen without the call that made it */
 	const char *family, *type, *proto;	/* may be NULL */
-	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];	/* last known, "" unknown */
+	/* last known, "" unknown: point into its events (or its start's list
+	 * of inherited sockets), which live as long as the model */
+	const char *local, *remote;
 	uint64_t inode;
 
 	/* the events on it, in time order (accepts on a listener included) */
@@ -152,7 +154,9 @@ enum st_closer {
 struct st_conn {
 	int id;			/* 1.. in time order */
 	struct st_msock *client, *server;	/* either may be NULL */
-	char caddr[ST_ADDR_MAX], saddr[ST_ADDR_MAX];	/* client and server endpoints */
+	/* client and server endpoints, "" unknown: point into its sockets'
+	 * events, which live as long as the model */
+	const char *caddr, *saddr;
 	int64_t t_start, t_end;
 	bool established;	/* the handshake completed */
 	const char *failure;	/* errno name of a failed connect, NULL */

@@ -41,6 +41,8 @@ void st_map_free(struct st_map *m);
  * *cap updated.  NULL when out of memory, p then untouched and still owned
  * by the caller. */
 void *st_model_grow(void *p, size_t *cap, size_t n, size_t size);
+/* The same, with first elements the first time instead of 16. */
+void *st_model_grow_from(void *p, size_t *cap, size_t n, size_t size, size_t first);
 
 /* The second pass: joins the ends of the TCP connections among m's sockets
  * into m->conns (each socket's conn set), fills in each connection's

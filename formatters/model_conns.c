@@ -37,6 +37,7 @@ static struct st_conn *conn_new(struct joiner *b, struct st_msock *client, struc
 		return NULL;
 	}
 	m->conns[m->nconns++] = c;
+	c->caddr = c->saddr = "";
 	c->client = client;
 	c->server = server;
 	if (client)
@@ -46,28 +47,65 @@ static struct st_conn *conn_new(struct joiner *b, struct st_msock *client, struc
 	return c;
 }
 
+/* A TCP tuple as the join sorts and finds it: a hash of its two
+ * addresses normalized (st_addr_normalize), and the addresses themselves
+ * (in the events, which outlive the join) to tell two tuples of one hash
+ * apart.  A million ends take 24 bytes each, not two addresses' room. */
+struct tkey {
+	uint64_t h;
+	const char *a, *b;
+};
+
 struct cand {
-	char key[2 * ST_ADDR_MAX + 2];	/* "local|remote" normalized */
+	struct tkey key;	/* (local, remote) */
 	struct st_msock *s;
 };
+
+static int tuple_cmp(const struct tkey *x, const struct tkey *y);
 
 static int by_key(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
+	int c = tuple_cmp(&x->key, &y->key);
 
 	if (c)
 		return c;
 	return x->s->t_first < y->s->t_first ? -1 : x->s->t_first > y->s->t_first;
 }
 
-static void tuple_key(char *key, const char *a, const char *b)
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+static void tuple_key(struct tkey *k, const char *a, const char *b)
 {
 	char na[ST_ADDR_MAX], nb[ST_ADDR_MAX];
 
 	st_addr_normalize(a, na);
 	st_addr_normalize(b, nb);
-	snprintf(key, 2 * ST_ADDR_MAX + 2, "%s|%s", na, nb);
+	k->h = fnv1a(fnv1a(UINT64_C(14695981039346656037), na) * UINT64_C(1099511628211), nb);
+	k->a = a;
+	k->b = b;
+}
+
+/* a total order of tuples: by hash, then by the normalized addresses */
+static int tuple_cmp(const struct tkey *x, const struct tkey *y)
+{
+	char xa[ST_ADDR_MAX], ya[ST_ADDR_MAX];
+	int c;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	st_addr_normalize(x->a, xa);
+	st_addr_normalize(y->a, ya);
+	if ((c = strcmp(xa, ya)))
+		return c;
+	st_addr_normalize(x->b, xa);
+	st_addr_normalize(y->b, ya);
+	return strcmp(xa, ya);
 }
 
 /* one socket connected to its own address (a TCP simultaneous open with
@@ -195,21 +233,21 @@ static void conn_teardown(struct st_conn *c)
 struct tend {
 	unsigned machine;
 	int64_t t;		/* when it ended (its last event while open) */
-	char key[2 * ST_ADDR_MAX + 2];
+	struct tkey key;
 	struct st_msock *s;
 };
 
-static int tend_order(const struct tend *x, unsigned machine, const char *key)
+static int tend_order(const struct tend *x, unsigned machine, const struct tkey *key)
 {
 	int c = x->machine != machine ? (x->machine < machine ? -1 : 1) : 0;
 
-	return c ? c : strcmp(x->key, key);
+	return c ? c : tuple_cmp(&x->key, key);
 }
 
 static int by_tend(const void *a, const void *b)
 {
 	const struct tend *x = a, *y = b;
-	int c = tend_order(x, y->machine, y->key);
+	int c = tend_order(x, y->machine, &y->key);
 
 	if (c)
 		return c;
@@ -244,7 +282,7 @@ static int give_lingering(struct st_model *m)
 		ends[n].machine = s->machine;
 		ends[n].t = s->end_rec ? s->end_rec->ev.ts_us : s->t_end;
 		ends[n].s = s;
-		tuple_key(ends[n].key, s->local, remote);
+		tuple_key(&ends[n].key, s->local, remote);
 		n++;
 	}
 	if (n > 1)
@@ -259,15 +297,15 @@ static int give_lingering(struct st_model *m)
 
 			if (!ks->local[0] || !ks->remote[0])
 				continue;
-			tuple_key(key.key, ks->local, ks->remote);
+			tuple_key(&key.key, ks->local, ks->remote);
 			while (lo < hi) {	/* the first of its machine and tuple */
 				size_t mid = (lo + hi) / 2;
-				if (tend_order(&ends[mid], x->machine, key.key) < 0)
+				if (tend_order(&ends[mid], x->machine, &key.key) < 0)
 					lo = mid + 1;
 				else
 					hi = mid;
 			}
-			for (; lo < n && !tend_order(&ends[lo], x->machine, key.key) && ends[lo].t <= x->ev.ts_us;
+			for (; lo < n && !tend_order(&ends[lo], x->machine, &key.key) && ends[lo].t <= x->ev.ts_us;
 			     lo++)
 				s = ends[lo].s;
 			if (s && (!s->later_exit || s->later_exit->ev.ts_us <= x->ev.ts_us)) {
@@ -287,11 +325,11 @@ static void conn_fill(struct st_conn *c)
 	if (!cl && !sv)	/* conn_new always has one end */
 		return;
 	if (cl) {
-		snprintf(c->caddr, sizeof(c->caddr), "%s", cl->local);
-		snprintf(c->saddr, sizeof(c->saddr), "%s", st_msock_remote(cl));
+		c->caddr = cl->local;
+		c->saddr = st_msock_remote(cl);
 	} else if (sv) {
-		snprintf(c->caddr, sizeof(c->caddr), "%s", sv->remote);
-		snprintf(c->saddr, sizeof(c->saddr), "%s", sv->local);
+		c->caddr = sv->remote;
+		c->saddr = sv->local;
 	}
 	/* cppcheck-suppress nullPointerRedundantCheck ; sv is set when cl is not (returned above) */
 	c->t_start = cl ? (cl->connect ? cl->connect->ev.ts_us : cl->t_first) : sv->t_first;
@@ -331,15 +369,15 @@ static bool loopback(const char *addr)
  * proxy, the same addresses behind two gateways) and neither is joined. */
 static bool other_accepted(const struct st_model *m, const struct st_msock *s, const struct st_msock *c)
 {
-	char a[2 * ST_ADDR_MAX + 2], b[2 * ST_ADDR_MAX + 2];
+	struct tkey a, b;
 
-	tuple_key(a, s->local, s->remote);
+	tuple_key(&a, s->local, s->remote);
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *o = m->socks[i];
 		if (o == s || !o->made || !o->listener || o->machine == c->machine || !o->local[0] || !o->remote[0])
 			continue;
-		tuple_key(b, o->local, o->remote);
-		if (!strcmp(a, b) && llabs(o->t_first - s->t_first) < 1000000)
+		tuple_key(&b, o->local, o->remote);
+		if (!tuple_cmp(&a, &b) && llabs(o->t_first - s->t_first) < 1000000)
 			return true;
 	}
 	return false;
@@ -484,7 +522,7 @@ int st_model_join(struct st_model *m)
 		}
 		cands = q;
 		cands[nc].s = s;
-		tuple_key(cands[nc].key, s->local, st_msock_remote(s));
+		tuple_key(&cands[nc].key, s->local, st_msock_remote(s));
 		nc++;
 	}
 	if (nc)
@@ -501,15 +539,15 @@ int st_model_join(struct st_model *m)
 
 		if (!s->made || !s->listener || !s->local[0] || !s->remote[0])
 			continue;
-		tuple_key(key.key, s->remote, s->local);
+		tuple_key(&key.key, s->remote, s->local);
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
-			if (strcmp(cands[mid].key, key.key) < 0)
+			if (tuple_cmp(&cands[mid].key, &key.key) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (; lo < nc && !strcmp(cands[lo].key, key.key); lo++) {
+		for (; lo < nc && !tuple_cmp(&cands[lo].key, &key.key); lo++) {
 			struct st_msock *c = cands[lo].s;
 			/* on one machine (one clock) a connect began before the
 			 * accept of its connection returned: a later one with the
