@@ -177,7 +177,7 @@ static const char event_start[] = "{\"v\":";
 static bool take_event(struct file_state *fs, long lineno, const char *p, size_t n, char *why,
 		       size_t whysz, bool *stop)
 {
-	struct st_rec *r = calloc(1, sizeof(*r));
+	struct st_rec *r = st_rec_new();
 
 	*stop = false;
 	if (!r) {

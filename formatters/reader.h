@@ -182,6 +182,10 @@ int64_t st_rec_effect_us(const struct st_rec *r);
  * order (a stable merge of several traces). */
 void st_trace_sort(struct st_trace *t);
 
+/* A record with every field zero (an empty event: st_rec_parse fills
+ * it), NULL when out of memory; given back with st_rec_free, never with
+ * free.  Not thread-safe: for the command's one reading thread. */
+struct st_rec *st_rec_new(void);
 void st_rec_free(struct st_rec *rec);
 void st_trace_free(struct st_trace *t);
 

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		struct st_rec *r = calloc(1, sizeof(*r));
+		struct st_rec *r = st_rec_new();
 		char why[256];
 
 		if (!r)
