@@ -279,3 +279,23 @@ c.close()' "$port" >c.out 2>c.err
 	view timeline
 	view_has "client sent 4 B, received $n B"
 }
+
+@test "render: mermaid notes a listener inherited from an untraced parent (socket activation), whose listen() is not in the trace" {
+	"$PYTHON3" -c 'import os, socket, subprocess, sys
+l = socket.create_server(("127.0.0.1", 0))
+port = l.getsockname()[1]
+env = dict(os.environ, LD_PRELOAD=sys.argv[1], SOCKTRACE_OUTPUT=sys.argv[2], SOCKTRACE_FORMAT="jsonl")
+srv = "import socket\ns = socket.socket(fileno=%d)\nc, _ = s.accept()\nc.recv(1)\nc.close()\ns.close()\n" % l.fileno()
+p = subprocess.Popen([sys.executable, "-c", srv], env=env, pass_fds=[l.fileno()])
+l.close()
+c = socket.create_connection(("127.0.0.1", port))
+c.close()
+sys.exit(p.wait())
+' "$SHIM" "$TRACE" >p.out 2>p.err
+	assert_empty p.err
+	port=$(jq -r 'select(.call=="start") | .inherited[]? | select(.state=="LISTEN") | .local' "$TRACE" | head -1)
+	[[ $port == 127.0.0.1:* ]] || { cat "$TRACE" >&2; false; }
+	view mermaid
+	view_has "Note over P1: listening on $port (inherited)"
+	view_lacks "listen $port (backlog"
+}
