@@ -295,6 +295,7 @@ int st_cmd_check(int argc, char **argv)
 		double t0 = check_elapsed(&c);
 
 		expect_check(&c, &pats[i]);
+		check_result_done(&c.results[c.nresults - 1]);
 		c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
 	}
 	if (github)

@@ -26,14 +26,20 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	[[ ${lines[0]} == "no-leaks: pid "*" (leaky): tcp 127.0.0.1:"*" -> 127.0.0.1:$(fact out listen port) (fd $(fact out leak fd)"* ]]
 	# the place, by function and source line (leaky is built with -g)
 	[[ ${lines[0]} == *"made by socket() at fetch_once"*" (leaky.c:"[0-9]*") <- main (leaky.c:"* ]]
-	[[ ${lines[0]} == *"was never closed before exit; 3 such sockets leaked from the same place" ]]
+	# the three, each by its descriptor and ends; the same process
+	# each time, so no count of processes
+	fds=$(awk '/^leak fd=/ { sub("fd=", "", $2); printf "%s%s", n++ ? " " : "", $2 }' out)
+	shown=$(grep -o 'fd [0-9]* 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*' <<<"${lines[0]#*leaked from the same place}" | awk '{ printf "%s%s", n++ ? " " : "", $2 }')
+	assert_eq "$shown" "$fds" "the leaked descriptors named"
+	[[ ${lines[0]} == *"was never closed before exit; 3 such sockets leaked from the same place: pid "* ]]
+	[[ ${lines[0]} != *" processes of "* && ${lines[0]} != *" more" ]]
 }
 
 @test "check no-leaks: without stacks, the leaks are still grouped and the clean run passes" {
 	traced "$(prog leaky)" >out
 	run_check --rule no-leaks "$TRACE"
 	assert_eq "$status" 1
-	[[ ${lines[0]} == *"made by socket() was never closed before exit; 3 such sockets leaked from the same place" ]]
+	[[ ${lines[0]} == *"made by socket() was never closed before exit; 3 such sockets leaked from the same place: pid "* ]]
 	rm -f "$TRACE"
 	traced "$(prog leaky)" -n 1 >out
 	run_check --rule no-leaks "$TRACE"
@@ -77,8 +83,9 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	tcp_pair "-r -n 2 -c server" "-n 2 -c server"
 	run_check --rule closed-by=client "$S" "$C"
 	assert_eq "$status" 1
-	assert_eq "${#lines[@]}" 2 "one line per connection"
-	[[ ${lines[0]} == "closed-by=client: connection 127.0.0.1:"*" -> 127.0.0.1:$PORT: the server closed first"* ]]
+	# the same finding twice, one server: one line, both connections named
+	assert_eq "${#lines[@]}" 1 "one line for the server's connections"
+	[[ ${lines[0]} == "closed-by=client: connection 127.0.0.1:"*" -> 127.0.0.1:$PORT: the server closed first"*"; 2 such connections: pid "*" 127.0.0.1:"*" -> 127.0.0.1:$PORT, pid "*" 127.0.0.1:"*" -> 127.0.0.1:$PORT" ]]
 	run_check --rule closed-by=server "$S" "$C"
 	assert_eq "$status" 0 "$output"
 }
@@ -117,21 +124,22 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	run_check --rule no-leaks --rule reuseaddr --junit report.xml --format=github "$TRACE"
 	assert_eq "$status" 1
 	# the annotation points at the line of leaky.c that made the sockets
-	[[ ${lines[0]} == "::error file="*"/tests/progs/leaky.c,line="[0-9]*",title=socktrace no-leaks::pid "* ]]
+	# one annotation for the three leaks, counted in its title
+	[[ ${lines[0]} == "::error file="*"/tests/progs/leaky.c,line="[0-9]*",title=socktrace no-leaks (×3)::pid "* ]]
 	line=$(sed -n 's/^::error file=[^,]*,line=\([0-9]*\),.*/\1/p' <<<"${lines[0]}")
 	sed -n "${line}p" "$top_srcdir/tests/progs/leaky.c" | grep -q 'socket('
 	assert_eq "${#lines[@]}" 1
 	# as the runner's parser reads it (scripts/gh_annotations.py)
 	assert_eq "$(printf '%s\n' "${lines[@]}" | "$PYTHON3" "$BATS_TEST_DIRNAME/scripts/gh_annotations.py" |
 		jq -c '.properties | [(.file | endswith("/tests/progs/leaky.c")), .line, .title]')" \
-		"[true,\"$line\",\"socktrace no-leaks\"]"
+		"[true,\"$line\",\"socktrace no-leaks (×3)\"]"
 	# relative to the checkout, as GitHub places files
 	GITHUB_WORKSPACE=$(dirname "$(dirname "$(sed -n 's/^::error file=\([^,]*\),.*/\1/p' <<<"${lines[0]}")")") \
 		run "$SOCKTRACE" check --rule no-leaks --format=github "$TRACE"
-	[[ ${lines[0]} == "::error file=progs/leaky.c,line=$line,title=socktrace no-leaks::"* ]]
+	[[ ${lines[0]} == "::error file=progs/leaky.c,line=$line,title=socktrace no-leaks (×3)::"* ]]
 	grep -q '<testsuite name="socktrace check" tests="2" failures="1"' report.xml
 	grep -q '<testcase classname="socktrace.check" name="reuseaddr" time="[0-9.]*"/>' report.xml
-	grep -q '<failure type="violation" message="1 violation: pid ' report.xml
+	grep -q '<failure type="violation" message="3 violations: pid ' report.xml
 	if command -v xmllint >/dev/null; then xmllint --noout report.xml; fi
 	"$PYTHON3" -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); assert len(r.findall(".//testcase")) == 2' report.xml
 }
