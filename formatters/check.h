@@ -163,9 +163,13 @@ FILE *report_junit_open(const char *path);
  * written (said on stderr, naming path). */
 int report_junit(const struct check *c, FILE *f, const char *path);
 /* The same report when nothing could be judged (the exit status 2): one
- * testcase "input" whose error says why (why, then detail when not NULL),
- * so that the CI step shows it.  Returns as report_junit. */
-int report_junit_error(const struct check *c, FILE *f, const char *path, const char *why, const char *detail);
+ * testcase whose error says why (why, then detail when not NULL), so that
+ * the CI step shows it.  what is "usage" (the command line was wrong: the
+ * testcase "usage", its error of type "usage") or "input" (the traces
+ * could not be judged: the testcase "input", type "unusable-input").
+ * Returns as report_junit. */
+int report_junit_error(const struct check *c, FILE *f, const char *path, const char *what, const char *why,
+		       const char *detail);
 /* Seconds since c->started_mono. */
 double check_elapsed(const struct check *c);
 
@@ -184,8 +188,9 @@ struct check_rules {
 };
 
 /* Adds the rule spec ("no-leaks", "max-open=10", "closed-by=client"; "all"
- * adds every rule that takes no value) to rs; a rule asked for already
- * (the same spec) is not added again.  Returns 0; -1 when spec
+ * adds every rule that takes no value) to rs, its count in one spelling
+ * (label and arg: "max-open=03" is "max-open=3"); a rule asked for already
+ * (the same rule and value) is not added again.  Returns 0; -1 when spec
  * names no rule or its value is missing or wrong (why says which, for a
  * usage error); -2 when out of memory. */
 int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t whysz);

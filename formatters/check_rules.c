@@ -603,7 +603,9 @@ static bool rules_grow(struct check_rules *rs)
 	return true;
 }
 
-/* "max-time-wait=10" -> the rule and its argument; false when unknown */
+/* "max-time-wait=10" -> the rule and its argument, a count written as
+ * digits without leading zeros ("max-open=03" is "max-open=3"); false
+ * when unknown or wrong */
 static bool parse_rule(const char *spec, struct check_wanted *w, char *why, size_t whysz)
 {
 	const char *eq = strchr(spec, '=');
@@ -628,6 +630,14 @@ static bool parse_rule(const char *spec, struct check_wanted *w, char *why, size
 				snprintf(why, whysz, "rule %s needs a count: %s=N", rules[i].name, rules[i].name);
 				return false;
 			}
+			/* one spelling of one count: max-open=03 is max-open=3,
+			 * judged once and named so */
+			free(w->arg);
+			free(w->label);
+			if (asprintf(&w->arg, "%ld", v) < 0)
+				w->arg = NULL;
+			if (asprintf(&w->label, "%s=%ld", rules[i].name, v) < 0)
+				w->label = NULL;
 			return true;
 		case SIDE_ARG:
 			if (!eq || (strcmp(eq + 1, "client") && strcmp(eq + 1, "server"))) {
@@ -672,6 +682,11 @@ int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t 
 		free(rs->v[rs->n].arg);
 		free(rs->v[rs->n].label);
 		return -1;
+	}
+	if (!rs->v[rs->n].label || (rs->v[rs->n].rule->arg != NO_ARG && !rs->v[rs->n].arg)) {
+		free(rs->v[rs->n].arg);	/* out of memory */
+		free(rs->v[rs->n].label);
+		return -2;
 	}
 	if (rules_have(rs, rs->v[rs->n].label)) {	/* given twice: judged once */
 		free(rs->v[rs->n].arg);

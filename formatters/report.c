@@ -660,6 +660,10 @@ int report_junit(const struct check *c, FILE *f, const char *path)
 	fputs(">\n", f);
 	for (size_t i = 0; i < c->nresults; i++) {
 		const struct check_result *r = &c->results[i];
+
+		/* each name once (JUnit readers merge or drop testcases of one
+		 * name): a rule or pattern given twice is judged once, and the
+		 * names are escaped one way (show_esc) */
 		fputs("    <testcase classname=\"socktrace.check\" name=\"", f);
 		xml_escaped(f, r->name);
 		fprintf(f, "\" time=\"%.6f\"", r->seconds);
@@ -681,16 +685,19 @@ int report_junit(const struct check *c, FILE *f, const char *path)
 	return junit_close(f, path);
 }
 
-int report_junit_error(const struct check *c, FILE *f, const char *path, const char *why, const char *detail)
+int report_junit_error(const struct check *c, FILE *f, const char *path, const char *what, const char *why,
+		       const char *detail)
 {
 	double seconds = check_elapsed(c);
+	bool usage = !strcmp(what, "usage");
 
 	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"%.6f\">\n",
 		seconds);
 	fputs("  <testsuite name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"", f);
 	junit_suite_attrs(f, c, seconds);
-	fprintf(f, ">\n    <testcase classname=\"socktrace.check\" name=\"input\" time=\"%.6f\">\n", seconds);
-	fputs("      <error type=\"unusable-input\" message=\"", f);
+	fprintf(f, ">\n    <testcase classname=\"socktrace.check\" name=\"%s\" time=\"%.6f\">\n",
+		usage ? "usage" : "input", seconds);
+	fprintf(f, "      <error type=\"%s\" message=\"", usage ? "usage" : "unusable-input");
 	xml_escaped(f, why);
 	fputs("\">", f);
 	xml_escaped(f, why);

@@ -42,10 +42,13 @@ static const char usage_text[] =
 	"                     trace (a gap in seq, or dropped), is fatal\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
-/* Says a usage error on stderr and keeps it in failed (for a JUnit report);
- * returns the exit status 2. */
-static int usage_error(char *failed, size_t n, const char *fmt, const char *arg)
+enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR };
+
+/* Says a usage error on stderr and keeps it in failed (for a JUnit report,
+ * *usage set: its error is a usage error); returns the exit status 2. */
+static int usage_error(bool *usage, char *failed, size_t n, const char *fmt, const char *arg)
 {
+	*usage = true;
 	snprintf(failed, n, fmt, arg);
 	fprintf(stderr, "socktrace: check: %s\nTry 'socktrace check --help'.\n", show_esc(failed));
 	return 2;
@@ -63,6 +66,20 @@ static bool is_a_trace(const char *path, char *const *traces, int n)
 		if (stat(traces[i], &t) == 0 && t.st_dev == j.st_dev && t.st_ino == j.st_ino)
 			return true;
 	return false;
+}
+
+/* The file of a --junit after the option that stopped the command line
+ * (a usage error), so that the report says why even then; NULL when there
+ * is none.  The rest of the line is read for --junit only. */
+static const char *junit_after(int argc, char **argv, const struct option *longopts)
+{
+	const char *junit = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
+		if (opt == OPT_JUNIT && optarg[0] && !junit)
+			junit = optarg;
+	return junit;
 }
 
 /* A note after the results: an image the trace does not follow, whose
@@ -140,7 +157,6 @@ static void note_absent(struct check *c, const struct st_model *m)
 
 int st_cmd_check(int argc, char **argv)
 {
-	enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR };
 	static const struct option longopts[] = {
 		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "expect", required_argument, NULL, OPT_EXPECT },
@@ -160,7 +176,7 @@ int st_cmd_check(int argc, char **argv)
 	size_t npats = 0;
 	const char *junit = NULL;
 	FILE *jf = NULL;
-	bool strict = false, github = false;
+	bool strict = false, github = false, usage = false;
 	char why[512], failed[600] = "";
 	const char *detail = NULL;
 	int opt, rc = 0;
@@ -178,7 +194,7 @@ int st_cmd_check(int argc, char **argv)
 			case 0:
 				break;
 			case -1:
-				rc = usage_error(failed, sizeof(failed), "%s", why);
+				rc = usage_error(&usage, failed, sizeof(failed), "%s", why);
 				goto out;
 			default:	/* out of memory */
 				rc = 2;
@@ -195,21 +211,29 @@ int st_cmd_check(int argc, char **argv)
 			if (!expect_parse(optarg, &pats[npats], why, sizeof(why))) {
 				snprintf(failed, sizeof(failed), "bad pattern '%s': %s", optarg, why);
 				fprintf(stderr, "socktrace: check: %s\n", show_esc(failed));
+				usage = true;
 				expect_free(&pats[npats]);
 				rc = 2;
 				goto out;
 			}
+			/* given twice (the same words): judged once, as a rule is */
+			for (size_t k = 0; k < npats; k++)
+				if (expect_same(&pats[k], &pats[npats])) {
+					expect_free(&pats[npats]);
+					npats--;
+					break;
+				}
 			npats++;
 			break;
 		}
 		case OPT_JUNIT:
 			if (!*optarg) {
-				rc = usage_error(failed, sizeof(failed), "%s",
+				rc = usage_error(&usage, failed, sizeof(failed), "%s",
 						 "--junit takes a file name, and this one is empty");
 				goto out;
 			}
 			if (junit) {
-				rc = usage_error(failed, sizeof(failed), "%s", "--junit given twice: one report file");
+				rc = usage_error(&usage, failed, sizeof(failed), "%s", "--junit given twice: one report file");
 				goto out;
 			}
 			junit = optarg;
@@ -218,7 +242,7 @@ int st_cmd_check(int argc, char **argv)
 			if (!strcmp(optarg, "github"))
 				github = true;
 			else if (strcmp(optarg, "text")) {
-				rc = usage_error(failed, sizeof(failed), "--format is text or github, not '%s'", optarg);
+				rc = usage_error(&usage, failed, sizeof(failed), "--format is text or github, not '%s'", optarg);
 				goto out;
 			}
 			break;
@@ -227,7 +251,7 @@ int st_cmd_check(int argc, char **argv)
 			break;
 		case OPT_COLOR:
 			if (optarg && strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
-				rc = usage_error(failed, sizeof(failed), "--color is auto, always or never, not '%s'",
+				rc = usage_error(&usage, failed, sizeof(failed), "--color is auto, always or never, not '%s'",
 						 optarg);
 				goto out;
 			}
@@ -236,16 +260,16 @@ int st_cmd_check(int argc, char **argv)
 			fputs(usage_text, stdout);
 			goto out;
 		case ':':
-			rc = usage_error(failed, sizeof(failed), "option '%s' needs a value", argv[optind - 1]);
+			rc = usage_error(&usage, failed, sizeof(failed), "option '%s' needs a value", argv[optind - 1]);
 			goto out;
 		default:
-			rc = usage_error(failed, sizeof(failed), "unknown or incomplete option '%s'", argv[optind - 1]);
+			rc = usage_error(&usage, failed, sizeof(failed), "unknown or incomplete option '%s'", argv[optind - 1]);
 			goto out;
 		}
 	}
 	for (int i = optind; i < argc; i++)
 		if (!argv[i][0]) {
-			rc = usage_error(failed, sizeof(failed), "%s", "a trace's name is empty");
+			rc = usage_error(&usage, failed, sizeof(failed), "%s", "a trace's name is empty");
 			goto out;
 		}
 	if (!rules.n && !npats && check_rules_add_defaults(&rules) < 0) {
@@ -307,9 +331,14 @@ int st_cmd_check(int argc, char **argv)
 	jf = NULL;	/* closed */
 	fflush(stdout);
 out:
-	/* nothing judged: the report still says why, for the CI step to show */
+	/* nothing judged: the report still says why, for the CI step to show,
+	 * also when the usage error came before --junit on the line */
+	if (rc == 2 && failed[0] && !junit)
+		junit = junit_after(argc, argv, longopts);
+	if (rc == 2 && failed[0] && junit && !jf && is_a_trace(junit, argv + optind, argc - optind))
+		junit = NULL;
 	if (rc == 2 && failed[0] && junit && (jf || (jf = report_junit_open(junit))))
-		report_junit_error(&c, jf, junit, failed, detail);
+		report_junit_error(&c, jf, junit, usage ? "usage" : "input", failed, detail);
 	else if (jf)
 		fclose(jf);	/* out of memory: the file holds its declaration only */
 	check_free(&c);
