@@ -328,7 +328,15 @@ PY
 		assert_eq "$status" 0 "$how, the parent's file alone: $output"
 		[[ $output == *"note: absent: pid $child has no events of its own in the traces"*"the 1 socket it held is unknown"* ]] ||
 			{ echo "$output" >&2; false; }
+		# --strict judges nothing on a part of the program
+		run --separate-stderr "$SOCKTRACE" check --strict --rule no-leaks "$parent"
+		assert_eq "$status" 2 "$how, --strict on the parent's file alone: $output"
+		assert_empty "$output"
+		[[ $stderr == "socktrace: check: the traces lack the events of 1 process that held sockets (--strict); nothing was checked"$'\n'"socktrace: check: the first: pid $child"*" has no events of its own in the traces"* ]] ||
+			{ echo "$stderr" >&2; false; }
 		run_check --rule no-leaks pf_*.jsonl
+		[[ $output != *absent* ]]
+		run_check --strict --rule no-leaks pf_*.jsonl
 		[[ $output != *absent* ]]
 		if [[ $how == closes ]]; then
 			assert_eq "$status" 0 "$how, every file: $output"
@@ -382,4 +390,46 @@ PY
 	done
 	run_check --rule no-resets "$S" "$C"
 	assert_eq "$status" 1 "$output"
+}
+
+@test "check --strict: a run part of which went into an image the trace does not follow (a static program a shell execs, env -i) is refused, exit 2, also in JUnit; a failed exec is not; under ptrace the same run is judged" {
+	local static port
+	static=$(prog tcp_client_static)
+	port=$(free_port)
+	# the static client finds no server: its refused connect is not in
+	# the shim's trace, and the rules hold over what is
+	"$SOCKTRACE" -o st.jsonl -- sh -c 'exec "$0" -p "$1" -n 1' "$static" "$port" >/dev/null || true
+	assert_eq "$(jq -c 'select(.call == "untraced") | [.exe, .reason]' st.jsonl)" "[\"$static\",\"static\"]" "the untraced event"
+	run_check st.jsonl
+	assert_eq "$status" 0 "without --strict: $output"
+	[[ $output == *"note: untraced: pid "*"exec'd $static, an image the shim cannot enter (static)"* ]]
+	run --separate-stderr "$SOCKTRACE" check --strict --junit report.xml st.jsonl
+	assert_eq "$status" 2 "--strict: $output"
+	assert_empty "$output"
+	local said="socktrace: check: part of the program ran untraced: 1 image the trace does not follow (--strict); nothing was checked"
+	[[ $stderr == "$said"$'\n'"socktrace: check: the first: pid "*" exec'd $static, an image the shim cannot enter (static): its socket calls are not in this trace; socktrace --backend=ptrace traces it" ]] ||
+		{ echo "$stderr" >&2; false; }
+	"$PYTHON3" "$BATS_TEST_DIRNAME/scripts/junit_check.py" report.xml >junit.json
+	assert_eq "$(jq -r '.cases[0] | .name + " " + .result + " " + .type' junit.json)" "input error unusable-input"
+	assert_eq "$(jq -r '.cases[0].message' junit.json)" "${said#socktrace: check: }"
+	[[ $(jq -r '.cases[0].text' junit.json) == *"exec'd $static, an image the shim cannot enter (static)"* ]]
+	# an environment without LD_PRELOAD is not followed either
+	"$SOCKTRACE" -o env.jsonl -- env -i /bin/true
+	run --separate-stderr "$SOCKTRACE" check --strict env.jsonl
+	assert_eq "$status" 2 "env -i: $stderr"
+	[[ $stderr == *"the first: pid "*" exec'd /bin/true, an image the shim cannot enter (no LD_PRELOAD)"* ]]
+	# an exec that failed ran no other image: nothing to refuse
+	cp "$static" noexec
+	chmod a-x noexec
+	"$SOCKTRACE" -o fail.jsonl -- sh -c 'exec ./noexec; exit 7' 2>/dev/null || true
+	jq -e -s 'any(.[]; .call == "untraced")' fail.jsonl >/dev/null
+	run_check --strict fail.jsonl
+	assert_eq "$status" 0 "a failed exec: $output"
+	# the ptrace back end follows the static image: the refused connect
+	# is in the trace, and --strict judges it
+	[[ $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0) -lt 3 ]] || skip "ptrace is off here (Yama scope 3)"
+	"$SOCKTRACE" --backend=ptrace -o pt.jsonl -- sh -c 'exec "$0" -p "$1" -n 1' "$static" "$port" >/dev/null || true
+	run_check --strict --rule handshakes pt.jsonl
+	assert_eq "$status" 1 "under ptrace: $output"
+	[[ ${lines[0]} == "handshakes: pid "*" (tcp_client_static -p $port -n 1): connect to 127.0.0.1:$port failed with ECONNREFUSED"* ]]
 }
