@@ -37,7 +37,8 @@ static void stack_key(const struct st_rec *r, char *buf, size_t n)
  * executable and command line), or, when the trace does not say, the
  * process itself.  words: the command line to print, NULL unknown. */
 struct image {
-	char key[1200];
+	char key[4096];		/* the executable and every argument, whole (the
+				 * words are cut to 40 bytes) */
 	char comm[256];
 	const char *words;
 };
@@ -45,12 +46,16 @@ struct image {
 static void image_of(const struct check *c, int64_t pid, int64_t pkey, struct image *im)
 {
 	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
+	size_t k;
 
 	im->words = show_comm(&c->sh, pkey, im->comm, sizeof(im->comm));
-	if (p && p->start && im->words)
-		snprintf(im->key, sizeof(im->key), "%s\037%s", p->start->ev.exe ? p->start->ev.exe : "", im->words);
-	else
+	if (!p || !p->start || !im->words) {
 		snprintf(im->key, sizeof(im->key), "pid %" PRId64 "\037%" PRId64, pid, pkey);
+		return;
+	}
+	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", p->start->ev.exe ? p->start->ev.exe : "");
+	for (int i = 0; i < p->start->ev.argc && k < sizeof(im->key); i++)
+		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", p->start->ev.argv[i] ? p->start->ev.argv[i] : "");
 }
 
 /* The end of s that its kind of finding shares with the others made at
@@ -120,7 +125,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char key[8192], place[2048], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
+		char key[12288], place[2048], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
 		bool elsewhere = s->end_pkey >= 0 && s->end_pkey != s->pkey;
 		struct image holder, maker;
 		struct check_like like;
@@ -200,7 +205,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const struct st_rec *at = s->bind ? s->bind : s->listen;
-		char w[256], t[CHECK_TUPLE_MAX], key[1600], ex[CHECK_TUPLE_MAX + 64];
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64];
 		struct image im;
 		bool late;
 		struct check_like like;
@@ -258,7 +263,7 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 	(void)arg;
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct st_event *ev = &tr->recs[i]->ev;
-		char w[256], held[1024] = "", key[2048], ex[64];
+		char w[256], held[1024] = "", key[8192], ex[64];
 		size_t k = 0;
 		struct image im;
 		struct check_like like;
@@ -294,7 +299,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char w[256], t[CHECK_TUPLE_MAX], st[2048], key[4096], place[2048], ex[CHECK_TUPLE_MAX + 64];
+		char w[256], t[CHECK_TUPLE_MAX], st[2048], key[8192], place[2048], ex[CHECK_TUPLE_MAX + 64];
 		const char *to;
 		struct image im;
 		struct check_like like;
@@ -351,7 +356,7 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const char *why;
-		char w[256], t[CHECK_TUPLE_MAX], key[2048], ex[CHECK_TUPLE_MAX + 64];
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64];
 		struct image im;
 		struct check_like like;
 
@@ -507,7 +512,7 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 	parse_count(arg, &max);
 	for (size_t p = 0; p < m->nprocs; p++) {
 		const struct st_proc *pr = m->procs[p];
-		char w[256], clock[32], key[1300], ex[96];
+		char w[256], clock[32], key[8192], ex[96];
 		struct image im;
 		struct check_like like;
 
@@ -534,7 +539,7 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		const struct st_conn *cn = m->conns[i];
 		const struct st_msock *first;
 		enum st_closer closer = cn->closer;
-		char key[2048], ex[CHECK_TUPLE_MAX + 64];
+		char key[8192], ex[CHECK_TUPLE_MAX + 64];
 		struct image im;
 		struct check_like like;
 

@@ -150,6 +150,7 @@ void check_violation(struct check_result *r, const char *fmt, ...)
 	va_end(ap);
 	group_new(r, line);
 	r->violations++;
+	r->last_merged = false;
 }
 
 void check_finding(struct check_result *r, const struct check_like *like, const char *fmt, ...)

@@ -133,3 +133,35 @@ PY
 	"$PYTHON3" "$JC" report.xml >junit.json
 	assert_eq "$(jq -r '.cases[] | .message | split(":")[0]' junit.json | tr '\n' ' ')" "30 violations 30 violations "
 }
+
+@test "two programs are two lines, even when their command lines differ only past the 40 bytes a line shows of them" {
+	cat >many.py <<'PY'
+import os, socket, sys
+b = socket.socket(); b.bind(("127.0.0.1", int(sys.argv[1])))   # bound, never listening
+for i in range(3):
+    pid = os.fork()
+    if pid == 0:
+        s = socket.socket()
+        try:
+            s.connect(("127.0.0.1", int(sys.argv[1])))
+        except ConnectionRefusedError:
+            pass
+        s.close()
+        os._exit(0)
+    os.waitpid(pid, 0)
+PY
+	local port long=--a-long-option-that-the-line-cuts-short
+	port=$(free_port)
+	# the same refused connects, to the same port, by two programs whose
+	# command lines differ at their end only
+	"$SOCKTRACE" -o "$TRACE" -- "$PYTHON3" many.py "$port" "$long=1" >/dev/null
+	"$SOCKTRACE" -A -o "$TRACE" -- "$PYTHON3" many.py "$port" "$long=2" >/dev/null
+	assert_eq "$(jq -c 'select(.call == "connect" and .errno == "ECONNREFUSED")' "$TRACE" | wc -l)" 6 "refused connects"
+	run "$SOCKTRACE" check --rule handshakes "$TRACE"
+	assert_eq "$status" 1
+	assert_eq "${#lines[@]}" 2 "a line a program: $output"
+	for i in 0 1; do
+		[[ ${lines[i]} == *"; 3 such connects failed the same way in 3 processes of python3 many.py $port --a-long-opt"*"...: "* ]] ||
+			{ echo "${lines[i]}" >&2; false; }
+	done
+}
