@@ -422,7 +422,7 @@ static bool tw_expected(const struct st_msock *s)
 static void rule_max_time_wait(struct check *c, struct check_result *res, const char *arg)
 {
 	const struct st_model *m = c->sh.model;
-	long max;
+	long max = 0;	/* the spelling was checked when the rule was asked for */
 	int64_t total = 0, expected = 0, unknown = 0;
 	char detail[2048] = "", more[1024] = "";
 	size_t k = 0, km = 0, shown = 0;

@@ -80,7 +80,7 @@ static const char *junit_after(int argc, char **argv, const struct option *longo
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
-		if (opt == OPT_JUNIT && optarg[0] && !junit)
+		if (opt == OPT_JUNIT && optarg && optarg[0] && !junit)
 			junit = optarg;
 	return junit;
 }
