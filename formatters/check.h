@@ -22,14 +22,44 @@
 #include "reader.h"
 #include "show.h"
 
+/* The examples a grouped line names (its other findings are counted). */
+#define CHECK_EXAMPLES 5
+
+/* Findings of one rule that are one finding many times (a forking
+ * server's children each leaking their connection): while the rule runs,
+ * each group keeps the first one's sentence, the count, the first
+ * CHECK_EXAMPLES examples and the processes they were in; then
+ * check_result_done makes it one line. */
+struct check_group {
+	char *key;		/* what the findings share; NULL: never merged */
+	char *line;		/* the first finding's sentence */
+	const char *noun;	/* "such sockets leaked from the same place" */
+	char *image;		/* the command line they share, NULL none */
+	bool each_a_process;	/* check_like's */
+	const struct st_frame *at;	/* the first finding's place in the code */
+	size_t count;
+	char *ex[CHECK_EXAMPLES];	/* "pid 4242 fd 4 127.0.0.1:8080 -> ..." */
+	size_t nex;
+	int64_t *who;		/* each finding's process key (st_proc.key) */
+	size_t nwho, capwho;
+};
+
 /* One rule or pattern and what broke it. */
 struct check_result {
 	char *name;		/* "no-leaks", "max-open=10", "expect: tcp *:80 ..." */
-	char **lines;		/* violations, one sentence each, no newline */
-	const struct st_frame **at;	/* per violation: the frame with a source line
+	/* after check_result_done: one line per finding or group of findings */
+	char **lines;		/* one sentence each, no newline */
+	const struct st_frame **at;	/* per line: the frame with a source line
 					 * that places it in the code, NULL none */
-	size_t n;
+	size_t *counts;		/* per line: the violations it stands for (1..) */
+	size_t n;		/* lines */
+	size_t violations;	/* the sum of counts: every finding, exactly */
 	double seconds;		/* spent judging it */
+	/* while the rule runs (report.c's) */
+	struct check_group *groups;
+	size_t ngroups, capgroups;
+	size_t *slots, nslots;	/* groups by key: index + 1, 0 empty */
+	bool last_merged;	/* the last finding joined a group before it */
 };
 
 /* A check run. */
@@ -49,16 +79,42 @@ struct check {
  * holds until the next check_result_new).  Out of memory: says so on stderr
  * and exits 2, the status check gives unusable input. */
 struct check_result *check_result_new(struct check *c, const char *name);
-/* Adds one violation to r, printf-style.  Out of memory: as above. */
+/* Adds one violation to r, printf-style, a line of its own.  Out of
+ * memory: as above. */
 void check_violation(struct check_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Places r's last violation in the code: at the first frame of where's
- * stack that has a source line (file and line, from DWARF), if any. */
+/* What a finding shares with the others like it, for check_finding. */
+struct check_like {
+	const char *key;	/* findings of equal keys are one line; the key
+				 * holds the image and the kind of
+				 * finding; NULL: a line of its own */
+	const char *noun;	/* "such sockets leaked from the same place" */
+	const char *image;	/* the command line (show_comm), NULL unknown */
+	int64_t who;		/* the process key (st_proc.key) it is in */
+	const char *example;	/* what tells it from the others: "pid 4242 fd 4
+				 * 127.0.0.1:8080 -> 127.0.0.1:41234" */
+	bool each_a_process;	/* each finding is a process: the line does
+				 * not count the processes again */
+};
+/* Adds one violation to r, printf-style: the first of its key keeps its
+ * sentence; each other one only counts, and names its example while
+ * there are fewer than CHECK_EXAMPLES.  Out of memory: as above. */
+void check_finding(struct check_result *r, const struct check_like *like, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Places r's last finding in the code, when it began a line: at the
+ * first frame of where's stack that has a source line (file and line,
+ * from DWARF), if any. */
 void check_locate(struct check_result *r, const struct st_rec *where);
+/* Makes r's findings its lines: a finding alone, its sentence; a group,
+ * "SENTENCE; N NOUN[ in K processes of IMAGE]: EX, EX, ..., and M more".
+ * Called once, when the rule or pattern is judged.  Out of memory: as
+ * above. */
+void check_result_done(struct check_result *r);
 /* Adds a note: what a rule left unjudged and why (printed after the
  * violations; the exit status does not change).  Out of memory: as above. */
 void check_note(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The number of violations of every result. */
+/* The number of violations of every result (each finding of a group
+ * counts). */
 size_t check_violations(const struct check *c);
 /* Frees the results; c->sh is left alone (the command's). */
 void check_free(struct check *c);
@@ -107,9 +163,13 @@ FILE *report_junit_open(const char *path);
  * written (said on stderr, naming path). */
 int report_junit(const struct check *c, FILE *f, const char *path);
 /* The same report when nothing could be judged (the exit status 2): one
- * testcase "input" whose error says why (why, then detail when not NULL),
- * so that the CI step shows it.  Returns as report_junit. */
-int report_junit_error(const struct check *c, FILE *f, const char *path, const char *why, const char *detail);
+ * testcase whose error says why (why, then detail when not NULL), so that
+ * the CI step shows it.  what is "usage" (the command line was wrong: the
+ * testcase "usage", its error of type "usage") or "input" (the traces
+ * could not be judged: the testcase "input", type "unusable-input").
+ * Returns as report_junit. */
+int report_junit_error(const struct check *c, FILE *f, const char *path, const char *what, const char *why,
+		       const char *detail);
 /* Seconds since c->started_mono. */
 double check_elapsed(const struct check *c);
 
@@ -128,8 +188,9 @@ struct check_rules {
 };
 
 /* Adds the rule spec ("no-leaks", "max-open=10", "closed-by=client"; "all"
- * adds every rule that takes no value) to rs; a rule asked for already
- * (the same spec) is not added again.  Returns 0; -1 when spec
+ * adds every rule that takes no value) to rs, its count in one spelling
+ * (label and arg: "max-open=03" is "max-open=3"); a rule asked for already
+ * (the same rule and value) is not added again.  Returns 0; -1 when spec
  * names no rule or its value is missing or wrong (why says which, for a
  * usage error); -2 when out of memory. */
 int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t whysz);

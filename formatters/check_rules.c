@@ -33,6 +33,55 @@ static void stack_key(const struct st_rec *r, char *buf, size_t n)
 				      r->ev.frames[i].off);
 }
 
+/* What findings in many processes of one program share: its image (its
+ * executable and command line), or, when the trace does not say, the
+ * process itself.  words: the command line to print, NULL unknown. */
+struct image {
+	char key[4096];		/* the executable and every argument, whole (the
+				 * words are cut to 40 bytes) */
+	char comm[256];
+	const char *words;
+};
+
+static void image_of(const struct check *c, int64_t pid, int64_t pkey, struct image *im)
+{
+	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
+	size_t k;
+
+	im->words = show_comm(&c->sh, pkey, im->comm, sizeof(im->comm));
+	if (!p || !p->start || !im->words) {
+		snprintf(im->key, sizeof(im->key), "pid %" PRId64 "\037%" PRId64, pid, pkey);
+		return;
+	}
+	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", p->start->ev.exe ? p->start->ev.exe : "");
+	for (int i = 0; i < p->start->ev.argc && k < sizeof(im->key); i++)
+		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", p->start->ev.argv[i] ? p->start->ev.argv[i] : "");
+}
+
+/* The end of s that its kind of finding shares with the others made at
+ * the same place: an accepted socket's local end (the server's), another
+ * one's remote end (the peer it was made for), "" unknown. */
+static const char *fixed_end(const struct st_msock *s)
+{
+	bool accepted = s->made && (s->made->ev.call == ST_CALL_accept || s->made->ev.call == ST_CALL_accept4);
+
+	return accepted || is_listener(s) ? st_msock_local(s) : st_msock_remote(s);
+}
+
+/* "pid 4242 fd 4 127.0.0.1:8080 -> 127.0.0.1:41234": one finding of a
+ * group, escaped; the ends left out when unknown */
+static const char *socket_example(int64_t pid, int fd, const struct st_msock *s, char *buf, size_t n)
+{
+	const char *local = s ? st_msock_local(s) : "", *remote = s ? st_msock_remote(s) : "";
+	size_t k = (size_t)snprintf(buf, n, "pid %" PRId64 " fd %d", pid, fd);
+
+	if (local[0] && k < n)
+		k += (size_t)snprintf(buf + k, n - k, " %s", show_esc(local));
+	if (remote[0] && k < n)
+		snprintf(buf + k, n - k, " -> %s", show_esc(remote));
+	return buf;
+}
+
 /* ", nor by pids 41 and 42, which also held it to their exit": the other
  * processes (not its maker, not the last holder) whose exit or end found
  * a copy of s; "" none.  Their exits are among s's events (model.c). */
@@ -72,71 +121,66 @@ static void holders_words(const struct st_msock *s, char *buf, size_t n)
 static void rule_no_leaks(struct check *c, struct check_result *res, const char *arg)
 {
 	const struct st_model *m = c->sh.model;
-	bool *done = calloc(m->nsocks ? m->nsocks : 1, sizeof(bool));
 
 	(void)arg;
-	for (size_t i = 0; done && i < m->nsocks; i++) {
+	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char key[2048], k2[2048], w[256], t[CHECK_TUPLE_MAX], st[2048];
-		unsigned count = 1;
+		char key[12288], place[2048], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
+		bool elsewhere = s->end_pkey >= 0 && s->end_pkey != s->pkey;
+		struct image holder, maker;
+		struct check_like like;
 
 		/* a socket a signal's death ended is not judged (check says how many);
 		 * one a process inherited from the start of the trace is not its to close */
-		if (done[i] || !st_msock_leaked(s))
+		if (!st_msock_leaked(s))
 			continue;
-		/* the same leak from a loop: one line with a count */
-		stack_key(s->made, key, sizeof(key));
-		for (size_t j = i + 1; j < m->nsocks; j++) {
-			const struct st_msock *o = m->socks[j];
-			if (done[j] || !st_msock_leaked(o) || o->pid != s->pid ||
-			    o->end_pid != s->end_pid || strcmp(st_msock_kind(o), st_msock_kind(s)))
-				continue;
-			stack_key(o->made, k2, sizeof(k2));
-			if (key[0] ? strcmp(key, k2) != 0 :
-				     (k2[0] || strcmp(o->remote, s->remote) ||
-				      (is_listener(o) != is_listener(s)) ||
-				      (o->made && s->made && o->made->ev.call != s->made->ev.call)))
-				continue;
-			done[j] = true;
-			count++;
-		}
-		if (s->end_pkey >= 0 && s->end_pkey != s->pkey) {
+		/* the same leak from a loop, or from each child of a forking
+		 * server: one line with a count.  The same leak is the same
+		 * kind of socket made at the same place (the same call stack;
+		 * without stacks, by the same call for the same end), left open
+		 * by the same program */
+		image_of(c, s->pid, s->pkey, &maker);
+		if (elsewhere)
+			image_of(c, s->end_pid, s->end_pkey, &holder);
+		else
+			holder = maker;
+		stack_key(s->made, place, sizeof(place));
+		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%d\036%s\036%s\036%s",
+			 elsewhere ? 1 : !s->made && s->received ? 2 : 3, holder.key, maker.key, st_msock_kind(s),
+			 is_listener(s), s->made ? st_call_name(s->made->ev.call) : "", place,
+			 place[0] ? "" : fixed_end(s));
+		like = (struct check_like){ key, "such sockets leaked from the same place", holder.words,
+					    elsewhere ? s->end_pkey : s->pkey,
+					    socket_example(elsewhere ? s->end_pid : s->pid, s->fd, s, ex, sizeof(ex)), false };
+		if (elsewhere) {
 			/* made in one process, left open by another that held it last;
 			 * the others that held a copy to their exit (forked children
 			 * that never closed the listener) are named too: which of them
 			 * exited last is only a matter of timing */
 			char w2[256], others[512];
 			holders_words(s, others, sizeof(others));
-			check_violation(res, "%s: %s (last seen %s) was never closed before exit%s; it was made by "
-					"%s()%s in %s (fd %d), which closed its copy or handed it on",
-					check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
-					s->final_state ? show_esc(s->final_state) : "open", others,
-					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
-					check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
-					s->fd);
+			check_finding(res, &like, "%s: %s (last seen %s) was never closed before exit%s; it was made by "
+				      "%s()%s in %s (fd %d), which closed its copy or handed it on",
+				      check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+				      s->final_state ? show_esc(s->final_state) : "open", others,
+				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
+				      check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
+				      s->fd);
 			check_locate(res, s->made);
 		} else if (!s->made && s->received) {
-			check_violation(res, "%s: %s (fd %d%s%s), received over SCM_RIGHTS from a process outside "
-					"the traces, was never closed before exit",
-					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-					s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "");
+			check_finding(res, &like, "%s: %s (fd %d%s%s), received over SCM_RIGHTS from a process outside "
+				      "the traces, was never closed before exit",
+				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "");
 		} else {
-			check_violation(res, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
-					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-					s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
-					s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
-					check_where(s->made, st, sizeof(st)));
+			check_finding(res, &like, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
+				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
+				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
+				      check_where(s->made, st, sizeof(st)));
 			check_locate(res, s->made);
 		}
-		if (count > 1) {
-			char *line = res->lines[res->n - 1], *again;
-			if (asprintf(&again, "%s; %u such sockets leaked from the same place", line, count) >= 0) {
-				free(line);
-				res->lines[res->n - 1] = again;
-			}
-		}
 	}
-	free(done);
 	{
 		size_t killed = 0;
 		const char *sig = NULL;
@@ -161,21 +205,31 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const struct st_rec *at = s->bind ? s->bind : s->listen;
-		char w[256], t[CHECK_TUPLE_MAX];
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64];
+		struct image im;
+		bool late;
+		struct check_like like;
 
 		if (!is_listener(s) || !st_msock_is_tcp(s) || !at || !at->ev.has_opts || at->ev.opts.reuseaddr)
 			continue;
-		if (s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr)
-			check_violation(res,
-					"%s: %s sets SO_REUSEADDR only after bind() (fd %d): too late for the bind, so its "
-					"restart, binding before it sets it, fails with EADDRINUSE while its closed "
-					"connections are in TIME_WAIT; set it before bind()",
-					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+		/* each worker of a pre-forked server with a listener of its own
+		 * (SO_REUSEPORT): one line */
+		late = s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr;
+		image_of(c, s->pid, s->pkey, &im);
+		snprintf(key, sizeof(key), "%d\036%s\036%s", late, im.key, st_msock_local(s));
+		like = (struct check_like){ key, "such listeners", im.words, s->pkey,
+					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
+		if (late)
+			check_finding(res, &like,
+				      "%s: %s sets SO_REUSEADDR only after bind() (fd %d): too late for the bind, so its "
+				      "restart, binding before it sets it, fails with EADDRINUSE while its closed "
+				      "connections are in TIME_WAIT; set it before bind()",
+				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
 		else
-			check_violation(res,
-					"%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
-					"connections are in TIME_WAIT fails with EADDRINUSE; set SO_REUSEADDR before bind()",
-					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+			check_finding(res, &like,
+				      "%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
+				      "connections are in TIME_WAIT fails with EADDRINUSE; set SO_REUSEADDR before bind()",
+				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
 	}
 }
 
@@ -209,8 +263,10 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 	(void)arg;
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct st_event *ev = &tr->recs[i]->ev;
-		char w[256], held[1024] = "";
+		char w[256], held[1024] = "", key[8192], ex[64];
 		size_t k = 0;
+		struct image im;
+		struct check_like like;
 
 		if (ev->call != ST_CALL_bind || !ev->err || strcmp(ev->err, "EADDRINUSE"))
 			continue;
@@ -224,9 +280,15 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 						      hs->comm ? " (" : "", hs->comm ? show_esc(hs->comm) : "",
 						      hs->comm ? ")" : "");
 		}
-		check_violation(res, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
-				check_who(c, ev->pid, tr->recs[i]->pkey, w, sizeof(w)), ev->fd, ev->addr[0] ? show_esc(ev->addr) : "?", held,
-				verdict_words(ev));
+		/* a restart loop, or each worker of a server, failing on one
+		 * address: one line */
+		image_of(c, ev->pid, tr->recs[i]->pkey, &im);
+		snprintf(key, sizeof(key), "%s\036%s\036%s", im.key, ev->addr, verdict_words(ev));
+		snprintf(ex, sizeof(ex), "pid %" PRId64 " fd %d", ev->pid, ev->fd);
+		like = (struct check_like){ key, "such binds failed", im.words, tr->recs[i]->pkey, ex, false };
+		check_finding(res, &like, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
+			      check_who(c, ev->pid, tr->recs[i]->pkey, w, sizeof(w)), ev->fd,
+			      ev->addr[0] ? show_esc(ev->addr) : "?", held, verdict_words(ev));
 	}
 }
 
@@ -237,36 +299,52 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char w[256], t[CHECK_TUPLE_MAX], st[2048];
-		size_t before = res->n;
+		char w[256], t[CHECK_TUPLE_MAX], st[2048], key[8192], place[2048], ex[CHECK_TUPLE_MAX + 64];
+		const char *to;
+		struct image im;
+		struct check_like like;
+		int how;
 
 		if (!s->connect || !st_msock_is_tcp(s))
 			continue;
-		if (s->conn && s->conn->self)
-			check_violation(res, "%s: %s connected to itself (fd %d): a TCP simultaneous open with "
-					"its own address, no server listened on it%s",
-					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-					check_where(s->connect, st, sizeof(st)));
-		else if (s->connect_failed && s->connect_err && s->connect_err[0] != 'E')
+		how = s->conn && s->conn->self ? 1 : s->connect_failed ? 2 : !s->conn || !s->conn->established ? 3 : 0;
+		if (!how)
+			continue;
+		/* a client retrying, or many processes of one program, failing
+		 * the same way at the same place to the same address: one line */
+		to = s->connect->ev.addr[0] ? s->connect->ev.addr : st_msock_remote(s);
+		image_of(c, s->pid, s->pkey, &im);
+		stack_key(s->connect, place, sizeof(place));
+		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%s", how, im.key,
+			 s->connect_err ? s->connect_err : "", how == 1 ? "" : to, place);
+		like = (struct check_like){ key, how == 1 ? "such sockets connected to themselves" :
+						   how == 2 ? "such connects failed the same way" :
+							      "such connects never reached ESTABLISHED",
+					    im.words, s->pkey, socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
+		if (how == 1)
+			check_finding(res, &like, "%s: %s connected to itself (fd %d): a TCP simultaneous open with "
+				      "its own address, no server listened on it%s",
+				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      check_where(s->connect, st, sizeof(st)));
+		else if (how == 2 && s->connect_err && s->connect_err[0] != 'E')
 			/* a non-blocking connect whose error the program never read
 			 * (SO_ERROR): the state it went to is known, its errno not */
-			check_violation(res, "%s: connect to %s failed: the socket went to %s, its error never read "
-					"with getsockopt(SO_ERROR) (fd %d)%s",
-					check_who(c, s->pid, s->pkey, w, sizeof(w)),
-					s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?", show_esc(s->connect_err),
-					s->fd, check_where(s->connect, st, sizeof(st)));
-		else if (s->connect_failed)
-			check_violation(res, "%s: connect to %s failed with %s (fd %d)%s",
-					check_who(c, s->pid, s->pkey, w, sizeof(w)),
-					s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?",
-					s->connect_err ? show_esc(s->connect_err) : "an error", s->fd,
-					check_where(s->connect, st, sizeof(st)));
-		else if (!s->conn || !s->conn->established)
-			check_violation(res, "%s: %s never reached ESTABLISHED (fd %d)%s",
-					check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-					check_where(s->connect, st, sizeof(st)));
-		if (res->n > before)
-			check_locate(res, s->connect);
+			check_finding(res, &like, "%s: connect to %s failed: the socket went to %s, its error never read "
+				      "with getsockopt(SO_ERROR) (fd %d)%s",
+				      check_who(c, s->pid, s->pkey, w, sizeof(w)),
+				      s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?", show_esc(s->connect_err),
+				      s->fd, check_where(s->connect, st, sizeof(st)));
+		else if (how == 2)
+			check_finding(res, &like, "%s: connect to %s failed with %s (fd %d)%s",
+				      check_who(c, s->pid, s->pkey, w, sizeof(w)),
+				      s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?",
+				      s->connect_err ? show_esc(s->connect_err) : "an error", s->fd,
+				      check_where(s->connect, st, sizeof(st)));
+		else
+			check_finding(res, &like, "%s: %s never reached ESTABLISHED (fd %d)%s",
+				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      check_where(s->connect, st, sizeof(st)));
+		check_locate(res, s->connect);
 	}
 }
 
@@ -277,14 +355,23 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char w[256], t[CHECK_TUPLE_MAX];
+		const char *why;
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64];
+		struct image im;
+		struct check_like like;
 
 		if (!s->close || !s->close->ev.reset_known || !s->close->ev.reset)
 			continue;
-		check_violation(res, "%s: %s was closed with a reset (RST) instead of a FIN (%s): the peer sees "
-				"ECONNRESET and may lose data it had not read",
-				check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
-				s->close->ev.reset_reason ? show_esc(s->close->ev.reset_reason) : "reason unknown");
+		/* a server resetting each of its connections: one line */
+		why = s->close->ev.reset_reason ? s->close->ev.reset_reason : "";
+		image_of(c, s->pid, s->pkey, &im);
+		snprintf(key, sizeof(key), "%s\036%s\036%s\036%s", im.key, st_msock_kind(s), why, fixed_end(s));
+		like = (struct check_like){ key, "such sockets were reset", im.words, s->pkey,
+					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
+		check_finding(res, &like, "%s: %s was closed with a reset (RST) instead of a FIN (%s): the peer sees "
+			      "ECONNRESET and may lose data it had not read",
+			      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+			      why[0] ? show_esc(why) : "reason unknown");
 	}
 }
 
@@ -335,10 +422,11 @@ static bool tw_expected(const struct st_msock *s)
 static void rule_max_time_wait(struct check *c, struct check_result *res, const char *arg)
 {
 	const struct st_model *m = c->sh.model;
-	long max;
+	long max = 0;	/* the spelling was checked when the rule was asked for */
 	int64_t total = 0, expected = 0, unknown = 0;
-	char detail[1024] = "", more[1024] = "";
-	size_t k = 0, km = 0;
+	char detail[2048] = "", more[1024] = "";
+	size_t k = 0, km = 0, shown = 0;
+	int64_t rest = 0;
 
 	parse_count(arg, &max);
 	/* what the kernel showed at each exit */
@@ -356,11 +444,18 @@ static void rule_max_time_wait(struct check *c, struct check_result *res, const 
 				tw += p->exit->ev.lingering[j].state &&
 				      !strcmp(p->exit->ev.lingering[j].state, "TIME_WAIT");
 		}
-		if (tw && k < sizeof(detail))
+		/* the first few processes by name, the others counted: a
+		 * forking server's hundreds of children make one line */
+		if (tw && ++shown <= CHECK_EXAMPLES && k < sizeof(detail))
 			k += (size_t)snprintf(detail + k, sizeof(detail) - k, "%s%s: %" PRId64, k ? ", " : "",
 					      check_who(c, p->pid, p->key, w, sizeof(w)), tw);
+		else if (tw)
+			rest += tw;
 		total += tw;
 	}
+	if (shown > CHECK_EXAMPLES && k < sizeof(detail))
+		snprintf(detail + k, sizeof(detail) - k, ", and %zu more processes: %" PRId64, shown - CHECK_EXAMPLES,
+			 rest);
 	/* connections no exit's look at the kernel's table covers (their
 	 * process was killed, ended holding them, or did not ask the kernel):
 	 * an active close whose other end closed too is in TIME_WAIT by TCP's
@@ -417,13 +512,21 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 	parse_count(arg, &max);
 	for (size_t p = 0; p < m->nprocs; p++) {
 		const struct st_proc *pr = m->procs[p];
-		char w[256], clock[32];
+		char w[256], clock[32], key[8192], ex[96];
+		struct image im;
+		struct check_like like;
 
 		if (pr->open_peak <= max)
 			continue;
 		show_clock(&c->sh, clock, sizeof(clock), pr->open_peak_us);
-		check_violation(res, "%s: %d sockets open at once (at %s), more than %ld",
-				check_who(c, pr->pid, pr->key, w, sizeof(w)), pr->open_peak, clock, max);
+		/* a forking server's children, each over the bound by as much:
+		 * one line */
+		image_of(c, pr->pid, pr->key, &im);
+		snprintf(key, sizeof(key), "%s\036%d", im.key, pr->open_peak);
+		snprintf(ex, sizeof(ex), "pid %" PRId64 " at %s", pr->pid, clock);
+		like = (struct check_like){ key, "such processes", im.words, pr->key, ex, true };
+		check_finding(res, &like, "%s: %d sockets open at once (at %s), more than %ld",
+			      check_who(c, pr->pid, pr->key, w, sizeof(w)), pr->open_peak, clock, max);
 	}
 }
 
@@ -436,6 +539,9 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		const struct st_conn *cn = m->conns[i];
 		const struct st_msock *first;
 		enum st_closer closer = cn->closer;
+		char key[8192], ex[CHECK_TUPLE_MAX + 64];
+		struct image im;
+		struct check_like like;
 
 		/* the side that sent the first FIN: a reset with none before it
 		 * sent no FIN at all (no-resets judges it) */
@@ -449,12 +555,22 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		if (closer == want)
 			continue;
 		first = closer == ST_CLOSER_CLIENT ? cn->client : cn->server;
-		check_violation(res, "connection %s -> %s: the %s closed first (pid %" PRId64 "), expected the %s%s",
-				cn->caddr[0] ? show_esc(cn->caddr) : "?", cn->saddr[0] ? show_esc(cn->saddr) : "?",
-				closer == ST_CLOSER_CLIENT ? "client" : "server", first ? first->pid : -1,
-				want == ST_CLOSER_CLIENT ? "client" : "server",
-				closer == ST_CLOSER_SERVER && !cn->reset ? " (the server keeps TIME_WAIT for each connection)" :
-									   "");
+		/* every connection of a server, each closed the wrong way round:
+		 * one line */
+		if (first)
+			image_of(c, first->pid, first->pkey, &im);
+		else
+			snprintf(im.key, sizeof(im.key), "?"), im.words = NULL;
+		snprintf(key, sizeof(key), "%d\036%d\036%s\036%s", closer, cn->reset, im.key, cn->saddr);
+		snprintf(ex, sizeof(ex), "pid %" PRId64 " %s -> %s", first ? first->pid : -1,
+			 cn->caddr[0] ? show_esc(cn->caddr) : "?", cn->saddr[0] ? show_esc(cn->saddr) : "?");
+		like = (struct check_like){ key, "such connections", im.words, first ? first->pkey : -1, ex, false };
+		check_finding(res, &like, "connection %s -> %s: the %s closed first (pid %" PRId64 "), expected the %s%s",
+			      cn->caddr[0] ? show_esc(cn->caddr) : "?", cn->saddr[0] ? show_esc(cn->saddr) : "?",
+			      closer == ST_CLOSER_CLIENT ? "client" : "server", first ? first->pid : -1,
+			      want == ST_CLOSER_CLIENT ? "client" : "server",
+			      closer == ST_CLOSER_SERVER && !cn->reset ? " (the server keeps TIME_WAIT for each connection)" :
+									 "");
 	}
 }
 
@@ -492,7 +608,9 @@ static bool rules_grow(struct check_rules *rs)
 	return true;
 }
 
-/* "max-time-wait=10" -> the rule and its argument; false when unknown */
+/* "max-time-wait=10" -> the rule and its argument, a count written as
+ * digits without leading zeros ("max-open=03" is "max-open=3"); false
+ * when unknown or wrong */
 static bool parse_rule(const char *spec, struct check_wanted *w, char *why, size_t whysz)
 {
 	const char *eq = strchr(spec, '=');
@@ -517,6 +635,14 @@ static bool parse_rule(const char *spec, struct check_wanted *w, char *why, size
 				snprintf(why, whysz, "rule %s needs a count: %s=N", rules[i].name, rules[i].name);
 				return false;
 			}
+			/* one spelling of one count: max-open=03 is max-open=3,
+			 * judged once and named so */
+			free(w->arg);
+			free(w->label);
+			if (asprintf(&w->arg, "%ld", v) < 0)
+				w->arg = NULL;
+			if (asprintf(&w->label, "%s=%ld", rules[i].name, v) < 0)
+				w->label = NULL;
 			return true;
 		case SIDE_ARG:
 			if (!eq || (strcmp(eq + 1, "client") && strcmp(eq + 1, "server"))) {
@@ -562,6 +688,11 @@ int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t 
 		free(rs->v[rs->n].label);
 		return -1;
 	}
+	if (!rs->v[rs->n].label || (rs->v[rs->n].rule->arg != NO_ARG && !rs->v[rs->n].arg)) {
+		free(rs->v[rs->n].arg);	/* out of memory */
+		free(rs->v[rs->n].label);
+		return -2;
+	}
 	if (rules_have(rs, rs->v[rs->n].label)) {	/* given twice: judged once */
 		free(rs->v[rs->n].arg);
 		free(rs->v[rs->n].label);
@@ -589,6 +720,7 @@ void check_rules_run(struct check *c, const struct check_rules *rs)
 		double t0 = check_elapsed(c);
 
 		rs->v[i].rule->fn(c, check_result_new(c, rs->v[i].label), rs->v[i].arg);
+		check_result_done(&c->results[c->nresults - 1]);
 		c->results[c->nresults - 1].seconds = check_elapsed(c) - t0;
 	}
 }

@@ -67,6 +67,23 @@ static bool endpoint_ok(const char *t, size_t col, char *why, size_t whysz)
 	return false;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool expect_same(const struct expect_pattern *a, const struct expect_pattern *b)
+{
+	if (!same_str(a->pid, b->pid) || !same_str(a->fd, b->fd) || !same_str(a->kind, b->kind) ||
+	    !same_str(a->local, b->local) || !same_str(a->remote, b->remote) || a->nsteps != b->nsteps)
+		return false;
+	for (size_t i = 0; i < a->nsteps; i++)
+		if (!same_str(a->steps[i].word, b->steps[i].word) || a->steps[i].min != b->steps[i].min ||
+		    a->steps[i].max != b->steps[i].max)
+			return false;
+	return true;
+}
+
 bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t whysz)
 {
 	char *copy = strdup(text), *save = NULL, *tok;

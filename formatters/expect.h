@@ -39,6 +39,9 @@ struct expect_pattern {
  * it (p then holds what was parsed so far: free it with expect_free). */
 bool expect_parse(const char *text, struct expect_pattern *p, char *why, size_t whysz);
 void expect_free(struct expect_pattern *p);
+/* Do a and b ask the same (the same words, whatever blanks lie between
+ * them in the text): a pattern given twice is judged once. */
+bool expect_same(const struct expect_pattern *a, const struct expect_pattern *b);
 
 /* Adds the result "expect: TEXT" to c: no violation when some socket of
  * c->sh's model matches p, else one naming the (up to) three closest

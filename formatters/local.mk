@@ -34,6 +34,7 @@ TESTS += \
 	tests/show_live.bats \
 	tests/show_options.bats \
 	tests/check_reports.bats \
+	tests/check_groups.bats \
 	tests/cli_options.bats \
 	tests/show_connections.bats \
 	tests/text_escape.bats \

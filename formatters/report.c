@@ -58,29 +58,230 @@ static void add_line(char ***lines, size_t *n, const char *fmt, va_list ap)
 	grown[(*n)++] = line;
 }
 
+/* FNV-1a of a key */
+static uint64_t key_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* the slot of key in r's index: the group's (index + 1) or an empty one */
+static size_t *key_slot(struct check_result *r, const char *key)
+{
+	size_t mask = r->nslots - 1, i = (size_t)key_hash(key) & mask;
+
+	while (r->slots[i] && strcmp(r->groups[r->slots[i] - 1].key, key))
+		i = (i + 1) & mask;
+	return &r->slots[i];
+}
+
+/* r's index with room for one more key: at most half full */
+static void index_grow(struct check_result *r)
+{
+	size_t *old = r->slots, nold = r->nslots;
+
+	if (r->nslots && (r->ngroups + 1) * 2 <= r->nslots)
+		return;
+	r->nslots = nold ? nold * 2 : 64;
+	r->slots = calloc(r->nslots, sizeof(*r->slots));
+	if (!r->slots)
+		out_of_memory();
+	for (size_t i = 0; i < nold; i++)
+		if (old[i])
+			*key_slot(r, r->groups[old[i] - 1].key) = old[i];
+	free(old);
+}
+
+/* a new group at the end of r's, its first finding's sentence line */
+static struct check_group *group_new(struct check_result *r, char *line)
+{
+	struct check_group *g;
+
+	if (r->ngroups == r->capgroups) {
+		size_t cap = r->capgroups ? r->capgroups * 2 : 8;
+		g = realloc(r->groups, cap * sizeof(*g));
+		if (!g)
+			out_of_memory();
+		r->groups = g;
+		r->capgroups = cap;
+	}
+	g = &r->groups[r->ngroups++];
+	memset(g, 0, sizeof(*g));
+	g->line = line;
+	g->count = 1;
+	return g;
+}
+
+static char *dup_or_die(const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		out_of_memory();
+	return d;
+}
+
+static void group_add(struct check_group *g, const struct check_like *like)
+{
+	if (like->example && g->nex < CHECK_EXAMPLES)
+		g->ex[g->nex++] = dup_or_die(like->example);
+	if (g->nwho == g->capwho) {
+		size_t cap = g->capwho ? g->capwho * 2 : 8;
+		int64_t *w = realloc(g->who, cap * sizeof(*w));
+		if (!w)
+			out_of_memory();
+		g->who = w;
+		g->capwho = cap;
+	}
+	g->who[g->nwho++] = like->who;
+}
+
 void check_violation(struct check_result *r, const char *fmt, ...)
 {
-	const struct st_frame **at = realloc(r->at, (r->n + 1) * sizeof(*at));
+	char *line;
 	va_list ap;
 
-	if (!at)
-		out_of_memory();
-	r->at = at;
-	at[r->n] = NULL;
 	va_start(ap, fmt);
-	add_line(&r->lines, &r->n, fmt, ap);
+	if (vasprintf(&line, fmt, ap) < 0)
+		out_of_memory();
 	va_end(ap);
+	group_new(r, line);
+	r->violations++;
+	r->last_merged = false;
+}
+
+void check_finding(struct check_result *r, const struct check_like *like, const char *fmt, ...)
+{
+	struct check_group *g;
+	size_t *slot = NULL;
+	char *line;
+	va_list ap;
+
+	r->violations++;
+	if (like->key) {
+		index_grow(r);
+		slot = key_slot(r, like->key);
+		if (*slot) {
+			g = &r->groups[*slot - 1];
+			g->count++;
+			group_add(g, like);
+			r->last_merged = true;
+			return;
+		}
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		out_of_memory();
+	va_end(ap);
+	g = group_new(r, line);
+	g->key = dup_or_die(like->key);
+	g->noun = like->noun;
+	g->image = like->each_a_process ? NULL : dup_or_die(like->image);
+	g->each_a_process = like->each_a_process;
+	group_add(g, like);
+	if (slot)
+		*slot = r->ngroups;
+	r->last_merged = false;
 }
 
 void check_locate(struct check_result *r, const struct st_rec *where)
 {
-	if (!r->n || !where)
+	struct check_group *g;
+
+	if (!r->ngroups || !where || r->last_merged)
 		return;
+	g = &r->groups[r->ngroups - 1];
 	for (int i = 0; i < where->ev.nframes; i++)
 		if (where->ev.frames[i].file && where->ev.frames[i].line > 0) {
-			r->at[r->n - 1] = &where->ev.frames[i];
+			g->at = &where->ev.frames[i];
 			return;
 		}
+}
+
+static int by_key(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* the line of a group: its sentence, and when it stands for more than
+ * one finding their count, processes and examples */
+static char *group_line(struct check_group *g)
+{
+	size_t procs = 0;
+	char *line, *in = NULL, *ex = NULL;
+
+	if (g->count == 1) {
+		line = g->line;
+		g->line = NULL;
+		return line;
+	}
+	qsort(g->who, g->nwho, sizeof(*g->who), by_key);
+	for (size_t i = 0; i < g->nwho; i++)
+		procs += !i || g->who[i] != g->who[i - 1];
+	if (procs > 1 && !g->each_a_process && asprintf(&in, " in %zu processes%s%s", procs, g->image ? " of " : "",
+				  g->image ? g->image : "") < 0)
+		out_of_memory();
+	for (size_t i = 0; i < g->nex; i++) {
+		char *more;
+		if (asprintf(&more, "%s%s%s", ex ? ex : "", i ? ", " : ": ", g->ex[i]) < 0)
+			out_of_memory();
+		free(ex);
+		ex = more;
+	}
+	if (asprintf(&line, "%s; %zu %s%s%s", g->line, g->count, g->noun ? g->noun : "such findings", in ? in : "",
+		     ex ? ex : "") < 0)
+		out_of_memory();
+	if (g->count > g->nex && g->nex) {
+		char *more;
+		if (asprintf(&more, "%s, and %zu more", line, g->count - g->nex) < 0)
+			out_of_memory();
+		free(line);
+		line = more;
+	}
+	free(in);
+	free(ex);
+	return line;
+}
+
+static void groups_free(struct check_result *r)
+{
+	for (size_t i = 0; i < r->ngroups; i++) {
+		struct check_group *g = &r->groups[i];
+		free(g->key);
+		free(g->line);
+		free(g->image);
+		for (size_t k = 0; k < g->nex; k++)
+			free(g->ex[k]);
+		free(g->who);
+	}
+	free(r->groups);
+	free(r->slots);
+	r->groups = NULL;
+	r->slots = NULL;
+	r->ngroups = r->capgroups = r->nslots = 0;
+}
+
+void check_result_done(struct check_result *r)
+{
+	if (!r->ngroups)
+		return;
+	r->lines = calloc(r->ngroups, sizeof(*r->lines));
+	r->at = calloc(r->ngroups, sizeof(*r->at));
+	r->counts = calloc(r->ngroups, sizeof(*r->counts));
+	if (!r->lines || !r->at || !r->counts)
+		out_of_memory();
+	for (size_t i = 0; i < r->ngroups; i++) {
+		r->lines[i] = group_line(&r->groups[i]);
+		r->at[i] = r->groups[i].at;
+		r->counts[i] = r->groups[i].count;
+	}
+	r->n = r->ngroups;
+	groups_free(r);
 }
 
 void check_note(struct check *c, const char *fmt, ...)
@@ -97,7 +298,7 @@ size_t check_violations(const struct check *c)
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->nresults; i++)
-		n += c->results[i].n;
+		n += c->results[i].violations;
 	return n;
 }
 
@@ -108,7 +309,9 @@ void check_free(struct check *c)
 			free(c->results[i].lines[j]);
 		free(c->results[i].lines);
 		free(c->results[i].at);
+		free(c->results[i].counts);
 		free(c->results[i].name);
+		groups_free(&c->results[i]);
 	}
 	free(c->results);
 	c->results = NULL;
@@ -290,11 +493,12 @@ size_t report_github(const struct check *c, FILE *out)
 		for (size_t j = 0; j < r->n; j++)
 			order[j] = j;
 		qsort_r(order, r->n, sizeof(*order), by_text, (void *)r);
-		/* count[first of a text] = how many have that text */
+		/* count[first of a text] = how many violations have that text
+		 * (a grouped line stands for several) */
 		for (size_t j = 0, first = 0; j < r->n; j++) {
 			if (j && strcmp(r->lines[order[j]], r->lines[order[first]]))
 				first = j;
-			count[order[first]]++;
+			count[order[first]] += r->counts[order[j]];
 		}
 		snprintf(title, sizeof(title), "socktrace %s", r->name);
 		for (size_t j = 0; j < r->n; j++)
@@ -457,6 +661,10 @@ int report_junit(const struct check *c, FILE *f, const char *path)
 	fputs(">\n", f);
 	for (size_t i = 0; i < c->nresults; i++) {
 		const struct check_result *r = &c->results[i];
+
+		/* each name once (JUnit readers merge or drop testcases of one
+		 * name): a rule or pattern given twice is judged once, and the
+		 * names are escaped one way (show_esc) */
 		fputs("    <testcase classname=\"socktrace.check\" name=\"", f);
 		xml_escaped(f, r->name);
 		fprintf(f, "\" time=\"%.6f\"", r->seconds);
@@ -464,7 +672,8 @@ int report_junit(const struct check *c, FILE *f, const char *path)
 			fputs("/>\n", f);
 			continue;
 		}
-		fprintf(f, ">\n      <failure type=\"violation\" message=\"%zu violation%s: ", r->n, r->n == 1 ? "" : "s");
+		fprintf(f, ">\n      <failure type=\"violation\" message=\"%zu violation%s: ", r->violations,
+			r->violations == 1 ? "" : "s");
 		xml_escaped(f, r->lines[0]);
 		fputs("\">", f);
 		for (size_t j = 0; j < r->n; j++) {
@@ -477,16 +686,19 @@ int report_junit(const struct check *c, FILE *f, const char *path)
 	return junit_close(f, path);
 }
 
-int report_junit_error(const struct check *c, FILE *f, const char *path, const char *why, const char *detail)
+int report_junit_error(const struct check *c, FILE *f, const char *path, const char *what, const char *why,
+		       const char *detail)
 {
 	double seconds = check_elapsed(c);
+	bool usage = !strcmp(what, "usage");
 
 	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"%.6f\">\n",
 		seconds);
 	fputs("  <testsuite name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"", f);
 	junit_suite_attrs(f, c, seconds);
-	fprintf(f, ">\n    <testcase classname=\"socktrace.check\" name=\"input\" time=\"%.6f\">\n", seconds);
-	fputs("      <error type=\"unusable-input\" message=\"", f);
+	fprintf(f, ">\n    <testcase classname=\"socktrace.check\" name=\"%s\" time=\"%.6f\">\n",
+		usage ? "usage" : "input", seconds);
+	fprintf(f, "      <error type=\"%s\" message=\"", usage ? "usage" : "unusable-input");
 	xml_escaped(f, why);
 	fputs("\">", f);
 	xml_escaped(f, why);

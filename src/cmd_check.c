@@ -4,7 +4,8 @@
  *
  * Owns: the options of `check` and its exit status (0 every rule holds, 1 a
  * violation, 2 unusable input or usage, or a JUnit file that cannot be
- * written).  Judges nothing itself: the rules (formatters/check_rules.c)
+ * written; with --strict, a trace that is not the whole program is
+ * unusable input).  Judges nothing itself: the rules (formatters/check_rules.c)
  * and patterns (formatters/expect.c) do, and the reports
  * (formatters/report.c) write what they found.
  */
@@ -38,14 +39,19 @@ static const char usage_text[] =
 	"  --format=github    violations as GitHub workflow annotations\n"
 	"  --color=WHEN       auto, always or never, as for show (check's lines are\n"
 	"                     never coloured: accepted so both take the same options)\n"
-	"  --strict           any bad trace line, or any event missing from the\n"
-	"                     trace (a gap in seq, or dropped), is fatal\n"
+	"  --strict           any bad trace line, any event missing from the trace\n"
+	"                     (a gap in seq, or dropped), or any part of the program\n"
+	"                     it does not follow (an untraced image, a process\n"
+	"                     without events of its own) is fatal (exit 2)\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
-/* Says a usage error on stderr and keeps it in failed (for a JUnit report);
- * returns the exit status 2. */
-static int usage_error(char *failed, size_t n, const char *fmt, const char *arg)
+enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR };
+
+/* Says a usage error on stderr and keeps it in failed (for a JUnit report,
+ * *usage set: its error is a usage error); returns the exit status 2. */
+static int usage_error(bool *usage, char *failed, size_t n, const char *fmt, const char *arg)
 {
+	*usage = true;
 	snprintf(failed, n, fmt, arg);
 	fprintf(stderr, "socktrace: check: %s\nTry 'socktrace check --help'.\n", show_esc(failed));
 	return 2;
@@ -63,6 +69,20 @@ static bool is_a_trace(const char *path, char *const *traces, int n)
 		if (stat(traces[i], &t) == 0 && t.st_dev == j.st_dev && t.st_ino == j.st_ino)
 			return true;
 	return false;
+}
+
+/* The file of a --junit after the option that stopped the command line
+ * (a usage error), so that the report says why even then; NULL when there
+ * is none.  The rest of the line is read for --junit only. */
+static const char *junit_after(int argc, char **argv, const struct option *longopts)
+{
+	const char *junit = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
+		if (opt == OPT_JUNIT && optarg && optarg[0] && !junit)
+			junit = optarg;
+	return junit;
 }
 
 /* A note after the results: an image the trace does not follow, whose
@@ -101,46 +121,117 @@ static void note_missing(struct check *c, const struct st_trace *t)
 			   t->missing_images - (unsigned)t->nmissing_list);
 }
 
-/* Notes after the results: processes whose own events are not in the
+/* How many sockets p ended holding when p's own events are not in the
  * traces (a child whose events went to a file of its own, %p, not given
- * here), which ended holding sockets no rule could then judge. */
+ * here): what it did with them is unknown.  0 when p has events of its
+ * own, or held none. */
+static unsigned absent_held(const struct st_model *m, const struct st_proc *p)
+{
+	unsigned held = 0;
+
+	if (p->images || p->nevents || !p->end)
+		return 0;
+	for (size_t k = 0; k < m->nsocks; k++)
+		held += m->socks[k]->end == ST_END_UNTRACED && m->socks[k]->end_pkey == p->key;
+	return held;
+}
+
+/* " (python3 srv.py)", " (a child of pid 41)" or "": who a process without
+ * events of its own was, as far as the traces tell */
+static const char *absent_who(const struct check *c, const struct st_proc *p, char *who, size_t n)
+{
+	char comm[256];
+	const char *cm = show_comm(&c->sh, p->key, comm, sizeof(comm));
+
+	if (cm)
+		snprintf(who, n, " (%s)", cm);
+	else if (p->ppid > 0)
+		snprintf(who, n, " (a child of pid %lld)", (long long)p->ppid);
+	else
+		who[0] = '\0';
+	return who;
+}
+
+/* Notes after the results: processes whose own events are not in the
+ * traces, which ended holding sockets no rule could then judge. */
 static void note_absent(struct check *c, const struct st_model *m)
 {
 	size_t noted = 0;
 
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
-		unsigned held = 0;
-		char comm[256], who[320];
-		const char *cm;
+		unsigned held = absent_held(m, p);
+		char who[320];
 
-		if (p->images || p->nevents || !p->end)
-			continue;
-		for (size_t k = 0; k < m->nsocks; k++)
-			held += m->socks[k]->end == ST_END_UNTRACED && m->socks[k]->end_pkey == p->key;
 		if (!held)
 			continue;
 		if (noted++ == 8) {
 			check_note(c, "absent: more processes whose own events are not in the traces");
 			return;
 		}
-		cm = show_comm(&c->sh, p->key, comm, sizeof(comm));
-		if (cm)
-			snprintf(who, sizeof(who), " (%s)", cm);
-		else if (p->ppid > 0)
-			snprintf(who, sizeof(who), " (a child of pid %lld)", (long long)p->ppid);
-		else
-			who[0] = '\0';
 		check_note(c,
 			   "absent: pid %lld%s has no events of its own in the traces (with %%p in the output, each process "
 			   "writes a file of its own: give them all): what it did with the %u socket%s it held is unknown",
-			   (long long)p->pid, who, held, held == 1 ? "" : "s");
+			   (long long)p->pid, absent_who(c, p, who, sizeof(who)), held, held == 1 ? "" : "s");
 	}
+}
+
+/* --strict: the first image the trace does not follow, in words, and how
+ * many there are */
+struct unfollowed {
+	struct check *c;
+	size_t n;
+	char first[2048];
+};
+
+static void count_untraced(const struct st_rec *r, void *arg)
+{
+	struct unfollowed *u = arg;
+	char comm[256];
+
+	if (!u->n++)
+		st_untraced_words(r, show_comm(&u->c->sh, r->pkey, comm, sizeof(comm)), u->first, sizeof(u->first));
+}
+
+/* --strict: is the whole program in the traces?  Else says why in failed
+ * (and the first case in detail, d bytes): an image it ran that the trace
+ * does not follow (an untraced event: a static or Go program, a set-user-ID
+ * one, an environment without LD_PRELOAD), or a process that held sockets
+ * and has no events of its own in the traces given.  Returns true when
+ * whole. */
+static bool whole_program(struct check *c, char *failed, size_t n, char *detail, size_t d)
+{
+	const struct st_model *m = c->sh.model;
+	struct unfollowed u = { c, 0, "" };
+	size_t absent = 0;
+
+	st_untraced_each(c->sh.trace, count_untraced, &u);
+	if (u.n) {
+		snprintf(failed, n, "part of the program ran untraced: %zu image%s the trace does not follow "
+			 "(--strict); nothing was checked", u.n, u.n == 1 ? "" : "s");
+		snprintf(detail, d, "the first: %s", u.first);
+		return false;
+	}
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct st_proc *p = m->procs[i];
+		char who[320];
+
+		if (!absent_held(m, p) || absent++)
+			continue;
+		snprintf(detail, d, "the first: pid %lld%s has no events of its own in the traces (with %%p "
+			 "in the output, each process writes a file of its own: give them all)",
+			 (long long)p->pid, absent_who(c, p, who, sizeof(who)));
+	}
+	if (absent) {
+		snprintf(failed, n, "the traces lack the events of %zu process%s that held sockets (--strict); "
+			 "nothing was checked", absent, absent == 1 ? "" : "es");
+		return false;
+	}
+	return true;
 }
 
 int st_cmd_check(int argc, char **argv)
 {
-	enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR };
 	static const struct option longopts[] = {
 		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "expect", required_argument, NULL, OPT_EXPECT },
@@ -160,8 +251,8 @@ int st_cmd_check(int argc, char **argv)
 	size_t npats = 0;
 	const char *junit = NULL;
 	FILE *jf = NULL;
-	bool strict = false, github = false;
-	char why[512], failed[600] = "";
+	bool strict = false, github = false, usage = false;
+	char why[512], failed[600] = "", whole[2300] = "";
 	const char *detail = NULL;
 	int opt, rc = 0;
 
@@ -178,7 +269,7 @@ int st_cmd_check(int argc, char **argv)
 			case 0:
 				break;
 			case -1:
-				rc = usage_error(failed, sizeof(failed), "%s", why);
+				rc = usage_error(&usage, failed, sizeof(failed), "%s", why);
 				goto out;
 			default:	/* out of memory */
 				rc = 2;
@@ -195,21 +286,29 @@ int st_cmd_check(int argc, char **argv)
 			if (!expect_parse(optarg, &pats[npats], why, sizeof(why))) {
 				snprintf(failed, sizeof(failed), "bad pattern '%s': %s", optarg, why);
 				fprintf(stderr, "socktrace: check: %s\n", show_esc(failed));
+				usage = true;
 				expect_free(&pats[npats]);
 				rc = 2;
 				goto out;
 			}
+			/* given twice (the same words): judged once, as a rule is */
+			for (size_t k = 0; k < npats; k++)
+				if (expect_same(&pats[k], &pats[npats])) {
+					expect_free(&pats[npats]);
+					npats--;
+					break;
+				}
 			npats++;
 			break;
 		}
 		case OPT_JUNIT:
 			if (!*optarg) {
-				rc = usage_error(failed, sizeof(failed), "%s",
+				rc = usage_error(&usage, failed, sizeof(failed), "%s",
 						 "--junit takes a file name, and this one is empty");
 				goto out;
 			}
 			if (junit) {
-				rc = usage_error(failed, sizeof(failed), "%s", "--junit given twice: one report file");
+				rc = usage_error(&usage, failed, sizeof(failed), "%s", "--junit given twice: one report file");
 				goto out;
 			}
 			junit = optarg;
@@ -218,7 +317,7 @@ int st_cmd_check(int argc, char **argv)
 			if (!strcmp(optarg, "github"))
 				github = true;
 			else if (strcmp(optarg, "text")) {
-				rc = usage_error(failed, sizeof(failed), "--format is text or github, not '%s'", optarg);
+				rc = usage_error(&usage, failed, sizeof(failed), "--format is text or github, not '%s'", optarg);
 				goto out;
 			}
 			break;
@@ -227,7 +326,7 @@ int st_cmd_check(int argc, char **argv)
 			break;
 		case OPT_COLOR:
 			if (optarg && strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
-				rc = usage_error(failed, sizeof(failed), "--color is auto, always or never, not '%s'",
+				rc = usage_error(&usage, failed, sizeof(failed), "--color is auto, always or never, not '%s'",
 						 optarg);
 				goto out;
 			}
@@ -236,16 +335,16 @@ int st_cmd_check(int argc, char **argv)
 			fputs(usage_text, stdout);
 			goto out;
 		case ':':
-			rc = usage_error(failed, sizeof(failed), "option '%s' needs a value", argv[optind - 1]);
+			rc = usage_error(&usage, failed, sizeof(failed), "option '%s' needs a value", argv[optind - 1]);
 			goto out;
 		default:
-			rc = usage_error(failed, sizeof(failed), "unknown or incomplete option '%s'", argv[optind - 1]);
+			rc = usage_error(&usage, failed, sizeof(failed), "unknown or incomplete option '%s'", argv[optind - 1]);
 			goto out;
 		}
 	}
 	for (int i = optind; i < argc; i++)
 		if (!argv[i][0]) {
-			rc = usage_error(failed, sizeof(failed), "%s", "a trace's name is empty");
+			rc = usage_error(&usage, failed, sizeof(failed), "%s", "a trace's name is empty");
 			goto out;
 		}
 	if (!rules.n && !npats && check_rules_add_defaults(&rules) < 0) {
@@ -278,14 +377,19 @@ int st_cmd_check(int argc, char **argv)
 		snprintf(failed, sizeof(failed),
 			 "the trace lacks at least %llu event%s (--strict); nothing was checked",
 			 (unsigned long long)l.trace.missing, l.trace.missing == 1 ? "" : "s");
+	} else {
+		c.sh.trace = &l.trace;
+		c.sh.model = &l.model;
+		if (strict && !whole_program(&c, failed, sizeof(failed), whole, sizeof(whole)))
+			detail = whole;
 	}
 	if (failed[0]) {
 		fprintf(stderr, "socktrace: check: %s\n", failed);
+		if (detail == whole)
+			fprintf(stderr, "socktrace: check: %s\n", whole);
 		rc = 2;
 		goto out;
 	}
-	c.sh.trace = &l.trace;
-	c.sh.model = &l.model;
 
 	check_rules_run(&c, &rules);
 	st_untraced_each(&l.trace, note_untraced, &c);
@@ -295,6 +399,7 @@ int st_cmd_check(int argc, char **argv)
 		double t0 = check_elapsed(&c);
 
 		expect_check(&c, &pats[i]);
+		check_result_done(&c.results[c.nresults - 1]);
 		c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
 	}
 	if (github)
@@ -306,9 +411,14 @@ int st_cmd_check(int argc, char **argv)
 	jf = NULL;	/* closed */
 	fflush(stdout);
 out:
-	/* nothing judged: the report still says why, for the CI step to show */
+	/* nothing judged: the report still says why, for the CI step to show,
+	 * also when the usage error came before --junit on the line */
+	if (rc == 2 && failed[0] && !junit)
+		junit = junit_after(argc, argv, longopts);
+	if (rc == 2 && failed[0] && junit && !jf && is_a_trace(junit, argv + optind, argc - optind))
+		junit = NULL;
 	if (rc == 2 && failed[0] && junit && (jf || (jf = report_junit_open(junit))))
-		report_junit_error(&c, jf, junit, failed, detail);
+		report_junit_error(&c, jf, junit, usage ? "usage" : "input", failed, detail);
 	else if (jf)
 		fclose(jf);	/* out of memory: the file holds its declaration only */
 	check_free(&c);

@@ -26,14 +26,20 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	[[ ${lines[0]} == "no-leaks: pid "*" (leaky): tcp 127.0.0.1:"*" -> 127.0.0.1:$(fact out listen port) (fd $(fact out leak fd)"* ]]
 	# the place, by function and source line (leaky is built with -g)
 	[[ ${lines[0]} == *"made by socket() at fetch_once"*" (leaky.c:"[0-9]*") <- main (leaky.c:"* ]]
-	[[ ${lines[0]} == *"was never closed before exit; 3 such sockets leaked from the same place" ]]
+	# the three, each by its descriptor and ends; the same process
+	# each time, so no count of processes
+	fds=$(awk '/^leak fd=/ { sub("fd=", "", $2); printf "%s%s", n++ ? " " : "", $2 }' out)
+	shown=$(grep -o 'fd [0-9]* 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*' <<<"${lines[0]#*leaked from the same place}" | awk '{ printf "%s%s", n++ ? " " : "", $2 }')
+	assert_eq "$shown" "$fds" "the leaked descriptors named"
+	[[ ${lines[0]} == *"was never closed before exit; 3 such sockets leaked from the same place: pid "* ]]
+	[[ ${lines[0]} != *" processes of "* && ${lines[0]} != *" more" ]]
 }
 
 @test "check no-leaks: without stacks, the leaks are still grouped and the clean run passes" {
 	traced "$(prog leaky)" >out
 	run_check --rule no-leaks "$TRACE"
 	assert_eq "$status" 1
-	[[ ${lines[0]} == *"made by socket() was never closed before exit; 3 such sockets leaked from the same place" ]]
+	[[ ${lines[0]} == *"made by socket() was never closed before exit; 3 such sockets leaked from the same place: pid "* ]]
 	rm -f "$TRACE"
 	traced "$(prog leaky)" -n 1 >out
 	run_check --rule no-leaks "$TRACE"
@@ -77,8 +83,9 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	tcp_pair "-r -n 2 -c server" "-n 2 -c server"
 	run_check --rule closed-by=client "$S" "$C"
 	assert_eq "$status" 1
-	assert_eq "${#lines[@]}" 2 "one line per connection"
-	[[ ${lines[0]} == "closed-by=client: connection 127.0.0.1:"*" -> 127.0.0.1:$PORT: the server closed first"* ]]
+	# the same finding twice, one server: one line, both connections named
+	assert_eq "${#lines[@]}" 1 "one line for the server's connections"
+	[[ ${lines[0]} == "closed-by=client: connection 127.0.0.1:"*" -> 127.0.0.1:$PORT: the server closed first"*"; 2 such connections: pid "*" 127.0.0.1:"*" -> 127.0.0.1:$PORT, pid "*" 127.0.0.1:"*" -> 127.0.0.1:$PORT" ]]
 	run_check --rule closed-by=server "$S" "$C"
 	assert_eq "$status" 0 "$output"
 }
@@ -117,21 +124,22 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	run_check --rule no-leaks --rule reuseaddr --junit report.xml --format=github "$TRACE"
 	assert_eq "$status" 1
 	# the annotation points at the line of leaky.c that made the sockets
-	[[ ${lines[0]} == "::error file="*"/tests/progs/leaky.c,line="[0-9]*",title=socktrace no-leaks::pid "* ]]
+	# one annotation for the three leaks, counted in its title
+	[[ ${lines[0]} == "::error file="*"/tests/progs/leaky.c,line="[0-9]*",title=socktrace no-leaks (×3)::pid "* ]]
 	line=$(sed -n 's/^::error file=[^,]*,line=\([0-9]*\),.*/\1/p' <<<"${lines[0]}")
 	sed -n "${line}p" "$top_srcdir/tests/progs/leaky.c" | grep -q 'socket('
 	assert_eq "${#lines[@]}" 1
 	# as the runner's parser reads it (scripts/gh_annotations.py)
 	assert_eq "$(printf '%s\n' "${lines[@]}" | "$PYTHON3" "$BATS_TEST_DIRNAME/scripts/gh_annotations.py" |
 		jq -c '.properties | [(.file | endswith("/tests/progs/leaky.c")), .line, .title]')" \
-		"[true,\"$line\",\"socktrace no-leaks\"]"
+		"[true,\"$line\",\"socktrace no-leaks (×3)\"]"
 	# relative to the checkout, as GitHub places files
 	GITHUB_WORKSPACE=$(dirname "$(dirname "$(sed -n 's/^::error file=\([^,]*\),.*/\1/p' <<<"${lines[0]}")")") \
 		run "$SOCKTRACE" check --rule no-leaks --format=github "$TRACE"
-	[[ ${lines[0]} == "::error file=progs/leaky.c,line=$line,title=socktrace no-leaks::"* ]]
+	[[ ${lines[0]} == "::error file=progs/leaky.c,line=$line,title=socktrace no-leaks (×3)::"* ]]
 	grep -q '<testsuite name="socktrace check" tests="2" failures="1"' report.xml
 	grep -q '<testcase classname="socktrace.check" name="reuseaddr" time="[0-9.]*"/>' report.xml
-	grep -q '<failure type="violation" message="1 violation: pid ' report.xml
+	grep -q '<failure type="violation" message="3 violations: pid ' report.xml
 	if command -v xmllint >/dev/null; then xmllint --noout report.xml; fi
 	"$PYTHON3" -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); assert len(r.findall(".//testcase")) == 2' report.xml
 }
@@ -320,7 +328,15 @@ PY
 		assert_eq "$status" 0 "$how, the parent's file alone: $output"
 		[[ $output == *"note: absent: pid $child has no events of its own in the traces"*"the 1 socket it held is unknown"* ]] ||
 			{ echo "$output" >&2; false; }
+		# --strict judges nothing on a part of the program
+		run --separate-stderr "$SOCKTRACE" check --strict --rule no-leaks "$parent"
+		assert_eq "$status" 2 "$how, --strict on the parent's file alone: $output"
+		assert_empty "$output"
+		[[ $stderr == "socktrace: check: the traces lack the events of 1 process that held sockets (--strict); nothing was checked"$'\n'"socktrace: check: the first: pid $child"*" has no events of its own in the traces"* ]] ||
+			{ echo "$stderr" >&2; false; }
 		run_check --rule no-leaks pf_*.jsonl
+		[[ $output != *absent* ]]
+		run_check --strict --rule no-leaks pf_*.jsonl
 		[[ $output != *absent* ]]
 		if [[ $how == closes ]]; then
 			assert_eq "$status" 0 "$how, every file: $output"
@@ -374,4 +390,46 @@ PY
 	done
 	run_check --rule no-resets "$S" "$C"
 	assert_eq "$status" 1 "$output"
+}
+
+@test "check --strict: a run part of which went into an image the trace does not follow (a static program a shell execs, env -i) is refused, exit 2, also in JUnit; a failed exec is not; under ptrace the same run is judged" {
+	local static port
+	static=$(prog tcp_client_static)
+	port=$(free_port)
+	# the static client finds no server: its refused connect is not in
+	# the shim's trace, and the rules hold over what is
+	"$SOCKTRACE" -o st.jsonl -- sh -c 'exec "$0" -p "$1" -n 1' "$static" "$port" >/dev/null || true
+	assert_eq "$(jq -c 'select(.call == "untraced") | [.exe, .reason]' st.jsonl)" "[\"$static\",\"static\"]" "the untraced event"
+	run_check st.jsonl
+	assert_eq "$status" 0 "without --strict: $output"
+	[[ $output == *"note: untraced: pid "*"exec'd $static, an image the shim cannot enter (static)"* ]]
+	run --separate-stderr "$SOCKTRACE" check --strict --junit report.xml st.jsonl
+	assert_eq "$status" 2 "--strict: $output"
+	assert_empty "$output"
+	local said="socktrace: check: part of the program ran untraced: 1 image the trace does not follow (--strict); nothing was checked"
+	[[ $stderr == "$said"$'\n'"socktrace: check: the first: pid "*" exec'd $static, an image the shim cannot enter (static): its socket calls are not in this trace; socktrace --backend=ptrace traces it" ]] ||
+		{ echo "$stderr" >&2; false; }
+	"$PYTHON3" "$BATS_TEST_DIRNAME/scripts/junit_check.py" report.xml >junit.json
+	assert_eq "$(jq -r '.cases[0] | .name + " " + .result + " " + .type' junit.json)" "input error unusable-input"
+	assert_eq "$(jq -r '.cases[0].message' junit.json)" "${said#socktrace: check: }"
+	[[ $(jq -r '.cases[0].text' junit.json) == *"exec'd $static, an image the shim cannot enter (static)"* ]]
+	# an environment without LD_PRELOAD is not followed either
+	"$SOCKTRACE" -o env.jsonl -- env -i /bin/true
+	run --separate-stderr "$SOCKTRACE" check --strict env.jsonl
+	assert_eq "$status" 2 "env -i: $stderr"
+	[[ $stderr == *"the first: pid "*" exec'd /bin/true, an image the shim cannot enter (no LD_PRELOAD)"* ]]
+	# an exec that failed ran no other image: nothing to refuse
+	cp "$static" noexec
+	chmod a-x noexec
+	"$SOCKTRACE" -o fail.jsonl -- sh -c 'exec ./noexec; exit 7' 2>/dev/null || true
+	jq -e -s 'any(.[]; .call == "untraced")' fail.jsonl >/dev/null
+	run_check --strict fail.jsonl
+	assert_eq "$status" 0 "a failed exec: $output"
+	# the ptrace back end follows the static image: the refused connect
+	# is in the trace, and --strict judges it
+	[[ $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0) -lt 3 ]] || skip "ptrace is off here (Yama scope 3)"
+	"$SOCKTRACE" --backend=ptrace -o pt.jsonl -- sh -c 'exec "$0" -p "$1" -n 1' "$static" "$port" >/dev/null || true
+	run_check --strict --rule handshakes pt.jsonl
+	assert_eq "$status" 1 "under ptrace: $output"
+	[[ ${lines[0]} == "handshakes: pid "*" (tcp_client_static -p $port -n 1): connect to 127.0.0.1:$port failed with ECONNREFUSED"* ]]
 }

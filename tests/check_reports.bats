@@ -40,8 +40,10 @@ refuse() {
 	assert_eq "$(jq -r 'select(.command=="error") | .properties.title' gh.json | head -n 1)" "socktrace handshakes (×7)"
 	pid=$(jq -r 'select(.call=="start") | .pid' "$TRACE")
 	fd=$(jq -r 'select(.call=="connect") | .fd' "$TRACE" | sort -u)
-	assert_eq "$(jq -r '.data' gh.json | head -n 1)" \
-		"pid $pid (python3 refuse.py 7): connect to [::1]:$PORT failed with ECONNREFUSED (fd $fd)"
+	# one line for the seven: the first, the count, five examples and the rest counted
+	data=$(jq -r '.data' gh.json | head -n 1)
+	[[ $data == "pid $pid (python3 refuse.py 7): connect to [::1]:$PORT failed with ECONNREFUSED (fd $fd); 7 such connects failed the same way: pid $pid fd $fd [::]:"*" -> [::1]:$PORT, "*", and 2 more" ]] ||
+		{ echo "$data" >&2; false; }
 	title=$(jq -r 'select(.properties.title | startswith("socktrace expect")) | .properties.title' gh.json)
 	# the pattern as every report shows it (a newline as \n, as for a
 	# terminal), then whole through the runner's parser
@@ -98,4 +100,52 @@ JC=$BATS_TEST_DIRNAME/scripts/junit_check.py
 	run "$SOCKTRACE" check --junit report.xml --rule no-such-rule "$TRACE"
 	assert_eq "$status" 2
 	[[ $("$PYTHON3" "$JC" report.xml | jq -r '.cases[0].message') == *"unknown rule 'no-such-rule'"* ]]
+}
+
+@test "junit: a usage error is a usage error (testcase usage, type usage, exit 2), before --junit on the line as after it" {
+	refuse 1
+	for order in before after; do
+		rm -f report.xml
+		if [[ $order == before ]]; then
+			run "$SOCKTRACE" check --rule no-such-rule --junit report.xml "$TRACE"
+		else
+			run "$SOCKTRACE" check --junit report.xml --rule no-such-rule "$TRACE"
+		fi
+		assert_eq "$status" 2 "$order: $output"
+		[[ $output == "socktrace: check: unknown rule 'no-such-rule'"* ]] || { echo "$order: $output" >&2; false; }
+		"$PYTHON3" "$JC" report.xml >junit.json
+		assert_eq "$(jq -c '[.tests, .failures, .errors]' junit.json)" "[1,0,1]" "$order"
+		assert_eq "$(jq -r '.cases[0] | .name + " " + .result + " " + .type' junit.json)" "usage error usage" "$order"
+		[[ $(jq -r '.cases[0].message' junit.json) == "unknown rule 'no-such-rule'"* ]]
+	done
+	# a bad pattern too; a bad trace stays unusable input
+	run "$SOCKTRACE" check --expect 'tcp ((' --junit report.xml "$TRACE"
+	assert_eq "$status" 2
+	assert_eq "$("$PYTHON3" "$JC" report.xml | jq -r '.cases[0] | .name + " " + .type')" "usage usage"
+	printf 'not json\n' >bad.jsonl
+	run "$SOCKTRACE" check --junit report.xml bad.jsonl
+	assert_eq "$status" 2
+	assert_eq "$("$PYTHON3" "$JC" report.xml | jq -r '.cases[0] | .name + " " + .type')" "input unusable-input"
+	# a --junit naming a trace is still refused, the trace left whole
+	cp "$TRACE" keep.jsonl
+	run "$SOCKTRACE" check --rule no-such-rule --junit keep.jsonl keep.jsonl
+	assert_eq "$status" 2
+	cmp "$TRACE" keep.jsonl
+}
+
+@test "junit: a pattern or rule given twice is one testcase (names unique), judged once: blanks and leading zeros do not make another" {
+	refuse 3
+	run "$SOCKTRACE" check --rule max-open=03 --rule max-open=3 --rule max-open=0 --rule max-open=000 \
+		--expect "tcp [::1]:$PORT socket bind close" --expect "tcp  [::1]:$PORT	socket bind  close" \
+		--expect "tcp nothing" --expect " tcp nothing " --junit report.xml "$TRACE"
+	assert_eq "$status" 1 "$output"
+	"$PYTHON3" "$JC" report.xml >junit.json
+	assert_eq "$(jq -r '.cases[] | .name + " " + .result' junit.json)" \
+		"max-open=3 ok
+max-open=0 failure
+expect: tcp [::1]:$PORT socket bind close ok
+expect: tcp nothing failure" "the testcases"
+	assert_eq "$(jq -r '.cases[].name' junit.json | sort | uniq -d)" "" "names given twice"
+	# and the text report names them as JUnit does, each once
+	assert_eq "$(printf '%s\n' "${lines[@]}" | cut -d: -f1 | tr '\n' ' ')" "max-open=0 expect " "$output"
 }

@@ -10,7 +10,7 @@ hostname; on each testcase name, classname and time; failure and error
 elements with a message and a type; the counts agree with the testcases.
 Prints one JSON summary line: the suite's counts, its hostname, and for
 each testcase its name and what it holds (ok, failure, error) with the
-message.  Exits 1 with the reason when a check fails.
+type and message.  Exits 1 with the reason when a check fails.
 """
 import json
 import re
@@ -43,13 +43,13 @@ for tc in s.findall("testcase"):
     need(DECIMAL.match(tc.get("time")), "testcase time %r" % tc.get("time"))
     kids = list(tc)
     need(len(kids) <= 1, "testcase %r holds %d elements" % (tc.get("name"), len(kids)))
-    what, msg = "ok", None
+    what, msg, kind = "ok", None, None
     if kids:
         k = kids[0]
         need(k.tag in ("failure", "error"), "testcase holds <%s>" % k.tag)
         need("message" in k.attrib and "type" in k.attrib, "<%s> without message or type" % k.tag)
-        what, msg = k.tag, k.get("message")
-    cases.append({"name": tc.get("name"), "result": what, "message": msg,
+        what, msg, kind = k.tag, k.get("message"), k.get("type")
+    cases.append({"name": tc.get("name"), "result": what, "type": kind, "message": msg,
                   "text": kids[0].text if kids else None})
 need(int(s.get("tests")) == len(cases), "tests=%s for %d testcases" % (s.get("tests"), len(cases)))
 need(int(s.get("failures")) == sum(c["result"] == "failure" for c in cases), "failures count")

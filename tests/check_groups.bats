@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# socktrace check on programs that make the same finding hundreds of times
+# (a forking server whose children each leak their connection, the
+# children of one program each refused): one line per program and kind of
+# finding, with the exact count, a few examples and the rest counted, in
+# the text, the GitHub annotations and the JUnit report; the exit status
+# as for one finding.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+GH=$BATS_TEST_DIRNAME/scripts/gh_annotations.py
+JC=$BATS_TEST_DIRNAME/scripts/junit_check.py
+
+# A forking server (python3's socketserver) whose children each exit
+# holding the connection they serve, and a client process that connects N
+# times, one connection after the other.
+FORKING='import os, socket, socketserver, sys
+n = int(sys.argv[1])
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(b"x")
+class S(socketserver.ForkingTCPServer):
+    allow_reuse_address = True
+    def shutdown_request(self, request):
+        pass            # the child exits holding its connection
+srv = S(("127.0.0.1", 0), H)
+port = srv.server_address[1]
+print("listen port=%d pid=%d" % (port, os.getpid()), flush=True)
+kid = os.fork()
+if kid == 0:
+    srv.socket.close()
+    for i in range(n):
+        c = socket.create_connection(("127.0.0.1", port)); c.recv(1); c.close()
+    os._exit(0)
+for i in range(n):
+    srv.handle_request()
+os.waitpid(kid, 0)
+srv.server_close()'
+
+# the pids of the server's children: those that accepted nothing and
+# exited holding a socket it accepted
+children() {
+	jq -r "select(.call == \"start\" and .ppid == $1) | .pid" "$TRACE" | sort -n
+}
+
+@test "no-leaks: a forking server's 40 children that each exit holding their connection are one line: the count, five examples, the rest counted" {
+	printf '%s\n' "$FORKING" >fsrv.py
+	"$SOCKTRACE" -o "$TRACE" -- "$PYTHON3" fsrv.py 40 >out
+	PORT=$(fact out listen port)
+	server=$(fact out listen pid)
+	assert_eq "$(jq -c 'select(.call == "accept4" or .call == "accept")' "$TRACE" | wc -l)" 40 "connections accepted"
+	run "$SOCKTRACE" check --rule no-leaks "$TRACE"
+	assert_eq "$status" 1 "exit status: $output"
+	assert_eq "${#lines[@]}" 1 "one line for the 40: $output"
+	line=${lines[0]}
+	[[ $line == "no-leaks: pid "*" (python3 fsrv.py 40): tcp 127.0.0.1:$PORT -> 127.0.0.1:"*" was never closed before exit; it was made by accept"*"() in pid $server (python3 fsrv.py 40) (fd "*"), which closed its copy or handed it on; 40 such sockets leaked from the same place in 40 processes of python3 fsrv.py 40: pid "*", and 35 more" ]] ||
+		{ echo "$line" >&2; false; }
+	# five examples, each a child of the server with its descriptor and ends
+	examples=${line#*in 40 processes of python3 fsrv.py 40: }
+	examples=${examples%, and 35 more}
+	mapfile -t named < <(tr ',' '\n' <<<"$examples" | sed 's/^ //')
+	assert_eq "${#named[@]}" 5 "examples: $examples"
+	kids=$(children "$server")
+	for ex in "${named[@]}"; do
+		[[ $ex =~ ^pid\ ([0-9]+)\ fd\ ([0-9]+)\ 127\.0\.0\.1:$PORT\ -\>\ 127\.0\.0\.1:([0-9]+)$ ]] || { echo "example '$ex'" >&2; false; }
+		grep -qx "${BASH_REMATCH[1]}" <<<"$kids" || { echo "pid ${BASH_REMATCH[1]} is not a child of $server" >&2; false; }
+		# the child's exit held that very connection
+		jq -e -s --argjson p "${BASH_REMATCH[1]}" --arg r "127.0.0.1:${BASH_REMATCH[3]}" \
+			'any(.[]; .pid == $p and .call == "start") and any(.[]; .remote == $r and (.call | startswith("accept")))' \
+			"$TRACE" >/dev/null || { echo "example '$ex' is not in the trace" >&2; false; }
+	done
+}
+
+@test "no-leaks grouped: GitHub gets one annotation counting all 40, JUnit one failure with the exact count and the grouped line" {
+	printf '%s\n' "$FORKING" >fsrv.py
+	"$SOCKTRACE" -o "$TRACE" -- "$PYTHON3" fsrv.py 40 >out
+	run "$SOCKTRACE" check --rule no-leaks --rule reuseaddr --format=github --junit report.xml "$TRACE"
+	assert_eq "$status" 1 "exit status: $output"
+	printf '%s\n' "$output" | "$PYTHON3" "$GH" >gh.json
+	assert_eq "$(jq -r 'select(.command == "error") | .properties.title' gh.json)" "socktrace no-leaks (×40)" "the annotations: $output"
+	[[ $(jq -r 'select(.command == "error") | .data' gh.json) == *"; 40 such sockets leaked from the same place in 40 processes of python3 fsrv.py 40: pid "*", and 35 more" ]]
+	"$PYTHON3" "$JC" report.xml >junit.json
+	assert_eq "$(jq -c '[.tests, .failures, .errors]' junit.json)" "[2,1,0]"
+	assert_eq "$(jq -r '.cases[0] | .name + " " + .result' junit.json)" "no-leaks failure"
+	[[ $(jq -r '.cases[0].message' junit.json) == "40 violations: pid "*"; 40 such sockets leaked from the same place in 40 processes of python3 fsrv.py 40: "*", and 35 more" ]]
+	assert_eq "$(jq -r '.cases[0].text' junit.json | grep -c .)" 1 "lines in the failure"
+	assert_eq "$(jq -r '.cases[1] | .name + " " + .result' junit.json)" "reuseaddr ok"
+}
+
+@test "handshakes and no-eaddrinuse: 30 children of one program each refused and each failing to bind are one line each, with the exact count" {
+	cat >many.py <<'PY'
+import os, socket, sys
+n = int(sys.argv[1])
+b = socket.socket(); b.bind(("127.0.0.1", 0))      # bound, never listening
+port = b.getsockname()[1]
+print("bound port=%d" % port, flush=True)
+kids = []
+for i in range(n):
+    pid = os.fork()
+    if pid == 0:
+        b.close()
+        s = socket.socket()
+        try:
+            s.connect(("127.0.0.1", port))       # refused
+        except ConnectionRefusedError:
+            pass
+        s.close()
+        t = socket.socket()
+        try:
+            t.bind(("127.0.0.1", port))          # EADDRINUSE: b holds it
+        except OSError:
+            pass
+        t.close()
+        os._exit(0)
+    kids.append(pid)
+for pid in kids:
+    os.waitpid(pid, 0)
+b.close()
+PY
+	"$SOCKTRACE" -o "$TRACE" -- "$PYTHON3" many.py 30 >out
+	PORT=$(fact out bound port)
+	assert_eq "$(jq -c 'select(.call == "connect" and .errno == "ECONNREFUSED")' "$TRACE" | wc -l)" 30 "refused connects"
+	assert_eq "$(jq -c 'select(.call == "bind" and .errno == "EADDRINUSE")' "$TRACE" | wc -l)" 30 "failed binds"
+	run "$SOCKTRACE" check --rule handshakes --rule no-eaddrinuse --junit report.xml "$TRACE"
+	assert_eq "$status" 1 "exit status: $output"
+	assert_eq "${#lines[@]}" 2 "one line a rule: $output"
+	[[ ${lines[0]} == "handshakes: pid "*" (python3 many.py 30): connect to 127.0.0.1:$PORT failed with ECONNREFUSED (fd "*"); 30 such connects failed the same way in 30 processes of python3 many.py 30: pid "*" -> 127.0.0.1:$PORT, "*", and 25 more" ]] ||
+		{ echo "${lines[0]}" >&2; false; }
+	[[ ${lines[1]} == "no-eaddrinuse: pid "*" (python3 many.py 30): bind("*", 127.0.0.1:$PORT) failed with EADDRINUSE"*"; 30 such binds failed in 30 processes of python3 many.py 30: pid "*" fd "*", and 25 more" ]] ||
+		{ echo "${lines[1]}" >&2; false; }
+	"$PYTHON3" "$JC" report.xml >junit.json
+	assert_eq "$(jq -r '.cases[] | .message | split(":")[0]' junit.json | tr '\n' ' ')" "30 violations 30 violations "
+}
+
+@test "two programs are two lines, even when their command lines differ only past the 40 bytes a line shows of them" {
+	cat >many.py <<'PY'
+import os, socket, sys
+b = socket.socket(); b.bind(("127.0.0.1", int(sys.argv[1])))   # bound, never listening
+for i in range(3):
+    pid = os.fork()
+    if pid == 0:
+        s = socket.socket()
+        try:
+            s.connect(("127.0.0.1", int(sys.argv[1])))
+        except ConnectionRefusedError:
+            pass
+        s.close()
+        os._exit(0)
+    os.waitpid(pid, 0)
+PY
+	local port long=--a-long-option-that-the-line-cuts-short
+	port=$(free_port)
+	# the same refused connects, to the same port, by two programs whose
+	# command lines differ at their end only
+	"$SOCKTRACE" -o "$TRACE" -- "$PYTHON3" many.py "$port" "$long=1" >/dev/null
+	"$SOCKTRACE" -A -o "$TRACE" -- "$PYTHON3" many.py "$port" "$long=2" >/dev/null
+	assert_eq "$(jq -c 'select(.call == "connect" and .errno == "ECONNREFUSED")' "$TRACE" | wc -l)" 6 "refused connects"
+	run "$SOCKTRACE" check --rule handshakes "$TRACE"
+	assert_eq "$status" 1
+	assert_eq "${#lines[@]}" 2 "a line a program: $output"
+	for i in 0 1; do
+		[[ ${lines[i]} == *"; 3 such connects failed the same way in 3 processes of python3 many.py $port --a-long-opt"*"...: "* ]] ||
+			{ echo "${lines[i]}" >&2; false; }
+	done
+}
