@@ -104,5 +104,9 @@ int st_do_connect(int fd, const struct sockaddr *addr, socklen_t len, bool raw);
 int st_do_shutdown(int fd, int how, bool raw);
 /* syscall(SYS_fork): a fork that runs no atfork handlers, as _Fork. */
 pid_t st_do_sysfork(void);
+/* The parent's side of a vfork (or vfork-like clone) whose child exec'd an
+ * image that will not load the shim: an untraced event naming the child
+ * (wrap_exec.c).  Nothing when it did not, or when child <= 0. */
+void st_vfork_untraced_say(pid_t child);
 
 #endif

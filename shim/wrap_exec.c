@@ -236,6 +236,58 @@ static void announce_untraced(const struct exec_call *x, pid_t child)
 	st_emit(&ev);
 }
 
+/* A vfork child's exec of an image that will not load the shim.  The
+ * child records nothing (it runs in its parent's memory, on its parent's
+ * thread), so it leaves the reason here, thread-local, and its parent says
+ * it once it resumes (st_vfork_untraced_say), as posix_spawn's parent
+ * does; an exec that fails clears it before the child goes on.  The path
+ * is copied: the child's stack is the parent's again once it resumes. */
+static __thread struct {
+	const char *why;
+	char exe[256];
+	bool cut, set;
+} vfork_untraced;
+
+static void vfork_untraced_note(const struct exec_call *x)
+{
+	const char *why = untraced_reason(x);
+	size_t n = 0;
+
+	vfork_untraced.set = false;
+	if (!why)
+		return;
+	vfork_untraced.why = why;
+	vfork_untraced.exe[0] = '\0';
+	vfork_untraced.cut = false;
+	if (x->path) {
+		n = strnlen(x->path, sizeof(vfork_untraced.exe));
+		vfork_untraced.cut = n == sizeof(vfork_untraced.exe);
+		if (vfork_untraced.cut)
+			n--;
+		memcpy(vfork_untraced.exe, x->path, n);
+		vfork_untraced.exe[n] = '\0';
+	}
+	vfork_untraced.set = true;
+}
+
+void st_vfork_untraced_say(pid_t child)
+{
+	struct st_event ev;
+
+	if (!vfork_untraced.set)
+		return;
+	vfork_untraced.set = false;
+	if (!st_active() || child <= 0)
+		return;
+	st_end(&ev, st_begin(&ev, ST_CALL_untraced), 0, 0);
+	ev.dur_ns = -1;
+	ev.exe = vfork_untraced.cut || !vfork_untraced.exe[0] ? NULL : vfork_untraced.exe;
+	ev.exe_cut = vfork_untraced.cut;
+	ev.untraced_reason = vfork_untraced.why;
+	ev.child = child;
+	st_emit(&ev);
+}
+
 static int do_exec(enum st_call call, const struct exec_call *x)
 {
 	struct announced a;
@@ -246,10 +298,13 @@ static int do_exec(enum st_call call, const struct exec_call *x)
 	if (!st_active()) {
 		if (!st_vfork_child)
 			return run_exec(x);
-		/* a vfork child records nothing, but its next image gets a ring */
+		/* a vfork child records nothing, but its next image gets a ring,
+		 * and one that will not load the shim is said by its parent */
+		vfork_untraced_note(x);
 		st_shm_before_exec();
 		ret = run_exec(x);
 		err = errno;
+		vfork_untraced.set = false;	/* still here: the exec failed */
 		st_shm_exec_failed();
 		errno = err;
 		return ret;

@@ -105,6 +105,7 @@ __attribute__((used)) pid_t st_vfork_parent(pid_t pid)
 		int64_t t0 = st_begin(&ev, ST_CALL_vfork);
 		emit_new_process(t0, &ev, pid, 0);
 	}
+	st_vfork_untraced_say(pid);
 	return pid;
 }
 
@@ -217,6 +218,7 @@ ST_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 		int64_t t0 = st_begin(&ev, ST_CALL_clone);
 		emit_new_process(t0, &ev, ret, 0);
 	}
+	st_vfork_untraced_say(ret);
 	errno = err;
 	return ret;
 }

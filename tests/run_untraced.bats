@@ -100,3 +100,32 @@ for spawn, path, env in ((os.posix_spawn, sys.argv[1], os.environ), (os.posix_sp
 	assert_eq "$status" 0 "check's status"
 	[[ $output == *"note: untraced: pid $parent ("*") spawned pid ${kids[0]}, which exec'd $(prog tcp_client_static), an image the shim cannot enter (static)"* ]]
 }
+
+@test "a vfork child's exec of an image the shim cannot enter is said by its parent; a failed one is not" {
+	[[ -n $PYTHON3 ]] || skip "needs python3"
+	# python's subprocess forks with vfork(): its child records nothing, so
+	# the parent says what the child exec'd
+	"$SOCKTRACE" -o vf.jsonl -- "$PYTHON3" -c '
+import subprocess, sys
+for argv, env in (([sys.argv[1], "-p", "1", "-n", "1"], None), ([sys.argv[2]], {}), ([sys.argv[2]], None)):
+    p = subprocess.Popen(argv, env=env)
+    print("spawned", p.pid)
+    p.wait()
+try:
+    subprocess.run(["./no-such-program"])
+except OSError:
+    print("failed")
+' "$(prog tcp_client_static)" "$(type -P true)" >vf.out 2>vf.err
+	mapfile -t kids < <(awk '/^spawned/ {print $2}' vf.out)
+	assert_eq "${#kids[@]}" 3 "children spawned"
+	grep -qx failed vf.out
+	parent=$(jq -r 'select(.call == "start") | .pid' vf.jsonl | head -n 1)
+	assert_eq "$(jq -r 'select(.call == "vfork") | .ret' vf.jsonl | head -n 3 | tr '\n' ' ')" \
+		"${kids[0]} ${kids[1]} ${kids[2]} " "the children came from vfork"
+	assert_eq "$(jq -c 'select(.call == "untraced") | [.pid, .child, .exe, .reason]' vf.jsonl | tr '\n' ' ')" \
+		"[$parent,${kids[0]},\"$(prog tcp_client_static)\",\"static\"] [$parent,${kids[1]},\"$(type -P true)\",\"no LD_PRELOAD\"] " \
+		"untraced events: the static image and the empty environment; none for the traced true nor the failed exec"
+	run "$SOCKTRACE" check --strict vf.jsonl
+	assert_eq "$status" 2 "check --strict's status"
+	[[ $output == *"spawned pid ${kids[0]}, which exec'd $(prog tcp_client_static), an image the shim cannot enter (static)"* ]]
+}
