@@ -238,6 +238,11 @@ void show_filters_seen(struct show *sh, const struct st_rec *r)
 		sh->port_seen[i] |= port_in_one(sh, r->ev.local, p) || port_in_one(sh, r->ev.remote, p) ||
 				    port_in_one(sh, r->ev.addr, p) || sock_port_one(sh, r->sock, p) ||
 				    sock_port_one(sh, r->lsock, p);
+		/* a socket the image held from its start (socket activation):
+		 * its ports are in the start's list, maybe in no other event */
+		for (int k = 0; k < r->ev.ninherited && !sh->port_seen[i]; k++)
+			sh->port_seen[i] = port_in_one(sh, r->ev.inherited[k].local, p) ||
+					   port_in_one(sh, r->ev.inherited[k].remote, p);
 	}
 }
 

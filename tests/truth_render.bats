@@ -298,4 +298,8 @@ sys.exit(p.wait())
 	view mermaid
 	view_has "Note over P1: listening on $port (inherited)"
 	view_lacks "listen $port (backlog"
+	# --port finds it in the start's list: drawn, and not said missing
+	"$SOCKTRACE" show -f mermaid --port "${port##*:}" "$TRACE" >m.out 2>m.err
+	assert_empty m.err
+	grep -qF "listening on $port (inherited)" m.out
 }
