@@ -59,13 +59,25 @@ static void image_of(const struct check *c, int64_t pid, int64_t pkey, struct im
 }
 
 /* The end of s that its kind of finding shares with the others made at
- * the same place: an accepted socket's local end (the server's), another
- * one's remote end (the peer it was made for), "" unknown. */
-static const char *fixed_end(const struct st_msock *s)
+ * the same place, after its side, for a finding's key: an accepted
+ * socket's local end (the server's: "accepted 127.0.0.1:8080"), a
+ * listener's ("listening ..."), a connected one's remote end (the peer
+ * it was made for: "to ..."), else its local end (bound, never
+ * connected: "at ..."), "" when neither end is known.  The side keeps a
+ * server's resets of the connections it accepted apart from its own
+ * clients' to the same address. */
+static const char *fixed_end(const struct st_msock *s, char *buf, size_t n)
 {
 	bool accepted = s->made && (s->made->ev.call == ST_CALL_accept || s->made->ev.call == ST_CALL_accept4);
+	const char *remote = st_msock_remote(s), *local = st_msock_local(s);
 
-	return accepted || is_listener(s) ? st_msock_local(s) : st_msock_remote(s);
+	if (accepted || is_listener(s))
+		snprintf(buf, n, "%s %s", accepted ? "accepted" : "listening", local);
+	else if (remote[0])
+		snprintf(buf, n, "to %s", remote);
+	else
+		snprintf(buf, n, "at %s", local);
+	return buf;
 }
 
 /* "pid 4242 fd 4 127.0.0.1:8080 -> 127.0.0.1:41234": one finding of a
@@ -125,7 +137,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 	(void)arg;
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
-		char key[12288], place[2048], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
+		char key[12288], place[2048], end[ST_ADDR_MAX + 16], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
 		bool elsewhere = s->end_pkey >= 0 && s->end_pkey != s->pkey;
 		struct image holder, maker;
 		struct check_like like;
@@ -148,7 +160,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%d\036%s\036%s\036%s",
 			 elsewhere ? 1 : !s->made && s->received ? 2 : 3, holder.key, maker.key, st_msock_kind(s),
 			 is_listener(s), s->made ? st_call_name(s->made->ev.call) : "", place,
-			 place[0] ? "" : fixed_end(s));
+			 place[0] ? "" : fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets leaked from the same place", holder.words,
 					    elsewhere ? s->end_pkey : s->pkey,
 					    socket_example(elsewhere ? s->end_pid : s->pid, s->fd, s, ex, sizeof(ex)), false };
@@ -356,7 +368,7 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const char *why;
-		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64];
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], end[ST_ADDR_MAX + 16];
 		struct image im;
 		struct check_like like;
 
@@ -365,7 +377,8 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 		/* a server resetting each of its connections: one line */
 		why = s->close->ev.reset_reason ? s->close->ev.reset_reason : "";
 		image_of(c, s->pid, s->pkey, &im);
-		snprintf(key, sizeof(key), "%s\036%s\036%s\036%s", im.key, st_msock_kind(s), why, fixed_end(s));
+		snprintf(key, sizeof(key), "%s\036%s\036%s\036%s", im.key, st_msock_kind(s), why,
+			 fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets were reset", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
 		check_finding(res, &like, "%s: %s was closed with a reset (RST) instead of a FIN (%s): the peer sees "

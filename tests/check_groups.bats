@@ -165,3 +165,61 @@ PY
 			{ echo "${lines[i]}" >&2; false; }
 	done
 }
+
+@test "check: a finding's group keeps sides and ends apart: a server's resets from its clients', sockets bound to two ports" {
+	[[ -n $PYTHON3 ]] || skip "needs python3"
+	# the parent resets half the connections it accepts, the children (its
+	# clients) the other half: two lines, each of four
+	"$SOCKTRACE" -o rs.jsonl -- "$PYTHON3" -c 'import os, socket, struct
+L = struct.pack("ii", 1, 0)
+l = socket.create_server(("127.0.0.1", 0))
+port = l.getsockname()[1]
+for i in range(8):
+    if os.fork() == 0:
+        l.close()
+        c = socket.create_connection(("127.0.0.1", port))
+        if i % 2 == 0:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, L)
+        else:
+            try:
+                c.recv(10)
+            except OSError:
+                pass
+        c.close()
+        os._exit(0)
+    a, _ = l.accept()
+    if i % 2 == 1:
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, L)
+    else:
+        try:
+            a.recv(10)
+        except OSError:
+            pass
+    a.close()
+    os.wait()
+l.close()' >rs.out 2>rs.err
+	assert_empty rs.err
+	run "$SOCKTRACE" check --rule no-resets rs.jsonl
+	assert_eq "$status" 1 "check's status"
+	assert_eq "$(grep -c '^no-resets: ' <<<"$output")" 2 "one line per side"
+	assert_eq "$(grep -c '4 such sockets were reset' <<<"$output")" 2 "each of four"
+	# children that each bind a socket to one of two ports and exit
+	# holding it, never listening: one line per port
+	"$SOCKTRACE" -o bd.jsonl -- "$PYTHON3" -c 'import os, socket
+s0 = socket.socket(); s0.bind(("127.0.0.1", 0))
+s1 = socket.socket(); s1.bind(("127.0.0.1", 0))
+ports = [s0.getsockname()[1], s1.getsockname()[1]]
+s0.close(); s1.close()
+for i in range(6):
+    if os.fork() == 0:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", ports[i % 2]))
+        os._exit(0)
+    os.wait()' >bd.out 2>bd.err
+	assert_empty bd.err
+	run "$SOCKTRACE" check --rule no-leaks bd.jsonl
+	assert_eq "$status" 1 "check's status"
+	assert_eq "$(grep -c '^no-leaks: ' <<<"$output")" 2 "one line per port"
+	assert_eq "$(grep -c '3 such sockets leaked from the same place' <<<"$output")" 2 "each of three"
+}
