@@ -72,9 +72,14 @@ void st_load_say_missing(const struct st_trace *t)
 		st_buf_i64(&b, (int64_t)t->missing_images);
 		ST_PUTL(&b, " process images");
 	}
-	ST_PUTL(&b, " (numbers missing from seq, or counted as dropped by the shim): what they did is unknown, "
-		    "and the sockets they touched may be shown wrong");
-	if (m) {
+	ST_PUTL(&b, " (numbers missing from seq, counted as dropped by the shim, or an exit event of a process "
+		    "that ended normally): what they did is unknown, and the sockets they touched may be shown "
+		    "wrong");
+	if (m && m->no_exit && m->events == 1) {
+		ST_PUTL(&b, "; the first, pid ");
+		st_buf_i64(&b, m->pid);
+		ST_PUTL(&b, ", lacks its exit event");
+	} else if (m) {
 		ST_PUTL(&b, "; the first, pid ");
 		st_buf_i64(&b, m->pid);
 		ST_PUTL(&b, ", lacks ");

@@ -175,6 +175,11 @@ struct st_dedup_seen {
 	int64_t count;		/* seqs seen of the image, repeats not counted */
 	int64_t dropped;	/* the image's dropped counts, summed */
 	int64_t pid;
+	/* how the image ended: its start (seq 1) read, its exit read, an
+	 * end that writes no exit (an exec into an image the shim cannot
+	 * enter, daemon()'s parent leaving inside libc), its end seen by
+	 * another process as a normal exit (a status, no signal) */
+	bool started, exited, exit_unwritten, ended_ok;
 	uint64_t bits[WINDOW / 64];	/* seq s seen: bit s % WINDOW, for s in (max - WINDOW, max] */
 };
 
@@ -230,10 +235,15 @@ static void image_over(struct st_dedup_seen *s, struct st_trace *t)
 {
 	int64_t gaps = s->first > 0 ? s->max - s->first + 1 - s->count : 0;
 	int64_t lack;
+	/* an image that started in the trace and exited normally, as its
+	 * parent or the runner saw, writes its exit event (exit, _exit,
+	 * returning from main) unless it exec'd out of the shim's sight: a
+	 * line lost at the end of its file (a collector, a cut copy) */
+	bool no_exit = s->started && s->ended_ok && !s->exited && !s->exit_unwritten;
 
 	if (gaps < 0)
 		gaps = 0;	/* repeats older than the window were counted */
-	lack = gaps > s->dropped ? gaps : s->dropped;
+	lack = (gaps > s->dropped ? gaps : s->dropped) + no_exit;
 	if (lack > 0) {
 		t->missing += (uint64_t)lack;
 		t->missing_images++;
@@ -243,10 +253,11 @@ static void image_over(struct st_dedup_seen *s, struct st_trace *t)
 				v = t->missing_list = calloc(ST_MISSING_LISTED, sizeof(*v));
 			if (v)
 				v[t->nmissing_list++] = (struct st_missing){ s->key, s->pid, s->first, s->max, lack,
-									      gaps, s->dropped };
+									      gaps, s->dropped, no_exit };
 		}
 	}
 	s->first = s->count = s->dropped = 0;
+	s->started = s->exited = s->exit_unwritten = s->ended_ok = false;
 }
 
 /* Counts r, not a repeat, in its image's seqs. */
@@ -260,8 +271,27 @@ static void seen(struct st_dedup_seen *s, const struct st_rec *r)
 	s->pid = r->ev.pid;
 }
 
-/* Is r a repeat of an event already seen?  Notes it when not. */
+static bool repeated_seq(struct st_dedup_seen *s, struct st_trace *t, const struct st_rec *r);
+
+/* Is r a repeat of an event already seen?  Notes it when not, and what
+ * it tells of how its image ended. */
 static bool repeated(struct st_dedup_seen *s, struct st_trace *t, const struct st_rec *r)
+{
+	if (r->ev.call == ST_CALL_end) {
+		s->ended_ok = r->ev.status >= 0 && !r->ev.signal;
+		if (r->ev.by && !strcmp(r->ev.by, "daemon"))
+			s->exit_unwritten = true;
+	}
+	if (repeated_seq(s, t, r))
+		return true;
+	if (r->ev.call == ST_CALL_exit)
+		s->exited = true;
+	else if (r->ev.call == ST_CALL_untraced && r->ev.child <= 0)
+		s->exit_unwritten = true;
+	return false;
+}
+
+static bool repeated_seq(struct st_dedup_seen *s, struct st_trace *t, const struct st_rec *r)
 {
 	int64_t seq = r->ev.seq;
 
@@ -276,6 +306,7 @@ static bool repeated(struct st_dedup_seen *s, struct st_trace *t, const struct s
 		memset(s->bits, 0, sizeof(s->bits));
 		s->img_ts = r->ev.ts_us;
 		s->max = 1;
+		s->started = true;
 		set_bit(s, 1);
 		seen(s, r);
 		return false;

@@ -53,6 +53,8 @@ struct st_missing {
 	int64_t events;		/* at least this many events missing */
 	int64_t gaps;		/* ... seq numbers missing in [first, last] */
 	int64_t dropped;	/* ... the shim's dropped counts, summed */
+	bool no_exit;		/* ... and its exit event: it started in the trace and
+				 * ended normally (its end seen) without one */
 };
 #define ST_MISSING_LISTED 64
 
@@ -84,7 +86,9 @@ struct st_trace {
 	char first_dup[320];	/* "FILE:LINE" of the first, "" none */
 	/* events the trace lacks, by process image (st_trace_dedup,
 	 * st_dedup_finish): numbers of seq missing between its first and last
-	 * seq read, or the shim's dropped counts, whichever is more */
+	 * seq read, or the shim's dropped counts, whichever is more, and its
+	 * exit event when it started in the trace and ended normally without
+	 * one */
 	uint64_t missing;	/* at least this many in all */
 	unsigned missing_images;	/* process images that lack some */
 	struct st_missing *missing_list;	/* the first ST_MISSING_LISTED of them */

@@ -108,12 +108,21 @@ static void note_missing(struct check *c, const struct st_trace *t)
 		const struct st_missing *m = &t->missing_list[i];
 
 		listed += (uint64_t)m->events;
-		check_note(c,
-			   "incomplete: pid %lld (%s) lacks at least %lld event%s between seq %lld and %lld (%s): "
-			   "what they did is unknown, and a verdict on its sockets may be wrong",
-			   (long long)m->pid, show_comm(&c->sh, m->pkey, comm, sizeof(comm)), (long long)m->events,
-			   m->events == 1 ? "" : "s", (long long)m->first, (long long)m->last,
-			   m->dropped >= m->gaps ? "the shim counted them as dropped" : "numbers missing from seq");
+		if (m->no_exit && m->events == 1)
+			check_note(c,
+				   "incomplete: pid %lld (%s) lacks its exit event (its end was seen, a normal exit, "
+				   "after seq %lld): what it held at its end is unknown, and a verdict on its sockets "
+				   "may be wrong",
+				   (long long)m->pid, show_comm(&c->sh, m->pkey, comm, sizeof(comm)), (long long)m->last);
+		else
+			check_note(c,
+				   "incomplete: pid %lld (%s) lacks at least %lld event%s between seq %lld and %lld "
+				   "(%s)%s: what they did is unknown, and a verdict on its sockets may be wrong",
+				   (long long)m->pid, show_comm(&c->sh, m->pkey, comm, sizeof(comm)),
+				   (long long)(m->events - m->no_exit), m->events - m->no_exit == 1 ? "" : "s",
+				   (long long)m->first, (long long)m->last,
+				   m->dropped >= m->gaps ? "the shim counted them as dropped" : "numbers missing from seq",
+				   m->no_exit ? ", and its exit event" : "");
 	}
 	if (t->missing > listed)
 		check_note(c, "incomplete: %llu more events are missing, of %u more process images",

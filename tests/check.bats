@@ -207,7 +207,7 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 	assert_eq "$status" 1 "check on the lossy trace: $output"
 	[[ $output == *"no-leaks: pid $pid (leaky -n 1): tcp 127.0.0.1:"* ]]
 	[[ $output == *"note: incomplete: pid $pid (leaky -n 1) lacks at least 1 event between seq 1 and $last (numbers missing from seq): what they did is unknown, and a verdict on its sockets may be wrong"* ]]
-	[[ $stderr == *"the trace lacks at least 1 event (numbers missing from seq, or counted as dropped by the shim)"*"the first, pid $pid, lacks 1 between seq 1 and $last" ]]
+	[[ $stderr == *"the trace lacks at least 1 event (numbers missing from seq, counted as dropped by the shim, or an exit event of a process that ended normally)"*"the first, pid $pid, lacks 1 between seq 1 and $last" ]]
 	run --separate-stderr "$SOCKTRACE" check --strict --rule no-leaks lossy.jsonl
 	assert_eq "$status" 2 "--strict on the lossy trace"
 	[[ $stderr == *"socktrace: check: the trace lacks at least 1 event (--strict); nothing was checked" ]]
@@ -216,6 +216,29 @@ run_check() { # ARGS...: runs check, status in $status, stdout in $output
 		assert_eq "$status" 0
 		[[ $stderr == *"the trace lacks at least 1 event "* ]] || { echo "show -f $f: $stderr" >&2; false; }
 	done
+}
+
+@test "check: a child's exit event lost at the end of its file (a collector, a cut copy) is named as missing, and --strict refuses the trace" {
+	[[ -n $PYTHON3 ]] || skip "needs python3"
+	traced "$PYTHON3" -c 'import os, socket
+pid = os.fork()
+if pid == 0:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    os._exit(0)         # holding it: a leak
+os.waitpid(pid, 0)' >out 2>err
+	assert_empty err
+	kid=$(jq -r 'select(.call == "fork") | .ret' "$TRACE" | head -1)
+	[[ $(jq -r "select(.pid == $kid and .call == \"end\") | .status" "$TRACE") == 0 ]]
+	run_check --rule no-leaks "$TRACE"
+	assert_eq "$status" 1 "the whole trace: $output"
+	[[ $output != *incomplete* ]]
+	jq -c "select(.pid != $kid or .call != \"exit\")" "$TRACE" >cut.jsonl
+	run --separate-stderr "$SOCKTRACE" check --rule no-leaks cut.jsonl
+	[[ $output == *"note: incomplete: pid $kid ("*") lacks its exit event (its end was seen, a normal exit, after seq "*"): what it held at its end is unknown, and a verdict on its sockets may be wrong"* ]]
+	[[ $stderr == *"the first, pid $kid, lacks its exit event"* ]]
+	run --separate-stderr "$SOCKTRACE" check --strict --rule no-leaks cut.jsonl
+	assert_eq "$status" 2 "--strict on the cut trace"
 }
 
 @test "check: events the shim dropped while its FIFO's reader did not read are counted, not taken for a whole trace" {
