@@ -94,40 +94,54 @@ static const char *socket_example(int64_t pid, int fd, const struct st_msock *s,
 	return buf;
 }
 
-/* ", nor by pids 41 and 42, which also held it to their exit": the other
- * processes (not its maker, not the last holder) whose exit or end found
- * a copy of s; "" none.  Their exits are among s's events (model.c). */
+/* the process that leaked s, named first: the first whose hold of it began
+ * (its maker when the maker leaked it), whatever the order of the exits;
+ * -1 none */
+static int64_t leaker_key(const struct st_msock *s)
+{
+	const struct st_hold *h[1];
+
+	return st_msock_leakers(s, h, 1) ? h[0]->pkey : s->end_pkey;
+}
+
+/* The descriptor by which process pkey held s: its last own event on s
+ * that names one (a descriptor it received s by, in an SCM_RIGHTS
+ * message), else s's first (a forked child holds its parent's copies at
+ * the parent's numbers). */
+static int holder_fd(const struct st_msock *s, int64_t pkey)
+{
+	for (size_t i = s->nevs; i-- > 0;) {
+		const struct st_rec *r = s->evs[i];
+		if (r->pkey != pkey)
+			continue;
+		if (r->sock == s && r->ev.fd >= 0 && r->ev.call != ST_CALL_exit)
+			return r->ev.fd;
+		for (int k = 0; k < r->ev.nrights; k++)
+			if (s->inode && r->ev.rights[k].inode == s->inode && r->ev.rights[k].fd >= 0)
+				return r->ev.rights[k].fd;
+	}
+	return s->fd;
+}
+
+/* ", nor by pids 41 and 42, which also held copies to their exit": the
+ * other processes that held a copy of s to their exit (after the one
+ * named first, st_msock_leakers' order), "" none */
 static void holders_words(const struct st_msock *s, char *buf, size_t n)
 {
-	int64_t pids[8];
-	size_t np = 0, more = 0, len = 0;
+	const struct st_hold *h[9];
+	size_t all = st_msock_leakers(s, h, 9), np = all > 9 ? 9 : all, len;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < s->nevs; i++) {
-		const struct st_event *ev = &s->evs[i]->ev;
-		bool seen = ev->pid == s->pid || ev->pid == s->end_pid;
-		if (ev->call != ST_CALL_exit && ev->call != ST_CALL_end)
-			continue;
-		for (size_t k = 0; k < np && !seen; k++)
-			seen = pids[k] == ev->pid;
-		if (seen)
-			continue;
-		if (np < sizeof(pids) / sizeof(pids[0]))
-			pids[np++] = ev->pid;
-		else
-			more++;
-	}
-	if (!np)
+	if (all < 2)
 		return;
-	len = (size_t)snprintf(buf, n, ", nor by pid%s", np + more > 1 ? "s" : "");
-	for (size_t k = 0; k < np && len < n; k++)
-		len += (size_t)snprintf(buf + len, n - len, "%s %" PRId64, !k ? "" : k + 1 == np && !more ? " and" : ",",
-					pids[k]);
-	if (more && len < n)
-		len += (size_t)snprintf(buf + len, n - len, " and %zu more", more);
+	len = (size_t)snprintf(buf, n, ", nor by pid%s", all > 2 ? "s" : "");
+	for (size_t k = 1; k < np && len < n; k++)
+		len += (size_t)snprintf(buf + len, n - len, "%s %" PRId64, k == 1 ? "" : k + 1 == np && all == np ? " and" : ",",
+					h[k]->pkey & ST_PID_MASK);
+	if (all > np && len < n)
+		len += (size_t)snprintf(buf + len, n - len, " and %zu more", all - np);
 	if (len < n)
-		snprintf(buf + len, n - len, ", which also held %s to their exit",
-			 np + more > 1 ? "copies" : "a copy");
+		snprintf(buf + len, n - len, ", which also held %s to their exit", all > 2 ? "copies" : "a copy");
 }
 
 static void rule_no_leaks(struct check *c, struct check_result *res, const char *arg)
@@ -138,7 +152,9 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		char key[12288], place[2048], end[ST_ADDR_MAX + 16], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
-		bool elsewhere = s->end_pkey >= 0 && s->end_pkey != s->pkey;
+		char others[512];
+		int64_t lk = leaker_key(s);
+		bool elsewhere = lk >= 0 && lk != s->pkey;
 		struct image holder, maker;
 		struct check_like like;
 
@@ -153,7 +169,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		 * by the same program */
 		image_of(c, s->pid, s->pkey, &maker);
 		if (elsewhere)
-			image_of(c, s->end_pid, s->end_pkey, &holder);
+			image_of(c, lk & ST_PID_MASK, lk, &holder);
 		else
 			holder = maker;
 		stack_key(s->made, place, sizeof(place));
@@ -162,18 +178,22 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			 is_listener(s), s->made ? st_call_name(s->made->ev.call) : "", place,
 			 place[0] ? "" : fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets leaked from the same place", holder.words,
-					    elsewhere ? s->end_pkey : s->pkey,
-					    socket_example(elsewhere ? s->end_pid : s->pid, s->fd, s, ex, sizeof(ex)), false };
+					    elsewhere ? lk : s->pkey,
+					    socket_example(elsewhere ? lk & ST_PID_MASK : s->pid,
+							   elsewhere ? holder_fd(s, lk) : s->fd, s, ex, sizeof(ex)),
+					    false };
+		holders_words(s, others, sizeof(others));
 		if (elsewhere) {
-			/* made in one process, left open by another that held it last;
-			 * the others that held a copy to their exit (forked children
-			 * that never closed the listener) are named too: which of them
-			 * exited last is only a matter of timing */
-			char w2[256], others[512];
-			holders_words(s, others, sizeof(others));
+			/* made in one process, held to its exit by another; the
+			 * others that held a copy to their exit (forked children that
+			 * never closed the listener) are named too.  Named in the
+			 * order their holds began: which of them exited last, or
+			 * whether the maker's close came before or after, is only a
+			 * matter of timing */
+			char w2[256];
 			check_finding(res, &like, "%s: %s (last seen %s) was never closed before exit%s; it was made by "
 				      "%s()%s in %s (fd %d), which closed its copy or handed it on",
-				      check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+				      check_who(c, lk & ST_PID_MASK, lk, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
 				      s->final_state ? show_esc(s->final_state) : "open", others,
 				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 				      check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
@@ -181,27 +201,41 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			check_locate(res, s->made);
 		} else if (!s->made && s->received) {
 			check_finding(res, &like, "%s: %s (fd %d%s%s), received over SCM_RIGHTS from a process outside "
-				      "the traces, was never closed before exit",
+				      "the traces, was never closed before exit%s",
 				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "");
+				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
+				      others);
 		} else {
-			check_finding(res, &like, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
+			check_finding(res, &like, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit%s",
 				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
 				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
-				      check_where(s->made, st, sizeof(st)));
+				      check_where(s->made, st, sizeof(st)), others);
 			check_locate(res, s->made);
 		}
 	}
 	{
 		size_t killed = 0;
 		const char *sig = NULL;
-		for (size_t i = 0; i < m->nsocks; i++)
-			if (m->socks[i]->end == ST_END_KILLED) {
-				killed++;
-				if (m->socks[i]->end_rec && m->socks[i]->end_rec->ev.signal)
-					sig = m->socks[i]->end_rec->ev.signal;
-			}
+		for (size_t i = 0; i < m->nsocks; i++) {
+			const struct st_msock *s = m->socks[i];
+			const struct st_proc *dead = NULL;
+			bool by_death = s->end == ST_END_KILLED;
+			/* a copy a killed process held, whether or not its death was
+			 * the socket's end (the order of the ends is not a verdict) */
+			for (size_t k = 0; k < s->nended && !by_death; k++)
+				if (s->holds[k].how == ST_END_KILLED) {
+					by_death = true;
+					dead = st_model_proc_key(m, s->holds[k].pkey);
+				}
+			if (!by_death || st_msock_leaked(s))
+				continue;
+			killed++;
+			if (s->end == ST_END_KILLED && s->end_rec && s->end_rec->ev.signal)
+				sig = s->end_rec->ev.signal;
+			else if (dead && dead->end && dead->end->ev.signal)
+				sig = dead->end->ev.signal;
+		}
 		if (killed)
 			check_note(c, "no-leaks: %zu socket%s ended with a process a signal killed (%s): "
 				   "not judged as leak%s", killed, killed == 1 ? "" : "s", sig ? show_esc(sig) : "?",

@@ -117,9 +117,53 @@ bool st_msock_listening(const struct st_msock *s)
 	return false;
 }
 
+/* Did this hold end with its process's exit, not handed over? */
+static bool hold_leaked(const struct st_hold *h)
+{
+	return h->how == ST_END_EXIT && !h->handed;
+}
+
 bool st_msock_leaked(const struct st_msock *s)
 {
-	return s->end == ST_END_EXIT && !s->handed && !(s->inherited && !s->made);
+	if (s->inherited && !s->made)
+		return false;	/* held from before the trace: not the process's to close */
+	for (size_t i = 0; i < s->nended; i++)
+		if (hold_leaked(&s->holds[i]))
+			return true;
+	return s->end == ST_END_EXIT && !s->handed;
+}
+
+size_t st_msock_leakers(const struct st_msock *s, const struct st_hold **out, size_t max)
+{
+	size_t n = 0;
+	uint64_t after = 0;
+
+	if (!st_msock_leaked(s))
+		return 0;
+	/* in the order the holds began (fork order), never the order of the
+	 * exits: the same program names the same processes in every run */
+	for (;;) {
+		const struct st_hold *next = NULL;
+		for (size_t i = 0; i < s->nended; i++)
+			if (hold_leaked(&s->holds[i]) && s->holds[i].from_n > after &&
+			    (!next || s->holds[i].from_n < next->from_n))
+				next = &s->holds[i];
+		if (!next)
+			return n;
+		if (n < max)
+			out[n] = next;
+		n++;
+		after = next->from_n;
+	}
+}
+
+int64_t st_msock_leaker(const struct st_msock *s)
+{
+	const struct st_hold *h[1];
+
+	if (st_msock_leakers(s, h, 1))
+		return h[0]->pkey & ST_PID_MASK;
+	return st_msock_leaked(s) ? s->end_pid : -1;
 }
 
 /* Did the peer's FIN reach this end before the event ev? */
