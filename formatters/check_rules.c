@@ -35,7 +35,10 @@ static void stack_key(const struct st_rec *r, char *buf, size_t n)
 
 /* What findings in many processes of one program share: its image (its
  * executable and command line), or, when the trace does not say, the
- * process itself.  words: the command line to print, NULL unknown. */
+ * process itself.  words: the command line to print, NULL unknown.
+ * image_of fills it from start, the start event of the image meant (the
+ * one that made a socket: st_msock_maker_image), NULL for the process's
+ * latest. */
 struct image {
 	char key[4096];		/* the executable and every argument, whole (the
 				 * words are cut to 40 bytes) */
@@ -43,19 +46,21 @@ struct image {
 	const char *words;
 };
 
-static void image_of(const struct check *c, int64_t pid, int64_t pkey, struct image *im)
+static void image_of(const struct check *c, int64_t pid, int64_t pkey, const struct st_rec *start, struct image *im)
 {
 	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
 	size_t k;
 
-	im->words = show_comm(&c->sh, pkey, im->comm, sizeof(im->comm));
-	if (!p || !p->start || !im->words) {
+	if (p && (!start || start->pkey != pkey))
+		start = p->start;
+	im->words = show_comm_at(&c->sh, pkey, start, im->comm, sizeof(im->comm));
+	if (!p || !start || !im->words) {
 		snprintf(im->key, sizeof(im->key), "pid %" PRId64 "\037%" PRId64, pid, pkey);
 		return;
 	}
-	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", p->start->ev.exe ? p->start->ev.exe : "");
-	for (int i = 0; i < p->start->ev.argc && k < sizeof(im->key); i++)
-		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", p->start->ev.argv[i] ? p->start->ev.argv[i] : "");
+	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", start->ev.exe ? start->ev.exe : "");
+	for (int i = 0; i < start->ev.argc && k < sizeof(im->key); i++)
+		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", start->ev.argv[i] ? start->ev.argv[i] : "");
 }
 
 /* The end of s that its kind of finding shares with the others made at
@@ -167,9 +172,9 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		 * kind of socket made at the same place (the same call stack;
 		 * without stacks, by the same call for the same end), left open
 		 * by the same program */
-		image_of(c, s->pid, s->pkey, &maker);
+		image_of(c, s->pid, s->pkey, st_msock_maker_image(m, s), &maker);
 		if (elsewhere)
-			image_of(c, lk & ST_PID_MASK, lk, &holder);
+			image_of(c, lk & ST_PID_MASK, lk, NULL, &holder);
 		else
 			holder = maker;
 		stack_key(s->made, place, sizeof(place));
@@ -196,18 +201,18 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 				      check_who(c, lk & ST_PID_MASK, lk, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
 				      s->final_state ? show_esc(s->final_state) : "open", others,
 				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
-				      check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
+				      check_where(s->made, st, sizeof(st)), check_maker(c, s, w2, sizeof(w2)),
 				      s->fd);
 			check_locate(res, s->made);
 		} else if (!s->made && s->received) {
 			check_finding(res, &like, "%s: %s (fd %d%s%s), received over SCM_RIGHTS from a process outside "
 				      "the traces, was never closed before exit%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
 				      others);
 		} else {
 			check_finding(res, &like, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
 				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 				      check_where(s->made, st, sizeof(st)), others);
@@ -261,7 +266,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 		/* each worker of a pre-forked server with a listener of its own
 		 * (SO_REUSEPORT): one line */
 		late = s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr;
-		image_of(c, s->pid, s->pkey, &im);
+		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
 		snprintf(key, sizeof(key), "%d\036%s\036%s", late, im.key, st_msock_local(s));
 		like = (struct check_like){ key, "such listeners", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
@@ -270,12 +275,12 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 				      "%s: %s sets SO_REUSEADDR only after bind() (fd %d): too late for the bind, so its "
 				      "restart, binding before it sets it, fails with EADDRINUSE while its closed "
 				      "connections are in TIME_WAIT; set it before bind()",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
 		else
 			check_finding(res, &like,
 				      "%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
 				      "connections are in TIME_WAIT fails with EADDRINUSE; set SO_REUSEADDR before bind()",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
 	}
 }
 
@@ -328,12 +333,13 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 		}
 		/* a restart loop, or each worker of a server, failing on one
 		 * address: one line */
-		image_of(c, ev->pid, tr->recs[i]->pkey, &im);
+		image_of(c, ev->pid, tr->recs[i]->pkey,
+			 st_proc_image_at(st_model_proc_key(c->sh.model, tr->recs[i]->pkey), tr->recs[i]), &im);
 		snprintf(key, sizeof(key), "%s\036%s\036%s", im.key, ev->addr, verdict_words(ev));
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " fd %d", ev->pid, ev->fd);
 		like = (struct check_like){ key, "such binds failed", im.words, tr->recs[i]->pkey, ex, false };
 		check_finding(res, &like, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
-			      check_who(c, ev->pid, tr->recs[i]->pkey, w, sizeof(w)), ev->fd,
+			      check_who_rec(c, tr->recs[i], w, sizeof(w)), ev->fd,
 			      ev->addr[0] ? show_esc(ev->addr) : "?", held, verdict_words(ev));
 	}
 }
@@ -359,7 +365,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		/* a client retrying, or many processes of one program, failing
 		 * the same way at the same place to the same address: one line */
 		to = s->connect->ev.addr[0] ? s->connect->ev.addr : st_msock_remote(s);
-		image_of(c, s->pid, s->pkey, &im);
+		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
 		stack_key(s->connect, place, sizeof(place));
 		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%s", how, im.key,
 			 s->connect_err ? s->connect_err : "", how == 1 ? "" : to, place);
@@ -370,25 +376,25 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		if (how == 1)
 			check_finding(res, &like, "%s: %s connected to itself (fd %d): a TCP simultaneous open with "
 				      "its own address, no server listened on it%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 				      check_where(s->connect, st, sizeof(st)));
 		else if (how == 2 && s->connect_err && s->connect_err[0] != 'E')
 			/* a non-blocking connect whose error the program never read
 			 * (SO_ERROR): the state it went to is known, its errno not */
 			check_finding(res, &like, "%s: connect to %s failed: the socket went to %s, its error never read "
 				      "with getsockopt(SO_ERROR) (fd %d)%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)),
+				      check_maker(c, s, w, sizeof(w)),
 				      s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?", show_esc(s->connect_err),
 				      s->fd, check_where(s->connect, st, sizeof(st)));
 		else if (how == 2)
 			check_finding(res, &like, "%s: connect to %s failed with %s (fd %d)%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)),
+				      check_maker(c, s, w, sizeof(w)),
 				      s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?",
 				      s->connect_err ? show_esc(s->connect_err) : "an error", s->fd,
 				      check_where(s->connect, st, sizeof(st)));
 		else
 			check_finding(res, &like, "%s: %s never reached ESTABLISHED (fd %d)%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 				      check_where(s->connect, st, sizeof(st)));
 		check_locate(res, s->connect);
 	}
@@ -410,14 +416,14 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 			continue;
 		/* a server resetting each of its connections: one line */
 		why = s->close->ev.reset_reason ? s->close->ev.reset_reason : "";
-		image_of(c, s->pid, s->pkey, &im);
-		snprintf(key, sizeof(key), "%s\036%s\036%s\036%s", im.key, st_msock_kind(s), why,
+		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
+		snprintf(key, sizeof(key), "%s%s%s%s", im.key, st_msock_kind(s), why,
 			 fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets were reset", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
 		check_finding(res, &like, "%s: %s was closed with a reset (RST) instead of a FIN (%s): the peer sees "
 			      "ECONNRESET and may lose data it had not read",
-			      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+			      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
 			      why[0] ? show_esc(why) : "reason unknown");
 	}
 }
@@ -517,6 +523,8 @@ static void rule_max_time_wait(struct check *c, struct check_result *res, const 
 			char w[256];
 			if (!expected && km < sizeof(more))
 				km += (size_t)snprintf(more + km, sizeof(more) - km, "the first by %s",
+						       s->end_rec && s->end_rec->pkey == s->end_pkey ?
+						       check_who_rec(c, s->end_rec, w, sizeof(w)) :
 						       check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)));
 			expected++;
 		} else if (!cn->reset && cn->established && (!cn->client || !cn->server) &&
@@ -568,7 +576,7 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 		show_clock(&c->sh, clock, sizeof(clock), pr->open_peak_us);
 		/* a forking server's children, each over the bound by as much:
 		 * one line */
-		image_of(c, pr->pid, pr->key, &im);
+		image_of(c, pr->pid, pr->key, NULL, &im);
 		snprintf(key, sizeof(key), "%s\036%d", im.key, pr->open_peak);
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " at %s", pr->pid, clock);
 		like = (struct check_like){ key, "such processes", im.words, pr->key, ex, true };
@@ -605,7 +613,7 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		/* every connection of a server, each closed the wrong way round:
 		 * one line */
 		if (first)
-			image_of(c, first->pid, first->pkey, &im);
+			image_of(c, first->pid, first->pkey, st_msock_maker_image(c->sh.model, first), &im);
 		else
 			snprintf(im.key, sizeof(im.key), "?"), im.words = NULL;
 		snprintf(key, sizeof(key), "%d\036%d\036%s\036%s", closer, cn->reset, im.key, cn->saddr);

@@ -38,7 +38,7 @@ static int by_time(const void *a, const void *b)
 static void who(const struct show *sh, const struct st_msock *s, char *buf, size_t n)
 {
 	char comm[64];
-	const char *c = show_comm(sh, s->pkey, comm, sizeof(comm));
+	const char *c = show_sock_comm(sh, s, comm, sizeof(comm));
 
 	snprintf(buf, n, "pid %" PRId64 " fd %d%s%s%s", s->pid, s->fd, c ? " (" : "", c ? c : "",
 		 c ? ")" : "");
@@ -850,7 +850,7 @@ static bool proc_shown(const struct show *sh, const struct st_proc *p)
 static void processes(const struct show *sh)
 {
 	const struct st_model *m = sh->model;
-	char comm[64], t[32];
+	char comm[256], t[32];
 
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
@@ -858,7 +858,7 @@ static void processes(const struct show *sh)
 
 		if (!proc_shown(sh, p))
 			continue;
-		c = show_comm(sh, p->key, comm, sizeof(comm));
+		c = show_proc_comm(sh, p->key, comm, sizeof(comm));
 		if (p->first)
 			show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
 		else

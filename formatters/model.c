@@ -626,8 +626,15 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 	const struct st_event *ev = &r->ev;
 	size_t n;
 	struct st_ent *list;
+	void *q;
 
-	p->images++;
+	q = st_model_grow(p->starts, &p->capstarts, (size_t)p->images, sizeof(*p->starts));
+	if (!q) {
+		b->oom = true;
+		return;
+	}
+	p->starts = q;
+	p->starts[p->images++] = r;
 	p->start = r;
 	p->ppid = ev->ppid;
 	p->exit = NULL;
@@ -1192,6 +1199,7 @@ void st_model_free(struct st_model *m)
 		free(m->conns[i]);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		free(m->procs[i]->held);
+		free(m->procs[i]->starts);
 		free(m->procs[i]);
 	}
 	free(m->socks);

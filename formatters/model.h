@@ -72,6 +72,8 @@ struct st_proc {
 	const struct st_rec *first;	/* its first event */
 	size_t nevents;
 	int images;		/* start events: 2 and more after exec */
+	const struct st_rec **starts;	/* each image's start, in order (images
+					 * of them; starts[images - 1] is start) */
 	bool ended;		/* its current image is over (exit or end seen) */
 	bool forked;		/* a fork event of its parent made it */
 	/* the most sockets its descriptors named at once (each socket once,
@@ -84,6 +86,7 @@ struct st_proc {
 				 * event took from its image, which a child forked
 				 * inside libc (daemon) may still hold; NULL none */
 	size_t nheld;
+	size_t capstarts;	/* model: room in starts */
 };
 
 
@@ -225,6 +228,17 @@ void st_model_free(struct st_model *m);
 struct st_proc *st_model_proc(const struct st_model *m, int64_t pid);
 /* the process of that key (st_proc.key), NULL none */
 struct st_proc *st_model_proc_key(const struct st_model *m, int64_t key);
+
+/* The start event of p's image that was running at r (the last start
+ * not after r: an image's events, its exec call included, come before
+ * the next image's start), p's latest start when r is NULL or not of p;
+ * NULL when p has no start. */
+const struct st_rec *st_proc_image_at(const struct st_proc *p, const struct st_rec *r);
+/* The start event of the image that made s (its socket or accept call; the
+ * image that first held it when no call made it in the trace), NULL when
+ * unknown.  Not the process's latest image: a socket made before an exec
+ * and inherited across it was made by the image before. */
+const struct st_rec *st_msock_maker_image(const struct st_model *m, const struct st_msock *s);
 
 /* "127.0.0.1:8080" from "[::ffff:127.0.0.1]:8080"; others unchanged */
 void st_addr_normalize(const char *in, char out[ST_ADDR_MAX]);

@@ -15,6 +15,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- images ------------------------------------------------------------ */
+
+const struct st_rec *st_proc_image_at(const struct st_proc *p, const struct st_rec *r)
+{
+	if (!p || !p->images)
+		return p ? p->start : NULL;
+	if (!r || r->pkey != p->key)
+		return p->start;
+	for (int i = p->images; i-- > 1;)
+		if (p->starts[i] == r || p->starts[i]->ev.ts_us <= r->ev.ts_us)
+			return p->starts[i];
+	return p->starts[0];
+}
+
+const struct st_rec *st_msock_maker_image(const struct st_model *m, const struct st_msock *s)
+{
+	const struct st_rec *at = s->made;
+
+	if (!at && s->nevs && s->evs[0]->pkey == s->pkey)
+		at = s->evs[0];	/* first seen there (inherited, received) */
+	return st_proc_image_at(st_model_proc_key(m, s->pkey), at);
+}
+
 /* ---- addresses -------------------------------------------------------- */
 
 void st_addr_normalize(const char *in, char out[ST_ADDR_MAX])
