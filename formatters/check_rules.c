@@ -149,6 +149,24 @@ static void holders_words(const struct st_msock *s, char *buf, size_t n)
 		snprintf(buf + len, n - len, ", which also held %s to their exit", all > 2 ? "copies" : "a copy");
 }
 
+/* The state s was last seen in while the process named first for its leak
+ * still held it (its events up to that process's exit), not the state a
+ * later close by another holder left: the same line whichever let go
+ * last.  NULL unknown. */
+static const char *leak_state(const struct st_msock *s)
+{
+	const struct st_hold *h[1];
+
+	if (!st_msock_leakers(s, h, 1))
+		return s->final_state;
+	for (size_t i = s->nevs; i-- > 0;) {
+		const struct st_rec *r = s->evs[i];
+		if (r->sock == s && r->ev.state && r->ev.ts_us <= h[0]->to_us)
+			return r->ev.state;
+	}
+	return s->final_state;
+}
+
 static void rule_no_leaks(struct check *c, struct check_result *res, const char *arg)
 {
 	const struct st_model *m = c->sh.model;
@@ -162,6 +180,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		bool elsewhere = lk >= 0 && lk != s->pkey;
 		struct image holder, maker;
 		struct check_like like;
+		const char *last;
 
 		/* a socket a signal's death ended is not judged (check says how many);
 		 * one a process inherited from the start of the trace is not its to close */
@@ -188,6 +207,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 							   elsewhere ? holder_fd(s, lk) : s->fd, s, ex, sizeof(ex)),
 					    false };
 		holders_words(s, others, sizeof(others));
+		last = leak_state(s);
 		if (elsewhere) {
 			/* made in one process, held to its exit by another; the
 			 * others that held a copy to their exit (forked children that
@@ -199,7 +219,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			check_finding(res, &like, "%s: %s (last seen %s) was never closed before exit%s; it was made by "
 				      "%s()%s in %s (fd %d), which closed its copy or handed it on",
 				      check_who(c, lk & ST_PID_MASK, lk, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
-				      s->final_state ? show_esc(s->final_state) : "open", others,
+				      last ? show_esc(last) : "open", others,
 				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 				      check_where(s->made, st, sizeof(st)), check_maker(c, s, w2, sizeof(w2)),
 				      s->fd);
@@ -208,12 +228,12 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			check_finding(res, &like, "%s: %s (fd %d%s%s), received over SCM_RIGHTS from a process outside "
 				      "the traces, was never closed before exit%s",
 				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
+				      last ? ", last seen " : "", last ? show_esc(last) : "",
 				      others);
 		} else {
 			check_finding(res, &like, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit%s",
 				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
+				      last ? ", last seen " : "", last ? show_esc(last) : "",
 				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
 				      check_where(s->made, st, sizeof(st)), others);
 			check_locate(res, s->made);

@@ -90,11 +90,11 @@ srv.server_close()'
 	# the connection it served.  The listener is another matter: each child
 	# held the copy it inherited to its exit, before or after the server's
 	# server_close() as the race goes; all three are named in every run, on
-	# one line
+	# one line, the listener last seen LISTEN (as they held it) either way
 	run "$SOCKTRACE" check --rule no-leaks "$TRACE"
 	[[ $output != *"no-leaks: pid $server "* ]] || { echo "$output" >&2; false; }
 	assert_eq "$(grep -c '^no-leaks:' <<<"$output")" 1 "lines of leaks"
-	line=$(grep -F "tcp 127.0.0.1:$port (last seen " <<<"$output")
+	line=$(grep -F "tcp 127.0.0.1:$port (last seen LISTEN)" <<<"$output")
 	for c in $children; do
 		[[ $line == *" $c "* || $line == *" $c,"* ]] || { echo "child $c not named: $output" >&2; false; }
 	done
