@@ -302,3 +302,41 @@ else:
 	assert_eq "${verdict[0]}" "${verdict[1]}" "the verdicts of the two orders (pids as N)"
 	assert_eq "${summary[0]}" "${summary[1]}" "the summaries of the two orders"
 }
+
+@test "processes: a python multiprocessing (fork) child inherits the listener and exits holding it: the same leak whether the parent closes it before or after the child's end" {
+	local verdict=()
+	cat >mp.py <<'PY'
+import multiprocessing as mp, os, socket, sys
+def work(r):
+    os.read(r, 1) if sys.argv[1] == "parent-first" else None
+if __name__ == "__main__":
+    mp.set_start_method("fork")
+    l = socket.create_server(("127.0.0.1", 0))
+    r, w = os.pipe()
+    p = mp.Process(target=work, args=(r,))
+    p.start()
+    print("parent pid=%d" % os.getpid())
+    print("child pid=%d" % p.pid)
+    print("listen port=%d" % l.getsockname()[1], flush=True)
+    if sys.argv[1] == "parent-first":
+        l.close()
+        os.write(w, b"g")
+        p.join()
+    else:
+        p.join()
+        l.close()
+PY
+	for order in child-first parent-first; do
+		rm -f "$TRACE"
+		traced "$PYTHON3" mp.py "$order" >mp.out 2>mp.err
+		assert_empty mp.err
+		assert_valid_jsonl
+		parent=$(fact mp.out parent pid)
+		child=$(fact mp.out child pid)
+		port=$(fact mp.out listen port)
+		rule_fails no-leaks "no-leaks: pid $child (*): tcp 127.0.0.1:$port (last seen LISTEN) was never closed before exit; it was made by socket() in pid $parent (*"
+		[[ $output != *"no-leaks: pid $parent "* ]] || { echo "$output" >&2; false; }
+		verdict+=("$(sed 's/[0-9][0-9]*/N/g' <<<"$output")")
+	done
+	assert_eq "${verdict[0]//child-first/ORDER}" "${verdict[1]//parent-first/ORDER}" "the verdicts of the two orders (pids as N)"
+}
