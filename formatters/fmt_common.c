@@ -3,7 +3,8 @@
  * share (see show.h).
  *
  * Owns: the words for times of day, relative times, durations and sizes,
- * the command line of a process, colours, and the --pid/--port filters on
+ * the command line of a process (of the image that made an event or a
+ * socket, or of its last two images), colours, and the --pid/--port filters on
  * sockets, connections and events.  Each helper writes into the buffer it
  * is handed or answers yes or no: none prints, reads a file, parses a
  * command line or exits.

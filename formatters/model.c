@@ -3,8 +3,9 @@
  * pass of the model.
  *
  * Owns: the descriptor tables of the traced processes as the events tell
- * them (socket, accept, dup, fork, close, exit), the socket each event is
- * about and the processes.
+ * them (socket, accept, dup, fork, close, exit), each process's holds of
+ * each socket and how each ended, the socket each event is about and the
+ * processes (with each image's start).
  * The joining of connection ends is model_conns.c; the small facts about
  * sockets and addresses the formats ask for are model_facts.c.
  * Trusts the shim's "last" where it has it; never prints.

@@ -3,8 +3,9 @@
  * the formats and rules ask for (see model.h): an address normalized, its
  * port, a socket's kind, its last known ends, its teardown, whether a
  * state is one only a connection reaches, how its life ended in words,
- * whether it listened, whether that end was a leak, the data bytes an end
- * moved.
+ * whether it listened, whether it leaked and which processes leaked it,
+ * which program image was running at an event and which made a socket,
+ * the data bytes an end moved.
  *
  * Owns: nothing; reads a built model.  Never changes it, never prints.
  */
