@@ -54,8 +54,9 @@ struct st_hold {
 	 * of its own (ST_END_CLOSED: close, a bulk close, a dup2 over it),
 	 * ST_END_EXEC (close-on-exec), ST_END_UNSEEN, or its process's end
 	 * with it (ST_END_EXIT, ST_END_KILLED, ST_END_UNTRACED);
-	 * ST_END_OPEN while held */
-	enum st_end how;
+	 * ST_END_OPEN while held; an enum st_end in a byte, so that the
+	 * hold stays 48 bytes */
+	uint8_t how;
 	bool handed;		/* ... its end was that of an image that held it from
 				 * its start (exec, inetd-style stdio) or of a
 				 * daemon()'s parent (handed to the child) */
