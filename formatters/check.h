@@ -124,6 +124,12 @@ void check_free(struct check *c);
  * (st_proc.key: its host, boot and pid namespace with it), escaped
  * (show_comm) */
 const char *check_who(const struct check *c, int64_t pid, int64_t pkey, char *buf, size_t n);
+/* check_who of the process that made s, named by the image that made it
+ * (show_sock_comm): a socket made before an exec is not the new program's */
+const char *check_maker(const struct check *c, const struct st_msock *s, char *buf, size_t n);
+/* check_who of the process of event r, named by the image that made r
+ * (show_comm_at) */
+const char *check_who_rec(const struct check *c, const struct st_rec *r, char *buf, size_t n);
 /* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind, local and remote ends
  * (each left out when unknown), escaped (show_esc), cut to n bytes;
  * CHECK_TUPLE_MAX holds two addresses escaped at their longest */

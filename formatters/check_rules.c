@@ -35,7 +35,10 @@ static void stack_key(const struct st_rec *r, char *buf, size_t n)
 
 /* What findings in many processes of one program share: its image (its
  * executable and command line), or, when the trace does not say, the
- * process itself.  words: the command line to print, NULL unknown. */
+ * process itself.  words: the command line to print, NULL unknown.
+ * image_of fills it from start, the start event of the image meant (the
+ * one that made a socket: st_msock_maker_image), NULL for the process's
+ * latest. */
 struct image {
 	char key[4096];		/* the executable and every argument, whole (the
 				 * words are cut to 40 bytes) */
@@ -43,19 +46,21 @@ struct image {
 	const char *words;
 };
 
-static void image_of(const struct check *c, int64_t pid, int64_t pkey, struct image *im)
+static void image_of(const struct check *c, int64_t pid, int64_t pkey, const struct st_rec *start, struct image *im)
 {
 	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
 	size_t k;
 
-	im->words = show_comm(&c->sh, pkey, im->comm, sizeof(im->comm));
-	if (!p || !p->start || !im->words) {
+	if (p && (!start || start->pkey != pkey))
+		start = p->start;
+	im->words = show_comm_at(&c->sh, pkey, start, im->comm, sizeof(im->comm));
+	if (!p || !start || !im->words) {
 		snprintf(im->key, sizeof(im->key), "pid %" PRId64 "\037%" PRId64, pid, pkey);
 		return;
 	}
-	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", p->start->ev.exe ? p->start->ev.exe : "");
-	for (int i = 0; i < p->start->ev.argc && k < sizeof(im->key); i++)
-		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", p->start->ev.argv[i] ? p->start->ev.argv[i] : "");
+	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", start->ev.exe ? start->ev.exe : "");
+	for (int i = 0; i < start->ev.argc && k < sizeof(im->key); i++)
+		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", start->ev.argv[i] ? start->ev.argv[i] : "");
 }
 
 /* The end of s that its kind of finding shares with the others made at
@@ -94,40 +99,72 @@ static const char *socket_example(int64_t pid, int fd, const struct st_msock *s,
 	return buf;
 }
 
-/* ", nor by pids 41 and 42, which also held it to their exit": the other
- * processes (not its maker, not the last holder) whose exit or end found
- * a copy of s; "" none.  Their exits are among s's events (model.c). */
+/* the process that leaked s, named first: the first whose hold of it began
+ * (its maker when the maker leaked it), whatever the order of the exits;
+ * -1 none */
+static int64_t leaker_key(const struct st_msock *s)
+{
+	const struct st_hold *h[1];
+
+	return st_msock_leakers(s, h, 1) ? h[0]->pkey : s->end_pkey;
+}
+
+/* The descriptor by which process pkey held s: its last own event on s
+ * that names one (a descriptor it received s by, in an SCM_RIGHTS
+ * message), else s's first (a forked child holds its parent's copies at
+ * the parent's numbers). */
+static int holder_fd(const struct st_msock *s, int64_t pkey)
+{
+	for (size_t i = s->nevs; i-- > 0;) {
+		const struct st_rec *r = s->evs[i];
+		if (r->pkey != pkey)
+			continue;
+		if (r->sock == s && r->ev.fd >= 0 && r->ev.call != ST_CALL_exit)
+			return r->ev.fd;
+		for (int k = 0; k < r->ev.nrights; k++)
+			if (s->inode && r->ev.rights[k].inode == s->inode && r->ev.rights[k].fd >= 0)
+				return r->ev.rights[k].fd;
+	}
+	return s->fd;
+}
+
+/* ", nor by pids 41 and 42, which also held copies to their exit": the
+ * other processes that held a copy of s to their exit (after the one
+ * named first, st_msock_leakers' order), "" none */
 static void holders_words(const struct st_msock *s, char *buf, size_t n)
 {
-	int64_t pids[8];
-	size_t np = 0, more = 0, len = 0;
+	const struct st_hold *h[9];
+	size_t all = st_msock_leakers(s, h, 9), np = all > 9 ? 9 : all, len;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < s->nevs; i++) {
-		const struct st_event *ev = &s->evs[i]->ev;
-		bool seen = ev->pid == s->pid || ev->pid == s->end_pid;
-		if (ev->call != ST_CALL_exit && ev->call != ST_CALL_end)
-			continue;
-		for (size_t k = 0; k < np && !seen; k++)
-			seen = pids[k] == ev->pid;
-		if (seen)
-			continue;
-		if (np < sizeof(pids) / sizeof(pids[0]))
-			pids[np++] = ev->pid;
-		else
-			more++;
-	}
-	if (!np)
+	if (all < 2)
 		return;
-	len = (size_t)snprintf(buf, n, ", nor by pid%s", np + more > 1 ? "s" : "");
-	for (size_t k = 0; k < np && len < n; k++)
-		len += (size_t)snprintf(buf + len, n - len, "%s %" PRId64, !k ? "" : k + 1 == np && !more ? " and" : ",",
-					pids[k]);
-	if (more && len < n)
-		len += (size_t)snprintf(buf + len, n - len, " and %zu more", more);
+	len = (size_t)snprintf(buf, n, ", nor by pid%s", all > 2 ? "s" : "");
+	for (size_t k = 1; k < np && len < n; k++)
+		len += (size_t)snprintf(buf + len, n - len, "%s %" PRId64, k == 1 ? "" : k + 1 == np && all == np ? " and" : ",",
+					h[k]->pkey & ST_PID_MASK);
+	if (all > np && len < n)
+		len += (size_t)snprintf(buf + len, n - len, " and %zu more", all - np);
 	if (len < n)
-		snprintf(buf + len, n - len, ", which also held %s to their exit",
-			 np + more > 1 ? "copies" : "a copy");
+		snprintf(buf + len, n - len, ", which also held %s to their exit", all > 2 ? "copies" : "a copy");
+}
+
+/* The state s was last seen in while the process named first for its leak
+ * still held it (its events up to that process's exit), not the state a
+ * later close by another holder left: the same line whichever let go
+ * last.  NULL unknown. */
+static const char *leak_state(const struct st_msock *s)
+{
+	const struct st_hold *h[1];
+
+	if (!st_msock_leakers(s, h, 1))
+		return s->final_state;
+	for (size_t i = s->nevs; i-- > 0;) {
+		const struct st_rec *r = s->evs[i];
+		if (r->sock == s && r->ev.state && r->ev.ts_us <= h[0]->to_us)
+			return r->ev.state;
+	}
+	return s->final_state;
 }
 
 static void rule_no_leaks(struct check *c, struct check_result *res, const char *arg)
@@ -138,9 +175,12 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		char key[12288], place[2048], end[ST_ADDR_MAX + 16], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
-		bool elsewhere = s->end_pkey >= 0 && s->end_pkey != s->pkey;
+		char others[512];
+		int64_t lk = leaker_key(s);
+		bool elsewhere = lk >= 0 && lk != s->pkey;
 		struct image holder, maker;
 		struct check_like like;
+		const char *last;
 
 		/* a socket a signal's death ended is not judged (check says how many);
 		 * one a process inherited from the start of the trace is not its to close */
@@ -151,9 +191,9 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		 * kind of socket made at the same place (the same call stack;
 		 * without stacks, by the same call for the same end), left open
 		 * by the same program */
-		image_of(c, s->pid, s->pkey, &maker);
+		image_of(c, s->pid, s->pkey, st_msock_maker_image(m, s), &maker);
 		if (elsewhere)
-			image_of(c, s->end_pid, s->end_pkey, &holder);
+			image_of(c, lk & ST_PID_MASK, lk, NULL, &holder);
 		else
 			holder = maker;
 		stack_key(s->made, place, sizeof(place));
@@ -162,46 +202,65 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			 is_listener(s), s->made ? st_call_name(s->made->ev.call) : "", place,
 			 place[0] ? "" : fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets leaked from the same place", holder.words,
-					    elsewhere ? s->end_pkey : s->pkey,
-					    socket_example(elsewhere ? s->end_pid : s->pid, s->fd, s, ex, sizeof(ex)), false };
+					    elsewhere ? lk : s->pkey,
+					    socket_example(elsewhere ? lk & ST_PID_MASK : s->pid,
+							   elsewhere ? holder_fd(s, lk) : s->fd, s, ex, sizeof(ex)),
+					    false };
+		holders_words(s, others, sizeof(others));
+		last = leak_state(s);
 		if (elsewhere) {
-			/* made in one process, left open by another that held it last;
-			 * the others that held a copy to their exit (forked children
-			 * that never closed the listener) are named too: which of them
-			 * exited last is only a matter of timing */
-			char w2[256], others[512];
-			holders_words(s, others, sizeof(others));
+			/* made in one process, held to its exit by another; the
+			 * others that held a copy to their exit (forked children that
+			 * never closed the listener) are named too.  Named in the
+			 * order their holds began: which of them exited last, or
+			 * whether the maker's close came before or after, is only a
+			 * matter of timing */
+			char w2[256];
 			check_finding(res, &like, "%s: %s (last seen %s) was never closed before exit%s; it was made by "
 				      "%s()%s in %s (fd %d), which closed its copy or handed it on",
-				      check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
-				      s->final_state ? show_esc(s->final_state) : "open", others,
+				      check_who(c, lk & ST_PID_MASK, lk, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+				      last ? show_esc(last) : "open", others,
 				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
-				      check_where(s->made, st, sizeof(st)), check_who(c, s->pid, s->pkey, w2, sizeof(w2)),
+				      check_where(s->made, st, sizeof(st)), check_maker(c, s, w2, sizeof(w2)),
 				      s->fd);
 			check_locate(res, s->made);
 		} else if (!s->made && s->received) {
 			check_finding(res, &like, "%s: %s (fd %d%s%s), received over SCM_RIGHTS from a process outside "
-				      "the traces, was never closed before exit",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "");
+				      "the traces, was never closed before exit%s",
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      last ? ", last seen " : "", last ? show_esc(last) : "",
+				      others);
 		} else {
-			check_finding(res, &like, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
-				      s->final_state ? ", last seen " : "", s->final_state ? show_esc(s->final_state) : "",
+			check_finding(res, &like, "%s: %s (fd %d%s%s) made by %s()%s was never closed before exit%s",
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      last ? ", last seen " : "", last ? show_esc(last) : "",
 				      s->made ? st_call_name(s->made->ev.call) : "an unrecorded call",
-				      check_where(s->made, st, sizeof(st)));
+				      check_where(s->made, st, sizeof(st)), others);
 			check_locate(res, s->made);
 		}
 	}
 	{
 		size_t killed = 0;
 		const char *sig = NULL;
-		for (size_t i = 0; i < m->nsocks; i++)
-			if (m->socks[i]->end == ST_END_KILLED) {
-				killed++;
-				if (m->socks[i]->end_rec && m->socks[i]->end_rec->ev.signal)
-					sig = m->socks[i]->end_rec->ev.signal;
-			}
+		for (size_t i = 0; i < m->nsocks; i++) {
+			const struct st_msock *s = m->socks[i];
+			const struct st_proc *dead = NULL;
+			bool by_death = s->end == ST_END_KILLED;
+			/* a copy a killed process held, whether or not its death was
+			 * the socket's end (the order of the ends is not a verdict) */
+			for (size_t k = 0; k < s->nended && !by_death; k++)
+				if (s->holds[k].how == ST_END_KILLED) {
+					by_death = true;
+					dead = st_model_proc_key(m, s->holds[k].pkey);
+				}
+			if (!by_death || st_msock_leaked(s))
+				continue;
+			killed++;
+			if (s->end == ST_END_KILLED && s->end_rec && s->end_rec->ev.signal)
+				sig = s->end_rec->ev.signal;
+			else if (dead && dead->end && dead->end->ev.signal)
+				sig = dead->end->ev.signal;
+		}
 		if (killed)
 			check_note(c, "no-leaks: %zu socket%s ended with a process a signal killed (%s): "
 				   "not judged as leak%s", killed, killed == 1 ? "" : "s", sig ? show_esc(sig) : "?",
@@ -227,7 +286,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 		/* each worker of a pre-forked server with a listener of its own
 		 * (SO_REUSEPORT): one line */
 		late = s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr;
-		image_of(c, s->pid, s->pkey, &im);
+		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
 		snprintf(key, sizeof(key), "%d\036%s\036%s", late, im.key, st_msock_local(s));
 		like = (struct check_like){ key, "such listeners", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
@@ -236,12 +295,12 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 				      "%s: %s sets SO_REUSEADDR only after bind() (fd %d): too late for the bind, so its "
 				      "restart, binding before it sets it, fails with EADDRINUSE while its closed "
 				      "connections are in TIME_WAIT; set it before bind()",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
 		else
 			check_finding(res, &like,
 				      "%s: %s listens without SO_REUSEADDR (fd %d): a restart while its closed "
 				      "connections are in TIME_WAIT fails with EADDRINUSE; set SO_REUSEADDR before bind()",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd);
 	}
 }
 
@@ -294,12 +353,13 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 		}
 		/* a restart loop, or each worker of a server, failing on one
 		 * address: one line */
-		image_of(c, ev->pid, tr->recs[i]->pkey, &im);
+		image_of(c, ev->pid, tr->recs[i]->pkey,
+			 st_proc_image_at(st_model_proc_key(c->sh.model, tr->recs[i]->pkey), tr->recs[i]), &im);
 		snprintf(key, sizeof(key), "%s\036%s\036%s", im.key, ev->addr, verdict_words(ev));
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " fd %d", ev->pid, ev->fd);
 		like = (struct check_like){ key, "such binds failed", im.words, tr->recs[i]->pkey, ex, false };
 		check_finding(res, &like, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
-			      check_who(c, ev->pid, tr->recs[i]->pkey, w, sizeof(w)), ev->fd,
+			      check_who_rec(c, tr->recs[i], w, sizeof(w)), ev->fd,
 			      ev->addr[0] ? show_esc(ev->addr) : "?", held, verdict_words(ev));
 	}
 }
@@ -325,7 +385,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		/* a client retrying, or many processes of one program, failing
 		 * the same way at the same place to the same address: one line */
 		to = s->connect->ev.addr[0] ? s->connect->ev.addr : st_msock_remote(s);
-		image_of(c, s->pid, s->pkey, &im);
+		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
 		stack_key(s->connect, place, sizeof(place));
 		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%s", how, im.key,
 			 s->connect_err ? s->connect_err : "", how == 1 ? "" : to, place);
@@ -336,25 +396,25 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		if (how == 1)
 			check_finding(res, &like, "%s: %s connected to itself (fd %d): a TCP simultaneous open with "
 				      "its own address, no server listened on it%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 				      check_where(s->connect, st, sizeof(st)));
 		else if (how == 2 && s->connect_err && s->connect_err[0] != 'E')
 			/* a non-blocking connect whose error the program never read
 			 * (SO_ERROR): the state it went to is known, its errno not */
 			check_finding(res, &like, "%s: connect to %s failed: the socket went to %s, its error never read "
 				      "with getsockopt(SO_ERROR) (fd %d)%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)),
+				      check_maker(c, s, w, sizeof(w)),
 				      s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?", show_esc(s->connect_err),
 				      s->fd, check_where(s->connect, st, sizeof(st)));
 		else if (how == 2)
 			check_finding(res, &like, "%s: connect to %s failed with %s (fd %d)%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)),
+				      check_maker(c, s, w, sizeof(w)),
 				      s->connect->ev.addr[0] ? show_esc(s->connect->ev.addr) : "?",
 				      s->connect_err ? show_esc(s->connect_err) : "an error", s->fd,
 				      check_where(s->connect, st, sizeof(st)));
 		else
 			check_finding(res, &like, "%s: %s never reached ESTABLISHED (fd %d)%s",
-				      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
+				      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)), s->fd,
 				      check_where(s->connect, st, sizeof(st)));
 		check_locate(res, s->connect);
 	}
@@ -376,14 +436,14 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 			continue;
 		/* a server resetting each of its connections: one line */
 		why = s->close->ev.reset_reason ? s->close->ev.reset_reason : "";
-		image_of(c, s->pid, s->pkey, &im);
-		snprintf(key, sizeof(key), "%s\036%s\036%s\036%s", im.key, st_msock_kind(s), why,
+		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
+		snprintf(key, sizeof(key), "%s%s%s%s", im.key, st_msock_kind(s), why,
 			 fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets were reset", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
 		check_finding(res, &like, "%s: %s was closed with a reset (RST) instead of a FIN (%s): the peer sees "
 			      "ECONNRESET and may lose data it had not read",
-			      check_who(c, s->pid, s->pkey, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
+			      check_maker(c, s, w, sizeof(w)), check_tuple(s, t, sizeof(t)),
 			      why[0] ? show_esc(why) : "reason unknown");
 	}
 }
@@ -483,6 +543,8 @@ static void rule_max_time_wait(struct check *c, struct check_result *res, const 
 			char w[256];
 			if (!expected && km < sizeof(more))
 				km += (size_t)snprintf(more + km, sizeof(more) - km, "the first by %s",
+						       s->end_rec && s->end_rec->pkey == s->end_pkey ?
+						       check_who_rec(c, s->end_rec, w, sizeof(w)) :
 						       check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)));
 			expected++;
 		} else if (!cn->reset && cn->established && (!cn->client || !cn->server) &&
@@ -534,7 +596,7 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 		show_clock(&c->sh, clock, sizeof(clock), pr->open_peak_us);
 		/* a forking server's children, each over the bound by as much:
 		 * one line */
-		image_of(c, pr->pid, pr->key, &im);
+		image_of(c, pr->pid, pr->key, NULL, &im);
 		snprintf(key, sizeof(key), "%s\036%d", im.key, pr->open_peak);
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " at %s", pr->pid, clock);
 		like = (struct check_like){ key, "such processes", im.words, pr->key, ex, true };
@@ -571,7 +633,7 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		/* every connection of a server, each closed the wrong way round:
 		 * one line */
 		if (first)
-			image_of(c, first->pid, first->pkey, &im);
+			image_of(c, first->pid, first->pkey, st_msock_maker_image(c->sh.model, first), &im);
 		else
 			snprintf(im.key, sizeof(im.key), "?"), im.words = NULL;
 		snprintf(key, sizeof(key), "%d\036%d\036%s\036%s", closer, cn->reset, im.key, cn->saddr);

@@ -172,7 +172,7 @@ static int threads(struct chrome *c)
 		const struct thread *t = &c->threads[i];
 
 		if (!i || t->pid != t[-1].pid) {
-			const char *cmd = show_comm(sh, t->key, comm, sizeof(comm));
+			const char *cmd = show_proc_comm(sh, t->key, comm, sizeof(comm));
 
 			if (cmd)
 				snprintf(name, sizeof(name), "%s (pid %" PRId64 ")", cmd, t->pid);

@@ -3,7 +3,8 @@
  * share (see show.h).
  *
  * Owns: the words for times of day, relative times, durations and sizes,
- * the command line of a process, colours, and the --pid/--port filters on
+ * the command line of a process (of the image that made an event or a
+ * socket, or of its last two images), colours, and the --pid/--port filters on
  * sockets, connections and events.  Each helper writes into the buffer it
  * is handed or answers yes or no: none prints, reads a file, parses a
  * command line or exits.
@@ -133,15 +134,15 @@ static void comm_word(struct st_buf *b, const char *a)
 	}
 }
 
-const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n)
+/* the command line of the image that start began */
+static const char *start_comm(const struct st_rec *start, char *buf, size_t n)
 {
-	const struct st_proc *p = st_model_proc_key(sh->model, pkey);
 	const struct st_event *ev;
 	struct st_buf b;
 
-	if (!p || !p->start || !n)
+	if (!start || !n)
 		return NULL;
-	ev = &p->start->ev;
+	ev = &start->ev;
 	st_buf_init(&b, buf, n);
 	for (int i = 0; i < ev->argc && b.len < n; i++) {
 		const char *a = ev->argv[i];
@@ -161,6 +162,49 @@ const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n)
 	st_buf_finish(&b);
 	if (strlen(buf) > 40)
 		memcpy(buf + show_cut(buf, 37), "...", 4);
+	return buf[0] ? buf : NULL;
+}
+
+const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n)
+{
+	return show_comm_at(sh, pkey, NULL, buf, n);
+}
+
+const char *show_comm_at(const struct show *sh, int64_t pkey, const struct st_rec *at, char *buf, size_t n)
+{
+	return start_comm(st_proc_image_at(st_model_proc_key(sh->model, pkey), at), buf, n);
+}
+
+const char *show_sock_comm(const struct show *sh, const struct st_msock *s, char *buf, size_t n)
+{
+	return start_comm(st_msock_maker_image(sh->model, s), buf, n);
+}
+
+const char *show_proc_comm(const struct show *sh, int64_t pkey, char *buf, size_t n)
+{
+	const struct st_proc *p = st_model_proc_key(sh->model, pkey);
+	char one[128], prev[128] = "", last[128] = "";
+	int distinct = 0;
+
+	if (!p || !p->start || !n)
+		return NULL;
+	/* the last two programs it ran (a launcher's chain of wrappers before
+	 * them, as pyenv's shims, would not fit a label) */
+	for (int i = 0; i < p->images; i++) {
+		if (!start_comm(p->starts[i], one, sizeof(one)) || !strcmp(one, last))
+			continue;
+		memcpy(prev, last, sizeof(prev));
+		memcpy(last, one, sizeof(last));
+		distinct++;
+	}
+	if (distinct > 2)
+		snprintf(buf, n, "... -> %s -> %s", prev, last);
+	else if (distinct == 2)
+		snprintf(buf, n, "%s -> %s", prev, last);
+	else
+		snprintf(buf, n, "%s", last);
+	if (strlen(buf) + 1 >= n)
+		buf[show_cut(buf, n - 1)] = '\0';
 	return buf[0] ? buf : NULL;
 }
 

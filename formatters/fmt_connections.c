@@ -57,7 +57,7 @@ static void end_object(const struct show *sh, const char *addr, const struct st_
 			queued->pid, queued->fd);
 	if (s) {
 		fprintf(sh->out, ",\"pid\":%" PRId64 ",\"comm\":", s->pid);
-		jstr(sh->out, show_comm(sh, s->pkey, comm, sizeof(comm)));
+		jstr(sh->out, show_sock_comm(sh, s, comm, sizeof(comm)));
 		fprintf(sh->out, ",\"fd\":%d,\"final_state\":", s->fd);
 		jstr(sh->out, s->final_state);
 		fputs(",\"end\":", sh->out);

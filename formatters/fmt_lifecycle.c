@@ -101,6 +101,22 @@ void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char 
 		rec_word(s, s->evs[i], tok, sizeof(tok));
 		word(&w, tok);
 	}
+	if (st_msock_leaked(s)) {
+		/* held to its exit by a process (the one named first, whatever
+		 * the order of the exits); its end may still be a later close
+		 * by another holder, which its events say */
+		int64_t lk = st_msock_leaker(s);
+		if (lk >= 0 && lk != s->pid) {
+			snprintf(tok, sizeof(tok), "(open at exit@%" PRId64 ")", lk);
+			word(&w, tok);
+		} else {
+			word(&w, "(open at exit)");
+		}
+		if (s->end == ST_END_EXIT) {
+			flush_word(&w);
+			return;
+		}
+	}
 	switch (s->end) {
 	case ST_END_OPEN:
 		word(&w, "(open at end of trace)");

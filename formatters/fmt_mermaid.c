@@ -119,7 +119,7 @@ static int part_of(const struct show *sh, struct diagram *d, const char *addr, c
 		d->capparts = cap;
 	}
 	snprintf(d->parts[d->nparts].addr, sizeof(d->parts[d->nparts].addr), "%s", key);
-	cmd = pid >= 0 ? show_comm(sh, pkey, comm, sizeof(comm)) : NULL;
+	cmd = pid >= 0 ? show_proc_comm(sh, pkey, comm, sizeof(comm)) : NULL;
 	if ((pid >= 0 ? asprintf(&d->parts[d->nparts].label, "%s (pid %" PRId64 ")", cmd ? mm_entities(cmd) : "process", pid) :
 			asprintf(&d->parts[d->nparts].label, "%s %s (not traced)", role,
 				 mm(addr[0] ? addr : "?"))) < 0) {

@@ -191,7 +191,8 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 
 	g->opened++;
 	edge(g, s->t_first + 1);	/* +1: 0 would have no sign */
-	switch (s->end) {
+	/* held to its exit by a process, whichever ended it last: leaked */
+	switch (st_msock_leaked(s) ? ST_END_EXIT : s->end) {
 	case ST_END_UNSEEN:
 		g->unseen++;
 		__attribute__((fallthrough));	/* closed all the same */
@@ -201,7 +202,7 @@ static void add_sock(const struct show *sh, struct group *g, const struct st_mso
 		g->closed++;
 		break;
 	case ST_END_EXIT:
-		if (s->handed) {
+		if (s->handed && !st_msock_leaked(s)) {
 			/* a program it was handed to held it to its end, as check
 			 * judges it: ended, not leaked */
 			g->closed++;

@@ -38,7 +38,7 @@ static int by_time(const void *a, const void *b)
 static void who(const struct show *sh, const struct st_msock *s, char *buf, size_t n)
 {
 	char comm[64];
-	const char *c = show_comm(sh, s->pkey, comm, sizeof(comm));
+	const char *c = show_sock_comm(sh, s, comm, sizeof(comm));
 
 	snprintf(buf, n, "pid %" PRId64 " fd %d%s%s%s", s->pid, s->fd, c ? " (" : "", c ? c : "",
 		 c ? ")" : "");
@@ -470,9 +470,9 @@ static void side_teardown(const struct show *sh, struct tlines *L, const char *r
 		else if (s->end == ST_END_EXIT && !st_msock_leaked(s))
 			tl_add(L, s->t_end, "  %-10s %s never closed it: held from before the trace by pid %" PRId64
 			       " when it exited", "", role, s->end_pid);
-		else if (s->end == ST_END_EXIT && s->end_pid >= 0 && s->end_pid != s->pid)
+		else if (s->end == ST_END_EXIT && st_msock_leaker(s) >= 0 && st_msock_leaker(s) != s->pid)
 			tl_add(L, s->t_end, "  %-10s %s never closed it: held by pid %" PRId64
-			       " when it exited (a leak)", "", role, s->end_pid);
+			       " when it exited (a leak)", "", role, st_msock_leaker(s));
 		else if (s->end == ST_END_EXIT)
 			tl_add(L, s->t_end, "  %-10s %s never closed it (still open when its process exited: a leak)",
 			       "", role);
@@ -495,6 +495,10 @@ static void side_teardown(const struct show *sh, struct tlines *L, const char *r
 	if (active)
 		CAT("  [active close]");
 	tl_add(L, t->ev.ts_us, "%s", line);
+	if (st_msock_leaked(s) && s->end != ST_END_EXIT)
+		/* another holder exited holding it, before or after this */
+		tl_add(L, s->t_end, "  %-10s %s a copy held by pid %" PRId64 " when it exited (a leak)", "", role,
+		       st_msock_leaker(s));
 	if (s->close && s->close != t) {
 		k = 0;
 		show_reltime(sh, tm, sizeof(tm), s->close->ev.ts_us);
@@ -782,11 +786,15 @@ static void listener_block(const struct show *sh, const struct st_msock *s)
 	}
 	if (!s->close)
 		accepted_line(sh, s, failed);
+	if (s->close && st_msock_leaked(s))
+		/* another holder exited holding it, before or after the close */
+		fprintf(sh->out, "  %-10s a copy held by pid %" PRId64 " when it exited (a leak)\n", "",
+			st_msock_leaker(s));
 	if (!s->close) {
 		char words[96];
-		if (st_msock_leaked(s) && s->end_pid >= 0 && s->end_pid != s->pid)
+		if (st_msock_leaked(s) && st_msock_leaker(s) >= 0 && st_msock_leaker(s) != s->pid)
 			fprintf(sh->out, "  %-10s never: held by pid %" PRId64 " when it exited (a leak)\n", "close",
-				s->end_pid);
+				st_msock_leaker(s));
 		else
 			fprintf(sh->out, "  %-10s %s\n", "close",
 				st_msock_leaked(s) ? "never: still open when its process exited" :
@@ -842,7 +850,7 @@ static bool proc_shown(const struct show *sh, const struct st_proc *p)
 static void processes(const struct show *sh)
 {
 	const struct st_model *m = sh->model;
-	char comm[64], t[32];
+	char comm[256], t[32];
 
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
@@ -850,7 +858,7 @@ static void processes(const struct show *sh)
 
 		if (!proc_shown(sh, p))
 			continue;
-		c = show_comm(sh, p->key, comm, sizeof(comm));
+		c = show_proc_comm(sh, p->key, comm, sizeof(comm));
 		if (p->first)
 			show_reltime(sh, t, sizeof(t), p->first->ev.ts_us);
 		else

@@ -3,8 +3,9 @@
  * pass of the model.
  *
  * Owns: the descriptor tables of the traced processes as the events tell
- * them (socket, accept, dup, fork, close, exit), the socket each event is
- * about and the processes.
+ * them (socket, accept, dup, fork, close, exit), each process's holds of
+ * each socket and how each ended, the socket each event is about and the
+ * processes (with each image's start).
  * The joining of connection ends is model_conns.c; the small facts about
  * sockets and addresses the formats ask for are model_facts.c.
  * Trusts the shim's "last" where it has it; never prints.
@@ -36,6 +37,7 @@ struct st_builder {
 	struct st_map ended;	/* inode -> socket an exit, a death or an exec ended */
 	struct st_proc *last_proc;
 	uint64_t tick;		/* holds' beginnings and ends so far */
+	enum st_end why;	/* how the holds that end now end (st_hold.how) */
 	size_t procs_cap, socks_cap;
 	bool oom;
 };
@@ -212,7 +214,7 @@ static void hold_gain(struct st_builder *b, const struct st_rec *r, int64_t pkey
 		return;
 	}
 	s->holds = h;
-	s->holds[s->nholds++] = (struct st_hold){ pkey, st_rec_end_us(r), -1, ++b->tick, 0, 1 };
+	s->holds[s->nholds++] = (struct st_hold){ pkey, st_rec_end_us(r), -1, ++b->tick, 0, 1, ST_END_OPEN, false };
 }
 
 /* process pkey lost a descriptor naming s at r: its hold ends with the last
@@ -227,12 +229,24 @@ static void hold_lose(struct st_builder *b, const struct st_rec *r, int64_t pkey
 			return;
 		h->to_us = r->ev.ts_us > h->from_us ? r->ev.ts_us : h->from_us;
 		h->to_n = ++b->tick;
+		h->how = b->why;
 		/* among the ended: the ones still held stay after them */
 		ended = *h;
 		*h = s->holds[s->nended];
 		s->holds[s->nended++] = ended;
 		return;
 	}
+}
+
+/* process pkey's latest hold of s that ended, NULL none */
+static struct st_hold *hold_ended(struct st_msock *s, int64_t pkey)
+{
+	struct st_hold *last = NULL;
+
+	for (size_t i = 0; i < s->nended; i++)
+		if (s->holds[i].pkey == pkey && (!last || s->holds[i].to_n > last->to_n))
+			last = &s->holds[i];
+	return last;
 }
 
 /* (pkey, fd) names s from r on: the socket it named before (*old, NULL
@@ -387,27 +401,33 @@ static bool held_elsewhere(const struct st_event *ev)
 }
 
 /* drop one descriptor; the socket ends when no descriptor is left, in any
- * process */
+ * process.  The process's hold of it, when this was its last descriptor,
+ * ends the way why says (st_hold.how). */
 static void fd_drop(struct st_builder *b, const struct st_rec *r, int64_t pid, int fd, bool last_known,
 		    bool last, enum st_end why)
 {
-	struct st_msock *s = fd_del(b, r, pid, fd);
+	enum st_end was = b->why;
+	struct st_msock *s;
 
+	b->why = why;
+	s = fd_del(b, r, pid, fd);
 	if (!s)
-		return;
+		goto out;
 	s->nrefs--;
 	if (last_known && last && s->nrefs > 0)
 		/* the shim knows: no other descriptor of this process holds it */
 		s->nrefs -= drop_all_of(b, r, pid, s);
 	if (s->nrefs <= 0) {
 		if (last_known && !last)
-			return;	/* held by a descriptor the trace never showed */
+			goto out;	/* held by a descriptor the trace never showed */
 		/* the kernel still had it, or a message carries it to a receiver */
 		if (why == ST_END_CLOSED && (held_elsewhere(&r->ev) || s->in_flight > 0))
 			why = ST_END_ELSEWHERE;
 		sock_end(b, s, r, pid, why);
 	}
 	/* else another process still holds it: this close is not its end */
+out:
+	b->why = was;
 }
 
 /* every descriptor of pid in [first, last] */
@@ -515,6 +535,7 @@ static bool held_from_start(const struct st_proc *p, int fd, const struct st_mso
 
 static void image_over(struct st_builder *b, struct st_proc *p, const struct st_rec *r, enum st_end why)
 {
+	bool daemon_end = r->ev.call == ST_CALL_end && r->ev.by && !strcmp(r->ev.by, "daemon");
 	size_t n;
 	struct st_ent *list = fds_of(b, p->key, &n);
 
@@ -522,11 +543,17 @@ static void image_over(struct st_builder *b, struct st_proc *p, const struct st_
 		struct st_msock *s = list[i].sock;
 		int fd = (int)(uint32_t)list[i].key;
 		bool from_start = held_from_start(p, fd, s);
+		struct st_hold *h;
 		if (s->pkey != p->key)
 			sock_note(b, s, r);	/* another process's end: one of its events */
 		fd_drop(b, r, p->key, fd, false, false, why);
 		if (s->end != ST_END_OPEN && s->end_rec == r && from_start)
 			s->handed = true;
+		/* its hold ends here whoever else holds the socket: held from
+		 * the image's start, or by a daemon()'s parent whose child goes
+		 * on with it, it was handed over */
+		if ((h = hold_ended(s, p->key)) && h->to_n && (from_start || daemon_end))
+			h->handed = true;
 	}
 	free(p->held);
 	p->held = NULL;
@@ -600,8 +627,15 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 	const struct st_event *ev = &r->ev;
 	size_t n;
 	struct st_ent *list;
+	void *q;
 
-	p->images++;
+	q = st_model_grow(p->starts, &p->capstarts, (size_t)p->images, sizeof(*p->starts));
+	if (!q) {
+		b->oom = true;
+		return;
+	}
+	p->starts = q;
+	p->starts[p->images++] = r;
 	p->start = r;
 	p->ppid = ev->ppid;
 	p->exit = NULL;
@@ -652,15 +686,33 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 }
 
 /* A late close: after its image's exit event (an exit handler registered
- * after the shim's), of a socket that exit ended: the close is its end. */
+ * after the shim's), of a socket that exit ended: the close is its end; of
+ * a socket another process still holds: the close ended this process's
+ * hold, not the exit. */
 static struct st_msock *late_close(struct st_builder *b, const struct st_proc *p, const struct st_rec *r)
 {
 	struct st_msock *s = r->ev.inode ? st_map_get(&b->ended, ikey(r->pkey, r->ev.inode)) : NULL;
+	struct st_hold *h;
 
-	if (!s || !p->ended || s->end_pkey != p->key || (s->end != ST_END_EXIT && s->end != ST_END_KILLED))
+	if (!p->ended)
+		return NULL;
+	if (!s && r->ev.inode && (s = st_map_get(&b->inodes, ikey(r->pkey, r->ev.inode)))) {
+		/* another process holds it still: only this process's hold
+		 * ended with its exit, and the close was the program's */
+		h = hold_ended(s, p->key);
+		if (!h || (h->how != ST_END_EXIT && h->how != ST_END_KILLED))
+			return NULL;
+		h->how = ST_END_CLOSED;
+		h->handed = false;
+		return s;
+	}
+	if (!s || s->end_pkey != p->key || (s->end != ST_END_EXIT && s->end != ST_END_KILLED))
 		return NULL;
 	s->end = ST_END_OPEN;
 	sock_end(b, s, r, p->key, ST_END_CLOSED);
+	h = hold_ended(s, p->key);
+	if (h)
+		h->how = ST_END_CLOSED;	/* its hold too: the close was the program's */
 	return s;
 }
 
@@ -976,6 +1028,7 @@ int st_model_begin(struct st_model *m)
 	if (!m->building)
 		return -1;
 	m->building->m = m;
+	m->building->why = ST_END_CLOSED;
 	return 0;
 }
 
@@ -1147,6 +1200,7 @@ void st_model_free(struct st_model *m)
 		free(m->conns[i]);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		free(m->procs[i]->held);
+		free(m->procs[i]->starts);
 		free(m->procs[i]);
 	}
 	free(m->socks);

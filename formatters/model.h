@@ -20,6 +20,23 @@ struct st_conn;
 struct st_builder;
 struct st_ent;
 
+/* How a socket's life ended: by the last descriptor of the last process
+ * that held it (a close of one copy, while another remains, is not its
+ * end). */
+enum st_end {
+	ST_END_OPEN,		/* still held when the trace ends (its holder's end not seen) */
+	ST_END_CLOSED,		/* the program closed it (close, close_range, closefrom, an
+				 * implicit dup2, fclose, freopen) */
+	ST_END_EXIT,		/* its last holder ended holding it (a leak or not:
+				 * st_msock_leaked) */
+	ST_END_ELSEWHERE,	/* closed here, still held by a process with no events (fork) */
+	ST_END_EXEC,		/* closed by the kernel at an exec (close-on-exec) */
+	ST_END_KILLED,		/* its process was killed by a signal holding it */
+	ST_END_UNSEEN,		/* closed out of the shim's sight (noticed later: a gone event) */
+	ST_END_UNTRACED,	/* its process ended in an image the trace does not follow (an
+				 * exec of an untraced program): what became of it is unknown */
+};
+
 /* One process's hold of a socket: from the return of the call that gave
  * the process its first descriptor naming it (socket, accept, dup of an
  * unseen alias, its fork -- a child holds its parent's sockets from the
@@ -33,6 +50,16 @@ struct st_hold {
 	uint64_t from_n, to_n;	/* the order of the two among every hold's
 				 * beginnings and ends (the model's), to_n 0 with to_us */
 	int nfds;		/* its descriptors naming the socket now (model) */
+	/* how the hold ended, whatever other processes still held: a close
+	 * of its own (ST_END_CLOSED: close, a bulk close, a dup2 over it),
+	 * ST_END_EXEC (close-on-exec), ST_END_UNSEEN, or its process's end
+	 * with it (ST_END_EXIT, ST_END_KILLED, ST_END_UNTRACED);
+	 * ST_END_OPEN while held; an enum st_end in a byte, so that the
+	 * hold stays 48 bytes */
+	uint8_t how;
+	bool handed;		/* ... its end was that of an image that held it from
+				 * its start (exec, inetd-style stdio) or of a
+				 * daemon()'s parent (handed to the child) */
 };
 
 /* A process: its latest image's start and exit, and its end as another
@@ -46,6 +73,8 @@ struct st_proc {
 	const struct st_rec *first;	/* its first event */
 	size_t nevents;
 	int images;		/* start events: 2 and more after exec */
+	const struct st_rec **starts;	/* each image's start, in order (images
+					 * of them; starts[images - 1] is start) */
 	bool ended;		/* its current image is over (exit or end seen) */
 	bool forked;		/* a fork event of its parent made it */
 	/* the most sockets its descriptors named at once (each socket once,
@@ -58,23 +87,9 @@ struct st_proc {
 				 * event took from its image, which a child forked
 				 * inside libc (daemon) may still hold; NULL none */
 	size_t nheld;
+	size_t capstarts;	/* model: room in starts */
 };
 
-/* How a socket's life ended: by the last descriptor of the last process
- * that held it (a close of one copy, while another remains, is not its
- * end). */
-enum st_end {
-	ST_END_OPEN,		/* still held when the trace ends (its holder's end not seen) */
-	ST_END_CLOSED,		/* the program closed it (close, close_range, closefrom, an
-				 * implicit dup2, fclose, freopen) */
-	ST_END_EXIT,		/* its process ended holding it: a leak */
-	ST_END_ELSEWHERE,	/* closed here, still held by a process with no events (fork) */
-	ST_END_EXEC,		/* closed by the kernel at an exec (close-on-exec) */
-	ST_END_KILLED,		/* its process was killed by a signal holding it */
-	ST_END_UNSEEN,		/* closed out of the shim's sight (noticed later: a gone event) */
-	ST_END_UNTRACED,	/* its process ended in an image the trace does not follow (an
-				 * exec of an untraced program): what became of it is unknown */
-};
 
 /* A socket's life as the trace tells it: one per kernel socket, whatever
  * descriptors and processes held it.  (Not the shim's live record of a
@@ -215,6 +230,17 @@ struct st_proc *st_model_proc(const struct st_model *m, int64_t pid);
 /* the process of that key (st_proc.key), NULL none */
 struct st_proc *st_model_proc_key(const struct st_model *m, int64_t key);
 
+/* The start event of p's image that was running at r (the last start
+ * not after r: an image's events, its exec call included, come before
+ * the next image's start), p's latest start when r is NULL or not of p;
+ * NULL when p has no start. */
+const struct st_rec *st_proc_image_at(const struct st_proc *p, const struct st_rec *r);
+/* The start event of the image that made s (its socket or accept call; the
+ * image that first held it when no call made it in the trace), NULL when
+ * unknown.  Not the process's latest image: a socket made before an exec
+ * and inherited across it was made by the image before. */
+const struct st_rec *st_msock_maker_image(const struct st_model *m, const struct st_msock *s);
+
 /* "127.0.0.1:8080" from "[::ffff:127.0.0.1]:8080"; others unchanged */
 void st_addr_normalize(const char *in, char out[ST_ADDR_MAX]);
 /* the port of "host:port", -1 none */
@@ -243,11 +269,24 @@ const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n);
  * connections accepted on it or the kernel's LISTEN state in its events
  * (the start's list of inherited sockets included). */
 bool st_msock_listening(const struct st_msock *s);
-/* Was its end a leak, as `check --rule no-leaks` and the formats judge it:
- * its last holder exited holding it, and it was neither handed to that
- * program at its start (exec, inetd-style stdio) nor inherited from before
- * the trace (not the process's to close). */
+/* Was it leaked, as `check --rule no-leaks` and the formats judge it: a
+ * process that held it exited holding it -- the last holder or not, so
+ * that the verdict does not hang on the order in which the processes
+ * sharing it (a forking server and its children, nginx's master and
+ * workers) happen to exit --, and that copy was neither handed to the
+ * program at its start (exec, inetd-style stdio) nor left by a daemon()'s
+ * parent to its child, and the socket was not held from before the trace
+ * (not the process's to close).  A process a signal killed is not judged. */
 bool st_msock_leaked(const struct st_msock *s);
+/* The holds of s that leaked (the processes that exited holding it), in
+ * the order the holds began (st_hold.from_n: stable from run to run,
+ * unlike the order of the exits): up to max of them in out; returns how
+ * many there are (0 when s did not leak).  Pointers into s->holds. */
+size_t st_msock_leakers(const struct st_msock *s, const struct st_hold **out, size_t max);
+/* The pid of the process that leaked s named first (st_msock_leakers'
+ * first; its last holder's when only its end says so), -1 when s did not
+ * leak. */
+int64_t st_msock_leaker(const struct st_msock *s);
 /* The data bytes an end of a TCP connection sent and received (bytes),
  * from the tcp_info counters of its event t (s->tcp_rec, or its final one):
  * the kernel counts a FIN as one byte in bytes_acked (ours, once acked) and

@@ -3,8 +3,9 @@
  * the formats and rules ask for (see model.h): an address normalized, its
  * port, a socket's kind, its last known ends, its teardown, whether a
  * state is one only a connection reaches, how its life ended in words,
- * whether it listened, whether that end was a leak, the data bytes an end
- * moved.
+ * whether it listened, whether it leaked and which processes leaked it,
+ * which program image was running at an event and which made a socket,
+ * the data bytes an end moved.
  *
  * Owns: nothing; reads a built model.  Never changes it, never prints.
  */
@@ -14,6 +15,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- images ------------------------------------------------------------ */
+
+const struct st_rec *st_proc_image_at(const struct st_proc *p, const struct st_rec *r)
+{
+	if (!p || !p->images)
+		return p ? p->start : NULL;
+	if (!r || r->pkey != p->key)
+		return p->start;
+	for (int i = p->images; i-- > 1;)
+		if (p->starts[i] == r || p->starts[i]->ev.ts_us <= r->ev.ts_us)
+			return p->starts[i];
+	return p->starts[0];
+}
+
+const struct st_rec *st_msock_maker_image(const struct st_model *m, const struct st_msock *s)
+{
+	const struct st_rec *at = s->made;
+
+	if (!at && s->nevs && s->evs[0]->pkey == s->pkey)
+		at = s->evs[0];	/* first seen there (inherited, received) */
+	return st_proc_image_at(st_model_proc_key(m, s->pkey), at);
+}
 
 /* ---- addresses -------------------------------------------------------- */
 
@@ -117,9 +141,53 @@ bool st_msock_listening(const struct st_msock *s)
 	return false;
 }
 
+/* Did this hold end with its process's exit, not handed over? */
+static bool hold_leaked(const struct st_hold *h)
+{
+	return h->how == ST_END_EXIT && !h->handed;
+}
+
 bool st_msock_leaked(const struct st_msock *s)
 {
-	return s->end == ST_END_EXIT && !s->handed && !(s->inherited && !s->made);
+	if (s->inherited && !s->made)
+		return false;	/* held from before the trace: not the process's to close */
+	for (size_t i = 0; i < s->nended; i++)
+		if (hold_leaked(&s->holds[i]))
+			return true;
+	return s->end == ST_END_EXIT && !s->handed;
+}
+
+size_t st_msock_leakers(const struct st_msock *s, const struct st_hold **out, size_t max)
+{
+	size_t n = 0;
+	uint64_t after = 0;
+
+	if (!st_msock_leaked(s))
+		return 0;
+	/* in the order the holds began (fork order), never the order of the
+	 * exits: the same program names the same processes in every run */
+	for (;;) {
+		const struct st_hold *next = NULL;
+		for (size_t i = 0; i < s->nended; i++)
+			if (hold_leaked(&s->holds[i]) && s->holds[i].from_n > after &&
+			    (!next || s->holds[i].from_n < next->from_n))
+				next = &s->holds[i];
+		if (!next)
+			return n;
+		if (n < max)
+			out[n] = next;
+		n++;
+		after = next->from_n;
+	}
+}
+
+int64_t st_msock_leaker(const struct st_msock *s)
+{
+	const struct st_hold *h[1];
+
+	if (st_msock_leakers(s, h, 1))
+		return h[0]->pkey & ST_PID_MASK;
+	return st_msock_leaked(s) ? s->end_pid : -1;
 }
 
 /* Did the peer's FIN reach this end before the event ev? */

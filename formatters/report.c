@@ -325,16 +325,33 @@ void check_free(struct check *c)
 
 /* ---- the words of a violation --------------------------------------------- */
 
-const char *check_who(const struct check *c, int64_t pid, int64_t pkey, char *buf, size_t n)
+static const char *who_words(int64_t pid, const char *name, char *buf, size_t n)
 {
-	char comm[128];
-	const char *name = show_comm(&c->sh, pkey, comm, sizeof(comm));
-
 	if (name)
 		snprintf(buf, n, "pid %" PRId64 " (%s)", pid, name);
 	else
 		snprintf(buf, n, "pid %" PRId64, pid);
 	return buf;
+}
+
+const char *check_who(const struct check *c, int64_t pid, int64_t pkey, char *buf, size_t n)
+{
+	char comm[128];
+	return who_words(pid, show_comm(&c->sh, pkey, comm, sizeof(comm)), buf, n);
+}
+
+const char *check_maker(const struct check *c, const struct st_msock *s, char *buf, size_t n)
+{
+	char comm[128];
+
+	return who_words(s->pid, show_sock_comm(&c->sh, s, comm, sizeof(comm)), buf, n);
+}
+
+const char *check_who_rec(const struct check *c, const struct st_rec *r, char *buf, size_t n)
+{
+	char comm[128];
+
+	return who_words(r->ev.pid, show_comm_at(&c->sh, r->pkey, r, comm, sizeof(comm)), buf, n);
 }
 
 const char *check_tuple(const struct st_msock *s, char *buf, size_t n)

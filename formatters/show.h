@@ -79,6 +79,22 @@ size_t show_cut(const char *s, size_t max);
  * a newline or tab in an argument as a space, the rest escaped, cut to 40
  * bytes without splitting an escape or a character */
 const char *show_comm(const struct show *sh, int64_t pkey, char *buf, size_t n);
+/* show_comm, of the image of that process that was running at event at
+ * (st_proc_image_at; its latest when at is NULL): the command line before
+ * an exec for an event before it */
+const char *show_comm_at(const struct show *sh, int64_t pkey, const struct st_rec *at, char *buf, size_t n);
+/* show_comm of the image that made s (st_msock_maker_image): a socket made
+ * before an exec and inherited across it is named by the program that made
+ * it, not by the one it was inherited by */
+const char *show_sock_comm(const struct show *sh, const struct st_msock *s, char *buf, size_t n);
+/* The command lines of the last two images of the process of key pkey, in
+ * order, joined by " -> ", after "... -> " when it ran more programs before
+ * them (one when it never exec'd another program, or when each image ran
+ * the same command line): "sh -c exec ./server -> server -p 80"; each cut
+ * as show_comm's, the whole cut to n; NULL unknown.  For a label
+ * of the process (its lifeline, its track, its line in the timeline) whose
+ * events came from several images. */
+const char *show_proc_comm(const struct show *sh, int64_t pkey, char *buf, size_t n);
 
 /* colours; empty strings without --color */
 const char *show_c(const struct show *sh, const char *code);

@@ -132,7 +132,8 @@ static void note_missing(struct check *c, const struct st_trace *t)
 
 /* How many sockets p ended holding when p's own events are not in the
  * traces (a child whose events went to a file of its own, %p, not given
- * here): what it did with them is unknown.  0 when p has events of its
+ * here), each it held at its end whichever process let go last: what it
+ * did with them is unknown.  0 when p has events of its
  * own, or held none. */
 static unsigned absent_held(const struct st_model *m, const struct st_proc *p)
 {
@@ -140,8 +141,16 @@ static unsigned absent_held(const struct st_model *m, const struct st_proc *p)
 
 	if (p->images || p->nevents || !p->end)
 		return 0;
-	for (size_t k = 0; k < m->nsocks; k++)
-		held += m->socks[k]->end == ST_END_UNTRACED && m->socks[k]->end_pkey == p->key;
+	/* each socket it held at its end, whether or not another process
+	 * held it longer (the order of the ends is no fact about this
+	 * process) */
+	for (size_t k = 0; k < m->nsocks; k++) {
+		const struct st_msock *s = m->socks[k];
+		bool h = s->end == ST_END_UNTRACED && s->end_pkey == p->key;
+		for (size_t j = 0; j < s->nended && !h; j++)
+			h = s->holds[j].pkey == p->key && s->holds[j].how == ST_END_UNTRACED;
+		held += h;
+	}
 	return held;
 }
 

@@ -185,3 +185,66 @@ l.close()' >x.out 2>x.err
 	view_line "^pid=[0-9]+ fd=$(fact x.out listen fd) tcp .* close .*\(held by an untraced program at its end@$child\)$"
 	view_lacks "(open at exit"
 }
+
+@test "exec: a listener made and bound by one image and inherited across exec by the next: every format and check name the image that made it, not the one after the exec" {
+	cat >maker.py <<'PY'
+# maker: binds a listener (no SO_REUSEADDR), keeps it across exec
+import os, socket, sys
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(4)
+os.set_inheritable(l.fileno(), True)
+print("listen port=%d fd=%d pid=%d" % (l.getsockname()[1], l.fileno(), os.getpid()), flush=True)
+os.execv(sys.executable, [sys.executable, sys.argv[1], str(l.fileno())])
+PY
+	cat >server.py <<'PY'
+# server: serves one connection on the listener it inherited, exits holding it
+import os, socket, sys
+l = socket.socket(fileno=int(sys.argv[1]))
+c = socket.create_connection(l.getsockname())
+a, _ = l.accept()
+a.close()
+c.close()
+print("served pid=%d" % os.getpid(), flush=True)
+os._exit(0)
+PY
+	traced "$PYTHON3" maker.py server.py >m.out 2>m.err
+	assert_empty m.err
+	assert_valid_jsonl
+	assert_seq_ok
+	pid=$(fact m.out listen pid)
+	fd=$(fact m.out listen fd)
+	port=$(fact m.out listen port)
+	assert_eq "$(fact m.out served pid)" "$pid" "the server's pid (exec in place)"
+	assert_count 2 ".call==\"start\" and .pid==$pid"
+	# the listener was made by the first image; the second's start lists it
+	e=$(one ".call==\"listen\" and .pid==$pid")
+	ino=$(get "$e" .inode)
+	one ".call==\"socket\" and .inode==$ino" >/dev/null
+	before=$(jq -s "(map(select(.call==\"socket\" and .inode==$ino))[0].ts) < (map(select(.call==\"start\" and .pid==$pid)) | last | .ts)" "$TRACE")
+	assert_eq "$before" true "the socket call before the second image's start"
+	e=$(jq -c "select(.call==\"start\" and .pid==$pid)" "$TRACE" | tail -n 1)
+	assert_eq "$(jq -r ".inherited[] | select(.fd==$fd) | .inode" <<<"$e")" "$ino" "the listener in the second image's start"
+	maker="python3 maker.py server.py"
+	server="python3 server.py $fd"
+	# timeline: the listener's block names its maker
+	view timeline
+	view_line "^listener .*pid $pid fd $fd \\($maker\\)"
+	view_lacks "pid $pid fd $fd ($server)"
+	# the process itself ran both programs: its line names both, in order
+	view_line "^process $pid \\($maker -> $server\\) "
+	# check: the listener without SO_REUSEADDR was bound by the maker (the
+	# second image, handed it at its start, held it to its exit: no leak)
+	rule_fails reuseaddr "reuseaddr: pid $pid ($maker): tcp 127.0.0.1:$port *"
+	rule_holds no-leaks
+	# connections: the accepted end is the second image's, the client's too
+	view connections
+	view_has "\"comm\":\"$server\""
+	view_lacks "\"comm\":\"$maker\""
+	# the process's lifeline and track: both programs, in order
+	view mermaid
+	view_has "participant P1 as $maker -#62; $server (pid $pid)"
+	view chrome
+	assert_eq "$(jq -r ".traceEvents[] | select(.name==\"process_name\" and .pid==$pid) | .args.name" <<<"$VIEW")" \
+		"$maker -> $server (pid $pid)" "the chrome process track"
+}

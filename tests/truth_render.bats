@@ -125,10 +125,12 @@ b.close()' >p.out 2>p.err
 	view_line "^  sockets       1 opened, 0 closed, 0 leaked, 1 inherited and held to exit, "
 	view timeline "$f"
 	view_lacks "(a leak)"
-	# the whole run: the parent made it and closed it after the child's end
-	rule_holds no-leaks "$SCRATCH"/p.*.jsonl
+	# the whole run: the parent made it and closed it after the child's
+	# end, but the child held its copies of both ends to its exit: the
+	# child's leak (the same had the parent closed first), as check says
+	rule_fails no-leaks "no-leaks: pid $child *: unix (last seen open) was never closed before exit; it was made by socketpair() in pid *; 2 such sockets leaked from the same place*" "$SCRATCH"/p.*.jsonl
 	view summary "$SCRATCH"/p.*.jsonl
-	view_line "^  sockets       2 opened, 2 closed, 0 leaked, "
+	view_line "^  sockets       2 opened, 0 closed, 2 leaked, "
 }
 
 @test "render: a socket-activated listener (inherited from a program not traced) is a listener, not a failed one, with its connections under it" {
