@@ -131,12 +131,17 @@ static void connection(const struct show *sh, const struct st_conn *c)
 	fputs("}\n", sh->out);
 }
 
+void show_connections_conn(struct show *sh, const struct st_conn *c)
+{
+	if (show_keep_conn(sh, c))
+		connection(sh, c);
+}
+
 int show_connections(struct show *sh)
 {
 	const struct st_model *m = sh->model;
 
 	for (size_t i = 0; i < m->nconns; i++)
-		if (show_keep_conn(sh, m->conns[i]))
-			connection(sh, m->conns[i]);
+		show_connections_conn(sh, m->conns[i]);
 	return 0;
 }

@@ -157,24 +157,27 @@ void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char 
 	flush_word(&w);
 }
 
-int show_lifecycle(struct show *sh)
+void show_lifecycle_sock(struct show *sh, const struct st_msock *s)
 {
 	static char line[65536];
+	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
+
+	if (!show_keep_sock(sh, s))
+		return;
+	show_lifecycle_words(sh, s, line, sizeof(line));
+	fprintf(sh->out, "pid=%" PRId64 " fd=%d %s", s->pid, s->fd, show_esc(st_msock_kind(s)));
+	if (local[0])
+		fprintf(sh->out, " %s", show_esc(local));
+	if (remote[0])
+		fprintf(sh->out, " -> %s", show_esc(remote));
+	fprintf(sh->out, " %s\n", line);
+}
+
+int show_lifecycle(struct show *sh)
+{
 	const struct st_model *m = sh->model;
 
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
-		const char *local = st_msock_local(s), *remote = st_msock_remote(s);
-
-		if (!show_keep_sock(sh, s))
-			continue;
-		show_lifecycle_words(sh, s, line, sizeof(line));
-		fprintf(sh->out, "pid=%" PRId64 " fd=%d %s", s->pid, s->fd, show_esc(st_msock_kind(s)));
-		if (local[0])
-			fprintf(sh->out, " %s", show_esc(local));
-		if (remote[0])
-			fprintf(sh->out, " -> %s", show_esc(remote));
-		fprintf(sh->out, " %s\n", line);
-	}
+	for (size_t i = 0; i < m->nsocks; i++)
+		show_lifecycle_sock(sh, m->socks[i]);
 	return 0;
 }

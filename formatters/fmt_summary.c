@@ -27,7 +27,7 @@ struct callstat {
 };
 
 struct namecount {
-	const char *name;
+	char *name;		/* a copy: the events may be gone (retiring model) */
 	const char *call;	/* errors: the call that failed (first seen) */
 	unsigned count;
 };
@@ -52,6 +52,11 @@ struct group {
 	int64_t *edges;		/* +ts open, -ts close, for "at most open at once" */
 	size_t nedges, capedges;
 	size_t order;
+	/* its first socket's place in a sorted trace (st_msock.seen_us,
+	 * seen_order): the order of the endpoints when a retiring model
+	 * handed the sockets out as they ended */
+	int64_t first_us;
+	size_t first_order;
 };
 
 static void count_call(struct group *g, const struct st_rec *r)
@@ -84,9 +89,8 @@ static void count_name(struct namecount *t, int *n, const char *name, const char
 			t[i].count++;
 			return;
 		}
-	if (*n == MAX_NAMES)
+	if (*n == MAX_NAMES || !(t[*n].name = strdup(name)))
 		return;
-	t[*n].name = name;
 	t[*n].call = call;
 	t[*n].count = 1;
 	(*n)++;
@@ -163,11 +167,22 @@ struct groups {
 	size_t n, cap;
 };
 
-static struct group *group_for(struct groups *gs, const char *key, const char *title)
+static void group_first(struct group *g, const struct st_msock *s)
+{
+	if (s && (s->seen_us < g->first_us || (s->seen_us == g->first_us && s->seen_order < g->first_order))) {
+		g->first_us = s->seen_us;
+		g->first_order = s->seen_order;
+	}
+}
+
+/* s: the socket that brings it, NULL none (calls on no known socket) */
+static struct group *group_for(struct groups *gs, const char *key, const char *title, const struct st_msock *s)
 {
 	for (size_t i = 0; i < gs->n; i++)
-		if (!strcmp(gs->g[i].key, key))
+		if (!strcmp(gs->g[i].key, key)) {
+			group_first(&gs->g[i], s);
 			return &gs->g[i];
+		}
 	if (gs->n == gs->cap) {
 		size_t cap = gs->cap ? gs->cap * 2 : 16;
 		struct group *p = realloc(gs->g, cap * sizeof(*p));
@@ -180,6 +195,9 @@ static struct group *group_for(struct groups *gs, const char *key, const char *t
 	snprintf(gs->g[gs->n].key, sizeof(gs->g[gs->n].key), "%s", key);
 	snprintf(gs->g[gs->n].title, sizeof(gs->g[gs->n].title), "%s", title);
 	gs->g[gs->n].order = gs->n;
+	gs->g[gs->n].first_us = INT64_MAX;
+	gs->g[gs->n].first_order = SIZE_MAX;
+	group_first(&gs->g[gs->n], s);
 	return &gs->g[gs->n++];
 }
 
@@ -417,61 +435,143 @@ static void print_group(const struct show *sh, struct group *g, bool all)
 	fputc('\n', o);
 }
 
+/* What -f summary counted so far (struct show's summary): a retiring
+ * model hands it sockets and events as they go, show_summary the rest. */
+struct show_summary_acc {
+	struct groups gs;
+	struct group *all;
+	bool retired;		/* some came before the end */
+	bool oom;
+};
+
+static struct show_summary_acc *acc_of(struct show *sh)
+{
+	if (!sh->summary && (sh->summary = calloc(1, sizeof(*sh->summary))) &&
+	    !(sh->summary->all = calloc(1, sizeof(*sh->summary->all)))) {
+		free(sh->summary);
+		sh->summary = NULL;
+	}
+	return sh->summary;
+}
+
+void show_summary_free(struct show *sh)
+{
+	struct show_summary_acc *a = sh->summary;
+
+	if (!a)
+		return;
+	for (size_t i = 0; i <= a->gs.n; i++) {
+		struct group *g = i < a->gs.n ? &a->gs.g[i] : a->all;
+		for (int k = 0; k < g->nstates; k++)
+			free(g->states[k].name);
+		for (int k = 0; k < g->nerrors; k++)
+			free(g->errors[k].name);
+		free(g->edges);
+	}
+	free(a->gs.g);
+	free(a->all);
+	free(a);
+	sh->summary = NULL;
+}
+
+static void fold_sock(struct show *sh, struct show_summary_acc *a, const struct st_msock *s)
+{
+	char key[ST_ADDR_MAX + 32], title[ST_ADDR_MAX + 64];
+	struct group *g;
+
+	if (!show_keep_sock(sh, s))
+		return;
+	endpoint_of(s, key, sizeof(key), title, sizeof(title));
+	g = group_for(&a->gs, key, title, s);
+	if (!g) {
+		a->oom = true;
+		return;
+	}
+	add_sock(sh, g, s, false);
+	add_sock(sh, a->all, s, true);
+}
+
+static void fold_rec(struct show_summary_acc *a, const struct st_rec *r, const struct st_msock *s)
+{
+	char key[ST_ADDR_MAX + 32], title[ST_ADDR_MAX + 64];
+	struct group *g;
+
+	if (st_call_is(r->ev.call, ST_K_PROC))
+		return;
+	if (s) {
+		endpoint_of(s, key, sizeof(key), title, sizeof(title));
+		g = group_for(&a->gs, key, title, s);
+	} else {
+		g = group_for(&a->gs, "~", "calls on no known socket", NULL);
+	}
+	if (!g) {
+		a->oom = true;
+		return;
+	}
+	add_rec(g, r);
+	add_rec(a->all, r);
+}
+
+void show_summary_sock(struct show *sh, const struct st_msock *s)
+{
+	struct show_summary_acc *a = acc_of(sh);
+
+	if (!a)
+		return;
+	a->retired = true;
+	fold_sock(sh, a, s);
+}
+
+void show_summary_rec(struct show *sh, const struct st_rec *r, const struct st_msock *owner)
+{
+	struct show_summary_acc *a = acc_of(sh);
+
+	if (!a || !show_keep_rec(sh, r))
+		return;
+	a->retired = true;
+	fold_rec(a, r, owner);
+}
+
+/* by the first socket's place in the trace; calls on no known socket last */
+static int by_first(const void *x, const void *y)
+{
+	const struct group *a = x, *b = y;
+
+	if (a->first_us != b->first_us)
+		return a->first_us < b->first_us ? -1 : 1;
+	if (a->first_order != b->first_order)
+		return a->first_order < b->first_order ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
 int show_summary(struct show *sh)
 {
 	const struct st_model *m = sh->model;
-	struct groups gs = { NULL, 0, 0 };
-	struct group *all = calloc(1, sizeof(*all));
-	char key[ST_ADDR_MAX + 32], title[ST_ADDR_MAX + 64];
+	struct show_summary_acc *a = acc_of(sh);
 	int rc = 0;
 
-	if (!all)
+	if (!a)
 		return 2;
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
-		struct group *g;
-
-		if (!show_keep_sock(sh, s))
-			continue;
-		endpoint_of(s, key, sizeof(key), title, sizeof(title));
-		g = group_for(&gs, key, title);
-		if (!g) {
-			rc = 2;
-			goto out;
-		}
-		add_sock(sh, g, s, false);
-		add_sock(sh, all, s, true);
-	}
-	for (size_t i = 0; i < sh->nrecs; i++) {
+	for (size_t i = 0; i < m->nsocks && !a->oom; i++)
+		fold_sock(sh, a, m->socks[i]);
+	for (size_t i = 0; i < sh->nrecs && !a->oom; i++) {
 		const struct st_rec *r = sh->recs[i];
-		const struct st_msock *s = r->lsock ? r->lsock : r->sock;
-		struct group *g;
-
-		if (st_call_is(r->ev.call, ST_K_PROC))
-			continue;
-		if (s) {
-			endpoint_of(s, key, sizeof(key), title, sizeof(title));
-			g = group_for(&gs, key, title);
-		} else {
-			g = group_for(&gs, "~", "calls on no known socket");
-		}
-		if (!g) {
-			rc = 2;
-			goto out;
-		}
-		add_rec(g, r);
-		add_rec(all, r);
+		fold_rec(a, r, r->lsock ? r->lsock : r->sock);
 	}
-	for (size_t i = 0; i < gs.n; i++) {
-		print_group(sh, &gs.g[i], false);
+	if (a->oom) {
+		rc = 2;
+		goto out;
+	}
+	/* the whole trace made them in the order of their first socket;
+	 * sockets handed out as they ended did not */
+	if (a->retired && a->gs.n > 1)
+		qsort(a->gs.g, a->gs.n, sizeof(*a->gs.g), by_first);
+	for (size_t i = 0; i < a->gs.n; i++) {
+		print_group(sh, &a->gs.g[i], false);
 		fputc('\n', sh->out);
 	}
-	print_group(sh, all, true);
+	print_group(sh, a->all, true);
 out:
-	for (size_t i = 0; i < gs.n; i++)
-		free(gs.g[i].edges);
-	free(gs.g);
-	free(all->edges);
-	free(all);
+	show_summary_free(sh);
 	return rc;
 }

@@ -6,7 +6,7 @@ formatters_libformatters_la_SOURCES = \
 	formatters/reader.h formatters/reader.c \
 	formatters/origins.h formatters/origins.c \
 	formatters/reader_json.h formatters/reader_json.c formatters/reader_nested.c \
-	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_facts.c formatters/model_map.c formatters/model_conns.c \
+	formatters/model.h formatters/model_build.h formatters/model.c formatters/model_facts.c formatters/model_map.c formatters/model_conns.c formatters/model_retire.c \
 	formatters/symbolize.h formatters/symbolize.c \
 	formatters/load.h formatters/load.c \
 	formatters/stream.h formatters/stream.c \
@@ -43,6 +43,7 @@ TESTS += \
 	tests/show_bounds.bats \
 	tests/show_merge.bats \
 	tests/show_stream.bats \
+	tests/show_retire.bats \
 	tests/show_chrome.bats \
 	# end of TESTS
 

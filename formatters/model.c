@@ -87,6 +87,25 @@ static uint64_t ikey(int64_t pkey, uint64_t inode)
 	return inode ^ ((uint64_t)(pkey >> ST_PID_BITS) << 48);
 }
 
+/* r is kept to the model's end (a process points to it) */
+static const struct st_rec *pin(const struct st_rec *r)
+{
+	((struct st_rec *)r)->pinned = true;	/* the model's mark, not the event */
+	return r;
+}
+
+/* s ended at r (NULL: its end undone): the model holds r as long as s */
+static void set_end_rec(struct st_builder *b, struct st_msock *s, const struct st_rec *r)
+{
+	const struct st_rec *old = s->end_rec;
+
+	s->end_rec = r;
+	if (r)
+		((struct st_rec *)r)->refs++;
+	if (old)
+		st_model_unref(b->m, (struct st_rec *)old);
+}
+
 static struct st_proc *proc_of(struct st_builder *b, const struct st_rec *r)
 {
 	struct st_model *m = b->m;
@@ -96,12 +115,12 @@ static struct st_proc *proc_of(struct st_builder *b, const struct st_rec *r)
 	if (b->last_proc && b->last_proc->key == r->pkey) {
 		p = b->last_proc;
 		if (!p->first)
-			p->first = r;
+			p->first = pin(r);
 		return p;
 	}
 	p = st_model_proc_key(m, r->pkey);
 	if (p && !p->first)
-		p->first = r;	/* a child its parent announced, now seen */
+		p->first = pin(r);	/* a child its parent announced, now seen */
 	if (!p) {
 		q = st_model_grow(m->procs, &b->procs_cap, m->nprocs, sizeof(*m->procs));
 		if (q)	/* the old array may be gone: keep the new one at once */
@@ -115,7 +134,7 @@ static struct st_proc *proc_of(struct st_builder *b, const struct st_rec *r)
 		p->pid = r->ev.pid;
 		p->key = r->pkey;
 		p->ppid = -1;
-		p->first = r;
+		p->first = pin(r);
 		m->procs[m->nprocs++] = p;
 	}
 	b->last_proc = p;
@@ -136,6 +155,7 @@ static bool sock_append(struct st_builder *b, struct st_msock *s, const struct s
 	if (s->nevs && s->evs[s->nevs - 1] == r)
 		return false;
 	s->evs[s->nevs++] = r;
+	((struct st_rec *)r)->refs++;	/* the model's count, not the event */
 	s->t_end = r->ev.ts_us;
 	return true;
 }
@@ -288,7 +308,9 @@ static struct st_msock *sock_new(struct st_builder *b, const struct st_rec *r, i
 		return NULL;
 	}
 	m->socks[m->nsocks++] = s;
-	s->id = (int)m->nsocks;
+	s->id = ++m->next_sock_id;
+	s->seen_us = st_rec_effect_us(r);
+	s->seen_order = r->order;
 	s->pid = r->ev.pid;
 	s->pkey = r->pkey;
 	s->origin = r->origin;
@@ -326,7 +348,7 @@ static void sock_end(struct st_builder *b, struct st_msock *s, const struct st_r
 	s->end = end;
 	s->end_pid = pid < 0 ? pid : pid & ST_PID_MASK;
 	s->end_pkey = pid;
-	s->end_rec = r;
+	set_end_rec(b, s, r);
 	if (r->ev.ts_us > s->t_end)
 		s->t_end = r->ev.ts_us;
 	if (end == ST_END_CLOSED || end == ST_END_EXEC) {
@@ -581,7 +603,7 @@ static void adopt_held(struct st_builder *b, const struct st_rec *r, const struc
 			s->end = ST_END_OPEN;
 			s->end_pid = -1;
 			s->end_pkey = -1;
-			s->end_rec = NULL;
+			set_end_rec(b, s, NULL);
 			if (s->inode && !st_map_put(&b->inodes, ikey(s->pkey, s->inode), s, &old))
 				b->oom = true;
 		}
@@ -635,7 +657,7 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 		return;
 	}
 	p->starts = q;
-	p->starts[p->images++] = r;
+	p->starts[p->images++] = pin(r);
 	p->start = r;
 	p->ppid = ev->ppid;
 	p->exit = NULL;
@@ -782,7 +804,7 @@ static void on_exec_failed(struct st_builder *b, const struct st_rec *r)
 			s->end = ST_END_OPEN;
 			s->end_pid = -1;
 			s->end_pkey = -1;
-			s->end_rec = NULL;
+			set_end_rec(b, s, NULL);
 			s->close = NULL;
 			s->tcp_final = false;
 			if (!fd_put(b, r, r->pkey, ev->kept[i], s, &old))
@@ -824,7 +846,7 @@ static void step(struct st_builder *b, struct st_rec *r)
 		p = proc_of(b, r);
 		if (!p)
 			return;
-		p->end = r;
+		p->end = pin(r);
 		/* with no exit event of its own (nor a signal), the image that ended
 		 * was not the traced one: an exec of an untraced program.  With no
 		 * event of its own at all (no start: a child whose events went to
@@ -846,7 +868,7 @@ static void step(struct st_builder *b, struct st_rec *r)
 		on_start(b, p, r);
 		return;
 	case ST_CALL_exit:
-		p->exit = r;
+		p->exit = pin(r);
 		if (!p->ended)
 			image_over(b, p, r, ST_END_EXIT);
 		return;
@@ -916,6 +938,7 @@ static void step(struct st_builder *b, struct st_rec *r)
 			if (q) {
 				l->evs = q;
 				l->evs[l->nevs++] = r;
+				r->refs++;
 				l->t_end = ev->ts_us;
 				if (ev->err)
 					l->errors++;
@@ -931,6 +954,7 @@ static void step(struct st_builder *b, struct st_rec *r)
 		s->t_first = st_rec_end_us(r);
 		if (l) {
 			l->accepted++;
+			l->live_accepted++;
 			if (!s->family)
 				s->family = l->family;
 			if (!s->type)
@@ -1035,6 +1059,7 @@ int st_model_begin(struct st_model *m)
 int st_model_feed(struct st_model *m, struct st_rec *r)
 {
 	struct st_builder *b = m->building;
+	bool was = r->pinned;
 
 	if (!b || b->oom)
 		return -1;
@@ -1042,7 +1067,46 @@ int st_model_feed(struct st_model *m, struct st_rec *r)
 		m->t_first = r->ev.ts_us;
 	m->t_last = r->ev.ts_us;
 	step(b, r);
+	if (m->retiring && r->pinned && !was && st_model_pin(m, r) < 0)
+		b->oom = true;
 	return b->oom ? -1 : 0;
+}
+
+void st_model_unmark_held(struct st_model *m)
+{
+	struct st_builder *b = m->building;
+
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->fds.nb; i++)
+		for (struct st_ent *e = b->fds.b[i]; e; e = e->next)
+			e->sock->retiring = false;
+	for (size_t i = 0; i < m->nprocs; i++)
+		for (size_t k = 0; k < m->procs[i]->nheld; k++)
+			m->procs[i]->held[k].sock->retiring = false;
+}
+
+void st_model_forget(struct st_model *m, struct st_msock *s)
+{
+	struct st_builder *b = m->building;
+
+	if (!b || !s->inode)
+		return;
+	if (st_map_get(&b->inodes, ikey(s->pkey, s->inode)) == s)
+		st_map_del(&b->inodes, ikey(s->pkey, s->inode));
+	if (st_map_get(&b->ended, ikey(s->pkey, s->inode)) == s)
+		st_map_del(&b->ended, ikey(s->pkey, s->inode));
+}
+
+void st_model_settle(struct st_msock *s)
+{
+	if (s->final_state)
+		return;
+	for (size_t k = s->nevs; k-- > 0;)
+		if (s->evs[k]->sock == s && s->evs[k]->ev.state) {
+			s->final_state = s->evs[k]->ev.state;
+			return;
+		}
 }
 
 /* one beginning (+1) or end (-1) of a hold */
@@ -1161,16 +1225,11 @@ int st_model_finish(struct st_model *m)
 			if (!seen && s->nevs)
 				s->end = ST_END_ELSEWHERE;
 		}
-		if (!s->final_state) {
-			for (size_t k = s->nevs; k-- > 0;)
-				if (s->evs[k]->sock == s && s->evs[k]->ev.state) {
-					s->final_state = s->evs[k]->ev.state;
-					break;
-				}
-		}
+		st_model_settle(s);
 	}
 	if (!b->oom && open_peaks(m) < 0)
 		b->oom = true;
+	st_model_order_socks(m);
 	if (!b->oom && st_model_join(m) < 0)
 		b->oom = true;
 	oom = b->oom;
@@ -1192,6 +1251,8 @@ void st_model_free(struct st_model *m)
 {
 	builder_free(m);
 	for (size_t i = 0; i < m->nsocks; i++) {
+		if (m->retiring)
+			st_model_drop_events(m, m->socks[i]);
 		free(m->socks[i]->evs);
 		free(m->socks[i]->holds);
 		free(m->socks[i]);
@@ -1206,5 +1267,9 @@ void st_model_free(struct st_model *m)
 	free(m->socks);
 	free(m->conns);
 	free(m->procs);
+	for (size_t i = 0; i < m->npinned; i++)
+		st_rec_free(m->pinned[i]);
+	free(m->pinned);
+	free(m->digests);
 	memset(m, 0, sizeof(*m));
 }

@@ -18,6 +18,7 @@
 
 struct st_conn;
 struct st_builder;
+struct st_model;
 struct st_ent;
 
 /* How a socket's life ended: by the last descriptor of the last process
@@ -147,6 +148,13 @@ struct st_msock {
 	struct st_hold *holds;
 	size_t nholds, capholds, nended;
 
+	unsigned live_accepted;	/* listener: its accepted sockets not retired (model) */
+	/* the event that made it known: its time (st_rec_effect_us) and place
+	 * (st_rec.order), which order the sockets as a sorted trace does when
+	 * the model was fed through a window (st_model_retiring) */
+	int64_t seen_us;
+	size_t seen_order;
+	bool retiring;		/* chosen to retire in this round (model) */
 	int nrefs;		/* descriptors holding it now, in every process (model) */
 	int in_flight;		/* sent with SCM_RIGHTS, not yet seen received (model) */
 	const struct st_ksock *later;	/* TCP: its entry in the kernel's table at an
@@ -191,8 +199,35 @@ struct st_conn {
 	const struct st_ksock *later_client, *later_server;
 };
 
+/* Retiring what has ended, for a trace too big to hold (st_model_retiring):
+ * when more than hold events are held, each socket that ended at least
+ * after_us (of trace time) before the latest event fed, that no descriptor
+ * names any more and whose accepted sockets have retired, goes, with its
+ * events: a TCP end together with the other end of its connection (both
+ * ended), or alone when the other end is not in the trace (and, a client,
+ * no traced listener still open may yet accept it).  Each is handed to the
+ * callbacks first, fully decided (its end, final state, the kernel's table
+ * at the exits fed so far), then freed. */
+struct st_retire {
+	size_t hold;		/* events held before a round (> 0) */
+	int64_t after_us;	/* trace time from a socket's end to its retirement */
+	/* each retiring socket, in the order they appeared (st_msock.id); NULL none */
+	void (*sock)(void *arg, const struct st_model *m, const struct st_msock *s);
+	/* each connection of the retiring TCP ends, numbered (st_conn.id) on
+	 * from the last round's, in time order within the round (before the
+	 * sockets'); NULL none */
+	void (*conn)(void *arg, const struct st_model *m, const struct st_conn *c);
+	/* each event once, as the model lets go of it: with the socket it is
+	 * counted under (owner: its listener for an accept, else its socket;
+	 * NULL none) as that socket retires (after the socket's own call), or
+	 * when it is freed when it has none.  The events not yet handed at the
+	 * end: st_model_untold.  NULL none */
+	void (*rec)(void *arg, const struct st_model *m, const struct st_rec *r, const struct st_msock *owner);
+	void *arg;
+};
+
 struct st_model {
-	struct st_msock **socks;
+	struct st_msock **socks;	/* retiring: only those not retired */
 	size_t nsocks;
 	struct st_conn **conns;
 	size_t nconns;
@@ -202,6 +237,18 @@ struct st_model {
 	size_t nfed;		/* events fed so far */
 	struct st_builder *building;	/* fed event by event, not yet finished;
 					 * NULL once st_model_finish ran (model.c) */
+	int next_sock_id;	/* the id of the next socket made, less one */
+	/* retiring (st_model_retiring) */
+	bool retiring;
+	struct st_retire retire;
+	size_t live_recs;	/* events held (model_retire.c) */
+	size_t next_round;	/* ... a round when above this */
+	size_t socks_retired, conns_retired, rounds;
+	struct st_rec **pinned;	/* records kept to the end: processes' starts,
+				 * exits and ends, st_model_keep's, digests */
+	size_t npinned, cappinned;
+	struct st_rec **digests;	/* ... of which the digests (model_retire.c) */
+	size_t ndigests, capdigests;
 };
 
 /* Builds the model from events sorted by st_trace_sort; sets each record's
@@ -222,8 +269,30 @@ int st_model_begin(struct st_model *m);
 int st_model_feed(struct st_model *m, struct st_rec *r);
 int st_model_finish(struct st_model *m);
 
-/* Frees what m holds (finished or not); the records stay the caller's. */
+/* Frees what m holds (finished or not); the records stay the caller's
+ * (but for a retiring model's: it frees them). */
 void st_model_free(struct st_model *m);
+
+/* Makes m, just begun (st_model_begin), retire what has ended as it is fed
+ * (struct st_retire).  The model then owns the records fed to it: the
+ * caller gives each back with st_model_release once done with it (after
+ * st_model_feed; its sock and lsock set), and must not touch it after.
+ * What retired is gone from the model: st_model_finish decides only about
+ * the sockets still held, the kernel's table at a later exit is not
+ * matched to a retired connection (nor a retired socket's options to a
+ * later failed bind's TIME_WAIT holders), and open_peak counts only holds
+ * of sockets still held at the end.  0, or -1 when out of memory. */
+int st_model_retiring(struct st_model *m, const struct st_retire *rt);
+/* r given back after st_model_feed (retiring: freed unless the model holds
+ * it; may run a round of retirement and its callbacks).  -1 when out of
+ * memory. */
+int st_model_release(struct st_model *m, struct st_rec *r);
+/* r kept to st_model_free (retiring; the caller reads it at the end) */
+void st_model_keep(struct st_model *m, struct st_rec *r);
+/* The events a retiring model still holds that st_retire's rec was not
+ * given (finished or not), by time (st_rec_effect_us, then order): a new
+ * array in *out (free it), their count; -1 when out of memory. */
+long st_model_untold(const struct st_model *m, const struct st_rec ***out);
 
 /* the latest process of that pid (of any origin), NULL none */
 struct st_proc *st_model_proc(const struct st_model *m, int64_t pid);

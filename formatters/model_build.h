@@ -51,4 +51,33 @@ void *st_model_grow_from(void *p, size_t *cap, size_t n, size_t size, size_t fir
  * st_model_free). */
 int st_model_join(struct st_model *m);
 
+/* ---- retiring (model_retire.c; st_model_retiring) ---- */
+
+/* r's reference count less one (st_rec.refs); freed, retiring, when
+ * nothing holds it any more */
+void st_model_unref(struct st_model *m, struct st_rec *r);
+/* r added to the records kept to the end (m->pinned).  -1 when out of
+ * memory. */
+int st_model_pin(struct st_model *m, struct st_rec *r);
+/* Lets go of s's events (and of its end's), each freed when nothing else
+ * holds it; the records that named s no longer do (st_rec.sock, lsock). */
+void st_model_drop_events(struct st_model *m, struct st_msock *s);
+/* Clears st_msock.retiring of every socket a descriptor still names, or an
+ * untraced end may give back (st_proc.held) (model.c). */
+void st_model_unmark_held(struct st_model *m);
+/* m->socks in the order a sorted trace would have made them known
+ * (st_msock.seen_us, seen_order), retiring; else as they are */
+void st_model_order_socks(struct st_model *m);
+/* s gone from the builder's maps by inode (model.c) */
+void st_model_forget(struct st_model *m, struct st_msock *s);
+/* s's final_state from its last event that tells one, when nothing set it */
+void st_model_settle(struct st_msock *s);
+/* A round's joining: the connections of the TCP ends marked retiring
+ * (st_msock.retiring) into m->conns (which holds only them), each end's
+ * other end looked for among the sockets m still holds; an end whose other
+ * end is not to retire yet, or a client a traced listener still open may
+ * yet accept, is unmarked.  Numbered on from m->conns_retired, in time
+ * order.  -1 when out of memory (model_conns.c). */
+int st_model_join_round(struct st_model *m);
+
 #endif

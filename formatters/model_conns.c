@@ -502,13 +502,14 @@ static void decide_verdicts(struct st_model *m)
 	}
 }
 
-int st_model_join(struct st_model *m)
+/* The connecting TCP ends of m (not accepted, not connected to
+ * themselves, both addresses known) sorted by tuple into *out; how many,
+ * -1 when out of memory. */
+static long connecting_ends(const struct st_model *m, struct cand **out)
 {
-	struct joiner j = { m, 0, false }, *b = &j;
 	struct cand *cands = NULL;
 	size_t nc = 0, cap = 0;
 
-	/* connecting ends, by tuple */
 	for (size_t i = 0; i < m->nsocks; i++) {
 		struct st_msock *s = m->socks[i];
 		if (!st_msock_is_tcp(s) || !s->connect || (s->made && s->listener) || self_connected(s))
@@ -527,50 +528,100 @@ int st_model_join(struct st_model *m)
 	}
 	if (nc)
 		qsort(cands, nc, sizeof(*cands), by_key);
-	/* accepted ends find theirs: the latest unjoined client of that tuple
-	 * that connected before the accept returned (the client may have
-	 * closed before: the connection waits in the accept queue; a tuple is
-	 * not used again while the earlier connection lingers) */
-	for (size_t i = 0; i < m->nsocks; i++) {
-		struct st_msock *s = m->socks[i], *match = NULL, *other = NULL;
-		struct cand key;
-		size_t lo = 0, hi = nc;
-		int others = 0;
+	*out = cands;
+	return (long)nc;
+}
 
-		if (!s->made || !s->listener || !s->local[0] || !s->remote[0])
+/* The accepted end s's connecting end among cands (sorted by tuple):
+ * the latest of that tuple not yet taken (taken(c) false) that connected
+ * before the accept returned (the client may have closed before: the
+ * connection waits in the accept queue; a tuple is not used again while
+ * the earlier connection lingers); another machine's only when it is the
+ * one candidate and the tuple is not ambiguous.  NULL none. */
+static struct st_msock *client_of(const struct st_model *m, const struct cand *cands, size_t nc,
+				  struct st_msock *s, bool (*taken)(const struct st_msock *c))
+{
+	struct st_msock *match = NULL, *other = NULL;
+	struct cand key;
+	size_t lo = 0, hi = nc;
+	int others = 0;
+
+	tuple_key(&key.key, s->remote, s->local);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (tuple_cmp(&cands[mid].key, &key.key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < nc && !tuple_cmp(&cands[lo].key, &key.key); lo++) {
+		struct st_msock *c = cands[lo].s;
+		/* on one machine (one clock) a connect began before the
+		 * accept of its connection returned: a later one with the
+		 * same tuple is a later connection, from a port used
+		 * again; another machine's clock (or an accept whose
+		 * time in the call is not known) is given a second */
+		int64_t by = c->machine == s->machine && s->made->ev.dur_ns >= 0 ? st_rec_end_us(s->made) :
+										      s->t_first + 1000000;
+		if (taken(c) || c->connect->ev.ts_us > by)
 			continue;
-		tuple_key(&key.key, s->remote, s->local);
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (tuple_cmp(&cands[mid].key, &key.key) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
+		if (c->machine != s->machine) {
+			/* another machine's: only when it is the one candidate */
+			if (!loopback(s->local))
+				others++, other = c;
+			continue;
 		}
-		for (; lo < nc && !tuple_cmp(&cands[lo].key, &key.key); lo++) {
-			struct st_msock *c = cands[lo].s;
-			/* on one machine (one clock) a connect began before the
-			 * accept of its connection returned: a later one with the
-			 * same tuple is a later connection, from a port used
-			 * again; another machine's clock (or an accept whose
-			 * time in the call is not known) is given a second */
-			int64_t by = c->machine == s->machine && s->made->ev.dur_ns >= 0 ? st_rec_end_us(s->made) :
-											      s->t_first + 1000000;
-			if (c->conn || c->connect->ev.ts_us > by)
-				continue;
-			if (c->machine != s->machine) {
-				/* another machine's: only when it is the one candidate */
-				if (!loopback(s->local))
-					others++, other = c;
-				continue;
-			}
-			if (match && match->connect->ev.ts_us > c->connect->ev.ts_us)
-				continue;
-			match = c;
-		}
-		if (!match && others == 1 && !other_accepted(m, s, other))
-			match = other;
-		if (!conn_new(b, match, s))
+		if (match && match->connect->ev.ts_us > c->connect->ev.ts_us)
+			continue;
+		match = c;
+	}
+	if (!match && others == 1 && !other_accepted(m, s, other))
+		match = other;
+	return match;
+}
+
+static bool joined(const struct st_msock *c)
+{
+	return c->conn != NULL;
+}
+
+/* an accepted end, both addresses known */
+static bool accepted_end(const struct st_msock *s)
+{
+	return s->made && s->listener && s->local[0] && s->remote[0];
+}
+
+/* each connection's ends filled in, then numbered on from the retired ones
+ * in time order */
+static void conns_finish(struct st_model *m)
+{
+	for (size_t i = 0; i < m->nconns; i++) {
+		conn_fill(m->conns[i]);
+		find_queue(m, m->conns[i]);
+	}
+	for (size_t i = 0; i < m->nconns; i++)
+		m->conns[i]->id = (int)i;
+	if (m->nconns > 1)
+		qsort(m->conns, m->nconns, sizeof(*m->conns), conn_by_time);
+	for (size_t i = 0; i < m->nconns; i++)
+		m->conns[i]->id = (int)(m->conns_retired + i + 1);
+}
+
+int st_model_join(struct st_model *m)
+{
+	struct joiner j = { m, 0, false }, *b = &j;
+	struct cand *cands = NULL;
+	long nc = connecting_ends(m, &cands);
+
+	if (nc < 0)
+		return -1;
+	/* accepted ends find theirs */
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i];
+
+		if (!accepted_end(s))
+			continue;
+		if (!conn_new(b, client_of(m, cands, (size_t)nc, s, joined), s))
 			break;
 	}
 	free(cands);
@@ -587,16 +638,101 @@ int st_model_join(struct st_model *m)
 	}
 	if (give_lingering(m) < 0)
 		b->oom = true;
-	for (size_t i = 0; i < m->nconns; i++) {
-		conn_fill(m->conns[i]);
-		find_queue(m, m->conns[i]);
-	}
-	for (size_t i = 0; i < m->nconns; i++)
-		m->conns[i]->id = (int)i;
-	if (m->nconns > 1)
-		qsort(m->conns, m->nconns, sizeof(*m->conns), conn_by_time);
-	for (size_t i = 0; i < m->nconns; i++)
-		m->conns[i]->id = (int)i + 1;
+	conns_finish(m);
 	decide_verdicts(m);
+	return b->oom ? -1 : 0;
+}
+
+/* a connecting end an accepted end took in this round (st_model_join_round):
+ * its conn points to this marker until the connections are made */
+static struct st_conn round_taken;
+
+static bool taken_in_round(const struct st_msock *c)
+{
+	return c->conn == &round_taken;
+}
+
+/* A traced listener of c's machine, still open, that listened on c's
+ * server address when c connected: it may yet accept c. */
+static bool may_be_accepted(const struct st_model *m, const struct st_msock *c)
+{
+	const char *saddr = st_msock_remote(c);
+
+	if (!c->connect || c->connect_failed || !saddr[0])
+		return false;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *l = m->socks[i];
+		const char *la = st_msock_local(l);
+		if (l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE)
+			continue;
+		if (!st_msock_is_tcp(l) || !st_msock_listening(l) || l->machine != c->machine || !la[0] ||
+		    !listens_on(la, saddr))
+			continue;
+		if ((l->listen ? l->listen->ev.ts_us : l->t_first) <= c->connect->ev.ts_us)
+			return true;
+	}
+	return false;
+}
+
+int st_model_join_round(struct st_model *m)
+{
+	struct joiner j = { m, 0, false }, *b = &j;
+	struct cand *cands = NULL;
+	struct st_msock **pair;
+	long nc = connecting_ends(m, &cands);
+
+	if (nc < 0)
+		return -1;
+	m->nconns = 0;
+	pair = calloc(m->nsocks ? m->nsocks : 1, sizeof(*pair));
+	if (!pair) {
+		free(cands);
+		return -1;
+	}
+	/* every accepted end still held takes its connecting end, as the
+	 * whole trace's join would; a pair retires only whole */
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i], *c;
+
+		if (!accepted_end(s) || !(c = client_of(m, cands, (size_t)nc, s, taken_in_round)))
+			continue;
+		c->conn = &round_taken;
+		pair[i] = c;
+		if (!s->retiring || !c->retiring)
+			s->retiring = c->retiring = false;
+	}
+	free(cands);
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i];
+
+		if (accepted_end(s) && s->retiring) {
+			if (pair[i])
+				pair[i]->conn = NULL;
+			conn_new(b, pair[i], s);
+		} else if (s->made && s->listener && s->retiring && st_msock_is_tcp(s)) {
+			conn_new(b, NULL, s);	/* an accepted end with an address unknown */
+		}
+	}
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i];
+
+		if (s->conn == &round_taken) {
+			s->conn = NULL;	/* its accepted end stays */
+			continue;
+		}
+		if (!s->retiring || !st_msock_is_tcp(s) || !s->connect || s->conn || (s->made && s->listener))
+			continue;
+		if (!self_connected(s) && may_be_accepted(m, s)) {
+			s->retiring = false;	/* its accept may be still to come */
+			continue;
+		}
+		struct st_conn *c = conn_new(b, s, NULL);
+		if (c)
+			c->self = self_connected(s);
+	}
+	free(pair);
+	if (give_lingering(m) < 0)
+		b->oom = true;
+	conns_finish(m);
 	return b->oom ? -1 : 0;
 }

@@ -35,6 +35,13 @@ struct st_rec {
 				 * origin 0, else st_rec_key(this, ev.pid) */
 	struct st_msock *sock;	/* set by the model: the socket at ev.fd */
 	struct st_msock *lsock;	/* accept*: the listening socket */
+	/* a model that retires what has ended (st_model_retiring) owns its
+	 * records: the model's references to this one (its sockets' event
+	 * lists and ends), and whether a process or the caller keeps it to
+	 * the end (its start, exit, end) */
+	uint32_t refs;
+	bool pinned;
+	bool told;		/* ... and handed to st_retire's rec (model_retire.c) */
 	char *strs;		/* storage behind every string of ev, copied from
 				 * the line's JSON (freed once the line is read) */
 	const char **argv;	/* storage behind ev.argv ... */

@@ -21,6 +21,12 @@
 #include "reader.h"
 
 #define SHOW_MAX_FILTERS 32
+/* -f lifecycle, connections and summary: events held before what has
+ * ended is printed (counted) as it ends (--hold; st_model_retiring);
+ * about 2 KiB each with the model's sockets */
+#define SHOW_HOLD_EVENTS 100000
+
+struct show_summary_acc;
 
 struct show {
 	FILE *out;
@@ -39,6 +45,9 @@ struct show {
 	 * (show_filters_seen), whether the filters kept it or not */
 	bool pid_seen[SHOW_MAX_FILTERS];
 	bool port_seen[SHOW_MAX_FILTERS];
+	/* -f summary: what it counted of what a retiring model handed out
+	 * (fmt_summary.c), NULL none */
+	struct show_summary_acc *summary;
 };
 
 /* the filters (--pid, --port) on one socket, connection or event */
@@ -127,6 +136,18 @@ int show_connections(struct show *sh);
 /* the Chrome trace event JSON that Perfetto and chrome://tracing open;
  * times in microseconds from the first event (fmt_chrome.c) */
 int show_chrome(struct show *sh);
+
+/* One socket's line of -f lifecycle, one connection's of -f connections,
+ * when the filters keep it: for a model that hands out what retires
+ * (st_model_retiring) as it goes. */
+void show_lifecycle_sock(struct show *sh, const struct st_msock *s);
+void show_connections_conn(struct show *sh, const struct st_conn *c);
+/* -f summary counts them (show_summary prints it all at the end): a
+ * socket, and an event with the socket it is counted under (NULL none) */
+void show_summary_sock(struct show *sh, const struct st_msock *s);
+void show_summary_rec(struct show *sh, const struct st_rec *r, const struct st_msock *owner);
+/* what those counted, let go of without printing (show_summary does it) */
+void show_summary_free(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
 void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);

@@ -8,15 +8,15 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-/* A failed exec of r's process after r: the image never ran. */
-static bool exec_failed_after(const struct st_trace *t, size_t i)
+/* A failed exec of recs[i]'s process after it: the image never ran. */
+static bool exec_failed_after(const struct st_rec *const *recs, size_t n, size_t i)
 {
-	const struct st_rec *r = t->recs[i];
+	const struct st_rec *r = recs[i];
 
 	if (r->ev.child > 0)
 		return false;	/* a spawned child's: spawned already */
-	for (size_t j = i + 1; j < t->n; j++) {
-		const struct st_rec *o = t->recs[j];
+	for (size_t j = i + 1; j < n; j++) {
+		const struct st_rec *o = recs[j];
 		if (o->pkey != r->pkey || !st_call_is(o->ev.call, ST_K_EXEC))
 			continue;
 		if (o->ev.seq > r->ev.seq && o->ev.ret < 0)
@@ -25,17 +25,28 @@ static bool exec_failed_after(const struct st_trace *t, size_t i)
 	return false;
 }
 
+size_t st_untraced_each_of(const struct st_rec *const *recs, size_t n,
+			   void (*fn)(const struct st_rec *r, void *arg), void *arg)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (recs[i]->ev.call != ST_CALL_untraced || exec_failed_after(recs, n, i))
+			continue;
+		fn(recs[i], arg);
+		k++;
+	}
+	return k;
+}
+
 size_t st_untraced_each(const struct st_trace *t, void (*fn)(const struct st_rec *r, void *arg), void *arg)
 {
-	size_t n = 0;
+	return st_untraced_each_of((const struct st_rec *const *)t->recs, t->n, fn, arg);
+}
 
-	for (size_t i = 0; i < t->n; i++) {
-		if (t->recs[i]->ev.call != ST_CALL_untraced || exec_failed_after(t, i))
-			continue;
-		fn(t->recs[i], arg);
-		n++;
-	}
-	return n;
+bool st_untraced_matters(const struct st_rec *r)
+{
+	return r->ev.call == ST_CALL_untraced || (st_call_is(r->ev.call, ST_K_EXEC) && r->ev.ret < 0);
 }
 
 void st_untraced_words(const struct st_rec *r, const char *comm, char *buf, size_t n)

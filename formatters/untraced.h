@@ -11,6 +11,7 @@
 #ifndef SOCKTRACE_UNTRACED_H
 #define SOCKTRACE_UNTRACED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "reader.h"
@@ -18,6 +19,14 @@
 /* Calls fn(r, arg) for each untraced event of t (sorted by time) whose
  * exec took place, in trace order; returns how many. */
 size_t st_untraced_each(const struct st_trace *t, void (*fn)(const struct st_rec *r, void *arg), void *arg);
+
+/* The same over the events recs[0..n) (in trace order): those untraced
+ * events and failed execs (st_untraced_matters) are enough. */
+size_t st_untraced_each_of(const struct st_rec *const *recs, size_t n,
+			   void (*fn)(const struct st_rec *r, void *arg), void *arg);
+/* Is r an event st_untraced_each_of needs: an untraced event, or a failed
+ * exec (which may cancel one)? */
+bool st_untraced_matters(const struct st_rec *r);
 
 /* "pid N (COMM) exec'd PATH, an image the shim cannot enter (REASON):
  * its socket calls are not in this trace; socktrace --backend=ptrace

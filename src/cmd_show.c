@@ -25,7 +25,8 @@
 
 static const char usage_text[] =
 	"usage: socktrace show [-f FORMAT] [--color=WHEN] [--pid PID] [--port PORT]\n"
-	"                      [--strict] [--utc] [--follow] [--window=MS] [TRACE...]\n"
+	"                      [--strict] [--utc] [--follow] [--window=MS] [--hold=EVENTS]\n"
+	"                      [TRACE...]\n"
 	"Render JSON Lines traces (stdin when no TRACE is given); several traces\n"
 	"are merged by time.  Options may come before or after the traces; after\n"
 	"--, every word is a trace.\n"
@@ -40,8 +41,11 @@ static const char usage_text[] =
 	"      --utc            times of day in UTC\n"
 	"      --follow         text and json: keep reading each TRACE as it grows, until\n"
 	"                       its runner has written how the program ended (or SIGINT)\n"
-	"      --window=MS      text and json: how far (in trace time) events are looked\n"
-	"                       ahead to put them in time order (default 500)\n"
+	"      --window=MS      how far (in trace time) events are looked ahead to put them\n"
+	"                       in time order (default 500; text, json, lifecycle,\n"
+	"                       connections, summary)\n"
+	"      --hold=EVENTS    lifecycle, connections, summary: past this many events held,\n"
+	"                       print (count) and let go of what has ended (default 100000)\n"
 	"Exit status: 0; 1 when a --pid or --port names nothing of the traces (each\n"
 	"such value is named on stderr) or the output could not be written; 2 when\n"
 	"some input was unusable (the rest is still shown) or for a usage error.\n";
@@ -134,6 +138,164 @@ static void warn_untraced(const struct st_rec *r, void *arg)
 	fprintf(stderr, "socktrace: %s\n", line);
 }
 
+/* SIGINT and SIGTERM end the reading, not the command: what is held is
+ * rendered (the old actions saved, for restore_stops) */
+static void catch_stops(struct sigaction *old_int, struct sigaction *old_term)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: a wait for input ends */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
+}
+
+static void restore_stops(const struct sigaction *old_int, const struct sigaction *old_term)
+{
+	sigaction(SIGINT, old_int, NULL);
+	sigaction(SIGTERM, old_term, NULL);
+}
+
+/* the retiring model's callbacks: a format's line for what retired */
+static void retired_sock(void *arg, const struct st_model *m, const struct st_msock *s)
+{
+	(void)m;
+	show_lifecycle_sock(arg, s);
+}
+
+static void retired_conn(void *arg, const struct st_model *m, const struct st_conn *c)
+{
+	(void)m;
+	show_connections_conn(arg, c);
+}
+
+static void summed_sock(void *arg, const struct st_model *m, const struct st_msock *s)
+{
+	(void)m;
+	show_summary_sock(arg, s);
+}
+
+static void summed_rec(void *arg, const struct st_model *m, const struct st_rec *r, const struct st_msock *owner)
+{
+	(void)m;
+	show_summary_rec(arg, r, owner);
+}
+
+/* -f lifecycle and -f connections as the events come: the model is fed
+ * through the stream's window, and once more than hold events are held,
+ * what has ended is printed and let go (st_model_retiring); the rest at
+ * the end, as from a whole trace. */
+static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const *paths, int n,
+			 int64_t window_us, size_t hold)
+{
+	struct st_stream_opts o = { window_us, false, false, sh->out, &stop_signal };
+	struct sigaction old_int, old_term;
+	/* an end is final once the window has passed it, and a moment more
+	 * for what may undo it (an exit handler's close, a failed exec) */
+	struct st_retire rt = { hold, window_us + 250000, NULL, NULL, NULL, sh };
+	struct st_model m;
+	struct st_trace t;
+	struct st_stream *s;
+	struct st_rec *r, **said = NULL;
+	size_t nsaid = 0, capsaid = 0;
+	bool first = true, oom = false;
+	int rc = 0;
+
+	if (fn == show_lifecycle) {
+		rt.sock = retired_sock;
+	} else if (fn == show_connections) {
+		rt.conn = retired_conn;
+	} else {
+		rt.sock = summed_sock;	/* counted as they go, printed at the end */
+		rt.rec = summed_rec;
+	}
+	memset(&t, 0, sizeof(t));
+	if (st_model_begin(&m) < 0 || st_model_retiring(&m, &rt) < 0) {
+		st_model_free(&m);
+		fprintf(stderr, "socktrace: show: out of memory\n");
+		return 2;
+	}
+	sh->trace = &t;
+	sh->model = &m;
+	catch_stops(&old_int, &old_term);
+	s = st_stream_open(&t, paths, n, &o);
+	while (s && !oom && (r = st_stream_next(s))) {
+		if (first) {
+			sh->tz_offset = local_offset(r->ev.ts_us);
+			st_render_set_tz(sh->tz_offset);
+			first = false;
+		}
+		oom = st_model_feed(&m, r) < 0;
+		show_filters_seen(sh, r);
+		if (!oom && st_untraced_matters(r)) {
+			void *q = nsaid < capsaid ? said :
+				  realloc(said, (capsaid = capsaid ? 2 * capsaid : 16) * sizeof(*said));
+			if (q) {
+				said = q;
+				said[nsaid++] = r;
+				st_model_keep(&m, r);
+			}
+			oom = !q;
+		}
+		oom = st_model_release(&m, r) < 0 || oom;
+		if (ferror(sh->out))
+			break;
+	}
+	if (!oom && s && !t.fatal)
+		oom = st_model_finish(&m) < 0;
+	if (oom) {
+		fprintf(stderr, "socktrace: show: out of memory\n");
+		rc = 2;
+	} else if (!s || t.fatal) {
+		rc = 2;
+	} else if (!ferror(sh->out)) {
+		long n = fn == show_summary ? st_model_untold(&m, &sh->recs) : 0;
+
+		if (n < 0) {
+			fprintf(stderr, "socktrace: show: out of memory\n");
+			rc = 2;
+		} else {
+			for (long i = 0; i < n; i++)	/* those the filters keep */
+				if (show_keep_rec(sh, sh->recs[i]))
+					sh->recs[sh->nrecs++] = sh->recs[i];
+			rc = fn(sh);
+		}
+	}
+	show_summary_free(sh);
+	free(sh->recs);
+	sh->recs = NULL;
+	st_stream_close(s);
+	restore_stops(&old_int, &old_term);
+	if (!rc && fn == show_lifecycle && m.socks_retired)
+		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
+				"were printed as they ended, in that order\n", hold, m.socks_retired);
+	if (!rc && fn == show_summary && m.socks_retired)
+		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
+				"were counted as they ended; the kernel's table at a later exit is not matched to "
+				"them (their final state is the one right after their close)\n", hold, m.socks_retired);
+	if (!rc && fn == show_connections && m.conns_retired)
+		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu connections that had "
+				"ended were printed as they ended, numbered in that order; the kernel's table at a later "
+				"exit (state_at_exit, and the final state and bytes it tells) is not given for them\n",
+			hold, m.conns_retired);
+	if (!oom)
+		st_untraced_each_of((const struct st_rec *const *)said, nsaid, warn_untraced, sh);
+	if (fflush(sh->out) || ferror(sh->out)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
+		rc = rc ? rc : 1;
+	}
+	if (!rc && t.bad)
+		rc = 2;
+	if (say_unmatched(sh) && !rc)
+		rc = 1;
+	free(said);
+	st_model_free(&m);
+	st_trace_free(&t);
+	return rc;
+}
+
 /* text and json as the events come: read, merged by time through the
  * window, rendered and freed one at a time (stream.h).  SIGINT and
  * SIGTERM end it cleanly: what is held is rendered, exit 0. */
@@ -141,7 +303,7 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 			 int64_t window_us)
 {
 	struct st_stream_opts o = { window_us, false, follow, sh->out, &stop_signal };
-	struct sigaction sa, old_int, old_term;
+	struct sigaction old_int, old_term;
 	struct st_trace t;
 	struct st_stream *s;
 	struct show_line b = { NULL, 0 };
@@ -150,11 +312,7 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 	int rc = 0;
 
 	memset(&t, 0, sizeof(t));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: a wait for input ends */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	catch_stops(&old_int, &old_term);
 	s = st_stream_open(&t, paths, n, &o);
 	while (s && (r = st_stream_next(s))) {
 		if (first) {
@@ -177,8 +335,7 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 		rc = rc ? rc : 1;
 	}
 	st_stream_close(s);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	restore_stops(&old_int, &old_term);
 	show_line_free(&b);
 	if (!rc && t.bad)
 		rc = 2;
@@ -190,7 +347,7 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 
 int st_cmd_show(int argc, char **argv)
 {
-	enum { OPT_COLOR = 256, OPT_PID, OPT_PORT, OPT_STRICT, OPT_UTC, OPT_FOLLOW, OPT_WINDOW };
+	enum { OPT_COLOR = 256, OPT_PID, OPT_PORT, OPT_STRICT, OPT_UTC, OPT_FOLLOW, OPT_WINDOW, OPT_HOLD };
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "color", optional_argument, NULL, OPT_COLOR },
@@ -201,6 +358,7 @@ int st_cmd_show(int argc, char **argv)
 		{ "utc", no_argument, NULL, OPT_UTC },
 		{ "follow", no_argument, NULL, OPT_FOLLOW },
 		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "hold", required_argument, NULL, OPT_HOLD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -210,7 +368,7 @@ int st_cmd_show(int argc, char **argv)
 	int (*fn)(struct show *) = show_text;
 	const char *color = "auto";
 	bool strict = false, follow = false;
-	long window_ms = ST_STREAM_WINDOW_US / 1000;
+	long window_ms = ST_STREAM_WINDOW_US / 1000, hold = SHOW_HOLD_EVENTS;
 	int opt, rc;
 	long v;
 
@@ -259,6 +417,10 @@ int st_cmd_show(int argc, char **argv)
 			if (!parse_num(optarg, 0, 3600000, &window_ms))
 				return usage_error("bad --window '%s' (milliseconds, 0-3600000)", optarg);
 			break;
+		case OPT_HOLD:
+			if (!parse_num(optarg, 1, 1000000000, &hold))
+				return usage_error("bad --hold '%s' (events, 1-1000000000)", optarg);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -289,6 +451,9 @@ int st_cmd_show(int argc, char **argv)
 				     (int64_t)window_ms * 1000);
 	if (follow)
 		return usage_error("%s", "--follow is for -f text and -f json, without --port and --strict");
+	if ((fn == show_lifecycle || fn == show_connections || fn == show_summary) && !strict)
+		return show_retiring(&sh, fn, argv + optind, argc - optind, (int64_t)window_ms * 1000,
+				     (size_t)hold);
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);
 	if (loaded == ST_LOAD_STOPPED || loaded == ST_LOAD_NOMEM) {

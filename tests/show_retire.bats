@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# `socktrace show -f lifecycle`, `-f connections` and `-f summary` hold
+# only what is alive: once more than --hold events are held, each socket
+# (and each connection, with both its ends) that has ended is printed (or,
+# for summary, counted) and let go as the trace goes, in the order they
+# end; the rest at the end.  The lines
+# are those of the whole trace (--strict reads it whole), the order and
+# the connections' numbers are what changes.  Below the limit the output
+# is the whole trace's, in its order.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+# a real trace: one listener, one connection open from first to last,
+# N short connections 0.4 s apart (tests/scripts/pauses.py)
+pauses() {
+	traced "$PYTHON3" "$BATS_TEST_DIRNAME/scripts/pauses.py" "$1" >"$SCRATCH/pauses.out"
+	grep -q "^done $1" "$SCRATCH/pauses.out"
+}
+
+@test "retire: lifecycle --hold 1 prints what ended first, the whole trace's lines" {
+	pauses 5
+	"$SOCKTRACE" show -f lifecycle --strict "$TRACE" >whole.txt
+	# the whole trace: in the order the sockets were made, the listener first
+	[[ $(wc -l <whole.txt) == 13 ]]
+	head -n 1 whole.txt | grep -q ' bind listen accept4×6 close$'
+	run --separate-stderr "$SOCKTRACE" show -f lifecycle --hold 1 "$TRACE"
+	[[ $status == 0 ]]
+	diff <(sort whole.txt) <(sort <<<"$output")
+	grep -q "events were held (--hold): [4-8] sockets that had ended were printed as they ended" <<<"$stderr"
+	# the short connections that ended long before the end came first, as
+	# they ended: each client, then its accepted end
+	head -n 6 <<<"$output" | awk 'NR % 2 == 1 && !/ socket connect close$/ { exit 1 }
+				       NR % 2 == 0 && !/ accept4 close$/ { exit 1 }'
+	! head -n 6 <<<"$output" | grep -q ' listen '
+	# by default (100 000 events) nothing retires: the whole trace's order
+	run --separate-stderr "$SOCKTRACE" show -f lifecycle "$TRACE"
+	[[ $status == 0 && -z $stderr ]]
+	diff whole.txt <(echo "$output")
+}
+
+@test "retire: connections --hold 1 are the whole trace's, numbered in the order printed" {
+	pauses 4
+	"$SOCKTRACE" show -f connections --strict "$TRACE" >whole.jsonl
+	[[ $(wc -l <whole.jsonl) == 5 ]]
+	# the whole trace numbers them by start: the long one first
+	[[ $(jq -s -c 'map(.id)' whole.jsonl) == '[1,2,3,4,5]' ]]
+	[[ $(jq -s '.[0].duration_us > 1000000' whole.jsonl) == true ]]
+	"$SOCKTRACE" show -f connections --hold 1 "$TRACE" >retired.jsonl 2>retired.err
+	run cat retired.jsonl
+	# what the exit event's table said (TIME_WAIT) is given to those still
+	# held at the exit only, and said so
+	grep -q "events were held (--hold): [23] connections that had ended were printed as they ended" retired.err
+	grep -q "state_at_exit" retired.err
+	[[ $(jq -s 'map(select(.client.state_at_exit == "TIME_WAIT")) | length' whole.jsonl) == 5 ]]
+	[[ $(jq -s '.[-1].client.state_at_exit' retired.jsonl) == '"TIME_WAIT"' ]]
+	nowait='del(.id, .client.state_at_exit, .client.final_state)'
+	diff <(jq -c "$nowait" whole.jsonl | sort) <(jq -c "$nowait" retired.jsonl | sort)
+	[[ $(jq -s -c 'map(.id)' <<<"$output") == '[1,2,3,4,5]' ]]
+	# both ends joined, as in the whole trace
+	[[ $(jq -s 'map(select(.client.traced and .server.traced)) | length' <<<"$output") == 5 ]]
+	# printed as they ended: short ones first, the long one (ended last)
+	# among those left at the end, in time order
+	[[ $(jq -s '.[0].duration_us < 1000000 and .[1].duration_us < 1000000' <<<"$output") == true ]]
+	[[ $(jq -s 'map(select(.duration_us > 1000000)) | length' <<<"$output") == 1 ]]
+	run --separate-stderr "$SOCKTRACE" show -f connections "$TRACE"
+	[[ $status == 0 && -z $stderr ]]
+	diff whole.jsonl <(echo "$output")
+}
+
+@test "retire: summary --hold 1 counts what ended as it goes, to the whole trace's totals" {
+	pauses 5
+	"$SOCKTRACE" show -f summary --color=never --strict "$TRACE" >whole.txt
+	run --separate-stderr "$SOCKTRACE" show -f summary --color=never --hold 1 "$TRACE"
+	[[ $status == 0 ]]
+	grep -q "events were held (--hold): [4-8] sockets that had ended were counted as they ended" <<<"$stderr"
+	# every count the same (calls, durations, sockets, connections, bytes,
+	# the most open at once, errors, endpoints in the same order); only
+	# the final states of the sockets counted before the exit are those
+	# right after their close, not the exit's TIME_WAIT
+	diff <(grep -v "final states" whole.txt) <(grep -v "final states" <<<"$output")
+	grep -q "^  final states  TIME_WAIT 6$" whole.txt
+	grep -q "^  final states  FIN_WAIT1 [3-5], TIME_WAIT [1-3]$" <<<"$output"
+	grep -q "^all endpoints" <<<"$output"
+	run --separate-stderr "$SOCKTRACE" show -f summary --color=never "$TRACE"
+	[[ $status == 0 && -z $stderr ]]
+	diff whole.txt <(echo "$output")
+}
+
+@test "retire: from a pipe, what ended is printed before the input ends" {
+	pauses 5
+	"$SOCKTRACE" show -f lifecycle --strict "$TRACE" >whole.txt
+	# the trace up to the close of the connection held open (the fd of
+	# the first connect), then the rest
+	cut=$(jq -n '[inputs] | (map(select(.call == "connect"))[0].fd) as $k
+		| to_entries | map(select(.value.call == "close" and .value.fd == $k))[0].key' "$TRACE")
+	[[ $cut -gt 20 ]]
+	head -n "$cut" "$TRACE" >part.jsonl
+	tail -n "+$((cut + 1))" "$TRACE" >rest.jsonl
+	mkfifo in.fifo
+	bg_start show "$SOCKTRACE" show -f lifecycle --hold 1 in.fifo
+	exec 4>in.fifo
+	cat part.jsonl >&4
+	# the short connections are out while the writer still holds the pipe
+	wait_line show ' accept4 close$' 30 >/dev/null
+	kill -0 "${BG[show]}"
+	! grep -q ' listen ' "$SCRATCH/show.out"
+	cat rest.jsonl >&4
+	exec 4>&-
+	bg_wait show
+	diff <(sort whole.txt) <(sort "$SCRATCH/show.out")
+}
+
+@test "retire: --hold takes a count of events" {
+	pauses 1
+	for bad in 0 -1 x 1e3 ""; do
+		run "$SOCKTRACE" show -f lifecycle --hold="$bad" "$TRACE"
+		[[ $status == 2 ]]
+		grep -q "bad --hold" <<<"$output"
+	done
+	run "$SOCKTRACE" show -f lifecycle --hold 1000000000 "$TRACE"
+	[[ $status == 0 ]]
+}
