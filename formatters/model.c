@@ -1249,6 +1249,10 @@ int st_model_build(struct st_model *m, struct st_rec *const *recs, size_t n)
 
 void st_model_free(struct st_model *m)
 {
+	/* what is left is the caller's to read, not to be handed out again */
+	m->retire.sock = NULL;
+	m->retire.conn = NULL;
+	m->retire.rec = NULL;
 	builder_free(m);
 	for (size_t i = 0; i < m->nsocks; i++) {
 		if (m->retiring)
