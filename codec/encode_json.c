@@ -248,6 +248,8 @@ static void enc_inherited(struct st_buf *b, const struct st_event *ev)
 		if (s->remote[0])
 			KSTR(b, "remote", s->remote);
 		KSTR(b, "state", s->state);
+		if (s->listening)
+			KBOOL(b, "listening", true);
 		st_buf_putc(b, '}');
 	}
 	st_buf_putc(b, ']');

@@ -81,6 +81,7 @@ struct st_isock {
 	const char *family, *type, *proto;	/* NULL when unknown */
 	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
 	const char *state;	/* TCP state, NULL n/a */
+	bool listening;		/* it listens (SO_ACCEPTCONN), any family */
 };
 
 struct st_event {

@@ -446,6 +446,8 @@ bool rd_inherited(struct parse *p, json_t *v)
 				ok = rd_get_addr(p, where, key, x, s->remote);
 			} else if (!strcmp(key, "state")) {
 				ok = rd_get_str(p, where, key, x, &s->state);
+			} else if (!strcmp(key, "listening")) {
+				ok = rd_get_bool(p, where, key, x, &s->listening);
 			}
 			if (!ok)
 				return false;
