@@ -1708,11 +1708,22 @@ static void call_exit(struct thread *t, int64_t ret)
 		ev.how = how_name((int)a[1]);
 		facts_of(p, fd, &f, F_NAMES | F_TCP, NULL);
 		event_sock(&ev, &f, sock_at(p, fd));
-		if (t->pre && t->pre->ok && is_tcp(t->pre) && t->pre->state)
-			ev.state_before = st_tcp_state_name(t->pre->state);
 		if (t->pre)
 			connect_check(&ev, sock_at(p, fd), t->pre);
-		event_state(&ev, &f);
+		if (f.ok && is_tcp(&f)) {
+			/* the kernel's transition, as the shim records it: the
+			 * reading at the call's stop is older than the shim's */
+			int read = t->pre && t->pre->ok && is_tcp(t->pre) ? t->pre->state : 0;
+			int before, made, moved;
+
+			st_tcp_shutdown_pair(read, (int)a[1], ret == 0, f.state, &before, &made, &moved);
+			if (before)
+				ev.state_before = st_tcp_state_name(before);
+			if (made)
+				ev.state = st_tcp_state_name(made);
+			if (moved)
+				ev.state_after = st_tcp_state_name(moved);
+		}
 		break;
 	case SYS_setsockopt:
 	case SYS_getsockopt: {
