@@ -72,6 +72,7 @@ struct st_argcut {
 struct st_right {
 	int fd;
 	uint64_t inode;		/* 0: not a socket (or unknown) */
+	bool listening;		/* received: it listens (SO_ACCEPTCONN), any family */
 };
 
 /* A socket a new process image holds from its start (exec, inheritance). */

@@ -39,7 +39,8 @@ static const char layout[] =
 
 /* fields.def names a CUSTOM key, not what its rec_enc_KEY() writes: a
  * change of that is named here too, so that it changes the stamp. */
-static const char custom_layout[] = "inherited:fd,inode,family,type,proto,local,remote,state,listening;";
+static const char custom_layout[] = "inherited:fd,inode,family,type,proto,local,remote,state,listening;"
+				    "rights:fd,inode,listening;";
 
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
 {
@@ -54,8 +55,8 @@ uint32_t st_record_stamp(void)
 {
 	static _Atomic uint32_t stamp;
 	uint32_t h = atomic_load_explicit(&stamp, memory_order_relaxed);
-	size_t sizes[] = { sizeof(struct st_event), sizeof(struct st_ksock), sizeof(struct st_isock), sizeof(int64_t),
-			   sizeof(void *) };
+	size_t sizes[] = { sizeof(struct st_event), sizeof(struct st_ksock), sizeof(struct st_isock),
+			   sizeof(struct st_right), sizeof(int64_t), sizeof(void *) };
 
 	if (h)
 		return h;
@@ -229,6 +230,7 @@ static void rec_enc_rights(struct w *w, const struct st_event *ev)
 	for (int i = 0; i < ev->nrights; i++) {
 		put_i64v(w, ev->rights[i].fd);
 		put_i64v(w, (int64_t)ev->rights[i].inode);
+		put_u8(w, ev->rights[i].listening);
 	}
 }
 
@@ -623,17 +625,19 @@ static bool rec_dec_rights(struct r *r, struct st_event *ev, struct space *sp)
 	bool ok;
 	struct st_right *v;
 
-	v = get_array(r, sp, 2 * sizeof(int64_t), sizeof(*v), 0, &n, &ok);
+	v = get_array(r, sp, 2 * sizeof(int64_t) + 1, sizeof(*v), 0, &n, &ok);
 	if (!ok)
 		return false;
 	for (uint32_t i = 0; i < n; i++) {
 		int fd;
 		uint64_t inode;
-		if (!get_INT(r, &fd) || !get_U64(r, &inode))
+		uint8_t listening;
+		if (!get_INT(r, &fd) || !get_U64(r, &inode) || !get_u8(r, &listening) || listening > 1)
 			return false;
 		if (v) {
 			v[i].fd = fd;
 			v[i].inode = inode;
+			v[i].listening = listening;
 		}
 	}
 	ev->rights = v;
