@@ -221,6 +221,8 @@ static void enc_rights(struct st_buf *b, const struct st_event *ev)
 			ST_PUTL(b, ",\"inode\":");
 			st_buf_u64(b, ev->rights[i].inode);
 		}
+		if (ev->rights[i].listening)
+			KBOOL(b, "listening", true);
 		st_buf_putc(b, '}');
 	}
 	st_buf_putc(b, ']');
@@ -248,6 +250,8 @@ static void enc_inherited(struct st_buf *b, const struct st_event *ev)
 		if (s->remote[0])
 			KSTR(b, "remote", s->remote);
 		KSTR(b, "state", s->state);
+		if (s->listening)
+			KBOOL(b, "listening", true);
 		st_buf_putc(b, '}');
 	}
 	st_buf_putc(b, ']');

@@ -72,6 +72,7 @@ struct st_argcut {
 struct st_right {
 	int fd;
 	uint64_t inode;		/* 0: not a socket (or unknown) */
+	bool listening;		/* received: it listens (SO_ACCEPTCONN), any family */
 };
 
 /* A socket a new process image holds from its start (exec, inheritance). */
@@ -81,6 +82,7 @@ struct st_isock {
 	const char *family, *type, *proto;	/* NULL when unknown */
 	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
 	const char *state;	/* TCP state, NULL n/a */
+	bool listening;		/* it listens (SO_ACCEPTCONN), any family */
 };
 
 struct st_event {

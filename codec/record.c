@@ -37,6 +37,11 @@ static const char layout[] =
 #undef CUSTOM
 	;
 
+/* fields.def names a CUSTOM key, not what its rec_enc_KEY() writes: a
+ * change of that is named here too, so that it changes the stamp. */
+static const char custom_layout[] = "inherited:fd,inode,family,type,proto,local,remote,state,listening;"
+				    "rights:fd,inode,listening;";
+
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -50,11 +55,13 @@ uint32_t st_record_stamp(void)
 {
 	static _Atomic uint32_t stamp;
 	uint32_t h = atomic_load_explicit(&stamp, memory_order_relaxed);
-	size_t sizes[] = { sizeof(struct st_event), sizeof(struct st_ksock), sizeof(int64_t), sizeof(void *) };
+	size_t sizes[] = { sizeof(struct st_event), sizeof(struct st_ksock), sizeof(struct st_isock),
+			   sizeof(struct st_right), sizeof(int64_t), sizeof(void *) };
 
 	if (h)
 		return h;
 	h = fnv(2166136261u, layout, sizeof(layout));
+	h = fnv(h, custom_layout, sizeof(custom_layout));
 	for (int c = 0; c < ST_CALL_COUNT; c++) {
 		const char *name = st_call_name((enum st_call)c);
 		h = fnv(h, name, strlen(name) + 1);
@@ -223,6 +230,7 @@ static void rec_enc_rights(struct w *w, const struct st_event *ev)
 	for (int i = 0; i < ev->nrights; i++) {
 		put_i64v(w, ev->rights[i].fd);
 		put_i64v(w, (int64_t)ev->rights[i].inode);
+		put_u8(w, ev->rights[i].listening);
 	}
 }
 
@@ -297,6 +305,7 @@ static void rec_enc_inherited(struct w *w, const struct st_event *ev)
 		put_strv(w, s->local);
 		put_strv(w, s->remote);
 		put_strv(w, s->state);
+		put_u8(w, s->listening);
 	}
 }
 
@@ -616,17 +625,19 @@ static bool rec_dec_rights(struct r *r, struct st_event *ev, struct space *sp)
 	bool ok;
 	struct st_right *v;
 
-	v = get_array(r, sp, 2 * sizeof(int64_t), sizeof(*v), 0, &n, &ok);
+	v = get_array(r, sp, 2 * sizeof(int64_t) + 1, sizeof(*v), 0, &n, &ok);
 	if (!ok)
 		return false;
 	for (uint32_t i = 0; i < n; i++) {
 		int fd;
 		uint64_t inode;
-		if (!get_INT(r, &fd) || !get_U64(r, &inode))
+		uint8_t listening;
+		if (!get_INT(r, &fd) || !get_U64(r, &inode) || !get_u8(r, &listening) || listening > 1)
 			return false;
 		if (v) {
 			v[i].fd = fd;
 			v[i].inode = inode;
+			v[i].listening = listening;
 		}
 	}
 	ev->rights = v;
@@ -729,16 +740,19 @@ static bool rec_dec_inherited(struct r *r, struct st_event *ev, struct space *sp
 	bool ok;
 	struct st_isock *v;
 
-	v = get_array(r, sp, 2 * sizeof(int64_t) + 6 * sizeof(uint16_t), sizeof(*v), 0, &n, &ok);
+	v = get_array(r, sp, 2 * sizeof(int64_t) + 6 * sizeof(uint16_t) + 1, sizeof(*v), 0, &n, &ok);
 	if (!ok)
 		return false;
 	for (uint32_t i = 0; i < n; i++) {
 		struct st_isock x;
+		uint8_t listening;
 		memset(&x, 0, sizeof(x));
 		if (!get_INT(r, &x.fd) || !get_U64(r, &x.inode) || !get_strv(r, &x.family) ||
 		    !get_strv(r, &x.type) || !get_strv(r, &x.proto) || !get_addrv(r, x.local) ||
-		    !get_addrv(r, x.remote) || !get_strv(r, &x.state))
+		    !get_addrv(r, x.remote) || !get_strv(r, &x.state) || !get_u8(r, &listening) ||
+		    listening > 1)
 			return false;
+		x.listening = listening;
 		if (v)
 			v[i] = x;
 	}

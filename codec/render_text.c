@@ -514,6 +514,8 @@ size_t st_render_text(const struct st_event *ev, char *out, size_t cap, unsigned
 			if (s->state) {
 				st_buf_putc(&b, ' ');
 				state(&b, flags, s->state);
+			} else if (s->listening) {
+				st_buf_puts(&b, " listening");	/* no TCP state: a unix listener */
 			}
 		}
 	}

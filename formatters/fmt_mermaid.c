@@ -304,12 +304,14 @@ int show_mermaid(struct show *sh)
 			int P = part_of(sh, &d, addr, "listener", s->pid, s->pkey);
 			msg(&d, s->listen->ev.ts_us, "Note over P%d: listen %s (backlog %d)", P, mm(addr),
 			    s->listen->ev.backlog);
-		} else if (s->inherited && st_msock_listening(s)) {
-			/* socket activation, a listener handed over at exec:
-			 * its listen() is not in the trace */
+		} else if ((s->inherited || s->received) && st_msock_listening(s)) {
+			/* socket activation, a listener handed over at exec or
+			 * in an SCM_RIGHTS message: its listen() is not in the
+			 * trace */
 			const char *addr = s->local[0] ? s->local : "?";
 			int P = part_of(sh, &d, addr, "listener", s->pid, s->pkey);
-			msg(&d, s->t_first, "Note over P%d: listening on %s (inherited)", P, mm(addr));
+			msg(&d, s->t_first, "Note over P%d: listening on %s (%s)", P, mm(addr),
+			    s->received ? "received" : "inherited");
 		} else if (s->bind && s->bind->ev.err) {
 			int P = part_of(sh, &d, s->bind->ev.addr, "bind", s->pid, s->pkey);
 			msg(&d, s->bind->ev.ts_us, "Note over P%d: bind %s failed: %s", P, mm(s->bind->ev.addr),

@@ -491,7 +491,8 @@ static void side_teardown(const struct show *sh, struct tlines *L, const char *r
 	if (t->ev.state_before && t->ev.state)
 		CAT(": %s -> %s", show_esc(t->ev.state_before), show_esc(t->ev.state));
 	if (t->ev.state_after)
-		CAT(" (kernel after close: %s)", show_esc(t->ev.state_after));
+		CAT(" (kernel after %s: %s)", t->ev.call == ST_CALL_shutdown ? "shutdown" : "close",
+		    show_esc(t->ev.state_after));
 	if (active)
 		CAT("  [active close]");
 	tl_add(L, t->ev.ts_us, "%s", line);

@@ -700,6 +700,7 @@ static void on_start(struct st_builder *b, struct st_proc *p, struct st_rec *r)
 		sock_set_inode(b, s, is->inode);
 		if (is->state)
 			s->final_state = is->state;
+		s->told_listening = is->listening;
 	}
 	/* a socket the image holds at other numbers (a vfork child's dup2 onto
 	 * 0 and 1) lets go of its old ones only now: it never ended */
@@ -764,6 +765,7 @@ static void on_rights(struct st_builder *b, const struct st_rec *r)
 			/* from a process outside the traces: what it is, only its
 			 * later events say (the message's fields are its carrier's) */
 			s->received = true;
+			s->told_listening = rt->listening;
 			sock_set_inode(b, s, rt->inode);
 		}
 		if (s)

@@ -103,6 +103,9 @@ struct st_msock {
 	unsigned machine;	/* ... and machine (st_rec.machine): whose kernel */
 	int fd;
 	bool inherited;		/* first seen without the call that made it */
+	bool told_listening;	/* first seen so: the start's list of inherited
+				 * sockets, or the SCM_RIGHTS message that
+				 * brought it, said it listens (SO_ACCEPTCONN) */
 	const char *family, *type, *proto;	/* may be NULL */
 	/* last known, "" unknown: point into its events (or its start's list
 	 * of inherited sockets), which live as long as the model */
@@ -335,8 +338,10 @@ const struct st_rec *st_msock_teardown(const struct st_msock *s);
 const char *st_msock_end_words(const struct st_msock *s, char *buf, size_t n);
 /* Did it listen: a listen() in the trace, or, for a listening socket
  * inherited from a program the trace does not follow (socket activation),
- * connections accepted on it or the kernel's LISTEN state in its events
- * (the start's list of inherited sockets included). */
+ * connections accepted on it, the kernel's LISTEN state in its events
+ * (the start's list of inherited sockets included), or that list's (or
+ * a received SCM_RIGHTS message's) "listening" (SO_ACCEPTCONN: a unix
+ * listener, which has no TCP state). */
 bool st_msock_listening(const struct st_msock *s);
 /* Was it leaked, as `check --rule no-leaks` and the formats judge it: a
  * process that held it exited holding it -- the last holder or not, so

@@ -128,7 +128,7 @@ bool st_state_connected(const char *st)
 
 bool st_msock_listening(const struct st_msock *s)
 {
-	if (s->listen || s->accepted)
+	if (s->listen || s->accepted || s->told_listening)
 		return true;
 	if (s->final_state && !strcmp(s->final_state, "LISTEN"))
 		return true;

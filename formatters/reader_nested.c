@@ -380,6 +380,7 @@ bool rd_rights(struct parse *p, json_t *v)
 		const json_t *o = json_array_get(v, i);
 		const json_t *fd = json_is_object(o) ? json_object_get(o, "fd") : NULL;
 		const json_t *ino = json_is_object(o) ? json_object_get(o, "inode") : NULL;
+		const json_t *lis = json_is_object(o) ? json_object_get(o, "listening") : NULL;
 		char where[48];
 		int64_t x;
 
@@ -396,6 +397,8 @@ bool rd_rights(struct parse *p, json_t *v)
 				return false;
 			r->rights[i].inode = (uint64_t)x;
 		}
+		if (lis && !rd_get_bool(p, where, "listening", lis, &r->rights[i].listening))
+			return false;
 	}
 	r->ev.rights = r->rights;
 	r->ev.nrights = (int)n;
@@ -446,6 +449,8 @@ bool rd_inherited(struct parse *p, json_t *v)
 				ok = rd_get_addr(p, where, key, x, s->remote);
 			} else if (!strcmp(key, "state")) {
 				ok = rd_get_str(p, where, key, x, &s->state);
+			} else if (!strcmp(key, "listening")) {
+				ok = rd_get_bool(p, where, key, x, &s->listening);
 			}
 			if (!ok)
 				return false;

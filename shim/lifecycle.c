@@ -206,6 +206,9 @@ static void list_adopted(int fd, struct st_sock *s, void *arg)
 	memcpy(i->local, s->local, sizeof(i->local));
 	memcpy(i->remote, s->remote, sizeof(i->remote));
 	i->state = s->is_tcp ? st_tcp_state_name(st_tcp_state(fd, NULL)) : NULL;
+	/* the kernel's TCP state tells a TCP listener only: a unix one (or
+	 * any family's) is told by SO_ACCEPTCONN */
+	i->listening = st_sock_listens(fd);
 }
 
 /* inherited: list the sockets the image holds from its start (a new image;

@@ -106,6 +106,11 @@ struct st_sock *st_sock_discover(int fd, enum st_call noticed)
 	return s;
 }
 
+bool st_sock_listens(int fd)
+{
+	return int_opt(fd, SOL_SOCKET, SO_ACCEPTCONN, 0) != 0;
+}
+
 int st_tcp_state(int fd, struct st_tcp *tcp)
 {
 	struct tcp_info ti;

@@ -31,6 +31,11 @@ struct st_sock *st_sock_discover(int fd, enum st_call noticed);
 void st_sock_local(int fd, struct st_sock *s);	/* getsockname -> s->local */
 void st_sock_remote(int fd, struct st_sock *s);	/* getpeername -> s->remote */
 
+/* Does the socket at fd listen: SO_ACCEPTCONN, which the kernel answers
+ * for every family (a unix or SCTP listener too); false when it does not,
+ * or fd is no socket.  No descriptor made; errno kept by callers. */
+bool st_sock_listens(int fd);
+
 /* TCP_INFO: the state number (0 when unavailable); fills tcp when not NULL */
 int st_tcp_state(int fd, struct st_tcp *tcp);
 /* bytes waiting in the receive queue (SIOCINQ) */

@@ -47,6 +47,8 @@ static void scan(const struct msghdr *msg, bool received, enum st_call call, str
 			if (out->n < MAX_RIGHTS) {
 				out->r[out->n].fd = fd;
 				out->r[out->n].inode = s ? s->inode : 0;
+				/* a unix listener has no TCP state to say it */
+				out->r[out->n].listening = received && s && st_sock_listens(fd);
 				out->n++;
 			}
 		}

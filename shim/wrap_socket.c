@@ -416,14 +416,17 @@ int st_do_shutdown(int fd, int how, bool raw)
 	struct st_event ev;
 	struct st_sock *s;
 	int64_t t0;
-	int ret, err, before = 0;
+	int ret, err, read = 0;
 
 #define REAL_SHUTDOWN() (raw ? (int)REAL(syscall)(SYS_shutdown, fd, how) : REAL(shutdown)(fd, how))
 	if (!st_active() || !(s = st_lookup(fd, ST_CALL_shutdown)))
 		return REAL_SHUTDOWN();
-	if (s->is_tcp)
-		before = st_tcp_state(fd, NULL);
 	t0 = st_begin(&ev, ST_CALL_shutdown);
+	if (s->is_tcp) {
+		err = errno;	/* a successful call leaves the program's */
+		read = st_tcp_state(fd, NULL);	/* as close to the call as can be */
+		errno = err;
+	}
 	ret = REAL_SHUTDOWN();
 	err = errno;
 #undef REAL_SHUTDOWN
@@ -431,12 +434,24 @@ int st_do_shutdown(int fd, int how, bool raw)
 	st_end(&ev, t0, ret, err);
 	ev.fd = fd;
 	ev.how = how_name(how);
-	if (before) {
-		ev.state_before = st_tcp_state_name(before);
-		st_connect_check(s, &ev, before);
-	}
 	st_event_sock(&ev, s);
-	tcp_state(&ev, s, fd);
+	if (s->is_tcp) {
+		/* the kernel's transition, which the peer's packets landing
+		 * around the call can hide from the two readings */
+		int after = st_tcp_state(fd, NULL), before, made, moved;
+
+		st_tcp_shutdown_pair(read, how, ret == 0, after, &before, &made, &moved);
+		if (read)
+			st_connect_check(s, &ev, read);
+		if (before)
+			ev.state_before = st_tcp_state_name(before);
+		if (made)
+			ev.state = st_tcp_state_name(made);
+		if (moved)
+			ev.state_after = st_tcp_state_name(moved);
+		if (after)
+			st_connect_check(s, &ev, after);
+	}
 	st_emit(&ev);
 	errno = err;
 	return ret;

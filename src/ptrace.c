@@ -177,6 +177,7 @@ struct facts {
 	uint64_t inode;
 	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];
 	int state;		/* TCP state, 0 n/a */
+	bool listening;		/* F_LISTEN: SO_ACCEPTCONN (any family) */
 	struct st_tcp tcp;
 	bool reuseaddr, reuseport;
 	int linger;		/* -1 off */
@@ -412,6 +413,7 @@ static bool unbound(const struct sockaddr_storage *ss, socklen_t len)
 #define F_UNREAD 0x8		/* SIOCINQ */
 #define F_CACHED 0x10		/* names and options from the table where it
 				 * knows them for sure (a close: see cached_ok) */
+#define F_LISTEN 0x20		/* SO_ACCEPTCONN */
 
 /* Are the options in s the socket's for sure?  Known, and no other process
  * may have changed them (not shared since a fork or from elsewhere); its
@@ -524,6 +526,8 @@ static void facts_of(struct proc *p, int fd, struct facts *f, unsigned mask, con
 		 * failed bind */
 		opts_store(p, f);
 	}
+	if (mask & F_LISTEN)
+		f->listening = int_opt(c, SOL_SOCKET, SO_ACCEPTCONN, 0) != 0;
 	if ((f->family == AF_INET || f->family == AF_INET6) && f->type == SOCK_STREAM) {
 		len = sizeof(ti);
 		memset(&ti, 0, sizeof(ti));
@@ -1148,7 +1152,7 @@ static struct st_isock *inherited_socks(struct proc *p, int *n, bool *known)
 		if (strncmp(link, "socket:[", 8))
 			continue;
 		sock_set(p, (int)fd, strtoull(link + 8, NULL, 10), true);
-		facts_of(p, (int)fd, &f, F_NAMES | F_TCP, NULL);
+		facts_of(p, (int)fd, &f, F_NAMES | F_TCP | F_LISTEN, NULL);
 		if (!f.ok)
 			continue;
 		if (*n == cap)
@@ -1163,6 +1167,7 @@ static struct st_isock *inherited_socks(struct proc *p, int *n, bool *known)
 		memcpy(i->local, f.local, sizeof(i->local));
 		memcpy(i->remote, f.remote, sizeof(i->remote));
 		i->state = is_tcp(&f) && f.state ? st_tcp_state_name(f.state) : NULL;
+		i->listening = f.listening;
 	}
 	closedir(d);
 	return list;
@@ -1703,11 +1708,22 @@ static void call_exit(struct thread *t, int64_t ret)
 		ev.how = how_name((int)a[1]);
 		facts_of(p, fd, &f, F_NAMES | F_TCP, NULL);
 		event_sock(&ev, &f, sock_at(p, fd));
-		if (t->pre && t->pre->ok && is_tcp(t->pre) && t->pre->state)
-			ev.state_before = st_tcp_state_name(t->pre->state);
 		if (t->pre)
 			connect_check(&ev, sock_at(p, fd), t->pre);
-		event_state(&ev, &f);
+		if (f.ok && is_tcp(&f)) {
+			/* the kernel's transition, as the shim records it: the
+			 * reading at the call's stop is older than the shim's */
+			int read = t->pre && t->pre->ok && is_tcp(t->pre) ? t->pre->state : 0;
+			int before, made, moved;
+
+			st_tcp_shutdown_pair(read, (int)a[1], ret == 0, f.state, &before, &made, &moved);
+			if (before)
+				ev.state_before = st_tcp_state_name(before);
+			if (made)
+				ev.state = st_tcp_state_name(made);
+			if (moved)
+				ev.state_after = st_tcp_state_name(moved);
+		}
 		break;
 	case SYS_setsockopt:
 	case SYS_getsockopt: {

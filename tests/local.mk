@@ -181,6 +181,8 @@ check_PROGRAMS += \
 	tests/dtorconn \
 	tests/execs \
 	tests/activate \
+	tests/shutrace \
+	tests/vclone \
 	# end of check_PROGRAMS
 tests_outofsight_SOURCES = tests/progs/outofsight.c
 tests_outofsight_CFLAGS = $(TPROG_CFLAGS)
@@ -200,6 +202,12 @@ tests_execs_LDADD = $(TPROG_LDADD)
 tests_activate_SOURCES = tests/progs/activate.c
 tests_activate_CFLAGS = $(TPROG_CFLAGS)
 tests_activate_LDADD = $(TPROG_LDADD)
+tests_shutrace_SOURCES = tests/progs/shutrace.c
+tests_shutrace_CFLAGS = $(TPROG_CFLAGS)
+tests_shutrace_LDADD = $(TPROG_LDADD)
+tests_vclone_SOURCES = tests/progs/vclone.c
+tests_vclone_CFLAGS = $(TPROG_CFLAGS)
+tests_vclone_LDADD = $(TPROG_LDADD)
 check_LTLIBRARIES += tests/progs/libdtorconn.la
 tests_progs_libdtorconn_la_SOURCES = tests/progs/dtorconn_lib.c
 tests_progs_libdtorconn_la_CFLAGS = $(AM_CFLAGS) -g

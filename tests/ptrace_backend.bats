@@ -315,8 +315,8 @@ calls() {
 }
 
 # inherit BACKEND PROG TRACE: runs PROG under the runner with a listening
-# TCP socket inherited at descriptor 3 (from python3, as a socket-activating
-# parent passes one)
+# TCP socket inherited at descriptor 3 and a listening unix one (inh.sock)
+# at descriptor 4 (from python3, as a socket-activating parent passes them)
 inherit() {
 	python3 - "$SOCKTRACE" "$1" "$2" "$3" <<'PY'
 import os, socket, subprocess, sys
@@ -325,8 +325,13 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen()
 os.dup2(s.fileno(), 3)
-subprocess.run([st, "--backend=" + backend, "-o", trace, "--", prog, "-p", "1"], pass_fds=[3],
+u = socket.socket(socket.AF_UNIX)
+u.bind("inh.sock")
+u.listen()
+os.dup2(u.fileno(), 4)
+subprocess.run([st, "--backend=" + backend, "-o", trace, "--", prog, "-p", "1"], pass_fds=[3, 4],
                stdout=subprocess.DEVNULL)
+os.unlink("inh.sock")
 print(s.getsockname()[1])
 PY
 }
@@ -338,7 +343,9 @@ PY
 	lport=$(inherit ptrace "$(prog tcp_client_static)" pt_inh.jsonl)
 	jq -c 'select(.call=="start") | .inherited | map(del(.inode))' pt_inh.jsonl | sed "s/:$lport\b/:LP/g" >pt_inh
 	diff -u shim_inh pt_inh
-	grep -q '"fd":3,"family":"AF_INET","type":"SOCK_STREAM","proto":"tcp","local":"127.0.0.1:LP","state":"LISTEN"' pt_inh
+	grep -q '"fd":3,"family":"AF_INET","type":"SOCK_STREAM","proto":"tcp","local":"127.0.0.1:LP","state":"LISTEN","listening":true' pt_inh
+	# a unix listener has no TCP state: SO_ACCEPTCONN says it listens
+	grep -q '"fd":4,"family":"AF_UNIX","type":"SOCK_STREAM","local":"inh.sock","listening":true}' pt_inh
 	# none inherited: an empty list, not an absent one
 	pair _static "-n 1" ""
 	assert_field "$(one '.call=="start"' cli_static.jsonl)" '.inherited|length' 0

@@ -34,17 +34,20 @@ try:
 except OSError:
     pass
 l, r = socket.socketpair()
-l.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [b.fileno()]))])
-msg, anc, flags, addr = r.recvmsg(1, socket.CMSG_SPACE(4))
+l.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [b.fileno(), a.fileno()]))])
+msg, anc, flags, addr = r.recvmsg(1, socket.CMSG_SPACE(8))   # a: received listening
 u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 os.set_inheritable(u.fileno(), True)
+os.set_inheritable(a.fileno(), True)  # inherited listening
 os.execv(sys.executable, [sys.executable, sys.argv[0], str(u.fileno())])
 PY
 	"$SOCKTRACE" -o rich.jsonl --stack=4 -- python3 rich.py
 	assert_some '.holders | length > 0' rich.jsonl
 	assert_some 'has("verdict") or has("reuse_verdict")' rich.jsonl
 	assert_some '.rights | length > 0' rich.jsonl
+	assert_some 'any(.rights[]?; .listening)' rich.jsonl
 	assert_some '.inherited | length > 0' rich.jsonl
+	assert_some 'any(.inherited[]?; .listening)' rich.jsonl
 	assert_some '.stack | length > 0' rich.jsonl
 	run "$(prog record_rt)" rich.jsonl
 	[[ $status -eq 0 ]] || { echo "$output" >&2; false; }

@@ -129,3 +129,26 @@ except OSError:
 	assert_eq "$status" 2 "check --strict's status"
 	[[ $output == *"spawned pid ${kids[0]}, which exec'd $(prog tcp_client_static), an image the shim cannot enter (static)"* ]]
 }
+
+@test "a child of clone(CLONE_VM | CLONE_VFORK) that execs an image the shim cannot enter is said by its parent, with its pid and reason; a traced one and a failed exec are not" {
+	# glibc's clone() with a stack of its own, as a runtime's spawn calls
+	# it: the child runs in its parent's memory and records nothing
+	"$SOCKTRACE" -o vc.jsonl -- "$(prog vclone)" "$(prog tcp_client_static) -p 1 -n 1" "-e $(type -P true)" \
+		"./no-such-program" "$(type -P true)" >vc.out 2>vc.err
+	for i in 1 2 3 4; do
+		kids[i]=$(fact vc.out cloned pid "$i")
+	done
+	assert_eq "$(fact vc.out reaped status 3)" 127 "the failed exec's status"
+	parent=$(jq -r 'select(.call == "start") | .pid' vc.jsonl | head -n 1)
+	assert_eq "$(jq -r "select(.call == \"clone\" and .pid == $parent) | .ret" vc.jsonl | tr '\n' ' ')" \
+		"${kids[1]} ${kids[2]} ${kids[3]} ${kids[4]} " "the children came from clone"
+	assert_eq "$(jq -c 'select(.call == "untraced") | [.pid, .child, .exe, .reason]' vc.jsonl | tr '\n' ' ')" \
+		"[$parent,${kids[1]},\"$(prog tcp_client_static)\",\"static\"] [$parent,${kids[2]},\"$(type -P true)\",\"no LD_PRELOAD\"] " \
+		"untraced events: the static image and the empty environment; none for the failed exec nor the traced true"
+	# the traced child starts its own record, under its own pid
+	assert_eq "$(jq -r "select(.call == \"start\" and .pid == ${kids[4]}) | .ppid" vc.jsonl)" "$parent" "the traced child's start"
+	assert_count 0 ".pid == ${kids[1]} and .call != \"end\"" vc.jsonl
+	run "$SOCKTRACE" check --strict vc.jsonl
+	assert_eq "$status" 2 "check --strict's status"
+	[[ $output == *"spawned pid ${kids[1]}, which exec'd $(prog tcp_client_static), an image the shim cannot enter (static)"* ]]
+}

@@ -146,7 +146,7 @@ load helpers
 	assert_field "$e" .state ESTABLISHED
 }
 
-@test "tcp: shutdown(SHUT_WR) half-close: ESTABLISHED->FIN_WAIT1/2, the peer reads EOF and closes CLOSE_WAIT->LAST_ACK" {
+@test "tcp: shutdown(SHUT_WR) half-close: ESTABLISHED->FIN_WAIT1 (FIN_WAIT2 already after it when the peer's ACK came), the peer reads EOF and closes CLOSE_WAIT->LAST_ACK" {
 	# both ends in one process, so the peer cannot move while the shim looks
 	traced "$(prog tconnect)" halfclose >out
 	cfd=$(fact out connect fd)
@@ -159,7 +159,12 @@ load helpers
 	assert_field "$e" .ret 0
 	assert_field "$e" .how SHUT_WR
 	assert_field "$e" .state_before ESTABLISHED
-	assert_field "$e" .state "$kstate"
+	# the call's transition; the kernel's later reading, when the peer's
+	# ACK had moved it on by then (the program read after the shim)
+	assert_field "$e" .state FIN_WAIT1
+	sa=$(get "$e" '.state_after // "-"')
+	[[ $sa == - || ($sa == FIN_WAIT2 && $kstate == FIN_WAIT2) ]] ||
+		{ echo "state_after $sa, and the program read $kstate after it" >&2; false; }
 	assert_field "$e" .local "$(get "$(one '.call=="connect"')" .local)"
 	assert_field "$e" .remote "$(get "$(one '.call=="listen"')" .local)"
 
@@ -176,6 +181,58 @@ load helpers
 	assert_field "$e" .last true
 	assert_field "$e" .tcp.bytes_sent "$(fact out tcpinfo bytes_sent 2)"
 	assert_field "$e" .tcp.bytes_received "$(fact out tcpinfo bytes_received 2)"
+}
+
+@test "tcp: shutdown(SHUT_WR) after the peer closed: CLOSE_WAIT->LAST_ACK, and the kernel's CLOSE (the peer's ACK came inside the call) as state_after, never CLOSE_WAIT->CLOSE" {
+	traced "$PYTHON3" -c 'import socket, struct
+l = socket.create_server(("127.0.0.1", 0))
+for i in range(20):
+    c = socket.create_connection(l.getsockname())
+    s, _ = l.accept()
+    s.close()
+    while c.recv(1):
+        pass
+    before = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+    c.shutdown(socket.SHUT_WR)
+    after = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+    print("shutdown fd=%d before=%d after=%d" % (c.fileno(), before, after))
+    c.close()' >p.out 2>p.err
+	assert_empty p.err
+	# the kernel's numbers: 8 CLOSE_WAIT, 7 CLOSE
+	assert_eq "$(grep -c ' before=8 ' p.out)" 20 "shutdowns the program made in CLOSE_WAIT"
+	assert_count 20 '.call=="shutdown" and .state_before=="CLOSE_WAIT" and .state=="LAST_ACK"'
+	# what the kernel showed right after: CLOSE already, or LAST_ACK still
+	# (then no state_after); never CLOSE where the program, reading after
+	# the shim, still saw LAST_ACK
+	assert_count 0 '.call=="shutdown" and .state_after != null and .state_after != "CLOSE"'
+	n=$(grep -c ' after=7$' p.out || true)
+	[ "$(nev '.call=="shutdown" and .state_after=="CLOSE"')" -le "$n" ]
+	assert_count 0 '.call=="shutdown" and .state=="CLOSE"'
+}
+
+@test "tcp: shutdown racing the peer's close (wr, rdwr, rd; 300 rounds each): every recorded pair is a transition shutdown makes, and every later reading is one the peer's packets lead to" {
+	for how in wr rdwr rd; do
+		SOCKTRACE_OUTPUT=$SCRATCH/$how.jsonl traced "$(prog shutrace)" 300 "$how" >"$how.out" 2>"$how.err"
+		assert_empty "$how.err"
+		assert_eq "$(fact "$how.out" runs n)" 300 "rounds of $how"
+		assert_count 300 '.call=="shutdown" and .ret==0' "$SCRATCH/$how.jsonl"
+	done
+	# the kernel's rules (inet_shutdown, tcp_shutdown), and the states the
+	# peer's ACK, FIN or RST lead to, written out apart from the shim's
+	bad=$(jq -c '
+		def made($b; $how): if $b == "SYN_SENT" then "CLOSE"
+			elif $b == "LISTEN" and $how != "SHUT_WR" then "CLOSE"
+			elif ($b == "ESTABLISHED" or $b == "SYN_RECV") and $how != "SHUT_RD" then "FIN_WAIT1"
+			elif $b == "CLOSE_WAIT" and $how != "SHUT_RD" then "LAST_ACK"
+			else $b end;
+		def later: {"ESTABLISHED": ["CLOSE_WAIT", "CLOSE"], "CLOSE_WAIT": ["CLOSE"],
+			"FIN_WAIT1": ["FIN_WAIT2", "CLOSING", "TIME_WAIT", "CLOSE"], "FIN_WAIT2": ["TIME_WAIT", "CLOSE"],
+			"CLOSING": ["TIME_WAIT", "CLOSE"], "LAST_ACK": ["CLOSE"], "TIME_WAIT": ["CLOSE"]};
+		select(.call == "shutdown") | . as $e
+		| select($e.state_before == null or $e.state != made($e.state_before; $e.how)
+			or ($e.state_after != null and ((later[$e.state] // []) | index($e.state_after)) == null))
+		| {how, state_before, state, state_after}' "$SCRATCH"/wr.jsonl "$SCRATCH"/rdwr.jsonl "$SCRATCH"/rd.jsonl)
+	[[ -z $bad ]] || { echo "pairs no shutdown makes:" >&2; sort <<<"$bad" | uniq -c >&2; false; }
 }
 
 @test "tcp: SO_LINGER {1,0}: the setsockopt, the option at close, and a reset instead of FIN_WAIT1" {

@@ -305,3 +305,51 @@ sys.exit(p.wait())
 	assert_empty m.err
 	grep -qF "listening on $port (inherited)" m.out
 }
+
+@test "render: a unix listener inherited from an untraced parent and never accepted on is a listener (inherited) in every view; an inherited datagram socket is not" {
+	# the kernel's TCP table says nothing of a unix socket: the start's
+	# list says it listens (SO_ACCEPTCONN), as the parent made it
+	traced_prefix
+	"$PYTHON3" -c 'import socket, subprocess, sys
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+l.bind("srv.sock")
+l.listen(4)
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+d.bind("dgram.sock")
+print("listen fd=%d" % l.fileno())
+print("dgram fd=%d" % d.fileno(), flush=True)
+p = subprocess.run(sys.argv[1:] + ["true"], pass_fds=[l.fileno(), d.fileno()])
+sys.exit(p.returncode)' "${TRACED[@]}" >p.out 2>p.err
+	trace_settle "$TRACE"
+	assert_empty p.err
+	lfd=$(fact p.out listen fd)
+	dfd=$(fact p.out dgram fd)
+	e=$(one '.call=="start"')
+	assert_field "$e" "[.inherited[] | select(.fd==$lfd) | {local, state, listening}]" '[
+  {
+    "local": "srv.sock",
+    "state": null,
+    "listening": true
+  }
+]'
+	assert_field "$e" "[.inherited[] | select(.fd==$dfd) | {local, listening}]" '[
+  {
+    "local": "dgram.sock",
+    "listening": null
+  }
+]'
+	view mermaid
+	view_has "Note over P1: listening on srv.sock (inherited)"
+	view_lacks "dgram.sock (inherited)"
+	view summary
+	view_line "^unix srv\.sock \(server side\)$"
+	view_line "^  sockets       1 opened, 1 closed, 0 leaked, at most 1 open at once, 1 listening$"
+	view timeline
+	view_line "^listener  unix srv\.sock  pid [0-9]+ fd $lfd "
+	view_lacks "listener  unix dgram.sock"
+	view text
+	view_line "^    fd $lfd AF_UNIX srv\.sock listening$"
+	view_line "^    fd $dfd AF_UNIX dgram\.sock$"
+	# held from before the trace to the exit: no leak
+	rule_holds no-leaks
+}

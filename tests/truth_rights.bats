@@ -211,3 +211,36 @@ PY
 	assert_eq "$status" 1
 	[[ ${lines[0]} == "no-leaks: pid "*" (python3 scm.py recv "*"): tcp 127.0.0.1:"*" -> 127.0.0.1:"*" (last seen ESTABLISHED) was never closed before exit; it was made by accept"* ]] || { echo "$output" >&2; false; }
 }
+
+@test "rights: a unix listener received from an untraced process and never accepted on is a listener (received) in every view" {
+	# the kernel's TCP state says nothing of a unix socket: the message's
+	# entry says it listens (SO_ACCEPTCONN)
+	traced_prefix
+	"$PYTHON3" -c 'import socket, subprocess, sys
+a, b = socket.socketpair()
+l = socket.socket(socket.AF_UNIX)
+l.bind("rx.sock")
+l.listen()
+rx = "import socket\nb = socket.socket(fileno=%d)\n_, fds, _, _ = socket.recv_fds(b, 1, 1)\nprint(\"received fd=%%d\" %% fds[0])\nsocket.socket(fileno=fds[0]).close()\n" % b.fileno()
+p = subprocess.Popen(sys.argv[1:] + [sys.executable, "-c", rx], pass_fds=[b.fileno()])
+socket.send_fds(a, [b"x"], [l.fileno()])
+l.close()
+sys.exit(p.wait())' "${TRACED[@]}" >p.out 2>p.err
+	trace_settle "$TRACE"
+	assert_empty p.err
+	fd=$(fact p.out received fd)
+	assert_field "$(one '.call=="recvmsg"')" "[.rights[] | {fd, listening}]" "[
+  {
+    \"fd\": $fd,
+    \"listening\": true
+  }
+]"
+	view mermaid
+	view_has "listening on rx.sock (received)"
+	view summary
+	view_line "^unix rx\\.sock \\(server side\\)$"
+	view_line "^  sockets .* 1 listening$"
+	view timeline
+	view_line "^listener  unix rx\\.sock  pid [0-9]+ fd $fd "
+	rule_holds no-leaks
+}
