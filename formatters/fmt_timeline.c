@@ -663,28 +663,81 @@ static void opts_words(const struct st_event *ev, char *buf, size_t n)
 		 ev->opts.reuseport ? "on" : "off");
 }
 
-static void accepted_line(const struct show *sh, const struct st_msock *s, unsigned failed)
+/* the connections a listener accepted (queued: those it never did) that
+ * were printed before it, as a retiring model handed them out: their
+ * numbers, the first ACCEPTED_NAMED of them */
+#define ACCEPTED_NAMED 20
+struct named {
+	const struct st_msock *l;
+	bool queued;
+	unsigned n;
+	int ids[ACCEPTED_NAMED];
+};
+
+/* What -f timeline printed of what a retiring model handed out (struct
+ * show's timeline): the processes of those sockets, for the list at the
+ * end, and the numbers of the connections of the listeners still held. */
+struct show_timeline_acc {
+	int64_t *pids;		/* sorted when looked in */
+	size_t n, cap;
+	bool sorted;
+	struct named *named;
+	size_t nnamed, capnamed;
+	bool printed;		/* a block came before the end */
+};
+
+static struct named *named_of(const struct show *sh, const struct st_msock *l, bool queued, bool add)
+{
+	struct show_timeline_acc *a = sh->timeline;
+
+	for (size_t i = 0; a && i < a->nnamed; i++)
+		if (a->named[i].l == l && a->named[i].queued == queued)
+			return &a->named[i];
+	if (!add || !a)
+		return NULL;
+	if (a->nnamed == a->capnamed) {
+		size_t cap = a->capnamed ? 2 * a->capnamed : 8;
+		struct named *p = realloc(a->named, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		a->named = p;
+		a->capnamed = cap;
+	}
+	a->named[a->nnamed] = (struct named){ l, queued, 0, { 0 } };
+	return &a->named[a->nnamed++];
+}
+
+/* the numbers of l's connections (queued: those it never accepted), those
+ * printed before first, then the model's; how many there are */
+static unsigned conn_ids(const struct show *sh, const struct st_msock *l, bool queued)
 {
 	const struct st_model *m = sh->model;
+	const struct named *nm = named_of(sh, l, queued, false);
 	unsigned n = 0;
 
+	for (unsigned i = 0; nm && i < nm->n; i++)
+		if (n++ < ACCEPTED_NAMED)
+			fprintf(sh->out, "%s#%d", n == 1 ? ": " : " ", nm->ids[i]);
+	n = nm ? nm->n : 0;	/* counts past those it named */
+	for (size_t i = 0; i < m->nconns; i++)
+		if ((queued ? m->conns[i]->queued_on == l :
+			      m->conns[i]->server && m->conns[i]->server->listener == l) && n++ < ACCEPTED_NAMED)
+			fprintf(sh->out, "%s#%d", n == 1 ? ": " : " ", m->conns[i]->id);
+	if (n > ACCEPTED_NAMED)
+		fprintf(sh->out, " ...");
+	return n;
+}
+
+static void accepted_line(const struct show *sh, const struct st_msock *s, unsigned failed)
+{
 	if (!st_msock_listening(s))
 		return;
 	fprintf(sh->out, "  %-10s %u connection%s", "accepted", s->accepted,
 		s->accepted == 1 ? "" : "s");
-	for (size_t i = 0; i < m->nconns; i++)
-		if (m->conns[i]->server && m->conns[i]->server->listener == s && n++ < 20)
-			fprintf(sh->out, "%s#%d", n == 1 ? ": " : " ", m->conns[i]->id);
-	if (n > 20)
-		fprintf(sh->out, " ...");
+	conn_ids(sh, s, false);
 	if (s->queued) {
-		unsigned k = 0;
 		fprintf(sh->out, "; %u more queued, never accepted", s->queued);
-		for (size_t i = 0; i < m->nconns; i++)
-			if (m->conns[i]->queued_on == s && k++ < 20)
-				fprintf(sh->out, "%s#%d", k == 1 ? ": " : " ", m->conns[i]->id);
-		if (k > 20)
-			fprintf(sh->out, " ...");
+		conn_ids(sh, s, true);
 	}
 	if (failed)
 		fprintf(sh->out, "; %u accept call%s failed", failed, failed == 1 ? "" : "s");
@@ -829,11 +882,57 @@ static void other_block(const struct show *sh, const struct st_msock *s)
 		show_esc(s->local), s->remote[0] ? " -> " : "", show_esc(s->remote), w, t, "calls", words);
 }
 
+static void pid_shown(struct show *sh, int64_t pid)
+{
+	struct show_timeline_acc *a = sh->timeline;
+
+	if (!a && !(a = sh->timeline = calloc(1, sizeof(*a))))
+		return;
+	if (a->n && a->pids[a->n - 1] == pid)
+		return;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		int64_t *p = realloc(a->pids, cap * sizeof(*p));
+		if (!p)
+			return;
+		a->pids = p;
+		a->cap = cap;
+	}
+	a->pids[a->n++] = pid;
+	a->sorted = false;
+}
+
+static int by_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* the processes of a socket the filters keep, for the list at the end */
+static void sock_pids_shown(struct show *sh, const struct st_msock *s)
+{
+	pid_shown(sh, s->pid);
+	if (s->end_pid >= 0)
+		pid_shown(sh, s->end_pid);
+	for (size_t k = 0; k < s->nevs; k++)
+		pid_shown(sh, s->evs[k]->ev.pid);
+}
+
 /* a process is shown when it holds a socket the filters keep */
 static bool proc_shown(const struct show *sh, const struct st_proc *p)
 {
 	const struct st_model *m = sh->model;
+	struct show_timeline_acc *a = sh->timeline;
 
+	if (a && a->n) {
+		if (!a->sorted) {
+			qsort(a->pids, a->n, sizeof(*a->pids), by_i64);
+			a->sorted = true;
+		}
+		if (bsearch(&p->pid, a->pids, a->n, sizeof(*a->pids), by_i64))
+			return true;
+	}
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		if (!show_keep_sock(sh, s))
@@ -892,50 +991,129 @@ static void processes(const struct show *sh)
 	}
 }
 
+/* the block of socket s, if it has one of its own (a listener, a socket
+ * with no connection, the first end of a socketpair); false none */
+static bool sock_block(const struct show *sh, const struct st_msock *s, struct block *b, size_t order)
+{
+	bool failed_bind = s->bind && s->bind->ev.err && st_msock_is_tcp(s) && !s->connect;
+
+	if (!show_keep_sock(sh, s))
+		return false;
+	if (st_msock_listening(s) || failed_bind)
+		*b = (struct block){ s->t_first, B_LISTENER, s, order };
+	else if (!s->conn && !(s->peer && s->peer->id < s->id && s->peer->made == s->made &&
+				s->peer->pid == s->pid && show_keep_sock(sh, s->peer)))
+		*b = (struct block){ s->t_first, B_OTHER, s, order };
+	else
+		return false;
+	return true;
+}
+
+static void print_block(const struct show *sh, const struct block *b)
+{
+	fputc('\n', sh->out);
+	switch (b->kind) {
+	case B_LISTENER:
+		listener_block(sh, b->p);
+		break;
+	case B_CONN:
+		conn_block(sh, b->p);
+		break;
+	case B_OTHER:
+		other_block(sh, b->p);
+		break;
+	}
+}
+
+void show_timeline_sock(struct show *sh, const struct st_msock *s)
+{
+	struct block b;
+
+	if (!show_keep_sock(sh, s))
+		return;
+	if (!sh->timeline && !(sh->timeline = calloc(1, sizeof(*sh->timeline))))
+		return;	/* out of memory: the block is lost, not the rest */
+	sock_pids_shown(sh, s);
+	if (sock_block(sh, s, &b, 0)) {
+		print_block(sh, &b);
+		sh->timeline->printed = true;
+	}
+	/* gone: another socket may come at its address */
+	for (int q = 0; q < 2; q++) {
+		struct named *nm = named_of(sh, s, q, false);
+		if (nm)
+			nm->l = NULL;
+	}
+}
+
+/* c's number kept for the listener it was accepted on (or queued on),
+ * still held */
+static void name_conn(struct show *sh, const struct st_msock *l, bool queued, int id)
+{
+	struct named *nm;
+
+	if (!l || (!sh->timeline && !(sh->timeline = calloc(1, sizeof(*sh->timeline)))))
+		return;
+	if ((nm = named_of(sh, l, queued, true))) {
+		if (nm->n < ACCEPTED_NAMED)
+			nm->ids[nm->n] = id;
+		nm->n++;
+	}
+}
+
+void show_timeline_conn(struct show *sh, const struct st_conn *c)
+{
+	struct block b = { c->t_start, B_CONN, c, 0 };
+
+	if (!sh->timeline && !(sh->timeline = calloc(1, sizeof(*sh->timeline))))
+		return;	/* out of memory: the block is lost, not the rest */
+	name_conn(sh, c->server ? c->server->listener : NULL, false, c->id);
+	name_conn(sh, c->queued_on, true, c->id);
+	if (!show_keep_conn(sh, c))
+		return;
+	print_block(sh, &b);
+	sh->timeline->printed = true;
+}
+
+void show_timeline_free(struct show *sh)
+{
+	if (sh->timeline) {
+		free(sh->timeline->named);
+		free(sh->timeline->pids);
+		free(sh->timeline);
+		sh->timeline = NULL;
+	}
+}
+
 int show_timeline(struct show *sh)
 {
 	const struct st_model *m = sh->model;
 	struct block *blocks = calloc(m->nsocks + m->nconns + 1, sizeof(*blocks));
+	/* a retiring model printed blocks as they ended: the processes come
+	 * after the rest */
+	bool retired = sh->timeline && sh->timeline->printed;
 	size_t n = 0;
 
 	if (!blocks)
 		return 2;
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
-		bool failed_bind = s->bind && s->bind->ev.err && st_msock_is_tcp(s) && !s->connect;
-
-		if (!show_keep_sock(sh, s))
-			continue;
-		if (st_msock_listening(s) || failed_bind)
-			blocks[n] = (struct block){ s->t_first, B_LISTENER, s, n };
-		else if (!s->conn && !(s->peer && s->peer->id < s->id && s->peer->made == s->made &&
-					s->peer->pid == s->pid && show_keep_sock(sh, s->peer)))
-			blocks[n] = (struct block){ s->t_first, B_OTHER, s, n };
-		else
-			continue;
-		n++;
-	}
+	for (size_t i = 0; i < m->nsocks; i++)
+		if (sock_block(sh, m->socks[i], &blocks[n], n))
+			n++;
 	for (size_t i = 0; i < m->nconns; i++)
 		if (show_keep_conn(sh, m->conns[i])) {
 			blocks[n] = (struct block){ m->conns[i]->t_start, B_CONN, m->conns[i], n };
 			n++;
 		}
 	qsort(blocks, n, sizeof(*blocks), by_time);
-	processes(sh);
-	for (size_t i = 0; i < n; i++) {
+	if (!retired)
+		processes(sh);
+	for (size_t i = 0; i < n; i++)
+		print_block(sh, &blocks[i]);
+	if (retired) {
 		fputc('\n', sh->out);
-		switch (blocks[i].kind) {
-		case B_LISTENER:
-			listener_block(sh, blocks[i].p);
-			break;
-		case B_CONN:
-			conn_block(sh, blocks[i].p);
-			break;
-		case B_OTHER:
-			other_block(sh, blocks[i].p);
-			break;
-		}
+		processes(sh);
 	}
 	free(blocks);
+	show_timeline_free(sh);
 	return 0;
 }

@@ -112,7 +112,7 @@ static struct st_rec *digest_of(struct st_model *m, const struct st_rec *r)
 
 	for (size_t i = m->ndigests; i-- > 0;) {
 		d = m->digests[i];
-		if (d->line == -1 && d->ev.call == r->ev.call && d->pkey == r->pkey && d->ev.pid == r->ev.pid &&
+		if (d->lsock == r->lsock && d->ev.call == r->ev.call && d->pkey == r->pkey && d->ev.pid == r->ev.pid &&
 		    (d->ev.err ? r->ev.err && !strcmp(d->ev.err, r->ev.err) : !r->ev.err))
 			return d;
 	}
@@ -134,6 +134,7 @@ static struct st_rec *digest_of(struct st_model *m, const struct st_rec *r)
 	d->ev.fd = r->ev.fd;
 	d->ev.listen_fd = r->ev.listen_fd;
 	d->pkey = r->pkey;
+	d->lsock = r->lsock;	/* an accept on that listener (NULL once it retired) */
 	d->origin = r->origin;
 	d->machine = r->machine;
 	if (r->ev.err && !(d->strs = strdup(r->ev.err))) {
@@ -213,6 +214,13 @@ static int round_run(struct st_model *m)
 			st_model_settle(m->socks[i]);
 	if (st_model_join_round(m) < 0)
 		return -1;
+	/* the two ends of a socketpair go together (a format shows them as
+	 * one) */
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i];
+		if (s->retiring && s->peer && s->peer->peer == s && !s->peer->retiring)
+			s->retiring = false;
+	}
 	for (size_t i = 0; m->retire.conn && i < m->nconns; i++)
 		m->retire.conn(m->retire.arg, m, m->conns[i]);
 	/* the sockets with their connections: a format counts a connection

@@ -27,6 +27,7 @@
 #define SHOW_HOLD_EVENTS 100000
 
 struct show_summary_acc;
+struct show_timeline_acc;
 
 struct show {
 	FILE *out;
@@ -48,6 +49,9 @@ struct show {
 	/* -f summary: what it counted of what a retiring model handed out
 	 * (fmt_summary.c), NULL none */
 	struct show_summary_acc *summary;
+	/* -f timeline: the processes of what it printed as a retiring model
+	 * handed it out (fmt_timeline.c), NULL none */
+	struct show_timeline_acc *timeline;
 };
 
 /* the filters (--pid, --port) on one socket, connection or event */
@@ -148,6 +152,11 @@ void show_summary_sock(struct show *sh, const struct st_msock *s);
 void show_summary_rec(struct show *sh, const struct st_rec *r, const struct st_msock *owner);
 /* what those counted, let go of without printing (show_summary does it) */
 void show_summary_free(struct show *sh);
+/* -f timeline prints their blocks as they come (the list of processes
+ * comes last, then); what it kept of them let go of */
+void show_timeline_sock(struct show *sh, const struct st_msock *s);
+void show_timeline_conn(struct show *sh, const struct st_conn *c);
+void show_timeline_free(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
 void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);

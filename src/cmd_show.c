@@ -42,10 +42,11 @@ static const char usage_text[] =
 	"      --follow         text and json: keep reading each TRACE as it grows, until\n"
 	"                       its runner has written how the program ended (or SIGINT)\n"
 	"      --window=MS      how far (in trace time) events are looked ahead to put them\n"
-	"                       in time order (default 500; text, json, lifecycle,\n"
-	"                       connections, summary)\n"
-	"      --hold=EVENTS    lifecycle, connections, summary: past this many events held,\n"
-	"                       print (count) and let go of what has ended (default 100000)\n"
+	"                       in time order (default 500; text, json and the formats\n"
+	"                       --hold is for)\n"
+	"      --hold=EVENTS    lifecycle, connections, timeline, summary: past this many\n"
+	"                       events held, print (summary: count) and let go of what has\n"
+	"                       ended (default 100000)\n"
 	"Exit status: 0; 1 when a --pid or --port names nothing of the traces (each\n"
 	"such value is named on stderr) or the output could not be written; 2 when\n"
 	"some input was unusable (the rest is still shown) or for a usage error.\n";
@@ -170,6 +171,18 @@ static void retired_conn(void *arg, const struct st_model *m, const struct st_co
 	show_connections_conn(arg, c);
 }
 
+static void timeline_sock(void *arg, const struct st_model *m, const struct st_msock *s)
+{
+	(void)m;
+	show_timeline_sock(arg, s);
+}
+
+static void timeline_conn(void *arg, const struct st_model *m, const struct st_conn *c)
+{
+	(void)m;
+	show_timeline_conn(arg, c);
+}
+
 static void summed_sock(void *arg, const struct st_model *m, const struct st_msock *s)
 {
 	(void)m;
@@ -206,6 +219,9 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		rt.sock = retired_sock;
 	} else if (fn == show_connections) {
 		rt.conn = retired_conn;
+	} else if (fn == show_timeline) {
+		rt.sock = timeline_sock;
+		rt.conn = timeline_conn;
 	} else {
 		rt.sock = summed_sock;	/* counted as they go, printed at the end */
 		rt.rec = summed_rec;
@@ -263,6 +279,7 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		}
 	}
 	show_summary_free(sh);
+	show_timeline_free(sh);
 	free(sh->recs);
 	sh->recs = NULL;
 	st_stream_close(s);
@@ -270,6 +287,10 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	if (!rc && fn == show_lifecycle && m.socks_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
 				"were printed as they ended, in that order\n", hold, m.socks_retired);
+	if (!rc && fn == show_timeline && m.socks_retired)
+		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
+				"were printed as they ended, in that order, and the processes after them; the "
+				"kernel's table at a later exit is not given for them\n", hold, m.socks_retired);
 	if (!rc && fn == show_summary && m.socks_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
 				"were counted as they ended; the kernel's table at a later exit is not matched to "
@@ -451,7 +472,8 @@ int st_cmd_show(int argc, char **argv)
 				     (int64_t)window_ms * 1000);
 	if (follow)
 		return usage_error("%s", "--follow is for -f text and -f json, without --port and --strict");
-	if ((fn == show_lifecycle || fn == show_connections || fn == show_summary) && !strict)
+	if ((fn == show_lifecycle || fn == show_connections || fn == show_summary || fn == show_timeline) &&
+	    !strict)
 		return show_retiring(&sh, fn, argv + optind, argc - optind, (int64_t)window_ms * 1000,
 				     (size_t)hold);
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# `socktrace show -f lifecycle`, `-f connections` and `-f summary` hold
-# only what is alive: once more than --hold events are held, each socket
-# (and each connection, with both its ends) that has ended is printed (or,
-# for summary, counted) and let go as the trace goes, in the order they
-# end; the rest at the end.  The lines
+# `socktrace show -f lifecycle`, `-f connections`, `-f timeline` and
+# `-f summary` hold only what is alive: once more than --hold events are
+# held, each socket (and each connection, with both its ends) that has
+# ended is printed (or, for summary, counted) and let go as the trace
+# goes, in the order they end; the rest at the end.  The lines
 # are those of the whole trace (--strict reads it whole), the order and
 # the connections' numbers are what changes.  Below the limit the output
 # is the whole trace's, in its order.
@@ -84,6 +84,31 @@ pauses() {
 	grep -q "^  final states  FIN_WAIT1 [3-5], TIME_WAIT [1-3]$" <<<"$output"
 	grep -q "^all endpoints" <<<"$output"
 	run --separate-stderr "$SOCKTRACE" show -f summary --color=never "$TRACE"
+	[[ $status == 0 && -z $stderr ]]
+	diff whole.txt <(echo "$output")
+}
+
+@test "retire: timeline --hold 1 prints the blocks as they end, then the processes" {
+	pauses 5
+	"$SOCKTRACE" show -f timeline --color=never --utc --strict "$TRACE" >whole.txt
+	run --separate-stderr "$SOCKTRACE" show -f timeline --color=never --utc --hold 1 "$TRACE"
+	[[ $status == 0 ]]
+	grep -q "events were held (--hold): [4-8] sockets that had ended were printed as they ended" <<<"$stderr"
+	# the whole trace: the process first, then the blocks in time order
+	# (the listener first); here the connections that ended first come
+	# first and the process last
+	head -n 1 whole.txt | grep -q "^process "
+	[[ $(grep -c "^connection #" whole.txt) == 6 ]]
+	head -n 2 <<<"$output" | grep -q "^connection #1 "
+	tail -n 1 <<<"$output" | grep -q "^process "
+	# the same blocks, but for the connections' numbers and what the
+	# exit's table said of those printed before it (TIME_WAIT)
+	blocks() { sed 's/#[0-9]*/#/g' | grep -v "kernel at exit" | grep -v '^$' | sort; }
+	diff <(blocks <whole.txt) <(blocks <<<"$output")
+	[[ $(grep -c "kernel at exit (client end):.*TIME_WAIT" whole.txt) == 6 ]]
+	# the listener names every connection it accepted, printed before it or not
+	grep -q "^  accepted   6 connections: #1 #2 #3 #4 #5 #6$" <<<"$output"
+	run --separate-stderr "$SOCKTRACE" show -f timeline --color=never --utc "$TRACE"
 	[[ $status == 0 && -z $stderr ]]
 	diff whole.txt <(echo "$output")
 }
