@@ -265,6 +265,10 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		rc = 2;
 	} else if (!s || t.fatal) {
 		rc = 2;
+	} else if (!m.nfed && t.bad) {
+		/* no event read, and the input said why (an empty file, a file
+		 * that is not a trace): nothing to render, not a picture of
+		 * nothing */
 	} else if (!ferror(sh->out)) {
 		long n = fn == show_summary ? st_model_untold(&m, &sh->recs) : 0;
 
