@@ -207,8 +207,8 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	/* an end is final once the window has passed it, and a moment more
 	 * for what may undo it (an exit handler's close, a failed exec) */
 	struct st_retire rt = { hold, window_us + 250000, NULL, NULL, NULL, sh };
-	struct st_model m;
-	struct st_trace t;
+	struct st_model *m = calloc(1, sizeof(*m));
+	struct st_trace *t = calloc(1, sizeof(*t));
 	struct st_stream *s;
 	struct st_rec *r, **said = NULL;
 	size_t nsaid = 0, capsaid = 0;
@@ -226,23 +226,25 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		rt.sock = summed_sock;	/* counted as they go, printed at the end */
 		rt.rec = summed_rec;
 	}
-	memset(&t, 0, sizeof(t));
-	if (st_model_begin(&m) < 0 || st_model_retiring(&m, &rt) < 0) {
-		st_model_free(&m);
+	if (!m || !t || st_model_begin(m) < 0 || st_model_retiring(m, &rt) < 0) {
+		if (m)
+			st_model_free(m);
+		free(m);
+		free(t);
 		fprintf(stderr, "socktrace: show: out of memory\n");
 		return 2;
 	}
-	sh->trace = &t;
-	sh->model = &m;
+	sh->trace = t;
+	sh->model = m;
 	catch_stops(&old_int, &old_term);
-	s = st_stream_open(&t, paths, n, &o);
+	s = st_stream_open(t, paths, n, &o);
 	while (s && !oom && (r = st_stream_next(s))) {
 		if (first) {
 			sh->tz_offset = local_offset(r->ev.ts_us);
 			st_render_set_tz(sh->tz_offset);
 			first = false;
 		}
-		oom = st_model_feed(&m, r) < 0;
+		oom = st_model_feed(m, r) < 0;
 		show_filters_seen(sh, r);
 		if (!oom && st_untraced_matters(r)) {
 			void *q = nsaid < capsaid ? said :
@@ -250,27 +252,27 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 			if (q) {
 				said = q;
 				said[nsaid++] = r;
-				st_model_keep(&m, r);
+				st_model_keep(m, r);
 			}
 			oom = !q;
 		}
-		oom = st_model_release(&m, r) < 0 || oom;
+		oom = st_model_release(m, r) < 0 || oom;
 		if (ferror(sh->out))
 			break;
 	}
-	if (!oom && s && !t.fatal)
-		oom = st_model_finish(&m) < 0;
+	if (!oom && s && !t->fatal)
+		oom = st_model_finish(m) < 0;
 	if (oom) {
 		fprintf(stderr, "socktrace: show: out of memory\n");
 		rc = 2;
-	} else if (!s || t.fatal) {
+	} else if (!s || t->fatal) {
 		rc = 2;
-	} else if (!m.nfed && t.bad) {
+	} else if (!m->nfed && t->bad) {
 		/* no event read, and the input said why (an empty file, a file
 		 * that is not a trace): nothing to render, not a picture of
 		 * nothing */
 	} else if (!ferror(sh->out)) {
-		long n = fn == show_summary ? st_model_untold(&m, &sh->recs) : 0;
+		long n = fn == show_summary ? st_model_untold(m, &sh->recs) : 0;
 
 		if (n < 0) {
 			fprintf(stderr, "socktrace: show: out of memory\n");
@@ -288,22 +290,22 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	sh->recs = NULL;
 	st_stream_close(s);
 	restore_stops(&old_int, &old_term);
-	if (!rc && fn == show_lifecycle && m.socks_retired)
+	if (!rc && fn == show_lifecycle && m->socks_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
-				"were printed as they ended, in that order\n", hold, m.socks_retired);
-	if (!rc && fn == show_timeline && m.socks_retired)
+				"were printed as they ended, in that order\n", hold, m->socks_retired);
+	if (!rc && fn == show_timeline && m->socks_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
 				"were printed as they ended, in that order, and the processes after them; the "
-				"kernel's table at a later exit is not given for them\n", hold, m.socks_retired);
-	if (!rc && fn == show_summary && m.socks_retired)
+				"kernel's table at a later exit is not given for them\n", hold, m->socks_retired);
+	if (!rc && fn == show_summary && m->socks_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
 				"were counted as they ended; the kernel's table at a later exit is not matched to "
-				"them (their final state is the one right after their close)\n", hold, m.socks_retired);
-	if (!rc && fn == show_connections && m.conns_retired)
+				"them (their final state is the one right after their close)\n", hold, m->socks_retired);
+	if (!rc && fn == show_connections && m->conns_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu connections that had "
 				"ended were printed as they ended, numbered in that order; the kernel's table at a later "
 				"exit (state_at_exit, and the final state and bytes it tells) is not given for them\n",
-			hold, m.conns_retired);
+			hold, m->conns_retired);
 	if (!oom)
 		st_untraced_each_of((const struct st_rec *const *)said, nsaid, warn_untraced, sh);
 	if (fflush(sh->out) || ferror(sh->out)) {
@@ -311,13 +313,17 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
 		rc = rc ? rc : 1;
 	}
-	if (!rc && t.bad)
+	if (!rc && t->bad)
 		rc = 2;
 	if (say_unmatched(sh) && !rc)
 		rc = 1;
 	free(said);
-	st_model_free(&m);
-	st_trace_free(&t);
+	st_model_free(m);
+	st_trace_free(t);
+	free(m);
+	free(t);
+	sh->model = NULL;
+	sh->trace = NULL;
 	return rc;
 }
 
