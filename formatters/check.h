@@ -158,7 +158,10 @@ size_t report_github(const struct check *c, FILE *out);
 /* Opens the JUnit report file path before anything is judged, so that a
  * path that cannot be written stops the command before it prints a
  * result: created 0600, or an existing file of this user emptied, by the
- * trace file's rules (codec/outfile.h), its XML declaration written.
+ * trace file's rules (codec/outfile.h), its XML declaration written.  A
+ * name of a descriptor ("-" and /dev/stdout: 1, /dev/stderr: 2, fd:N,
+ * /dev/fd/N, /proc/self/fd/N; st_outfile_fd) writes to a copy of that
+ * descriptor, which must be open for writing, and empties nothing.
  * NULL after "socktrace: check: cannot write PATH: why" on stderr. */
 FILE *report_junit_open(const char *path);
 /* A JUnit XML report in f (from report_junit_open(path), closed here):

@@ -15,6 +15,7 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -637,10 +638,32 @@ FILE *report_junit_open(const char *path)
 {
 	static const struct st_outfile how = { 0, ST_OUT_TRUNC | ST_OUT_BLOCK, NULL };
 	const char *why = NULL;
-	int fd = st_outfile_open(path, &how, &why);
+	int named = st_outfile_fd(path), fd;
 	FILE *f;
 
-	if (fd < 0) {
+	if (named == -2) {
+		cannot_write(path, "fd:N takes a descriptor number");
+		return NULL;
+	}
+	if (named >= 0) {
+		/* a descriptor the caller opened ("-", /dev/stdout, fd:N, a
+		 * shell's >(...)): written through a copy of it, never
+		 * emptied (it may be a pipe, or a file already written to) */
+		int acc = fcntl(named, F_GETFL);
+
+		if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {
+			char said[64];
+
+			snprintf(said, sizeof(said), "descriptor %d", named);
+			cannot_write(said, acc < 0 ? strerror(errno) : "open for reading only");
+			return NULL;
+		}
+		fd = fcntl(named, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			cannot_write(path, strerror(errno));
+			return NULL;
+		}
+	} else if ((fd = st_outfile_open(path, &how, &why)) < 0) {
 		cannot_write(path, why);
 		return NULL;
 	}

@@ -18,10 +18,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "expect.h"
 #include "load.h"
+#include "outfile.h"
 #include "untraced.h"
 
 static const char usage_text[] =
@@ -35,7 +37,9 @@ static const char usage_text[] =
 	"       handshakes, no-resets.\n"
 	"  --expect PATTERN   some socket's lifecycle matches PATTERN, e.g.\n"
 	"                     'tcp *:8080 socket setsockopt(SO_REUSEADDR) bind listen accept+ close'\n"
-	"  --junit FILE       also write a JUnit XML report (one testcase per rule)\n"
+	"  --junit FILE       also write a JUnit XML report (one testcase per rule);\n"
+	"                     - or /dev/stdout: on standard output, and the text or\n"
+	"                     github report then goes to standard error\n"
 	"  --format=github    violations as GitHub workflow annotations\n"
 	"  --color=WHEN       auto, always or never, as for show (check's lines are\n"
 	"                     never coloured: accepted so both take the same options)\n"
@@ -57,18 +61,29 @@ static int usage_error(bool *usage, char *failed, size_t n, const char *fmt, con
 	return 2;
 }
 
-/* Is path (the --junit file) one of the traces?  Emptying it for the
- * report would lose the trace before it is read. */
+/* Is path (the --junit file, or the descriptor it names: "-", fd:N, ...)
+ * one of the traces?  Emptying it for the report would lose the trace
+ * before it is read, and writing to it would add the report to it. */
 static bool is_a_trace(const char *path, char *const *traces, int n)
 {
 	struct stat j, t;
+	int fd = st_outfile_fd(path);
 
-	if (stat(path, &j) != 0 || !S_ISREG(j.st_mode))
+	if ((fd >= 0 ? fstat(fd, &j) : fd == -1 ? stat(path, &j) : -1) != 0 || !S_ISREG(j.st_mode))
 		return false;
 	for (int i = 0; i < n; i++)
 		if (stat(traces[i], &t) == 0 && t.st_dev == j.st_dev && t.st_ino == j.st_ino)
 			return true;
 	return false;
+}
+
+/* Are descriptors a and b one open object (the same pipe, terminal or
+ * file)? */
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* The file of a --junit after the option that stopped the command line
@@ -268,7 +283,7 @@ int st_cmd_check(int argc, char **argv)
 	struct expect_pattern *pats = NULL;
 	size_t npats = 0;
 	const char *junit = NULL;
-	FILE *jf = NULL;
+	FILE *jf = NULL, *human = stdout;
 	bool strict = false, github = false, usage = false;
 	char why[512], failed[600] = "", whole[2300] = "";
 	const char *detail = NULL;
@@ -329,6 +344,11 @@ int st_cmd_check(int argc, char **argv)
 				rc = usage_error(&usage, failed, sizeof(failed), "%s", "--junit given twice: one report file");
 				goto out;
 			}
+			if (st_outfile_fd(optarg) == -2) {
+				rc = usage_error(&usage, failed, sizeof(failed),
+						 "--junit fd:N takes a descriptor number, not '%s'", optarg);
+				goto out;
+			}
 			junit = optarg;
 			break;
 		case OPT_FORMAT:
@@ -370,8 +390,8 @@ int st_cmd_check(int argc, char **argv)
 		goto out;
 	}
 	if (junit && is_a_trace(junit, argv + optind, argc - optind)) {
-		fprintf(stderr, "socktrace: check: --junit %s is one of the traces: the report would empty it\n",
-			show_esc(junit));
+		fprintf(stderr, "socktrace: check: --junit %s is one of the traces: the report would %s it\n",
+			show_esc(junit), st_outfile_fd(junit) >= 0 ? "be written into" : "empty");
 		rc = 2;
 		goto out;
 	}
@@ -381,6 +401,10 @@ int st_cmd_check(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	/* the report on standard output (--junit -): the lines for a person
+	 * go to standard error, so that the XML stays whole */
+	if (jf && same_file(fileno(jf), STDOUT_FILENO))
+		human = stderr;
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);
 	if (loaded == ST_LOAD_STOPPED || l.trace.bad) {
@@ -421,13 +445,13 @@ int st_cmd_check(int argc, char **argv)
 		c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
 	}
 	if (github)
-		rc = report_github(&c, stdout) ? 1 : 0;
+		rc = report_github(&c, human) ? 1 : 0;
 	else
-		rc = report_text(&c, stdout) ? 1 : 0;
+		rc = report_text(&c, human) ? 1 : 0;
+	fflush(human);
 	if (jf && report_junit(&c, jf, junit) < 0)
 		rc = 2;
 	jf = NULL;	/* closed */
-	fflush(stdout);
 out:
 	/* nothing judged: the report still says why, for the CI step to show,
 	 * also when the usage error came before --junit on the line */
