@@ -130,7 +130,14 @@ const char *check_maker(const struct check *c, const struct st_msock *s, char *b
 /* check_who of the process of event r, named by the image that made r
  * (show_comm_at) */
 const char *check_who_rec(const struct check *c, const struct st_rec *r, char *buf, size_t n);
-/* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind, local and remote ends
+/* The kind of s as check's lines name it: st_msock_kind ("tcp", "udp",
+ * "unix", "NETLINK", ...), "6" after it for an AF_INET6 socket whose
+ * ends are unknown (no address then tells "udp6" from "udp"), and its
+ * type when the protocol does not say it: "unix stream", "unix dgram",
+ * "icmp raw", "NETLINK dgram" (a socketpair of streams and one of
+ * datagrams are two findings).  In buf (n bytes), not escaped. */
+const char *check_kind(const struct st_msock *s, char *buf, size_t n);
+/* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind (check_kind), local and remote ends
  * (each left out when unknown), escaped (show_esc), cut to n bytes;
  * CHECK_TUPLE_MAX holds two addresses escaped at their longest */
 #define CHECK_TUPLE_MAX 1600

@@ -63,6 +63,16 @@ static void image_of(const struct check *c, int64_t pid, int64_t pkey, const str
 		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", start->ev.argv[i] ? start->ev.argv[i] : "");
 }
 
+/* What kind of socket s is, for a finding's key: its family, type and
+ * protocol as the trace names them (a unix stream and a unix datagram
+ * socket, udp over IPv4 and over IPv6, a netlink socket of each type are
+ * each a kind of its own) */
+static const char *kind_key(const struct st_msock *s, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s/%s", s->family ? s->family : "", s->type ? s->type : "", s->proto ? s->proto : "");
+	return buf;
+}
+
 /* The end of s that its kind of finding shares with the others made at
  * the same place, after its side, for a finding's key: an accepted
  * socket's local end (the server's: "accepted 127.0.0.1:8080"), a
@@ -76,6 +86,10 @@ static const char *fixed_end(const struct st_msock *s, char *buf, size_t n)
 	bool accepted = s->made && (s->made->ev.call == ST_CALL_accept || s->made->ev.call == ST_CALL_accept4);
 	const char *remote = st_msock_remote(s), *local = st_msock_local(s);
 
+	/* a local end the program bound is the address it asked for: a
+	 * loop binding port 0 gets another port each time, the same place */
+	if (!accepted && s->bind && s->bind->ev.addr[0] && !s->bind->ev.err)
+		local = s->bind->ev.addr;
 	if (accepted || is_listener(s))
 		snprintf(buf, n, "%s %s", accepted ? "accepted" : "listening", local);
 	else if (remote[0])
@@ -175,7 +189,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		char key[12288], place[2048], end[ST_ADDR_MAX + 16], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
-		char others[512];
+		char others[512], kind[256];
 		int64_t lk = leaker_key(s);
 		bool elsewhere = lk >= 0 && lk != s->pkey;
 		struct image holder, maker;
@@ -198,7 +212,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			holder = maker;
 		stack_key(s->made, place, sizeof(place));
 		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%d\036%s\036%s\036%s",
-			 elsewhere ? 1 : !s->made && s->received ? 2 : 3, holder.key, maker.key, st_msock_kind(s),
+			 elsewhere ? 1 : !s->made && s->received ? 2 : 3, holder.key, maker.key, kind_key(s, kind, sizeof(kind)),
 			 is_listener(s), s->made ? st_call_name(s->made->ev.call) : "", place,
 			 place[0] ? "" : fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets leaked from the same place", holder.words,
@@ -276,7 +290,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const struct st_rec *at = s->bind ? s->bind : s->listen;
-		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64];
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], kind[256];
 		struct image im;
 		bool late;
 		struct check_like like;
@@ -287,7 +301,8 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 		 * (SO_REUSEPORT): one line */
 		late = s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr;
 		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
-		snprintf(key, sizeof(key), "%d\036%s\036%s", late, im.key, st_msock_local(s));
+		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s", late, im.key, kind_key(s, kind, sizeof(kind)),
+			 st_msock_local(s));
 		like = (struct check_like){ key, "such listeners", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
 		if (late)
@@ -334,7 +349,8 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 	(void)arg;
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct st_event *ev = &tr->recs[i]->ev;
-		char w[256], held[1024] = "", key[8192], ex[64];
+		char w[256], held[1024] = "", key[8192], ex[64], kind[128], of[160] = "";
+		const struct st_msock *s = tr->recs[i]->sock;
 		size_t k = 0;
 		struct image im;
 		struct check_like like;
@@ -355,12 +371,17 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 		 * address: one line */
 		image_of(c, ev->pid, tr->recs[i]->pkey,
 			 st_proc_image_at(st_model_proc_key(c->sh.model, tr->recs[i]->pkey), tr->recs[i]), &im);
-		snprintf(key, sizeof(key), "%s\036%s\036%s", im.key, ev->addr, verdict_words(ev));
+		snprintf(key, sizeof(key), "%s\036%s/%s/%s\036%s\036%s", im.key, ev->family ? ev->family : "",
+			 ev->type ? ev->type : "", ev->proto ? ev->proto : "", ev->addr, verdict_words(ev));
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " fd %d", ev->pid, ev->fd);
 		like = (struct check_like){ key, "such binds failed", im.words, tr->recs[i]->pkey, ex, false };
-		check_finding(res, &like, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
+		/* a TCP bind is the usual one; any other says its kind (a udp
+		 * and a tcp bind of one port are two findings) */
+		if (s && !st_msock_is_tcp(s))
+			snprintf(of, sizeof(of), " of a %s socket", show_esc(check_kind(s, kind, sizeof(kind))));
+		check_finding(res, &like, "%s: bind(%d, %s)%s failed with EADDRINUSE%s%s",
 			      check_who_rec(c, tr->recs[i], w, sizeof(w)), ev->fd,
-			      ev->addr[0] ? show_esc(ev->addr) : "?", held, verdict_words(ev));
+			      ev->addr[0] ? show_esc(ev->addr) : "?", of, held, verdict_words(ev));
 	}
 }
 
@@ -428,7 +449,7 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const char *why;
-		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], end[ST_ADDR_MAX + 16];
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], end[ST_ADDR_MAX + 16], kind[256];
 		struct image im;
 		struct check_like like;
 
@@ -437,7 +458,7 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 		/* a server resetting each of its connections: one line */
 		why = s->close->ev.reset_reason ? s->close->ev.reset_reason : "";
 		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
-		snprintf(key, sizeof(key), "%s%s%s%s", im.key, st_msock_kind(s), why,
+		snprintf(key, sizeof(key), "%s\036%s\036%s\036%s", im.key, kind_key(s, kind, sizeof(kind)), why,
 			 fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets were reset", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };

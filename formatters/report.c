@@ -355,10 +355,47 @@ const char *check_who_rec(const struct check *c, const struct st_rec *r, char *b
 	return who_words(r->ev.pid, show_comm_at(&c->sh, r->pkey, r, comm, sizeof(comm)), buf, n);
 }
 
+/* does the protocol of s say its type (tcp is a stream, udp datagrams)? */
+static bool type_implied(const struct st_msock *s)
+{
+	static const struct {
+		const char *proto, *type;
+	} implied[] = {
+		{ "tcp", "SOCK_STREAM" }, { "mptcp", "SOCK_STREAM" },
+		{ "udp", "SOCK_DGRAM" }, { "udplite", "SOCK_DGRAM" },
+	};
+
+	if (!s->type)
+		return true;	/* nothing to add */
+	for (size_t i = 0; s->proto && i < sizeof(implied) / sizeof(implied[0]); i++)
+		if (!strcmp(s->proto, implied[i].proto) && !strcmp(s->type, implied[i].type))
+			return true;
+	return false;
+}
+
+const char *check_kind(const struct st_msock *s, char *buf, size_t n)
+{
+	const char *kind = st_msock_kind(s), *type = s->type;
+	bool v6 = s->family && !strcmp(s->family, "AF_INET6") && s->proto && strcmp(s->proto, "icmpv6") &&
+		  !st_msock_local(s)[0] && !st_msock_remote(s)[0];
+	size_t k = (size_t)snprintf(buf, n, "%s%s", kind, v6 ? "6" : "");
+
+	if (!type_implied(s) && k < n) {
+		if (!strncmp(type, "SOCK_", 5))
+			type += 5;
+		k += (size_t)snprintf(buf + k, n - k, " ");
+		for (; *type && k + 1 < n; type++)
+			buf[k++] = (char)(*type >= 'A' && *type <= 'Z' ? *type - 'A' + 'a' : *type);
+		buf[k < n ? k : n - 1] = '\0';
+	}
+	return buf;
+}
+
 const char *check_tuple(const struct st_msock *s, char *buf, size_t n)
 {
 	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
-	size_t k = (size_t)snprintf(buf, n, "%s", show_esc(st_msock_kind(s)));
+	char kind[128];
+	size_t k = (size_t)snprintf(buf, n, "%s", show_esc(check_kind(s, kind, sizeof(kind))));
 
 	if (local[0] && k < n)
 		k += (size_t)snprintf(buf + k, n - k, " %s", show_esc(local));

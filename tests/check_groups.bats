@@ -232,3 +232,70 @@ for i in range(6):
 	assert_eq "$(grep -c '^no-leaks: ' <<<"$output")" 2 "one line per port"
 	assert_eq "$(grep -c '3 such sockets leaked from the same place' <<<"$output")" 2 "each of three"
 }
+
+# One program that leaks sockets of many kinds made by the same calls
+# (without stacks, a finding's place is its call and its end): a unix
+# stream pair and a unix datagram pair, an unbound udp socket over IPv4
+# and one over IPv6, three udp sockets each bound to 127.0.0.1 port 0 (a
+# port of their own each), a netlink socket of each type; then a tcp bind
+# and a udp bind of one port that both fail with EADDRINUSE.
+KINDS='import os, socket
+keep = []
+keep += socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+keep += socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+keep.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+keep.append(socket.socket(socket.AF_INET6, socket.SOCK_DGRAM))
+for i in range(3):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    keep.append(u)
+keep.append(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0))
+keep.append(socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0))
+t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen()
+port = t.getsockname()[1]
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port))
+print("bound port=%d" % port, flush=True)
+for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        pass
+    s.close()
+t.close(); u.close()
+os._exit(0)'
+
+@test "grouping: the kind of a finding is its family, type and protocol (unix stream vs dgram, udp vs udp6, netlink types, a udp vs a tcp bind); port 0 bound in a loop is one place" {
+	printf '%s\n' "$KINDS" >kinds.py
+	traced "$PYTHON3" kinds.py >kinds.out
+	PORT=$(fact kinds.out bound port)
+	run "$SOCKTRACE" check --rule no-leaks "$TRACE"
+	assert_eq "$status" 1 "$output"
+	assert_eq "$(jq -c 'select(.call == "socketpair") | .type' "$TRACE" | tr '\n' ' ')" '"SOCK_STREAM" "SOCK_DGRAM" ' "the pairs"
+	printf '%s\n' "$output" >leaks.out
+	# one line per kind, each naming it
+	for want in "unix stream (fd * made by socketpair() was never closed before exit; 2 such sockets leaked from the same place: *" \
+		"unix dgram (fd * made by socketpair() was never closed before exit; 2 such sockets leaked from the same place: *" \
+		"udp (fd * made by socket() was never closed before exit" \
+		"udp6 (fd * made by socket() was never closed before exit" \
+		"udp 127.0.0.1:* made by socket() was never closed before exit; 3 such sockets leaked from the same place: *" \
+		"NETLINK raw (fd * made by socket() was never closed before exit" \
+		"NETLINK dgram (fd * made by socket() was never closed before exit"; do
+		n=0
+		for line in "${lines[@]}"; do
+			# shellcheck disable=SC2053 # the pattern is a glob on purpose
+			[[ ${line#no-leaks: pid * (python3 kinds.py): } == $want ]] && n=$((n + 1))
+		done
+		assert_eq "$n" 1 "lines like '$want' in: $output"
+	done
+	assert_eq "${#lines[@]}" 7 "$output"
+	# the exit status counts every leak: 2 + 2 + 1 + 1 + 3 + 1 + 1
+	run "$SOCKTRACE" check --rule no-leaks --junit report.xml "$TRACE"
+	assert_eq "$("$PYTHON3" "$JC" report.xml | jq -r '.cases[0].message | split(":")[0]')" "11 violations"
+	# a tcp and a udp bind of one port that fail: two findings, the udp one named
+	run "$SOCKTRACE" check --rule no-eaddrinuse "$TRACE"
+	assert_eq "$status" 1
+	assert_eq "${#lines[@]}" 2 "$output"
+	[[ ${lines[0]} == *": bind("*", 127.0.0.1:$PORT) failed with EADDRINUSE; held by 127.0.0.1:$PORT LISTEN"* ]] || { echo "$output" >&2; false; }
+	[[ ${lines[1]} == *": bind("*", 127.0.0.1:$PORT) of a udp socket failed with EADDRINUSE; held by 127.0.0.1:$PORT "* ]] || { echo "$output" >&2; false; }
+}
