@@ -33,36 +33,6 @@ static void stack_key(const struct st_rec *r, char *buf, size_t n)
 				      r->ev.frames[i].off);
 }
 
-/* What findings in many processes of one program share: its image (its
- * executable and command line), or, when the trace does not say, the
- * process itself.  words: the command line to print, NULL unknown.
- * image_of fills it from start, the start event of the image meant (the
- * one that made a socket: st_msock_maker_image), NULL for the process's
- * latest. */
-struct image {
-	char key[4096];		/* the executable and every argument, whole (the
-				 * words are cut to 40 bytes) */
-	char comm[256];
-	const char *words;
-};
-
-static void image_of(const struct check *c, int64_t pid, int64_t pkey, const struct st_rec *start, struct image *im)
-{
-	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
-	size_t k;
-
-	if (p && (!start || start->pkey != pkey))
-		start = p->start;
-	im->words = show_comm_at(&c->sh, pkey, start, im->comm, sizeof(im->comm));
-	if (!p || !start || !im->words) {
-		snprintf(im->key, sizeof(im->key), "pid %" PRId64 "\037%" PRId64, pid, pkey);
-		return;
-	}
-	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", start->ev.exe ? start->ev.exe : "");
-	for (int i = 0; i < start->ev.argc && k < sizeof(im->key); i++)
-		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", start->ev.argv[i] ? start->ev.argv[i] : "");
-}
-
 /* What kind of socket s is, for a finding's key: its family, type and
  * protocol as the trace names them (a unix stream and a unix datagram
  * socket, udp over IPv4 and over IPv6, a netlink socket of each type are
@@ -192,7 +162,7 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		char others[512], kind[256];
 		int64_t lk = leaker_key(s);
 		bool elsewhere = lk >= 0 && lk != s->pkey;
-		struct image holder, maker;
+		struct check_image holder, maker;
 		struct check_like like;
 		const char *last;
 
@@ -205,9 +175,9 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		 * kind of socket made at the same place (the same call stack;
 		 * without stacks, by the same call for the same end), left open
 		 * by the same program */
-		image_of(c, s->pid, s->pkey, st_msock_maker_image(m, s), &maker);
+		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(m, s), &maker);
 		if (elsewhere)
-			image_of(c, lk & ST_PID_MASK, lk, NULL, &holder);
+			check_image_of(c, lk & ST_PID_MASK, lk, NULL, &holder);
 		else
 			holder = maker;
 		stack_key(s->made, place, sizeof(place));
@@ -291,7 +261,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 		const struct st_msock *s = m->socks[i];
 		const struct st_rec *at = s->bind ? s->bind : s->listen;
 		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], kind[256];
-		struct image im;
+		struct check_image im;
 		bool late;
 		struct check_like like;
 
@@ -300,7 +270,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 		/* each worker of a pre-forked server with a listener of its own
 		 * (SO_REUSEPORT): one line */
 		late = s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr;
-		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
+		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
 		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s", late, im.key, kind_key(s, kind, sizeof(kind)),
 			 st_msock_local(s));
 		like = (struct check_like){ key, "such listeners", im.words, s->pkey,
@@ -352,7 +322,7 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 		char w[256], held[1024] = "", key[8192], ex[64], kind[128], of[160] = "";
 		const struct st_msock *s = tr->recs[i]->sock;
 		size_t k = 0;
-		struct image im;
+		struct check_image im;
 		struct check_like like;
 
 		if (ev->call != ST_CALL_bind || !ev->err || strcmp(ev->err, "EADDRINUSE"))
@@ -369,7 +339,7 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 		}
 		/* a restart loop, or each worker of a server, failing on one
 		 * address: one line */
-		image_of(c, ev->pid, tr->recs[i]->pkey,
+		check_image_of(c, ev->pid, tr->recs[i]->pkey,
 			 st_proc_image_at(st_model_proc_key(c->sh.model, tr->recs[i]->pkey), tr->recs[i]), &im);
 		snprintf(key, sizeof(key), "%s\036%s/%s/%s\036%s\036%s", im.key, ev->family ? ev->family : "",
 			 ev->type ? ev->type : "", ev->proto ? ev->proto : "", ev->addr, verdict_words(ev));
@@ -394,7 +364,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		const struct st_msock *s = m->socks[i];
 		char w[256], t[CHECK_TUPLE_MAX], st[2048], key[8192], place[2048], ex[CHECK_TUPLE_MAX + 64];
 		const char *to;
-		struct image im;
+		struct check_image im;
 		struct check_like like;
 		int how;
 
@@ -406,7 +376,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		/* a client retrying, or many processes of one program, failing
 		 * the same way at the same place to the same address: one line */
 		to = s->connect->ev.addr[0] ? s->connect->ev.addr : st_msock_remote(s);
-		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
+		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
 		stack_key(s->connect, place, sizeof(place));
 		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%s", how, im.key,
 			 s->connect_err ? s->connect_err : "", how == 1 ? "" : to, place);
@@ -450,14 +420,14 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 		const struct st_msock *s = m->socks[i];
 		const char *why;
 		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], end[ST_ADDR_MAX + 16], kind[256];
-		struct image im;
+		struct check_image im;
 		struct check_like like;
 
 		if (!s->close || !s->close->ev.reset_known || !s->close->ev.reset)
 			continue;
 		/* a server resetting each of its connections: one line */
 		why = s->close->ev.reset_reason ? s->close->ev.reset_reason : "";
-		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
+		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
 		snprintf(key, sizeof(key), "%s\036%s\036%s\036%s", im.key, kind_key(s, kind, sizeof(kind)), why,
 			 fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets were reset", im.words, s->pkey,
@@ -609,7 +579,7 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 	for (size_t p = 0; p < m->nprocs; p++) {
 		const struct st_proc *pr = m->procs[p];
 		char w[256], clock[32], key[8192], ex[96];
-		struct image im;
+		struct check_image im;
 		struct check_like like;
 
 		if (pr->open_peak <= max)
@@ -617,7 +587,7 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 		show_clock(&c->sh, clock, sizeof(clock), pr->open_peak_us);
 		/* a forking server's children, each over the bound by as much:
 		 * one line */
-		image_of(c, pr->pid, pr->key, NULL, &im);
+		check_image_of(c, pr->pid, pr->key, NULL, &im);
 		snprintf(key, sizeof(key), "%s\036%d", im.key, pr->open_peak);
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " at %s", pr->pid, clock);
 		like = (struct check_like){ key, "such processes", im.words, pr->key, ex, true };
@@ -636,7 +606,7 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		const struct st_msock *first;
 		enum st_closer closer = cn->closer;
 		char key[8192], ex[CHECK_TUPLE_MAX + 64];
-		struct image im;
+		struct check_image im;
 		struct check_like like;
 
 		/* the side that sent the first FIN: a reset with none before it
@@ -654,7 +624,7 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		/* every connection of a server, each closed the wrong way round:
 		 * one line */
 		if (first)
-			image_of(c, first->pid, first->pkey, st_msock_maker_image(c->sh.model, first), &im);
+			check_image_of(c, first->pid, first->pkey, st_msock_maker_image(c->sh.model, first), &im);
 		else
 			snprintf(im.key, sizeof(im.key), "?"), im.words = NULL;
 		snprintf(key, sizeof(key), "%d\036%d\036%s\036%s", closer, cn->reset, im.key, cn->saddr);

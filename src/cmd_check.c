@@ -101,36 +101,84 @@ static const char *junit_after(int argc, char **argv, const struct option *longo
 }
 
 /* A note after the results: an image the trace does not follow, whose
- * socket calls no rule could judge. */
+ * socket calls no rule could judge.  The same exec by many processes of
+ * one program (a script that runs `env -i true` 30 times) is one note:
+ * the same image exec'ing the same program for the same reason. */
 static void note_untraced(const struct st_rec *r, void *arg)
 {
 	struct check *c = arg;
-	char comm[256], line[2048];
+	const struct st_proc *p = st_model_proc_key(c->sh.model, r->pkey);
+	char comm[256], line[2048], key[8192], ex[64];
+	struct check_image im;
+	struct check_like like;
 
+	check_image_of(c, r->ev.pid, r->pkey, st_proc_image_at(p, r), &im);
+	snprintf(key, sizeof(key), "untraced\036%s\036%s\036%s\036%d", im.key, r->ev.exe ? r->ev.exe : "",
+		 r->ev.untraced_reason ? r->ev.untraced_reason : "", r->ev.child > 0);
+	snprintf(ex, sizeof(ex), "pid %lld", (long long)r->ev.pid);
+	like = (struct check_like){ key, "such execs", im.words, r->pkey, ex, false };
 	st_untraced_words(r, show_comm(&c->sh, r->pkey, comm, sizeof(comm)), line, sizeof(line));
-	check_note(c, "untraced: %s", line);
+	check_note_like(c, &like, "untraced: %s", line);
 }
 
 /* Notes after the results: the process images the trace lacks events of,
  * whose sockets' verdicts may then be wrong (a close not in it reads as a
  * leak). */
+/* when the trace met the process of key pkey: its first event's time,
+ * INT64_MAX unknown */
+static int64_t met_at(const struct check *c, int64_t pkey)
+{
+	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
+
+	return p && p->first ? p->first->ev.ts_us : INT64_MAX;
+}
+
 static void note_missing(struct check *c, const struct st_trace *t)
 {
 	uint64_t listed = 0;
 	char comm[256];
+	size_t order[ST_MISSING_LISTED];
+	size_t n = t->nmissing_list < ST_MISSING_LISTED ? t->nmissing_list : ST_MISSING_LISTED;
 
-	for (size_t i = 0; i < t->nmissing_list; i++) {
-		const struct st_missing *m = &t->missing_list[i];
+	/* in the order the trace met them (the list is in the order their
+	 * images were over), so that a group's examples are its first */
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		int64_t at = met_at(c, t->missing_list[i].pkey);
+
+		for (; k > 0 && met_at(c, t->missing_list[order[k - 1]].pkey) > at; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct st_missing *m = &t->missing_list[order[i]];
+		bool exit_only = m->no_exit && m->events == 1;
+		char key[8192], ex[128];
+		struct check_image im;
+		struct check_like like;
 
 		listed += (uint64_t)m->events;
-		if (m->no_exit && m->events == 1)
-			check_note(c,
+		/* the processes of one program that each lack events the same
+		 * way (each worker's exit lost, each dropping events): one note */
+		check_image_of(c, m->pid, m->pkey, NULL, &im);
+		snprintf(key, sizeof(key), "incomplete\036%s\036%d\036%d\036%d", im.key, exit_only, m->no_exit,
+			 m->dropped >= m->gaps);
+		if (exit_only)
+			snprintf(ex, sizeof(ex), "pid %lld after seq %lld", (long long)m->pid, (long long)m->last);
+		else
+			snprintf(ex, sizeof(ex), "pid %lld %lld between seq %lld and %lld", (long long)m->pid,
+				 (long long)(m->events - m->no_exit), (long long)m->first, (long long)m->last);
+		like = (struct check_like){ key, exit_only ? "such processes lack their exit event" :
+							     "such processes lack events",
+					    im.words, m->pkey, ex, true };
+		if (exit_only)
+			check_note_like(c, &like,
 				   "incomplete: pid %lld (%s) lacks its exit event (its end was seen, a normal exit, "
 				   "after seq %lld): what it held at its end is unknown, and a verdict on its sockets "
 				   "may be wrong",
 				   (long long)m->pid, show_comm(&c->sh, m->pkey, comm, sizeof(comm)), (long long)m->last);
 		else
-			check_note(c,
+			check_note_like(c, &like,
 				   "incomplete: pid %lld (%s) lacks at least %lld event%s between seq %lld and %lld "
 				   "(%s)%s: what they did is unknown, and a verdict on its sockets may be wrong",
 				   (long long)m->pid, show_comm(&c->sh, m->pkey, comm, sizeof(comm)),
@@ -186,26 +234,27 @@ static const char *absent_who(const struct check *c, const struct st_proc *p, ch
 }
 
 /* Notes after the results: processes whose own events are not in the
- * traces, which ended holding sockets no rule could then judge. */
+ * traces, which ended holding sockets no rule could then judge; those
+ * that the traces tell the same of (the same program, or children of
+ * one parent) are one note. */
 static void note_absent(struct check *c, const struct st_model *m)
 {
-	size_t noted = 0;
-
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
 		unsigned held = absent_held(m, p);
-		char who[320];
+		char who[320], key[400], ex[96];
+		struct check_like like;
 
 		if (!held)
 			continue;
-		if (noted++ == 8) {
-			check_note(c, "absent: more processes whose own events are not in the traces");
-			return;
-		}
-		check_note(c,
+		absent_who(c, p, who, sizeof(who));
+		snprintf(key, sizeof(key), "absent\036%s", who[0] ? who : "?");
+		snprintf(ex, sizeof(ex), "pid %lld (%u socket%s)", (long long)p->pid, held, held == 1 ? "" : "s");
+		like = (struct check_like){ key, "such processes", NULL, p->key, ex, true };
+		check_note_like(c, &like,
 			   "absent: pid %lld%s has no events of its own in the traces (with %%p in the output, each process "
 			   "writes a file of its own: give them all): what it did with the %u socket%s it held is unknown",
-			   (long long)p->pid, absent_who(c, p, who, sizeof(who)), held, held == 1 ? "" : "s");
+			   (long long)p->pid, who, held, held == 1 ? "" : "s");
 	}
 }
 
@@ -444,6 +493,7 @@ int st_cmd_check(int argc, char **argv)
 		check_result_done(&c.results[c.nresults - 1]);
 		c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
 	}
+	check_notes_done(&c);
 	if (github)
 		rc = report_github(&c, human) ? 1 : 0;
 	else
