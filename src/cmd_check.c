@@ -25,6 +25,7 @@
 #include "load.h"
 #include "outfile.h"
 #include "untraced.h"
+#include "whole.h"
 
 static const char usage_text[] =
 	"usage: socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE]\n"
@@ -193,46 +194,6 @@ static void note_missing(struct check *c, const struct st_trace *t)
 			   t->missing_images - (unsigned)t->nmissing_list);
 }
 
-/* How many sockets p ended holding when p's own events are not in the
- * traces (a child whose events went to a file of its own, %p, not given
- * here), each it held at its end whichever process let go last: what it
- * did with them is unknown.  0 when p has events of its
- * own, or held none. */
-static unsigned absent_held(const struct st_model *m, const struct st_proc *p)
-{
-	unsigned held = 0;
-
-	if (p->images || p->nevents || !p->end)
-		return 0;
-	/* each socket it held at its end, whether or not another process
-	 * held it longer (the order of the ends is no fact about this
-	 * process) */
-	for (size_t k = 0; k < m->nsocks; k++) {
-		const struct st_msock *s = m->socks[k];
-		bool h = s->end == ST_END_UNTRACED && s->end_pkey == p->key;
-		for (size_t j = 0; j < s->nended && !h; j++)
-			h = s->holds[j].pkey == p->key && s->holds[j].how == ST_END_UNTRACED;
-		held += h;
-	}
-	return held;
-}
-
-/* " (python3 srv.py)", " (a child of pid 41)" or "": who a process without
- * events of its own was, as far as the traces tell */
-static const char *absent_who(const struct check *c, const struct st_proc *p, char *who, size_t n)
-{
-	char comm[256];
-	const char *cm = show_comm(&c->sh, p->key, comm, sizeof(comm));
-
-	if (cm)
-		snprintf(who, n, " (%s)", cm);
-	else if (p->ppid > 0)
-		snprintf(who, n, " (a child of pid %lld)", (long long)p->ppid);
-	else
-		who[0] = '\0';
-	return who;
-}
-
 /* Notes after the results: processes whose own events are not in the
  * traces, which ended holding sockets no rule could then judge; those
  * that the traces tell the same of (the same program, or children of
@@ -241,13 +202,13 @@ static void note_absent(struct check *c, const struct st_model *m)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
-		unsigned held = absent_held(m, p);
+		unsigned held = st_absent_held(m, p);
 		char who[320], key[400], ex[96];
 		struct check_like like;
 
 		if (!held)
 			continue;
-		absent_who(c, p, who, sizeof(who));
+		st_absent_who(&c->sh, p, who, sizeof(who));
 		snprintf(key, sizeof(key), "absent\036%s", who[0] ? who : "?");
 		snprintf(ex, sizeof(ex), "pid %lld (%u socket%s)", (long long)p->pid, held, held == 1 ? "" : "s");
 		like = (struct check_like){ key, "such processes", NULL, p->key, ex, true };
@@ -256,60 +217,6 @@ static void note_absent(struct check *c, const struct st_model *m)
 			   "writes a file of its own: give them all): what it did with the %u socket%s it held is unknown",
 			   (long long)p->pid, who, held, held == 1 ? "" : "s");
 	}
-}
-
-/* --strict: the first image the trace does not follow, in words, and how
- * many there are */
-struct unfollowed {
-	struct check *c;
-	size_t n;
-	char first[2048];
-};
-
-static void count_untraced(const struct st_rec *r, void *arg)
-{
-	struct unfollowed *u = arg;
-	char comm[256];
-
-	if (!u->n++)
-		st_untraced_words(r, show_comm(&u->c->sh, r->pkey, comm, sizeof(comm)), u->first, sizeof(u->first));
-}
-
-/* --strict: is the whole program in the traces?  Else says why in failed
- * (and the first case in detail, d bytes): an image it ran that the trace
- * does not follow (an untraced event: a static or Go program, a set-user-ID
- * one, an environment without LD_PRELOAD), or a process that held sockets
- * and has no events of its own in the traces given.  Returns true when
- * whole. */
-static bool whole_program(struct check *c, char *failed, size_t n, char *detail, size_t d)
-{
-	const struct st_model *m = c->sh.model;
-	struct unfollowed u = { c, 0, "" };
-	size_t absent = 0;
-
-	st_untraced_each(c->sh.trace, count_untraced, &u);
-	if (u.n) {
-		snprintf(failed, n, "part of the program ran untraced: %zu image%s the trace does not follow "
-			 "(--strict); nothing was checked", u.n, u.n == 1 ? "" : "s");
-		snprintf(detail, d, "the first: %s", u.first);
-		return false;
-	}
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct st_proc *p = m->procs[i];
-		char who[320];
-
-		if (!absent_held(m, p) || absent++)
-			continue;
-		snprintf(detail, d, "the first: pid %lld%s has no events of its own in the traces (with %%p "
-			 "in the output, each process writes a file of its own: give them all)",
-			 (long long)p->pid, absent_who(c, p, who, sizeof(who)));
-	}
-	if (absent) {
-		snprintf(failed, n, "the traces lack the events of %zu process%s that held sockets (--strict); "
-			 "nothing was checked", absent, absent == 1 ? "" : "es");
-		return false;
-	}
-	return true;
 }
 
 int st_cmd_check(int argc, char **argv)
@@ -464,19 +371,18 @@ int st_cmd_check(int argc, char **argv)
 		snprintf(failed, sizeof(failed), "no events to check");
 	} else if (loaded == ST_LOAD_NOMEM) {
 		snprintf(failed, sizeof(failed), "out of memory");
-	} else if (strict && l.trace.missing) {
-		snprintf(failed, sizeof(failed),
-			 "the trace lacks at least %llu event%s (--strict); nothing was checked",
-			 (unsigned long long)l.trace.missing, l.trace.missing == 1 ? "" : "s");
 	} else {
 		c.sh.trace = &l.trace;
 		c.sh.model = &l.model;
-		if (strict && !whole_program(&c, failed, sizeof(failed), whole, sizeof(whole)))
-			detail = whole;
+		/* --strict: the whole program, or nothing judged (whole.h) */
+		if (strict && !st_whole_program(&c.sh, why, sizeof(why), whole, sizeof(whole))) {
+			snprintf(failed, sizeof(failed), "%s (--strict); nothing was checked", why);
+			detail = whole[0] ? whole : NULL;
+		}
 	}
 	if (failed[0]) {
 		fprintf(stderr, "socktrace: check: %s\n", failed);
-		if (detail == whole)
+		if (detail && detail == whole)
 			fprintf(stderr, "socktrace: check: %s\n", whole);
 		rc = 2;
 		goto out;
