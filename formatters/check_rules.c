@@ -578,21 +578,30 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 	parse_count(arg, &max);
 	for (size_t p = 0; p < m->nprocs; p++) {
 		const struct st_proc *pr = m->procs[p];
-		char w[256], clock[32], key[8192], ex[96];
+		char w[320], clock[32], key[8192], ex[96];
+		const struct st_rec *at;
 		struct check_image im;
 		struct check_like like;
 
 		if (pr->open_peak <= max)
 			continue;
 		show_clock(&c->sh, clock, sizeof(clock), pr->open_peak_us);
+		/* named by the image that held them at the peak, as the other
+		 * rules name the image that made a socket, not by the
+		 * process's latest (an exec after the peak) */
+		at = st_proc_image_at_us(pr, pr->open_peak_us);
 		/* a forking server's children, each over the bound by as much:
 		 * one line */
-		check_image_of(c, pr->pid, pr->key, NULL, &im);
+		check_image_of(c, pr->pid, pr->key, at, &im);
 		snprintf(key, sizeof(key), "%s\036%d", im.key, pr->open_peak);
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " at %s", pr->pid, clock);
 		like = (struct check_like){ key, "such processes", im.words, pr->key, ex, true };
-		check_finding(res, &like, "%s: %d sockets open at once (at %s), more than %ld",
-			      check_who(c, pr->pid, pr->key, w, sizeof(w)), pr->open_peak, clock, max);
+		if (im.words)
+			snprintf(w, sizeof(w), "pid %" PRId64 " (%s)", pr->pid, im.words);
+		else
+			snprintf(w, sizeof(w), "pid %" PRId64, pr->pid);
+		check_finding(res, &like, "%s: %d sockets open at once (at %s), more than %ld", w, pr->open_peak, clock,
+			      max);
 	}
 }
 
