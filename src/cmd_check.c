@@ -122,9 +122,6 @@ static void note_untraced(const struct st_rec *r, void *arg)
 	check_note_like(c, &like, "untraced: %s", line);
 }
 
-/* Notes after the results: the process images the trace lacks events of,
- * whose sockets' verdicts may then be wrong (a close not in it reads as a
- * leak). */
 /* when the trace met the process of key pkey: its first event's time,
  * INT64_MAX unknown */
 static int64_t met_at(const struct check *c, int64_t pkey)
@@ -134,6 +131,10 @@ static int64_t met_at(const struct check *c, int64_t pkey)
 	return p && p->first ? p->first->ev.ts_us : INT64_MAX;
 }
 
+/* Notes after the results: the process images the trace lacks events of,
+ * whose sockets' verdicts may then be wrong (a close not in it reads as a
+ * leak); the processes of one program that lack events the same way are
+ * one note. */
 static void note_missing(struct check *c, const struct st_trace *t)
 {
 	uint64_t listed = 0;
