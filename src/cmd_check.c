@@ -78,13 +78,18 @@ static bool is_a_trace(const char *path, char *const *traces, int n)
 	return false;
 }
 
-/* Are descriptors a and b one open object (the same pipe, terminal or
- * file)? */
-static bool same_file(int a, int b)
+/* Does the report (--junit path, open as descriptor fd) go to standard
+ * output: "-", /dev/stdout, fd:1, or a path that is the pipe or file
+ * standard output is (not a device such as /dev/null or a terminal, which
+ * mixes nothing the user did not ask to see together)? */
+static bool report_on_stdout(const char *path, int fd)
 {
 	struct stat sa, sb;
 
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (st_outfile_fd(path) == STDOUT_FILENO)
+		return true;
+	return fstat(fd, &sa) == 0 && fstat(STDOUT_FILENO, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino && !S_ISCHR(sa.st_mode);
 }
 
 /* The file of a --junit after the option that stopped the command line
@@ -360,7 +365,7 @@ int st_cmd_check(int argc, char **argv)
 	}
 	/* the report on standard output (--junit -): the lines for a person
 	 * go to standard error, so that the XML stays whole */
-	if (jf && same_file(fileno(jf), STDOUT_FILENO))
+	if (jf && report_on_stdout(junit, fileno(jf)))
 		human = stderr;
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);

@@ -177,6 +177,12 @@ expect: tcp nothing failure" "the testcases"
 	assert_eq "$(head -n 1 fd.xml)" "kept"
 	tail -n +2 fd.xml >fd2.xml
 	"$PYTHON3" "$JC" fd2.xml >/dev/null
+	# a device is no standard output: the report into /dev/null, the text where it was
+	run --separate-stderr bash -c '"$0" check --rule handshakes --junit /dev/null "$1" >/dev/null' "$SOCKTRACE" "$TRACE"
+	assert_eq "$status" 1
+	assert_empty "$stderr"
+	run --separate-stderr "$SOCKTRACE" check --rule handshakes --junit /dev/null "$TRACE"
+	[[ $output == "handshakes: "* ]] || { echo "$output" >&2; false; }
 	# and usable input that is not judged still gives its XML on stdout
 	: >empty.jsonl
 	run --separate-stderr "$SOCKTRACE" check --junit - empty.jsonl
