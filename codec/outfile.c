@@ -45,6 +45,46 @@ bool st_outfile_mode(const char *s, mode_t *out)
 	return true;
 }
 
+/* N of decimal digits s (all of it), -1 when s is not such a number or
+ * above INT_MAX */
+static int descriptor_number(const char *s)
+{
+	long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > INT_MAX)
+			return -1;
+	}
+	return (int)v;
+}
+
+int st_outfile_fd(const char *name)
+{
+	static const char *const forms[] = { "fd:", "/dev/fd/", "/proc/self/fd/" };
+
+	if (!strcmp(name, "-") || !strcmp(name, "/dev/stdout"))
+		return 1;
+	if (!strcmp(name, "/dev/stderr"))
+		return 2;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		size_t k = strlen(forms[i]);
+		int n;
+
+		if (strncmp(name, forms[i], k))
+			continue;
+		n = descriptor_number(name + k);
+		if (n >= 0)
+			return n;
+		return i ? -1 : -2;	/* /dev/fd/x: a path like any other */
+	}
+	return -1;
+}
+
 static void drop(const struct st_outfile *how, int fd)
 {
 	int e = errno;

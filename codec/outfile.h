@@ -52,6 +52,16 @@ struct st_outfile {
  *    device. */
 int st_outfile_open(const char *path, const struct st_outfile *how, const char **why);
 
+/* The descriptor an output name stands for, as strace's -o and a shell's
+ * process substitution have it: 1 for "-" and "/dev/stdout", 2 for
+ * "/dev/stderr", N for "fd:N", "/dev/fd/N" and "/proc/self/fd/N" (N
+ * decimal digits, at most INT_MAX); -1 for any other name (a path to
+ * open, "/dev/fd/x" included); -2 for "fd:" without such a number (a
+ * usage error: the caller says so).  Looks at the name only: whether the
+ * descriptor is open, and for writing, is the caller's to find out.  The
+ * runner's -o and check's --junit read their names with it. */
+int st_outfile_fd(const char *name);
+
 /* SOCKTRACE_MODE's value: an octal mode of read and write bits only (no
  * execute, set-id or sticky bit), the owner's both, such as 0640; false
  * (and *out untouched) for anything else.  The shim and the runner read

@@ -67,8 +67,10 @@ struct check {
 	struct show sh;		/* trace, model and the helpers of the formats */
 	struct check_result *results;
 	size_t nresults;
-	char **notes;		/* what a rule did not judge, and why: no violation */
-	size_t nnotes;
+	/* what a rule did not judge, and why: no violation; alike notes
+	 * grouped as findings are (check_note_like), their lines after
+	 * check_notes_done */
+	struct check_result notes;
 	struct timespec started;	/* when the command began: CLOCK_REALTIME */
 	struct timespec started_mono;	/* ... and CLOCK_MONOTONIC */
 };
@@ -111,8 +113,21 @@ void check_locate(struct check_result *r, const struct st_rec *where);
  * above. */
 void check_result_done(struct check_result *r);
 /* Adds a note: what a rule left unjudged and why (printed after the
- * violations; the exit status does not change).  Out of memory: as above. */
+ * violations; the exit status does not change), a line of its own.  Out
+ * of memory: as above. */
 void check_note(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds a note that is one of many alike (30 runs of one script each exec
+ * an image the trace does not follow), grouped as check_finding groups
+ * findings: like->key holds the kind of note ("untraced", "incomplete",
+ * ...) and what the alike share; the first of a key keeps its sentence,
+ * the others are counted, their examples named while there are fewer
+ * than CHECK_EXAMPLES.  Out of memory: as above. */
+void check_note_like(struct check *c, const struct check_like *like, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Makes the notes their lines (c->notes.lines, .counts, .n), a group one
+ * line as check_result_done makes it; called once, after every note and
+ * before the reports. */
+void check_notes_done(struct check *c);
 /* The number of violations of every result (each finding of a group
  * counts). */
 size_t check_violations(const struct check *c);
@@ -124,13 +139,36 @@ void check_free(struct check *c);
  * (st_proc.key: its host, boot and pid namespace with it), escaped
  * (show_comm) */
 const char *check_who(const struct check *c, int64_t pid, int64_t pkey, char *buf, size_t n);
+/* What findings in many processes of one program share: its image (its
+ * executable and command line), or, when the trace does not say, the
+ * process itself. */
+struct check_image {
+	char key[4096];		/* the executable and every argument, whole (the
+				 * words are cut to 40 bytes), or "pid P" and
+				 * the process's key when unknown */
+	char comm[256];
+	const char *words;	/* the command line to print (show_comm), NULL
+				 * unknown; points into comm */
+};
+/* The image of process pkey (pid as the trace says it) that start begins
+ * (an image's start event, st_proc_image_at, st_msock_maker_image), its
+ * latest when start is NULL or not of that process. */
+void check_image_of(const struct check *c, int64_t pid, int64_t pkey, const struct st_rec *start,
+		    struct check_image *im);
 /* check_who of the process that made s, named by the image that made it
  * (show_sock_comm): a socket made before an exec is not the new program's */
 const char *check_maker(const struct check *c, const struct st_msock *s, char *buf, size_t n);
 /* check_who of the process of event r, named by the image that made r
  * (show_comm_at) */
 const char *check_who_rec(const struct check *c, const struct st_rec *r, char *buf, size_t n);
-/* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind, local and remote ends
+/* The kind of s as check's lines name it: st_msock_kind ("tcp", "udp",
+ * "unix", "NETLINK", ...), "6" after it for an AF_INET6 socket whose
+ * ends are unknown (no address then tells "udp6" from "udp"), and its
+ * type when the protocol does not say it: "unix stream", "unix dgram",
+ * "icmp raw", "NETLINK dgram" (a socketpair of streams and one of
+ * datagrams are two findings).  In buf (n bytes), not escaped. */
+const char *check_kind(const struct st_msock *s, char *buf, size_t n);
+/* "tcp 127.0.0.1:41234 -> 127.0.0.1:8080": kind (check_kind), local and remote ends
  * (each left out when unknown), escaped (show_esc), cut to n bytes;
  * CHECK_TUPLE_MAX holds two addresses escaped at their longest */
 #define CHECK_TUPLE_MAX 1600
@@ -143,8 +181,9 @@ const char *check_where(const struct st_rec *r, char *buf, size_t n);
 /* ---- reports (report.c) ---- */
 
 /* Every violation as a line "NAME: what" on out; when there is none, the
- * line "socktrace: check: N rules held over M events"; then each note as
- * "socktrace: check: note: what".  Returns the number of violations. */
+ * line "socktrace: check: N rules held over M events"; then each note (a
+ * group of alike ones as one) as "socktrace: check: note: what".  Returns
+ * the number of violations. */
 size_t report_text(const struct check *c, FILE *out);
 /* Every violation as a GitHub workflow annotation on out
  * ("::error title=socktrace NAME::what", with file= and line= first when
@@ -153,17 +192,22 @@ size_t report_text(const struct check *c, FILE *out);
  * runner's parser
  * unescapes: % CR LF in the message, also : and , in the title), identical
  * ones of a result once with their count ("socktrace NAME (×N)"); then
- * each note as "::notice".  Returns the number of violations. */
+ * each note as "::notice", a group of alike ones once with their count
+ * ("socktrace check (×N)").  Returns the number of violations. */
 size_t report_github(const struct check *c, FILE *out);
 /* Opens the JUnit report file path before anything is judged, so that a
  * path that cannot be written stops the command before it prints a
  * result: created 0600, or an existing file of this user emptied, by the
- * trace file's rules (codec/outfile.h), its XML declaration written.
+ * trace file's rules (codec/outfile.h), its XML declaration written.  A
+ * name of a descriptor ("-" and /dev/stdout: 1, /dev/stderr: 2, fd:N,
+ * /dev/fd/N, /proc/self/fd/N; st_outfile_fd) writes to a copy of that
+ * descriptor, which must be open for writing, and empties nothing.
  * NULL after "socktrace: check: cannot write PATH: why" on stderr. */
 FILE *report_junit_open(const char *path);
 /* A JUnit XML report in f (from report_junit_open(path), closed here):
  * one testsuite, one testcase per result, a failure holding its
- * violations; each with its time, the suites with the time since
+ * violations, the notes in the suite's system-out ("note: what" a line,
+ * a group of alike ones as one); each with its time, the suites with the time since
  * c->started, that start as timestamp (UTC, no zone, as the JUnit schema
  * has it) and this host's name.  Returns 0, or -1 when the file cannot be
  * written (said on stderr, naming path). */

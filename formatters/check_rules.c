@@ -33,34 +33,14 @@ static void stack_key(const struct st_rec *r, char *buf, size_t n)
 				      r->ev.frames[i].off);
 }
 
-/* What findings in many processes of one program share: its image (its
- * executable and command line), or, when the trace does not say, the
- * process itself.  words: the command line to print, NULL unknown.
- * image_of fills it from start, the start event of the image meant (the
- * one that made a socket: st_msock_maker_image), NULL for the process's
- * latest. */
-struct image {
-	char key[4096];		/* the executable and every argument, whole (the
-				 * words are cut to 40 bytes) */
-	char comm[256];
-	const char *words;
-};
-
-static void image_of(const struct check *c, int64_t pid, int64_t pkey, const struct st_rec *start, struct image *im)
+/* What kind of socket s is, for a finding's key: its family, type and
+ * protocol as the trace names them (a unix stream and a unix datagram
+ * socket, udp over IPv4 and over IPv6, a netlink socket of each type are
+ * each a kind of its own) */
+static const char *kind_key(const struct st_msock *s, char *buf, size_t n)
 {
-	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
-	size_t k;
-
-	if (p && (!start || start->pkey != pkey))
-		start = p->start;
-	im->words = show_comm_at(&c->sh, pkey, start, im->comm, sizeof(im->comm));
-	if (!p || !start || !im->words) {
-		snprintf(im->key, sizeof(im->key), "pid %" PRId64 "\037%" PRId64, pid, pkey);
-		return;
-	}
-	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", start->ev.exe ? start->ev.exe : "");
-	for (int i = 0; i < start->ev.argc && k < sizeof(im->key); i++)
-		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", start->ev.argv[i] ? start->ev.argv[i] : "");
+	snprintf(buf, n, "%s/%s/%s", s->family ? s->family : "", s->type ? s->type : "", s->proto ? s->proto : "");
+	return buf;
 }
 
 /* The end of s that its kind of finding shares with the others made at
@@ -76,6 +56,10 @@ static const char *fixed_end(const struct st_msock *s, char *buf, size_t n)
 	bool accepted = s->made && (s->made->ev.call == ST_CALL_accept || s->made->ev.call == ST_CALL_accept4);
 	const char *remote = st_msock_remote(s), *local = st_msock_local(s);
 
+	/* a local end the program bound is the address it asked for: a
+	 * loop binding port 0 gets another port each time, the same place */
+	if (!accepted && s->bind && s->bind->ev.addr[0] && !s->bind->ev.err)
+		local = s->bind->ev.addr;
 	if (accepted || is_listener(s))
 		snprintf(buf, n, "%s %s", accepted ? "accepted" : "listening", local);
 	else if (remote[0])
@@ -175,10 +159,10 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		char key[12288], place[2048], end[ST_ADDR_MAX + 16], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
-		char others[512];
+		char others[512], kind[256];
 		int64_t lk = leaker_key(s);
 		bool elsewhere = lk >= 0 && lk != s->pkey;
-		struct image holder, maker;
+		struct check_image holder, maker;
 		struct check_like like;
 		const char *last;
 
@@ -191,14 +175,14 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 		 * kind of socket made at the same place (the same call stack;
 		 * without stacks, by the same call for the same end), left open
 		 * by the same program */
-		image_of(c, s->pid, s->pkey, st_msock_maker_image(m, s), &maker);
+		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(m, s), &maker);
 		if (elsewhere)
-			image_of(c, lk & ST_PID_MASK, lk, NULL, &holder);
+			check_image_of(c, lk & ST_PID_MASK, lk, NULL, &holder);
 		else
 			holder = maker;
 		stack_key(s->made, place, sizeof(place));
 		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%d\036%s\036%s\036%s",
-			 elsewhere ? 1 : !s->made && s->received ? 2 : 3, holder.key, maker.key, st_msock_kind(s),
+			 elsewhere ? 1 : !s->made && s->received ? 2 : 3, holder.key, maker.key, kind_key(s, kind, sizeof(kind)),
 			 is_listener(s), s->made ? st_call_name(s->made->ev.call) : "", place,
 			 place[0] ? "" : fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets leaked from the same place", holder.words,
@@ -276,8 +260,8 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const struct st_rec *at = s->bind ? s->bind : s->listen;
-		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64];
-		struct image im;
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], kind[256];
+		struct check_image im;
 		bool late;
 		struct check_like like;
 
@@ -286,8 +270,9 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 		/* each worker of a pre-forked server with a listener of its own
 		 * (SO_REUSEPORT): one line */
 		late = s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr;
-		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
-		snprintf(key, sizeof(key), "%d\036%s\036%s", late, im.key, st_msock_local(s));
+		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
+		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s", late, im.key, kind_key(s, kind, sizeof(kind)),
+			 st_msock_local(s));
 		like = (struct check_like){ key, "such listeners", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
 		if (late)
@@ -334,9 +319,10 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 	(void)arg;
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct st_event *ev = &tr->recs[i]->ev;
-		char w[256], held[1024] = "", key[8192], ex[64];
+		char w[256], held[1024] = "", key[8192], ex[64], kind[128], of[160] = "";
+		const struct st_msock *s = tr->recs[i]->sock;
 		size_t k = 0;
-		struct image im;
+		struct check_image im;
 		struct check_like like;
 
 		if (ev->call != ST_CALL_bind || !ev->err || strcmp(ev->err, "EADDRINUSE"))
@@ -353,14 +339,19 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 		}
 		/* a restart loop, or each worker of a server, failing on one
 		 * address: one line */
-		image_of(c, ev->pid, tr->recs[i]->pkey,
+		check_image_of(c, ev->pid, tr->recs[i]->pkey,
 			 st_proc_image_at(st_model_proc_key(c->sh.model, tr->recs[i]->pkey), tr->recs[i]), &im);
-		snprintf(key, sizeof(key), "%s\036%s\036%s", im.key, ev->addr, verdict_words(ev));
+		snprintf(key, sizeof(key), "%s\036%s/%s/%s\036%s\036%s", im.key, ev->family ? ev->family : "",
+			 ev->type ? ev->type : "", ev->proto ? ev->proto : "", ev->addr, verdict_words(ev));
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " fd %d", ev->pid, ev->fd);
 		like = (struct check_like){ key, "such binds failed", im.words, tr->recs[i]->pkey, ex, false };
-		check_finding(res, &like, "%s: bind(%d, %s) failed with EADDRINUSE%s%s",
+		/* a TCP bind is the usual one; any other says its kind (a udp
+		 * and a tcp bind of one port are two findings) */
+		if (s && !st_msock_is_tcp(s))
+			snprintf(of, sizeof(of), " of a %s socket", show_esc(check_kind(s, kind, sizeof(kind))));
+		check_finding(res, &like, "%s: bind(%d, %s)%s failed with EADDRINUSE%s%s",
 			      check_who_rec(c, tr->recs[i], w, sizeof(w)), ev->fd,
-			      ev->addr[0] ? show_esc(ev->addr) : "?", held, verdict_words(ev));
+			      ev->addr[0] ? show_esc(ev->addr) : "?", of, held, verdict_words(ev));
 	}
 }
 
@@ -373,7 +364,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		const struct st_msock *s = m->socks[i];
 		char w[256], t[CHECK_TUPLE_MAX], st[2048], key[8192], place[2048], ex[CHECK_TUPLE_MAX + 64];
 		const char *to;
-		struct image im;
+		struct check_image im;
 		struct check_like like;
 		int how;
 
@@ -385,7 +376,7 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		/* a client retrying, or many processes of one program, failing
 		 * the same way at the same place to the same address: one line */
 		to = s->connect->ev.addr[0] ? s->connect->ev.addr : st_msock_remote(s);
-		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
+		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
 		stack_key(s->connect, place, sizeof(place));
 		snprintf(key, sizeof(key), "%d\036%s\036%s\036%s\036%s", how, im.key,
 			 s->connect_err ? s->connect_err : "", how == 1 ? "" : to, place);
@@ -428,16 +419,16 @@ static void rule_no_resets(struct check *c, struct check_result *res, const char
 	for (size_t i = 0; i < m->nsocks; i++) {
 		const struct st_msock *s = m->socks[i];
 		const char *why;
-		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], end[ST_ADDR_MAX + 16];
-		struct image im;
+		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], end[ST_ADDR_MAX + 16], kind[256];
+		struct check_image im;
 		struct check_like like;
 
 		if (!s->close || !s->close->ev.reset_known || !s->close->ev.reset)
 			continue;
 		/* a server resetting each of its connections: one line */
 		why = s->close->ev.reset_reason ? s->close->ev.reset_reason : "";
-		image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
-		snprintf(key, sizeof(key), "%s%s%s%s", im.key, st_msock_kind(s), why,
+		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
+		snprintf(key, sizeof(key), "%s\036%s\036%s\036%s", im.key, kind_key(s, kind, sizeof(kind)), why,
 			 fixed_end(s, end, sizeof(end)));
 		like = (struct check_like){ key, "such sockets were reset", im.words, s->pkey,
 					    socket_example(s->pid, s->fd, s, ex, sizeof(ex)), false };
@@ -587,21 +578,30 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 	parse_count(arg, &max);
 	for (size_t p = 0; p < m->nprocs; p++) {
 		const struct st_proc *pr = m->procs[p];
-		char w[256], clock[32], key[8192], ex[96];
-		struct image im;
+		char w[320], clock[32], key[8192], ex[96];
+		const struct st_rec *at;
+		struct check_image im;
 		struct check_like like;
 
 		if (pr->open_peak <= max)
 			continue;
 		show_clock(&c->sh, clock, sizeof(clock), pr->open_peak_us);
+		/* named by the image that held them at the peak, as the other
+		 * rules name the image that made a socket, not by the
+		 * process's latest (an exec after the peak) */
+		at = st_proc_image_at_us(pr, pr->open_peak_us);
 		/* a forking server's children, each over the bound by as much:
 		 * one line */
-		image_of(c, pr->pid, pr->key, NULL, &im);
+		check_image_of(c, pr->pid, pr->key, at, &im);
 		snprintf(key, sizeof(key), "%s\036%d", im.key, pr->open_peak);
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " at %s", pr->pid, clock);
 		like = (struct check_like){ key, "such processes", im.words, pr->key, ex, true };
-		check_finding(res, &like, "%s: %d sockets open at once (at %s), more than %ld",
-			      check_who(c, pr->pid, pr->key, w, sizeof(w)), pr->open_peak, clock, max);
+		if (im.words)
+			snprintf(w, sizeof(w), "pid %" PRId64 " (%s)", pr->pid, im.words);
+		else
+			snprintf(w, sizeof(w), "pid %" PRId64, pr->pid);
+		check_finding(res, &like, "%s: %d sockets open at once (at %s), more than %ld", w, pr->open_peak, clock,
+			      max);
 	}
 }
 
@@ -615,7 +615,7 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		const struct st_msock *first;
 		enum st_closer closer = cn->closer;
 		char key[8192], ex[CHECK_TUPLE_MAX + 64];
-		struct image im;
+		struct check_image im;
 		struct check_like like;
 
 		/* the side that sent the first FIN: a reset with none before it
@@ -633,7 +633,7 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		/* every connection of a server, each closed the wrong way round:
 		 * one line */
 		if (first)
-			image_of(c, first->pid, first->pkey, st_msock_maker_image(c->sh.model, first), &im);
+			check_image_of(c, first->pid, first->pkey, st_msock_maker_image(c->sh.model, first), &im);
 		else
 			snprintf(im.key, sizeof(im.key), "?"), im.words = NULL;
 		snprintf(key, sizeof(key), "%d\036%d\036%s\036%s", closer, cn->reset, im.key, cn->saddr);

@@ -12,6 +12,7 @@ formatters_libformatters_la_SOURCES = \
 	formatters/stream.h formatters/stream.c \
 	formatters/tracelock.h formatters/tracelock.c \
 	formatters/untraced.h formatters/untraced.c \
+	formatters/whole.h formatters/whole.c \
 	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
 	formatters/fmt_mermaid.c formatters/fmt_connections.c formatters/fmt_chrome.c \

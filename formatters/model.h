@@ -307,6 +307,11 @@ struct st_proc *st_model_proc_key(const struct st_model *m, int64_t key);
  * the next image's start), p's latest start when r is NULL or not of p;
  * NULL when p has no start. */
 const struct st_rec *st_proc_image_at(const struct st_proc *p, const struct st_rec *r);
+/* The start event of p's image that was running at ts_us (microseconds
+ * since the epoch, as st_event.ts_us): the last start not after it; p's
+ * first start when ts_us is before every start, its latest when ts_us
+ * is 0 (unknown); NULL when p has no start. */
+const struct st_rec *st_proc_image_at_us(const struct st_proc *p, int64_t ts_us);
 /* The start event of the image that made s (its socket or accept call; the
  * image that first held it when no call made it in the trace), NULL when
  * unknown.  Not the process's latest image: a socket made before an exec

@@ -30,6 +30,16 @@ const struct st_rec *st_proc_image_at(const struct st_proc *p, const struct st_r
 	return p->starts[0];
 }
 
+const struct st_rec *st_proc_image_at_us(const struct st_proc *p, int64_t ts_us)
+{
+	if (!p || !p->images || !ts_us)
+		return p ? p->start : NULL;
+	for (int i = p->images; i-- > 1;)
+		if (p->starts[i]->ev.ts_us <= ts_us)
+			return p->starts[i];
+	return p->starts[0];
+}
+
 const struct st_rec *st_msock_maker_image(const struct st_model *m, const struct st_msock *s)
 {
 	const struct st_rec *at = s->made;

@@ -15,6 +15,7 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,21 +42,6 @@ struct check_result *check_result_new(struct check *c, const char *name)
 	memset(grown, 0, sizeof(*grown));
 	grown->name = strdup(name);
 	return grown;
-}
-
-/* one more formatted line at the end of *lines (*n of them); exits when
- * out of memory */
-static void add_line(char ***lines, size_t *n, const char *fmt, va_list ap)
-{
-	char *line, **grown;
-
-	if (vasprintf(&line, fmt, ap) < 0)
-		line = NULL;
-	grown = line ? realloc(*lines, (*n + 1) * sizeof(*grown)) : NULL;
-	if (!grown)
-		out_of_memory();
-	*lines = grown;
-	grown[(*n)++] = line;
 }
 
 /* FNV-1a of a key */
@@ -153,12 +139,11 @@ void check_violation(struct check_result *r, const char *fmt, ...)
 	r->last_merged = false;
 }
 
-void check_finding(struct check_result *r, const struct check_like *like, const char *fmt, ...)
+static void vfinding(struct check_result *r, const struct check_like *like, const char *fmt, va_list ap)
 {
 	struct check_group *g;
 	size_t *slot = NULL;
 	char *line;
-	va_list ap;
 
 	r->violations++;
 	if (like->key) {
@@ -172,10 +157,8 @@ void check_finding(struct check_result *r, const struct check_like *like, const 
 			return;
 		}
 	}
-	va_start(ap, fmt);
 	if (vasprintf(&line, fmt, ap) < 0)
 		out_of_memory();
-	va_end(ap);
 	g = group_new(r, line);
 	g->key = dup_or_die(like->key);
 	g->noun = like->noun;
@@ -185,6 +168,15 @@ void check_finding(struct check_result *r, const struct check_like *like, const 
 	if (slot)
 		*slot = r->ngroups;
 	r->last_merged = false;
+}
+
+void check_finding(struct check_result *r, const struct check_like *like, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfinding(r, like, fmt, ap);
+	va_end(ap);
 }
 
 void check_locate(struct check_result *r, const struct st_rec *where)
@@ -286,11 +278,26 @@ void check_result_done(struct check_result *r)
 
 void check_note(struct check *c, const char *fmt, ...)
 {
+	static const struct check_like alone = { NULL, NULL, NULL, -1, NULL, false };
 	va_list ap;
 
 	va_start(ap, fmt);
-	add_line(&c->notes, &c->nnotes, fmt, ap);
+	vfinding(&c->notes, &alone, fmt, ap);
 	va_end(ap);
+}
+
+void check_note_like(struct check *c, const struct check_like *like, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfinding(&c->notes, like, fmt, ap);
+	va_end(ap);
+}
+
+void check_notes_done(struct check *c)
+{
+	check_result_done(&c->notes);
 }
 
 size_t check_violations(const struct check *c)
@@ -316,14 +323,34 @@ void check_free(struct check *c)
 	free(c->results);
 	c->results = NULL;
 	c->nresults = 0;
-	for (size_t i = 0; i < c->nnotes; i++)
-		free(c->notes[i]);
-	free(c->notes);
-	c->notes = NULL;
-	c->nnotes = 0;
+	for (size_t j = 0; j < c->notes.n; j++)
+		free(c->notes.lines[j]);
+	free(c->notes.lines);
+	free(c->notes.at);
+	free(c->notes.counts);
+	groups_free(&c->notes);
+	memset(&c->notes, 0, sizeof(c->notes));
 }
 
 /* ---- the words of a violation --------------------------------------------- */
+
+void check_image_of(const struct check *c, int64_t pid, int64_t pkey, const struct st_rec *start,
+		    struct check_image *im)
+{
+	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
+	size_t k;
+
+	if (p && (!start || start->pkey != pkey))
+		start = p->start;
+	im->words = show_comm_at(&c->sh, pkey, start, im->comm, sizeof(im->comm));
+	if (!p || !start || !im->words) {
+		snprintf(im->key, sizeof(im->key), "pid %" PRId64 "\037%" PRId64, pid, pkey);
+		return;
+	}
+	k = (size_t)snprintf(im->key, sizeof(im->key), "%s", start->ev.exe ? start->ev.exe : "");
+	for (int i = 0; i < start->ev.argc && k < sizeof(im->key); i++)
+		k += (size_t)snprintf(im->key + k, sizeof(im->key) - k, "\037%s", start->ev.argv[i] ? start->ev.argv[i] : "");
+}
 
 static const char *who_words(int64_t pid, const char *name, char *buf, size_t n)
 {
@@ -354,10 +381,47 @@ const char *check_who_rec(const struct check *c, const struct st_rec *r, char *b
 	return who_words(r->ev.pid, show_comm_at(&c->sh, r->pkey, r, comm, sizeof(comm)), buf, n);
 }
 
+/* does the protocol of s say its type (tcp is a stream, udp datagrams)? */
+static bool type_implied(const struct st_msock *s)
+{
+	static const struct {
+		const char *proto, *type;
+	} implied[] = {
+		{ "tcp", "SOCK_STREAM" }, { "mptcp", "SOCK_STREAM" },
+		{ "udp", "SOCK_DGRAM" }, { "udplite", "SOCK_DGRAM" },
+	};
+
+	if (!s->type)
+		return true;	/* nothing to add */
+	for (size_t i = 0; s->proto && i < sizeof(implied) / sizeof(implied[0]); i++)
+		if (!strcmp(s->proto, implied[i].proto) && !strcmp(s->type, implied[i].type))
+			return true;
+	return false;
+}
+
+const char *check_kind(const struct st_msock *s, char *buf, size_t n)
+{
+	const char *kind = st_msock_kind(s), *type = s->type;
+	bool v6 = s->family && !strcmp(s->family, "AF_INET6") && s->proto && strcmp(s->proto, "icmpv6") &&
+		  !st_msock_local(s)[0] && !st_msock_remote(s)[0];
+	size_t k = (size_t)snprintf(buf, n, "%s%s", kind, v6 ? "6" : "");
+
+	if (!type_implied(s) && k < n) {
+		if (!strncmp(type, "SOCK_", 5))
+			type += 5;
+		k += (size_t)snprintf(buf + k, n - k, " ");
+		for (; *type && k + 1 < n; type++)
+			buf[k++] = (char)(*type >= 'A' && *type <= 'Z' ? *type - 'A' + 'a' : *type);
+		buf[k < n ? k : n - 1] = '\0';
+	}
+	return buf;
+}
+
 const char *check_tuple(const struct st_msock *s, char *buf, size_t n)
 {
 	const char *local = st_msock_local(s), *remote = st_msock_remote(s);
-	size_t k = (size_t)snprintf(buf, n, "%s", show_esc(st_msock_kind(s)));
+	char kind[128];
+	size_t k = (size_t)snprintf(buf, n, "%s", show_esc(check_kind(s, kind, sizeof(kind))));
 
 	if (local[0] && k < n)
 		k += (size_t)snprintf(buf + k, n - k, " %s", show_esc(local));
@@ -420,9 +484,9 @@ size_t report_text(const struct check *c, FILE *out)
 	if (!violations)
 		fprintf(out, "socktrace: check: %zu rule%s held over %zu events\n", c->nresults,
 			c->nresults == 1 ? "" : "s", c->sh.trace->n);
-	for (size_t i = 0; i < c->nnotes; i++) {
+	for (size_t i = 0; i < c->notes.n; i++) {
 		fputs("socktrace: check: note: ", out);
-		put_line(out, c->notes[i]);
+		put_line(out, c->notes.lines[i]);
 		fputc('\n', out);
 	}
 	return violations;
@@ -524,8 +588,8 @@ size_t report_github(const struct check *c, FILE *out)
 		free(order);
 		free(count);
 	}
-	for (size_t i = 0; i < c->nnotes; i++)
-		github_annotation(out, "notice", "socktrace check", 1, c->notes[i], NULL);
+	for (size_t i = 0; i < c->notes.n; i++)
+		github_annotation(out, "notice", "socktrace check", c->notes.counts[i], c->notes.lines[i], NULL);
 	return check_violations(c);
 }
 
@@ -637,10 +701,32 @@ FILE *report_junit_open(const char *path)
 {
 	static const struct st_outfile how = { 0, ST_OUT_TRUNC | ST_OUT_BLOCK, NULL };
 	const char *why = NULL;
-	int fd = st_outfile_open(path, &how, &why);
+	int named = st_outfile_fd(path), fd;
 	FILE *f;
 
-	if (fd < 0) {
+	if (named == -2) {
+		cannot_write(path, "fd:N takes a descriptor number");
+		return NULL;
+	}
+	if (named >= 0) {
+		/* a descriptor the caller opened ("-", /dev/stdout, fd:N, a
+		 * shell's >(...)): written through a copy of it, never
+		 * emptied (it may be a pipe, or a file already written to) */
+		int acc = fcntl(named, F_GETFL);
+
+		if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {
+			char said[64];
+
+			snprintf(said, sizeof(said), "descriptor %d", named);
+			cannot_write(said, acc < 0 ? strerror(errno) : "open for reading only");
+			return NULL;
+		}
+		fd = fcntl(named, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			cannot_write(path, strerror(errno));
+			return NULL;
+		}
+	} else if ((fd = st_outfile_open(path, &how, &why)) < 0) {
 		cannot_write(path, why);
 		return NULL;
 	}
@@ -698,6 +784,17 @@ int report_junit(const struct check *c, FILE *f, const char *path)
 			fputc('\n', f);
 		}
 		fputs("</failure>\n    </testcase>\n", f);
+	}
+	/* the notes, for a person reading the CI job: what was left
+	 * unjudged (the schema's system-out comes after the testcases) */
+	if (c->notes.n) {
+		fputs("    <system-out>", f);
+		for (size_t j = 0; j < c->notes.n; j++) {
+			fputs("note: ", f);
+			xml_escaped(f, c->notes.lines[j]);
+			fputc('\n', f);
+		}
+		fputs("</system-out>\n", f);
 	}
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	return junit_close(f, path);

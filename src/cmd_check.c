@@ -18,11 +18,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "expect.h"
 #include "load.h"
+#include "outfile.h"
 #include "untraced.h"
+#include "whole.h"
 
 static const char usage_text[] =
 	"usage: socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE]\n"
@@ -35,7 +38,9 @@ static const char usage_text[] =
 	"       handshakes, no-resets.\n"
 	"  --expect PATTERN   some socket's lifecycle matches PATTERN, e.g.\n"
 	"                     'tcp *:8080 socket setsockopt(SO_REUSEADDR) bind listen accept+ close'\n"
-	"  --junit FILE       also write a JUnit XML report (one testcase per rule)\n"
+	"  --junit FILE       also write a JUnit XML report (one testcase per rule);\n"
+	"                     - or /dev/stdout: on standard output, and the text or\n"
+	"                     github report then goes to standard error\n"
 	"  --format=github    violations as GitHub workflow annotations\n"
 	"  --color=WHEN       auto, always or never, as for show (check's lines are\n"
 	"                     never coloured: accepted so both take the same options)\n"
@@ -57,18 +62,34 @@ static int usage_error(bool *usage, char *failed, size_t n, const char *fmt, con
 	return 2;
 }
 
-/* Is path (the --junit file) one of the traces?  Emptying it for the
- * report would lose the trace before it is read. */
+/* Is path (the --junit file, or the descriptor it names: "-", fd:N, ...)
+ * one of the traces?  Emptying it for the report would lose the trace
+ * before it is read, and writing to it would add the report to it. */
 static bool is_a_trace(const char *path, char *const *traces, int n)
 {
 	struct stat j, t;
+	int fd = st_outfile_fd(path);
 
-	if (stat(path, &j) != 0 || !S_ISREG(j.st_mode))
+	if ((fd >= 0 ? fstat(fd, &j) : fd == -1 ? stat(path, &j) : -1) != 0 || !S_ISREG(j.st_mode))
 		return false;
 	for (int i = 0; i < n; i++)
 		if (stat(traces[i], &t) == 0 && t.st_dev == j.st_dev && t.st_ino == j.st_ino)
 			return true;
 	return false;
+}
+
+/* Does the report (--junit path, open as descriptor fd) go to standard
+ * output: "-", /dev/stdout, fd:1, or a path that is the pipe or file
+ * standard output is (not a device such as /dev/null or a terminal, which
+ * mixes nothing the user did not ask to see together)? */
+static bool report_on_stdout(const char *path, int fd)
+{
+	struct stat sa, sb;
+
+	if (st_outfile_fd(path) == STDOUT_FILENO)
+		return true;
+	return fstat(fd, &sa) == 0 && fstat(STDOUT_FILENO, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino && !S_ISCHR(sa.st_mode);
 }
 
 /* The file of a --junit after the option that stopped the command line
@@ -86,36 +107,85 @@ static const char *junit_after(int argc, char **argv, const struct option *longo
 }
 
 /* A note after the results: an image the trace does not follow, whose
- * socket calls no rule could judge. */
+ * socket calls no rule could judge.  The same exec by many processes of
+ * one program (a script that runs `env -i true` 30 times) is one note:
+ * the same image exec'ing the same program for the same reason. */
 static void note_untraced(const struct st_rec *r, void *arg)
 {
 	struct check *c = arg;
-	char comm[256], line[2048];
+	const struct st_proc *p = st_model_proc_key(c->sh.model, r->pkey);
+	char comm[256], line[2048], key[8192], ex[64];
+	struct check_image im;
+	struct check_like like;
 
+	check_image_of(c, r->ev.pid, r->pkey, st_proc_image_at(p, r), &im);
+	snprintf(key, sizeof(key), "untraced\036%s\036%s\036%s\036%d", im.key, r->ev.exe ? r->ev.exe : "",
+		 r->ev.untraced_reason ? r->ev.untraced_reason : "", r->ev.child > 0);
+	snprintf(ex, sizeof(ex), "pid %lld", (long long)r->ev.pid);
+	like = (struct check_like){ key, "such execs", im.words, r->pkey, ex, false };
 	st_untraced_words(r, show_comm(&c->sh, r->pkey, comm, sizeof(comm)), line, sizeof(line));
-	check_note(c, "untraced: %s", line);
+	check_note_like(c, &like, "untraced: %s", line);
+}
+
+/* when the trace met the process of key pkey: its first event's time,
+ * INT64_MAX unknown */
+static int64_t met_at(const struct check *c, int64_t pkey)
+{
+	const struct st_proc *p = st_model_proc_key(c->sh.model, pkey);
+
+	return p && p->first ? p->first->ev.ts_us : INT64_MAX;
 }
 
 /* Notes after the results: the process images the trace lacks events of,
  * whose sockets' verdicts may then be wrong (a close not in it reads as a
- * leak). */
+ * leak); the processes of one program that lack events the same way are
+ * one note. */
 static void note_missing(struct check *c, const struct st_trace *t)
 {
 	uint64_t listed = 0;
 	char comm[256];
+	size_t order[ST_MISSING_LISTED];
+	size_t n = t->nmissing_list < ST_MISSING_LISTED ? t->nmissing_list : ST_MISSING_LISTED;
 
-	for (size_t i = 0; i < t->nmissing_list; i++) {
-		const struct st_missing *m = &t->missing_list[i];
+	/* in the order the trace met them (the list is in the order their
+	 * images were over), so that a group's examples are its first */
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		int64_t at = met_at(c, t->missing_list[i].pkey);
+
+		for (; k > 0 && met_at(c, t->missing_list[order[k - 1]].pkey) > at; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct st_missing *m = &t->missing_list[order[i]];
+		bool exit_only = m->no_exit && m->events == 1;
+		char key[8192], ex[128];
+		struct check_image im;
+		struct check_like like;
 
 		listed += (uint64_t)m->events;
-		if (m->no_exit && m->events == 1)
-			check_note(c,
+		/* the processes of one program that each lack events the same
+		 * way (each worker's exit lost, each dropping events): one note */
+		check_image_of(c, m->pid, m->pkey, NULL, &im);
+		snprintf(key, sizeof(key), "incomplete\036%s\036%d\036%d\036%d", im.key, exit_only, m->no_exit,
+			 m->dropped >= m->gaps);
+		if (exit_only)
+			snprintf(ex, sizeof(ex), "pid %lld after seq %lld", (long long)m->pid, (long long)m->last);
+		else
+			snprintf(ex, sizeof(ex), "pid %lld %lld between seq %lld and %lld", (long long)m->pid,
+				 (long long)(m->events - m->no_exit), (long long)m->first, (long long)m->last);
+		like = (struct check_like){ key, exit_only ? "such processes lack their exit event" :
+							     "such processes lack events",
+					    im.words, m->pkey, ex, true };
+		if (exit_only)
+			check_note_like(c, &like,
 				   "incomplete: pid %lld (%s) lacks its exit event (its end was seen, a normal exit, "
 				   "after seq %lld): what it held at its end is unknown, and a verdict on its sockets "
 				   "may be wrong",
 				   (long long)m->pid, show_comm(&c->sh, m->pkey, comm, sizeof(comm)), (long long)m->last);
 		else
-			check_note(c,
+			check_note_like(c, &like,
 				   "incomplete: pid %lld (%s) lacks at least %lld event%s between seq %lld and %lld "
 				   "(%s)%s: what they did is unknown, and a verdict on its sockets may be wrong",
 				   (long long)m->pid, show_comm(&c->sh, m->pkey, comm, sizeof(comm)),
@@ -130,122 +200,29 @@ static void note_missing(struct check *c, const struct st_trace *t)
 			   t->missing_images - (unsigned)t->nmissing_list);
 }
 
-/* How many sockets p ended holding when p's own events are not in the
- * traces (a child whose events went to a file of its own, %p, not given
- * here), each it held at its end whichever process let go last: what it
- * did with them is unknown.  0 when p has events of its
- * own, or held none. */
-static unsigned absent_held(const struct st_model *m, const struct st_proc *p)
-{
-	unsigned held = 0;
-
-	if (p->images || p->nevents || !p->end)
-		return 0;
-	/* each socket it held at its end, whether or not another process
-	 * held it longer (the order of the ends is no fact about this
-	 * process) */
-	for (size_t k = 0; k < m->nsocks; k++) {
-		const struct st_msock *s = m->socks[k];
-		bool h = s->end == ST_END_UNTRACED && s->end_pkey == p->key;
-		for (size_t j = 0; j < s->nended && !h; j++)
-			h = s->holds[j].pkey == p->key && s->holds[j].how == ST_END_UNTRACED;
-		held += h;
-	}
-	return held;
-}
-
-/* " (python3 srv.py)", " (a child of pid 41)" or "": who a process without
- * events of its own was, as far as the traces tell */
-static const char *absent_who(const struct check *c, const struct st_proc *p, char *who, size_t n)
-{
-	char comm[256];
-	const char *cm = show_comm(&c->sh, p->key, comm, sizeof(comm));
-
-	if (cm)
-		snprintf(who, n, " (%s)", cm);
-	else if (p->ppid > 0)
-		snprintf(who, n, " (a child of pid %lld)", (long long)p->ppid);
-	else
-		who[0] = '\0';
-	return who;
-}
-
 /* Notes after the results: processes whose own events are not in the
- * traces, which ended holding sockets no rule could then judge. */
+ * traces, which ended holding sockets no rule could then judge; those
+ * that the traces tell the same of (the same program, or children of
+ * one parent) are one note. */
 static void note_absent(struct check *c, const struct st_model *m)
 {
-	size_t noted = 0;
-
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
-		unsigned held = absent_held(m, p);
-		char who[320];
+		unsigned held = st_absent_held(m, p);
+		char who[320], key[400], ex[96];
+		struct check_like like;
 
 		if (!held)
 			continue;
-		if (noted++ == 8) {
-			check_note(c, "absent: more processes whose own events are not in the traces");
-			return;
-		}
-		check_note(c,
+		st_absent_who(&c->sh, p, who, sizeof(who));
+		snprintf(key, sizeof(key), "absent\036%s", who[0] ? who : "?");
+		snprintf(ex, sizeof(ex), "pid %lld (%u socket%s)", (long long)p->pid, held, held == 1 ? "" : "s");
+		like = (struct check_like){ key, "such processes", NULL, p->key, ex, true };
+		check_note_like(c, &like,
 			   "absent: pid %lld%s has no events of its own in the traces (with %%p in the output, each process "
 			   "writes a file of its own: give them all): what it did with the %u socket%s it held is unknown",
-			   (long long)p->pid, absent_who(c, p, who, sizeof(who)), held, held == 1 ? "" : "s");
+			   (long long)p->pid, who, held, held == 1 ? "" : "s");
 	}
-}
-
-/* --strict: the first image the trace does not follow, in words, and how
- * many there are */
-struct unfollowed {
-	struct check *c;
-	size_t n;
-	char first[2048];
-};
-
-static void count_untraced(const struct st_rec *r, void *arg)
-{
-	struct unfollowed *u = arg;
-	char comm[256];
-
-	if (!u->n++)
-		st_untraced_words(r, show_comm(&u->c->sh, r->pkey, comm, sizeof(comm)), u->first, sizeof(u->first));
-}
-
-/* --strict: is the whole program in the traces?  Else says why in failed
- * (and the first case in detail, d bytes): an image it ran that the trace
- * does not follow (an untraced event: a static or Go program, a set-user-ID
- * one, an environment without LD_PRELOAD), or a process that held sockets
- * and has no events of its own in the traces given.  Returns true when
- * whole. */
-static bool whole_program(struct check *c, char *failed, size_t n, char *detail, size_t d)
-{
-	const struct st_model *m = c->sh.model;
-	struct unfollowed u = { c, 0, "" };
-	size_t absent = 0;
-
-	st_untraced_each(c->sh.trace, count_untraced, &u);
-	if (u.n) {
-		snprintf(failed, n, "part of the program ran untraced: %zu image%s the trace does not follow "
-			 "(--strict); nothing was checked", u.n, u.n == 1 ? "" : "s");
-		snprintf(detail, d, "the first: %s", u.first);
-		return false;
-	}
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct st_proc *p = m->procs[i];
-		char who[320];
-
-		if (!absent_held(m, p) || absent++)
-			continue;
-		snprintf(detail, d, "the first: pid %lld%s has no events of its own in the traces (with %%p "
-			 "in the output, each process writes a file of its own: give them all)",
-			 (long long)p->pid, absent_who(c, p, who, sizeof(who)));
-	}
-	if (absent) {
-		snprintf(failed, n, "the traces lack the events of %zu process%s that held sockets (--strict); "
-			 "nothing was checked", absent, absent == 1 ? "" : "es");
-		return false;
-	}
-	return true;
 }
 
 int st_cmd_check(int argc, char **argv)
@@ -268,7 +245,7 @@ int st_cmd_check(int argc, char **argv)
 	struct expect_pattern *pats = NULL;
 	size_t npats = 0;
 	const char *junit = NULL;
-	FILE *jf = NULL;
+	FILE *jf = NULL, *human = stdout;
 	bool strict = false, github = false, usage = false;
 	char why[512], failed[600] = "", whole[2300] = "";
 	const char *detail = NULL;
@@ -329,6 +306,11 @@ int st_cmd_check(int argc, char **argv)
 				rc = usage_error(&usage, failed, sizeof(failed), "%s", "--junit given twice: one report file");
 				goto out;
 			}
+			if (st_outfile_fd(optarg) == -2) {
+				rc = usage_error(&usage, failed, sizeof(failed),
+						 "--junit fd:N takes a descriptor number, not '%s'", optarg);
+				goto out;
+			}
 			junit = optarg;
 			break;
 		case OPT_FORMAT:
@@ -370,8 +352,8 @@ int st_cmd_check(int argc, char **argv)
 		goto out;
 	}
 	if (junit && is_a_trace(junit, argv + optind, argc - optind)) {
-		fprintf(stderr, "socktrace: check: --junit %s is one of the traces: the report would empty it\n",
-			show_esc(junit));
+		fprintf(stderr, "socktrace: check: --junit %s is one of the traces: the report would %s it\n",
+			show_esc(junit), st_outfile_fd(junit) >= 0 ? "be written into" : "empty");
 		rc = 2;
 		goto out;
 	}
@@ -381,6 +363,10 @@ int st_cmd_check(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	/* the report on standard output (--junit -): the lines for a person
+	 * go to standard error, so that the XML stays whole */
+	if (jf && report_on_stdout(junit, fileno(jf)))
+		human = stderr;
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);
 	if (loaded == ST_LOAD_STOPPED || l.trace.bad) {
@@ -391,19 +377,18 @@ int st_cmd_check(int argc, char **argv)
 		snprintf(failed, sizeof(failed), "no events to check");
 	} else if (loaded == ST_LOAD_NOMEM) {
 		snprintf(failed, sizeof(failed), "out of memory");
-	} else if (strict && l.trace.missing) {
-		snprintf(failed, sizeof(failed),
-			 "the trace lacks at least %llu event%s (--strict); nothing was checked",
-			 (unsigned long long)l.trace.missing, l.trace.missing == 1 ? "" : "s");
 	} else {
 		c.sh.trace = &l.trace;
 		c.sh.model = &l.model;
-		if (strict && !whole_program(&c, failed, sizeof(failed), whole, sizeof(whole)))
-			detail = whole;
+		/* --strict: the whole program, or nothing judged (whole.h) */
+		if (strict && !st_whole_program(&c.sh, why, sizeof(why), whole, sizeof(whole))) {
+			snprintf(failed, sizeof(failed), "%s (--strict); nothing was checked", why);
+			detail = whole[0] ? whole : NULL;
+		}
 	}
 	if (failed[0]) {
 		fprintf(stderr, "socktrace: check: %s\n", failed);
-		if (detail == whole)
+		if (detail && detail == whole)
 			fprintf(stderr, "socktrace: check: %s\n", whole);
 		rc = 2;
 		goto out;
@@ -420,14 +405,15 @@ int st_cmd_check(int argc, char **argv)
 		check_result_done(&c.results[c.nresults - 1]);
 		c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
 	}
+	check_notes_done(&c);
 	if (github)
-		rc = report_github(&c, stdout) ? 1 : 0;
+		rc = report_github(&c, human) ? 1 : 0;
 	else
-		rc = report_text(&c, stdout) ? 1 : 0;
+		rc = report_text(&c, human) ? 1 : 0;
+	fflush(human);
 	if (jf && report_junit(&c, jf, junit) < 0)
 		rc = 2;
 	jf = NULL;	/* closed */
-	fflush(stdout);
 out:
 	/* nothing judged: the report still says why, for the CI step to show,
 	 * also when the usage error came before --junit on the line */

@@ -3,8 +3,9 @@
  * the events the filters keep, and one format to render them.
  *
  * Owns: the options of `show` and its exit status (0 fine, 2 unusable input
- * or usage, 1 when a --pid or --port value names nothing of the traces or
- * the output could not be written).  Renders nothing
+ * or usage, or with --strict a trace that is not the whole program; 1 when
+ * a --pid or --port value names nothing of the traces or the output could
+ * not be written).  Renders nothing
  * itself: the formats (formatters/fmt_*.c, behind show.h) do.
  */
 #include "cli.h"
@@ -22,6 +23,7 @@
 #include "show.h"
 #include "stream.h"
 #include "untraced.h"
+#include "whole.h"
 
 static const char usage_text[] =
 	"usage: socktrace show [-f FORMAT] [--color=WHEN] [--pid PID] [--port PORT]\n"
@@ -37,7 +39,11 @@ static const char usage_text[] =
 	"                       and not empty), always, never\n"
 	"      --pid=PID        only this process (repeatable)\n"
 	"      --port=PORT      only sockets with this port at either end (repeatable)\n"
-	"      --strict         any bad line is fatal (exit 2, nothing rendered)\n"
+	"      --strict         any bad line, any event missing from the trace (a gap\n"
+	"                       in seq, dropped, a lost exit), or any part of the\n"
+	"                       program it does not follow (an untraced image, a\n"
+	"                       process without events of its own) is fatal (exit 2,\n"
+	"                       nothing rendered), as for check --strict\n"
 	"      --utc            times of day in UTC\n"
 	"      --follow         text and json: keep reading each TRACE as it grows, until\n"
 	"                       its runner has written how the program ended (or SIGINT)\n"
@@ -496,6 +502,19 @@ int st_cmd_show(int argc, char **argv)
 	}
 	sh.trace = &l.trace;
 	sh.model = &l.model;
+	/* --strict: a trace of part of the program is refused as check
+	 * --strict refuses it (whole.h), before anything is rendered */
+	if (strict) {
+		char why[512], detail[2300];
+
+		if (!st_whole_program(&sh, why, sizeof(why), detail, sizeof(detail))) {
+			fprintf(stderr, "socktrace: show: %s (--strict); nothing was shown\n", why);
+			if (detail[0])
+				fprintf(stderr, "socktrace: show: %s\n", detail);
+			rc = 2;
+			goto out;
+		}
+	}
 	sh.tz_offset = l.trace.n ? local_offset(l.trace.recs[0]->ev.ts_us) : 0;
 	sh.recs = calloc(l.trace.n ? l.trace.n : 1, sizeof(*sh.recs));
 	if (!sh.recs) {

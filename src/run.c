@@ -247,31 +247,6 @@ static bool relay_mode(void)
 	return (how && !strcmp(how, "parent")) || getpid() == 1;
 }
 
-/* N of "fd:N", "/dev/fd/N" and "/proc/self/fd/N" (a shell's >(...) is
- * one of the last two); -1 for any other path, -2 after a message when
- * fd:N has no number. */
-static int fd_of(const char *output)
-{
-	static const char *const forms[] = { "fd:", "/dev/fd/", "/proc/self/fd/" };
-
-	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		size_t k = strlen(forms[i]);
-		char *end;
-		long n;
-
-		if (strncmp(output, forms[i], k))
-			continue;
-		n = strtol(output + k, &end, 10);
-		if (output[k] >= '0' && output[k] <= '9' && !*end && n <= INT_MAX)
-			return (int)n;
-		if (i)
-			return -1;	/* a path like any other */
-		fprintf(stderr, "socktrace: -o fd:N takes a descriptor number, not '%s'\n", shown(output + k));
-		return -2;
-	}
-	return -1;
-}
-
 /* The descriptor the runner writes the trace to (close-on-exec, above 2):
  * stderr when output is NULL, stdout for "-" and /dev/stdout, descriptor
  * N for fd:N, /dev/fd/N and /proc/self/fd/N, else the path by the shim's
@@ -285,12 +260,12 @@ static int open_dest(const char *output, bool append, bool *file)
 	int fd, src = -1;
 
 	*file = false;
-	if (!output || !strcmp(output, "/dev/stderr"))
+	if (!output)
 		src = 2;
-	else if (!strcmp(output, "-") || !strcmp(output, "/dev/stdout"))
-		src = 1;
-	else if ((src = fd_of(output)) == -2)
+	else if ((src = st_outfile_fd(output)) == -2) {
+		fprintf(stderr, "socktrace: -o fd:N takes a descriptor number, not '%s'\n", shown(output + 3));
 		return -1;
+	}
 	if (src >= 0) {
 		int acc = fcntl(src, F_GETFL);
 		if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {

@@ -89,3 +89,30 @@ same_as_proc() {
 	assert_eq "$(fact out parent n 2)" 9 "the parent's new image in /proc"
 	assert_eq "$(fact out child n)" 8 "the child in /proc"
 }
+
+@test "max-open names the image that held the sockets at the peak, not the one the pid exec'd later (nor the one before)" {
+	cat >opens.py <<'PY'
+import os, socket, sys
+# argv: how many sockets this image holds at once, then the next image's
+# count, and so on: each image holds its own and execs the next
+n = int(sys.argv[1])
+keep = [socket.socket() for i in range(n)]
+print("image n=%d pid=%d" % (n, os.getpid()), flush=True)
+if len(sys.argv) > 2:
+    os.execv(sys.executable, [sys.executable, "opens.py"] + sys.argv[2:])
+PY
+	# the peak in the first image, then in the last
+	for counts in "5 1" "1 5"; do
+		rm -f "$TRACE"
+		# shellcheck disable=SC2086 # the counts are words on purpose
+		traced "$PYTHON3" opens.py $counts >opens.out
+		peak=$(tr ' ' '\n' <<<"$counts" | sort -n | tail -n 1)
+		assert_eq "$(jq -r 'select(.call == "start") | .pid' "$TRACE" | sort -u | wc -l)" 1 "one pid: $counts"
+		# python's sockets are close-on-exec: the images never hold each other's
+		run "$SOCKTRACE" check --rule max-open=3 "$TRACE"
+		assert_eq "$status" 1 "$counts: $output"
+		assert_eq "${#lines[@]}" 1 "$counts: $output"
+		[[ ${lines[0]} == "max-open=3: pid "*" (python3 opens.py $peak"*"): $peak sockets open at once (at "*"), more than 3" ]] ||
+			{ echo "$counts: $output" >&2; false; }
+	done
+}

@@ -5,6 +5,7 @@
 # (tests/scripts/gh_annotations.py), JUnit XML through an XML parser.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 GH=$BATS_TEST_DIRNAME/scripts/gh_annotations.py
 
@@ -148,4 +149,71 @@ expect: tcp nothing failure" "the testcases"
 	assert_eq "$(jq -r '.cases[].name' junit.json | sort | uniq -d)" "" "names given twice"
 	# and the text report names them as JUnit does, each once
 	assert_eq "$(printf '%s\n' "${lines[@]}" | cut -d: -f1 | tr '\n' ' ')" "max-open=0 expect " "$output"
+}
+
+@test "junit: - and /dev/stdout are standard output (the XML alone there, the text and annotations on stderr); fd:N a descriptor" {
+	refuse 3
+	for dest in - /dev/stdout; do
+		run --separate-stderr "$SOCKTRACE" check --rule handshakes --junit "$dest" "$TRACE"
+		assert_eq "$status" 1 "$dest: $output $stderr"
+		[[ ! -e ./- ]] || { echo "--junit $dest wrote a file named -" >&2; false; }
+		printf '%s\n' "$output" >out.xml
+		"$PYTHON3" "$JC" out.xml >junit.json
+		assert_eq "$(jq -r '.cases[0] | .name + " " + .result' junit.json)" "handshakes failure" "$dest"
+		[[ $stderr == "handshakes: pid "*": connect to [::1]:$PORT failed with ECONNREFUSED"* ]] ||
+			{ echo "$dest: stderr: $stderr" >&2; false; }
+	done
+	# the annotations go to stderr too, whole
+	run --separate-stderr "$SOCKTRACE" check --rule handshakes --format=github --junit - "$TRACE"
+	assert_eq "$status" 1
+	printf '%s\n' "$output" >out.xml
+	"$PYTHON3" "$JC" out.xml >/dev/null
+	assert_eq "$(printf '%s\n' "$stderr" | "$PYTHON3" "$GH" | jq -r .properties.title)" "socktrace handshakes (×3)"
+	# a descriptor: written as it is, nothing emptied; the text stays on stdout
+	echo "kept" >fd.xml
+	run --separate-stderr "$SOCKTRACE" check --rule handshakes --junit fd:3 "$TRACE" 3>>fd.xml
+	assert_eq "$status" 1
+	[[ $output == "handshakes: "* ]] || { echo "$output" >&2; false; }
+	assert_eq "$(head -n 1 fd.xml)" "kept"
+	tail -n +2 fd.xml >fd2.xml
+	"$PYTHON3" "$JC" fd2.xml >/dev/null
+	# a device is no standard output: the report into /dev/null, the text where it was
+	run --separate-stderr bash -c '"$0" check --rule handshakes --junit /dev/null "$1" >/dev/null' "$SOCKTRACE" "$TRACE"
+	assert_eq "$status" 1
+	assert_empty "$stderr"
+	run --separate-stderr "$SOCKTRACE" check --rule handshakes --junit /dev/null "$TRACE"
+	[[ $output == "handshakes: "* ]] || { echo "$output" >&2; false; }
+	# and usable input that is not judged still gives its XML on stdout
+	: >empty.jsonl
+	run --separate-stderr "$SOCKTRACE" check --junit - empty.jsonl
+	assert_eq "$status" 2
+	printf '%s\n' "$output" >out.xml
+	assert_eq "$("$PYTHON3" "$JC" out.xml | jq -r '.cases[0] | .name + " " + .result')" "input error"
+}
+
+@test "junit: a report that cannot be written (a directory, no such directory, stdout closed or read-only, fd:x) is one message and exit 2" {
+	refuse 1
+	mkdir dir
+	for dest in dir nowhere/report.xml; do
+		run --separate-stderr "$SOCKTRACE" check --junit "$dest" "$TRACE"
+		assert_eq "$status" 2 "$dest"
+		assert_eq "$output" "" "$dest: stdout"
+		[[ $stderr == "socktrace: check: cannot write $dest: "* ]] || { echo "$dest: $stderr" >&2; false; }
+	done
+	[[ $stderr == *"No such file or directory" ]]
+	# (run's output is a pipe of its own: the descriptors are set inside)
+	run bash -c '"$0" check --junit - "$1" >&-' "$SOCKTRACE" "$TRACE"
+	assert_eq "$status" 2
+	[[ $output == "socktrace: check: cannot write descriptor 1: Bad file descriptor" ]] || { echo "$output" >&2; false; }
+	run bash -c '"$0" check --junit - "$1" 2>&1 1</dev/null' "$SOCKTRACE" "$TRACE"
+	assert_eq "$status" 2
+	[[ $output == "socktrace: check: cannot write descriptor 1: open for reading only" ]] || { echo "$output" >&2; false; }
+	run "$SOCKTRACE" check --junit fd:x "$TRACE"
+	assert_eq "$status" 2
+	[[ $output == "socktrace: check: --junit fd:N takes a descriptor number, not 'fd:x'"* ]] || { echo "$output" >&2; false; }
+	# the trace itself, through a descriptor, is refused: the report would be added to it
+	cp "$TRACE" keep.jsonl
+	run bash -c '"$0" check --junit - keep.jsonl >>keep.jsonl' "$SOCKTRACE"
+	assert_eq "$status" 2
+	cmp "$TRACE" keep.jsonl
 }

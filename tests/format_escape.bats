@@ -126,8 +126,8 @@ hostile_trace() {
 	assert_eq "$(LC_ALL=C grep -c -v -E '^(no-leaks|no-eaddrinuse|handshakes|expect: unix nothing): ' text.txt || true)" 0 \
 		"lines of the text report that are no violation"
 	grep -qF 'no-leaks: pid ' text.txt
-	grep -qF '(python3 hostile.py arg\x1b[31m FORGED...): unix @\x1b]0;PWNED\x07\x1b[2J\u009b\nFORGED abstract;#<b>"%%&\u202e (fd ' text.txt
-	grep -qF 'unix /' text.txt
+	grep -qF '(python3 hostile.py arg\x1b[31m FORGED...): unix stream @\x1b]0;PWNED\x07\x1b[2J\u009b\nFORGED abstract;#<b>"%%&\u202e (fd ' text.txt
+	grep -qF 'unix dgram /' text.txt
 	grep -qF '/\x1b[31mp\nFORGED path (fd ' text.txt
 	grep -qF "closest: pid=" text.txt
 

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: MIT
 # `socktrace show` on bad input: a message naming the file and line on
 # stderr, the rest still shown where that makes sense, exit status 2, and
-# never a crash.  --strict makes any bad line fatal.
+# never a crash.  --strict makes any bad line fatal, and a trace of part
+# of the program too.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 GOOD=$BATS_TEST_DIRNAME/data/restart.jsonl
 
@@ -122,6 +124,53 @@ good_lines() { "$SOCKTRACE" show -f lifecycle "$GOOD" | wc -l; }
 	grep -q 'stopped at the first bad line (--strict)' <<<"$err"
 	show_run --strict -f timeline "$GOOD"
 	[[ $status == 0 ]]
+}
+
+@test "--strict refuses a trace of part of the program as check --strict does: an untraced image, a lost exit event, a process absent from the files given" {
+	# a shell running a program the shim cannot enter (env -i: no LD_PRELOAD)
+	"$SOCKTRACE" -o untraced.jsonl -- sh -c 'env -i true'
+	# a child whose exit event is lost on the way (a collector, a cut copy)
+	traced "$PYTHON3" -c 'import os, socket
+pid = os.fork()
+if pid == 0:
+    socket.socket().close()
+    os._exit(0)
+os.waitpid(pid, 0)'
+	kid=$(jq -r 'select(.call == "fork") | .ret' "$TRACE")
+	jq -c "select(.pid != $kid or .call != \"exit\")" "$TRACE" >noexit.jsonl
+	# a child that held a socket, its own file (%p) not given
+	"$SOCKTRACE" -o 'pf_%p.jsonl' -- "$PYTHON3" -c 'import os, socket
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0); l.close()'
+	parent=$(grep -l '"call":"fork"' pf_*.jsonl)
+	for t in untraced noexit absent; do
+		case $t in
+		untraced) file=untraced.jsonl why="part of the program ran untraced: 1 image the trace does not follow" ;;
+		noexit) file=noexit.jsonl why="the trace lacks at least 1 event" ;;
+		absent) file=$parent why="the traces lack the events of 1 process that held sockets" ;;
+		esac
+		for f in text json lifecycle summary timeline; do
+			show_run --strict -f "$f" "$file"
+			assert_eq "$status" 2 "$t, -f $f: $err"
+			assert_empty "$out"
+			[[ $err == *"socktrace: show: $why (--strict); nothing was shown"* ]] || { echo "$t -f $f: $err" >&2; false; }
+		done
+		[[ $t == noexit ]] || [[ $err == *$'\n'"socktrace: show: the first: pid "* ]] || { echo "$t: $err" >&2; false; }
+		# check --strict says the same
+		run --separate-stderr "$SOCKTRACE" check --strict "$file"
+		assert_eq "$status" 2 "$t: check"
+		[[ $stderr == *"socktrace: check: $why (--strict); nothing was checked"* ]] || { echo "$t: $stderr" >&2; false; }
+		# without it, shown, with a warning
+		show_run -f text "$file"
+		assert_eq "$status" 0 "$t, without --strict: $err"
+		[[ -n $out ]]
+	done
+	# a whole trace is shown
+	show_run --strict -f lifecycle "$TRACE"
+	assert_eq "$status" 0 "$err"
 }
 
 @test "bad input: a missing file and random bytes" {

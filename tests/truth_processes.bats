@@ -290,7 +290,7 @@ else:
 		# the kernel's end of each socket was the parent's close
 		# (child-first) or the child's exit (parent-first); the child held
 		# both to its exit either way: it is named, never the parent
-		rule_fails no-leaks "no-leaks: pid $CHILD *: unix (last seen open) was never closed before exit; it was made by socketpair() in pid $PARENT *; 2 such sockets leaked from the same place*"
+		rule_fails no-leaks "no-leaks: pid $CHILD *: unix stream (last seen open) was never closed before exit; it was made by socketpair() in pid $PARENT *; 2 such sockets leaked from the same place*"
 		assert_eq "${#lines[@]}" 1 "$order: lines of leaks"
 		verdict+=("$(sed 's/[0-9][0-9]*/N/g' <<<"$output")")
 		view lifecycle

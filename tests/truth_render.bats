@@ -128,7 +128,7 @@ b.close()' >p.out 2>p.err
 	# the whole run: the parent made it and closed it after the child's
 	# end, but the child held its copies of both ends to its exit: the
 	# child's leak (the same had the parent closed first), as check says
-	rule_fails no-leaks "no-leaks: pid $child *: unix (last seen open) was never closed before exit; it was made by socketpair() in pid *; 2 such sockets leaked from the same place*" "$SCRATCH"/p.*.jsonl
+	rule_fails no-leaks "no-leaks: pid $child *: unix stream (last seen open) was never closed before exit; it was made by socketpair() in pid *; 2 such sockets leaked from the same place*" "$SCRATCH"/p.*.jsonl
 	view summary "$SCRATCH"/p.*.jsonl
 	view_line "^  sockets       2 opened, 0 closed, 2 leaked, "
 }

@@ -162,7 +162,7 @@ pair_handover() {
 	assert_eq "$n" 0 "sockets of the worker, the helper or the second worker of their own"
 	# the helper held its copies of the worker's two ends (its channel and
 	# the handed one) to its exit: one line for both, naming the helper
-	rule_fails no-leaks "no-leaks: pid $HELPER *: unix (last seen open) was never closed before exit; it was made by socketpair() in pid $PARENT *; 2 such sockets leaked from the same place*"
+	rule_fails no-leaks "no-leaks: pid $HELPER *: unix stream (last seen open) was never closed before exit; it was made by socketpair() in pid $PARENT *; 2 such sockets leaked from the same place*"
 	assert_eq "${#lines[@]}" 1 "lines of leaks"
 	view summary
 	view_line "^  sockets       4 opened, 2 closed, 2 leaked, "

@@ -148,8 +148,8 @@ nginx_run() {
 	fi
 	workers=$(jq -r "select(.call==\"start\" and .ppid==$MASTER) | .pid" "$TRACE")
 	assert_eq "$(wc -w <<<"$workers")" 2 "workers"
-	line=$(grep '^no-leaks: .*: unix ' <<<"$output")
-	[[ $line == *": unix (last seen open) was never closed before exit; it was made by socketpair() in pid $MASTER "*"; 4 such sockets leaked from the same place in 2 processes of "* ]] ||
+	line=$(grep '^no-leaks: .*: unix stream ' <<<"$output")
+	[[ $line == *": unix stream (last seen open) was never closed before exit; it was made by socketpair() in pid $MASTER "*"; 4 such sockets leaked from the same place in 2 processes of "* ]] ||
 		{ echo "the channels not one line of 4 in 2 processes:" >&2; echo "$output" >&2; false; }
 	for w in $workers; do
 		assert_eq "$(grep -o "pid $w fd [0-9]*" <<<"${line#*such sockets}" | wc -l)" 2 "worker $w's channel sockets named"

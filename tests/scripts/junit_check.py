@@ -10,7 +10,8 @@ hostname; on each testcase name, classname and time; failure and error
 elements with a message and a type; the counts agree with the testcases.
 Prints one JSON summary line: the suite's counts, its hostname, and for
 each testcase its name and what it holds (ok, failure, error) with the
-type and message.  Exits 1 with the reason when a check fails.
+type and message, and the suite's system-out as a list of lines.  Exits 1
+with the reason when a check fails.
 """
 import json
 import re
@@ -54,5 +55,13 @@ for tc in s.findall("testcase"):
 need(int(s.get("tests")) == len(cases), "tests=%s for %d testcases" % (s.get("tests"), len(cases)))
 need(int(s.get("failures")) == sum(c["result"] == "failure" for c in cases), "failures count")
 need(int(s.get("errors")) == sum(c["result"] == "error" for c in cases), "errors count")
+# the suite's system-out (after the testcases, as the schema orders it):
+# one line each
+outs = s.findall("system-out")
+need(len(outs) <= 1, "%d system-out elements" % len(outs))
+need(not outs or list(s).index(outs[0]) > max([list(s).index(tc) for tc in s.findall("testcase")] or [-1]),
+     "system-out before a testcase")
+out = outs[0].text or "" if outs else ""
 print(json.dumps({"tests": len(cases), "failures": int(s.get("failures")), "errors": int(s.get("errors")),
-                  "hostname": s.get("hostname"), "timestamp": s.get("timestamp"), "cases": cases}))
+                  "hostname": s.get("hostname"), "timestamp": s.get("timestamp"), "cases": cases,
+                  "system_out": out.splitlines()}))
