@@ -1277,5 +1277,8 @@ void st_model_free(struct st_model *m)
 		st_rec_free(m->pinned[i]);
 	free(m->pinned);
 	free(m->digests);
+	if (m->lone)
+		st_map_free(m->lone);
+	free(m->lone);
 	memset(m, 0, sizeof(*m));
 }

@@ -19,6 +19,7 @@
 struct st_conn;
 struct st_builder;
 struct st_model;
+struct st_map;
 struct st_ent;
 
 /* How a socket's life ended: by the last descriptor of the last process
@@ -246,6 +247,13 @@ struct st_model {
 	struct st_retire retire;
 	size_t live_recs;	/* events held (model_retire.c) */
 	size_t next_round;	/* ... a round when above this */
+	int64_t next_round_us;	/* ... and once the trace is past this time */
+	/* TCP ends that retired with no other end, by tuple (model_conns.c),
+	 * and the ends that came later with the other side of such a tuple:
+	 * connections printed as two halves, their ends more than the window
+	 * apart (clocks apart, a trace that lags behind) */
+	struct st_map *lone;
+	size_t split;
 	size_t socks_retired, conns_retired, rounds;
 	struct st_rec **pinned;	/* records kept to the end: processes' starts,
 				 * exits and ends, st_model_keep's, digests */

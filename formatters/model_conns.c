@@ -607,6 +607,8 @@ static void conns_finish(struct st_model *m)
 		m->conns[i]->id = (int)(m->conns_retired + i + 1);
 }
 
+static void lone_end(struct st_model *m, const struct st_msock *s, bool retiring);
+
 int st_model_join(struct st_model *m)
 {
 	struct joiner j = { m, 0, false }, *b = &j;
@@ -640,6 +642,11 @@ int st_model_join(struct st_model *m)
 		b->oom = true;
 	conns_finish(m);
 	decide_verdicts(m);
+	for (size_t i = 0; m->retiring && i < m->nconns; i++) {
+		const struct st_conn *c = m->conns[i];
+		if (!c->self && !!c->client != !!c->server)
+			lone_end(m, c->client ? c->client : c->server, false);
+	}
 	return b->oom ? -1 : 0;
 }
 
@@ -672,6 +679,52 @@ static bool may_be_accepted(const struct st_model *m, const struct st_msock *c)
 			return true;
 	}
 	return false;
+}
+
+/* the tuple of end s as its client sees it (client local, server remote):
+ * both ends of one connection have the same */
+static uint64_t lone_key(const struct st_msock *s)
+{
+	struct tkey k;
+	bool accepted = s->made && s->listener;
+
+	if (!s->local[0] || !st_msock_remote(s)[0])
+		return 0;
+	if (accepted)
+		tuple_key(&k, st_msock_remote(s), s->local);
+	else
+		tuple_key(&k, s->local, st_msock_remote(s));
+	return (k.h ^ ((uint64_t)s->machine << 56)) | 1;
+}
+
+/* the side of a retired lone end, as the map of lone ends keeps it (the
+ * socket itself is gone) */
+static char lone_accepted, lone_client;
+
+static struct st_msock *side_mark(const struct st_msock *s)
+{
+	return (struct st_msock *)(void *)(s->made && s->listener ? &lone_accepted : &lone_client);
+}
+
+/* An end alone: remembered when it retires so, and counted (m->split)
+ * when the other side of its tuple retired alone before it */
+static void lone_end(struct st_model *m, const struct st_msock *s, bool retiring)
+{
+	uint64_t key = lone_key(s);
+	struct st_msock *old;
+
+	if (!key || !m->retiring)
+		return;
+	if (!m->lone && !(m->lone = calloc(1, sizeof(*m->lone))))
+		return;
+	old = st_map_get(m->lone, key);
+	if (old && old != side_mark(s)) {
+		m->split++;
+		st_map_del(m->lone, key);
+		return;
+	}
+	if (retiring && !old)
+		st_map_put(m->lone, key, side_mark(s), &old);
 }
 
 int st_model_join_round(struct st_model *m)
@@ -708,6 +761,8 @@ int st_model_join_round(struct st_model *m)
 		if (accepted_end(s) && s->retiring) {
 			if (pair[i])
 				pair[i]->conn = NULL;
+			else
+				lone_end(m, s, true);
 			conn_new(b, pair[i], s);
 		} else if (s->made && s->listener && s->retiring && st_msock_is_tcp(s)) {
 			conn_new(b, NULL, s);	/* an accepted end with an address unknown */
@@ -729,6 +784,8 @@ int st_model_join_round(struct st_model *m)
 		struct st_conn *c = conn_new(b, s, NULL);
 		if (c)
 			c->self = self_connected(s);
+		if (!self_connected(s))
+			lone_end(m, s, true);
 	}
 	free(pair);
 	if (give_lingering(m) < 0)

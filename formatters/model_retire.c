@@ -268,6 +268,10 @@ static int round_run(struct st_model *m)
 	m->next_round = m->live_recs + m->retire.hold / 2;
 	if (m->next_round < m->retire.hold)
 		m->next_round = m->retire.hold;
+	/* and not before a quarter of the wait for an end to be final has
+	 * passed: what stays held for it (ended just now) would be looked at
+	 * again for nothing, at every event with a small hold */
+	m->next_round_us = m->t_last + m->retire.after_us / 4;
 	return 0;
 }
 
@@ -281,7 +285,7 @@ int st_model_release(struct st_model *m, struct st_rec *r)
 		return 0;
 	}
 	m->live_recs++;
-	if (m->live_recs > m->next_round && m->building)
+	if (m->live_recs > m->next_round && m->t_last >= m->next_round_us && m->building)
 		return round_run(m);
 	return 0;
 }

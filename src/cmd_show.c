@@ -296,6 +296,13 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	sh->recs = NULL;
 	st_stream_close(s);
 	restore_stops(&old_int, &old_term);
+	if (ferror(sh->out))
+		rc = rc ? rc : 1;	/* said below; what was printed is moot */
+	if (!rc && m->split && fn != show_lifecycle)
+		fprintf(stderr, "socktrace: show: %zu connections were shown as two halves: one end came more than "
+				"the window (--window=%lld ms) after the other had been printed (clocks apart, a trace "
+				"that lags behind another); a larger --window joins them\n", m->split,
+			(long long)(window_us / 1000));
 	if (!rc && fn == show_lifecycle && m->socks_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
 				"were printed as they ended, in that order\n", hold, m->socks_retired);

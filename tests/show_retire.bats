@@ -137,6 +137,24 @@ pauses() {
 	diff <(sort whole.txt) <(sort "$SCRATCH/show.out")
 }
 
+@test "retire: a connection whose ends came further apart than the window is said to be split" {
+	# the server's trace 3 s ahead of the client's (two machines' clocks):
+	# the client ends are printed before the server ends come
+	tcp_pair "-n 3" "-n 3"
+	jq -c '.ts += 3' "$S" >ahead.jsonl
+	"$SOCKTRACE" show -f connections --strict ahead.jsonl "$C" >whole.jsonl
+	[[ $(jq -s 'map(select(.client.traced and .server.traced)) | length' whole.jsonl) == 3 ]]
+	run --separate-stderr "$SOCKTRACE" show -f connections --hold 1 ahead.jsonl "$C"
+	[[ $status == 0 ]]
+	[[ $(wc -l <<<"$output") == 6 ]]
+	grep -q "^socktrace: show: 3 connections were shown as two halves: one end came more than the window (--window=500 ms)" <<<"$stderr"
+	# a window wider than the clocks are apart joins them
+	run --separate-stderr "$SOCKTRACE" show -f connections --hold 1 --window 5000 ahead.jsonl "$C"
+	[[ $status == 0 ]]
+	diff <(jq -c 'del(.id)' whole.jsonl | sort) <(jq -c 'del(.id)' <<<"$output" | sort)
+	! grep -q "two halves" <<<"$stderr"
+}
+
 @test "retire: --hold takes a count of events" {
 	pauses 1
 	for bad in 0 -1 x 1e3 ""; do
