@@ -11,6 +11,10 @@
  * ("kept"), which are tracked again.  glibc's exec variants call execve
  * inside libc, so each one is wrapped.  A spawned child (posix_spawn, and
  * popen's shell) may hold every inheritable socket: they are marked shared.
+ * A program executed from another directory than the one a relative
+ * SOCKTRACE_OUTPUT was taken from is given the joined path instead
+ * (settings.c), in a copy of its environment: the caller's is never
+ * changed.
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
 #define _GNU_SOURCE
@@ -20,6 +24,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +91,83 @@ static int run_exec(const struct exec_call *x)
 	}
 	errno = ENOSYS;
 	return -1;
+}
+
+/* ---- the trace file of an image started from another directory ---- */
+
+/* An environment for a new image: env's entries, with its
+ * SOCKTRACE_OUTPUT entry replaced as st_output_env_for says (a relative
+ * path this image took from a directory the program has left).  On the
+ * stack when it fits, else mapped (never in a vfork child: the mapping
+ * would stay in its parent); env itself when nothing is replaced, or no
+ * room is found (the new image then writes where it did before). */
+#define ENV_ON_STACK 256
+struct new_env {
+	char *stack[ENV_ON_STACK];
+	char **map;
+	size_t map_len;
+};
+
+static char *const *env_for_image(char *const *env, struct new_env *ne)
+{
+	static const char key[] = "SOCKTRACE_OUTPUT=";
+	const char *repl = NULL;
+	size_t n, at = 0;
+	char **out = ne->stack;
+
+	ne->map = NULL;
+	if (!st_cfg.output_env[0] || !env)
+		return env;
+	for (n = 0; env[n]; n++)
+		if (!repl && !strncmp(env[n], key, sizeof(key) - 1)) {
+			/* the first is the one getenv finds */
+			if (!(repl = st_output_env_for(env[n])))
+				return env;
+			at = n;
+		}
+	if (!repl)
+		return env;
+	if (n + 1 > ENV_ON_STACK) {
+		void *m;
+
+		if (st_vfork_child)
+			return env;
+		ne->map_len = (n + 1) * sizeof(char *);
+		m = mmap(NULL, ne->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return env;
+		out = ne->map = m;
+	}
+	memcpy(out, env, n * sizeof(char *));
+	out[at] = (char *)repl;
+	out[n] = NULL;
+	return out;
+}
+
+/* After an exec that failed: the mapped copy, if any, is given back. */
+static void env_release(struct new_env *ne)
+{
+	if (ne->map)
+		munmap(ne->map, ne->map_len);
+	ne->map = NULL;
+}
+
+/* x with the environment env_for_image gives, into *y: execv and execvp
+ * (which pass environ) become execve and execvpe with it. */
+static const struct exec_call *exec_in_new_env(const struct exec_call *x, struct exec_call *y, struct new_env *ne)
+{
+	char *const *env = x->kind == X_EXECV || x->kind == X_EXECVP ? environ : x->envp;
+	char *const *e = env_for_image(env, ne);
+
+	if (e == env)
+		return x;
+	*y = *x;
+	y->envp = e;
+	if (x->kind == X_EXECV)
+		y->kind = X_EXECVE;
+	else if (x->kind == X_EXECVP)
+		y->kind = X_EXECVPE;
+	return y;
 }
 
 /* ---- an image the shim cannot enter ---- */
@@ -288,18 +370,22 @@ void st_vfork_untraced_say(pid_t child)
 	st_emit(&ev);
 }
 
-static int do_exec(enum st_call call, const struct exec_call *x)
+static int do_exec(enum st_call call, const struct exec_call *given)
 {
 	struct announced a;
 	struct st_event ev;
+	struct new_env ne;
+	struct exec_call y;
+	const struct exec_call *x;
 	int64_t t0;
 	int ret, err;
 
 	if (!st_active()) {
 		if (!st_vfork_child)
-			return run_exec(x);
+			return run_exec(given);
 		/* a vfork child records nothing, but its next image gets a ring,
 		 * and one that will not load the shim is said by its parent */
+		x = exec_in_new_env(given, &y, &ne);
 		vfork_untraced_note(x);
 		st_shm_before_exec();
 		ret = run_exec(x);
@@ -309,6 +395,7 @@ static int do_exec(enum st_call call, const struct exec_call *x)
 		errno = err;
 		return ret;
 	}
+	x = exec_in_new_env(given, &y, &ne);
 	a.n = 0;
 	st_fd_each(0, ST_FD_MAX - 1, announce_one, &a);
 	announce_untraced(x, 0);
@@ -316,6 +403,7 @@ static int do_exec(enum st_call call, const struct exec_call *x)
 	t0 = st_begin(&ev, call);
 	ret = run_exec(x);
 	err = errno;
+	env_release(&ne);
 	st_shm_exec_failed();
 	/* still here: the exec failed, and the close-on-exec sockets are open */
 	for (int i = 0; i < a.n; i++)
@@ -457,10 +545,15 @@ static int do_spawn(enum st_call call, bool path_search, pid_t *pid, const char 
 	int64_t t0;
 	int ret, err;
 
+	struct new_env ne;
+
 #define REAL_SPAWN(P) (path_search ? REAL(posix_spawnp)((P), path, fa, attr, argv, envp) : \
 			   REAL(posix_spawn)((P), path, fa, attr, argv, envp))
 	if (!st_active())
 		return REAL_SPAWN(pid);
+	/* the child starts in this directory (unless a file action moves
+	 * it): the trace file's path as a program executed here needs it */
+	envp = env_for_image(envp, &ne);
 	t0 = st_begin(&ev, call);
 	/* a ring for the child, reserved under this pid, then handed to it;
 	 * the child takes it under either */
@@ -468,6 +561,7 @@ static int do_spawn(enum st_call call, bool path_search, pid_t *pid, const char 
 	ret = REAL_SPAWN(&child);
 	err = errno;
 	st_shm_forked(ret == 0 ? child : -1);
+	env_release(&ne);
 #undef REAL_SPAWN
 	if (pid && ret == 0)
 		*pid = child;
