@@ -67,6 +67,9 @@ ST_EXPORT long syscall(long number, ...)
 	case SYS_fork:
 		return st_do_sysfork();
 #endif
+	case SYS_execve:
+	case SYS_execveat:
+		return st_exec_syscall(number, a);
 	case SYS_exit_group:
 		st_exit_now((int)a[0]);
 		break;
