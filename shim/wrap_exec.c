@@ -657,6 +657,8 @@ static int do_spawn(enum st_call call, bool path_search, pid_t *pid, const char 
 #undef REAL_SPAWN
 	if (pid && ret == 0)
 		*pid = child;
+	if (ret == 0)
+		st_child_made(child);
 	/* the child may hold every descriptor that is not close-on-exec */
 	if (ret == 0)
 		st_mark_all_shared();
