@@ -116,7 +116,7 @@ static char *const *env_for_image(char *const *env, struct new_env *ne)
 	static const char key[] = "SOCKTRACE_OUTPUT=";
 	const char *repl = NULL;
 	size_t n, at = 0;
-	char **out = ne->stack;
+	char **out;
 
 	ne->map = NULL;
 	if (!st_cfg.output_env[0] || !env)
@@ -139,8 +139,9 @@ static char *const *env_for_image(char *const *env, struct new_env *ne)
 		m = mmap(NULL, ne->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			return env;
-		out = ne->map = m;
+		ne->map = m;
 	}
+	out = ne->map ? ne->map : ne->stack;
 	memcpy(out, env, n * sizeof(char *));
 	out[at] = (char *)repl;
 	out[n] = NULL;
@@ -532,6 +533,9 @@ ST_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 	return do_exec(ST_CALL_execveat, &x);
 }
 
+/* The arguments are longs, as syscall(2) takes them; those that are
+ * pointers are cast back. */
+// NOLINTBEGIN(performance-no-int-to-ptr)
 long st_exec_syscall(long number, const long a[6])
 {
 	/* a NULL environment is an empty one to the kernel (and to glibc's
@@ -546,6 +550,7 @@ long st_exec_syscall(long number, const long a[6])
 		x.envp = none;
 	return do_exec(number == SYS_execveat ? ST_CALL_execveat : ST_CALL_execve, &x);
 }
+// NOLINTEND(performance-no-int-to-ptr)
 
 /* The execl family: the arguments up to the NULL, as an argv on the stack
  * (glibc does the same).  libc declares arg non-null, yet execl(path, NULL)
