@@ -335,6 +335,11 @@ static bool child_of_another(pid_t pid)
 	} while (pid);
 	while (k)
 		path[n++] = digits[--k];
+	path[n] = '\0';
+	/* the usual case, a child reaped: gone, and no descriptor taken to
+	 * tell (a program's other threads get the numbers they would bare) */
+	if (access(path, F_OK) != 0)
+		return false;
 	memcpy(path + n, "/stat", 6);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
