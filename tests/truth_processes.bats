@@ -8,6 +8,7 @@
 
 load helpers
 load truth
+bats_require_minimum_version 1.5.0
 
 # procs MODE: run `procs MODE` traced; facts in p.out; PARENT, and CHILD
 # when the mode makes one.
@@ -370,4 +371,20 @@ subprocess.run(["sh", "-c", "(true); true"])' >threads.out || { echo "strace can
 		[[ $(nev ".call==\"start\" and .pid==$ppid") -gt 0 ]] || continue	# strace's own child
 		assert_count 1 ".call==\"end\" and .pid==$pid and .status==0"
 	done
+}
+
+@test "processes: a child that ends with syscall(SYS_exit) from its only thread has its exit event, with the status" {
+	[[ -n $PYTHON3 ]] || skip "needs python3"
+	env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$TRACE" "$PYTHON3" -c 'import ctypes, os
+pid = os.fork()
+if pid == 0:
+    print(os.getpid(), flush=True)
+    ctypes.CDLL(None).syscall(60, 3)   # SYS_exit
+_, st = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(st))' >exit.out
+	child=$(head -n 1 exit.out)
+	assert_eq "$(tail -n 1 exit.out)" 3 "the child's status, bare"
+	assert_count 1 ".call==\"exit\" and .pid==$child and .status==3"
+	run --separate-stderr "$SOCKTRACE" check --strict "$TRACE"
+	assert_eq "$status" 0 "check --strict: $output $stderr"
 }
