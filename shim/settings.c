@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct st_config st_cfg;
 
@@ -63,6 +65,50 @@ static bool locale_is_utf8(void)
 	return false;
 }
 
+/* A relative output path (st_cfg.output) joined to the current directory,
+ * which is where it names a file now: the shim then opens that one file
+ * wherever the program goes (a fork child that changed directory, a
+ * reopen), and passes it to the programs it executes from elsewhere
+ * (st_output_env_for).  Left relative, as before, when the directory is
+ * unknown (getcwd fails: removed, or too deep) or the joined path does
+ * not fit. */
+static void join_output_to_cwd(void)
+{
+	static char cwd[sizeof(st_cfg.output)];
+	static const char key[] = "SOCKTRACE_OUTPUT=";
+	struct stat st;
+	size_t nc, no = strlen(st_cfg.output);
+
+	if (st_cfg.output[0] == '/' || !getcwd(cwd, sizeof(cwd)) || cwd[0] != '/' || stat(".", &st) != 0)
+		return;
+	nc = strlen(cwd);
+	if (nc == 1)
+		nc = 0;	/* "/" itself: no second slash */
+	if (nc + 1 + no >= sizeof(st_cfg.output))
+		return;
+	memcpy(st_cfg.output_rel, st_cfg.output, no + 1);
+	memmove(st_cfg.output + nc + 1, st_cfg.output, no + 1);
+	memcpy(st_cfg.output, cwd, nc);
+	st_cfg.output[nc] = '/';
+	memcpy(st_cfg.output_env, key, sizeof(key) - 1);
+	memcpy(st_cfg.output_env + sizeof(key) - 1, st_cfg.output, nc + 1 + no + 1);
+	st_cfg.start_dev = st.st_dev;
+	st_cfg.start_ino = st.st_ino;
+}
+
+const char *st_output_env_for(const char *entry)
+{
+	static const char key[] = "SOCKTRACE_OUTPUT=";
+	struct stat st;
+
+	if (!st_cfg.output_env[0] || strncmp(entry, key, sizeof(key) - 1) ||
+	    strcmp(entry + sizeof(key) - 1, st_cfg.output_rel))
+		return NULL;
+	if (stat(".", &st) == 0 && st.st_dev == st_cfg.start_dev && st.st_ino == st_cfg.start_ino)
+		return NULL;	/* the same directory: the new image finds the same file */
+	return st_cfg.output_env;
+}
+
 bool st_family_enabled(int family)
 {
 	if (family < 0 || family >= 63)
@@ -77,6 +123,8 @@ void st_config_read(void)
 
 	st_cfg.to_stderr = true;
 	st_cfg.output[0] = '\0';
+	st_cfg.output_rel[0] = '\0';
+	st_cfg.output_env[0] = '\0';
 	st_cfg.format = ST_FMT_TEXT;
 	st_cfg.stack = 0;
 	st_cfg.probe = ST_PROBE_EXIT;
@@ -113,6 +161,7 @@ void st_config_read(void)
 		else {
 			strcpy(st_cfg.output, v);
 			st_cfg.to_stderr = false;
+			join_output_to_cwd();
 		}
 	} else if (v && !*v) {
 		st_warn("SOCKTRACE_OUTPUT is empty, writing to stderr", NULL);

@@ -21,7 +21,18 @@ enum st_probe { ST_PROBE_EXIT, ST_PROBE_CLOSE, ST_PROBE_OFF };
 
 struct st_config {
 	bool to_stderr;
-	char output[4096];	/* path template, %p expanded at open */
+	char output[4096];	/* path template, %p expanded at open; a relative
+				 * SOCKTRACE_OUTPUT joined to the directory this
+				 * image started in (when that fits and is known) */
+	/* a relative SOCKTRACE_OUTPUT, as the environment gave it ("" when it
+	 * was absolute, or could not be joined): a program this image
+	 * executes from another directory is given output_env (the
+	 * "SOCKTRACE_OUTPUT=" entry with the joined path) in its place, so
+	 * that it writes the same file (st_output_env_for) */
+	char output_rel[4096];
+	char output_env[sizeof("SOCKTRACE_OUTPUT=") + 4096];
+	dev_t start_dev;	/* the directory output was joined to */
+	ino_t start_ino;
 	mode_t mode;		/* of a trace file the shim creates (SOCKTRACE_MODE) */
 	enum st_format format;
 	int stack;		/* frames per event, 0 none */
@@ -39,6 +50,13 @@ extern struct st_config st_cfg;
 /* Reads the environment into st_cfg; a bad value gets one warning and the
  * default. */
 void st_config_read(void);
+/* The SOCKTRACE_OUTPUT entry a program executed now should get in place
+ * of entry (an "SOCKTRACE_OUTPUT=VALUE" string of the environment it is
+ * given): st_cfg.output_env when VALUE is this image's relative path and
+ * the current directory is no longer the one it was joined to (the new
+ * image would take it from there and write another file), else NULL
+ * (leave the entry as it is).  One stat(2) of ".". */
+const char *st_output_env_for(const char *entry);
 /* Is this address family (AF_*) to be recorded? */
 bool st_family_enabled(int family);
 

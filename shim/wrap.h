@@ -104,6 +104,14 @@ int st_do_connect(int fd, const struct sockaddr *addr, socklen_t len, bool raw);
 int st_do_shutdown(int fd, int how, bool raw);
 /* syscall(SYS_fork): a fork that runs no atfork handlers, as _Fork. */
 pid_t st_do_sysfork(void);
+/* syscall(SYS_execve, path, argv, envp) and syscall(SYS_execveat, dirfd,
+ * path, argv, envp, flags), a[] the arguments as syscall(2) got them:
+ * recorded as the libc functions are (wrap_exec.c), with "syscall": true
+ * on a failure; -1 and errno when it fails, no return when it succeeds. */
+long st_exec_syscall(long number, const long a[6]);
+/* A child this process made (pid > 0; wrap_process.c), as the ends its
+ * waits report are judged: a tracer's also report others'. */
+void st_child_made(pid_t child);
 /* The parent's side of a vfork (or vfork-like clone) whose child exec'd an
  * image that will not load the shim: an untraced event naming the child
  * (wrap_exec.c).  Nothing when it did not, or when child <= 0. */

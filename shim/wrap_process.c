@@ -5,8 +5,9 @@
  * Owns: a child's fresh start however it was made (the pthread_atfork
  * child handler covers fork(); _Fork and clone run none, so the same is done
  * here), the vfork child's pass-through, the exit event of ends that skip
- * exit handlers, the `end` of a child its traced parent collects, and the
- * resource limits the shim's writes depend on (setrlimit, prlimit).
+ * exit handlers, the `end` of a child its traced parent collects (and not
+ * the ends a tracer's wait sees of processes and threads that are not its
+ * children), and the resource limits the shim's writes depend on (setrlimit, prlimit).
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
 #define _GNU_SOURCE
@@ -15,6 +16,7 @@
 #include "shmsink.h"
 #include "sink.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,9 +27,41 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The last children this process made through a wrapper (fork, _Fork,
+ * vfork, clone, posix_spawn), for the waits that may also see others'
+ * (st_record_end).  Entries of another process (a fork child's copy of
+ * its parent's) do not count: known_owner is whose they are. */
+#define KNOWN_CHILDREN 64
+static _Atomic pid_t known_children[KNOWN_CHILDREN];
+static _Atomic unsigned known_next;
+static _Atomic pid_t known_owner;
+
+void st_child_made(pid_t child)
+{
+	if (child <= 0)
+		return;
+	if (atomic_load(&known_owner) != st_pid) {
+		for (int i = 0; i < KNOWN_CHILDREN; i++)
+			atomic_store(&known_children[i], 0);
+		atomic_store(&known_owner, st_pid);
+	}
+	atomic_store(&known_children[atomic_fetch_add(&known_next, 1) % KNOWN_CHILDREN], child);
+}
+
+static bool known_child(pid_t pid)
+{
+	if (atomic_load(&known_owner) != st_pid)
+		return false;
+	for (int i = 0; i < KNOWN_CHILDREN; i++)
+		if (atomic_load(&known_children[i]) == pid)
+			return true;
+	return false;
+}
+
 /* The parent's record of a new process. */
 static void emit_new_process(int64_t t0, struct st_event *ev, pid_t ret, int err)
 {
+	st_child_made(ret);
 	if (ret > 0)
 		st_mark_all_shared();	/* the child holds copies of every descriptor */
 	st_end(ev, t0, ret, err);
@@ -49,6 +83,7 @@ ST_EXPORT pid_t fork(void)
 	if (ret == 0)
 		return 0;	/* the child: its start event is already written */
 	st_shm_forked(ret);
+	st_child_made(ret);
 	/* the parent: the atfork handler marked every socket shared */
 	st_end(&ev, t0, ret, err);
 	st_emit(&ev);
@@ -280,11 +315,64 @@ ST_EXPORT void quick_exit(int status)
 
 /* ---- a child's end, seen by its traced parent ---- */
 
-void st_record_end(pid_t pid, int status, const char *by)
+/* Is pid, which a wait of this process just reported ended, still
+ * there as another process's child?  A tracer (strace, gdb) is told of
+ * its tracees' ends before their parent is: the parent reaps the zombie
+ * later.  Reads /proc/PID/stat (field 4, after the command's ')');
+ * false when it cannot be read (reaped: it was this process's child). */
+static bool child_of_another(pid_t pid)
+{
+	char path[32] = "/proc/", buf[512];
+	char digits[12];
+	int k = 0, n = 6, fd;
+	ssize_t got;
+	const char *p;
+	long ppid = 0;
+
+	do {
+		digits[k++] = (char)('0' + pid % 10);
+		pid /= 10;
+	} while (pid);
+	while (k)
+		path[n++] = digits[--k];
+	path[n] = '\0';
+	/* the usual case, a child reaped: gone, and no descriptor taken to
+	 * tell (a program's other threads get the numbers they would bare) */
+	if (access(path, F_OK) != 0)
+		return false;
+	memcpy(path + n, "/stat", 6);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	got = read(fd, buf, sizeof(buf) - 1);
+	REAL(close)(fd);
+	if (got <= 0)
+		return false;
+	buf[got] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return false;
+	for (p += 4; *p >= '0' && *p <= '9'; p++)
+		ppid = ppid * 10 + (*p - '0');
+	return ppid != (long)getpid();
+}
+
+/* An `end` for pid, which a wait with these options reported ended with
+ * status, when this process is its parent.  A tracer's wait also reports
+ * the ends of its tracees that are others' children (their parents write
+ * those) and, with __WALL or __WCLONE, of the threads it traces (which
+ * are no process's end): with those options only a child this process
+ * made through a wrapper counts, else one that is no longer there as
+ * another's. */
+static void st_record_end(pid_t pid, int status, const char *by, int options)
 {
 	struct st_event ev;
 
-	if (pid > 0 && status >= 0 && st_event_end(&ev, pid, status, by, st_now_ns() / 1000))
+	if (pid <= 0 || status < 0 || (!WIFEXITED(status) && !WIFSIGNALED(status)))
+		return;
+	if ((options & (__WALL | __WCLONE)) ? !known_child(pid) : child_of_another(pid))
+		return;
+	if (st_event_end(&ev, pid, status, by, st_now_ns() / 1000))
 		st_emit(&ev);
 }
 
@@ -299,7 +387,7 @@ ST_EXPORT pid_t wait(int *status)
 	ret = REAL(wait)(status ? status : &own);
 	err = errno;
 	if (ret > 0)
-		st_record_end(ret, status ? *status : own, "parent");
+		st_record_end(ret, status ? *status : own, "parent", 0);
 	errno = err;
 	return ret;
 }
@@ -315,7 +403,7 @@ ST_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 	ret = REAL(waitpid)(pid, status ? status : &own, options);
 	err = errno;
 	if (ret > 0)
-		st_record_end(ret, status ? *status : own, "parent");
+		st_record_end(ret, status ? *status : own, "parent", options);
 	errno = err;
 	return ret;
 }
@@ -331,7 +419,7 @@ ST_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 	ret = REAL(wait3)(status ? status : &own, options, ru);
 	err = errno;
 	if (ret > 0)
-		st_record_end(ret, status ? *status : own, "parent");
+		st_record_end(ret, status ? *status : own, "parent", options);
 	errno = err;
 	return ret;
 }
@@ -347,7 +435,7 @@ ST_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	ret = REAL(wait4)(pid, status ? status : &own, options, ru);
 	err = errno;
 	if (ret > 0)
-		st_record_end(ret, status ? *status : own, "parent");
+		st_record_end(ret, status ? *status : own, "parent", options);
 	errno = err;
 	return ret;
 }
@@ -362,10 +450,10 @@ ST_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 	err = errno;
 	if (ret == 0 && info->si_pid > 0) {
 		if (info->si_code == CLD_EXITED)
-			st_record_end(info->si_pid, W_EXITCODE(info->si_status, 0), "parent");
+			st_record_end(info->si_pid, W_EXITCODE(info->si_status, 0), "parent", options);
 		else if (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED)
 			st_record_end(info->si_pid, info->si_status | (info->si_code == CLD_DUMPED ? 0x80 : 0),
-				      "parent");
+				      "parent", options);
 	}
 	errno = err;
 	return ret;

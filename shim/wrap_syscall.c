@@ -5,8 +5,9 @@
  * descriptor this way, so every Node.js program does) to the handler of
  * the call they make, which records it with "syscall": true and makes the
  * real call with syscall(2) where libc's function differs (close, connect,
- * accept are cancellation points; syscall(2) is not).  Every other number
- * passes through untouched.
+ * accept are cancellation points; syscall(2) is not), and the process's
+ * end by SYS_exit_group, or by SYS_exit from its last thread, to its exit
+ * event.  Every other number passes through untouched.
  * Runs inside the traced program: no malloc, no stdio, no locks.
  */
 #define _GNU_SOURCE
@@ -14,6 +15,7 @@
 #include "sink.h"
 
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,9 +69,21 @@ ST_EXPORT long syscall(long number, ...)
 	case SYS_fork:
 		return st_do_sysfork();
 #endif
+	case SYS_execve:
+	case SYS_execveat:
+		return st_exec_syscall(number, a);
 	case SYS_exit_group:
 		st_exit_now((int)a[0]);
 		break;
+	case SYS_exit: {
+		/* the calling thread's end, and the process's when it is the
+		 * last one: /proc/self/task holds ".", ".." and one entry per
+		 * thread (its link count is 2 + threads) */
+		struct stat st;
+		if (stat("/proc/self/task", &st) == 0 && st.st_nlink == 3)
+			st_exit_now((int)a[0]);
+		break;
+	}
 	case SYS_setrlimit:
 	case SYS_prlimit64: {
 		long r = REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -6,6 +6,7 @@
 # what a program did before it was killed is in the file.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 @test "output: the trace file is created with mode 0600 under umask 022 and 000" {
 	(umask 022 && traced "$(prog sockexit)" status 0 >/dev/null)
@@ -95,4 +96,44 @@ load helpers
 		assert_field "$e" .inode "$(fact out socket ino)"
 		assert_valid_jsonl
 	done
+}
+
+# A relative SOCKTRACE_OUTPUT: one file, taken from the directory the first
+# traced program started in.  A program run after a chdir (bash's subshell
+# `$(cd sub && ls)`, python's subprocess with cwd= (vfork), posix_spawn
+# after os.chdir) wrote its events to a new trace file in the directory it
+# ran in: ls then listed that file, and the trace lacked ls's events (check
+# said its exit event was missing, the pyenv shim's readlink).
+preload_rel() { env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT=t.jsonl SOCKTRACE_FORMAT=jsonl "$@"; }
+
+@test "output: a relative path names one file: programs executed after a chdir (fork+exec, vfork, posix_spawn) write to it, not where they run" {
+	[[ -n $PYTHON3 ]] || skip "needs python3"
+	mkdir sub
+	(cd sub && ls -a) >bare.out
+	# shellcheck disable=SC2016
+	preload_rel bash -c 'x=$(cd sub && ls -a); echo "$x"' >fork.out
+	preload_rel "$PYTHON3" -c 'import subprocess, sys
+sys.stdout.write(subprocess.run(["ls", "-a"], cwd="sub", capture_output=True, text=True).stdout)' >vfork.out
+	preload_rel "$PYTHON3" -c 'import os
+os.chdir("sub")
+pid = os.posix_spawnp("ls", ["ls", "-a"], os.environ)
+os.waitpid(pid, 0)' >spawn.out
+	for how in fork vfork spawn; do
+		diff -u bare.out $how.out
+	done
+	[[ ! -e sub/t.jsonl ]] || { echo "a trace file where ls ran:" >&2; cat sub/t.jsonl >&2; false; }
+	assert_valid_jsonl t.jsonl
+	# each ls: its start and its exit, in the one file
+	assert_count 3 '.call=="start" and (.exe|endswith("/ls"))' t.jsonl
+	for pid in $(jq -r 'select(.call=="start" and (.exe|endswith("/ls"))) | .pid' t.jsonl); do
+		assert_count 1 ".call==\"exit\" and .pid==$pid and .status==0" t.jsonl
+	done
+	run --separate-stderr "$SOCKTRACE" check --strict t.jsonl
+	assert_eq "$status" 0 "check --strict: $output $stderr"
+	# the programs' environment is unchanged where it did not need to be:
+	# run from the same directory, a program sees the path as given
+	preload_rel bash -c 'printenv SOCKTRACE_OUTPUT; cd sub && printenv SOCKTRACE_OUTPUT; echo "$SOCKTRACE_OUTPUT"' >env.out
+	assert_eq "$(cat env.out)" "t.jsonl
+$(pwd -P)/t.jsonl
+t.jsonl" "SOCKTRACE_OUTPUT as printenv and bash see it"
 }

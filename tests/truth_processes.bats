@@ -8,6 +8,7 @@
 
 load helpers
 load truth
+bats_require_minimum_version 1.5.0
 
 # procs MODE: run `procs MODE` traced; facts in p.out; PARENT, and CHILD
 # when the mode makes one.
@@ -339,4 +340,51 @@ PY
 		verdict+=("$(sed 's/[0-9][0-9]*/N/g' <<<"$output")")
 	done
 	assert_eq "${verdict[0]//child-first/ORDER}" "${verdict[1]//parent-first/ORDER}" "the verdicts of the two orders (pids as N)"
+}
+
+# A tracer's waits (strace -f, itself run under the shim) are told of its
+# tracees' ends before their parents are, and of the ends of the threads
+# it traces: the shim in strace wrote each as an `end` "by parent", so a
+# child collected by its traced parent had two ends, and threads had ends
+# as if they were processes.
+@test "processes: a traced tracer (strace -f under the shim) writes no end for others' children or for threads: one end per process" {
+	command -v strace >/dev/null || skip "needs strace"
+	[[ -n $PYTHON3 ]] || skip "needs python3"
+	env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$TRACE" strace -f -qq -o /dev/null "$PYTHON3" -c 'import subprocess, threading
+ids = []
+ts = [threading.Thread(target=lambda: ids.append(threading.get_native_id())) for i in range(3)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(" ".join(map(str, ids)))
+subprocess.run(["true"])
+subprocess.run(["sh", "-c", "(true); true"])' >threads.out || { echo "strace cannot trace here" >&2; skip "strace cannot trace here"; }
+	assert_valid_jsonl
+	# no pid ends twice
+	assert_eq "$(jq -r 'select(.call=="end") | .pid' "$TRACE" | sort | uniq -d)" "" "pids with two ends"
+	# no thread ends
+	for tid in $(cat threads.out); do
+		assert_count 0 ".call==\"end\" and .pid==$tid"
+	done
+	# each child of the python program and of sh has its one end, from its parent
+	for pid in $(jq -r 'select(.call=="start" and .exe!="/usr/bin/strace" and .ppid!=null) | .pid' "$TRACE" | sort -u); do
+		ppid=$(jq -r "select(.call==\"start\" and .pid==$pid) | .ppid" "$TRACE" | head -n 1)
+		[[ $(nev ".call==\"start\" and .pid==$ppid") -gt 0 ]] || continue	# strace's own child
+		assert_count 1 ".call==\"end\" and .pid==$pid and .status==0"
+	done
+}
+
+@test "processes: a child that ends with syscall(SYS_exit) from its only thread has its exit event, with the status" {
+	[[ -n $PYTHON3 ]] || skip "needs python3"
+	env LD_PRELOAD="$SHIM" SOCKTRACE_OUTPUT="$TRACE" "$PYTHON3" -c 'import ctypes, os
+pid = os.fork()
+if pid == 0:
+    print(os.getpid(), flush=True)
+    ctypes.CDLL(None).syscall(60, 3)   # SYS_exit
+_, st = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(st))' >exit.out
+	child=$(head -n 1 exit.out)
+	assert_eq "$(tail -n 1 exit.out)" 3 "the child's status, bare"
+	assert_count 1 ".call==\"exit\" and .pid==$child and .status==3"
+	run --separate-stderr "$SOCKTRACE" check --strict "$TRACE"
+	assert_eq "$status" 0 "check --strict: $output $stderr"
 }
