@@ -3,6 +3,8 @@
  * tcpstate.h).  Pure functions: no allocation, no I/O.
  */
 #include "tcpstate.h"
+#include "event.h"
+#include "names.h"
 
 #include <stddef.h>
 #include <sys/socket.h>
@@ -126,4 +128,17 @@ void st_tcp_shutdown_pair(int read, int how, bool ok, int after, int *before, in
 			return;
 		}
 	}
+}
+
+void st_tcp_shutdown_event(struct st_event *ev, int read, int how, bool ok, int after)
+{
+	int before, made, moved;
+
+	st_tcp_shutdown_pair(read, how, ok, after, &before, &made, &moved);
+	if (before)
+		ev->state_before = st_tcp_state_name(before);
+	if (made)
+		ev->state = st_tcp_state_name(made);
+	if (moved)
+		ev->state_after = st_tcp_state_name(moved);
 }

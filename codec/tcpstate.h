@@ -69,4 +69,10 @@ bool st_tcp_reaches(int from, int to);
  * reading after, *moved 0. */
 void st_tcp_shutdown_pair(int read, int how, bool ok, int after, int *before, int *made, int *moved);
 
+struct st_event;
+/* st_tcp_shutdown_pair's three states, as a shutdown event's names:
+ * state_before, state and state_after, each set only when known (the shim
+ * and the ptrace back end record a shutdown alike). */
+void st_tcp_shutdown_event(struct st_event *ev, int read, int how, bool ok, int after);
+
 #endif

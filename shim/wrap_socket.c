@@ -438,17 +438,11 @@ int st_do_shutdown(int fd, int how, bool raw)
 	if (s->is_tcp) {
 		/* the kernel's transition, which the peer's packets landing
 		 * around the call can hide from the two readings */
-		int after = st_tcp_state(fd, NULL), before, made, moved;
+		int after = st_tcp_state(fd, NULL);
 
-		st_tcp_shutdown_pair(read, how, ret == 0, after, &before, &made, &moved);
+		st_tcp_shutdown_event(&ev, read, how, ret == 0, after);
 		if (read)
 			st_connect_check(s, &ev, read);
-		if (before)
-			ev.state_before = st_tcp_state_name(before);
-		if (made)
-			ev.state = st_tcp_state_name(made);
-		if (moved)
-			ev.state_after = st_tcp_state_name(moved);
 		if (after)
 			st_connect_check(s, &ev, after);
 	}

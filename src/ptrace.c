@@ -1714,15 +1714,8 @@ static void call_exit(struct thread *t, int64_t ret)
 			/* the kernel's transition, as the shim records it: the
 			 * reading at the call's stop is older than the shim's */
 			int read = t->pre && t->pre->ok && is_tcp(t->pre) ? t->pre->state : 0;
-			int before, made, moved;
 
-			st_tcp_shutdown_pair(read, (int)a[1], ret == 0, f.state, &before, &made, &moved);
-			if (before)
-				ev.state_before = st_tcp_state_name(before);
-			if (made)
-				ev.state = st_tcp_state_name(made);
-			if (moved)
-				ev.state_after = st_tcp_state_name(moved);
+			st_tcp_shutdown_event(&ev, read, (int)a[1], ret == 0, f.state);
 		}
 		break;
 	case SYS_setsockopt:
