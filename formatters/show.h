@@ -28,6 +28,7 @@
 
 struct show_summary_acc;
 struct show_timeline_acc;
+struct show_chrome_acc;
 
 struct show {
 	FILE *out;
@@ -52,6 +53,9 @@ struct show {
 	/* -f timeline: the processes of what it printed as a retiring model
 	 * handed it out (fmt_timeline.c), NULL none */
 	struct show_timeline_acc *timeline;
+	/* -f chrome as a stream: what it put aside and still needs
+	 * (fmt_chrome.c, show_chrome_begin), NULL none */
+	struct show_chrome_acc *chrome;
 };
 
 /* the filters (--pid, --port) on one socket, connection or event */
@@ -157,6 +161,20 @@ void show_summary_free(struct show *sh);
 void show_timeline_sock(struct show *sh, const struct st_msock *s);
 void show_timeline_conn(struct show *sh, const struct st_conn *c);
 void show_timeline_free(struct show *sh);
+
+/* -f chrome as a stream, fed by a retiring model: begin (0, or -1 when
+ * out of memory) makes sh->chrome; each event the filters keep is given
+ * to _rec after st_model_feed, before it is let go of, in the order of the
+ * merged trace; each retiring socket to _sock (from the first, the array
+ * is written as it goes); show_chrome writes what is left and closes it;
+ * _free lets go of it all, closing the array when it was begun and not
+ * closed (the reading stopped by an error).  _retired: how many sockets
+ * retired. */
+int show_chrome_begin(struct show *sh);
+void show_chrome_rec(struct show *sh, const struct st_rec *r);
+void show_chrome_sock(struct show *sh, const struct st_msock *s);
+size_t show_chrome_retired(const struct show *sh);
+void show_chrome_free(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
 void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);
