@@ -29,6 +29,7 @@
 struct show_summary_acc;
 struct show_timeline_acc;
 struct show_chrome_acc;
+struct show_mermaid_acc;
 
 struct show {
 	FILE *out;
@@ -56,6 +57,9 @@ struct show {
 	/* -f chrome as a stream: what it put aside and still needs
 	 * (fmt_chrome.c, show_chrome_begin), NULL none */
 	struct show_chrome_acc *chrome;
+	/* -f mermaid as a stream: the notes and the first connections it
+	 * keeps to draw at the end (fmt_mermaid.c), NULL none */
+	struct show_mermaid_acc *mermaid;
 };
 
 /* the filters (--pid, --port) on one socket, connection or event */
@@ -175,6 +179,21 @@ void show_chrome_rec(struct show *sh, const struct st_rec *r);
 void show_chrome_sock(struct show *sh, const struct st_msock *s);
 size_t show_chrome_retired(const struct show *sh);
 void show_chrome_free(struct show *sh);
+
+/* -f mermaid, fed by a retiring model: begin (0, or -1 when out of
+ * memory) makes sh->mermaid; each retiring socket is given to _sock, each
+ * retiring connection to _conn with the model's round (st_model.rounds);
+ * show_mermaid draws the diagram at the end, with what the model still
+ * holds, as from the whole trace: of the connections, only the
+ * MM_MAX_CONNS (50) first in time order are kept, and a count of the
+ * rest.  _numbered_as_ended: whether the connections drawn are numbered
+ * as the model numbered them as they ended, not as the whole trace would
+ * (some retired while a filter left some out).  _free lets go of it. */
+int show_mermaid_begin(struct show *sh);
+void show_mermaid_sock(struct show *sh, const struct st_msock *s);
+void show_mermaid_conn(struct show *sh, const struct st_conn *c, size_t round);
+bool show_mermaid_numbered_as_ended(const struct show *sh);
+void show_mermaid_free(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
 void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);

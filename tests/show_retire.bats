@@ -251,3 +251,32 @@ pauses() {
 	[[ $status == 0 && -z $stderr ]]
 	diff <("$SOCKTRACE" show -f chrome --strict --port "$port" "$TRACE") <(printf '%s\n' "$output")
 }
+
+@test "retire: mermaid --hold 1 draws the whole trace's first 50 connections, kept as they end" {
+	traced "$PYTHON3" "$BATS_TEST_DIRNAME/scripts/burst.py" 60 5 >burst.out
+	grep -q "^done 60 5" burst.out
+	"$SOCKTRACE" show -f mermaid --strict "$TRACE" >whole.mmd
+	# the connection held open started first: it is connection 1, and
+	# 50 are drawn, the 16 others counted
+	grep -q 'SYN (connection 1: ' whole.mmd
+	grep -q 'SYN (connection 50: ' whole.mmd
+	! grep -q 'SYN (connection 51: ' whole.mmd
+	grep -q '16 more connections not drawn (the first 50 are' whole.mmd
+	run --separate-stderr "$SOCKTRACE" show -f mermaid --hold 1 --window 0 "$TRACE"
+	[[ $status == 0 ]]
+	# the burst went before the connection held open ended
+	grep -q "events were held (--hold): [0-9]* sockets that had ended were let go as they ended" <<<"$stderr"
+	! grep -q "numbered in the order they ended" <<<"$stderr"
+	diff whole.mmd <(printf '%s\n' "$output")
+	# by default (100 000 events) nothing retires
+	run --separate-stderr "$SOCKTRACE" show -f mermaid "$TRACE"
+	[[ $status == 0 && -z $stderr ]]
+	diff whole.mmd <(printf '%s\n' "$output")
+	# with --pid, the numbers the filter's left-outs would take are not
+	# known: those the connections got as they ended, and said so
+	pid=$(jq -r 'select(.call == "start") | .pid' "$TRACE")
+	run --separate-stderr "$SOCKTRACE" show -f mermaid --hold 1 --window 0 --pid "$pid" "$TRACE"
+	[[ $status == 0 ]]
+	grep -q "numbered in the order they ended (--pid or --port left some out)" <<<"$stderr"
+	diff <(sed 's/connection [0-9]*:/connection N:/' whole.mmd) <(sed 's/connection [0-9]*:/connection N:/' <<<"$output")
+}
