@@ -16,7 +16,7 @@ bench_manyfd_SOURCES = bench/manyfd.c bench/bench.h
 bench_bindfail_SOURCES = bench/bindfail.c bench/bench.h
 bench_syscost_SOURCES = bench/syscost.c bench/bench.h
 CLEANFILES += $(BENCH_BINS)
-EXTRA_DIST += bench/run bench/readers bench/README.md bench/RESULTS.md
+EXTRA_DIST += bench/run bench/readers bench/stream-compare bench/README.md bench/RESULTS.md
 
 # BENCH_ARGS: e.g. make bench BENCH_ARGS=--quick
 BENCH_ARGS =

@@ -26,12 +26,22 @@
  * Uses jansson for every JSON value, written in ASCII (\uXXXX for the
  * rest), so that no byte of the trace reaches a screen raw; the names of
  * socket slices hold addresses escaped as the text formats show them.
+ *
+ * As a stream (show -f chrome without --strict and --port): each event is
+ * rendered as the model is fed it, in the order of the merged trace, and
+ * put aside (a temporary file) until a socket retires (st_model_retiring);
+ * nothing retired, the output is the whole trace's, byte for byte.  From
+ * the first socket that retires on, the array is written as it goes: what
+ * was put aside, then each event as it comes and each socket's life as it
+ * retires; the tracks' names and the lives of the sockets left come at the
+ * end, and the array is closed whatever stopped the reading.
  * Reads the model and the events only.
  */
 #include "show.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -57,15 +67,33 @@ struct lanes {
 	int n, cap;
 };
 
-struct chrome {
+/* a socket's last TCP state seen (a copy: its events may be gone) */
+struct sstate {
+	int id;
+	char *state;
+};
+
+struct show_chrome_acc {
 	struct show *sh;
+	FILE *to;		/* where events go: sh->out, or aside */
 	int64_t t0_us;
 	bool first;		/* no event written yet */
 	bool oom;
-	struct thread *threads;
-	size_t nthreads;
-	const char **state;	/* by socket id: its last TCP state seen */
+	struct thread *threads;	/* sorted (cmp_thread), unique */
+	size_t nthreads, capthreads;
+	/* the sockets that had a TCP state, by id; a retired one's let go */
+	struct sstate *states;
+	size_t nstates, capstates;
 	int next_lane_tid;
+	struct lanes *per;	/* the socket tracks of each process */
+	size_t nper, capper;
+	/* as a stream (show_chrome_acc): the events put aside until the
+	 * array is written as it goes (started) */
+	FILE *aside;
+	char *mem;		/* ... aside in memory, when no temporary file */
+	size_t nmem;
+	bool streaming, started, closed, t0_known;
+	size_t retired;		/* sockets that retired */
 };
 
 static int cmp_thread(const void *a, const void *b)
@@ -82,11 +110,110 @@ static int64_t rec_tid(const struct st_rec *r)
 	return r->ev.tid > 0 ? r->ev.tid : r->ev.pid;
 }
 
-static struct thread *find_thread(struct chrome *c, int64_t pid, int64_t tid)
+static struct thread *find_thread(struct show_chrome_acc *c, int64_t pid, int64_t tid)
 {
 	struct thread key = { .pid = pid, .tid = tid };
 
 	return bsearch(&key, c->threads, c->nthreads, sizeof(key), cmp_thread);
+}
+
+/* the thread of (pid, tid), added (its calls' end unknown) when new;
+ * NULL when out of memory */
+static struct thread *add_thread(struct show_chrome_acc *c, int64_t pid, int64_t tid, int64_t key)
+{
+	size_t lo = 0, hi = c->nthreads;
+	struct thread t = { .pid = pid, .tid = tid, .key = key, .last_end_ns = INT64_MIN };
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int k = cmp_thread(&c->threads[mid], &t);
+
+		if (!k)
+			return &c->threads[mid];
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (c->nthreads == c->capthreads) {
+		size_t ncap = c->capthreads ? 2 * c->capthreads : 16;
+		struct thread *p = realloc(c->threads, ncap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		c->threads = p;
+		c->capthreads = ncap;
+	}
+	memmove(&c->threads[lo + 1], &c->threads[lo], (c->nthreads - lo) * sizeof(*c->threads));
+	c->threads[lo] = t;
+	c->nthreads++;
+	return &c->threads[lo];
+}
+
+/* where socket id's state is in c->states, or would be */
+static size_t state_at(const struct show_chrome_acc *c, int id)
+{
+	size_t lo = 0, hi = c->nstates;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->states[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* socket id's last TCP state seen, NULL none */
+static const char *state_of(const struct show_chrome_acc *c, int id)
+{
+	size_t i = state_at(c, id);
+
+	return i < c->nstates && c->states[i].id == id ? c->states[i].state : NULL;
+}
+
+/* sets it; -1 when out of memory */
+static int state_set(struct show_chrome_acc *c, int id, const char *state)
+{
+	size_t i = state_at(c, id);
+	char *copy = strdup(state);
+
+	if (!copy)
+		return -1;
+	if (i < c->nstates && c->states[i].id == id) {
+		free(c->states[i].state);
+		c->states[i].state = copy;
+		return 0;
+	}
+	if (c->nstates == c->capstates) {
+		size_t ncap = c->capstates ? 2 * c->capstates : 64;
+		struct sstate *p = realloc(c->states, ncap * sizeof(*p));
+
+		if (!p) {
+			free(copy);
+			return -1;
+		}
+		c->states = p;
+		c->capstates = ncap;
+	}
+	memmove(&c->states[i + 1], &c->states[i], (c->nstates - i) * sizeof(*c->states));
+	c->states[i] = (struct sstate){ id, copy };
+	c->nstates++;
+	return 0;
+}
+
+/* a retired socket's state let go of */
+static void state_drop(struct show_chrome_acc *c, int id)
+{
+	size_t i = state_at(c, id);
+
+	if (i < c->nstates && c->states[i].id == id) {
+		free(c->states[i].state);
+		memmove(&c->states[i], &c->states[i + 1], (c->nstates - i - 1) * sizeof(*c->states));
+		c->nstates--;
+	}
 }
 
 /* microseconds from t0, with the nanoseconds as a fraction */
@@ -105,15 +232,17 @@ static json_t *str_or_null(const char *s)
 }
 
 /* Writes one event and drops it. */
-static void emit(struct chrome *c, json_t *ev)
+static void emit(struct show_chrome_acc *c, json_t *ev)
 {
 	if (!ev) {
 		c->oom = true;
 		return;
 	}
-	fputs(c->first ? "\n" : ",\n", c->sh->out);
-	c->first = false;
-	if (json_dumpf(ev, c->sh->out, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15)))
+	/* put aside, an event comes after the tracks' names: never first */
+	fputs(c->first && c->to == c->sh->out ? "\n" : ",\n", c->to);
+	if (c->to == c->sh->out)
+		c->first = false;
+	if (json_dumpf(ev, c->to, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15)))
 		c->oom = true;
 	json_decref(ev);
 }
@@ -124,7 +253,7 @@ static json_t *base(const char *ph, const char *name, const char *cat, int64_t p
 			 (json_int_t)pid, "tid", (json_int_t)tid);
 }
 
-static void meta(struct chrome *c, const char *what, int64_t pid, int64_t tid, const char *name)
+static void meta(struct show_chrome_acc *c, const char *what, int64_t pid, int64_t tid, const char *name)
 {
 	json_t *ev = base("M", what, "__metadata", pid, tid);
 
@@ -134,7 +263,7 @@ static void meta(struct chrome *c, const char *what, int64_t pid, int64_t tid, c
 	emit(c, ev);
 }
 
-static void sort_index(struct chrome *c, int64_t pid, int64_t tid, int64_t index)
+static void sort_index(struct show_chrome_acc *c, int64_t pid, int64_t tid, int64_t index)
 {
 	json_t *ev = base("M", "thread_sort_index", "__metadata", pid, tid);
 
@@ -145,28 +274,11 @@ static void sort_index(struct chrome *c, int64_t pid, int64_t tid, int64_t index
 	emit(c, ev);
 }
 
-/* The threads of the kept events, sorted and unique; their tracks' names. */
-static int threads(struct chrome *c)
+/* The tracks' names of the threads of the events (c->threads). */
+static void thread_names(struct show_chrome_acc *c)
 {
 	struct show *sh = c->sh;
-	size_t n = 0;
 	char comm[256], name[320];
-
-	c->threads = calloc(sh->nrecs ? sh->nrecs : 1, sizeof(*c->threads));
-	if (!c->threads)
-		return -1;
-	for (size_t i = 0; i < sh->nrecs; i++) {
-		c->threads[n].pid = sh->recs[i]->ev.pid;
-		c->threads[n].key = sh->recs[i]->pkey;
-		c->threads[n].tid = rec_tid(sh->recs[i]);
-		c->threads[n].last_end_ns = INT64_MIN;
-		n++;
-	}
-	qsort(c->threads, n, sizeof(*c->threads), cmp_thread);
-	c->nthreads = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!c->nthreads || cmp_thread(&c->threads[c->nthreads - 1], &c->threads[i]))
-			c->threads[c->nthreads++] = c->threads[i];
 
 	for (size_t i = 0; i < c->nthreads; i++) {
 		const struct thread *t = &c->threads[i];
@@ -187,7 +299,6 @@ static int threads(struct chrome *c)
 		meta(c, "thread_name", t->pid, t->tid, name);
 		sort_index(c, t->pid, t->tid, t->tid == t->pid ? -1 : 0);
 	}
-	return 0;
 }
 
 /* The name of a socket's life: "conn 3 127.0.0.1:40000 -> 127.0.0.1:8080",
@@ -219,7 +330,7 @@ static int64_t life_end(const struct st_msock *s)
 	return end > s->t_first ? end : s->t_first;
 }
 
-static void life(struct chrome *c, const struct st_msock *s, int64_t tid)
+static void life(struct show_chrome_acc *c, const struct st_msock *s, int64_t tid)
 {
 	char name[8 * ST_ADDR_MAX + 64], words[128];
 	int64_t start = s->t_first, end = life_end(s);
@@ -263,68 +374,63 @@ static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int
 	return &(*per)[(*nper)++];
 }
 
-/* The sockets of each process on tracks where no two lives overlap: a
- * socket takes the first track whose last life ended before it began, or
- * a new one. */
-static int sockets(struct chrome *c)
+/* A socket's life on a track of its process where no two lives overlap:
+ * the first track whose last life ended before it began, or a new one.
+ * (Lives in the order the sockets appeared, as from a whole trace, give
+ * the fewest tracks; in the order they retire, more may be needed.)
+ * -1 when out of memory. */
+static int place(struct show_chrome_acc *c, const struct st_msock *s)
+{
+	struct lanes *l = lanes_of(&c->per, &c->nper, &c->capper, s->pid);
+	int k;
+
+	if (!l)
+		return -1;
+	for (k = 0; k < l->n; k++)
+		if (l->v[k].end <= s->t_first)
+			break;
+	if (k == l->n) {
+		char name[64];
+
+		if (l->n == l->cap) {
+			int ncap = l->cap ? 2 * l->cap : 8;
+			struct lane *p = realloc(l->v, (size_t)ncap * sizeof(*p));
+
+			if (!p)
+				return -1;
+			l->v = p;
+			l->cap = ncap;
+		}
+		l->v[k].tid = LANE_TID_BASE + c->next_lane_tid++;
+		l->n++;
+		snprintf(name, sizeof(name), "sockets %d", k + 1);
+		meta(c, "thread_name", s->pid, l->v[k].tid, name);
+		sort_index(c, s->pid, l->v[k].tid, 1000 + k);
+	}
+	l->v[k].end = life_end(s);
+	life(c, s, l->v[k].tid);
+	return 0;
+}
+
+/* the lives of the model's sockets the filters keep */
+static int sockets(struct show_chrome_acc *c)
 {
 	const struct st_model *m = c->sh->model;
-	struct lanes *per = NULL;
-	size_t nper = 0, cap = 0;
-	int rc = 0;
 
-	for (size_t i = 0; i < m->nsocks && !rc; i++) {
-		const struct st_msock *s = m->socks[i];
-		struct lanes *l;
-		int k;
-
-		if (!show_keep_sock(c->sh, s))
-			continue;
-		l = lanes_of(&per, &nper, &cap, s->pid);
-		if (!l) {
-			rc = -1;
-			break;
-		}
-		for (k = 0; k < l->n; k++)
-			if (l->v[k].end <= s->t_first)
-				break;
-		if (k == l->n) {
-			char name[64];
-
-			if (l->n == l->cap) {
-				int ncap = l->cap ? 2 * l->cap : 8;
-				struct lane *p = realloc(l->v, (size_t)ncap * sizeof(*p));
-
-				if (!p) {
-					rc = -1;
-					break;
-				}
-				l->v = p;
-				l->cap = ncap;
-			}
-			l->v[k].tid = LANE_TID_BASE + c->next_lane_tid++;
-			l->n++;
-			snprintf(name, sizeof(name), "sockets %d", k + 1);
-			meta(c, "thread_name", s->pid, l->v[k].tid, name);
-			sort_index(c, s->pid, l->v[k].tid, 1000 + k);
-		}
-		l->v[k].end = life_end(s);
-		life(c, s, l->v[k].tid);
-	}
-	for (size_t j = 0; j < nper; j++)
-		free(per[j].v);
-	free(per);
-	return rc;
+	for (size_t i = 0; i < m->nsocks; i++)
+		if (show_keep_sock(c->sh, m->socks[i]) && place(c, m->socks[i]) < 0)
+			return -1;
+	return 0;
 }
 
 /* a key of an event's args, when the event has it */
-static void arg(struct chrome *c, json_t *args, const char *key, json_t *v)
+static void arg(struct show_chrome_acc *c, json_t *args, const char *key, json_t *v)
 {
 	if (!v || json_object_set_new(args, key, v))
 		c->oom = true;
 }
 
-static json_t *call_args(struct chrome *c, const struct st_event *ev)
+static json_t *call_args(struct show_chrome_acc *c, const struct st_event *ev)
 {
 	json_t *args = json_object();
 
@@ -370,7 +476,7 @@ static json_t *call_args(struct chrome *c, const struct st_event *ev)
 }
 
 /* an instant event on a thread's track at ns from t0 */
-static void instant(struct chrome *c, const struct st_rec *r, int64_t ns, const char *name, const char *cat,
+static void instant(struct show_chrome_acc *c, const struct st_rec *r, int64_t ns, const char *name, const char *cat,
 		    json_t *args)
 {
 	json_t *ev = base("i", name, cat, r->ev.pid, rec_tid(r));
@@ -387,32 +493,37 @@ static void instant(struct chrome *c, const struct st_rec *r, int64_t ns, const 
 
 /* A socket's TCP state as an event leaves it: an instant event when it
  * differs from the last one seen. */
-static void state_change(struct chrome *c, const struct st_rec *r, int64_t ns, const char *state)
+static void state_change(struct show_chrome_acc *c, const struct st_rec *r, int64_t ns, const char *state)
 {
 	const struct st_msock *s = r->sock;
 	const char *before;
 
-	if (!s || !state || s->id < 1 || (size_t)s->id > c->sh->model->nsocks)
+	if (!s || !state || s->id < 1)
 		return;
-	before = c->state[s->id - 1];
+	before = state_of(c, s->id);
 	if (before && !strcmp(before, state))
 		return;
-	c->state[s->id - 1] = state;
+	/* before is let go of by state_set: the event is made first */
 	instant(c, r, ns, state, "state",
 		json_pack("{s:o, s:s, s:i, s:i, s:s}", "from", str_or_null(before), "to", state, "socket", s->id,
 			  "fd", s->fd, "call", st_call_name(r->ev.call)));
+	if (state_set(c, s->id, state) < 0)
+		c->oom = true;
 }
 
-static void event(struct chrome *c, const struct st_rec *r)
+static void event(struct show_chrome_acc *c, const struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
-	struct thread *t = find_thread(c, ev->pid, rec_tid(r));
+	struct thread *t = c->streaming ? add_thread(c, ev->pid, rec_tid(r), r->pkey) :
+			   find_thread(c, ev->pid, rec_tid(r));
 	int64_t start = (ev->ts_us - c->t0_us) * 1000, end = start;
 	const char *name = st_call_name(ev->call);
 
 	if (ev->dur_ns >= 0 && !st_call_is(ev->call, ST_K_SELF)) {
 		json_t *x = base("X", name, "call", ev->pid, rec_tid(r));
 
+		if (c->streaming && !t)
+			c->oom = true;
 		if (t && start < t->last_end_ns)
 			start = t->last_end_ns;
 		end = start + ev->dur_ns;
@@ -437,29 +548,196 @@ static void event(struct chrome *c, const struct st_rec *r)
 	state_change(c, r, end, ev->state_after);
 }
 
+static void chrome_free(struct show_chrome_acc *c)
+{
+	for (size_t j = 0; j < c->nper; j++)
+		free(c->per[j].v);
+	free(c->per);
+	for (size_t i = 0; i < c->nstates; i++)
+		free(c->states[i].state);
+	free(c->states);
+	free(c->threads);
+	if (c->aside)
+		fclose(c->aside);
+	free(c->mem);
+}
+
+static void header(struct show_chrome_acc *c)
+{
+	fprintf(c->sh->out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"source\":\"socktrace\",\"t0_us\":%" PRId64
+		"},\"traceEvents\":[", c->t0_us);
+}
+
+/* the events put aside, after what was written (each begins with ",\n":
+ * the first written's comma dropped) */
+static void aside_out(struct show_chrome_acc *c)
+{
+	char buf[65536];
+	size_t n, skip = c->first ? 1 : 0;
+	long len;
+
+	if (fflush(c->aside)) {
+		c->oom = true;
+		return;
+	}
+	if (c->mem) {
+		len = (long)c->nmem;
+		if (c->nmem > skip)
+			fwrite(c->mem + skip, 1, c->nmem - skip, c->sh->out);
+	} else {
+		len = ftell(c->aside);
+		rewind(c->aside);
+		while ((n = fread(buf, 1, sizeof(buf), c->aside)) > 0) {
+			fwrite(buf + skip, 1, n - skip, c->sh->out);
+			skip = 0;
+		}
+		if (ferror(c->aside))
+			c->oom = true;
+	}
+	if (len > 0)
+		c->first = false;
+	fclose(c->aside);
+	c->aside = NULL;
+	free(c->mem);
+	c->mem = NULL;
+	c->to = c->sh->out;
+}
+
+/* the array written as it goes from now on: the header, what was put
+ * aside */
+static void start(struct show_chrome_acc *c)
+{
+	if (c->started)
+		return;
+	c->started = true;
+	header(c);
+	aside_out(c);
+}
+
+static void finish(struct show_chrome_acc *c)
+{
+	if (!c->closed)
+		fputs("\n]}\n", c->sh->out);
+	c->closed = true;
+}
+
+static struct show_chrome_acc *acc_of(struct show *sh)
+{
+	struct show_chrome_acc *c = sh->chrome;
+
+	if (c || !(c = calloc(1, sizeof(*c))))
+		return c;
+	c->sh = sh;
+	c->first = true;
+	c->streaming = true;
+	/* on disk, so that what is held to the first retirement costs no
+	 * memory; in memory when there is no temporary file */
+	c->aside = tmpfile();
+	if (!c->aside)
+		c->aside = open_memstream(&c->mem, &c->nmem);
+	if (!c->aside) {
+		free(c);
+		return NULL;
+	}
+	c->to = c->aside;
+	sh->chrome = c;
+	return c;
+}
+
+int show_chrome_begin(struct show *sh)
+{
+	return acc_of(sh) ? 0 : -1;
+}
+
+void show_chrome_rec(struct show *sh, const struct st_rec *r)
+{
+	struct show_chrome_acc *c = sh->chrome;
+
+	if (!c || c->oom)
+		return;
+	if (!c->t0_known) {
+		c->t0_us = sh->model->t_first;	/* the first event's: fed already */
+		c->t0_known = true;
+	}
+	event(c, r);
+}
+
+void show_chrome_sock(struct show *sh, const struct st_msock *s)
+{
+	struct show_chrome_acc *c = sh->chrome;
+
+	if (!c)
+		return;
+	start(c);
+	if (!c->oom && show_keep_sock(sh, s) && place(c, s) < 0)
+		c->oom = true;
+	state_drop(c, s->id);
+	c->retired++;
+}
+
+size_t show_chrome_retired(const struct show *sh)
+{
+	return sh->chrome ? sh->chrome->retired : 0;
+}
+
+void show_chrome_free(struct show *sh)
+{
+	struct show_chrome_acc *c = sh->chrome;
+
+	if (!c)
+		return;
+	if (c->started)
+		finish(c);	/* valid JSON, whatever stopped the reading */
+	chrome_free(c);
+	free(c);
+	sh->chrome = NULL;
+}
+
+/* a stream's end: what was not written as it went, and the array closed */
+static int chrome_end(struct show *sh)
+{
+	struct show_chrome_acc *c = sh->chrome;
+
+	if (!c->started) {
+		/* nothing retired: the whole trace's output */
+		if (!c->t0_known)
+			c->t0_us = sh->model->nfed ? sh->model->t_first : 0;
+		header(c);
+		c->to = sh->out;
+		thread_names(c);
+		if (sockets(c) < 0)
+			c->oom = true;
+		c->started = true;
+		aside_out(c);
+	} else {
+		if (sockets(c) < 0)
+			c->oom = true;
+		thread_names(c);
+	}
+	finish(c);
+	return c->oom ? 2 : 0;
+}
+
 int show_chrome(struct show *sh)
 {
-	struct chrome c = { .sh = sh, .first = true };
-	json_t *other;
+	struct show_chrome_acc c = { .sh = sh, .first = true };
 
+	if (sh->chrome)
+		return chrome_end(sh);
+	c.to = sh->out;
 	c.t0_us = sh->trace->n ? sh->model->t_first : 0;
-	c.state = calloc(sh->model->nsocks + 1, sizeof(*c.state));
-	other = json_pack("{s:s, s:I}", "source", "socktrace", "t0_us", (json_int_t)c.t0_us);
-	if (!c.state || !other) {
-		free(c.state);
-		json_decref(other);
-		return 2;
-	}
-	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":", sh->out);
-	json_dumpf(other, sh->out, JSON_COMPACT);
-	json_decref(other);
-	fputs(",\"traceEvents\":[", sh->out);
-	if (threads(&c) || sockets(&c))
+	for (size_t i = 0; i < sh->nrecs; i++)
+		if (!add_thread(&c, sh->recs[i]->ev.pid, rec_tid(sh->recs[i]), sh->recs[i]->pkey)) {
+			chrome_free(&c);
+			return 2;
+		}
+	header(&c);
+	thread_names(&c);
+	if (sockets(&c) < 0)
 		c.oom = true;
 	for (size_t i = 0; i < sh->nrecs && !c.oom; i++)
 		event(&c, sh->recs[i]);
-	fputs("\n]}\n", sh->out);
-	free(c.threads);
-	free(c.state);
+	finish(&c);
+	chrome_free(&c);
 	return c.oom ? 2 : 0;
 }

@@ -14,6 +14,16 @@
  * what Mermaid reads specially in a label or a message (';', '#', '<',
  * '>', '&', '"', '%') is written as its entity code (#59; ...).  Never
  * reads files nor parses a command line.
+ *
+ * Each socket's note and each connection's messages are made first as a
+ * piece of their own (its ends numbered in the piece, its number left
+ * blank), and the diagram is put together from the pieces at the end, as
+ * from a whole trace: the notes in the order the sockets appeared, then
+ * the first MM_MAX_CONNS connections in time order.  So a retiring model
+ * (show_mermaid_sock, show_mermaid_conn) can hand them over as they go:
+ * the notes are kept (one per listener or failed bind), and of the
+ * connections only the MM_MAX_CONNS first in time order seen so far, and
+ * a count of the rest.
  */
 #define _GNU_SOURCE
 #include "show.h"
@@ -46,6 +56,46 @@ struct diagram {
 	struct msg *msgs;
 	size_t nmsgs, capmsgs;
 	bool oom;
+};
+
+/* in a piece's text: MARK_PART and a digit, its end of that number in the
+ * piece (1, 2); MARK_ID, its connection's number (bytes a string of the
+ * trace never holds once escaped for a screen) */
+#define MARK_PART '\001'
+#define MARK_ID '\002'
+
+/* one end of a piece: a process, or an address not traced */
+struct pend {
+	char addr[ST_ADDR_MAX];
+	char role[16];
+	int64_t pid, pkey;
+};
+
+/* a socket's note or a connection's messages, with its ends */
+struct piece {
+	struct pend ends[2];
+	int nends;
+	struct msg *msgs;
+	size_t nmsgs, capmsgs;
+	int id;			/* the connection's number */
+	/* where it goes: a socket's note by when it appeared, a connection
+	 * by its start, then the round it came in and its place in it */
+	int64_t k1;
+	size_t k2, k3;
+	int k4;
+	bool oom;
+};
+
+struct show_mermaid_acc {
+	struct piece *notes;
+	size_t nnotes, capnotes;
+	struct piece *conns;	/* sorted, at most MM_MAX_CONNS */
+	size_t nconns;
+	size_t kept;		/* connections the filters keep */
+	size_t rounds;		/* handed over by a retiring model: rounds of it */
+	size_t in_round;	/* ... connections in the last */
+	size_t retired;		/* connections handed over before the end */
+	bool streaming, oom;
 };
 
 /* A string of the trace as a label or message may hold it: escaped for a
@@ -129,7 +179,51 @@ static int part_of(const struct show *sh, struct diagram *d, const char *addr, c
 	return (int)++d->nparts;
 }
 
+/* An end of piece p, its number in p (1, 2): the diagram's lifeline of it
+ * is found at the end (part_of), in the order the piece named them. */
+static int end_of(struct piece *p, const char *addr, const char *role, int64_t pid, int64_t pkey)
+{
+	struct pend *e;
+
+	for (int i = 0; i < p->nends; i++) {
+		e = &p->ends[i];
+		if (pid >= 0 ? e->pid >= 0 && e->pkey == pkey : e->pid < 0 && !strcmp(e->addr, addr))
+			return i + 1;
+	}
+	if (p->nends == 2)
+		return 2;	/* a piece has two ends at most */
+	e = &p->ends[p->nends];
+	snprintf(e->addr, sizeof(e->addr), "%s", addr);
+	snprintf(e->role, sizeof(e->role), "%s", role);
+	e->pid = pid;
+	e->pkey = pkey;
+	return ++p->nends;
+}
+
+static void vmsg(struct msg **msgs, size_t *n, size_t *cap, bool *oom, int64_t t, const char *fmt, va_list ap)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct msg *p = realloc(*msgs, ncap * sizeof(*p));
+		if (!p) {
+			*oom = true;
+			return;
+		}
+		*msgs = p;
+		*cap = ncap;
+	}
+	(*msgs)[*n].t = t;
+	(*msgs)[*n].order = *n;
+	if (vasprintf(&(*msgs)[*n].text, fmt, ap) < 0) {
+		*oom = true;
+		return;
+	}
+	(*n)++;
+}
+
 static void msg(struct diagram *d, int64_t t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void pmsg(struct piece *p, int64_t t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* a message of the diagram: every string of the trace in it has passed
@@ -137,28 +231,30 @@ static void msg(struct diagram *d, int64_t t, const char *fmt, ...)
 static void msg(struct diagram *d, int64_t t, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (d->nmsgs == d->capmsgs) {
-		size_t cap = d->capmsgs ? d->capmsgs * 2 : 64;
-		struct msg *p = realloc(d->msgs, cap * sizeof(*p));
-		if (!p) {
-			d->oom = true;
-			return;
-		}
-		d->msgs = p;
-		d->capmsgs = cap;
-	}
-	d->msgs[d->nmsgs].t = t;
-	d->msgs[d->nmsgs].order = d->nmsgs;
 	va_start(ap, fmt);
-	n = vasprintf(&d->msgs[d->nmsgs].text, fmt, ap);
+	vmsg(&d->msgs, &d->nmsgs, &d->capmsgs, &d->oom, t, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		d->oom = true;
-		return;
-	}
-	d->nmsgs++;
+}
+
+/* a message of a piece: its ends as MARK_PART and their number, its
+ * connection's number as MARK_ID */
+static void pmsg(struct piece *p, int64_t t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(&p->msgs, &p->nmsgs, &p->capmsgs, &p->oom, t, fmt, ap);
+	va_end(ap);
+}
+
+static void piece_free(struct piece *p)
+{
+	for (size_t i = 0; i < p->nmsgs; i++)
+		free(p->msgs[i].text);
+	free(p->msgs);
+	p->msgs = NULL;
+	p->nmsgs = p->capmsgs = 0;
 }
 
 static int by_time(const void *a, const void *b)
@@ -179,43 +275,43 @@ static const char *how(const struct st_rec *t, const struct st_msock *s)
 	return t && t->ev.call == ST_CALL_shutdown ? "shutdown" : "close";
 }
 
-static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_conn *c)
+static void conn_msgs(struct piece *d, const struct st_conn *c)
 {
 	const struct st_msock *cl = c->client, *sv = c->server;
 	int C, S;
 
 	if (c->self) {
 		/* one socket connected to itself: no second participant */
-		C = part_of(sh, d, c->caddr, "client", cl->pid, cl->pkey);
-		msg(d, c->t_start, "Note over P%d: connection %d: connected to itself (simultaneous open, "
-		    "no listener)", C, c->id);
+		C = end_of(d, c->caddr, "client", cl->pid, cl->pkey);
+		pmsg(d, c->t_start, "Note over \001%d: connection \002: connected to itself (simultaneous open, "
+		    "no listener)", C);
 		return;
 	}
-	C = part_of(sh, d, c->caddr, "client", cl ? cl->pid : -1, cl ? cl->pkey : -1);
+	C = end_of(d, c->caddr, "client", cl ? cl->pid : -1, cl ? cl->pkey : -1);
 	if (!sv && c->queued_on)	/* never accepted: the listener's process holds its queue */
-		S = part_of(sh, d, c->saddr, "server", c->queued_on->pid, c->queued_on->pkey);
+		S = end_of(d, c->saddr, "server", c->queued_on->pid, c->queued_on->pkey);
 	else
-		S = part_of(sh, d, c->saddr, "server", sv ? sv->pid : -1, sv ? sv->pkey : -1);
+		S = end_of(d, c->saddr, "server", sv ? sv->pid : -1, sv ? sv->pkey : -1);
 	int64_t t = c->t_start;
 	const struct st_rec *tc = cl ? st_msock_teardown(cl) : NULL;
 	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 	char a[32], b[32];
 
-	msg(d, t, "P%d->>P%d: SYN (connection %d: %s to %s)", C, S, c->id, mm(c->caddr[0] ? c->caddr : "?"),
+	pmsg(d, t, "\001%d->>\001%d: SYN (connection \002: %s to %s)", C, S, mm(c->caddr[0] ? c->caddr : "?"),
 	    mm(c->saddr[0] ? c->saddr : "?"));
 	if (c->failure) {
 		if (!strcmp(c->failure, "ECONNREFUSED"))
-			msg(d, t, "P%d-->>P%d: RST (ECONNREFUSED)", S, C);
+			pmsg(d, t, "\001%d-->>\001%d: RST (ECONNREFUSED)", S, C);
 		else
-			msg(d, cl->t_end, "Note over P%d: connect failed: %s", C, mm(c->failure));
+			pmsg(d, cl->t_end, "Note over \001%d: connect failed: %s", C, mm(c->failure));
 		return;
 	}
 	if (!c->established) {
-		msg(d, t, "Note over P%d: never seen established", C);
+		pmsg(d, t, "Note over \001%d: never seen established", C);
 		return;
 	}
-	msg(d, t, "P%d-->>P%d: SYN-ACK", S, C);
-	msg(d, t, "P%d->>P%d: ACK", C, S);
+	pmsg(d, t, "\001%d-->>\001%d: SYN-ACK", S, C);
+	pmsg(d, t, "\001%d->>\001%d: ACK", C, S);
 	{
 		const struct st_rec *r = cl && cl->tcp_rec ? cl->tcp_rec : sv ? sv->tcp_rec : NULL;
 		if (r) {
@@ -224,20 +320,20 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 			st_msock_data(from_client ? cl : sv, r, &sent, &received);
 			show_bytes(a, sizeof(a), from_client ? sent : received);
 			show_bytes(b, sizeof(b), from_client ? received : sent);
-			msg(d, t, "Note over P%d,P%d: data: %s to the server, %s to the client", C, S, a, b);
+			pmsg(d, t, "Note over \001%d,\001%d: data: %s to the server, %s to the client", C, S, a, b);
 		}
 	}
 	if (c->queued_on) {
 		const struct st_msock *l = c->queued_on;
 		bool ended = l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE;
 		if (!c->queue_reset && tc) {
-			msg(d, tc->ev.ts_us, "P%d->>P%d: FIN (%s, never accepted)", C, S, how(tc, cl));
-			msg(d, tc->ev.ts_us, "P%d-->>P%d: ACK", S, C);
+			pmsg(d, tc->ev.ts_us, "\001%d->>\001%d: FIN (%s, never accepted)", C, S, how(tc, cl));
+			pmsg(d, tc->ev.ts_us, "\001%d-->>\001%d: ACK", S, C);
 		}
 		if (ended)
-			msg(d, l->t_end, "P%d-xP%d: RST (listener closed, never accepted)", S, C);
+			pmsg(d, l->t_end, "\001%d-x\001%d: RST (listener closed, never accepted)", S, C);
 		else
-			msg(d, c->t_end, "Note over P%d: never accepted (queued in the backlog)", S);
+			pmsg(d, c->t_end, "Note over \001%d: never accepted (queued in the backlog)", S);
 		return;
 	}
 	if (c->reset) {
@@ -246,11 +342,11 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 			/* a FIN came first: drawn before the RST, at its time */
 			bool fc = c->fin_by == cl;
 			int64_t tf = c->fin_before_reset->ev.ts_us;
-			msg(d, tf, "P%d->>P%d: FIN (%s, active close)", fc ? C : S, fc ? S : C,
+			pmsg(d, tf, "\001%d->>\001%d: FIN (%s, active close)", fc ? C : S, fc ? S : C,
 			    how(c->fin_before_reset, c->fin_by));
-			msg(d, tf, "P%d-->>P%d: ACK", fc ? S : C, fc ? C : S);
+			pmsg(d, tf, "\001%d-->>\001%d: ACK", fc ? S : C, fc ? C : S);
 		}
-		msg(d, c->reset_by->close->ev.ts_us, "P%d-xP%d: RST (%s)", by_client ? C : S,
+		pmsg(d, c->reset_by->close->ev.ts_us, "\001%d-x\001%d: RST (%s)", by_client ? C : S,
 		    by_client ? S : C, c->reset_by->close->ev.reset_reason ?
 		    mm(c->reset_by->close->ev.reset_reason) : "close");
 		return;
@@ -263,72 +359,235 @@ static void conn_msgs(const struct show *sh, struct diagram *d, const struct st_
 		const struct st_msock *fs = cf ? cl : sv, *ss = cf ? sv : cl;
 		int X = cf ? C : S, Y = cf ? S : C;
 		int64_t t1 = first ? first->ev.ts_us : c->t_end;
-		msg(d, t1, "P%d->>P%d: FIN (%s, active close)", X, Y, how(first, fs));
-		msg(d, t1, "P%d-->>P%d: ACK", Y, X);
+		pmsg(d, t1, "\001%d->>\001%d: FIN (%s, active close)", X, Y, how(first, fs));
+		pmsg(d, t1, "\001%d-->>\001%d: ACK", Y, X);
 		if (second || !(cf ? sv : cl)) {
 			int64_t t2 = second ? second->ev.ts_us : t1;
-			msg(d, t2, "P%d->>P%d: FIN (%s)", Y, X, how(second, ss));
-			msg(d, t2, "P%d-->>P%d: ACK", X, Y);
-			msg(d, t2, "Note over P%d: TIME_WAIT", X);
+			pmsg(d, t2, "\001%d->>\001%d: FIN (%s)", Y, X, how(second, ss));
+			pmsg(d, t2, "\001%d-->>\001%d: ACK", X, Y);
+			pmsg(d, t2, "Note over \001%d: TIME_WAIT", X);
 		} else {
-			msg(d, t1, "Note over P%d: CLOSE_WAIT (never closed)", Y);
+			pmsg(d, t1, "Note over \001%d: CLOSE_WAIT (never closed)", Y);
 		}
 		break;
 	}
 	case ST_CLOSER_BOTH:
-		msg(d, tc->ev.ts_us, "P%d->>P%d: FIN (simultaneous close)", C, S);
-		msg(d, ts->ev.ts_us, "P%d->>P%d: FIN (simultaneous close)", S, C);
+		pmsg(d, tc->ev.ts_us, "\001%d->>\001%d: FIN (simultaneous close)", C, S);
+		pmsg(d, ts->ev.ts_us, "\001%d->>\001%d: FIN (simultaneous close)", S, C);
 		break;
 	case ST_CLOSER_UNKNOWN:
-		msg(d, c->t_end, "Note over P%d,P%d: closed, order unknown", C, S);
+		pmsg(d, c->t_end, "Note over \001%d,\001%d: closed, order unknown", C, S);
 		break;
 	case ST_CLOSER_NONE:
-		msg(d, c->t_end, "Note over P%d,P%d: still open at the end of the trace", C, S);
+		pmsg(d, c->t_end, "Note over \001%d,\001%d: still open at the end of the trace", C, S);
 		break;
 	}
 }
 
-int show_mermaid(struct show *sh)
+/* A socket's note, when it has one (a listener, an inherited or received
+ * one, a failed bind): false none */
+static bool sock_note(struct piece *p, const struct st_msock *s)
 {
-	const struct st_model *m = sh->model;
-	struct diagram d = { 0 };
-	size_t drawn = 0, left = 0, size = 0;
-	int64_t t_last = m->t_last;
+	if (s->listen) {
+		const char *addr = s->local[0] ? s->local : s->bind ? s->bind->ev.addr : "?";
+		int P = end_of(p, addr, "listener", s->pid, s->pkey);
+		pmsg(p, s->listen->ev.ts_us, "Note over \001%d: listen %s (backlog %d)", P, mm(addr),
+		     s->listen->ev.backlog);
+	} else if ((s->inherited || s->received) && st_msock_listening(s)) {
+		/* socket activation, a listener handed over at exec or in an
+		 * SCM_RIGHTS message: its listen() is not in the trace */
+		const char *addr = s->local[0] ? s->local : "?";
+		int P = end_of(p, addr, "listener", s->pid, s->pkey);
+		pmsg(p, s->t_first, "Note over \001%d: listening on %s (%s)", P, mm(addr),
+		     s->received ? "received" : "inherited");
+	} else if (s->bind && s->bind->ev.err) {
+		int P = end_of(p, s->bind->ev.addr, "bind", s->pid, s->pkey);
+		pmsg(p, s->bind->ev.ts_us, "Note over \001%d: bind %s failed: %s", P, mm(s->bind->ev.addr),
+		     mm(s->bind->ev.err));
+	} else {
+		return false;
+	}
+	return true;
+}
 
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
-		if (!show_keep_sock(sh, s))
-			continue;
-		if (s->listen) {
-			const char *addr = s->local[0] ? s->local : s->bind ? s->bind->ev.addr : "?";
-			int P = part_of(sh, &d, addr, "listener", s->pid, s->pkey);
-			msg(&d, s->listen->ev.ts_us, "Note over P%d: listen %s (backlog %d)", P, mm(addr),
-			    s->listen->ev.backlog);
-		} else if ((s->inherited || s->received) && st_msock_listening(s)) {
-			/* socket activation, a listener handed over at exec or
-			 * in an SCM_RIGHTS message: its listen() is not in the
-			 * trace */
-			const char *addr = s->local[0] ? s->local : "?";
-			int P = part_of(sh, &d, addr, "listener", s->pid, s->pkey);
-			msg(&d, s->t_first, "Note over P%d: listening on %s (%s)", P, mm(addr),
-			    s->received ? "received" : "inherited");
-		} else if (s->bind && s->bind->ev.err) {
-			int P = part_of(sh, &d, s->bind->ev.addr, "bind", s->pid, s->pkey);
-			msg(&d, s->bind->ev.ts_us, "Note over P%d: bind %s failed: %s", P, mm(s->bind->ev.addr),
-			    mm(s->bind->ev.err));
+static void add_note(struct show_mermaid_acc *a, const struct show *sh, const struct st_msock *s, size_t place)
+{
+	struct piece p = { .k1 = a->streaming ? s->seen_us : 0, .k2 = a->streaming ? s->seen_order : place,
+			   .k4 = s->id };
+
+	if (!show_keep_sock(sh, s) || !sock_note(&p, s)) {
+		piece_free(&p);
+		return;
+	}
+	if (a->nnotes == a->capnotes) {
+		size_t cap = a->capnotes ? 2 * a->capnotes : 16;
+		struct piece *q = realloc(a->notes, cap * sizeof(*q));
+
+		if (!q) {
+			piece_free(&p);
+			a->oom = true;
+			return;
+		}
+		a->notes = q;
+		a->capnotes = cap;
+	}
+	a->oom |= p.oom;
+	a->notes[a->nnotes++] = p;
+}
+
+static int by_place(const void *x, const void *y)
+{
+	const struct piece *a = x, *b = y;
+
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	if (a->k2 != b->k2)
+		return a->k2 < b->k2 ? -1 : 1;
+	if (a->k3 != b->k3)
+		return a->k3 < b->k3 ? -1 : 1;
+	return (a->k4 > b->k4) - (a->k4 < b->k4);
+}
+
+/* A connection the filters keep: drawn when among the MM_MAX_CONNS first
+ * in time order (by its start, then the round it came in, then its place
+ * in the round's time order, as the whole trace's numbering has it),
+ * counted either way. */
+static void add_conn(struct show_mermaid_acc *a, const struct show *sh, const struct st_conn *c, size_t round,
+		     size_t place)
+{
+	struct piece p = { .k1 = c->t_start, .k2 = round, .k3 = place, .id = c->id };
+	size_t i;
+
+	if (!show_keep_conn(sh, c))
+		return;
+	a->kept++;
+	if (a->nconns == MM_MAX_CONNS && by_place(&p, &a->conns[MM_MAX_CONNS - 1]) >= 0)
+		return;
+	conn_msgs(&p, c);
+	a->oom |= p.oom;
+	if (a->nconns == MM_MAX_CONNS)
+		piece_free(&a->conns[--a->nconns]);	/* the latest goes */
+	for (i = a->nconns; i > 0 && by_place(&p, &a->conns[i - 1]) < 0; i--)
+		a->conns[i] = a->conns[i - 1];
+	a->conns[i] = p;
+	a->nconns++;
+}
+
+static struct show_mermaid_acc *acc_new(bool streaming)
+{
+	struct show_mermaid_acc *a = calloc(1, sizeof(*a));
+
+	if (a && !(a->conns = calloc(MM_MAX_CONNS, sizeof(*a->conns)))) {
+		free(a);
+		return NULL;
+	}
+	if (a)
+		a->streaming = streaming;
+	return a;
+}
+
+static void acc_free(struct show_mermaid_acc *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nnotes; i++)
+		piece_free(&a->notes[i]);
+	for (size_t i = 0; i < a->nconns; i++)
+		piece_free(&a->conns[i]);
+	free(a->notes);
+	free(a->conns);
+	free(a);
+}
+
+int show_mermaid_begin(struct show *sh)
+{
+	if (!sh->mermaid)
+		sh->mermaid = acc_new(true);
+	return sh->mermaid ? 0 : -1;
+}
+
+void show_mermaid_sock(struct show *sh, const struct st_msock *s)
+{
+	if (sh->mermaid)
+		add_note(sh->mermaid, sh, s, 0);
+}
+
+void show_mermaid_conn(struct show *sh, const struct st_conn *c, size_t round)
+{
+	struct show_mermaid_acc *a = sh->mermaid;
+
+	if (!a)
+		return;
+	if (round != a->rounds) {
+		a->rounds = round;
+		a->in_round = 0;
+	}
+	a->retired++;
+	add_conn(a, sh, c, round, a->in_round++);
+}
+
+void show_mermaid_free(struct show *sh)
+{
+	acc_free(sh->mermaid);
+	sh->mermaid = NULL;
+}
+
+/* a piece's message with its ends' lifelines (map) and number (id) in
+ * place, into the diagram */
+static void place_msg(struct diagram *d, const struct msg *pm, const int map[2], int id)
+{
+	size_t n = strlen(pm->text) + 64, k = 0;
+	char *out = malloc(n);
+
+	if (!out) {
+		d->oom = true;
+		return;
+	}
+	for (const char *q = pm->text; *q; q++) {
+		if (k + 24 >= n) {
+			char *o = realloc(out, n *= 2);
+			if (!o) {
+				free(out);
+				d->oom = true;
+				return;
+			}
+			out = o;
+		}
+		if (*q == MARK_PART && (q[1] == '1' || q[1] == '2')) {
+			k += (size_t)sprintf(out + k, "P%d", map[q[1] - '1']);
+			q++;
+		} else if (*q == MARK_ID) {
+			k += (size_t)sprintf(out + k, "%d", id);
+		} else {
+			out[k++] = *q;
 		}
 	}
+	out[k] = '\0';
+	msg(d, pm->t, "%s", out);
+	free(out);
+}
+
+static void place_piece(const struct show *sh, struct diagram *d, const struct piece *p, int id)
+{
+	int map[2] = { 1, 1 };
+
+	for (int i = 0; i < p->nends; i++)
+		map[i] = part_of(sh, d, p->ends[i].addr, p->ends[i].role, p->ends[i].pid, p->ends[i].pkey);
+	for (size_t i = 0; i < p->nmsgs; i++)
+		place_msg(d, &p->msgs[i], map, id);
+}
+
+static int draw(struct show *sh, struct show_mermaid_acc *a, int64_t t_last, bool renumber)
+{
+	struct diagram d = { 0 };
+	size_t left = a->kept - a->nconns, size = 0;
+
+	d.oom = a->oom;
+	for (size_t i = 0; i < a->nnotes; i++)
+		place_piece(sh, &d, &a->notes[i], 0);
 	/* the first MM_MAX_CONNS connections; the cut is said in the diagram */
-	for (size_t i = 0; i < m->nconns; i++) {
-		if (!show_keep_conn(sh, m->conns[i]))
-			continue;
-		if (drawn == MM_MAX_CONNS) {
-			left++;
-			continue;
-		}
-		conn_msgs(sh, &d, m->conns[i]);
-		drawn++;
-	}
+	for (size_t i = 0; i < a->nconns; i++)
+		place_piece(sh, &d, &a->conns[i], renumber ? (int)i + 1 : a->conns[i].id);
 	if (left) {
 		char over[32] = "P1";
 
@@ -363,4 +622,48 @@ int show_mermaid(struct show *sh)
 	free(d.parts);
 	free(d.msgs);
 	return d.oom ? 2 : 0;
+}
+
+/* whether a retiring stream drew connections with other numbers than the
+ * whole trace's: some retired, and the filters left out some (whose
+ * numbers count) */
+static bool numbers_differ(const struct show *sh, const struct show_mermaid_acc *a)
+{
+	return a->retired && (sh->npids || sh->nports);
+}
+
+bool show_mermaid_numbered_as_ended(const struct show *sh)
+{
+	return sh->mermaid && numbers_differ(sh, sh->mermaid);
+}
+
+int show_mermaid(struct show *sh)
+{
+	const struct st_model *m = sh->model;
+	struct show_mermaid_acc *a = sh->mermaid;
+	int rc;
+
+	if (a) {
+		/* a retiring model's end: what it still holds */
+		size_t round = (size_t)-1;
+
+		for (size_t i = 0; i < m->nsocks; i++)
+			add_note(a, sh, m->socks[i], 0);
+		if (a->nnotes > 1)
+			qsort(a->notes, a->nnotes, sizeof(*a->notes), by_place);
+		for (size_t i = 0; i < m->nconns; i++)
+			add_conn(a, sh, m->conns[i], round, i);
+		/* with nothing left out, the k-th in time order is the whole
+		 * trace's number k */
+		return draw(sh, a, m->t_last, a->retired && !numbers_differ(sh, a));
+	}
+	if (!(a = acc_new(false)))
+		return 2;
+	for (size_t i = 0; i < m->nsocks; i++)
+		add_note(a, sh, m->socks[i], i);
+	for (size_t i = 0; i < m->nconns; i++)
+		add_conn(a, sh, m->conns[i], 0, i);
+	rc = draw(sh, a, m->t_last, false);
+	acc_free(a);
+	return rc;
 }

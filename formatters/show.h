@@ -28,6 +28,8 @@
 
 struct show_summary_acc;
 struct show_timeline_acc;
+struct show_chrome_acc;
+struct show_mermaid_acc;
 
 struct show {
 	FILE *out;
@@ -52,6 +54,12 @@ struct show {
 	/* -f timeline: the processes of what it printed as a retiring model
 	 * handed it out (fmt_timeline.c), NULL none */
 	struct show_timeline_acc *timeline;
+	/* -f chrome as a stream: what it put aside and still needs
+	 * (fmt_chrome.c, show_chrome_begin), NULL none */
+	struct show_chrome_acc *chrome;
+	/* -f mermaid as a stream: the notes and the first connections it
+	 * keeps to draw at the end (fmt_mermaid.c), NULL none */
+	struct show_mermaid_acc *mermaid;
 };
 
 /* the filters (--pid, --port) on one socket, connection or event */
@@ -157,6 +165,35 @@ void show_summary_free(struct show *sh);
 void show_timeline_sock(struct show *sh, const struct st_msock *s);
 void show_timeline_conn(struct show *sh, const struct st_conn *c);
 void show_timeline_free(struct show *sh);
+
+/* -f chrome as a stream, fed by a retiring model: begin (0, or -1 when
+ * out of memory) makes sh->chrome; each event the filters keep is given
+ * to _rec after st_model_feed, before it is let go of, in the order of the
+ * merged trace; each retiring socket to _sock (from the first, the array
+ * is written as it goes); show_chrome writes what is left and closes it;
+ * _free lets go of it all, closing the array when it was begun and not
+ * closed (the reading stopped by an error).  _retired: how many sockets
+ * retired. */
+int show_chrome_begin(struct show *sh);
+void show_chrome_rec(struct show *sh, const struct st_rec *r);
+void show_chrome_sock(struct show *sh, const struct st_msock *s);
+size_t show_chrome_retired(const struct show *sh);
+void show_chrome_free(struct show *sh);
+
+/* -f mermaid, fed by a retiring model: begin (0, or -1 when out of
+ * memory) makes sh->mermaid; each retiring socket is given to _sock, each
+ * retiring connection to _conn with the model's round (st_model.rounds);
+ * show_mermaid draws the diagram at the end, with what the model still
+ * holds, as from the whole trace: of the connections, only the
+ * MM_MAX_CONNS (50) first in time order are kept, and a count of the
+ * rest.  _numbered_as_ended: whether the connections drawn are numbered
+ * as the model numbered them as they ended, not as the whole trace would
+ * (some retired while a filter left some out).  _free lets go of it. */
+int show_mermaid_begin(struct show *sh);
+void show_mermaid_sock(struct show *sh, const struct st_msock *s);
+void show_mermaid_conn(struct show *sh, const struct st_conn *c, size_t round);
+bool show_mermaid_numbered_as_ended(const struct show *sh);
+void show_mermaid_free(struct show *sh);
 
 /* the lifecycle words of one socket, "socket bind listen accept×3 close" */
 void show_lifecycle_words(const struct show *sh, const struct st_msock *s, char *buf, size_t n);

@@ -50,9 +50,10 @@ static const char usage_text[] =
 	"      --window=MS      how far (in trace time) events are looked ahead to put them\n"
 	"                       in time order (default 500; text, json and the formats\n"
 	"                       --hold is for)\n"
-	"      --hold=EVENTS    lifecycle, connections, timeline, summary: past this many\n"
-	"                       events held, print (summary: count) and let go of what has\n"
-	"                       ended (default 100000)\n"
+	"      --hold=EVENTS    lifecycle, connections, timeline, summary, mermaid, chrome\n"
+	"                       (without --port): past this many events held, print\n"
+	"                       (summary, mermaid: count) and let go of what has ended\n"
+	"                       (default 100000)\n"
 	"Exit status: 0; 1 when a --pid or --port names nothing of the traces (each\n"
 	"such value is named on stderr) or the output could not be written; 2 when\n"
 	"some input was unusable (the rest is still shown) or for a usage error.\n";
@@ -201,6 +202,23 @@ static void summed_rec(void *arg, const struct st_model *m, const struct st_rec 
 	show_summary_rec(arg, r, owner);
 }
 
+static void chrome_sock(void *arg, const struct st_model *m, const struct st_msock *s)
+{
+	(void)m;
+	show_chrome_sock(arg, s);
+}
+
+static void mermaid_sock(void *arg, const struct st_model *m, const struct st_msock *s)
+{
+	(void)m;
+	show_mermaid_sock(arg, s);
+}
+
+static void mermaid_conn(void *arg, const struct st_model *m, const struct st_conn *c)
+{
+	show_mermaid_conn(arg, c, m->rounds);
+}
+
 /* -f lifecycle and -f connections as the events come: the model is fed
  * through the stream's window, and once more than hold events are held,
  * what has ended is printed and let go (st_model_retiring); the rest at
@@ -228,11 +246,17 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	} else if (fn == show_timeline) {
 		rt.sock = timeline_sock;
 		rt.conn = timeline_conn;
+	} else if (fn == show_chrome) {
+		rt.sock = chrome_sock;	/* events written as they come */
+	} else if (fn == show_mermaid) {
+		rt.sock = mermaid_sock;	/* notes and the first connections kept */
+		rt.conn = mermaid_conn;
 	} else {
 		rt.sock = summed_sock;	/* counted as they go, printed at the end */
 		rt.rec = summed_rec;
 	}
-	if (!m || !t || st_model_begin(m) < 0 || st_model_retiring(m, &rt) < 0) {
+	if (!m || !t || st_model_begin(m) < 0 || st_model_retiring(m, &rt) < 0 ||
+	    (fn == show_chrome && show_chrome_begin(sh) < 0) || (fn == show_mermaid && show_mermaid_begin(sh) < 0)) {
 		if (m)
 			st_model_free(m);
 		free(m);
@@ -252,6 +276,8 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		}
 		oom = st_model_feed(m, r) < 0;
 		show_filters_seen(sh, r);
+		if (!oom && sh->chrome && show_keep_rec(sh, r))
+			show_chrome_rec(sh, r);
 		if (!oom && st_untraced_matters(r)) {
 			void *q = nsaid < capsaid ? said :
 				  realloc(said, (capsaid = capsaid ? 2 * capsaid : 16) * sizeof(*said));
@@ -292,6 +318,10 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	}
 	show_summary_free(sh);
 	show_timeline_free(sh);
+	size_t chrome_retired = show_chrome_retired(sh);
+	bool mermaid_renumbered = show_mermaid_numbered_as_ended(sh);
+	show_chrome_free(sh);	/* the array closed, whatever stopped it */
+	show_mermaid_free(sh);
 	free(sh->recs);
 	sh->recs = NULL;
 	st_stream_close(s);
@@ -314,6 +344,18 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
 				"were counted as they ended; the kernel's table at a later exit is not matched to "
 				"them (their final state is the one right after their close)\n", hold, m->socks_retired);
+	if (!rc && fn == show_chrome && chrome_retired)
+		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
+				"were written as they ended, with each event as it came, the tracks' names at the "
+				"end; connections are numbered in the order they ended, and the kernel's table at a "
+				"later exit (a socket's final state) is not given for them\n", hold, chrome_retired);
+	if (!rc && fn == show_mermaid && m->socks_retired)
+		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
+				"were let go as they ended, the first connections in time order kept to draw; "
+				"the kernel's table at a later exit is not matched to them (the bytes of the data "
+				"note)%s\n", hold, m->socks_retired, mermaid_renumbered ?
+				"; the connections are numbered in the order they ended (--pid or --port left "
+				"some out)" : "");
 	if (!rc && fn == show_connections && m->conns_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu connections that had "
 				"ended were printed as they ended, numbered in that order; the kernel's table at a later "
@@ -495,7 +537,8 @@ int st_cmd_show(int argc, char **argv)
 				     (int64_t)window_ms * 1000);
 	if (follow)
 		return usage_error("%s", "--follow is for -f text and -f json, without --port and --strict");
-	if ((fn == show_lifecycle || fn == show_connections || fn == show_summary || fn == show_timeline) &&
+	if ((fn == show_lifecycle || fn == show_connections || fn == show_summary || fn == show_timeline ||
+	     fn == show_mermaid || (fn == show_chrome && !sh.nports)) &&
 	    !strict)
 		return show_retiring(&sh, fn, argv + optind, argc - optind, (int64_t)window_ms * 1000,
 				     (size_t)hold);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# `socktrace show -f lifecycle`, `-f connections`, `-f timeline` and
-# `-f summary` hold only what is alive: once more than --hold events are
+# `socktrace show -f lifecycle`, `-f connections`, `-f timeline`,
+# `-f summary` and `-f chrome` hold only what is alive: once more than --hold events are
 # held, each socket (and each connection, with both its ends) that has
 # ended is printed (or, for summary, counted) and let go as the trace
 # goes, in the order they end; the rest at the end.  The lines
@@ -11,6 +11,18 @@
 
 load helpers
 bats_require_minimum_version 1.5.0
+
+chrome_check() { "$PYTHON3" "$top_srcdir/tests/scripts/chrome_check.py" "$@"; }
+
+# chrome's events (not the tracks' names), each as one sorted line of JSON,
+# with what a retiring stream names otherwise set aside: the socket track
+# a life is on, the connection numbers, a life's final state and end
+chrome_events() {
+	jq -c '.traceEvents[] | select(.ph != "M")
+		| if .tid >= 1000000000 then .tid = "lane" else . end
+		| if .cat == "connection" then .name |= sub("^conn [0-9]+ "; "conn N ")
+		  | del(.args.final_state, .args.end) else . end' "$1" | sort
+}
 
 # a real trace: one listener, one connection open from first to last,
 # N short connections 0.4 s apart (tests/scripts/pauses.py)
@@ -164,4 +176,107 @@ pauses() {
 	done
 	run "$SOCKTRACE" show -f lifecycle --hold 1000000000 "$TRACE"
 	[[ $status == 0 ]]
+}
+
+@test "retire: chrome --hold 1 writes lives and events as they come, the whole trace's events" {
+	pauses 5
+	"$SOCKTRACE" show -f chrome --strict "$TRACE" >whole.json
+	run --separate-stderr "$SOCKTRACE" show -f chrome --hold 1 "$TRACE"
+	[[ $status == 0 ]]
+	printf '%s\n' "$output" >held.json
+	"$PYTHON3" -m json.tool held.json >/dev/null
+	chrome_check held.json >held-summary.json
+	grep -q "events were held (--hold): [4-9] sockets that had ended were written as they ended" <<<"$stderr"
+	# every call, instant and life of the whole trace, once
+	[[ $(chrome_events whole.json | wc -l) -gt 60 ]]
+	diff <(chrome_events whole.json) <(chrome_events held.json)
+	# the calls and instants to the byte
+	calls='.traceEvents[] | select(.cat != "connection" and .cat != "socket" and .ph != "M")'
+	diff <(jq -c "$calls" whole.json | sort) <(jq -c "$calls" held.json | sort)
+	# the same tracks, named the same
+	diff <(jq -c 'del(.tracks)' <(chrome_check whole.json)) <(jq -c 'del(.tracks)' held-summary.json)
+	# written as it went: the whole trace's lives come before its calls;
+	# held, a short connection's calls came before its life
+	jq -e '.traceEvents | (map(.cat) | index("call")) > (map(.cat) | index("connection"))' whole.json
+	jq -e '.traceEvents | (map(.cat) | index("call")) < (map(.cat) | index("connection"))' held.json
+	# by default (100 000 events) nothing retires: the whole trace's bytes
+	run --separate-stderr "$SOCKTRACE" show -f chrome "$TRACE"
+	[[ $status == 0 && -z $stderr ]]
+	diff whole.json <(printf '%s\n' "$output")
+}
+
+@test "retire: chrome from a pipe writes what ended before the input ends, and an interrupt closes the array" {
+	pauses 5
+	"$SOCKTRACE" show -f chrome --strict "$TRACE" >whole.json
+	cut=$(jq -n '[inputs] | (map(select(.call == "connect"))[0].fd) as $k
+		| to_entries | map(select(.value.call == "close" and .value.fd == $k))[0].key' "$TRACE")
+	[[ $cut -gt 20 ]]
+	head -n "$cut" "$TRACE" >part.jsonl
+	mkfifo in.fifo
+	bg_start show "$SOCKTRACE" show -f chrome --hold 1 in.fifo
+	exec 4>in.fifo
+	cat part.jsonl >&4
+	# the short connections' lives are out while the writer still holds
+	# the pipe
+	wait_line show '"cat":"connection"' 30 >/dev/null
+	kill -0 "${BG[show]}"
+	kill -INT "${BG[show]}"
+	bg_wait show
+	exec 4>&-
+	[[ $BG_STATUS == 0 ]]
+	"$PYTHON3" -m json.tool "$SCRATCH/show.out" >/dev/null
+	chrome_check "$SCRATCH/show.out" >/dev/null
+	# what it had read, as the whole trace shows it
+	[[ $(jq '[.traceEvents[] | select(.cat == "connection")] | length' "$SCRATCH/show.out") -ge 8 ]]
+	comm -23 <(chrome_events "$SCRATCH/show.out" | grep -v '"cat":"connection"\|"cat":"socket"') \
+		<(chrome_events whole.json) | diff /dev/null -
+}
+
+@test "retire: chrome --pid streams, the whole trace's events of that process; --port reads the trace whole" {
+	pauses 5
+	pid=$(jq -r 'select(.call == "start") | .pid' "$TRACE")
+	"$SOCKTRACE" show -f chrome --strict --pid "$pid" "$TRACE" >whole.json
+	run --separate-stderr "$SOCKTRACE" show -f chrome --hold 1 --pid "$pid" "$TRACE"
+	[[ $status == 0 ]]
+	grep -q "sockets that had ended were written as they ended" <<<"$stderr"
+	printf '%s\n' "$output" >held.json
+	chrome_check held.json >/dev/null
+	diff <(chrome_events whole.json) <(chrome_events held.json)
+	run --separate-stderr "$SOCKTRACE" show -f chrome --hold 1 --pid $((pid + 1)) "$TRACE"
+	[[ $status == 1 ]]
+	[[ $(jq '.traceEvents | length' <<<"$output") == 0 ]]
+	# --port needs each event's socket as the whole trace knows it
+	port=$(jq -r 'select(.call == "listen") | .local' "$TRACE" | sed 's/.*://')
+	run --separate-stderr "$SOCKTRACE" show -f chrome --hold 1 --port "$port" "$TRACE"
+	[[ $status == 0 && -z $stderr ]]
+	diff <("$SOCKTRACE" show -f chrome --strict --port "$port" "$TRACE") <(printf '%s\n' "$output")
+}
+
+@test "retire: mermaid --hold 1 draws the whole trace's first 50 connections, kept as they end" {
+	traced "$PYTHON3" "$BATS_TEST_DIRNAME/scripts/burst.py" 60 5 >burst.out
+	grep -q "^done 60 5" burst.out
+	"$SOCKTRACE" show -f mermaid --strict "$TRACE" >whole.mmd
+	# the connection held open started first: it is connection 1, and
+	# 50 are drawn, the 16 others counted
+	grep -q 'SYN (connection 1: ' whole.mmd
+	grep -q 'SYN (connection 50: ' whole.mmd
+	! grep -q 'SYN (connection 51: ' whole.mmd
+	grep -q '16 more connections not drawn (the first 50 are' whole.mmd
+	run --separate-stderr "$SOCKTRACE" show -f mermaid --hold 1 --window 0 "$TRACE"
+	[[ $status == 0 ]]
+	# the burst went before the connection held open ended
+	grep -q "events were held (--hold): [0-9]* sockets that had ended were let go as they ended" <<<"$stderr"
+	! grep -q "numbered in the order they ended" <<<"$stderr"
+	diff whole.mmd <(printf '%s\n' "$output")
+	# by default (100 000 events) nothing retires
+	run --separate-stderr "$SOCKTRACE" show -f mermaid "$TRACE"
+	[[ $status == 0 && -z $stderr ]]
+	diff whole.mmd <(printf '%s\n' "$output")
+	# with --pid, the numbers the filter's left-outs would take are not
+	# known: those the connections got as they ended, and said so
+	pid=$(jq -r 'select(.call == "start") | .pid' "$TRACE")
+	run --separate-stderr "$SOCKTRACE" show -f mermaid --hold 1 --window 0 --pid "$pid" "$TRACE"
+	[[ $status == 0 ]]
+	grep -q "numbered in the order they ended (--pid or --port left some out)" <<<"$stderr"
+	diff <(sed 's/connection [0-9]*:/connection N:/' whole.mmd) <(sed 's/connection [0-9]*:/connection N:/' <<<"$output")
 }
