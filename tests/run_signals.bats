@@ -245,7 +245,9 @@ eof_after() {
 	t0=$(date +%s%N)
 	"$SOCKTRACE" show -f json traced.jsonl >live.json
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	((ms < 1000)) || { echo "show of a live trace took $ms ms" >&2; false; }
+	# a reader that waited would take the 3 s it gives the runner; a loaded
+	# machine may stretch a read to a second or two
+	((ms < 2500)) || { echo "show of a live trace took $ms ms" >&2; false; }
 	assert_count 0 '.call=="end"' live.json
 	# the program ended while its watcher is held up: check waits for it
 	kill -STOP "$w"
