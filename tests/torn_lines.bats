@@ -36,8 +36,10 @@ check_pieces() {
 	if [[ $FRAGMENTS == 0 ]]; then
 		assert_eq "$status" 0 "exit status of show on $f"
 		# nothing said, but (a process SIGKILLed while its threads
-		# wrote) the events it had numbered and not yet written
-		! grep -v '^socktrace: the trace lacks at least [0-9]* events\? .*; the first, pid [0-9]*, lacks' shown.err ||
+		# wrote) the events it had numbered and not yet written, and (a
+		# thread held off the CPU between its clock and its write, on a
+		# loaded machine) events that came later than the window
+		! grep -Ev '^socktrace: (the trace lacks at least [0-9]* events? .*; the first, pid [0-9]*, lacks|[0-9]* events came more than the window \([0-9]* ms\) after a later one)' shown.err ||
 			{ cat shown.err >&2; return 1; }
 		return 0
 	fi
