@@ -226,7 +226,8 @@ tests_progs_closer_plugin_la_LDFLAGS = -module -avoid-version -shared -rpath /no
 EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py tests/scripts/parentview.py \
 	tests/scripts/gh_annotations.py tests/scripts/junit_check.py \
 	tests/scripts/pieces.py tests/scripts/elfbomb.py tests/scripts/chrome_check.py \
-	tests/scripts/schema_check.py tests/scripts/holdpeak.py tests/scripts/pauses.py
+	tests/scripts/schema_check.py tests/scripts/holdpeak.py tests/scripts/pauses.py \
+	tests/scripts/forkleak.py
 
 TESTS += \
 	tests/man.bats \
@@ -238,6 +239,7 @@ TESTS += \
 	tests/stacks.bats \
 	tests/check.bats \
 	tests/check_open.bats \
+	tests/check_stream.bats \
 	tests/bats_helper.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \
