@@ -36,7 +36,8 @@ struct check_group {
 	const char *noun;	/* "such sockets leaked from the same place" */
 	char *image;		/* the command line they share, NULL none */
 	bool each_a_process;	/* check_like's */
-	const struct st_frame *at;	/* the first finding's place in the code */
+	const struct st_frame *at;	/* the first finding's place in the code: a
+					 * copy (file and line only), the group's */
 	size_t count;
 	char *ex[CHECK_EXAMPLES];	/* "pid 4242 fd 4 127.0.0.1:8080 -> ..." */
 	size_t nex;
@@ -50,7 +51,8 @@ struct check_result {
 	/* after check_result_done: one line per finding or group of findings */
 	char **lines;		/* one sentence each, no newline */
 	const struct st_frame **at;	/* per line: the frame with a source line
-					 * that places it in the code, NULL none */
+					 * that places it in the code (file and
+					 * line, a copy the result owns), NULL none */
 	size_t *counts;		/* per line: the violations it stands for (1..) */
 	size_t n;		/* lines */
 	size_t violations;	/* the sum of counts: every finding, exactly */
@@ -71,6 +73,8 @@ struct check {
 	 * grouped as findings are (check_note_like), their lines after
 	 * check_notes_done */
 	struct check_result notes;
+	size_t nevents;		/* the events judged (the trace's, or those
+				 * fed through a retiring model) */
 	struct timespec started;	/* when the command began: CLOCK_REALTIME */
 	struct timespec started_mono;	/* ... and CLOCK_MONOTONIC */
 };
@@ -233,6 +237,11 @@ struct check_rules {
 		const struct check_rule *rule;
 		char *arg;	/* "10" of "max-open=10"; NULL without '=' */
 		char *label;	/* the result's name: the rule as asked for */
+		/* while it is judged (check_rules_begin ... _end) */
+		size_t result;	/* its result: c->results[result] */
+		size_t killed;	/* no-leaks: sockets a killed process held */
+		char sig[64];	/* ... the signal of the last, "" unknown */
+		double seconds;	/* spent on it so far */
 	} *v;
 	size_t n;
 };
@@ -248,9 +257,39 @@ int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t 
  * no-eaddrinuse, handshakes, no-resets).  Returns 0, or -2 when out of
  * memory. */
 int check_rules_add_defaults(struct check_rules *rs);
-/* Runs every rule of rs over c->sh's model and trace, each into a result of
- * its own. */
-void check_rules_run(struct check *c, const struct check_rules *rs);
+/* Runs every rule of rs over c->sh's model (whole, finished) and trace
+ * (its records, in order), each into a result of its own. */
+void check_rules_run(struct check *c, struct check_rules *rs);
+
+/* The same, piece by piece, for a model that retires what has ended
+ * (st_model_retiring): each socket and connection judged once, as it
+ * retires or at the end, each event as the model is fed it.
+ * check_rules_stream: can every rule of rs be judged so (max-time-wait
+ * cannot: it reads every socket at the end)?
+ * check_rules_begin: one empty result per rule, at the end of c->results,
+ * in the order asked (rs keeps their places: call nothing else that adds
+ * results until check_rules_end).
+ * check_rules_sock, check_rules_conn: s (cn), retiring, judged by each
+ * rule that judges sockets (connections), and s's own events (st_rec.sock)
+ * by the rules that judge events (no-eaddrinuse's failed binds); they
+ * must be fully decided (a retiring model's callbacks).
+ * check_rules_want: does a rule of rs judge r (then an event of no
+ * socket, r->sock NULL once fed, must be kept, st_model_keep, and given
+ * to check_rules_held)?
+ * check_rules_held: every socket and connection c->sh.model (finished)
+ * still holds judged, then the events the rules judge of those sockets
+ * and alone[0..nalone), in time order (st_rec_effect_us, then
+ * st_rec.order) as a whole trace has them; 0, or -1 when out of memory.
+ * check_rules_end: what only the end tells (the processes' peaks, the
+ * notes of the rules), then each result's lines (check_result_done) and
+ * time.  Out of memory: as check_finding. */
+bool check_rules_stream(const struct check_rules *rs);
+void check_rules_begin(struct check *c, struct check_rules *rs);
+void check_rules_sock(struct check *c, struct check_rules *rs, const struct st_msock *s);
+void check_rules_conn(struct check *c, struct check_rules *rs, const struct st_conn *cn);
+bool check_rules_want(const struct check_rules *rs, const struct st_rec *r);
+int check_rules_held(struct check *c, struct check_rules *rs, const struct st_rec *const *alone, size_t nalone);
+void check_rules_end(struct check *c, struct check_rules *rs);
 void check_rules_free(struct check_rules *rs);
 
 #endif

@@ -6,7 +6,10 @@
  * Owns: what each rule asks of the model and the trace, the sentence of
  * each violation (what broke, where, and what to do about it), the table
  * of rules and the spelling of a rule asked for ("max-open=10", "all").
- * Reads the model only; never prints (the reports do), never parses a
+ * Each rule judges a socket, a connection or an event at a time, so that
+ * a model that lets go of what has ended (st_model_retiring) can be
+ * judged as it goes (check_rules_sock ...); what outlives them is
+ * copied.  Reads the model only; never prints (the reports do), never parses a
  * command line (the command hands each --rule over as it is).
  */
 #define _GNU_SOURCE
@@ -151,13 +154,37 @@ static const char *leak_state(const struct st_msock *s)
 	return s->final_state;
 }
 
-static void rule_no_leaks(struct check *c, struct check_result *res, const char *arg)
+/* s, not leaked, counted when a process a signal killed held it (no-leaks
+ * says how many such it did not judge, and the signal of the last) */
+static void killed_sock(const struct st_model *m, struct check_wanted *wt, const struct st_msock *s)
+{
+	const struct st_proc *dead = NULL;
+	bool by_death = s->end == ST_END_KILLED;
+	const char *sig = NULL;
+
+	/* a copy a killed process held, whether or not its death was the
+	 * socket's end (the order of the ends is not a verdict) */
+	for (size_t k = 0; k < s->nended && !by_death; k++)
+		if (s->holds[k].how == ST_END_KILLED) {
+			by_death = true;
+			dead = st_model_proc_key(m, s->holds[k].pkey);
+		}
+	if (!by_death)
+		return;
+	wt->killed++;
+	if (s->end == ST_END_KILLED && s->end_rec && s->end_rec->ev.signal)
+		sig = s->end_rec->ev.signal;
+	else if (dead && dead->end && dead->end->ev.signal)
+		sig = dead->end->ev.signal;
+	if (sig)	/* a copy: the record may go before the end */
+		snprintf(wt->sig, sizeof(wt->sig), "%s", sig);
+}
+
+static void leaks_sock(struct check *c, struct check_wanted *wt, struct check_result *res, const struct st_msock *s)
 {
 	const struct st_model *m = c->sh.model;
 
-	(void)arg;
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
+	{
 		char key[12288], place[2048], end[ST_ADDR_MAX + 16], w[256], t[CHECK_TUPLE_MAX], st[2048], ex[CHECK_TUPLE_MAX + 64];
 		char others[512], kind[256];
 		int64_t lk = leaker_key(s);
@@ -168,8 +195,10 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 
 		/* a socket a signal's death ended is not judged (check says how many);
 		 * one a process inherited from the start of the trace is not its to close */
-		if (!st_msock_leaked(s))
-			continue;
+		if (!st_msock_leaked(s)) {
+			killed_sock(m, wt, s);
+			return;
+		}
 		/* the same leak from a loop, or from each child of a forking
 		 * server: one line with a count.  The same leak is the same
 		 * kind of socket made at the same place (the same call stack;
@@ -223,42 +252,23 @@ static void rule_no_leaks(struct check *c, struct check_result *res, const char 
 			check_locate(res, s->made);
 		}
 	}
-	{
-		size_t killed = 0;
-		const char *sig = NULL;
-		for (size_t i = 0; i < m->nsocks; i++) {
-			const struct st_msock *s = m->socks[i];
-			const struct st_proc *dead = NULL;
-			bool by_death = s->end == ST_END_KILLED;
-			/* a copy a killed process held, whether or not its death was
-			 * the socket's end (the order of the ends is not a verdict) */
-			for (size_t k = 0; k < s->nended && !by_death; k++)
-				if (s->holds[k].how == ST_END_KILLED) {
-					by_death = true;
-					dead = st_model_proc_key(m, s->holds[k].pkey);
-				}
-			if (!by_death || st_msock_leaked(s))
-				continue;
-			killed++;
-			if (s->end == ST_END_KILLED && s->end_rec && s->end_rec->ev.signal)
-				sig = s->end_rec->ev.signal;
-			else if (dead && dead->end && dead->end->ev.signal)
-				sig = dead->end->ev.signal;
-		}
-		if (killed)
-			check_note(c, "no-leaks: %zu socket%s ended with a process a signal killed (%s): "
-				   "not judged as leak%s", killed, killed == 1 ? "" : "s", sig ? show_esc(sig) : "?",
-				   killed == 1 ? "" : "s");
-	}
 }
 
-static void rule_reuseaddr(struct check *c, struct check_result *res, const char *arg)
+/* the note of the sockets killed_sock counted, if any */
+static void leaks_end(struct check *c, struct check_wanted *wt, struct check_result *res)
 {
-	const struct st_model *m = c->sh.model;
+	(void)res;
+	if (wt->killed)
+		check_note(c, "no-leaks: %zu socket%s ended with a process a signal killed (%s): "
+			   "not judged as leak%s", wt->killed, wt->killed == 1 ? "" : "s",
+			   wt->sig[0] ? show_esc(wt->sig) : "?", wt->killed == 1 ? "" : "s");
+}
 
-	(void)arg;
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
+static void reuseaddr_sock(struct check *c, struct check_wanted *wt, struct check_result *res,
+			   const struct st_msock *s)
+{
+	(void)wt;
+	{
 		const struct st_rec *at = s->bind ? s->bind : s->listen;
 		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], kind[256];
 		struct check_image im;
@@ -266,7 +276,7 @@ static void rule_reuseaddr(struct check *c, struct check_result *res, const char
 		struct check_like like;
 
 		if (!is_listener(s) || !st_msock_is_tcp(s) || !at || !at->ev.has_opts || at->ev.opts.reuseaddr)
-			continue;
+			return;
 		/* each worker of a pre-forked server with a listener of its own
 		 * (SO_REUSEPORT): one line */
 		late = s->bind && s->listen && s->listen->ev.has_opts && s->listen->ev.opts.reuseaddr;
@@ -312,21 +322,26 @@ static const char *verdict_words(const struct st_event *ev)
 	       "not visible to this process)";
 }
 
-static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const char *arg)
+/* a bind that failed with EADDRINUSE: no-eaddrinuse's finding */
+static bool eaddrinuse_wants(const struct st_rec *r)
 {
-	const struct st_trace *tr = c->sh.trace;
+	return r->ev.call == ST_CALL_bind && r->ev.err && !strcmp(r->ev.err, "EADDRINUSE");
+}
 
-	(void)arg;
-	for (size_t i = 0; i < tr->n; i++) {
-		const struct st_event *ev = &tr->recs[i]->ev;
+static void eaddrinuse_rec(struct check *c, struct check_wanted *wt, struct check_result *res,
+			   const struct st_rec *r)
+{
+	(void)wt;
+	{
+		const struct st_event *ev = &r->ev;
 		char w[256], held[1024] = "", key[8192], ex[64], kind[128], of[160] = "";
-		const struct st_msock *s = tr->recs[i]->sock;
+		const struct st_msock *s = r->sock;
 		size_t k = 0;
 		struct check_image im;
 		struct check_like like;
 
 		if (ev->call != ST_CALL_bind || !ev->err || strcmp(ev->err, "EADDRINUSE"))
-			continue;
+			return;
 		for (int h = 0; h < ev->nholders && k < sizeof(held); h++) {
 			const struct st_ksock *hs = &ev->holders[h];
 			k += (size_t)snprintf(held + k, sizeof(held) - k, "%s%s%s%s %s", h ? ", " : "; held by ",
@@ -339,29 +354,27 @@ static void rule_no_eaddrinuse(struct check *c, struct check_result *res, const 
 		}
 		/* a restart loop, or each worker of a server, failing on one
 		 * address: one line */
-		check_image_of(c, ev->pid, tr->recs[i]->pkey,
-			 st_proc_image_at(st_model_proc_key(c->sh.model, tr->recs[i]->pkey), tr->recs[i]), &im);
+		check_image_of(c, ev->pid, r->pkey,
+			 st_proc_image_at(st_model_proc_key(c->sh.model, r->pkey), r), &im);
 		snprintf(key, sizeof(key), "%s\036%s/%s/%s\036%s\036%s", im.key, ev->family ? ev->family : "",
 			 ev->type ? ev->type : "", ev->proto ? ev->proto : "", ev->addr, verdict_words(ev));
 		snprintf(ex, sizeof(ex), "pid %" PRId64 " fd %d", ev->pid, ev->fd);
-		like = (struct check_like){ key, "such binds failed", im.words, tr->recs[i]->pkey, ex, false };
+		like = (struct check_like){ key, "such binds failed", im.words, r->pkey, ex, false };
 		/* a TCP bind is the usual one; any other says its kind (a udp
 		 * and a tcp bind of one port are two findings) */
 		if (s && !st_msock_is_tcp(s))
 			snprintf(of, sizeof(of), " of a %s socket", show_esc(check_kind(s, kind, sizeof(kind))));
 		check_finding(res, &like, "%s: bind(%d, %s)%s failed with EADDRINUSE%s%s",
-			      check_who_rec(c, tr->recs[i], w, sizeof(w)), ev->fd,
+			      check_who_rec(c, r, w, sizeof(w)), ev->fd,
 			      ev->addr[0] ? show_esc(ev->addr) : "?", of, held, verdict_words(ev));
 	}
 }
 
-static void rule_handshakes(struct check *c, struct check_result *res, const char *arg)
+static void handshakes_sock(struct check *c, struct check_wanted *wt, struct check_result *res,
+			    const struct st_msock *s)
 {
-	const struct st_model *m = c->sh.model;
-
-	(void)arg;
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
+	(void)wt;
+	{
 		char w[256], t[CHECK_TUPLE_MAX], st[2048], key[8192], place[2048], ex[CHECK_TUPLE_MAX + 64];
 		const char *to;
 		struct check_image im;
@@ -369,10 +382,10 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 		int how;
 
 		if (!s->connect || !st_msock_is_tcp(s))
-			continue;
+			return;
 		how = s->conn && s->conn->self ? 1 : s->connect_failed ? 2 : !s->conn || !s->conn->established ? 3 : 0;
 		if (!how)
-			continue;
+			return;
 		/* a client retrying, or many processes of one program, failing
 		 * the same way at the same place to the same address: one line */
 		to = s->connect->ev.addr[0] ? s->connect->ev.addr : st_msock_remote(s);
@@ -411,20 +424,17 @@ static void rule_handshakes(struct check *c, struct check_result *res, const cha
 	}
 }
 
-static void rule_no_resets(struct check *c, struct check_result *res, const char *arg)
+static void resets_sock(struct check *c, struct check_wanted *wt, struct check_result *res, const struct st_msock *s)
 {
-	const struct st_model *m = c->sh.model;
-
-	(void)arg;
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
+	(void)wt;
+	{
 		const char *why;
 		char w[256], t[CHECK_TUPLE_MAX], key[8192], ex[CHECK_TUPLE_MAX + 64], end[ST_ADDR_MAX + 16], kind[256];
 		struct check_image im;
 		struct check_like like;
 
 		if (!s->close || !s->close->ev.reset_known || !s->close->ev.reset)
-			continue;
+			return;
 		/* a server resetting each of its connections: one line */
 		why = s->close->ev.reset_reason ? s->close->ev.reset_reason : "";
 		check_image_of(c, s->pid, s->pkey, st_msock_maker_image(c->sh.model, s), &im);
@@ -483,9 +493,10 @@ static bool tw_expected(const struct st_msock *s)
 	return mine && s->end != ST_END_OPEN && peer->end != ST_END_OPEN;
 }
 
-static void rule_max_time_wait(struct check *c, struct check_result *res, const char *arg)
+static void time_wait_end(struct check *c, struct check_wanted *wt, struct check_result *res)
 {
 	const struct st_model *m = c->sh.model;
+	const char *arg = wt->arg;
 	long max = 0;	/* the spelling was checked when the rule was asked for */
 	int64_t total = 0, expected = 0, unknown = 0;
 	char detail[2048] = "", more[1024] = "";
@@ -570,9 +581,10 @@ static void rule_max_time_wait(struct check *c, struct check_result *res, const 
  * sockets its own descriptors named, each once; a copy it closed stops
  * counting there even while a child still holds the socket, and a child
  * counts what it inherited from its fork on. */
-static void rule_max_open(struct check *c, struct check_result *res, const char *arg)
+static void max_open_end(struct check *c, struct check_wanted *wt, struct check_result *res)
 {
 	const struct st_model *m = c->sh.model;
+	const char *arg = wt->arg;
 	long max = 0;	/* the spelling was checked when the rule was asked for */
 
 	parse_count(arg, &max);
@@ -605,13 +617,12 @@ static void rule_max_open(struct check *c, struct check_result *res, const char 
 	}
 }
 
-static void rule_closed_by(struct check *c, struct check_result *res, const char *arg)
+static void closed_by_conn(struct check *c, struct check_wanted *wt, struct check_result *res,
+			   const struct st_conn *cn)
 {
-	const struct st_model *m = c->sh.model;
-	enum st_closer want = !strcmp(arg, "client") ? ST_CLOSER_CLIENT : ST_CLOSER_SERVER;
+	enum st_closer want = !strcmp(wt->arg, "client") ? ST_CLOSER_CLIENT : ST_CLOSER_SERVER;
 
-	for (size_t i = 0; i < m->nconns; i++) {
-		const struct st_conn *cn = m->conns[i];
+	{
 		const struct st_msock *first;
 		enum st_closer closer = cn->closer;
 		char key[8192], ex[CHECK_TUPLE_MAX + 64];
@@ -622,13 +633,13 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 		 * sent no FIN at all (no-resets judges it) */
 		if (cn->reset) {
 			if (!cn->fin_before_reset || !cn->fin_by)
-				continue;
+				return;
 			closer = cn->fin_by == cn->client ? ST_CLOSER_CLIENT : ST_CLOSER_SERVER;
 		}
 		if (closer != ST_CLOSER_CLIENT && closer != ST_CLOSER_SERVER)
-			continue;
+			return;
 		if (closer == want)
-			continue;
+			return;
 		first = closer == ST_CLOSER_CLIENT ? cn->client : cn->server;
 		/* every connection of a server, each closed the wrong way round:
 		 * one line */
@@ -653,20 +664,32 @@ static void rule_closed_by(struct check *c, struct check_result *res, const char
 
 struct check_rule {
 	const char *name;
-	void (*fn)(struct check *, struct check_result *, const char *);
+	/* what the rule judges: each socket once (as it retires, or at the
+	 * end), each connection once, each event once (as the model is fed,
+	 * in time order), then what only the end tells (the processes, the
+	 * rule's notes); NULL none */
+	void (*sock)(struct check *, struct check_wanted *, struct check_result *, const struct st_msock *);
+	void (*conn)(struct check *, struct check_wanted *, struct check_result *, const struct st_conn *);
+	void (*rec)(struct check *, struct check_wanted *, struct check_result *, const struct st_rec *);
+	/* the events rec judges, NULL every one.  A retiring model's: judged
+	 * with the socket they are of (st_rec.sock) as it goes, in its
+	 * order, or at the end in time order; those of no socket at the end */
+	bool (*wants)(const struct st_rec *);
+	void (*end)(struct check *, struct check_wanted *, struct check_result *);
 	enum { NO_ARG, COUNT_ARG, SIDE_ARG } arg;	/* the value after '=' */
 	bool by_default;	/* checked when no rule is asked for */
+	bool whole;		/* its end reads every socket: the whole trace's model */
 };
 
 static const struct check_rule rules[] = {
-	{ "no-leaks", rule_no_leaks, NO_ARG, true },
-	{ "reuseaddr", rule_reuseaddr, NO_ARG, true },
-	{ "no-eaddrinuse", rule_no_eaddrinuse, NO_ARG, true },
-	{ "handshakes", rule_handshakes, NO_ARG, true },
-	{ "no-resets", rule_no_resets, NO_ARG, true },
-	{ "max-time-wait", rule_max_time_wait, COUNT_ARG, false },
-	{ "max-open", rule_max_open, COUNT_ARG, false },
-	{ "closed-by", rule_closed_by, SIDE_ARG, false },
+	{ "no-leaks", leaks_sock, NULL, NULL, NULL, leaks_end, NO_ARG, true, false },
+	{ "reuseaddr", reuseaddr_sock, NULL, NULL, NULL, NULL, NO_ARG, true, false },
+	{ "no-eaddrinuse", NULL, NULL, eaddrinuse_rec, eaddrinuse_wants, NULL, NO_ARG, true, false },
+	{ "handshakes", handshakes_sock, NULL, NULL, NULL, NULL, NO_ARG, true, false },
+	{ "no-resets", resets_sock, NULL, NULL, NULL, NULL, NO_ARG, true, false },
+	{ "max-time-wait", NULL, NULL, NULL, NULL, time_wait_end, COUNT_ARG, false, true },
+	{ "max-open", NULL, NULL, NULL, NULL, max_open_end, COUNT_ARG, false, false },
+	{ "closed-by", NULL, closed_by_conn, NULL, NULL, NULL, SIDE_ARG, false, false },
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 
@@ -751,13 +774,13 @@ int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t 
 				continue;
 			if (!rules_grow(rs))
 				return -2;
-			rs->v[rs->n++] = (struct check_wanted){ &rules[i], NULL, strdup(rules[i].name) };
+			rs->v[rs->n++] = (struct check_wanted){ .rule = &rules[i], .label = strdup(rules[i].name) };
 		}
 		return 0;
 	}
 	if (!rules_grow(rs))
 		return -2;
-	rs->v[rs->n] = (struct check_wanted){ NULL, NULL, NULL };
+	rs->v[rs->n] = (struct check_wanted){ .rule = NULL };
 	if (!parse_rule(spec, &rs->v[rs->n], why, whysz)) {
 		free(rs->v[rs->n].arg);
 		free(rs->v[rs->n].label);
@@ -784,20 +807,146 @@ int check_rules_add_defaults(struct check_rules *rs)
 			continue;
 		if (!rules_grow(rs))
 			return -2;
-		rs->v[rs->n++] = (struct check_wanted){ &rules[i], NULL, strdup(rules[i].name) };
+		rs->v[rs->n++] = (struct check_wanted){ .rule = &rules[i], .label = strdup(rules[i].name) };
 	}
 	return 0;
 }
 
-void check_rules_run(struct check *c, const struct check_rules *rs)
+bool check_rules_stream(const struct check_rules *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].rule->whole)
+			return false;
+	return true;
+}
+
+void check_rules_begin(struct check *c, struct check_rules *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
+		rs->v[i].result = c->nresults;
+		rs->v[i].killed = 0;
+		rs->v[i].sig[0] = '\0';
+		rs->v[i].seconds = 0;
+		check_result_new(c, rs->v[i].label);
+	}
+}
+
+/* s judged by each rule that judges sockets */
+static void judge_sock(struct check *c, struct check_rules *rs, const struct st_msock *s)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].rule->sock) {
+			double t0 = check_elapsed(c);
+
+			rs->v[i].rule->sock(c, &rs->v[i], &c->results[rs->v[i].result], s);
+			rs->v[i].seconds += check_elapsed(c) - t0;
+		}
+}
+
+/* r judged by each rule that wants it (all but those that judge no event) */
+static void judge_rec(struct check *c, struct check_rules *rs, const struct st_rec *r, bool wanted_only)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].rule->rec && (!wanted_only || !rs->v[i].rule->wants || rs->v[i].rule->wants(r))) {
+			double t0 = check_elapsed(c);
+
+			rs->v[i].rule->rec(c, &rs->v[i], &c->results[rs->v[i].result], r);
+			rs->v[i].seconds += check_elapsed(c) - t0;
+		}
+}
+
+bool check_rules_want(const struct check_rules *rs, const struct st_rec *r)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].rule->rec && (!rs->v[i].rule->wants || rs->v[i].rule->wants(r)))
+			return true;
+	return false;
+}
+
+void check_rules_sock(struct check *c, struct check_rules *rs, const struct st_msock *s)
+{
+	judge_sock(c, rs, s);
+	for (size_t k = 0; k < s->nevs; k++)
+		if (s->evs[k]->sock == s && check_rules_want(rs, s->evs[k]))
+			judge_rec(c, rs, s->evs[k], true);
+}
+
+void check_rules_conn(struct check *c, struct check_rules *rs, const struct st_conn *cn)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].rule->conn) {
+			double t0 = check_elapsed(c);
+
+			rs->v[i].rule->conn(c, &rs->v[i], &c->results[rs->v[i].result], cn);
+			rs->v[i].seconds += check_elapsed(c) - t0;
+		}
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct st_rec *x = *(const struct st_rec *const *)a, *y = *(const struct st_rec *const *)b;
+	int64_t tx = st_rec_effect_us(x), ty = st_rec_effect_us(y);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int check_rules_held(struct check *c, struct check_rules *rs, const struct st_rec *const *alone, size_t nalone)
+{
+	const struct st_model *m = c->sh.model;
+	const struct st_rec **v;
+	size_t n = nalone, k = 0;
+
+	for (size_t i = 0; i < m->nsocks; i++)
+		judge_sock(c, rs, m->socks[i]);
+	for (size_t i = 0; i < m->nconns; i++)
+		check_rules_conn(c, rs, m->conns[i]);
+	/* the events the rules judge, in time order as in a whole trace */
+	for (size_t i = 0; i < m->nsocks; i++)
+		for (size_t j = 0; j < m->socks[i]->nevs; j++)
+			n += m->socks[i]->evs[j]->sock == m->socks[i] && check_rules_want(rs, m->socks[i]->evs[j]);
+	if (!(v = malloc((n ? n : 1) * sizeof(*v))))
+		return -1;
+	for (size_t i = 0; i < m->nsocks; i++)
+		for (size_t j = 0; j < m->socks[i]->nevs; j++)
+			if (m->socks[i]->evs[j]->sock == m->socks[i] && check_rules_want(rs, m->socks[i]->evs[j]))
+				v[k++] = m->socks[i]->evs[j];
+	for (size_t i = 0; i < nalone; i++)
+		v[k++] = alone[i];
+	if (k > 1)
+		qsort(v, k, sizeof(*v), by_time);
+	for (size_t i = 0; i < k; i++)
+		judge_rec(c, rs, v[i], true);
+	free(v);
+	return 0;
+}
+
+void check_rules_end(struct check *c, struct check_rules *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct check_result *res = &c->results[rs->v[i].result];
 		double t0 = check_elapsed(c);
 
-		rs->v[i].rule->fn(c, check_result_new(c, rs->v[i].label), rs->v[i].arg);
-		check_result_done(&c->results[c->nresults - 1]);
-		c->results[c->nresults - 1].seconds = check_elapsed(c) - t0;
+		if (rs->v[i].rule->end)
+			rs->v[i].rule->end(c, &rs->v[i], res);
+		check_result_done(res);
+		res->seconds = rs->v[i].seconds + check_elapsed(c) - t0;
 	}
+}
+
+void check_rules_run(struct check *c, struct check_rules *rs)
+{
+	const struct st_model *m = c->sh.model;
+
+	check_rules_begin(c, rs);
+	for (size_t i = 0; i < m->nsocks; i++)
+		judge_sock(c, rs, m->socks[i]);
+	for (size_t i = 0; i < m->nconns; i++)
+		check_rules_conn(c, rs, m->conns[i]);
+	for (size_t i = 0; i < c->sh.trace->n; i++)
+		judge_rec(c, rs, c->sh.trace->recs[i], false);
+	check_rules_end(c, rs);
 }
 
 void check_rules_free(struct check_rules *rs)

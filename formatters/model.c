@@ -37,6 +37,16 @@ struct st_builder {
 	struct st_map ended;	/* inode -> socket an exit, a death or an exec ended */
 	struct st_proc *last_proc;
 	uint64_t tick;		/* holds' beginnings and ends so far */
+	/* each process's sockets held now and its peak so far, counted as the
+	 * holds begin and end (st_proc.open_peak): by process key, open
+	 * addressing, a power of two of slots (0 none yet) */
+	struct open_count {
+		int64_t pkey;
+		int now, peak;
+		int64_t peak_us;
+		bool used;
+	} *opens;
+	size_t nopens, capopens;
 	enum st_end why;	/* how the holds that end now end (st_hold.how) */
 	size_t procs_cap, socks_cap;
 	bool oom;
@@ -217,6 +227,60 @@ static void connect_evidence(struct st_msock *s, const struct st_rec *r)
 
 /* ---- holds: which process held which socket, and when ------------------ */
 
+static size_t open_slot(const struct open_count *v, size_t cap, int64_t pkey)
+{
+	size_t i = (size_t)(((uint64_t)pkey * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+
+	while (v[i].used && v[i].pkey != pkey)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* process pkey's count of sockets held now (b->opens), NULL when out of
+ * memory */
+static struct open_count *open_count(struct st_builder *b, int64_t pkey)
+{
+	size_t i;
+
+	if (2 * (b->nopens + 1) > b->capopens) {
+		size_t cap = b->capopens ? 2 * b->capopens : 64;
+		struct open_count *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return NULL;
+		for (size_t k = 0; k < b->capopens; k++)
+			if (b->opens[k].used)
+				v[open_slot(v, cap, b->opens[k].pkey)] = b->opens[k];
+		free(b->opens);
+		b->opens = v;
+		b->capopens = cap;
+	}
+	i = open_slot(b->opens, b->capopens, pkey);
+	if (!b->opens[i].used) {
+		b->opens[i] = (struct open_count){ pkey, 0, 0, 0, true };
+		b->nopens++;
+	}
+	return &b->opens[i];
+}
+
+/* process pkey's holds: one more (from_us: when, a peak's time) or one
+ * less (d -1), in the order the model meets them, so that the peak is
+ * the whole trace's whatever sockets retired since */
+static void open_step(struct st_builder *b, int64_t pkey, int d, int64_t from_us)
+{
+	struct open_count *o = open_count(b, pkey);
+
+	if (!o) {
+		b->oom = true;
+		return;
+	}
+	o->now += d;
+	if (o->now > o->peak) {
+		o->peak = o->now;
+		o->peak_us = from_us;
+	}
+}
+
 /* process pkey gained a descriptor naming s at r: its hold begins with the
  * first (when the call returned) */
 static void hold_gain(struct st_builder *b, const struct st_rec *r, int64_t pkey, struct st_msock *s)
@@ -235,6 +299,7 @@ static void hold_gain(struct st_builder *b, const struct st_rec *r, int64_t pkey
 	}
 	s->holds = h;
 	s->holds[s->nholds++] = (struct st_hold){ pkey, st_rec_end_us(r), -1, ++b->tick, 0, 1, ST_END_OPEN, false };
+	open_step(b, pkey, +1, st_rec_end_us(r));
 }
 
 /* process pkey lost a descriptor naming s at r: its hold ends with the last
@@ -250,6 +315,7 @@ static void hold_lose(struct st_builder *b, const struct st_rec *r, int64_t pkey
 		h->to_us = r->ev.ts_us > h->from_us ? r->ev.ts_us : h->from_us;
 		h->to_n = ++b->tick;
 		h->how = b->why;
+		open_step(b, pkey, -1, h->to_us);
 		/* among the ended: the ones still held stay after them */
 		ended = *h;
 		*h = s->holds[s->nended];
@@ -1112,83 +1178,22 @@ void st_model_settle(struct st_msock *s)
 }
 
 /* one beginning (+1) or end (-1) of a hold */
-struct hold_step {
-	int64_t pkey, us;
-	uint64_t n;
-	int d;
-};
-
-static int by_proc_then_order(const void *a, const void *b)
+/* Each process's open_peak, from the counts its holds' beginnings and
+ * ends kept as the model met them (open_step): the same whether or not
+ * the sockets are still held. */
+static void open_peaks(struct st_model *m)
 {
-	const struct hold_step *x = a, *y = b;
+	const struct st_builder *b = m->building;
 
-	if (x->pkey != y->pkey)
-		return x->pkey < y->pkey ? -1 : 1;
-	return x->n < y->n ? -1 : x->n > y->n;
-}
+	for (size_t i = 0; i < m->nprocs && b->capopens; i++) {
+		struct st_proc *p = m->procs[i];
+		const struct open_count *o = &b->opens[open_slot(b->opens, b->capopens, p->key)];
 
-static int by_key(const void *a, const void *b)
-{
-	const struct st_proc *x = *(struct st_proc *const *)a, *y = *(struct st_proc *const *)b;
-
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
-static int key_cmp(const void *k, const void *e)
-{
-	int64_t key = *(const int64_t *)k, other = (*(struct st_proc *const *)e)->key;
-
-	return key < other ? -1 : key > other;
-}
-
-/* Each process's open_peak: its holds' beginnings and ends in the order
- * the model met them, summed.  -1 when out of memory. */
-static int open_peaks(struct st_model *m)
-{
-	size_t n = 0, k = 0;
-	struct hold_step *st;
-	struct st_proc **byk;
-
-	for (size_t i = 0; i < m->nsocks; i++)
-		n += 2 * m->socks[i]->nholds;
-	st = calloc(n ? n : 1, sizeof(*st));
-	byk = calloc(m->nprocs ? m->nprocs : 1, sizeof(*byk));
-	if (!st || !byk) {
-		free(st);
-		free(byk);
-		return -1;
-	}
-	for (size_t i = 0; i < m->nsocks; i++)
-		for (size_t j = 0; j < m->socks[i]->nholds; j++) {
-			const struct st_hold *h = &m->socks[i]->holds[j];
-			st[k++] = (struct hold_step){ h->pkey, h->from_us, h->from_n, +1 };
-			if (h->to_n)
-				st[k++] = (struct hold_step){ h->pkey, h->to_us, h->to_n, -1 };
-		}
-	if (k > 1)
-		qsort(st, k, sizeof(*st), by_proc_then_order);
-	for (size_t i = 0; i < m->nprocs; i++)
-		byk[i] = m->procs[i];
-	if (m->nprocs > 1)
-		qsort(byk, m->nprocs, sizeof(*byk), by_key);
-	for (size_t i = 0; i < k;) {
-		int64_t key = st[i].pkey;
-		struct st_proc *p = NULL, *const *q = bsearch(&key, byk, m->nprocs, sizeof(*byk), key_cmp);
-		int now = 0;
-
-		if (q)
-			p = *q;
-		for (; i < k && st[i].pkey == key; i++) {
-			now += st[i].d;
-			if (p && now > p->open_peak) {
-				p->open_peak = now;
-				p->open_peak_us = st[i].us;
-			}
+		if (o->used && o->peak > 0) {
+			p->open_peak = o->peak;
+			p->open_peak_us = o->peak_us;
 		}
 	}
-	free(byk);
-	free(st);
-	return 0;
 }
 
 static void builder_free(struct st_model *m)
@@ -1200,6 +1205,7 @@ static void builder_free(struct st_model *m)
 	st_map_free(&b->fds);
 	st_map_free(&b->inodes);
 	st_map_free(&b->ended);
+	free(b->opens);
 	free(b);
 	m->building = NULL;
 }
@@ -1229,8 +1235,8 @@ int st_model_finish(struct st_model *m)
 		}
 		st_model_settle(s);
 	}
-	if (!b->oom && open_peaks(m) < 0)
-		b->oom = true;
+	if (!b->oom)
+		open_peaks(m);
 	st_model_order_socks(m);
 	if (!b->oom && st_model_join(m) < 0)
 		b->oom = true;

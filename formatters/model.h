@@ -82,7 +82,9 @@ struct st_proc {
 	/* the most sockets its descriptors named at once (each socket once,
 	 * whatever descriptors alias it; a socket another process also holds
 	 * counts here while this process holds a copy), and when it first
-	 * held that many (ts_us, 0 never held one); st_model_finish */
+	 * held that many (ts_us, 0 never held one); counted as the model is
+	 * fed, the same for a retiring model (st_model_retiring) as for
+	 * the whole trace; set by st_model_finish */
 	int open_peak;
 	int64_t open_peak_us;
 	struct st_ent *held;	/* model: the descriptors an end without an exit
@@ -291,8 +293,9 @@ void st_model_free(struct st_model *m);
  * What retired is gone from the model: st_model_finish decides only about
  * the sockets still held, the kernel's table at a later exit is not
  * matched to a retired connection (nor a retired socket's options to a
- * later failed bind's TIME_WAIT holders), and open_peak counts only holds
- * of sockets still held at the end.  0, or -1 when out of memory. */
+ * later failed bind's TIME_WAIT holders).  open_peak is the whole
+ * trace's: counted as the holds begin and end, retired or not.  0, or -1
+ * when out of memory. */
 int st_model_retiring(struct st_model *m, const struct st_retire *rt);
 /* r given back after st_model_feed (retiring: freed unless the model holds
  * it; may run a round of retirement and its callbacks).  -1 when out of

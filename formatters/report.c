@@ -188,7 +188,16 @@ void check_locate(struct check_result *r, const struct st_rec *where)
 	g = &r->groups[r->ngroups - 1];
 	for (int i = 0; i < where->ev.nframes; i++)
 		if (where->ev.frames[i].file && where->ev.frames[i].line > 0) {
-			g->at = &where->ev.frames[i];
+			/* a copy: the record may be gone before the report
+			 * (a retiring model frees it) */
+			struct st_frame *at = calloc(1, sizeof(*at));
+			char *file = strdup(where->ev.frames[i].file);
+
+			if (!at || !file)
+				out_of_memory();
+			at->file = file;
+			at->line = where->ev.frames[i].line;
+			g->at = at;
 			return;
 		}
 }
@@ -240,6 +249,14 @@ static char *group_line(struct check_group *g)
 	return line;
 }
 
+/* a place check_locate copied, NULL none */
+static void at_free(const struct st_frame *at)
+{
+	if (at)
+		free((char *)at->file);	/* check_locate's copy */
+	free((struct st_frame *)at);
+}
+
 static void groups_free(struct check_result *r)
 {
 	for (size_t i = 0; i < r->ngroups; i++) {
@@ -250,6 +267,7 @@ static void groups_free(struct check_result *r)
 		for (size_t k = 0; k < g->nex; k++)
 			free(g->ex[k]);
 		free(g->who);
+		at_free(g->at);
 	}
 	free(r->groups);
 	free(r->slots);
@@ -269,7 +287,8 @@ void check_result_done(struct check_result *r)
 		out_of_memory();
 	for (size_t i = 0; i < r->ngroups; i++) {
 		r->lines[i] = group_line(&r->groups[i]);
-		r->at[i] = r->groups[i].at;
+		r->at[i] = r->groups[i].at;	/* the line's now */
+		r->groups[i].at = NULL;
 		r->counts[i] = r->groups[i].count;
 	}
 	r->n = r->ngroups;
@@ -312,8 +331,10 @@ size_t check_violations(const struct check *c)
 void check_free(struct check *c)
 {
 	for (size_t i = 0; i < c->nresults; i++) {
-		for (size_t j = 0; j < c->results[i].n; j++)
+		for (size_t j = 0; j < c->results[i].n; j++) {
 			free(c->results[i].lines[j]);
+			at_free(c->results[i].at[j]);
+		}
 		free(c->results[i].lines);
 		free(c->results[i].at);
 		free(c->results[i].counts);
@@ -323,8 +344,10 @@ void check_free(struct check *c)
 	free(c->results);
 	c->results = NULL;
 	c->nresults = 0;
-	for (size_t j = 0; j < c->notes.n; j++)
+	for (size_t j = 0; j < c->notes.n; j++) {
 		free(c->notes.lines[j]);
+		at_free(c->notes.at[j]);
+	}
 	free(c->notes.lines);
 	free(c->notes.at);
 	free(c->notes.counts);
@@ -483,7 +506,7 @@ size_t report_text(const struct check *c, FILE *out)
 		}
 	if (!violations)
 		fprintf(out, "socktrace: check: %zu rule%s held over %zu events\n", c->nresults,
-			c->nresults == 1 ? "" : "s", c->sh.trace->n);
+			c->nresults == 1 ? "" : "s", c->nevents);
 	for (size_t i = 0; i < c->notes.n; i++) {
 		fputs("socktrace: check: note: ", out);
 		put_line(out, c->notes.lines[i]);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_check.c - `socktrace check`: the command line, loading the traces,
- * running the rules and patterns asked for, and the reports.
+/* cmd_check.c - `socktrace check`: the command line, reading the traces
+ * (as a stream into a model that lets go of what has ended, or, for
+ * --strict, --expect and max-time-wait, whole), running the rules and
+ * patterns asked for, and the reports.
  *
  * Owns: the options of `check` and its exit status (0 every rule holds, 1 a
  * violation, 2 unusable input or usage, or a JUnit file that cannot be
@@ -11,6 +13,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,12 +27,14 @@
 #include "expect.h"
 #include "load.h"
 #include "outfile.h"
+#include "stream.h"
 #include "untraced.h"
 #include "whole.h"
 
 static const char usage_text[] =
 	"usage: socktrace check [--rule RULE]... [--expect PATTERN]... [--junit FILE]\n"
-	"                       [--format=text|github] [--color=WHEN] [--strict] [TRACE...]\n"
+	"                       [--format=text|github] [--color=WHEN] [--strict]\n"
+	"                       [--window=MS] [--hold=EVENTS] [TRACE...]\n"
 	"Asserts on recorded socket lifecycles (stdin when no TRACE is given).\n"
 	"Options may come before or after the traces; after --, every word is a trace.\n"
 	"Rules: no-leaks, reuseaddr, no-eaddrinuse, handshakes, no-resets,\n"
@@ -48,9 +53,15 @@ static const char usage_text[] =
 	"                     (a gap in seq, or dropped), or any part of the program\n"
 	"                     it does not follow (an untraced image, a process\n"
 	"                     without events of its own) is fatal (exit 2)\n"
+	"  --window=MS        how far (in trace time) events are looked ahead to put\n"
+	"                     them in time order (default 500)\n"
+	"  --hold=EVENTS      past this many events held, judge and let go of the\n"
+	"                     sockets that have ended (default 100000); not with\n"
+	"                     --strict, --expect or max-time-wait, which read the\n"
+	"                     whole trace\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
-enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR };
+enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR, OPT_WINDOW, OPT_HOLD };
 
 /* Says a usage error on stderr and keeps it in failed (for a JUnit report,
  * *usage set: its error is a usage error); returns the exit status 2. */
@@ -200,15 +211,74 @@ static void note_missing(struct check *c, const struct st_trace *t)
 			   t->missing_images - (unsigned)t->nmissing_list);
 }
 
+/* What retired sockets tell of the processes without events of their own
+ * (st_absent_held): for each process that ended holding sockets in an
+ * image the trace does not follow (ST_END_UNTRACED), how many of those
+ * sockets retired; a few processes, found by a look through the list. */
+struct retired_held {
+	struct retired_count {
+		int64_t pkey;
+		unsigned n;
+	} *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void retired_held_add(struct retired_held *rh, int64_t pkey)
+{
+	void *q;
+
+	for (size_t i = 0; i < rh->n; i++)
+		if (rh->v[i].pkey == pkey) {
+			rh->v[i].n++;
+			return;
+		}
+	q = rh->n < rh->cap ? rh->v : realloc(rh->v, (rh->cap = rh->cap ? 2 * rh->cap : 8) * sizeof(*rh->v));
+	if (!q) {
+		rh->oom = true;
+		return;
+	}
+	rh->v = q;
+	rh->v[rh->n++] = (struct retired_count){ pkey, 1 };
+}
+
+/* s, retiring: each process whose hold of it ended as st_absent_held
+ * counts, once */
+static void retired_held_sock(struct retired_held *rh, const struct st_msock *s)
+{
+	if (s->end == ST_END_UNTRACED)
+		retired_held_add(rh, s->end_pkey);
+	for (size_t j = 0; j < s->nended; j++) {
+		bool again = s->end == ST_END_UNTRACED && s->holds[j].pkey == s->end_pkey;
+
+		for (size_t k = 0; k < j && !again; k++)
+			again = s->holds[k].pkey == s->holds[j].pkey && s->holds[k].how == ST_END_UNTRACED;
+		if (s->holds[j].how == ST_END_UNTRACED && !again)
+			retired_held_add(rh, s->holds[j].pkey);
+	}
+}
+
+/* the sockets of p that retired as st_absent_held(p) would have counted
+ * them (0 when p has events of its own: st_absent_held's rule) */
+static unsigned retired_held_of(const struct retired_held *rh, const struct st_proc *p)
+{
+	if (!rh || p->images || p->nevents || !p->end)
+		return 0;
+	for (size_t i = 0; i < rh->n; i++)
+		if (rh->v[i].pkey == p->key)
+			return rh->v[i].n;
+	return 0;
+}
+
 /* Notes after the results: processes whose own events are not in the
  * traces, which ended holding sockets no rule could then judge; those
  * that the traces tell the same of (the same program, or children of
  * one parent) are one note. */
-static void note_absent(struct check *c, const struct st_model *m)
+static void note_absent(struct check *c, const struct st_model *m, const struct retired_held *rh)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
-		unsigned held = st_absent_held(m, p);
+		unsigned held = st_absent_held(m, p) + retired_held_of(rh, p);
 		char who[320], key[400], ex[96];
 		struct check_like like;
 
@@ -225,6 +295,111 @@ static void note_absent(struct check *c, const struct st_model *m)
 	}
 }
 
+static bool parse_num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A check that reads the traces as a stream (judge_stream): the model
+ * retires what has ended, each socket and connection judged as it goes. */
+struct streamed {
+	struct check *c;
+	struct check_rules *rules;
+	struct st_model m;
+	struct st_trace t;
+	const struct st_rec **said;	/* the events st_untraced_each_of needs */
+	size_t nsaid, capsaid;
+	const struct st_rec **alone;	/* the events a rule judges that are of no socket */
+	size_t nalone, capalone;
+	struct retired_held rh;
+};
+
+static void judged_sock(void *arg, const struct st_model *m, const struct st_msock *s)
+{
+	struct streamed *js = arg;
+
+	(void)m;
+	check_rules_sock(js->c, js->rules, s);
+	retired_held_sock(&js->rh, s);
+}
+
+static void judged_conn(void *arg, const struct st_model *m, const struct st_conn *cn)
+{
+	struct streamed *js = arg;
+
+	(void)m;
+	check_rules_conn(js->c, js->rules, cn);
+}
+
+/* The traces paths[0..n) read through the stream's window (window_us) into
+ * a retiring model (st_model_retiring: past hold events held, what has
+ * ended is judged and let go), each event judged as it is fed; the model
+ * finished, and what it still holds judged (check_rules_held) when the
+ * traces were usable.  js->m and js->t must be zero; c->results gets the
+ * rules' results (check_rules_begin), judged but for the end
+ * (check_rules_end).  0, or -1 when out of memory (said by no one). */
+static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t window_us, size_t hold)
+{
+	struct st_stream_opts o = { window_us, false, false, NULL, NULL };
+	/* an end is final once the window has passed it, and a moment more
+	 * for what may undo it (an exit handler's close, a failed exec), as
+	 * for show */
+	struct st_retire rt = { hold, window_us + 250000, judged_sock, judged_conn, NULL, js };
+	struct st_stream *s;
+	struct st_rec *r;
+	bool oom = false;
+
+	if (st_model_begin(&js->m) < 0 || st_model_retiring(&js->m, &rt) < 0)
+		return -1;
+	js->c->sh.trace = &js->t;
+	js->c->sh.model = &js->m;
+	check_rules_begin(js->c, js->rules);
+	s = st_stream_open(&js->t, paths, n, &o);
+	while (s && !oom && (r = st_stream_next(s))) {
+		oom = st_model_feed(&js->m, r) < 0;
+		/* judged with its socket, or at the end when it has none */
+		if (!oom && !r->sock && check_rules_want(js->rules, r)) {
+			void *q = js->nalone < js->capalone ? js->alone :
+				  realloc(js->alone, (js->capalone = js->capalone ? 2 * js->capalone : 16) * sizeof(*js->alone));
+			if (q) {
+				js->alone = q;
+				js->alone[js->nalone++] = r;
+				st_model_keep(&js->m, r);
+			}
+			oom = !q;
+		}
+		if (!oom && st_untraced_matters(r)) {
+			void *q = js->nsaid < js->capsaid ? js->said :
+				  realloc(js->said, (js->capsaid = js->capsaid ? 2 * js->capsaid : 16) * sizeof(*js->said));
+			if (q) {
+				js->said = q;
+				js->said[js->nsaid++] = r;
+				st_model_keep(&js->m, r);
+			}
+			oom = !q;
+		}
+		oom = st_model_release(&js->m, r) < 0 || oom;
+	}
+	if (!oom && s && !js->t.fatal)
+		oom = st_model_finish(&js->m) < 0;
+	/* what the model still holds, judged while the stream (whose
+	 * symbolizer names the frames) is open */
+	if (!oom && s && !js->t.fatal && !js->t.bad && js->m.nfed)
+		oom = check_rules_held(js->c, js->rules, js->alone, js->nalone) < 0;
+	/* the events missing from the trace are known once it is closed */
+	st_stream_close(s);
+	js->c->nevents = js->m.nfed;
+	return !s || oom || js->rh.oom ? -1 : 0;
+}
+
 int st_cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -235,6 +410,8 @@ int st_cmd_check(int argc, char **argv)
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "color", optional_argument, NULL, OPT_COLOR },
 		{ "colour", optional_argument, NULL, OPT_COLOR },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "hold", required_argument, NULL, OPT_HOLD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -250,6 +427,8 @@ int st_cmd_check(int argc, char **argv)
 	char why[512], failed[600] = "", whole[2300] = "";
 	const char *detail = NULL;
 	int opt, rc = 0;
+	long window_ms = ST_STREAM_WINDOW_US / 1000, hold = SHOW_HOLD_EVENTS;
+	struct streamed *js = NULL;
 
 	memset(&c, 0, sizeof(c));
 	clock_gettime(CLOCK_REALTIME, &c.started);
@@ -331,6 +510,20 @@ int st_cmd_check(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_WINDOW:
+			if (!parse_num(optarg, 0, 3600000, &window_ms)) {
+				rc = usage_error(&usage, failed, sizeof(failed),
+						 "bad --window '%s' (milliseconds, 0-3600000)", optarg);
+				goto out;
+			}
+			break;
+		case OPT_HOLD:
+			if (!parse_num(optarg, 1, 1000000000, &hold)) {
+				rc = usage_error(&usage, failed, sizeof(failed), "bad --hold '%s' (events, 1-1000000000)",
+						 optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			goto out;
@@ -368,6 +561,40 @@ int st_cmd_check(int argc, char **argv)
 	if (jf && report_on_stdout(junit, fileno(jf)))
 		human = stderr;
 
+	/* the rules a retiring model can judge: read as a stream, memory
+	 * bounded by what is alive at once; --strict (the whole program
+	 * or nothing), --expect and max-time-wait read the whole trace */
+	if (!strict && !npats && check_rules_stream(&rules)) {
+		if (!(js = calloc(1, sizeof(*js)))) {
+			snprintf(failed, sizeof(failed), "out of memory");
+		} else {
+			js->c = &c;
+			js->rules = &rules;
+			if (judge_stream(js, argv + optind, argc - optind, (int64_t)window_ms * 1000, (size_t)hold) < 0 &&
+			    !js->t.bad)
+				snprintf(failed, sizeof(failed), "out of memory");
+			else if (js->t.bad) {
+				snprintf(failed, sizeof(failed),
+					 "the trace is not usable as it is (%u problem%s); nothing was checked", js->t.bad,
+					 js->t.bad == 1 ? "" : "s");
+				detail = js->t.first_problem;
+			} else if (!js->m.nfed) {
+				snprintf(failed, sizeof(failed), "no events to check");
+			}
+		}
+		if (failed[0]) {
+			check_free(&c);	/* the results begun: nothing was judged */
+			fprintf(stderr, "socktrace: check: %s\n", failed);
+			rc = 2;
+			goto out;
+		}
+		check_rules_end(&c, &rules);
+		st_untraced_each_of(js->said, js->nsaid, note_untraced, &c);
+		note_missing(&c, &js->t);
+		note_absent(&c, &js->m, &js->rh);
+		check_notes_done(&c);
+		goto report;
+	}
 	loaded = st_load(&l, argv + optind, argc - optind, strict);
 	if (loaded == ST_LOAD_STOPPED || l.trace.bad) {
 		snprintf(failed, sizeof(failed), "the trace is not usable as it is (%u problem%s); nothing was checked",
@@ -380,6 +607,7 @@ int st_cmd_check(int argc, char **argv)
 	} else {
 		c.sh.trace = &l.trace;
 		c.sh.model = &l.model;
+		c.nevents = l.trace.n;
 		/* --strict: the whole program, or nothing judged (whole.h) */
 		if (strict && !st_whole_program(&c.sh, why, sizeof(why), whole, sizeof(whole))) {
 			snprintf(failed, sizeof(failed), "%s (--strict); nothing was checked", why);
@@ -397,7 +625,7 @@ int st_cmd_check(int argc, char **argv)
 	check_rules_run(&c, &rules);
 	st_untraced_each(&l.trace, note_untraced, &c);
 	note_missing(&c, &l.trace);
-	note_absent(&c, &l.model);
+	note_absent(&c, &l.model, NULL);
 	for (size_t i = 0; i < npats; i++) {
 		double t0 = check_elapsed(&c);
 
@@ -406,6 +634,7 @@ int st_cmd_check(int argc, char **argv)
 		c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
 	}
 	check_notes_done(&c);
+report:
 	if (github)
 		rc = report_github(&c, human) ? 1 : 0;
 	else
@@ -414,6 +643,15 @@ int st_cmd_check(int argc, char **argv)
 	if (jf && report_junit(&c, jf, junit) < 0)
 		rc = 2;
 	jf = NULL;	/* closed */
+	if (js && js->m.split)
+		fprintf(stderr, "socktrace: check: %zu connections were judged as two halves: one end came more than "
+				"the window (--window=%ld ms) after the other had been judged (clocks apart, a trace that "
+				"lags behind another); a larger --window joins them\n", js->m.split, window_ms);
+	if (js && js->m.socks_retired)
+		fprintf(stderr, "socktrace: check: more than %ld events were held (--hold): %zu sockets that had ended "
+				"were judged as they ended: a rule's lines come in that order, and a line that stands for "
+				"several findings names the first to end as its examples; a failed bind judged before the end keeps the "
+				"shim's verdict\n", hold, js->m.socks_retired);
 out:
 	/* nothing judged: the report still says why, for the CI step to show,
 	 * also when the usage error came before --junit on the line */
@@ -427,6 +665,14 @@ out:
 		fclose(jf);	/* out of memory: the file holds its declaration only */
 	check_free(&c);
 	st_load_free(&l);
+	if (js) {
+		st_model_free(&js->m);
+		st_trace_free(&js->t);
+		free(js->said);
+		free(js->alone);
+		free(js->rh.v);
+		free(js);
+	}
 	check_rules_free(&rules);
 	for (size_t i = 0; i < npats; i++)
 		expect_free(&pats[i]);

@@ -227,7 +227,8 @@ EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py te
 	tests/scripts/gh_annotations.py tests/scripts/junit_check.py \
 	tests/scripts/pieces.py tests/scripts/elfbomb.py tests/scripts/chrome_check.py \
 	tests/scripts/schema_check.py tests/scripts/holdpeak.py tests/scripts/pauses.py \
-	tests/scripts/burst.py
+	tests/scripts/burst.py \
+	tests/scripts/forkleak.py
 
 TESTS += \
 	tests/man.bats \
@@ -239,6 +240,7 @@ TESTS += \
 	tests/stacks.bats \
 	tests/check.bats \
 	tests/check_open.bats \
+	tests/check_stream.bats \
 	tests/bats_helper.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \
