@@ -92,9 +92,30 @@ struct show_chrome_acc {
 	FILE *aside;
 	char *mem;		/* ... aside in memory, when no temporary file */
 	size_t nmem;
+	/* where each event's text lies in aside, to write them in the whole
+	 * trace's order (st_trace_sort's: effect time, then input order),
+	 * not in the order the window handed them out */
+	struct piece *pieces;
+	size_t npieces, cappieces;
 	bool streaming, started, closed, t0_known;
 	size_t retired;		/* sockets that retired */
 };
+
+/* one event's text put aside: offset and length in aside, its sort key */
+struct piece {
+	int64_t effect_us;	/* st_rec_effect_us */
+	size_t order;		/* st_rec.order */
+	long off, len;
+};
+
+static int cmp_piece(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	if (x->effect_us != y->effect_us)
+		return x->effect_us < y->effect_us ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
 
 static int cmp_thread(const void *a, const void *b)
 {
@@ -560,6 +581,7 @@ static void chrome_free(struct show_chrome_acc *c)
 	if (c->aside)
 		fclose(c->aside);
 	free(c->mem);
+	free(c->pieces);
 }
 
 static void header(struct show_chrome_acc *c)
@@ -568,32 +590,49 @@ static void header(struct show_chrome_acc *c)
 		"},\"traceEvents\":[", c->t0_us);
 }
 
-/* the events put aside, after what was written (each begins with ",\n":
- * the first written's comma dropped) */
+/* the events put aside, after what was written, in the whole trace's
+ * order (each begins with ",\n": the first written's comma dropped) */
 static void aside_out(struct show_chrome_acc *c)
 {
 	char buf[65536];
-	size_t n, skip = c->first ? 1 : 0;
+	size_t skip = c->first ? 1 : 0;
 	long len;
 
 	if (fflush(c->aside)) {
 		c->oom = true;
 		return;
 	}
-	if (c->mem) {
-		len = (long)c->nmem;
-		if (c->nmem > skip)
-			fwrite(c->mem + skip, 1, c->nmem - skip, c->sh->out);
-	} else {
-		len = ftell(c->aside);
-		rewind(c->aside);
-		while ((n = fread(buf, 1, sizeof(buf), c->aside)) > 0) {
-			fwrite(buf + skip, 1, n - skip, c->sh->out);
-			skip = 0;
-		}
-		if (ferror(c->aside))
+	len = c->mem ? (long)c->nmem : ftell(c->aside);
+	if (c->npieces > 1)
+		qsort(c->pieces, c->npieces, sizeof(*c->pieces), cmp_piece);
+	for (size_t i = 0; i < c->npieces && !c->oom; i++) {
+		long off = c->pieces[i].off, left = c->pieces[i].len;
+
+		if (!c->mem && fseek(c->aside, off, SEEK_SET)) {
 			c->oom = true;
+			break;
+		}
+		while (left > 0) {
+			size_t want = (size_t)left < sizeof(buf) ? (size_t)left : sizeof(buf);
+			const char *from = buf;
+			size_t n;
+
+			if (c->mem) {
+				from = c->mem + off;
+				n = want;
+			} else if ((n = fread(buf, 1, want, c->aside)) == 0) {
+				c->oom = true;
+				break;
+			}
+			fwrite(from + skip, 1, n - skip, c->sh->out);
+			skip = 0;
+			off += (long)n;
+			left -= (long)n;
+		}
 	}
+	free(c->pieces);
+	c->pieces = NULL;
+	c->npieces = c->cappieces = 0;
 	if (len > 0)
 		c->first = false;
 	fclose(c->aside);
@@ -644,6 +683,29 @@ static struct show_chrome_acc *acc_of(struct show *sh)
 	return c;
 }
 
+/* pc's place in the put-aside text kept; out of memory: c->oom */
+static void add_piece(struct show_chrome_acc *c, const struct piece *pc)
+{
+	if (pc->off < 0 || pc->len < 0) {
+		c->oom = true;
+		return;
+	}
+	if (!pc->len)
+		return;
+	if (c->npieces == c->cappieces) {
+		size_t cap = c->cappieces ? 2 * c->cappieces : 1024;
+		struct piece *grown = realloc(c->pieces, cap * sizeof(*grown));
+
+		if (!grown) {
+			c->oom = true;
+			return;
+		}
+		c->pieces = grown;
+		c->cappieces = cap;
+	}
+	c->pieces[c->npieces++] = *pc;
+}
+
 int show_chrome_begin(struct show *sh)
 {
 	return acc_of(sh) ? 0 : -1;
@@ -659,7 +721,24 @@ void show_chrome_rec(struct show *sh, const struct st_rec *r)
 		c->t0_us = sh->model->t_first;	/* the first event's: fed already */
 		c->t0_known = true;
 	}
-	event(c, r);
+	if (c->to == c->aside && !c->mem) {
+		struct piece pc = { st_rec_effect_us(r), r->order, ftell(c->aside), 0 };
+
+		event(c, r);
+		pc.len = ftell(c->aside) - pc.off;
+		add_piece(c, &pc);
+	} else if (c->to == c->aside) {
+		struct piece pc = { st_rec_effect_us(r), r->order, 0, 0 };
+
+		fflush(c->aside);
+		pc.off = (long)c->nmem;
+		event(c, r);
+		fflush(c->aside);
+		pc.len = (long)c->nmem - pc.off;
+		add_piece(c, &pc);
+	} else {
+		event(c, r);
+	}
 }
 
 void show_chrome_sock(struct show *sh, const struct st_msock *s)

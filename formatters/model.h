@@ -248,6 +248,10 @@ struct st_model {
 	bool retiring;
 	struct st_retire retire;
 	size_t live_recs;	/* events held (model_retire.c) */
+	size_t ahead;		/* events the caller holds, read and not yet fed
+				 * (the stream's window): counted against the hold
+				 * with live_recs; set by the caller before each
+				 * st_model_release */
 	size_t next_round;	/* ... a round when above this */
 	int64_t next_round_us;	/* ... and once the trace is past this time */
 	/* TCP ends that retired with no other end, by tuple (model_conns.c),

@@ -265,7 +265,7 @@ static int round_run(struct st_model *m)
 				return -1;
 	/* the next round once as many events again as half the budget came,
 	 * whatever this one could free */
-	m->next_round = m->live_recs + m->retire.hold / 2;
+	m->next_round = m->live_recs + m->ahead + m->retire.hold / 2;
 	if (m->next_round < m->retire.hold)
 		m->next_round = m->retire.hold;
 	/* and not before a quarter of the wait for an end to be final has
@@ -285,7 +285,7 @@ int st_model_release(struct st_model *m, struct st_rec *r)
 		return 0;
 	}
 	m->live_recs++;
-	if (m->live_recs > m->next_round && m->t_last >= m->next_round_us && m->building)
+	if (m->live_recs + m->ahead > m->next_round && m->t_last >= m->next_round_us && m->building)
 		return round_run(m);
 	return 0;
 }

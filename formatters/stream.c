@@ -39,6 +39,7 @@ struct st_stream {
 	bool released;		/* an event was handed out ... */
 	int64_t last_ts;	/* ... the latest effect time of those */
 	unsigned long late;
+	bool full;		/* an event went because the window was full */
 	char first_late[320];	/* "FILE:LINE" of the first late event */
 	struct st_dedup dedup;
 	struct st_symbolizer *sym;
@@ -103,18 +104,26 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* the events the window holds at most: ST_STREAM_HOLD_MAX, or more */
+static size_t hold_max(const struct st_stream *s)
+{
+	return s->o.hold_max > ST_STREAM_HOLD_MAX ? s->o.hold_max : ST_STREAM_HOLD_MAX;
+}
+
 /* May the earliest held event go?  Every input still open has been read
  * a window past it (an input with nothing to read now counts as read up
  * to the present: what it writes next comes after), or too many are held. */
-static bool releasable(const struct st_stream *s)
+static bool releasable(struct st_stream *s)
 {
 	int64_t mark = INT64_MAX, now = 0, top;
 	bool now_read = false;
 
 	if (!s->nheap)
 		return false;
-	if (s->nheap >= ST_STREAM_HOLD_MAX)
+	if (s->nheap >= hold_max(s)) {
+		s->full = true;
 		return true;
+	}
 	for (int i = 0; i < s->nins; i++) {
 		const struct in_state *is = &s->ins[i];
 		int64_t m = is->maxts;
@@ -301,6 +310,11 @@ struct st_rec *st_stream_next(struct st_stream *s)
 	}
 }
 
+size_t st_stream_held(const struct st_stream *s)
+{
+	return s ? s->nheap : 0;
+}
+
 unsigned long st_stream_late(const struct st_stream *s)
 {
 	return s ? s->late : 0;
@@ -329,8 +343,17 @@ void st_stream_close(struct st_stream *s)
 		st_buf_i64(&b, (int64_t)s->late);
 		ST_PUTL(&b, " events came more than the window (");
 		st_buf_i64(&b, s->o.window_us / 1000);
-		ST_PUTL(&b, " ms) after a later one: shown as they came, out of time order (a larger "
-			    "--window puts them in place); the first at ");
+		if (s->full) {
+			/* the count held, not the time, let the later one go */
+			ST_PUTL(&b, " ms), or more than the ");
+			st_buf_i64(&b, (int64_t)hold_max(s));
+			ST_PUTL(&b, " events the window holds, after a later one: shown as they came, out of time "
+				    "order (a larger --window, and for the formats that build connections and for "
+				    "check a larger --hold, puts them in place); the first at ");
+		} else {
+			ST_PUTL(&b, " ms) after a later one: shown as they came, out of time order (a larger "
+				    "--window puts them in place); the first at ");
+		}
 		st_buf_esc(&b, s->first_late, 0);
 		st_buf_finish(&b);
 		fprintf(stderr, "%s\n", out);

@@ -23,7 +23,8 @@
 /* The window by default: an event is handed out once every input has
  * been read 500 ms (of trace time) past it. */
 #define ST_STREAM_WINDOW_US 500000
-/* ... or once this many events are held, whatever their times. */
+/* ... or once this many events are held, whatever their times
+ * (st_stream_opts.hold_max: another bound). */
 #define ST_STREAM_HOLD_MAX 8192
 
 struct st_stream_opts {
@@ -32,6 +33,9 @@ struct st_stream_opts {
 	bool follow;		/* a regular file's end is waited past (st_input_open) */
 	FILE *flush;		/* flushed before waiting for input; NULL none */
 	volatile sig_atomic_t *stop;	/* non-zero: read no more, hand out what is held */
+	size_t hold_max;	/* events the window holds at most (a busy trace
+				 * has more in a window); ST_STREAM_HOLD_MAX when
+				 * less */
 };
 
 struct st_stream;
@@ -51,6 +55,9 @@ struct st_stream *st_stream_open(struct st_trace *t, char *const *paths, int n,
  * out of order, and counted.  NULL at the end: every input ended, or
  * *o->stop was set, or t->fatal. */
 struct st_rec *st_stream_next(struct st_stream *s);
+
+/* Events read and held in the window, not yet handed out. */
+size_t st_stream_held(const struct st_stream *s);
 
 /* Events handed out late (out of time order) so far. */
 unsigned long st_stream_late(const struct st_stream *s);

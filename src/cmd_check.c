@@ -348,11 +348,12 @@ static void judged_conn(void *arg, const struct st_model *m, const struct st_con
  * (check_rules_end).  0, or -1 when out of memory (said by no one). */
 static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t window_us, size_t hold)
 {
-	struct st_stream_opts o = { window_us, false, false, NULL, NULL };
-	/* an end is final once the window has passed it, and a moment more
-	 * for what may undo it (an exit handler's close, a failed exec), as
-	 * for show */
-	struct st_retire rt = { hold, window_us + 250000, judged_sock, judged_conn, NULL, js };
+	struct st_stream_opts o = { window_us, false, false, NULL, NULL, hold };
+	/* an end is final a moment after the model has it, for what may undo
+	 * it (an exit handler's close, a failed exec), as for show: the
+	 * stream's window (up to hold events) has put what came before it in
+	 * place */
+	struct st_retire rt = { hold, 250000, judged_sock, judged_conn, NULL, js };
 	struct st_stream *s;
 	struct st_rec *r;
 	bool oom = false;
@@ -386,6 +387,7 @@ static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t 
 			}
 			oom = !q;
 		}
+		js->m.ahead = st_stream_held(s);
 		oom = st_model_release(&js->m, r) < 0 || oom;
 	}
 	if (!oom && s && !js->t.fatal)

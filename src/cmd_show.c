@@ -226,11 +226,12 @@ static void mermaid_conn(void *arg, const struct st_model *m, const struct st_co
 static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const *paths, int n,
 			 int64_t window_us, size_t hold)
 {
-	struct st_stream_opts o = { window_us, false, false, sh->out, &stop_signal };
+	struct st_stream_opts o = { window_us, false, false, sh->out, &stop_signal, hold };
 	struct sigaction old_int, old_term;
-	/* an end is final once the window has passed it, and a moment more
-	 * for what may undo it (an exit handler's close, a failed exec) */
-	struct st_retire rt = { hold, window_us + 250000, NULL, NULL, NULL, sh };
+	/* an end is final a moment after the model has it, for what may undo
+	 * it (an exit handler's close, a failed exec): the stream's window
+	 * (up to hold events) has put what came before it in place */
+	struct st_retire rt = { hold, 250000, NULL, NULL, NULL, sh };
 	struct st_model *m = calloc(1, sizeof(*m));
 	struct st_trace *t = calloc(1, sizeof(*t));
 	struct st_stream *s;
@@ -288,6 +289,7 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 			}
 			oom = !q;
 		}
+		m->ahead = st_stream_held(s);
 		oom = st_model_release(m, r) < 0 || oom;
 		if (ferror(sh->out))
 			break;
@@ -388,7 +390,7 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 static int show_streamed(struct show *sh, char *const *paths, int n, bool json, bool follow,
 			 int64_t window_us)
 {
-	struct st_stream_opts o = { window_us, false, follow, sh->out, &stop_signal };
+	struct st_stream_opts o = { window_us, false, follow, sh->out, &stop_signal, 0 };
 	struct sigaction old_int, old_term;
 	struct st_trace t;
 	struct st_stream *s;
