@@ -105,6 +105,20 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
+/* A read of traces that SIGINT or SIGTERM cut short, but for --follow
+ * (where a stop is the way to end it): said on stderr, and the status a
+ * shell gives a command that signal ended (128 + the signal), so that
+ * `show ... > out && publish out` does not publish a part.  rc when there
+ * was no stop or with follow. */
+static int stopped_status(int rc, bool follow)
+{
+	if (!stop_signal || follow)
+		return rc;
+	fprintf(stderr, "socktrace: show: stopped by %s before the end of the input: what was read so far was "
+			"shown\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	return 128 + stop_signal;
+}
+
 static long local_offset(int64_t ts_us)
 {
 	time_t t = (time_t)(ts_us / 1000000);
@@ -374,6 +388,7 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		rc = 2;
 	if (say_unmatched(sh) && !rc)
 		rc = 1;
+	rc = stopped_status(rc, false);
 	free(said);
 	st_model_free(m);
 	st_trace_free(t);
@@ -386,7 +401,8 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 
 /* text and json as the events come: read, merged by time through the
  * window, rendered and freed one at a time (stream.h).  SIGINT and
- * SIGTERM end it cleanly: what is held is rendered, exit 0. */
+ * SIGTERM end it cleanly: what is held is rendered; with follow, the
+ * status is the input's, else 128 + the signal (stopped_status). */
 static int show_streamed(struct show *sh, char *const *paths, int n, bool json, bool follow,
 			 int64_t window_us)
 {
@@ -429,6 +445,7 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 		rc = 2;
 	if (say_unmatched(sh) && !rc)
 		rc = 1;
+	rc = stopped_status(rc, follow);
 	st_trace_free(&t);
 	return rc;
 }

@@ -221,9 +221,11 @@ pauses() {
 	wait_line show '"cat":"connection"' 30 >/dev/null
 	kill -0 "${BG[show]}"
 	kill -INT "${BG[show]}"
-	bg_wait show
+	bg_wait show || true
 	exec 4>&-
-	[[ $BG_STATUS == 0 ]]
+	# cut short: said, and the status of a command SIGINT ended
+	[[ $BG_STATUS == 130 ]]
+	grep -q '^socktrace: show: stopped by SIGINT before the end of the input' "$SCRATCH/show.err"
 	"$PYTHON3" -m json.tool "$SCRATCH/show.out" >/dev/null
 	chrome_check "$SCRATCH/show.out" >/dev/null
 	# what it had read, as the whole trace shows it
