@@ -282,3 +282,38 @@ pauses() {
 	grep -q "numbered in the order they ended (--pid or --port left some out)" <<<"$stderr"
 	diff <(sed 's/connection [0-9]*:/connection N:/' whole.mmd) <(sed 's/connection [0-9]*:/connection N:/' <<<"$output")
 }
+
+@test "retire: an event written 9 000 lines late but within the window is put in place, for every format that builds the model and for check" {
+	# a real run: a connection, its client closed, then 6 000 datagram
+	# sockets made and closed that take the client's descriptor number
+	# again and again, then the server's end closed
+	traced "$PYTHON3" -c 'import socket
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+c = socket.create_connection(l.getsockname()); a, _ = l.accept()
+c.close()
+for i in range(6000):
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+a.close(); l.close()'
+	# the client's close written late, as a thread held off the CPU
+	# writes it: 9 000 lines later, its time unchanged (more lines than
+	# the 8 192 a window held at most, whatever its time)
+	k=$(jq -n '[inputs] | map(.call == "close") | index(true)' "$TRACE")
+	[[ $k =~ ^[0-9]+$ ]]
+	awk -v k=$((k + 1)) 'NR == k { held = $0; next } { print } NR == k + 9000 { print held }' "$TRACE" >late.jsonl
+	[[ $(wc -l <late.jsonl) == $(wc -l <"$TRACE") ]]
+	! cmp -s late.jsonl "$TRACE"
+	for f in lifecycle connections timeline summary mermaid chrome; do
+		"$SOCKTRACE" show -f "$f" --strict "$TRACE" >"whole.$f"
+		run --separate-stderr "$SOCKTRACE" show -f "$f" --window=60000 late.jsonl
+		[[ $status == 0 ]]
+		[[ -z $stderr ]] || { echo "$f: $stderr" >&2; false; }
+		diff "whole.$f" <(printf '%s\n' "$output")
+	done
+	"$SOCKTRACE" check --rule all --strict "$TRACE" >whole.check || true
+	run --separate-stderr "$SOCKTRACE" check --rule all --window=60000 late.jsonl
+	[[ -z $stderr ]]
+	diff whole.check <(printf '%s\n' "$output")
+	# text and json hold 8 192 events: the late event is said, not placed
+	run --separate-stderr "$SOCKTRACE" show -f json --window=60000 late.jsonl
+	grep -q '^socktrace: 1 events came more than the window (60000 ms), or more than the 8192 events the window holds, after a later one' <<<"$stderr"
+}
