@@ -420,50 +420,76 @@ static size_t distance(const struct expect_pattern *p, const struct st_msock *s,
 	return d;
 }
 
-void expect_check(struct check *c, const struct expect_pattern *p)
+void expect_sock(struct check *c, const struct expect_pattern *p, struct expect_seen *seen,
+		 const struct st_msock *s)
 {
-	const struct st_model *m = c->sh.model;
-	char name[1024];
+	struct steps st;
+	size_t d, k;
+
+	if (seen->found)
+		return;
+	steps_of(c, s, &st);
+	if (sock_matches(c, p, s, &st)) {
+		seen->found = true;
+		for (k = 0; k < seen->nbest; k++)
+			free(seen->best[k].line);
+		seen->nbest = 0;
+		steps_free(&st);
+		return;
+	}
+	d = distance(p, s, &st);
+	/* the closest first; of two as close, the socket that appeared first
+	 * (st_msock.id), whatever the order they are judged in */
+	for (k = 0; d != SIZE_MAX && k < EXPECT_CLOSEST; k++)
+		if (k == seen->nbest || d < seen->best[k].d || (d == seen->best[k].d && s->id < seen->best[k].id))
+			break;
+	if (d != SIZE_MAX && k < EXPECT_CLOSEST) {
+		char *line = strdup(st.line ? st.line : "?");
+
+		if (!line) {
+			fprintf(stderr, "socktrace: check: out of memory\n");
+			exit(2);
+		}
+		if (seen->nbest == EXPECT_CLOSEST)
+			free(seen->best[--seen->nbest].line);
+		memmove(&seen->best[k + 1], &seen->best[k], (seen->nbest - k) * sizeof(seen->best[0]));
+		seen->best[k].d = d;
+		seen->best[k].id = s->id;
+		seen->best[k].line = line;
+		seen->nbest++;
+	}
+	steps_free(&st);
+}
+
+void expect_done(struct check *c, const struct expect_pattern *p, struct expect_seen *seen)
+{
+	char name[1024], closest[8192];
 	struct check_result *res;
-	struct { size_t d; size_t i; } best[3] = { { SIZE_MAX, 0 }, { SIZE_MAX, 0 }, { SIZE_MAX, 0 } };
-	bool found = false;
+	size_t k = 0;
 
 	snprintf(name, sizeof(name), "expect: %s", show_esc(p->text));
 	res = check_result_new(c, name);
-	for (size_t i = 0; i < m->nsocks && !found; i++) {
-		struct steps st;
-		steps_of(c, m->socks[i], &st);
-		if (sock_matches(c, p, m->socks[i], &st)) {
-			found = true;
-		} else {
-			size_t d = distance(p, m->socks[i], &st);
-			for (int k = 0; k < 3; k++) {
-				if (d < best[k].d) {
-					memmove(&best[k + 1], &best[k], (size_t)(2 - k) * sizeof(best[0]));
-					best[k].d = d;
-					best[k].i = i;
-					break;
-				}
-			}
-		}
-		steps_free(&st);
-	}
-	if (found)
+	if (seen->found)
 		return;
-	if (best[0].d == SIZE_MAX) {
+	if (!seen->nbest) {
 		check_violation(res, "no socket matches '%s': the trace has no sockets", show_esc(p->text));
 		return;
 	}
-	{
-		char closest[8192];
-		size_t k = 0;
-		for (int b = 0; b < 3 && best[b].d != SIZE_MAX; b++) {
-			struct steps st;
-			steps_of(c, m->socks[best[b].i], &st);
-			k += (size_t)snprintf(closest + k, k < sizeof(closest) ? sizeof(closest) - k : 0,
-					      "%s%s", b ? " | " : "", st.line ? st.line : "?");
-			steps_free(&st);
-		}
-		check_violation(res, "no socket matches '%s'; closest: %s", show_esc(p->text), closest);
+	for (size_t b = 0; b < seen->nbest; b++) {
+		k += (size_t)snprintf(closest + k, k < sizeof(closest) ? sizeof(closest) - k : 0, "%s%s",
+				      b ? " | " : "", seen->best[b].line);
+		free(seen->best[b].line);
 	}
+	seen->nbest = 0;
+	check_violation(res, "no socket matches '%s'; closest: %s", show_esc(p->text), closest);
+}
+
+void expect_check(struct check *c, const struct expect_pattern *p)
+{
+	const struct st_model *m = c->sh.model;
+	struct expect_seen seen = { 0 };
+
+	for (size_t i = 0; i < m->nsocks && !seen.found; i++)
+		expect_sock(c, p, &seen, m->socks[i]);
+	expect_done(c, p, &seen);
 }

@@ -48,4 +48,25 @@ bool expect_same(const struct expect_pattern *a, const struct expect_pattern *b)
  * sockets' lifecycles, or saying the trace has no sockets. */
 void expect_check(struct check *c, const struct expect_pattern *p);
 
+/* The same as the sockets come, for a check that reads the traces as a
+ * stream: expect_sock judges each socket once (retiring, or held at the
+ * end; any order), keeping whether one matched and else the lifecycle
+ * lines of the EXPECT_CLOSEST closest (by the distance of their steps,
+ * then the order they appeared); expect_done then adds the result as
+ * expect_check does, once every socket was seen, and frees what seen
+ * kept.  seen starts zeroed.  Out of memory: said on stderr, exit 2. */
+#define EXPECT_CLOSEST 3
+struct expect_seen {
+	bool found;
+	struct {
+		size_t d;	/* edit distance of the steps */
+		int id;		/* st_msock.id */
+		char *line;	/* as show -f lifecycle prints it */
+	} best[EXPECT_CLOSEST];
+	size_t nbest;
+};
+void expect_sock(struct check *c, const struct expect_pattern *p, struct expect_seen *seen,
+		 const struct st_msock *s);
+void expect_done(struct check *c, const struct expect_pattern *p, struct expect_seen *seen);
+
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_check.c - `socktrace check`: the command line, reading the traces
  * (as a stream into a model that lets go of what has ended, or, for
- * --strict, --expect and max-time-wait, whole), running the rules and
+ * --strict and max-time-wait, whole), running the rules and
  * patterns asked for, and the reports.
  *
  * Owns: the options of `check` and its exit status (0 every rule holds, 1 a
@@ -57,8 +57,8 @@ static const char usage_text[] =
 	"                     them in time order (default 500)\n"
 	"  --hold=EVENTS      past this many events held, judge and let go of the\n"
 	"                     sockets that have ended (default 100000); not with\n"
-	"                     --strict, --expect or max-time-wait, which read the\n"
-	"                     whole trace\n"
+	"                     --strict or max-time-wait, which read the whole\n"
+	"                     trace\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
 enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR, OPT_WINDOW, OPT_HOLD };
@@ -320,6 +320,10 @@ struct streamed {
 	const struct st_rec **alone;	/* the events a rule judges that are of no socket */
 	size_t nalone, capalone;
 	struct retired_held rh;
+	/* --expect: the patterns, and what each found so far */
+	const struct expect_pattern *pats;
+	struct expect_seen *seen;
+	size_t npats;
 };
 
 static void judged_sock(void *arg, const struct st_model *m, const struct st_msock *s)
@@ -329,6 +333,8 @@ static void judged_sock(void *arg, const struct st_model *m, const struct st_mso
 	(void)m;
 	check_rules_sock(js->c, js->rules, s);
 	retired_held_sock(&js->rh, s);
+	for (size_t i = 0; i < js->npats; i++)
+		expect_sock(js->c, &js->pats[i], &js->seen[i], s);
 }
 
 static void judged_conn(void *arg, const struct st_model *m, const struct st_conn *cn)
@@ -394,8 +400,12 @@ static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t 
 		oom = st_model_finish(&js->m) < 0;
 	/* what the model still holds, judged while the stream (whose
 	 * symbolizer names the frames) is open */
-	if (!oom && s && !js->t.fatal && !js->t.bad && js->m.nfed)
+	if (!oom && s && !js->t.fatal && !js->t.bad && js->m.nfed) {
 		oom = check_rules_held(js->c, js->rules, js->alone, js->nalone) < 0;
+		for (size_t i = 0; i < js->npats; i++)
+			for (size_t k = 0; k < js->m.nsocks; k++)
+				expect_sock(js->c, &js->pats[i], &js->seen[i], js->m.socks[k]);
+	}
 	/* the events missing from the trace are known once it is closed */
 	st_stream_close(s);
 	js->c->nevents = js->m.nfed;
@@ -565,13 +575,15 @@ int st_cmd_check(int argc, char **argv)
 
 	/* the rules a retiring model can judge: read as a stream, memory
 	 * bounded by what is alive at once; --strict (the whole program
-	 * or nothing), --expect and max-time-wait read the whole trace */
-	if (!strict && !npats && check_rules_stream(&rules)) {
-		if (!(js = calloc(1, sizeof(*js)))) {
+	 * or nothing) and max-time-wait read the whole trace */
+	if (!strict && check_rules_stream(&rules)) {
+		if (!(js = calloc(1, sizeof(*js))) || (npats && !(js->seen = calloc(npats, sizeof(*js->seen))))) {
 			snprintf(failed, sizeof(failed), "out of memory");
 		} else {
 			js->c = &c;
 			js->rules = &rules;
+			js->pats = pats;
+			js->npats = npats;
 			if (judge_stream(js, argv + optind, argc - optind, (int64_t)window_ms * 1000, (size_t)hold) < 0 &&
 			    !js->t.bad)
 				snprintf(failed, sizeof(failed), "out of memory");
@@ -591,6 +603,13 @@ int st_cmd_check(int argc, char **argv)
 			goto out;
 		}
 		check_rules_end(&c, &rules);
+		for (size_t i = 0; i < npats; i++) {
+			double t0 = check_elapsed(&c);
+
+			expect_done(&c, &pats[i], &js->seen[i]);
+			check_result_done(&c.results[c.nresults - 1]);
+			c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
+		}
 		st_untraced_each_of(js->said, js->nsaid, note_untraced, &c);
 		note_missing(&c, &js->t);
 		note_absent(&c, &js->m, &js->rh);
@@ -673,6 +692,10 @@ out:
 		free(js->said);
 		free(js->alone);
 		free(js->rh.v);
+		for (size_t i = 0; js->seen && i < npats; i++)
+			for (size_t k = 0; k < js->seen[i].nbest; k++)
+				free(js->seen[i].best[k].line);
+		free(js->seen);
 		free(js);
 	}
 	check_rules_free(&rules);

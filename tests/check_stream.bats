@@ -72,9 +72,9 @@ for tc in ET.parse(sys.argv[1]).iter("testcase"):
 	diff whole.txt <(grep '^no-eaddrinuse: ' <<<"$output")
 }
 
-@test "check stream: --strict, --expect and max-time-wait read the whole trace; bad --hold and --window" {
+@test "check stream: --strict and max-time-wait read the whole trace; bad --hold and --window" {
 	forkleak 4
-	for opt in --strict "--expect=tcp * socket" "--rule=max-time-wait=100"; do
+	for opt in --strict "--rule=max-time-wait=100"; do
 		run --separate-stderr "$SOCKTRACE" check --hold 1 "$opt" --rule no-leaks "$TRACE"
 		[[ $status == 1 ]]
 		! grep -q 'events were held' <<<"$stderr"
@@ -85,4 +85,19 @@ for tc in ET.parse(sys.argv[1]).iter("testcase"):
 	run --separate-stderr "$SOCKTRACE" check --window=-1 "$TRACE"
 	[[ $status == 2 ]]
 	grep -q "bad --window '-1' (milliseconds, 0-3600000)" <<<"$stderr"
+}
+
+@test "check stream: --expect judges each socket as it ends: a match that ended early, and the closest three of a pattern none matches, as the whole trace gives them" {
+	forkleak 8
+	pats=(--expect 'tcp * socket bind(EADDRINUSE) close' --expect 'udp * socket connect close')
+	run --separate-stderr "$SOCKTRACE" check --strict "${pats[@]}" "$TRACE"
+	[[ $status == 1 ]]
+	whole=$output
+	grep -q "^expect: udp \* socket connect close: no socket matches 'udp \* socket connect close'; closest: pid=[0-9]* fd=[0-9]* udp socket close | " <<<"$whole"
+	! grep -q '^expect: tcp' <<<"$whole"
+	run --separate-stderr "$SOCKTRACE" check --hold 1 "${pats[@]}" "$TRACE"
+	[[ $status == 1 ]]
+	# judged as the sockets ended, the failed bind's among the first
+	grep -q 'events were held (--hold): [0-9]* sockets that had ended were judged as they ended' <<<"$stderr"
+	[[ $output == "$whole" ]]
 }
