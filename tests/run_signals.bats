@@ -242,6 +242,8 @@ eof_after() {
 	assert_eq "$(readlink "/proc/$w/fd/1")" /dev/null "the watcher's stdout"
 	[[ ! -e /proc/$PID/task/$PID/children || -z $(cat "/proc/$PID/task/$PID/children") ]]
 	# a trace still being written: show does not wait for a running program
+	# (once the shim's first write, within 100 ms of the start, is in)
+	wait_until 5 grep -q '"call":"start"' traced.jsonl
 	t0=$(date +%s%N)
 	"$SOCKTRACE" show -f json traced.jsonl >live.json
 	ms=$((($(date +%s%N) - t0) / 1000000))
