@@ -220,7 +220,8 @@ static int state_set(struct show_chrome_acc *c, int id, const char *state)
 		c->capstates = ncap;
 	}
 	memmove(&c->states[i + 1], &c->states[i], (c->nstates - i) * sizeof(*c->states));
-	c->states[i] = (struct sstate){ id, copy };
+	c->states[i].id = id;
+	c->states[i].state = copy;
 	c->nstates++;
 	return 0;
 }
