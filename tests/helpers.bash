@@ -353,7 +353,13 @@ assert_some() {
 
 # assert_valid_jsonl FILE: every line is one JSON object of schema v1.
 assert_valid_jsonl() {
-	local f=${1:-$TRACE} lines good
+	local f=${1:-$TRACE} lines good i
+	# a runner's watcher writes the end record after the program ended:
+	# read the file once it has (a slow build may still be writing)
+	for ((i = 0; i < 1000; i++)); do
+		watcher_of "$(realpath -m -- "$f")" >/dev/null || break
+		sleep 0.01
+	done
 	lines=$(wc -l <"$f")
 	[[ $lines -gt 0 ]] || { echo "$f is empty" >&2; return 1; }
 	[[ -z $(tail -c 1 "$f") ]] || { echo "$f: last line has no newline" >&2; return 1; }
