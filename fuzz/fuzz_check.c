@@ -42,6 +42,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  nl ? size - plen - 1 : 0);
 	if (rc < 0 || rc > 2)
 		abort();
+	/* the same judged as a stream, letting go at every event
+	 * (max-time-wait, which reads the whole trace, left out) */
+	argc = 0;
+	argv[argc++] = "check";
+	argv[argc++] = "--rule=all";
+	argv[argc++] = "--rule=max-open=1";
+	argv[argc++] = "--rule=closed-by=client";
+	argv[argc++] = "--hold=1";
+	argv[argc++] = "--window=0";
+	argv[argc++] = "--expect";
+	argv[argc++] = pattern;
+	argv[argc] = NULL;
+	rc = fuzz_run_cmd(st_cmd_check, argc, argv, nl ? nl + 1 : data + size,
+			  nl ? size - plen - 1 : 0);
+	if (rc < 0 || rc > 2)
+		abort();
 	free(pattern);
 	return 0;
 }

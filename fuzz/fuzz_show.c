@@ -24,11 +24,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *plain[] = { "show", "-f", FUZZ_FORMAT, "--utc", NULL };
 	char *filtered[] = { "show", "-f", FUZZ_FORMAT, "--color=always", "--port", "8080", NULL };
+
+	/* the retiring model at every event, no look-ahead (model_retire.c) */
+	char *held[] = { "show", "-f", FUZZ_FORMAT, "--utc", "--hold=1", "--window=0", NULL };
 	int rc;
 
 	rc = fuzz_run_cmd(st_cmd_show, 4, plain, data, size);
 	if (rc != 0 && rc != 2)
 		abort();	/* show exits 0 or 2 (1 only when stdout fails) */
+	rc = fuzz_run_cmd(st_cmd_show, 6, held, data, size);
+	if (rc != 0 && rc != 2)
+		abort();
 	/* the filters need a port in the input; skip the second run otherwise */
 	if (size && memmem(data, size, ":8080", 5))
 		fuzz_run_cmd(st_cmd_show, 6, filtered, data, size);

@@ -17,11 +17,12 @@ FUZZ_PROGS = fuzz/fuzz_reader fuzz/fuzz_check $(FUZZ_SHOW)
 FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_nested.c formatters/origins.c \
 	formatters/load.c formatters/tracelock.c \
 	formatters/model.c formatters/model_map.c formatters/model_facts.c formatters/model_conns.c \
+	formatters/model_retire.c formatters/stream.c formatters/untraced.c formatters/whole.c \
 	formatters/fmt_common.c formatters/fmt_text.c formatters/fmt_lifecycle.c \
 	formatters/fmt_timeline.c formatters/fmt_summary.c formatters/fmt_mermaid.c \
 	formatters/fmt_connections.c formatters/fmt_chrome.c \
 	formatters/check_rules.c formatters/expect.c formatters/report.c \
-	src/cmd_show.c src/cmd_check.c \
+	src/cmd_show.c src/cmd_check.c src/cli.c \
 	codec/calls.c codec/buf.c codec/addr.c codec/outfile.c codec/names.c codec/encode_json.c codec/render_text.c
 FUZZ_COMMON = fuzz/fuzz.h fuzz/fuzz.c fuzz/symbolize_stub.c
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \

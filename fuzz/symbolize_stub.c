@@ -61,14 +61,17 @@ const char *st_symbolize(struct st_symbolizer *sy, const char *obj, uint64_t off
 	return sy->names[sy->n++];
 }
 
+void st_symbolize_rec(struct st_symbolizer *sy, struct st_rec *r)
+{
+	for (int j = 0; r->frames && j < r->ev.nframes; j++) {
+		struct st_frame *f = &r->frames[j];
+		if (!f->sym && f->obj)
+			f->sym = st_symbolize(sy, f->obj, f->off, 1, &f->sym_off);
+	}
+}
+
 void st_symbolize_trace(struct st_symbolizer *sy, struct st_trace *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct st_rec *r = t->recs[i];
-		for (int j = 0; r->frames && j < r->ev.nframes; j++) {
-			struct st_frame *f = &r->frames[j];
-			if (!f->sym && f->obj)
-				f->sym = st_symbolize(sy, f->obj, f->off, 1, &f->sym_off);
-		}
-	}
+	for (size_t i = 0; i < t->n; i++)
+		st_symbolize_rec(sy, t->recs[i]);
 }
