@@ -295,19 +295,6 @@ static void note_absent(struct check *c, const struct st_model *m, const struct 
 	}
 }
 
-static bool parse_num(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* A check that reads the traces as a stream (judge_stream): the model
  * retires what has ended, each socket and connection judged as it goes. */
 struct streamed {
@@ -345,6 +332,24 @@ static void judged_conn(void *arg, const struct st_model *m, const struct st_con
 	check_rules_conn(js->c, js->rules, cn);
 }
 
+/* r added to the list (*v, *n, *cap) and kept by the retiring model m to
+ * its end; false when out of memory */
+static bool kept(struct st_model *m, const struct st_rec ***v, size_t *n, size_t *cap, struct st_rec *r)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		const struct st_rec **grown = realloc(*v, ncap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		*v = grown;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = r;
+	st_model_keep(m, r);
+	return true;
+}
+
 /* The traces paths[0..n) read through the stream's window (window_us) into
  * a retiring model (st_model_retiring: past hold events held, what has
  * ended is judged and let go), each event judged as it is fed; the model
@@ -373,26 +378,10 @@ static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t 
 	while (s && !oom && (r = st_stream_next(s))) {
 		oom = st_model_feed(&js->m, r) < 0;
 		/* judged with its socket, or at the end when it has none */
-		if (!oom && !r->sock && check_rules_want(js->rules, r)) {
-			void *q = js->nalone < js->capalone ? js->alone :
-				  realloc(js->alone, (js->capalone = js->capalone ? 2 * js->capalone : 16) * sizeof(*js->alone));
-			if (q) {
-				js->alone = q;
-				js->alone[js->nalone++] = r;
-				st_model_keep(&js->m, r);
-			}
-			oom = !q;
-		}
-		if (!oom && st_untraced_matters(r)) {
-			void *q = js->nsaid < js->capsaid ? js->said :
-				  realloc(js->said, (js->capsaid = js->capsaid ? 2 * js->capsaid : 16) * sizeof(*js->said));
-			if (q) {
-				js->said = q;
-				js->said[js->nsaid++] = r;
-				st_model_keep(&js->m, r);
-			}
-			oom = !q;
-		}
+		if (!oom && !r->sock && check_rules_want(js->rules, r))
+			oom = !kept(&js->m, &js->alone, &js->nalone, &js->capalone, r);
+		if (!oom && st_untraced_matters(r))
+			oom = !kept(&js->m, &js->said, &js->nsaid, &js->capsaid, r);
 		js->m.ahead = st_stream_held(s);
 		oom = st_model_release(&js->m, r) < 0 || oom;
 	}
@@ -523,14 +512,14 @@ int st_cmd_check(int argc, char **argv)
 			}
 			break;
 		case OPT_WINDOW:
-			if (!parse_num(optarg, 0, 3600000, &window_ms)) {
+			if (!st_cli_number(optarg, 0, 3600000, &window_ms)) {
 				rc = usage_error(&usage, failed, sizeof(failed),
 						 "bad --window '%s' (milliseconds, 0-3600000)", optarg);
 				goto out;
 			}
 			break;
 		case OPT_HOLD:
-			if (!parse_num(optarg, 1, 1000000000, &hold)) {
+			if (!st_cli_number(optarg, 1, 1000000000, &hold)) {
 				rc = usage_error(&usage, failed, sizeof(failed), "bad --hold '%s' (events, 1-1000000000)",
 						 optarg);
 				goto out;

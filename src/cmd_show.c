@@ -85,19 +85,6 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
-static bool parse_num(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop(int sig)
@@ -498,14 +485,14 @@ int st_cmd_show(int argc, char **argv)
 		case OPT_PID:
 			if (sh.npids == SHOW_MAX_FILTERS)
 				return usage_error("more than %s --pid values", MAX_FILTERS_WORD);
-			if (!parse_num(optarg, 1, INT_MAX, &v))
+			if (!st_cli_number(optarg, 1, INT_MAX, &v))
 				return usage_error("bad --pid '%s' (a process id, 1-2147483647)", optarg);
 			sh.pids[sh.npids++] = v;
 			break;
 		case OPT_PORT:
 			if (sh.nports == SHOW_MAX_FILTERS)
 				return usage_error("more than %s --port values", MAX_FILTERS_WORD);
-			if (!parse_num(optarg, 0, 65535, &v))
+			if (!st_cli_number(optarg, 0, 65535, &v))
 				return usage_error("bad --port '%s' (0-65535)", optarg);
 			sh.ports[sh.nports++] = (int)v;
 			break;
@@ -519,11 +506,11 @@ int st_cmd_show(int argc, char **argv)
 			follow = true;
 			break;
 		case OPT_WINDOW:
-			if (!parse_num(optarg, 0, 3600000, &window_ms))
+			if (!st_cli_number(optarg, 0, 3600000, &window_ms))
 				return usage_error("bad --window '%s' (milliseconds, 0-3600000)", optarg);
 			break;
 		case OPT_HOLD:
-			if (!parse_num(optarg, 1, 1000000000, &hold))
+			if (!st_cli_number(optarg, 1, 1000000000, &hold))
 				return usage_error("bad --hold '%s' (events, 1-1000000000)", optarg);
 			break;
 		case 'h':

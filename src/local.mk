@@ -2,7 +2,7 @@
 # the socktrace command: dispatch, the runner, show and check (their
 # command lines; reading, formats, rules and reports are in formatters/)
 bin_PROGRAMS += src/socktrace
-src_socktrace_SOURCES = src/socktrace.c src/run.c src/cli.h \
+src_socktrace_SOURCES = src/socktrace.c src/run.c src/cli.h src/cli.c \
 	src/runner.h src/runout.c src/watcher.c src/relay.c src/drain.h src/drain.c \
 	src/ptrace.h src/ptrace.c src/ptrace_elf.c \
 	src/cmd_show.c src/cmd_check.c

@@ -82,6 +82,14 @@ for tc in ET.parse(sys.argv[1]).iter("testcase"):
 	run --separate-stderr "$SOCKTRACE" check --hold 0 "$TRACE"
 	[[ $status == 2 ]]
 	grep -q "bad --hold '0' (events, 1-1000000000)" <<<"$stderr"
+	# digits only, as show takes them: no sign, no blank
+	for v in +5 " 5"; do
+		run --separate-stderr "$SOCKTRACE" check --hold "$v" "$TRACE"
+		[[ $status == 2 ]]
+		grep -q "bad --hold '$v'" <<<"$stderr"
+		run --separate-stderr "$SOCKTRACE" show -f lifecycle --hold "$v" "$TRACE"
+		[[ $status == 2 ]]
+	done
 	run --separate-stderr "$SOCKTRACE" check --window=-1 "$TRACE"
 	[[ $status == 2 ]]
 	grep -q "bad --window '-1' (milliseconds, 0-3600000)" <<<"$stderr"
