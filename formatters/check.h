@@ -219,8 +219,10 @@ int report_junit(const struct check *c, FILE *f, const char *path);
 /* The same report when nothing could be judged (the exit status 2): one
  * testcase whose error says why (why, then detail when not NULL), so that
  * the CI step shows it.  what is "usage" (the command line was wrong: the
- * testcase "usage", its error of type "usage") or "input" (the traces
- * could not be judged: the testcase "input", type "unusable-input").
+ * testcase "usage", its error of type "usage"), "input" (the traces
+ * could not be judged: the testcase "input", type "unusable-input") or
+ * "interrupted" (a signal stopped the reading: the testcase "input", type
+ * "interrupted").
  * Returns as report_junit. */
 int report_junit_error(const struct check *c, FILE *f, const char *path, const char *what, const char *why,
 		       const char *detail);

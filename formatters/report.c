@@ -828,6 +828,7 @@ int report_junit_error(const struct check *c, FILE *f, const char *path, const c
 {
 	double seconds = check_elapsed(c);
 	bool usage = !strcmp(what, "usage");
+	const char *type = usage ? "usage" : !strcmp(what, "interrupted") ? "interrupted" : "unusable-input";
 
 	fprintf(f, "<testsuites name=\"socktrace check\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"%.6f\">\n",
 		seconds);
@@ -835,7 +836,7 @@ int report_junit_error(const struct check *c, FILE *f, const char *path, const c
 	junit_suite_attrs(f, c, seconds);
 	fprintf(f, ">\n    <testcase classname=\"socktrace.check\" name=\"%s\" time=\"%.6f\">\n",
 		usage ? "usage" : "input", seconds);
-	fprintf(f, "      <error type=\"%s\" message=\"", usage ? "usage" : "unusable-input");
+	fprintf(f, "      <error type=\"%s\" message=\"", type);
 	xml_escaped(f, why);
 	fputs("\">", f);
 	xml_escaped(f, why);

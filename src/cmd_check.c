@@ -7,7 +7,8 @@
  * Owns: the options of `check` and its exit status (0 every rule holds, 1 a
  * violation, 2 unusable input or usage, or a JUnit file that cannot be
  * written; with --strict, a trace that is not the whole program is
- * unusable input).  Judges nothing itself: the rules (formatters/check_rules.c)
+ * unusable input; 128 + the signal when SIGINT or SIGTERM stopped a
+ * streamed reading, nothing judged).  Judges nothing itself: the rules (formatters/check_rules.c)
  * and patterns (formatters/expect.c) do, and the reports
  * (formatters/report.c) write what they found.
  */
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,16 +352,28 @@ static bool kept(struct st_model *m, const struct st_rec ***v, size_t *n, size_t
 	return true;
 }
 
+/* The signal (SIGINT, SIGTERM) that stopped the reading, 0 none: a check
+ * cut short judges nothing, since a socket still open where the reading
+ * stopped is not a leak, and says so (in the JUnit report too) */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
 /* The traces paths[0..n) read through the stream's window (window_us) into
  * a retiring model (st_model_retiring: past hold events held, what has
  * ended is judged and let go), each event judged as it is fed; the model
  * finished, and what it still holds judged (check_rules_held) when the
  * traces were usable.  js->m and js->t must be zero; c->results gets the
  * rules' results (check_rules_begin), judged but for the end
- * (check_rules_end).  0, or -1 when out of memory (said by no one). */
+ * (check_rules_end).  SIGINT and SIGTERM stop the reading (stop_signal):
+ * then nothing more is judged.  0, or -1 when out of memory (said by no
+ * one). */
 static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t window_us, size_t hold)
 {
-	struct st_stream_opts o = { window_us, false, false, NULL, NULL, hold };
+	struct st_stream_opts o = { window_us, false, false, NULL, &stop_signal, hold };
 	/* an end is final a moment after the model has it, for what may undo
 	 * it (an exit handler's close, a failed exec), as for show: the
 	 * stream's window (up to hold events) has put what came before it in
@@ -384,6 +398,10 @@ static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t 
 			oom = !kept(&js->m, &js->said, &js->nsaid, &js->capsaid, r);
 		js->m.ahead = st_stream_held(s);
 		oom = st_model_release(&js->m, r) < 0 || oom;
+	}
+	if (stop_signal) {	/* nothing judged: the caller says so */
+		st_stream_close(s);
+		return 0;
 	}
 	if (!oom && s && !js->t.fatal)
 		oom = st_model_finish(&js->m) < 0;
@@ -424,7 +442,7 @@ int st_cmd_check(int argc, char **argv)
 	size_t npats = 0;
 	const char *junit = NULL;
 	FILE *jf = NULL, *human = stdout;
-	bool strict = false, github = false, usage = false;
+	bool strict = false, github = false, usage = false, stopped = false;
 	char why[512], failed[600] = "", whole[2300] = "";
 	const char *detail = NULL;
 	int opt, rc = 0;
@@ -566,15 +584,33 @@ int st_cmd_check(int argc, char **argv)
 	 * bounded by what is alive at once; --strict (the whole program
 	 * or nothing) and max-time-wait read the whole trace */
 	if (!strict && check_rules_stream(&rules)) {
+		struct sigaction sa, old_int, old_term;
+
 		if (!(js = calloc(1, sizeof(*js))) || (npats && !(js->seen = calloc(npats, sizeof(*js->seen))))) {
 			snprintf(failed, sizeof(failed), "out of memory");
 		} else {
+			int judged;
+
 			js->c = &c;
 			js->rules = &rules;
 			js->pats = pats;
 			js->npats = npats;
-			if (judge_stream(js, argv + optind, argc - optind, (int64_t)window_ms * 1000, (size_t)hold) < 0 &&
-			    !js->t.bad)
+			/* SIGINT and SIGTERM end the reading, not the command:
+			 * the report says it was cut short */
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = on_stop;	/* no SA_RESTART: a wait for input ends */
+			sigemptyset(&sa.sa_mask);
+			sigaction(SIGINT, &sa, &old_int);
+			sigaction(SIGTERM, &sa, &old_term);
+			judged = judge_stream(js, argv + optind, argc - optind, (int64_t)window_ms * 1000, (size_t)hold);
+			sigaction(SIGINT, &old_int, NULL);
+			sigaction(SIGTERM, &old_term, NULL);
+			if (stop_signal) {
+				snprintf(failed, sizeof(failed),
+					 "stopped by %s before the end of the input (%zu events read); nothing was judged",
+					 stop_signal == SIGINT ? "SIGINT" : "SIGTERM", js->m.nfed);
+				stopped = true;
+			} else if (judged < 0 && !js->t.bad)
 				snprintf(failed, sizeof(failed), "out of memory");
 			else if (js->t.bad) {
 				snprintf(failed, sizeof(failed),
@@ -588,7 +624,9 @@ int st_cmd_check(int argc, char **argv)
 		if (failed[0]) {
 			check_free(&c);	/* the results begun: nothing was judged */
 			fprintf(stderr, "socktrace: check: %s\n", failed);
-			rc = 2;
+			/* cut short: the status a shell gives a command that
+			 * signal ended, so that a CI step fails */
+			rc = stopped ? 128 + stop_signal : 2;
 			goto out;
 		}
 		check_rules_end(&c, &rules);
@@ -669,7 +707,9 @@ out:
 		junit = junit_after(argc, argv, longopts);
 	if (rc == 2 && failed[0] && junit && !jf && is_a_trace(junit, argv + optind, argc - optind))
 		junit = NULL;
-	if (rc == 2 && failed[0] && junit && (jf || (jf = report_junit_open(junit))))
+	if (stopped && jf)
+		report_junit_error(&c, jf, junit, "interrupted", failed, NULL);
+	else if (rc == 2 && failed[0] && junit && (jf || (jf = report_junit_open(junit))))
 		report_junit_error(&c, jf, junit, usage ? "usage" : "input", failed, detail);
 	else if (jf)
 		fclose(jf);	/* out of memory: the file holds its declaration only */

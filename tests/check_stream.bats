@@ -109,3 +109,30 @@ for tc in ET.parse(sys.argv[1]).iter("testcase"):
 	grep -q 'events were held (--hold): [0-9]* sockets that had ended were judged as they ended' <<<"$stderr"
 	[[ $output == "$whole" ]]
 }
+
+@test "check stream: SIGTERM while the input still comes judges nothing, says so, exits 143 and leaves a JUnit error, not an empty report" {
+	forkleak 4
+	mkfifo feed
+	# the trace, then a writer that never ends (a --follow pipe, a stalled collector)
+	{ cat "$TRACE"; sleep 30; } >feed &
+	writer=$!
+	"$SOCKTRACE" check --rule all --junit cut.xml feed >cut.out 2>cut.err &
+	checker=$!
+	# the whole trace is read (and held) before the signal
+	sleep 1.5
+	kill -TERM "$checker"
+	rc=0
+	wait "$checker" || rc=$?
+	kill "$writer" 2>/dev/null || true
+	[[ $rc == 143 ]]
+	grep -q '^socktrace: check: stopped by SIGTERM before the end of the input ([1-9][0-9]* events read); nothing was judged$' cut.err
+	# no verdict: the sockets still open where it stopped are not leaks
+	[[ ! -s cut.out ]]
+	"$PYTHON3" -c '
+import sys, xml.etree.ElementTree as ET
+tcs = list(ET.parse(sys.argv[1]).iter("testcase"))
+assert len(tcs) == 1 and tcs[0].get("name") == "input", tcs
+e = tcs[0].find("error")
+assert e is not None and e.get("type") == "interrupted", e
+assert "stopped by SIGTERM" in e.get("message")' cut.xml
+}
