@@ -5,7 +5,11 @@
  * Owns: the mapping of a trace onto that format's tracks and events
  * (socktrace(1) describes it):
  *   - one process per traced process (process_name: its command line and
- *     pid), one thread track per thread that made a call (thread_name);
+ *     pid, and its host when the traces came from several machines or pid
+ *     namespaces), one thread track per thread that made a call
+ *     (thread_name); a process is numbered by its key (st_rec.pkey: its
+ *     pid on the first machine, the origin above it on the others), so
+ *     that two machines' pid 4242 are two tracks, and a thread likewise;
  *   - a complete slice ("ph":"X") per call with a measured duration, on
  *     its thread, from the call's start to its return;
  *   - a complete slice per socket's life (from its first event to its end;
@@ -46,12 +50,20 @@
 #include <jansson.h>
 
 /* pseudo thread ids of the socket tracks: above every real tid (pid_max is
- * at most 2^22), one per track, unique across processes */
+ * at most 2^22) and every thread's key of the first 238 origins (the
+ * origin above the tid: st_rec_key), one per track, unique across
+ * processes */
 #define LANE_TID_BASE 1000000000
 
+/* A thread track: its numbers in the output are the keys of its process
+ * and thread (st_rec_key: the pid and tid themselves on the first origin,
+ * the origin above them on another machine or pid namespace), so that two
+ * machines' pid 4242 are two processes and their tid 4242 two threads. */
 struct thread {
-	int64_t pid, tid;
-	int64_t key;		/* its process's key (st_rec.pkey) */
+	int64_t pid, tid;	/* as written: the keys of its process and thread */
+	int64_t rpid, rtid;	/* as the trace says: its pid and tid */
+	int64_t key;		/* its process's key (st_rec.pkey): pid */
+	unsigned origin;	/* its origin (st_rec.origin) */
 	int64_t last_end_ns;	/* end of its last call slice, relative to t0 */
 };
 
@@ -62,7 +74,7 @@ struct lane {
 };
 
 struct lanes {
-	int64_t pid;
+	int64_t pkey;		/* the process (st_msock.pkey) */
 	struct lane *v;
 	int n, cap;
 };
@@ -131,19 +143,26 @@ static int64_t rec_tid(const struct st_rec *r)
 	return r->ev.tid > 0 ? r->ev.tid : r->ev.pid;
 }
 
-static struct thread *find_thread(struct show_chrome_acc *c, int64_t pid, int64_t tid)
+/* the number of r's thread track: its tid with its origin (st_rec_key) */
+static int64_t rec_tkey(const struct st_rec *r)
 {
-	struct thread key = { .pid = pid, .tid = tid };
+	return st_rec_key(r, rec_tid(r));
+}
+
+static struct thread *find_thread(struct show_chrome_acc *c, const struct st_rec *r)
+{
+	struct thread key = { .pid = r->pkey, .tid = rec_tkey(r) };
 
 	return bsearch(&key, c->threads, c->nthreads, sizeof(key), cmp_thread);
 }
 
-/* the thread of (pid, tid), added (its calls' end unknown) when new;
- * NULL when out of memory */
-static struct thread *add_thread(struct show_chrome_acc *c, int64_t pid, int64_t tid, int64_t key)
+/* the thread of r, added (its calls' end unknown) when new; NULL when out
+ * of memory */
+static struct thread *add_thread(struct show_chrome_acc *c, const struct st_rec *r)
 {
 	size_t lo = 0, hi = c->nthreads;
-	struct thread t = { .pid = pid, .tid = tid, .key = key, .last_end_ns = INT64_MIN };
+	struct thread t = { .pid = r->pkey, .tid = rec_tkey(r), .rpid = r->ev.pid, .rtid = rec_tid(r),
+			    .key = r->pkey, .origin = r->origin, .last_end_ns = INT64_MIN };
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -296,30 +315,76 @@ static void sort_index(struct show_chrome_acc *c, int64_t pid, int64_t tid, int6
 	emit(c, ev);
 }
 
-/* The tracks' names of the threads of the events (c->threads). */
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Where a process of origin o ran, for its track's name, when the traces
+ * came from more than one machine or pid namespace: " on HOST", with the
+ * boot ("boot 0eaa4e26") when another origin has the same host and another
+ * boot, and the pid namespace ("pid ns 4026532999") when another has the
+ * same host and boot and another namespace; the host escaped as on a
+ * screen.  "" for a trace of one origin (its names as they always were). */
+static const char *where(const struct show_chrome_acc *c, unsigned o, char *buf, size_t n)
+{
+	const struct st_trace *t = c->sh->trace;
+	const struct st_origin *x;
+	bool boots = false, spaces = false;
+	int k;
+
+	if (!t || t->norigins < 2)
+		return "";
+	if (o >= t->norigins) {
+		snprintf(buf, n, " on ?");
+		return buf;
+	}
+	x = &t->origins[o];
+	for (size_t i = 0; i < t->norigins; i++) {
+		const struct st_origin *y = &t->origins[i];
+
+		if (i == o || !same_str(x->host, y->host))
+			continue;
+		if (!same_str(x->boot, y->boot))
+			boots = true;
+		else if (x->pidns != y->pidns)
+			spaces = true;
+	}
+	k = snprintf(buf, n, " on %s", x->host ? show_esc(x->host) : "?");
+	if (boots && k >= 0 && (size_t)k < n)
+		k += snprintf(buf + k, n - (size_t)k, " boot %.8s", x->boot ? show_esc(x->boot) : "?");
+	if (spaces && k >= 0 && (size_t)k < n)
+		snprintf(buf + k, n - (size_t)k, " pid ns %" PRIu64, x->pidns);
+	return buf;
+}
+
+/* The tracks' names of the threads of the events (c->threads): a process
+ * by its command line and pid (and where it ran: where()), a thread by
+ * its tid. */
 static void thread_names(struct show_chrome_acc *c)
 {
 	struct show *sh = c->sh;
-	char comm[256], name[320];
+	char comm[256], at[160], name[448];
 
 	for (size_t i = 0; i < c->nthreads; i++) {
 		const struct thread *t = &c->threads[i];
 
 		if (!i || t->pid != t[-1].pid) {
 			const char *cmd = show_proc_comm(sh, t->key, comm, sizeof(comm));
+			const char *on = where(c, t->origin, at, sizeof(at));
 
 			if (cmd)
-				snprintf(name, sizeof(name), "%s (pid %" PRId64 ")", cmd, t->pid);
+				snprintf(name, sizeof(name), "%s (pid %" PRId64 "%s)", cmd, t->rpid, on);
 			else
-				snprintf(name, sizeof(name), "pid %" PRId64, t->pid);
+				snprintf(name, sizeof(name), "pid %" PRId64 "%s", t->rpid, on);
 			meta(c, "process_name", t->pid, t->pid, name);
 		}
-		if (t->tid == t->pid)
-			snprintf(name, sizeof(name), "main thread %" PRId64, t->tid);
+		if (t->rtid == t->rpid)
+			snprintf(name, sizeof(name), "main thread %" PRId64, t->rtid);
 		else
-			snprintf(name, sizeof(name), "thread %" PRId64, t->tid);
+			snprintf(name, sizeof(name), "thread %" PRId64, t->rtid);
 		meta(c, "thread_name", t->pid, t->tid, name);
-		sort_index(c, t->pid, t->tid, t->tid == t->pid ? -1 : 0);
+		sort_index(c, t->pid, t->tid, t->rtid == t->rpid ? -1 : 0);
 	}
 }
 
@@ -359,7 +424,7 @@ static void life(struct show_chrome_acc *c, const struct st_msock *s, int64_t ti
 	json_t *ev, *args;
 
 	life_name(s, name, sizeof(name));
-	ev = base("X", name, s->conn ? "connection" : "socket", s->pid, tid);
+	ev = base("X", name, s->conn ? "connection" : "socket", s->pkey, tid);
 	args = json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "socket", s->id, "fd", s->fd, "local",
 			 str_or_null(st_msock_local(s)[0] ? st_msock_local(s) : NULL), "remote",
 			 str_or_null(st_msock_remote(s)[0] ? st_msock_remote(s) : NULL), "final_state",
@@ -378,10 +443,10 @@ static void life(struct show_chrome_acc *c, const struct st_msock *s, int64_t ti
 	emit(c, ev);
 }
 
-static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int64_t pid)
+static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int64_t pkey)
 {
 	for (size_t j = 0; j < *nper; j++)
-		if ((*per)[j].pid == pid)
+		if ((*per)[j].pkey == pkey)
 			return &(*per)[j];
 	if (*nper == *cap) {
 		size_t ncap = *cap ? 2 * *cap : 16;
@@ -392,7 +457,7 @@ static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int
 		*per = p;
 		*cap = ncap;
 	}
-	(*per)[*nper] = (struct lanes){ .pid = pid };
+	(*per)[*nper] = (struct lanes){ .pkey = pkey };
 	return &(*per)[(*nper)++];
 }
 
@@ -403,7 +468,7 @@ static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int
  * -1 when out of memory. */
 static int place(struct show_chrome_acc *c, const struct st_msock *s)
 {
-	struct lanes *l = lanes_of(&c->per, &c->nper, &c->capper, s->pid);
+	struct lanes *l = lanes_of(&c->per, &c->nper, &c->capper, s->pkey);
 	int k;
 
 	if (!l)
@@ -426,8 +491,8 @@ static int place(struct show_chrome_acc *c, const struct st_msock *s)
 		l->v[k].tid = LANE_TID_BASE + c->next_lane_tid++;
 		l->n++;
 		snprintf(name, sizeof(name), "sockets %d", k + 1);
-		meta(c, "thread_name", s->pid, l->v[k].tid, name);
-		sort_index(c, s->pid, l->v[k].tid, 1000 + k);
+		meta(c, "thread_name", s->pkey, l->v[k].tid, name);
+		sort_index(c, s->pkey, l->v[k].tid, 1000 + k);
 	}
 	l->v[k].end = life_end(s);
 	life(c, s, l->v[k].tid);
@@ -501,7 +566,7 @@ static json_t *call_args(struct show_chrome_acc *c, const struct st_event *ev)
 static void instant(struct show_chrome_acc *c, const struct st_rec *r, int64_t ns, const char *name, const char *cat,
 		    json_t *args)
 {
-	json_t *ev = base("i", name, cat, r->ev.pid, rec_tid(r));
+	json_t *ev = base("i", name, cat, r->pkey, rec_tkey(r));
 
 	if (!ev || !args || json_object_set_new(ev, "s", json_string("t")) ||
 	    json_object_set_new(ev, "ts", us_from_ns(ns)) || json_object_set_new(ev, "args", args)) {
@@ -536,13 +601,12 @@ static void state_change(struct show_chrome_acc *c, const struct st_rec *r, int6
 static void event(struct show_chrome_acc *c, const struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
-	struct thread *t = c->streaming ? add_thread(c, ev->pid, rec_tid(r), r->pkey) :
-			   find_thread(c, ev->pid, rec_tid(r));
+	struct thread *t = c->streaming ? add_thread(c, r) : find_thread(c, r);
 	int64_t start = (ev->ts_us - c->t0_us) * 1000, end = start;
 	const char *name = st_call_name(ev->call);
 
 	if (ev->dur_ns >= 0 && !st_call_is(ev->call, ST_K_SELF)) {
-		json_t *x = base("X", name, "call", ev->pid, rec_tid(r));
+		json_t *x = base("X", name, "call", r->pkey, rec_tkey(r));
 
 		if (c->streaming && !t)
 			c->oom = true;
@@ -807,7 +871,7 @@ int show_chrome(struct show *sh)
 	c.to = sh->out;
 	c.t0_us = sh->trace->n ? sh->model->t_first : 0;
 	for (size_t i = 0; i < sh->nrecs; i++)
-		if (!add_thread(&c, sh->recs[i]->ev.pid, rec_tid(sh->recs[i]), sh->recs[i]->pkey)) {
+		if (!add_thread(&c, sh->recs[i])) {
 			chrome_free(&c);
 			return 2;
 		}
