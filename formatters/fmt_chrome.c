@@ -31,14 +31,20 @@
  * rest), so that no byte of the trace reaches a screen raw; the names of
  * socket slices hold addresses escaped as the text formats show them.
  *
- * As a stream (show -f chrome without --strict and --port): each event is
- * rendered as the model is fed it, in the order of the merged trace, and
- * put aside (a temporary file) until a socket retires (st_model_retiring);
- * nothing retired, the output is the whole trace's, byte for byte.  From
- * the first socket that retires on, the array is written as it goes: what
- * was put aside, then each event as it comes and each socket's life as it
- * retires; the tracks' names and the lives of the sockets left come at the
- * end, and the array is closed whatever stopped the reading.
+ * As a stream (show -f chrome without --strict): each event is rendered
+ * as the model is fed it, in the order of the merged trace, and put aside
+ * (a temporary file) until a socket retires (st_model_retiring); nothing
+ * retired, the output is the whole trace's, byte for byte.  From the first
+ * socket that retires on, the array is written as it goes: what was put
+ * aside, then each event as it comes and each socket's life as it retires;
+ * the tracks' names and the lives of the sockets left come at the end, and
+ * the array is closed whatever stopped the reading.  With --port, which
+ * needs an event's socket's final ports, each event is rendered as it is
+ * fed and held in memory (struct pend) until the model hands it out as its
+ * socket retires (st_retire.rec), then written or dropped; what is left is
+ * handed out at the end.  So that the two paths agree, a thread's calls
+ * and a socket's states are followed through every event of the processes
+ * --pid keeps, --port or not (the whole trace's path too).
  * Reads the model and the events only.
  */
 #include "show.h"
@@ -65,6 +71,7 @@ struct thread {
 	int64_t key;		/* its process's key (st_rec.pkey): pid */
 	unsigned origin;	/* its origin (st_rec.origin) */
 	int64_t last_end_ns;	/* end of its last call slice, relative to t0 */
+	bool shown;		/* an event the filters keep is on it: named */
 };
 
 /* the socket tracks of one process: the end of each one's last life */
@@ -85,9 +92,33 @@ struct sstate {
 	char *state;
 };
 
+/* With --port, as a stream: an event rendered as the model is fed it (so
+ * that the calls of a thread and the states of a socket follow each other
+ * in the trace's order), held until the model hands it out with its
+ * socket's final ports (st_retire.rec: show_chrome_told), then written or
+ * dropped. */
+struct pend {
+	size_t order;		/* st_rec.order: the key */
+	int64_t effect_us;	/* st_rec_effect_us */
+	int64_t pkey, tkey;	/* its thread (struct thread's pid and tid) */
+	char *text;		/* its events' JSON, each after ",\n" */
+	size_t len;
+	bool used;		/* a slot of the table in use */
+};
+
 struct show_chrome_acc {
 	struct show *sh;
 	FILE *to;		/* where events go: sh->out, or aside */
+	bool quiet;		/* event() follows the chains (a thread's last call,
+				 * a socket's state) and writes nothing */
+	bool collect;		/* ... or writes into buf (a pend's text) */
+	char *buf;
+	size_t nbuf, capbuf;
+	bool by_port;		/* a stream with --port: events rendered into pends */
+	struct pend *pends;	/* open addressing by order, capacity a power of 2 */
+	size_t npends, cappends;
+	struct pend *kept;	/* told and kept before the array was begun */
+	size_t nkept, capkept;
 	int64_t t0_us;
 	bool first;		/* no event written yet */
 	bool oom;
@@ -272,11 +303,44 @@ static json_t *str_or_null(const char *s)
 	return j ? j : json_null();
 }
 
-/* Writes one event and drops it. */
+/* n bytes at the end of c->buf; -1 when out of memory */
+static int buf_add(struct show_chrome_acc *c, const char *p, size_t n)
+{
+	if (c->nbuf + n > c->capbuf) {
+		size_t cap = c->capbuf ? 2 * c->capbuf : 1024;
+		char *q;
+
+		while (cap < c->nbuf + n)
+			cap *= 2;
+		if (!(q = realloc(c->buf, cap)))
+			return -1;
+		c->buf = q;
+		c->capbuf = cap;
+	}
+	memcpy(c->buf + c->nbuf, p, n);
+	c->nbuf += n;
+	return 0;
+}
+
+/* Writes one event and drops it (quiet: only drops it; collect: into
+ * c->buf). */
 static void emit(struct show_chrome_acc *c, json_t *ev)
 {
 	if (!ev) {
 		c->oom = true;
+		return;
+	}
+	if (c->quiet) {
+		json_decref(ev);
+		return;
+	}
+	if (c->collect) {
+		char *text = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+
+		if (!text || buf_add(c, ",\n", 2) < 0 || buf_add(c, text, strlen(text)) < 0)
+			c->oom = true;
+		free(text);
+		json_decref(ev);
 		return;
 	}
 	/* put aside, an event comes after the tracks' names: never first */
@@ -365,11 +429,14 @@ static void thread_names(struct show_chrome_acc *c)
 {
 	struct show *sh = c->sh;
 	char comm[256], at[160], name[448];
+	const struct thread *named = NULL;	/* the last one named */
 
 	for (size_t i = 0; i < c->nthreads; i++) {
 		const struct thread *t = &c->threads[i];
 
-		if (!i || t->pid != t[-1].pid) {
+		if (!t->shown)
+			continue;
+		if (!named || t->pid != named->pid) {
 			const char *cmd = show_proc_comm(sh, t->key, comm, sizeof(comm));
 			const char *on = where(c, t->origin, at, sizeof(at));
 
@@ -385,6 +452,7 @@ static void thread_names(struct show_chrome_acc *c)
 			snprintf(name, sizeof(name), "thread %" PRId64, t->rtid);
 		meta(c, "thread_name", t->pid, t->tid, name);
 		sort_index(c, t->pid, t->tid, t->rtid == t->rpid ? -1 : 0);
+		named = t;
 	}
 }
 
@@ -598,7 +666,10 @@ static void state_change(struct show_chrome_acc *c, const struct st_rec *r, int6
 		c->oom = true;
 }
 
-static void event(struct show_chrome_acc *c, const struct st_rec *r)
+/* Renders r (quiet: follows its thread's calls and its socket's states,
+ * writes nothing); returns its thread, NULL when out of memory (or, not
+ * streaming, when the thread was not added first) */
+static struct thread *event(struct show_chrome_acc *c, const struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
 	struct thread *t = c->streaming ? add_thread(c, r) : find_thread(c, r);
@@ -632,6 +703,7 @@ static void event(struct show_chrome_acc *c, const struct st_rec *r)
 			json_pack("{s:s, s:i, s:o}", "call", name, "fd", ev->fd, "reason", str_or_null(ev->reset_reason)));
 	state_change(c, r, end, ev->connect_done ? ev->connect_done : ev->state);
 	state_change(c, r, end, ev->state_after);
+	return t;
 }
 
 static void chrome_free(struct show_chrome_acc *c)
@@ -647,6 +719,14 @@ static void chrome_free(struct show_chrome_acc *c)
 		fclose(c->aside);
 	free(c->mem);
 	free(c->pieces);
+	free(c->buf);
+	for (size_t i = 0; i < c->cappends; i++)
+		if (c->pends[i].used)
+			free(c->pends[i].text);
+	free(c->pends);
+	for (size_t i = 0; i < c->nkept; i++)
+		free(c->kept[i].text);
+	free(c->kept);
 }
 
 static void header(struct show_chrome_acc *c)
@@ -707,6 +787,39 @@ static void aside_out(struct show_chrome_acc *c)
 	c->to = c->sh->out;
 }
 
+/* a pend's text written after what was written (its first comma dropped
+ * when it comes first), and let go of */
+static void put(struct show_chrome_acc *c, struct pend *p)
+{
+	size_t skip = c->first && p->len ? 1 : 0;
+
+	fwrite(p->text + skip, 1, p->len - skip, c->sh->out);
+	if (p->len)
+		c->first = false;
+	free(p->text);
+	p->text = NULL;
+}
+
+static int cmp_pend(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+
+	if (x->effect_us != y->effect_us)
+		return x->effect_us < y->effect_us ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* the pends told and kept before the array was begun, in the whole
+ * trace's order (that of the pieces put aside: cmp_piece) */
+static void kept_out(struct show_chrome_acc *c)
+{
+	if (c->nkept > 1)
+		qsort(c->kept, c->nkept, sizeof(*c->kept), cmp_pend);
+	for (size_t i = 0; i < c->nkept; i++)
+		put(c, &c->kept[i]);
+	c->nkept = 0;
+}
+
 /* the array written as it goes from now on: the header, what was put
  * aside */
 static void start(struct show_chrome_acc *c)
@@ -716,6 +829,7 @@ static void start(struct show_chrome_acc *c)
 	c->started = true;
 	header(c);
 	aside_out(c);
+	kept_out(c);
 }
 
 static void finish(struct show_chrome_acc *c)
@@ -773,23 +887,128 @@ static void add_piece(struct show_chrome_acc *c, const struct piece *pc)
 
 int show_chrome_begin(struct show *sh)
 {
-	return acc_of(sh) ? 0 : -1;
+	struct show_chrome_acc *c = acc_of(sh);
+
+	if (c)
+		c->by_port = sh->nports > 0;
+	return c ? 0 : -1;
+}
+
+/* ---- the pends of --port, by order (open addressing, linear probing) ---- */
+
+static size_t pend_home(const struct show_chrome_acc *c, size_t order)
+{
+	return (size_t)(((uint64_t)order * UINT64_C(0x9e3779b97f4a7c15)) >> 17) & (c->cappends - 1);
+}
+
+/* where the pend of order is, or the empty slot it would go to */
+static size_t pend_slot(const struct show_chrome_acc *c, size_t order)
+{
+	size_t i = pend_home(c, order);
+
+	while (c->pends[i].used && c->pends[i].order != order)
+		i = (i + 1) & (c->cappends - 1);
+	return i;
+}
+
+/* p kept (its text is the table's then); -1 when out of memory */
+static int pend_put(struct show_chrome_acc *c, const struct pend *p)
+{
+	if ((c->npends + 1) * 2 > c->cappends) {
+		struct pend *old = c->pends;
+		size_t oldcap = c->cappends, cap = oldcap ? 2 * oldcap : 1024;
+
+		if (!(c->pends = calloc(cap, sizeof(*c->pends)))) {
+			c->pends = old;
+			return -1;
+		}
+		c->cappends = cap;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].used)
+				c->pends[pend_slot(c, old[i].order)] = old[i];
+		free(old);
+	}
+	c->pends[pend_slot(c, p->order)] = *p;
+	c->pends[pend_slot(c, p->order)].used = true;
+	c->npends++;
+	return 0;
+}
+
+/* the pend of order taken out of the table into *out; false none */
+static bool pend_take(struct show_chrome_acc *c, size_t order, struct pend *out)
+{
+	size_t mask = c->cappends - 1, i, j;
+
+	if (!c->npends)
+		return false;
+	i = pend_slot(c, order);
+	if (!c->pends[i].used)
+		return false;
+	*out = c->pends[i];
+	c->npends--;
+	/* the entries after it that probed past it move back into the hole */
+	for (j = i;;) {
+		size_t k;
+
+		j = (j + 1) & mask;
+		if (!c->pends[j].used)
+			break;
+		k = pend_home(c, c->pends[j].order);
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		c->pends[i] = c->pends[j];
+		i = j;
+	}
+	c->pends[i].used = false;
+	c->pends[i].text = NULL;
+	return true;
+}
+
+/* r rendered as it is fed, held until the model tells it (--port) */
+static void pend_add(struct show_chrome_acc *c, const struct st_rec *r)
+{
+	struct pend p = { r->order, st_rec_effect_us(r), r->pkey, rec_tkey(r), NULL, 0, false };
+
+	c->nbuf = 0;
+	c->collect = true;
+	event(c, r);
+	c->collect = false;
+	if (c->oom)
+		return;
+	if (c->nbuf && !(p.text = malloc(c->nbuf))) {
+		c->oom = true;
+		return;
+	}
+	if (c->nbuf)
+		memcpy(p.text, c->buf, c->nbuf);
+	p.len = c->nbuf;
+	if (pend_put(c, &p) < 0) {
+		free(p.text);
+		c->oom = true;
+	}
 }
 
 void show_chrome_rec(struct show *sh, const struct st_rec *r)
 {
 	struct show_chrome_acc *c = sh->chrome;
+	struct thread *t;
 
-	if (!c || c->oom)
+	/* --port decides when the model tells r (its socket's final ports);
+	 * without it, --pid decides now */
+	if (!c || c->oom || !show_keep_pid(sh, r->ev.pid))
 		return;
 	if (!c->t0_known) {
 		c->t0_us = sh->model->t_first;	/* the first event's: fed already */
 		c->t0_known = true;
 	}
+	if (c->by_port) {
+		pend_add(c, r);
+		return;
+	}
 	if (c->to == c->aside && !c->mem) {
 		struct piece pc = { st_rec_effect_us(r), r->order, ftell(c->aside), 0 };
 
-		event(c, r);
+		t = event(c, r);
 		pc.len = ftell(c->aside) - pc.off;
 		add_piece(c, &pc);
 	} else if (c->to == c->aside) {
@@ -797,13 +1016,53 @@ void show_chrome_rec(struct show *sh, const struct st_rec *r)
 
 		fflush(c->aside);
 		pc.off = (long)c->nmem;
-		event(c, r);
+		t = event(c, r);
 		fflush(c->aside);
 		pc.len = (long)c->nmem - pc.off;
 		add_piece(c, &pc);
 	} else {
-		event(c, r);
+		t = event(c, r);
 	}
+	if (t)
+		t->shown = true;
+}
+
+void show_chrome_told(struct show *sh, const struct st_rec *r)
+{
+	struct show_chrome_acc *c = sh->chrome;
+	struct pend p;
+	struct thread *t;
+
+	if (!c || !c->by_port || !pend_take(c, r->order, &p))
+		return;
+	if (c->oom || !show_keep_rec(sh, r)) {
+		free(p.text);
+		return;
+	}
+	{
+		struct thread key = { .pid = p.pkey, .tid = p.tkey };
+
+		t = bsearch(&key, c->threads, c->nthreads, sizeof(key), cmp_thread);
+	}
+	if (t)
+		t->shown = true;
+	if (c->started) {
+		put(c, &p);
+		return;
+	}
+	if (c->nkept == c->capkept) {
+		size_t cap = c->capkept ? 2 * c->capkept : 64;
+		struct pend *q = realloc(c->kept, cap * sizeof(*q));
+
+		if (!q) {
+			free(p.text);
+			c->oom = true;
+			return;
+		}
+		c->kept = q;
+		c->capkept = cap;
+	}
+	c->kept[c->nkept++] = p;
 }
 
 void show_chrome_sock(struct show *sh, const struct st_msock *s)
@@ -842,6 +1101,17 @@ static int chrome_end(struct show *sh)
 {
 	struct show_chrome_acc *c = sh->chrome;
 
+	if (c->by_port && !c->oom) {
+		/* the events the model still holds, told now */
+		const struct st_rec **v = NULL;
+		long n = st_model_untold(sh->model, &v);
+
+		if (n < 0)
+			c->oom = true;
+		for (long i = 0; i < n; i++)
+			show_chrome_told(sh, v[i]);
+		free(v);
+	}
 	if (!c->started) {
 		/* nothing retired: the whole trace's output */
 		if (!c->t0_known)
@@ -853,6 +1123,7 @@ static int chrome_end(struct show *sh)
 			c->oom = true;
 		c->started = true;
 		aside_out(c);
+		kept_out(c);
 	} else {
 		if (sockets(c) < 0)
 			c->oom = true;
@@ -868,19 +1139,35 @@ int show_chrome(struct show *sh)
 
 	if (sh->chrome)
 		return chrome_end(sh);
+	const struct st_trace *tr = sh->trace;
+
 	c.to = sh->out;
-	c.t0_us = sh->trace->n ? sh->model->t_first : 0;
-	for (size_t i = 0; i < sh->nrecs; i++)
-		if (!add_thread(&c, sh->recs[i])) {
+	c.t0_us = tr->n ? sh->model->t_first : 0;
+	/* the events of the processes --pid keeps, those --port leaves out
+	 * too: a thread's calls and a socket's states follow each other as
+	 * the trace has them, whatever --port writes (as the stream renders
+	 * each event before its socket's ports are known) */
+	for (size_t i = 0; i < tr->n; i++) {
+		struct thread *t;
+
+		if (!show_keep_pid(sh, tr->recs[i]->ev.pid))
+			continue;
+		if (!(t = add_thread(&c, tr->recs[i]))) {
 			chrome_free(&c);
 			return 2;
 		}
+		if (show_keep_rec(sh, tr->recs[i]))
+			t->shown = true;
+	}
 	header(&c);
 	thread_names(&c);
 	if (sockets(&c) < 0)
 		c.oom = true;
-	for (size_t i = 0; i < sh->nrecs && !c.oom; i++)
-		event(&c, sh->recs[i]);
+	for (size_t i = 0; i < tr->n && !c.oom; i++)
+		if (show_keep_pid(sh, tr->recs[i]->ev.pid)) {
+			c.quiet = !show_keep_rec(sh, tr->recs[i]);
+			event(&c, tr->recs[i]);
+		}
 	finish(&c);
 	chrome_free(&c);
 	return c.oom ? 2 : 0;

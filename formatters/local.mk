@@ -46,7 +46,7 @@ TESTS += \
 	tests/show_stream.bats \
 	tests/show_retire.bats \
 	tests/show_chrome.bats \
-	tests/show_chrome_machines.bats \
+	tests/show_chrome_stream.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

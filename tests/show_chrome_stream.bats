@@ -1,13 +1,17 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# `socktrace show -f chrome` on the traces of several machines: each
-# process, told apart by its host, boot, pid namespace and pid, is a track
-# of its own, numbered apart from the others and named with its host, so
-# that two machines' same pids never share a track (nor push each other's
-# calls); the same events on each track whether the output is held to the
-# end or written as sockets end (--hold).  The second machine is the same
-# real run as the first, its start events given another host and boot
-# with jq: the same pids, tids and times.
+# `socktrace show -f chrome` as a stream, on the traces of several
+# machines and with --port:
+# - each process, told apart by its host, boot, pid namespace and pid, is
+#   a track of its own, numbered apart from the others and named with its
+#   host, so that two machines' same pids never share a track (nor push
+#   each other's calls); the same events on each track whether the output
+#   is held to the end or written as sockets end (--hold).  The second
+#   machine is the same real run as the first, its start events given
+#   another host and boot with jq: the same pids, tids and times;
+# - --port streams as the other filters do: each event is written (or left
+#   out) once its socket has retired, its ports final; the whole trace's
+#   events (--strict reads it whole), and its bytes while nothing retired.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -85,4 +89,48 @@ as_machine() {
 	chrome_check held.json >held-summary.json
 	diff <(chrome_events whole.json) <(chrome_events held.json)
 	diff <(jq -c 'del(.tracks)' summary.json) <(jq -c 'del(.tracks)' held-summary.json)
+}
+
+@test "chrome --port streams: the whole trace's events of that port, written as sockets end" {
+	pauses 5
+	lport=$(jq -r 'select(.call == "listen") | .local' "$TRACE" | sed 's/.*://')
+	# a short connection's client port, and the long one's
+	cport=$(jq -r 'select(.call == "connect") | .local' "$TRACE" | sed -n 3p | sed 's/.*://')
+	kport=$(jq -r 'select(.call == "connect") | .local' "$TRACE" | sed -n 1p | sed 's/.*://')
+	for port in "$lport" "$cport" "$kport"; do
+		"$SOCKTRACE" show -f chrome --strict --port "$port" "$TRACE" >whole.json
+		# held to the end (the default): the whole trace's bytes
+		run --separate-stderr "$SOCKTRACE" show -f chrome --port "$port" "$TRACE"
+		[[ $status == 0 && -z $stderr ]]
+		diff whole.json <(printf '%s\n' "$output")
+		# written as sockets end: the same events
+		run --separate-stderr "$SOCKTRACE" show -f chrome --hold 1 --port "$port" "$TRACE"
+		[[ $status == 0 ]]
+		grep -q "sockets that had ended were written as they ended" <<<"$stderr"
+		printf '%s\n' "$output" >held.json
+		chrome_check held.json >/dev/null
+		diff <(chrome_events whole.json) <(chrome_events held.json)
+	done
+	# a client's port: its connection's two ends, nothing of the others
+	assert_eq "$(jq '[.traceEvents[] | select(.cat == "connection")] | length' held.json)" 2 "lives"
+	# the listener's port: every connection's server end (and their
+	# clients), the listener
+	"$SOCKTRACE" show -f chrome --hold 1 --port "$lport" "$TRACE" >held.json 2>/dev/null
+	assert_eq "$(jq '[.traceEvents[] | select(.cat == "connection")] | length' held.json)" 12 "lives"
+	# from a pipe: a short connection's events and lives are out while the
+	# writer still holds it
+	cut=$(jq -n '[inputs] | (map(select(.call == "connect"))[0].fd) as $k
+		| to_entries | map(select(.value.call == "close" and .value.fd == $k))[0].key' "$TRACE")
+	[[ $cut -gt 20 ]]
+	head -n "$cut" "$TRACE" >part.jsonl
+	mkfifo in.fifo
+	bg_start show "$SOCKTRACE" show -f chrome --hold 1 --port "$lport" in.fifo
+	exec 4>in.fifo
+	cat part.jsonl >&4
+	wait_line show '"cat":"connection"' 30 >/dev/null
+	wait_line show '"name":"accept4"' 30 >/dev/null
+	kill -0 "${BG[show]}"
+	exec 4>&-
+	bg_wait show
+	chrome_check "$SCRATCH/show.out" >/dev/null
 }
