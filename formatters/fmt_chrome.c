@@ -928,9 +928,16 @@ static int pend_put(struct show_chrome_acc *c, const struct pend *p)
 				c->pends[pend_slot(c, old[i].order)] = old[i];
 		free(old);
 	}
-	c->pends[pend_slot(c, p->order)] = *p;
-	c->pends[pend_slot(c, p->order)].used = true;
-	c->npends++;
+	{
+		struct pend *slot = &c->pends[pend_slot(c, p->order)];
+
+		if (!slot->used)
+			c->npends++;
+		else
+			free(slot->text);	/* never: each order is fed once */
+		*slot = *p;
+		slot->used = true;
+	}
 	return 0;
 }
 
