@@ -5,7 +5,11 @@
  * Owns: the mapping of a trace onto that format's tracks and events
  * (socktrace(1) describes it):
  *   - one process per traced process (process_name: its command line and
- *     pid), one thread track per thread that made a call (thread_name);
+ *     pid, and its host when the traces came from several machines or pid
+ *     namespaces), one thread track per thread that made a call
+ *     (thread_name); a process is numbered by its key (st_rec.pkey: its
+ *     pid on the first machine, the origin above it on the others), so
+ *     that two machines' pid 4242 are two tracks, and a thread likewise;
  *   - a complete slice ("ph":"X") per call with a measured duration, on
  *     its thread, from the call's start to its return;
  *   - a complete slice per socket's life (from its first event to its end;
@@ -27,14 +31,20 @@
  * rest), so that no byte of the trace reaches a screen raw; the names of
  * socket slices hold addresses escaped as the text formats show them.
  *
- * As a stream (show -f chrome without --strict and --port): each event is
- * rendered as the model is fed it, in the order of the merged trace, and
- * put aside (a temporary file) until a socket retires (st_model_retiring);
- * nothing retired, the output is the whole trace's, byte for byte.  From
- * the first socket that retires on, the array is written as it goes: what
- * was put aside, then each event as it comes and each socket's life as it
- * retires; the tracks' names and the lives of the sockets left come at the
- * end, and the array is closed whatever stopped the reading.
+ * As a stream (show -f chrome without --strict): each event is rendered
+ * as the model is fed it, in the order of the merged trace, and put aside
+ * (a temporary file) until a socket retires (st_model_retiring); nothing
+ * retired, the output is the whole trace's, byte for byte.  From the first
+ * socket that retires on, the array is written as it goes: what was put
+ * aside, then each event as it comes and each socket's life as it retires;
+ * the tracks' names and the lives of the sockets left come at the end, and
+ * the array is closed whatever stopped the reading.  With --port, which
+ * needs an event's socket's final ports, each event is rendered as it is
+ * fed and held in memory (struct pend) until the model hands it out as its
+ * socket retires (st_retire.rec), then written or dropped; what is left is
+ * handed out at the end.  So that the two paths agree, a thread's calls
+ * and a socket's states are followed through every event of the processes
+ * --pid keeps, --port or not (the whole trace's path too).
  * Reads the model and the events only.
  */
 #include "show.h"
@@ -46,13 +56,22 @@
 #include <jansson.h>
 
 /* pseudo thread ids of the socket tracks: above every real tid (pid_max is
- * at most 2^22), one per track, unique across processes */
+ * at most 2^22) and every thread's key of the first 238 origins (the
+ * origin above the tid: st_rec_key), one per track, unique across
+ * processes */
 #define LANE_TID_BASE 1000000000
 
+/* A thread track: its numbers in the output are the keys of its process
+ * and thread (st_rec_key: the pid and tid themselves on the first origin,
+ * the origin above them on another machine or pid namespace), so that two
+ * machines' pid 4242 are two processes and their tid 4242 two threads. */
 struct thread {
-	int64_t pid, tid;
-	int64_t key;		/* its process's key (st_rec.pkey) */
+	int64_t pid, tid;	/* as written: the keys of its process and thread */
+	int64_t rpid, rtid;	/* as the trace says: its pid and tid */
+	int64_t key;		/* its process's key (st_rec.pkey): pid */
+	unsigned origin;	/* its origin (st_rec.origin) */
 	int64_t last_end_ns;	/* end of its last call slice, relative to t0 */
+	bool shown;		/* an event the filters keep is on it: named */
 };
 
 /* the socket tracks of one process: the end of each one's last life */
@@ -62,7 +81,7 @@ struct lane {
 };
 
 struct lanes {
-	int64_t pid;
+	int64_t pkey;		/* the process (st_msock.pkey) */
 	struct lane *v;
 	int n, cap;
 };
@@ -73,9 +92,33 @@ struct sstate {
 	char *state;
 };
 
+/* With --port, as a stream: an event rendered as the model is fed it (so
+ * that the calls of a thread and the states of a socket follow each other
+ * in the trace's order), held until the model hands it out with its
+ * socket's final ports (st_retire.rec: show_chrome_told), then written or
+ * dropped. */
+struct pend {
+	size_t order;		/* st_rec.order: the key */
+	int64_t effect_us;	/* st_rec_effect_us */
+	int64_t pkey, tkey;	/* its thread (struct thread's pid and tid) */
+	char *text;		/* its events' JSON, each after ",\n" */
+	size_t len;
+	bool used;		/* a slot of the table in use */
+};
+
 struct show_chrome_acc {
 	struct show *sh;
 	FILE *to;		/* where events go: sh->out, or aside */
+	bool quiet;		/* event() follows the chains (a thread's last call,
+				 * a socket's state) and writes nothing */
+	bool collect;		/* ... or writes into buf (a pend's text) */
+	char *buf;
+	size_t nbuf, capbuf;
+	bool by_port;		/* a stream with --port: events rendered into pends */
+	struct pend *pends;	/* open addressing by order, capacity a power of 2 */
+	size_t npends, cappends;
+	struct pend *kept;	/* told and kept before the array was begun */
+	size_t nkept, capkept;
 	int64_t t0_us;
 	bool first;		/* no event written yet */
 	bool oom;
@@ -131,19 +174,26 @@ static int64_t rec_tid(const struct st_rec *r)
 	return r->ev.tid > 0 ? r->ev.tid : r->ev.pid;
 }
 
-static struct thread *find_thread(struct show_chrome_acc *c, int64_t pid, int64_t tid)
+/* the number of r's thread track: its tid with its origin (st_rec_key) */
+static int64_t rec_tkey(const struct st_rec *r)
 {
-	struct thread key = { .pid = pid, .tid = tid };
+	return st_rec_key(r, rec_tid(r));
+}
+
+static struct thread *find_thread(struct show_chrome_acc *c, const struct st_rec *r)
+{
+	struct thread key = { .pid = r->pkey, .tid = rec_tkey(r) };
 
 	return bsearch(&key, c->threads, c->nthreads, sizeof(key), cmp_thread);
 }
 
-/* the thread of (pid, tid), added (its calls' end unknown) when new;
- * NULL when out of memory */
-static struct thread *add_thread(struct show_chrome_acc *c, int64_t pid, int64_t tid, int64_t key)
+/* the thread of r, added (its calls' end unknown) when new; NULL when out
+ * of memory */
+static struct thread *add_thread(struct show_chrome_acc *c, const struct st_rec *r)
 {
 	size_t lo = 0, hi = c->nthreads;
-	struct thread t = { .pid = pid, .tid = tid, .key = key, .last_end_ns = INT64_MIN };
+	struct thread t = { .pid = r->pkey, .tid = rec_tkey(r), .rpid = r->ev.pid, .rtid = rec_tid(r),
+			    .key = r->pkey, .origin = r->origin, .last_end_ns = INT64_MIN };
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -253,11 +303,44 @@ static json_t *str_or_null(const char *s)
 	return j ? j : json_null();
 }
 
-/* Writes one event and drops it. */
+/* n bytes at the end of c->buf; -1 when out of memory */
+static int buf_add(struct show_chrome_acc *c, const char *p, size_t n)
+{
+	if (c->nbuf + n > c->capbuf) {
+		size_t cap = c->capbuf ? 2 * c->capbuf : 1024;
+		char *q;
+
+		while (cap < c->nbuf + n)
+			cap *= 2;
+		if (!(q = realloc(c->buf, cap)))
+			return -1;
+		c->buf = q;
+		c->capbuf = cap;
+	}
+	memcpy(c->buf + c->nbuf, p, n);
+	c->nbuf += n;
+	return 0;
+}
+
+/* Writes one event and drops it (quiet: only drops it; collect: into
+ * c->buf). */
 static void emit(struct show_chrome_acc *c, json_t *ev)
 {
 	if (!ev) {
 		c->oom = true;
+		return;
+	}
+	if (c->quiet) {
+		json_decref(ev);
+		return;
+	}
+	if (c->collect) {
+		char *text = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+
+		if (!text || buf_add(c, ",\n", 2) < 0 || buf_add(c, text, strlen(text)) < 0)
+			c->oom = true;
+		free(text);
+		json_decref(ev);
 		return;
 	}
 	/* put aside, an event comes after the tracks' names: never first */
@@ -296,30 +379,80 @@ static void sort_index(struct show_chrome_acc *c, int64_t pid, int64_t tid, int6
 	emit(c, ev);
 }
 
-/* The tracks' names of the threads of the events (c->threads). */
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Where a process of origin o ran, for its track's name, when the traces
+ * came from more than one machine or pid namespace: " on HOST", with the
+ * boot ("boot 0eaa4e26") when another origin has the same host and another
+ * boot, and the pid namespace ("pid ns 4026532999") when another has the
+ * same host and boot and another namespace; the host escaped as on a
+ * screen.  "" for a trace of one origin (its names as they always were). */
+static const char *where(const struct show_chrome_acc *c, unsigned o, char *buf, size_t n)
+{
+	const struct st_trace *t = c->sh->trace;
+	const struct st_origin *x;
+	bool boots = false, spaces = false;
+	int k;
+
+	if (!t || t->norigins < 2)
+		return "";
+	if (o >= t->norigins) {
+		snprintf(buf, n, " on ?");
+		return buf;
+	}
+	x = &t->origins[o];
+	for (size_t i = 0; i < t->norigins; i++) {
+		const struct st_origin *y = &t->origins[i];
+
+		if (i == o || !same_str(x->host, y->host))
+			continue;
+		if (!same_str(x->boot, y->boot))
+			boots = true;
+		else if (x->pidns != y->pidns)
+			spaces = true;
+	}
+	k = snprintf(buf, n, " on %s", x->host ? show_esc(x->host) : "?");
+	if (boots && k >= 0 && (size_t)k < n)
+		k += snprintf(buf + k, n - (size_t)k, " boot %.8s", x->boot ? show_esc(x->boot) : "?");
+	if (spaces && k >= 0 && (size_t)k < n)
+		snprintf(buf + k, n - (size_t)k, " pid ns %" PRIu64, x->pidns);
+	return buf;
+}
+
+/* The tracks' names of the threads of the events (c->threads): a process
+ * by its command line and pid (and where it ran: where()), a thread by
+ * its tid. */
 static void thread_names(struct show_chrome_acc *c)
 {
 	struct show *sh = c->sh;
-	char comm[256], name[320];
+	char comm[256], at[160], name[448];
+	const struct thread *named = NULL;	/* the last one named */
 
 	for (size_t i = 0; i < c->nthreads; i++) {
 		const struct thread *t = &c->threads[i];
 
-		if (!i || t->pid != t[-1].pid) {
+		if (!t->shown)
+			continue;
+		if (!named || t->pid != named->pid) {
 			const char *cmd = show_proc_comm(sh, t->key, comm, sizeof(comm));
+			const char *on = where(c, t->origin, at, sizeof(at));
 
 			if (cmd)
-				snprintf(name, sizeof(name), "%s (pid %" PRId64 ")", cmd, t->pid);
+				snprintf(name, sizeof(name), "%s (pid %" PRId64 "%s)", cmd, t->rpid, on);
 			else
-				snprintf(name, sizeof(name), "pid %" PRId64, t->pid);
+				snprintf(name, sizeof(name), "pid %" PRId64 "%s", t->rpid, on);
 			meta(c, "process_name", t->pid, t->pid, name);
 		}
-		if (t->tid == t->pid)
-			snprintf(name, sizeof(name), "main thread %" PRId64, t->tid);
+		if (t->rtid == t->rpid)
+			snprintf(name, sizeof(name), "main thread %" PRId64, t->rtid);
 		else
-			snprintf(name, sizeof(name), "thread %" PRId64, t->tid);
+			snprintf(name, sizeof(name), "thread %" PRId64, t->rtid);
 		meta(c, "thread_name", t->pid, t->tid, name);
-		sort_index(c, t->pid, t->tid, t->tid == t->pid ? -1 : 0);
+		sort_index(c, t->pid, t->tid, t->rtid == t->rpid ? -1 : 0);
+		named = t;
 	}
 }
 
@@ -359,7 +492,7 @@ static void life(struct show_chrome_acc *c, const struct st_msock *s, int64_t ti
 	json_t *ev, *args;
 
 	life_name(s, name, sizeof(name));
-	ev = base("X", name, s->conn ? "connection" : "socket", s->pid, tid);
+	ev = base("X", name, s->conn ? "connection" : "socket", s->pkey, tid);
 	args = json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "socket", s->id, "fd", s->fd, "local",
 			 str_or_null(st_msock_local(s)[0] ? st_msock_local(s) : NULL), "remote",
 			 str_or_null(st_msock_remote(s)[0] ? st_msock_remote(s) : NULL), "final_state",
@@ -378,10 +511,10 @@ static void life(struct show_chrome_acc *c, const struct st_msock *s, int64_t ti
 	emit(c, ev);
 }
 
-static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int64_t pid)
+static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int64_t pkey)
 {
 	for (size_t j = 0; j < *nper; j++)
-		if ((*per)[j].pid == pid)
+		if ((*per)[j].pkey == pkey)
 			return &(*per)[j];
 	if (*nper == *cap) {
 		size_t ncap = *cap ? 2 * *cap : 16;
@@ -392,7 +525,7 @@ static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int
 		*per = p;
 		*cap = ncap;
 	}
-	(*per)[*nper] = (struct lanes){ .pid = pid };
+	(*per)[*nper] = (struct lanes){ .pkey = pkey };
 	return &(*per)[(*nper)++];
 }
 
@@ -403,7 +536,7 @@ static struct lanes *lanes_of(struct lanes **per, size_t *nper, size_t *cap, int
  * -1 when out of memory. */
 static int place(struct show_chrome_acc *c, const struct st_msock *s)
 {
-	struct lanes *l = lanes_of(&c->per, &c->nper, &c->capper, s->pid);
+	struct lanes *l = lanes_of(&c->per, &c->nper, &c->capper, s->pkey);
 	int k;
 
 	if (!l)
@@ -426,8 +559,8 @@ static int place(struct show_chrome_acc *c, const struct st_msock *s)
 		l->v[k].tid = LANE_TID_BASE + c->next_lane_tid++;
 		l->n++;
 		snprintf(name, sizeof(name), "sockets %d", k + 1);
-		meta(c, "thread_name", s->pid, l->v[k].tid, name);
-		sort_index(c, s->pid, l->v[k].tid, 1000 + k);
+		meta(c, "thread_name", s->pkey, l->v[k].tid, name);
+		sort_index(c, s->pkey, l->v[k].tid, 1000 + k);
 	}
 	l->v[k].end = life_end(s);
 	life(c, s, l->v[k].tid);
@@ -501,7 +634,7 @@ static json_t *call_args(struct show_chrome_acc *c, const struct st_event *ev)
 static void instant(struct show_chrome_acc *c, const struct st_rec *r, int64_t ns, const char *name, const char *cat,
 		    json_t *args)
 {
-	json_t *ev = base("i", name, cat, r->ev.pid, rec_tid(r));
+	json_t *ev = base("i", name, cat, r->pkey, rec_tkey(r));
 
 	if (!ev || !args || json_object_set_new(ev, "s", json_string("t")) ||
 	    json_object_set_new(ev, "ts", us_from_ns(ns)) || json_object_set_new(ev, "args", args)) {
@@ -533,16 +666,18 @@ static void state_change(struct show_chrome_acc *c, const struct st_rec *r, int6
 		c->oom = true;
 }
 
-static void event(struct show_chrome_acc *c, const struct st_rec *r)
+/* Renders r (quiet: follows its thread's calls and its socket's states,
+ * writes nothing); returns its thread, NULL when out of memory (or, not
+ * streaming, when the thread was not added first) */
+static struct thread *event(struct show_chrome_acc *c, const struct st_rec *r)
 {
 	const struct st_event *ev = &r->ev;
-	struct thread *t = c->streaming ? add_thread(c, ev->pid, rec_tid(r), r->pkey) :
-			   find_thread(c, ev->pid, rec_tid(r));
+	struct thread *t = c->streaming ? add_thread(c, r) : find_thread(c, r);
 	int64_t start = (ev->ts_us - c->t0_us) * 1000, end = start;
 	const char *name = st_call_name(ev->call);
 
 	if (ev->dur_ns >= 0 && !st_call_is(ev->call, ST_K_SELF)) {
-		json_t *x = base("X", name, "call", ev->pid, rec_tid(r));
+		json_t *x = base("X", name, "call", r->pkey, rec_tkey(r));
 
 		if (c->streaming && !t)
 			c->oom = true;
@@ -568,6 +703,7 @@ static void event(struct show_chrome_acc *c, const struct st_rec *r)
 			json_pack("{s:s, s:i, s:o}", "call", name, "fd", ev->fd, "reason", str_or_null(ev->reset_reason)));
 	state_change(c, r, end, ev->connect_done ? ev->connect_done : ev->state);
 	state_change(c, r, end, ev->state_after);
+	return t;
 }
 
 static void chrome_free(struct show_chrome_acc *c)
@@ -583,6 +719,14 @@ static void chrome_free(struct show_chrome_acc *c)
 		fclose(c->aside);
 	free(c->mem);
 	free(c->pieces);
+	free(c->buf);
+	for (size_t i = 0; i < c->cappends; i++)
+		if (c->pends[i].used)
+			free(c->pends[i].text);
+	free(c->pends);
+	for (size_t i = 0; i < c->nkept; i++)
+		free(c->kept[i].text);
+	free(c->kept);
 }
 
 static void header(struct show_chrome_acc *c)
@@ -643,6 +787,39 @@ static void aside_out(struct show_chrome_acc *c)
 	c->to = c->sh->out;
 }
 
+/* a pend's text written after what was written (its first comma dropped
+ * when it comes first), and let go of */
+static void put(struct show_chrome_acc *c, struct pend *p)
+{
+	size_t skip = c->first && p->len ? 1 : 0;
+
+	fwrite(p->text + skip, 1, p->len - skip, c->sh->out);
+	if (p->len)
+		c->first = false;
+	free(p->text);
+	p->text = NULL;
+}
+
+static int cmp_pend(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+
+	if (x->effect_us != y->effect_us)
+		return x->effect_us < y->effect_us ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* the pends told and kept before the array was begun, in the whole
+ * trace's order (that of the pieces put aside: cmp_piece) */
+static void kept_out(struct show_chrome_acc *c)
+{
+	if (c->nkept > 1)
+		qsort(c->kept, c->nkept, sizeof(*c->kept), cmp_pend);
+	for (size_t i = 0; i < c->nkept; i++)
+		put(c, &c->kept[i]);
+	c->nkept = 0;
+}
+
 /* the array written as it goes from now on: the header, what was put
  * aside */
 static void start(struct show_chrome_acc *c)
@@ -652,6 +829,7 @@ static void start(struct show_chrome_acc *c)
 	c->started = true;
 	header(c);
 	aside_out(c);
+	kept_out(c);
 }
 
 static void finish(struct show_chrome_acc *c)
@@ -709,23 +887,135 @@ static void add_piece(struct show_chrome_acc *c, const struct piece *pc)
 
 int show_chrome_begin(struct show *sh)
 {
-	return acc_of(sh) ? 0 : -1;
+	struct show_chrome_acc *c = acc_of(sh);
+
+	if (c)
+		c->by_port = sh->nports > 0;
+	return c ? 0 : -1;
+}
+
+/* ---- the pends of --port, by order (open addressing, linear probing) ---- */
+
+static size_t pend_home(const struct show_chrome_acc *c, size_t order)
+{
+	return (size_t)(((uint64_t)order * UINT64_C(0x9e3779b97f4a7c15)) >> 17) & (c->cappends - 1);
+}
+
+/* where the pend of order is, or the empty slot it would go to */
+static size_t pend_slot(const struct show_chrome_acc *c, size_t order)
+{
+	size_t i = pend_home(c, order);
+
+	while (c->pends[i].used && c->pends[i].order != order)
+		i = (i + 1) & (c->cappends - 1);
+	return i;
+}
+
+/* p kept (its text is the table's then); -1 when out of memory */
+static int pend_put(struct show_chrome_acc *c, const struct pend *p)
+{
+	if ((c->npends + 1) * 2 > c->cappends) {
+		struct pend *old = c->pends;
+		size_t oldcap = c->cappends, cap = oldcap ? 2 * oldcap : 1024;
+
+		if (!(c->pends = calloc(cap, sizeof(*c->pends)))) {
+			c->pends = old;
+			return -1;
+		}
+		c->cappends = cap;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].used)
+				c->pends[pend_slot(c, old[i].order)] = old[i];
+		free(old);
+	}
+	{
+		struct pend *slot = &c->pends[pend_slot(c, p->order)];
+
+		if (!slot->used)
+			c->npends++;
+		else
+			free(slot->text);	/* never: each order is fed once */
+		*slot = *p;
+		slot->used = true;
+	}
+	return 0;
+}
+
+/* the pend of order taken out of the table into *out; false none */
+static bool pend_take(struct show_chrome_acc *c, size_t order, struct pend *out)
+{
+	size_t mask = c->cappends - 1, i, j;
+
+	if (!c->npends)
+		return false;
+	i = pend_slot(c, order);
+	if (!c->pends[i].used)
+		return false;
+	*out = c->pends[i];
+	c->npends--;
+	/* the entries after it that probed past it move back into the hole */
+	for (j = i;;) {
+		size_t k;
+
+		j = (j + 1) & mask;
+		if (!c->pends[j].used)
+			break;
+		k = pend_home(c, c->pends[j].order);
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		c->pends[i] = c->pends[j];
+		i = j;
+	}
+	c->pends[i].used = false;
+	c->pends[i].text = NULL;
+	return true;
+}
+
+/* r rendered as it is fed, held until the model tells it (--port) */
+static void pend_add(struct show_chrome_acc *c, const struct st_rec *r)
+{
+	struct pend p = { r->order, st_rec_effect_us(r), r->pkey, rec_tkey(r), NULL, 0, false };
+
+	c->nbuf = 0;
+	c->collect = true;
+	event(c, r);
+	c->collect = false;
+	if (c->oom)
+		return;
+	if (c->nbuf && !(p.text = malloc(c->nbuf))) {
+		c->oom = true;
+		return;
+	}
+	if (c->nbuf)
+		memcpy(p.text, c->buf, c->nbuf);
+	p.len = c->nbuf;
+	if (pend_put(c, &p) < 0) {
+		free(p.text);
+		c->oom = true;
+	}
 }
 
 void show_chrome_rec(struct show *sh, const struct st_rec *r)
 {
 	struct show_chrome_acc *c = sh->chrome;
+	struct thread *t;
 
-	if (!c || c->oom)
+	/* --port decides when the model tells r (its socket's final ports);
+	 * without it, --pid decides now */
+	if (!c || c->oom || !show_keep_pid(sh, r->ev.pid))
 		return;
 	if (!c->t0_known) {
 		c->t0_us = sh->model->t_first;	/* the first event's: fed already */
 		c->t0_known = true;
 	}
+	if (c->by_port) {
+		pend_add(c, r);
+		return;
+	}
 	if (c->to == c->aside && !c->mem) {
 		struct piece pc = { st_rec_effect_us(r), r->order, ftell(c->aside), 0 };
 
-		event(c, r);
+		t = event(c, r);
 		pc.len = ftell(c->aside) - pc.off;
 		add_piece(c, &pc);
 	} else if (c->to == c->aside) {
@@ -733,13 +1023,53 @@ void show_chrome_rec(struct show *sh, const struct st_rec *r)
 
 		fflush(c->aside);
 		pc.off = (long)c->nmem;
-		event(c, r);
+		t = event(c, r);
 		fflush(c->aside);
 		pc.len = (long)c->nmem - pc.off;
 		add_piece(c, &pc);
 	} else {
-		event(c, r);
+		t = event(c, r);
 	}
+	if (t)
+		t->shown = true;
+}
+
+void show_chrome_told(struct show *sh, const struct st_rec *r)
+{
+	struct show_chrome_acc *c = sh->chrome;
+	struct pend p;
+	struct thread *t;
+
+	if (!c || !c->by_port || !pend_take(c, r->order, &p))
+		return;
+	if (c->oom || !show_keep_rec(sh, r)) {
+		free(p.text);
+		return;
+	}
+	{
+		struct thread key = { .pid = p.pkey, .tid = p.tkey };
+
+		t = bsearch(&key, c->threads, c->nthreads, sizeof(key), cmp_thread);
+	}
+	if (t)
+		t->shown = true;
+	if (c->started) {
+		put(c, &p);
+		return;
+	}
+	if (c->nkept == c->capkept) {
+		size_t cap = c->capkept ? 2 * c->capkept : 64;
+		struct pend *q = realloc(c->kept, cap * sizeof(*q));
+
+		if (!q) {
+			free(p.text);
+			c->oom = true;
+			return;
+		}
+		c->kept = q;
+		c->capkept = cap;
+	}
+	c->kept[c->nkept++] = p;
 }
 
 void show_chrome_sock(struct show *sh, const struct st_msock *s)
@@ -778,6 +1108,17 @@ static int chrome_end(struct show *sh)
 {
 	struct show_chrome_acc *c = sh->chrome;
 
+	if (c->by_port && !c->oom) {
+		/* the events the model still holds, told now */
+		const struct st_rec **v = NULL;
+		long n = st_model_untold(sh->model, &v);
+
+		if (n < 0)
+			c->oom = true;
+		for (long i = 0; i < n; i++)
+			show_chrome_told(sh, v[i]);
+		free(v);
+	}
 	if (!c->started) {
 		/* nothing retired: the whole trace's output */
 		if (!c->t0_known)
@@ -789,6 +1130,7 @@ static int chrome_end(struct show *sh)
 			c->oom = true;
 		c->started = true;
 		aside_out(c);
+		kept_out(c);
 	} else {
 		if (sockets(c) < 0)
 			c->oom = true;
@@ -804,19 +1146,35 @@ int show_chrome(struct show *sh)
 
 	if (sh->chrome)
 		return chrome_end(sh);
+	const struct st_trace *tr = sh->trace;
+
 	c.to = sh->out;
-	c.t0_us = sh->trace->n ? sh->model->t_first : 0;
-	for (size_t i = 0; i < sh->nrecs; i++)
-		if (!add_thread(&c, sh->recs[i]->ev.pid, rec_tid(sh->recs[i]), sh->recs[i]->pkey)) {
+	c.t0_us = tr->n ? sh->model->t_first : 0;
+	/* the events of the processes --pid keeps, those --port leaves out
+	 * too: a thread's calls and a socket's states follow each other as
+	 * the trace has them, whatever --port writes (as the stream renders
+	 * each event before its socket's ports are known) */
+	for (size_t i = 0; i < tr->n; i++) {
+		struct thread *t;
+
+		if (!show_keep_pid(sh, tr->recs[i]->ev.pid))
+			continue;
+		if (!(t = add_thread(&c, tr->recs[i]))) {
 			chrome_free(&c);
 			return 2;
 		}
+		if (show_keep_rec(sh, tr->recs[i]))
+			t->shown = true;
+	}
 	header(&c);
 	thread_names(&c);
 	if (sockets(&c) < 0)
 		c.oom = true;
-	for (size_t i = 0; i < sh->nrecs && !c.oom; i++)
-		event(&c, sh->recs[i]);
+	for (size_t i = 0; i < tr->n && !c.oom; i++)
+		if (show_keep_pid(sh, tr->recs[i]->ev.pid)) {
+			c.quiet = !show_keep_rec(sh, tr->recs[i]);
+			event(&c, tr->recs[i]);
+		}
 	finish(&c);
 	chrome_free(&c);
 	return c.oom ? 2 : 0;

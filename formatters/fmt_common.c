@@ -290,6 +290,11 @@ void show_filters_seen(struct show *sh, const struct st_rec *r)
 	}
 }
 
+bool show_keep_pid(const struct show *sh, int64_t pid)
+{
+	return pid_ok(sh, pid);
+}
+
 bool show_keep_rec(const struct show *sh, const struct st_rec *r)
 {
 	if (!pid_ok(sh, r->ev.pid))

@@ -46,6 +46,7 @@ TESTS += \
 	tests/show_stream.bats \
 	tests/show_retire.bats \
 	tests/show_chrome.bats \
+	tests/show_chrome_stream.bats \
 	# end of TESTS
 
 regen-golden: src/socktrace$(EXEEXT)

@@ -66,6 +66,8 @@ struct show {
 bool show_keep_sock(const struct show *sh, const struct st_msock *s);
 bool show_keep_conn(const struct show *sh, const struct st_conn *c);
 bool show_keep_rec(const struct show *sh, const struct st_rec *r);
+/* --pid alone: is pid one of its values (true without --pid)? */
+bool show_keep_pid(const struct show *sh, int64_t pid);
 /* Marks in sh->pid_seen and sh->port_seen the --pid and --port values
  * event r has (its pid; a port of its endpoints or of its socket's, as
  * show_keep_rec looks for them), so that a value no event has can be
@@ -167,15 +169,20 @@ void show_timeline_conn(struct show *sh, const struct st_conn *c);
 void show_timeline_free(struct show *sh);
 
 /* -f chrome as a stream, fed by a retiring model: begin (0, or -1 when
- * out of memory) makes sh->chrome; each event the filters keep is given
- * to _rec after st_model_feed, before it is let go of, in the order of the
- * merged trace; each retiring socket to _sock (from the first, the array
- * is written as it goes); show_chrome writes what is left and closes it;
- * _free lets go of it all, closing the array when it was begun and not
- * closed (the reading stopped by an error).  _retired: how many sockets
- * retired. */
+ * out of memory) makes sh->chrome (set the filters first); each event is
+ * given to _rec after st_model_feed, before it is let go of, in the order
+ * of the merged trace (it keeps those of the processes --pid keeps); each
+ * retiring socket to _sock (from the first, the array is written as it
+ * goes); show_chrome writes what is left and closes it; _free lets go of
+ * it all, closing the array when it was begun and not closed (the reading
+ * stopped by an error).  _retired: how many sockets retired.
+ * With --port, _rec renders each event and holds it (in memory) until the
+ * model tells it (st_retire.rec) to _told, its socket's ports final then:
+ * it is written, or dropped when --port leaves it out; what the model
+ * never told is told by show_chrome at the end (st_model_untold). */
 int show_chrome_begin(struct show *sh);
 void show_chrome_rec(struct show *sh, const struct st_rec *r);
+void show_chrome_told(struct show *sh, const struct st_rec *r);
 void show_chrome_sock(struct show *sh, const struct st_msock *s);
 size_t show_chrome_retired(const struct show *sh);
 void show_chrome_free(struct show *sh);

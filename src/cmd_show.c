@@ -51,7 +51,7 @@ static const char usage_text[] =
 	"                       in time order (default 500; text, json and the formats\n"
 	"                       --hold is for)\n"
 	"      --hold=EVENTS    lifecycle, connections, timeline, summary, mermaid, chrome\n"
-	"                       (without --port): past this many events held, print\n"
+	"                       (--port too): past this many events held, print\n"
 	"                       (summary, mermaid: count) and let go of what has ended\n"
 	"                       (default 100000)\n"
 	"Exit status: 0; 1 when a --pid or --port names nothing of the traces (each\n"
@@ -209,6 +209,13 @@ static void chrome_sock(void *arg, const struct st_model *m, const struct st_mso
 	show_chrome_sock(arg, s);
 }
 
+static void chrome_told(void *arg, const struct st_model *m, const struct st_rec *r, const struct st_msock *owner)
+{
+	(void)m;
+	(void)owner;
+	show_chrome_told(arg, r);
+}
+
 static void mermaid_sock(void *arg, const struct st_model *m, const struct st_msock *s)
 {
 	(void)m;
@@ -250,6 +257,8 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		rt.conn = timeline_conn;
 	} else if (fn == show_chrome) {
 		rt.sock = chrome_sock;	/* events written as they come */
+		if (sh->nports)
+			rt.rec = chrome_told;	/* ... once their socket's ports are final */
 	} else if (fn == show_mermaid) {
 		rt.sock = mermaid_sock;	/* notes and the first connections kept */
 		rt.conn = mermaid_conn;
@@ -278,8 +287,8 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		}
 		oom = st_model_feed(m, r) < 0;
 		show_filters_seen(sh, r);
-		if (!oom && sh->chrome && show_keep_rec(sh, r))
-			show_chrome_rec(sh, r);
+		if (!oom && sh->chrome)
+			show_chrome_rec(sh, r);	/* it applies the filters */
 		if (!oom && st_untraced_matters(r)) {
 			void *q = nsaid < capsaid ? said :
 				  realloc(said, (capsaid = capsaid ? 2 * capsaid : 16) * sizeof(*said));
@@ -349,9 +358,10 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 				"them (their final state is the one right after their close)\n", hold, m->socks_retired);
 	if (!rc && fn == show_chrome && chrome_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
-				"were written as they ended, with each event as it came, the tracks' names at the "
+				"were written as they ended, with %s, the tracks' names at the "
 				"end; connections are numbered in the order they ended, and the kernel's table at a "
-				"later exit (a socket's final state) is not given for them\n", hold, chrome_retired);
+				"later exit (a socket's final state) is not given for them\n", hold, chrome_retired,
+			sh->nports ? "the events of each port as their socket ended" : "each event as it came");
 	if (!rc && fn == show_mermaid && m->socks_retired)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold): %zu sockets that had ended "
 				"were let go as they ended, the first connections in time order kept to draw; "
@@ -544,7 +554,7 @@ int st_cmd_show(int argc, char **argv)
 	if (follow)
 		return usage_error("%s", "--follow is for -f text and -f json, without --port and --strict");
 	if ((fn == show_lifecycle || fn == show_connections || fn == show_summary || fn == show_timeline ||
-	     fn == show_mermaid || (fn == show_chrome && !sh.nports)) &&
+	     fn == show_mermaid || fn == show_chrome) &&
 	    !strict)
 		return show_retiring(&sh, fn, argv + optind, argc - optind, (int64_t)window_ms * 1000,
 				     (size_t)hold);
