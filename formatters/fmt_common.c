@@ -304,3 +304,91 @@ bool show_keep_rec(const struct show *sh, const struct st_rec *r)
 	return port_in(sh, r->ev.local) || port_in(sh, r->ev.remote) || port_in(sh, r->ev.addr) ||
 	       sock_port_ok(sh, r->sock) || sock_port_ok(sh, r->lsock);
 }
+
+/* ---- --port as a stream ----------------------------------------------- */
+
+/* st_rec.port_said: its socket (its listening socket) retired, and had a
+ * --port value then */
+#define SAID_SOCK 1u
+#define SAID_SOCK_YES 2u
+#define SAID_LSOCK 4u
+#define SAID_LSOCK_YES 8u
+
+/* addr has a --port value, and a port no later event of its socket takes
+ * back (0: not yet bound) */
+static bool port_fixed(const struct show *sh, const char *addr)
+{
+	return port_in(sh, addr) && st_addr_port(addr) > 0;
+}
+
+/* s has a --port value that it keeps whatever comes: its local port (the
+ * kernel never moves a bound socket), a TCP socket's remote one, its
+ * first connect's, a bind that worked, its listener's port */
+static bool sock_port_fixed(const struct show *sh, const struct st_msock *s)
+{
+	return port_fixed(sh, s->local) || (st_msock_is_tcp(s) && port_fixed(sh, s->remote)) ||
+	       (s->connect && port_in(sh, s->connect->ev.addr)) ||
+	       (s->bind && !s->bind->ev.err && port_in(sh, s->bind->ev.addr)) ||
+	       (s->listener && port_fixed(sh, s->listener->local));
+}
+
+/* s, without a --port value now, never gets one: a unix socket (its
+ * addresses are paths), a TCP socket whose ports are both known (or that
+ * listens), or one that ended (no descriptor names it, no message carries
+ * it; its process gone on untraced a second ago: a daemon()'s child may
+ * take it back).  A UDP socket's remote end may change at any call: it
+ * waits for its end. */
+static bool sock_port_gone(const struct st_model *m, const struct st_msock *s)
+{
+	if (s->family && !strcmp(s->family, "AF_UNIX"))
+		return true;
+	if (st_msock_is_tcp(s) && st_addr_port(s->local) > 0 && (st_addr_port(s->remote) > 0 || s->listen))
+		return true;
+	return s->end != ST_END_OPEN && s->end != ST_END_ELSEWHERE && s->nrefs <= 0 && s->in_flight <= 0 &&
+	       (s->end != ST_END_UNTRACED || s->t_end <= m->t_last - 1000000);
+}
+
+enum show_port show_port_verdict(const struct show *sh, const struct st_model *m, const struct st_rec *r,
+				 bool now)
+{
+	enum show_port v = SHOW_PORT_NO;
+
+	if (!pid_ok(sh, r->ev.pid))
+		return SHOW_PORT_NO;
+	if (!sh->nports || port_in(sh, r->ev.local) || port_in(sh, r->ev.remote) || port_in(sh, r->ev.addr))
+		return SHOW_PORT_YES;
+	for (int k = 0; k < 2; k++) {
+		const struct st_msock *s = k ? r->lsock : r->sock;
+		unsigned said = k ? SAID_LSOCK : SAID_SOCK, yes = k ? SAID_LSOCK_YES : SAID_SOCK_YES;
+
+		if (!s) {
+			/* none, or retired: what it said then */
+			if ((r->port_said & said) && (r->port_said & yes))
+				return SHOW_PORT_YES;
+			continue;
+		}
+		if (sock_port_ok(sh, s)) {
+			if (now || sock_port_fixed(sh, s))
+				return SHOW_PORT_YES;
+			v = SHOW_PORT_WAIT;
+		} else if (!now && !sock_port_gone(m, s)) {
+			v = SHOW_PORT_WAIT;
+		}
+	}
+	return v;
+}
+
+void show_port_retired(struct show *sh, const struct st_msock *s)
+{
+	bool ok = sock_port_ok(sh, s);
+
+	for (size_t i = 0; i < s->nevs; i++) {
+		struct st_rec *r = (struct st_rec *)s->evs[i];	/* the model's, written once */
+
+		if (r->sock == s)
+			r->port_said |= SAID_SOCK | (ok ? SAID_SOCK_YES : 0);
+		if (r->lsock == s)
+			r->port_said |= SAID_LSOCK | (ok ? SAID_LSOCK_YES : 0);
+		show_filters_seen(sh, r);
+	}
+}

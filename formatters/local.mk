@@ -44,6 +44,7 @@ TESTS += \
 	tests/show_bounds.bats \
 	tests/show_merge.bats \
 	tests/show_stream.bats \
+	tests/show_port_stream.bats \
 	tests/show_retire.bats \
 	tests/show_chrome.bats \
 	tests/show_chrome_stream.bats \

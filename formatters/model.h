@@ -307,6 +307,14 @@ int st_model_retiring(struct st_model *m, const struct st_retire *rt);
 int st_model_release(struct st_model *m, struct st_rec *r);
 /* r kept to st_model_free (retiring; the caller reads it at the end) */
 void st_model_keep(struct st_model *m, struct st_rec *r);
+/* r kept by the caller past st_model_release, to be read (its fields,
+ * and its sock and lsock until their sockets retire: then NULL) until it
+ * gives it back with st_model_let_go; taken after st_model_feed and
+ * before st_model_release.  Retiring only; it counts against the hold as
+ * the model's own records do.  let_go frees r when the model no longer
+ * holds it either. */
+void st_model_take(struct st_model *m, struct st_rec *r);
+void st_model_let_go(struct st_model *m, struct st_rec *r);
 /* The events a retiring model still holds that st_retire's rec was not
  * given (finished or not), by time (st_rec_effect_us, then order): a new
  * array in *out (free it), their count; -1 when out of memory. */

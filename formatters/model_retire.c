@@ -101,6 +101,17 @@ void st_model_keep(struct st_model *m, struct st_rec *r)
 		m->live_recs++;
 }
 
+void st_model_take(struct st_model *m, struct st_rec *r)
+{
+	(void)m;
+	r->refs++;
+}
+
+void st_model_let_go(struct st_model *m, struct st_rec *r)
+{
+	st_model_unref(m, r);
+}
+
 /* The record standing for an accept of l that only its listener holds
  * now: one per call, result and process, kept to the end.  NULL when out
  * of memory. */

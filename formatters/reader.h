@@ -42,6 +42,10 @@ struct st_rec {
 	uint32_t refs;
 	bool pinned;
 	bool told;		/* ... and handed to st_retire's rec (model_retire.c) */
+	/* show --port as a stream: what its socket and listening socket said
+	 * of the ports as they retired (SHOW_PORT_* bits, fmt_common.c); 0
+	 * nothing yet.  In the padding: the record stays its size */
+	uint8_t port_said;
 	char *strs;		/* storage behind every string of ev, copied from
 				 * the line's JSON (freed once the line is read) */
 	const char **argv;	/* storage behind ev.argv ... */

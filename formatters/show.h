@@ -74,6 +74,23 @@ bool show_keep_pid(const struct show *sh, int64_t pid);
  * named. */
 void show_filters_seen(struct show *sh, const struct st_rec *r);
 
+/* --port on an event of a stream (-f text and -f json), fed to a retiring
+ * model (st_model_take: r and its sockets as the model has them so far):
+ * SHOW_PORT_YES when show_keep_rec (--pid too) keeps it, as it would with
+ * the model of the whole trace, and no later event can change that;
+ * SHOW_PORT_NO when it leaves it out and none can (a unix socket, a TCP
+ * socket whose two ports are known, a socket that ended, one that
+ * retired: show_port_retired); else SHOW_PORT_WAIT (a UDP socket waits
+ * for its end: its remote end may change at any call).  With now (past --hold, the end of the input), what is
+ * known decides: never SHOW_PORT_WAIT. */
+enum show_port { SHOW_PORT_WAIT, SHOW_PORT_NO, SHOW_PORT_YES };
+enum show_port show_port_verdict(const struct show *sh, const struct st_model *m, const struct st_rec *r,
+				 bool now);
+/* A socket retiring from that model: what it says of --port written into
+ * each of its events (st_rec.port_said) for show_port_verdict, and the
+ * --port values it has marked seen (show_filters_seen). */
+void show_port_retired(struct show *sh, const struct st_msock *s);
+
 /* "12:34:56.123456" */
 void show_clock(const struct show *sh, char *buf, size_t n, int64_t ts_us);
 /* "+1.234567s" from the first event of the merged trace */

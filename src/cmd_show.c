@@ -45,15 +45,18 @@ static const char usage_text[] =
 	"                       process without events of its own) is fatal (exit 2,\n"
 	"                       nothing rendered), as for check --strict\n"
 	"      --utc            times of day in UTC\n"
-	"      --follow         text and json: keep reading each TRACE as it grows, until\n"
-	"                       its runner has written how the program ended (or SIGINT)\n"
+	"      --follow         text and json (not with --strict): keep reading each TRACE\n"
+	"                       as it grows, until its runner has written how the program\n"
+	"                       ended (or SIGINT)\n"
 	"      --window=MS      how far (in trace time) events are looked ahead to put them\n"
 	"                       in time order (default 500; text, json and the formats\n"
 	"                       --hold is for)\n"
 	"      --hold=EVENTS    lifecycle, connections, timeline, summary, mermaid, chrome\n"
 	"                       (--port too): past this many events held, print\n"
-	"                       (summary, mermaid: count) and let go of what has ended\n"
-	"                       (default 100000)\n"
+	"                       (summary, mermaid: count) and let go of what has ended;\n"
+	"                       text and json with --port: past this many (and 8192)\n"
+	"                       events held waiting for their sockets' ports, decide\n"
+	"                       with what is known (default 100000)\n"
 	"Exit status: 0; 1 when a --pid or --port names nothing of the traces (each\n"
 	"such value is named on stderr) or the output could not be written; 2 when\n"
 	"some input was unusable (the rest is still shown) or for a usage error.\n";
@@ -447,6 +450,186 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 	return rc;
 }
 
+/* --port as a stream: the retiring model's wait (trace time) from a
+ * socket's end to its retirement (st_retire.after_us, as show_retiring's) */
+#define PORT_ENDED_US 250000
+
+static void port_retired(void *arg, const struct st_model *m, const struct st_msock *s)
+{
+	(void)m;
+	show_port_retired(arg, s);
+}
+
+/* the events read and not yet printed or left out, in the stream's order:
+ * a ring that grows */
+struct port_queue {
+	struct st_rec **v;
+	size_t cap, head, n;
+};
+
+static bool port_queue_push(struct port_queue *q, struct st_rec *r)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 1024;
+		struct st_rec **v = malloc(cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		for (size_t i = 0; i < q->n; i++)
+			v[i] = q->v[(q->head + i) % q->cap];
+		free(q->v);
+		q->v = v;
+		q->cap = cap;
+		q->head = 0;
+	}
+	q->v[(q->head + q->n++) % q->cap] = r;
+	return true;
+}
+
+/* Prints (or leaves out) the events at the head of q whose --port verdict
+ * is known, in order; past hold events held (hold: --hold, and at least
+ * the stream's ST_STREAM_HOLD_MAX, as the window), or at the end, the
+ * head's is what is known now (each decided so while its socket could
+ * still change it counted in *guessed).  0, or 2 when out of memory. */
+static int port_drain(struct show *sh, struct st_model *m, struct port_queue *q, struct show_line *b, bool json,
+		      size_t hold, bool end, size_t *guessed)
+{
+	int rc = 0;
+
+	while (q->n && !rc) {
+		struct st_rec *r = q->v[q->head];
+		enum show_port v = show_port_verdict(sh, m, r, false);
+
+		if (v == SHOW_PORT_WAIT) {
+			if (!end && q->n <= hold)
+				break;
+			if (!end)
+				(*guessed)++;
+			v = show_port_verdict(sh, m, r, true);
+		}
+		show_filters_seen(sh, r);
+		if (v == SHOW_PORT_YES)
+			rc = show_event(sh, b, r, json);
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+		st_model_let_go(m, r);
+	}
+	return rc;
+}
+
+/* text and json with --port as the events come: each is fed to a retiring
+ * model, that knows its socket; one whose socket may still get a --port
+ * value (it is not yet bound, connected or accepted, nor ended) is held,
+ * with every later one behind it to keep the order, until it is known;
+ * past hold events held (and 8192), what is known decides (said once, at
+ * the end).
+ * The events printed are those the whole trace's model keeps, in its
+ * order. */
+static int show_port_streamed(struct show *sh, char *const *paths, int n, bool json, bool follow,
+			      int64_t window_us, size_t hold)
+{
+	struct st_stream_opts o = { window_us, false, follow, sh->out, &stop_signal, hold };
+	struct st_retire rt = { hold, PORT_ENDED_US, port_retired, NULL, NULL, sh };
+	size_t held_max = hold > ST_STREAM_HOLD_MAX ? hold : ST_STREAM_HOLD_MAX;
+	struct sigaction old_int, old_term;
+	struct st_model *m = calloc(1, sizeof(*m));
+	struct st_trace *t = calloc(1, sizeof(*t));
+	struct port_queue q = { NULL, 0, 0, 0 };
+	struct show_line b = { NULL, 0 };
+	struct st_stream *s;
+	struct st_rec *r, **said = NULL;
+	size_t nsaid = 0, capsaid = 0, guessed = 0;
+	bool first = true, oom = false;
+	int rc = 0;
+
+	if (!m || !t || st_model_begin(m) < 0 || st_model_retiring(m, &rt) < 0) {
+		if (m)
+			st_model_free(m);
+		free(m);
+		free(t);
+		fprintf(stderr, "socktrace: show: out of memory\n");
+		return 2;
+	}
+	sh->trace = t;
+	sh->model = m;
+	catch_stops(&old_int, &old_term);
+	s = st_stream_open(t, paths, n, &o);
+	while (s && !oom && !rc && (r = st_stream_next(s))) {
+		if (first) {
+			sh->tz_offset = local_offset(r->ev.ts_us);
+			st_render_set_tz(sh->tz_offset);
+			first = false;
+		}
+		oom = st_model_feed(m, r) < 0;
+		show_filters_seen(sh, r);
+		if (!oom && st_untraced_matters(r)) {
+			void *p = nsaid < capsaid ? said :
+				  realloc(said, (capsaid = capsaid ? 2 * capsaid : 16) * sizeof(*said));
+			if (p) {
+				said = p;
+				said[nsaid++] = r;
+				st_model_keep(m, r);
+			}
+			oom = !p;
+		}
+		st_model_take(m, r);
+		if (!port_queue_push(&q, r)) {
+			st_model_let_go(m, r);
+			oom = true;
+		}
+		m->ahead = st_stream_held(s);
+		oom = st_model_release(m, r) < 0 || oom;
+		if (!oom)
+			rc = port_drain(sh, m, &q, &b, json, held_max, false, &guessed);
+		if (ferror(sh->out))
+			break;
+	}
+	if (!oom && !rc && s && !t->fatal)
+		oom = st_model_finish(m) < 0;
+	if (!oom && !rc && !ferror(sh->out))
+		rc = port_drain(sh, m, &q, &b, json, held_max, true, &guessed);
+	if (oom) {
+		fprintf(stderr, "socktrace: show: out of memory\n");
+		rc = 2;
+	}
+	if (!s || t->fatal)
+		rc = 2;
+	if (fflush(sh->out) || ferror(sh->out)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
+		rc = rc ? rc : 1;
+	}
+	st_stream_close(s);
+	restore_stops(&old_int, &old_term);
+	if (!rc && guessed)
+		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold) waiting for their sockets' "
+				"ports (--port): %zu of them were shown or left out by what was known of their "
+				"sockets then; a larger --hold decides them as the whole trace does\n", held_max,
+			guessed);
+	if (!oom)
+		st_untraced_each_of((const struct st_rec *const *)said, nsaid, warn_untraced, sh);
+	if (!rc && t->bad)
+		rc = 2;
+	if (say_unmatched(sh) && !rc)
+		rc = 1;
+	rc = stopped_status(rc, follow);
+	while (q.n) {	/* what an error left unread */
+		st_model_let_go(m, q.v[q.head]);
+		q.head = (q.head + 1) % q.cap;
+		q.n--;
+	}
+	free(q.v);
+	free(said);
+	show_line_free(&b);
+	st_model_free(m);
+	st_trace_free(t);
+	free(m);
+	free(t);
+	sh->model = NULL;
+	sh->trace = NULL;
+	return rc;
+}
+
 int st_cmd_show(int argc, char **argv)
 {
 	enum { OPT_COLOR = 256, OPT_PID, OPT_PORT, OPT_STRICT, OPT_UTC, OPT_FOLLOW, OPT_WINDOW, OPT_HOLD };
@@ -546,13 +729,17 @@ int st_cmd_show(int argc, char **argv)
 		sh.color = isatty(STDOUT_FILENO) && !(no_color && *no_color) && term && strcmp(term, "dumb");
 	}
 
-	/* the per-event formats stream; --port needs the model (an event's
-	 * socket), --strict renders nothing after a bad line: both load all */
+	/* the per-event formats stream; with --port each event waits for its
+	 * socket's ports (a model), --strict renders nothing after a bad
+	 * line: it loads all */
 	if ((fn == show_text || fn == show_json) && !sh.nports && !strict)
 		return show_streamed(&sh, argv + optind, argc - optind, fn == show_json, follow,
 				     (int64_t)window_ms * 1000);
+	if ((fn == show_text || fn == show_json) && !strict)
+		return show_port_streamed(&sh, argv + optind, argc - optind, fn == show_json, follow,
+					  (int64_t)window_ms * 1000, (size_t)hold);
 	if (follow)
-		return usage_error("%s", "--follow is for -f text and -f json, without --port and --strict");
+		return usage_error("%s", "--follow is for -f text and -f json, without --strict");
 	if ((fn == show_lifecycle || fn == show_connections || fn == show_summary || fn == show_timeline ||
 	     fn == show_mermaid || fn == show_chrome) &&
 	    !strict)
