@@ -328,13 +328,16 @@ void st_stream_close(struct st_stream *s)
 		st_input_close(s->ins[i].in);
 	while (s->nheap)
 		st_rec_free(heap_pop(s));
-	if (s->t->dups)
+	/* a reading stopped (--strict's first bad line) read part of the
+	 * trace: its repeats, gaps and late events are no fact about the
+	 * trace (st_load says none of them either) */
+	if (s->t->dups && !s->t->fatal)
 		st_load_say_dups(s->t);
-	if (!s->dedup_broken) {
+	if (!s->dedup_broken && !s->t->fatal) {
 		st_dedup_finish(&s->dedup, s->t);
 		st_load_say_missing(s->t);
 	}
-	if (s->late) {
+	if (s->late && !s->t->fatal) {
 		char out[1024];
 		struct st_buf b;
 

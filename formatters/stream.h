@@ -63,8 +63,10 @@ size_t st_stream_held(const struct st_stream *s);
 unsigned long st_stream_late(const struct st_stream *s);
 
 /* Closes s: says on stderr, once each, how many events repeated one
- * already read and how many came later than the window (with the first's
- * FILE:LINE), and frees what it still held. */
+ * already read, the events missing from the trace (st_load_say_missing,
+ * counted in t->missing) and how many came later than the window (with
+ * the first's FILE:LINE), none of them when the reading stopped
+ * (t->fatal); frees what it still held. */
 void st_stream_close(struct st_stream *s);
 
 #endif

@@ -8,10 +8,65 @@
 #include "untraced.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-unsigned st_absent_held(const struct st_model *m, const struct st_proc *p)
+/* the entry of pkey in h, NULL none */
+static struct st_held_count *tally_of(const struct st_held_tally *h, int64_t pkey)
 {
-	unsigned held = 0;
+	/* the last first: a process's sockets tend to retire together */
+	for (size_t i = h->n; i-- > 0;)
+		if (h->v[i].pkey == pkey)
+			return &h->v[i];
+	return NULL;
+}
+
+static void tally_add(struct st_held_tally *h, int64_t pkey)
+{
+	struct st_held_count *c = tally_of(h, pkey);
+
+	if (c) {
+		c->n++;
+		return;
+	}
+	if (h->n == h->cap) {
+		size_t ncap = h->cap ? 2 * h->cap : 8;
+		struct st_held_count *grown = realloc(h->v, ncap * sizeof(*grown));
+
+		if (!grown) {
+			h->oom = true;
+			return;
+		}
+		h->v = grown;
+		h->cap = ncap;
+	}
+	h->v[h->n++] = (struct st_held_count){ pkey, 1 };
+}
+
+void st_held_tally_sock(struct st_held_tally *h, const struct st_msock *s)
+{
+	if (s->end == ST_END_UNTRACED)
+		tally_add(h, s->end_pkey);
+	for (size_t j = 0; j < s->nended; j++) {
+		bool again = s->end == ST_END_UNTRACED && s->holds[j].pkey == s->end_pkey;
+
+		for (size_t k = 0; k < j && !again; k++)
+			again = s->holds[k].pkey == s->holds[j].pkey && s->holds[k].how == ST_END_UNTRACED;
+		if (s->holds[j].how == ST_END_UNTRACED && !again)
+			tally_add(h, s->holds[j].pkey);
+	}
+}
+
+void st_held_tally_free(struct st_held_tally *h)
+{
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+unsigned st_absent_held(const struct st_model *m, const struct st_proc *p, const struct st_held_tally *retired)
+{
+	const struct st_held_count *c = retired ? tally_of(retired, p->key) : NULL;
+	unsigned held = c ? c->n : 0;
 
 	if (p->images || p->nevents || !p->end)
 		return 0;
@@ -58,7 +113,9 @@ static void count_untraced(const struct st_rec *r, void *arg)
 		st_untraced_words(r, show_comm(u->sh, r->pkey, comm, sizeof(comm)), u->first, sizeof(u->first));
 }
 
-bool st_whole_program(const struct show *sh, char *why, size_t n, char *detail, size_t d)
+/* st_whole_program's judgement, the untraced events among said[0..nsaid) */
+static bool whole(const struct show *sh, const struct st_rec *const *said, size_t nsaid,
+		  const struct st_held_tally *retired, char *why, size_t n, char *detail, size_t d)
 {
 	const struct st_trace *t = sh->trace;
 	const struct st_model *m = sh->model;
@@ -71,7 +128,7 @@ bool st_whole_program(const struct show *sh, char *why, size_t n, char *detail, 
 			 t->missing == 1 ? "" : "s");
 		return false;
 	}
-	st_untraced_each(t, count_untraced, &u);
+	st_untraced_each_of(said, nsaid, count_untraced, &u);
 	if (u.n) {
 		snprintf(why, n, "part of the program ran untraced: %zu image%s the trace does not follow", u.n,
 			 u.n == 1 ? "" : "s");
@@ -82,7 +139,7 @@ bool st_whole_program(const struct show *sh, char *why, size_t n, char *detail, 
 		const struct st_proc *p = m->procs[i];
 		char who[320];
 
-		if (!st_absent_held(m, p) || absent++)
+		if (!st_absent_held(m, p, retired) || absent++)
 			continue;
 		snprintf(detail, d, "the first: pid %lld%s has no events of its own in the traces (with %%p "
 			 "in the output, each process writes a file of its own: give them all)",
@@ -94,4 +151,15 @@ bool st_whole_program(const struct show *sh, char *why, size_t n, char *detail, 
 		return false;
 	}
 	return true;
+}
+
+bool st_whole_program(const struct show *sh, char *why, size_t n, char *detail, size_t d)
+{
+	return whole(sh, (const struct st_rec *const *)sh->trace->recs, sh->trace->n, NULL, why, n, detail, d);
+}
+
+bool st_whole_stream(const struct show *sh, const struct st_rec *const *said, size_t nsaid,
+		     const struct st_held_tally *retired, char *why, size_t n, char *detail, size_t d)
+{
+	return whole(sh, said, nsaid, retired, why, n, detail, d);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_check.c - `socktrace check`: the command line, reading the traces
- * (as a stream into a model that lets go of what has ended, or, for
- * --strict and max-time-wait, whole), running the rules and
+ * (as a stream into a model that lets go of what has ended, --strict
+ * too, or, for max-time-wait, whole), running the rules and
  * patterns asked for, and the reports.
  *
  * Owns: the options of `check` and its exit status (0 every rule holds, 1 a
@@ -59,8 +59,7 @@ static const char usage_text[] =
 	"                     them in time order (default 500)\n"
 	"  --hold=EVENTS      past this many events held, judge and let go of the\n"
 	"                     sockets that have ended (default 100000); not with\n"
-	"                     --strict or max-time-wait, which read the whole\n"
-	"                     trace\n"
+	"                     max-time-wait, which reads the whole trace\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
 enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR, OPT_WINDOW, OPT_HOLD };
@@ -213,74 +212,15 @@ static void note_missing(struct check *c, const struct st_trace *t)
 			   t->missing_images - (unsigned)t->nmissing_list);
 }
 
-/* What retired sockets tell of the processes without events of their own
- * (st_absent_held): for each process that ended holding sockets in an
- * image the trace does not follow (ST_END_UNTRACED), how many of those
- * sockets retired; a few processes, found by a look through the list. */
-struct retired_held {
-	struct retired_count {
-		int64_t pkey;
-		unsigned n;
-	} *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void retired_held_add(struct retired_held *rh, int64_t pkey)
-{
-	void *q;
-
-	for (size_t i = 0; i < rh->n; i++)
-		if (rh->v[i].pkey == pkey) {
-			rh->v[i].n++;
-			return;
-		}
-	q = rh->n < rh->cap ? rh->v : realloc(rh->v, (rh->cap = rh->cap ? 2 * rh->cap : 8) * sizeof(*rh->v));
-	if (!q) {
-		rh->oom = true;
-		return;
-	}
-	rh->v = q;
-	rh->v[rh->n++] = (struct retired_count){ pkey, 1 };
-}
-
-/* s, retiring: each process whose hold of it ended as st_absent_held
- * counts, once */
-static void retired_held_sock(struct retired_held *rh, const struct st_msock *s)
-{
-	if (s->end == ST_END_UNTRACED)
-		retired_held_add(rh, s->end_pkey);
-	for (size_t j = 0; j < s->nended; j++) {
-		bool again = s->end == ST_END_UNTRACED && s->holds[j].pkey == s->end_pkey;
-
-		for (size_t k = 0; k < j && !again; k++)
-			again = s->holds[k].pkey == s->holds[j].pkey && s->holds[k].how == ST_END_UNTRACED;
-		if (s->holds[j].how == ST_END_UNTRACED && !again)
-			retired_held_add(rh, s->holds[j].pkey);
-	}
-}
-
-/* the sockets of p that retired as st_absent_held(p) would have counted
- * them (0 when p has events of its own: st_absent_held's rule) */
-static unsigned retired_held_of(const struct retired_held *rh, const struct st_proc *p)
-{
-	if (!rh || p->images || p->nevents || !p->end)
-		return 0;
-	for (size_t i = 0; i < rh->n; i++)
-		if (rh->v[i].pkey == p->key)
-			return rh->v[i].n;
-	return 0;
-}
-
 /* Notes after the results: processes whose own events are not in the
  * traces, which ended holding sockets no rule could then judge; those
  * that the traces tell the same of (the same program, or children of
  * one parent) are one note. */
-static void note_absent(struct check *c, const struct st_model *m, const struct retired_held *rh)
+static void note_absent(struct check *c, const struct st_model *m, const struct st_held_tally *retired)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct st_proc *p = m->procs[i];
-		unsigned held = st_absent_held(m, p) + retired_held_of(rh, p);
+		unsigned held = st_absent_held(m, p, retired);
 		char who[320], key[400], ex[96];
 		struct check_like like;
 
@@ -308,7 +248,7 @@ struct streamed {
 	size_t nsaid, capsaid;
 	const struct st_rec **alone;	/* the events a rule judges that are of no socket */
 	size_t nalone, capalone;
-	struct retired_held rh;
+	struct st_held_tally rh;	/* what retired sockets tell st_absent_held */
 	/* --expect: the patterns, and what each found so far */
 	const struct expect_pattern *pats;
 	struct expect_seen *seen;
@@ -321,7 +261,7 @@ static void judged_sock(void *arg, const struct st_model *m, const struct st_mso
 
 	(void)m;
 	check_rules_sock(js->c, js->rules, s);
-	retired_held_sock(&js->rh, s);
+	st_held_tally_sock(&js->rh, s);
 	for (size_t i = 0; i < js->npats; i++)
 		expect_sock(js->c, &js->pats[i], &js->seen[i], s);
 }
@@ -362,7 +302,8 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
-/* The traces paths[0..n) read through the stream's window (window_us) into
+/* The traces paths[0..n) (strict: up to the first bad line) read through
+ * the stream's window (window_us) into
  * a retiring model (st_model_retiring: past hold events held, what has
  * ended is judged and let go), each event judged as it is fed; the model
  * finished, and what it still holds judged (check_rules_held) when the
@@ -371,9 +312,10 @@ static void on_stop(int sig)
  * (check_rules_end).  SIGINT and SIGTERM stop the reading (stop_signal):
  * then nothing more is judged.  0, or -1 when out of memory (said by no
  * one). */
-static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t window_us, size_t hold)
+static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t window_us, size_t hold,
+			bool strict)
 {
-	struct st_stream_opts o = { window_us, false, false, NULL, &stop_signal, hold };
+	struct st_stream_opts o = { window_us, strict, false, NULL, &stop_signal, hold };
 	/* an end is final a moment after the model has it, for what may undo
 	 * it (an exit handler's close, a failed exec), as for show: the
 	 * stream's window (up to hold events) has put what came before it in
@@ -581,9 +523,10 @@ int st_cmd_check(int argc, char **argv)
 		human = stderr;
 
 	/* the rules a retiring model can judge: read as a stream, memory
-	 * bounded by what is alive at once; --strict (the whole program
-	 * or nothing) and max-time-wait read the whole trace */
-	if (!strict && check_rules_stream(&rules)) {
+	 * bounded by what is alive at once (--strict too: judged as it goes,
+	 * the results kept to the end, then the whole program or nothing);
+	 * max-time-wait reads the whole trace */
+	if (check_rules_stream(&rules)) {
 		struct sigaction sa, old_int, old_term;
 
 		if (!(js = calloc(1, sizeof(*js))) || (npats && !(js->seen = calloc(npats, sizeof(*js->seen))))) {
@@ -602,7 +545,8 @@ int st_cmd_check(int argc, char **argv)
 			sigemptyset(&sa.sa_mask);
 			sigaction(SIGINT, &sa, &old_int);
 			sigaction(SIGTERM, &sa, &old_term);
-			judged = judge_stream(js, argv + optind, argc - optind, (int64_t)window_ms * 1000, (size_t)hold);
+			judged = judge_stream(js, argv + optind, argc - optind, (int64_t)window_ms * 1000, (size_t)hold,
+					      strict);
 			sigaction(SIGINT, &old_int, NULL);
 			sigaction(SIGTERM, &old_term, NULL);
 			if (stop_signal) {
@@ -619,11 +563,19 @@ int st_cmd_check(int argc, char **argv)
 				detail = js->t.first_problem;
 			} else if (!js->m.nfed) {
 				snprintf(failed, sizeof(failed), "no events to check");
+			} else if (strict && !st_whole_stream(&c.sh, js->said, js->nsaid, &js->rh, why, sizeof(why),
+							      whole, sizeof(whole))) {
+				/* --strict: the whole program, or nothing judged
+				 * (whole.h), as of a trace read whole */
+				snprintf(failed, sizeof(failed), "%s (--strict); nothing was checked", why);
+				detail = whole[0] ? whole : NULL;
 			}
 		}
 		if (failed[0]) {
 			check_free(&c);	/* the results begun: nothing was judged */
 			fprintf(stderr, "socktrace: check: %s\n", failed);
+			if (detail && detail == whole)
+				fprintf(stderr, "socktrace: check: %s\n", whole);
 			/* cut short: the status a shell gives a command that
 			 * signal ended, so that a CI step fails */
 			rc = stopped ? 128 + stop_signal : 2;
@@ -720,7 +672,7 @@ out:
 		st_trace_free(&js->t);
 		free(js->said);
 		free(js->alone);
-		free(js->rh.v);
+		st_held_tally_free(&js->rh);
 		for (size_t i = 0; js->seen && i < npats; i++)
 			for (size_t k = 0; k < js->seen[i].nbest; k++)
 				free(js->seen[i].best[k].line);

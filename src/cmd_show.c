@@ -3,14 +3,17 @@
  * the events the filters keep, and one format to render them.
  *
  * Owns: the options of `show` and its exit status (0 fine, 2 unusable input
- * or usage, or with --strict a trace that is not the whole program; 1 when
+ * or usage, or with --strict a trace that is not the whole program or a
+ * temporary file that could not be made or written; 1 when
  * a --pid or --port value names nothing of the traces or the output could
  * not be written).  Renders nothing
  * itself: the formats (formatters/fmt_*.c, behind show.h) do.
  */
+#define _GNU_SOURCE	/* fopencookie */
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -43,7 +46,8 @@ static const char usage_text[] =
 	"                       in seq, dropped, a lost exit), or any part of the\n"
 	"                       program it does not follow (an untraced image, a\n"
 	"                       process without events of its own) is fatal (exit 2,\n"
-	"                       nothing rendered), as for check --strict\n"
+	"                       nothing rendered), as for check --strict; rendered\n"
+	"                       into a temporary file ($TMPDIR, else /tmp) first\n"
 	"      --utc            times of day in UTC\n"
 	"      --follow         text and json (not with --strict): keep reading each TRACE\n"
 	"                       as it grows, until its runner has written how the program\n"
@@ -169,6 +173,178 @@ static void restore_stops(const struct sigaction *old_int, const struct sigactio
 	sigaction(SIGTERM, old_term, NULL);
 }
 
+/* --strict streams: the output is rendered into a temporary file, unlinked
+ * at once, and copied to standard output only once the trace is known to
+ * be the whole program (whole.h), so that a refusal comes before anything
+ * is shown; the sockets the retiring model lets go of are counted for
+ * st_absent_held on their way out. */
+struct strict {
+	FILE *tmp;			/* the output until the verdict (writes to fd) */
+	int fd;				/* the temporary file, unlinked */
+	int err;			/* the errno of its first failed write, 0 none */
+	char dir[PATH_MAX];		/* where it is: $TMPDIR, else /tmp */
+	struct st_held_tally retired;	/* what retired sockets tell st_absent_held */
+	/* the format's own callbacks and their argument, called through */
+	void (*sock)(void *, const struct st_model *, const struct st_msock *);
+	void (*conn)(void *, const struct st_model *, const struct st_conn *);
+	void (*rec)(void *, const struct st_model *, const struct st_rec *, const struct st_msock *);
+	void *arg;
+};
+
+/* the temporary file's writes, for stdio: each to the end, the first
+ * failure's errno kept (stdio keeps only that one failed) */
+static ssize_t strict_write(void *cookie, const char *buf, size_t n)
+{
+	struct strict *st = cookie;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t k = write(st->fd, buf + done, n - done);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (!st->err)
+				st->err = k < 0 ? errno : ENOSPC;
+			return 0;	/* an error, for fopencookie */
+		}
+		done += (size_t)k;
+	}
+	return (ssize_t)n;
+}
+
+/* st opened: its temporary file made (and unlinked) in $TMPDIR (not
+ * empty), else /tmp.  0, or 2 when it cannot be (said on stderr). */
+static int strict_open(struct strict *st)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX + 32];
+	cookie_io_functions_t io = { NULL, strict_write, NULL, NULL };
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->dir, sizeof(st->dir), "%s", dir && *dir ? dir : "/tmp");
+	snprintf(path, sizeof(path), "%s/socktrace-strict.XXXXXX", st->dir);
+	st->fd = mkostemp(path, O_CLOEXEC);
+	if (st->fd >= 0)
+		unlink(path);
+	if (st->fd < 0 || !(st->tmp = fopencookie(st, "w", io))) {
+		fprintf(stderr, "socktrace: show: --strict renders into a temporary file first (in $TMPDIR, else "
+				"/tmp), and none could be made in %s: %s; nothing was shown\n", show_esc(st->dir),
+			strerror(errno));
+		if (st->fd >= 0)
+			close(st->fd);
+		st->fd = -1;
+		return 2;
+	}
+	return 0;
+}
+
+/* the retiring model's callbacks under --strict: the format's, then the
+ * count of what the socket tells st_absent_held */
+static void strict_sock(void *arg, const struct st_model *m, const struct st_msock *s)
+{
+	struct strict *st = arg;
+
+	if (st->sock)
+		st->sock(st->arg, m, s);
+	st_held_tally_sock(&st->retired, s);
+}
+
+static void strict_conn(void *arg, const struct st_model *m, const struct st_conn *c)
+{
+	struct strict *st = arg;
+
+	st->conn(st->arg, m, c);
+}
+
+static void strict_rec(void *arg, const struct st_model *m, const struct st_rec *r, const struct st_msock *owner)
+{
+	struct strict *st = arg;
+
+	st->rec(st->arg, m, r, owner);
+}
+
+/* rt, a format's retirement, made to count for st_absent_held too */
+static void strict_retire(struct strict *st, struct st_retire *rt)
+{
+	st->sock = rt->sock;
+	st->conn = rt->conn;
+	st->rec = rt->rec;
+	st->arg = rt->arg;
+	rt->sock = strict_sock;
+	rt->conn = rt->conn ? strict_conn : NULL;
+	rt->rec = rt->rec ? strict_rec : NULL;
+	rt->arg = st;
+}
+
+/* The verdict once the stream is closed (t, m finished; said[0..nsaid)
+ * the events st_untraced_each_of needs): 0 when the whole program is in
+ * the traces and the temporary file holds the output, else 2, said on
+ * stderr as of a trace read whole. */
+static int strict_verdict(struct show *sh, struct strict *st, const struct st_rec *const *said, size_t nsaid)
+{
+	char why[512], detail[2300];
+
+	if (sh->trace->fatal) {
+		fprintf(stderr, "socktrace: show: stopped at the first bad line (--strict)\n");
+		return 2;
+	}
+	if (st->retired.oom) {
+		fprintf(stderr, "socktrace: show: out of memory\n");
+		return 2;
+	}
+	/* a temporary file that could not be written stopped the reading */
+	if (fflush(st->tmp) || ferror(st->tmp)) {
+		fprintf(stderr, "socktrace: show: --strict renders into a temporary file first, and writing it in %s "
+				"failed: %s (it needs about the size of the output); nothing was shown\n",
+			show_esc(st->dir), strerror(st->err ? st->err : EIO));
+		return 2;
+	}
+	if (!st_whole_stream(sh, said, nsaid, &st->retired, why, sizeof(why), detail, sizeof(detail))) {
+		fprintf(stderr, "socktrace: show: %s (--strict); nothing was shown\n", why);
+		if (detail[0])
+			fprintf(stderr, "socktrace: show: %s\n", detail);
+		return 2;
+	}
+	errno = 0;
+	return 0;
+}
+
+/* The temporary file's output copied to standard output (after
+ * strict_verdict said 0).  0, or 2 when it cannot be read back (said);
+ * standard output's errors are the caller's to say (ferror(stdout)). */
+static int strict_copy(struct strict *st)
+{
+	char buf[65536];
+	off_t at = 0;
+	ssize_t k;
+
+	while ((k = pread(st->fd, buf, sizeof(buf), at)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			fprintf(stderr, "socktrace: show: reading back the temporary file in %s: %s; nothing more was "
+					"shown\n", show_esc(st->dir), strerror(errno));
+			return 2;
+		}
+		if (fwrite(buf, 1, (size_t)k, stdout) != (size_t)k)
+			return 0;
+		at += k;
+	}
+	return 0;
+}
+
+static void strict_close(struct strict *st)
+{
+	if (st->tmp)
+		fclose(st->tmp);
+	if (st->tmp || st->fd > 0)
+		close(st->fd);
+	st->tmp = NULL;
+	st->fd = -1;
+	st_held_tally_free(&st->retired);
+}
+
 /* the retiring model's callbacks: a format's line for what retired */
 static void retired_sock(void *arg, const struct st_model *m, const struct st_msock *s)
 {
@@ -233,11 +409,14 @@ static void mermaid_conn(void *arg, const struct st_model *m, const struct st_co
 /* -f lifecycle and -f connections as the events come: the model is fed
  * through the stream's window, and once more than hold events are held,
  * what has ended is printed and let go (st_model_retiring); the rest at
- * the end, as from a whole trace. */
+ * the end, as from a whole trace.  strict: the first bad line ends it,
+ * and the output is shown only once the trace is known whole (struct
+ * strict), else nothing. */
 static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const *paths, int n,
-			 int64_t window_us, size_t hold)
+			 int64_t window_us, size_t hold, bool strict)
 {
-	struct st_stream_opts o = { window_us, false, false, sh->out, &stop_signal, hold };
+	struct st_stream_opts o = { window_us, strict, false, sh->out, strict ? NULL : &stop_signal, hold };
+	struct strict st = { NULL };
 	struct sigaction old_int, old_term;
 	/* an end is final a moment after the model has it, for what may undo
 	 * it (an exit handler's close, a failed exec): the stream's window
@@ -248,9 +427,16 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	struct st_stream *s;
 	struct st_rec *r, **said = NULL;
 	size_t nsaid = 0, capsaid = 0;
-	bool first = true, oom = false;
+	bool first = true, oom = false, opened;
 	int rc = 0;
 
+	if (strict && strict_open(&st)) {
+		free(m);
+		free(t);
+		return 2;
+	}
+	if (strict)
+		o.flush = sh->out = st.tmp;
 	if (fn == show_lifecycle) {
 		rt.sock = retired_sock;
 	} else if (fn == show_connections) {
@@ -269,19 +455,26 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		rt.sock = summed_sock;	/* counted as they go, printed at the end */
 		rt.rec = summed_rec;
 	}
+	if (strict)
+		strict_retire(&st, &rt);
 	if (!m || !t || st_model_begin(m) < 0 || st_model_retiring(m, &rt) < 0 ||
 	    (fn == show_chrome && show_chrome_begin(sh) < 0) || (fn == show_mermaid && show_mermaid_begin(sh) < 0)) {
 		if (m)
 			st_model_free(m);
 		free(m);
 		free(t);
+		strict_close(&st);
 		fprintf(stderr, "socktrace: show: out of memory\n");
 		return 2;
 	}
 	sh->trace = t;
 	sh->model = m;
-	catch_stops(&old_int, &old_term);
+	/* --strict: a stop kills as it did when the trace was read whole
+	 * first; the temporary file goes with the process */
+	if (!strict)
+		catch_stops(&old_int, &old_term);
 	s = st_stream_open(t, paths, n, &o);
+	opened = s != NULL;
 	while (s && !oom && (r = st_stream_next(s))) {
 		if (first) {
 			sh->tz_offset = local_offset(r->ev.ts_us);
@@ -340,7 +533,20 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	free(sh->recs);
 	sh->recs = NULL;
 	st_stream_close(s);
-	restore_stops(&old_int, &old_term);
+	if (!strict)
+		restore_stops(&old_int, &old_term);
+	/* --strict: the whole program or nothing (the messages below are
+	 * of what was shown) */
+	if (strict)
+		fflush(st.tmp);	/* a write that fails is said below, not a format's failure */
+	if (strict && (!rc || (opened && !oom && (t->fatal || ferror(st.tmp))))) {
+		rc = strict_verdict(sh, &st, (const struct st_rec *const *)said, nsaid);
+		if (!rc)
+			rc = strict_copy(&st);
+		sh->out = stdout;
+	}
+	if (strict && rc)
+		goto done;
 	if (ferror(sh->out))
 		rc = rc ? rc : 1;	/* said below; what was printed is moot */
 	if (!rc && m->split && fn != show_lifecycle)
@@ -389,6 +595,8 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	if (say_unmatched(sh) && !rc)
 		rc = 1;
 	rc = stopped_status(rc, false);
+done:
+	strict_close(&st);
 	free(said);
 	st_model_free(m);
 	st_trace_free(t);
@@ -402,22 +610,49 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 /* text and json as the events come: read, merged by time through the
  * window, rendered and freed one at a time (stream.h).  SIGINT and
  * SIGTERM end it cleanly: what is held is rendered; with follow, the
- * status is the input's, else 128 + the signal (stopped_status). */
+ * status is the input's, else 128 + the signal (stopped_status).
+ * strict (not with follow): the first bad line ends it, the window holds
+ * up to hold events as for the formats that build the model, and a
+ * retiring model of its own (past hold events) tells whether the trace
+ * is the whole program; the output is shown only then (struct strict). */
 static int show_streamed(struct show *sh, char *const *paths, int n, bool json, bool follow,
-			 int64_t window_us)
+			 int64_t window_us, size_t hold, bool strict)
 {
-	struct st_stream_opts o = { window_us, false, follow, sh->out, &stop_signal, 0 };
+	struct st_stream_opts o = { window_us, strict, follow, sh->out, strict ? NULL : &stop_signal,
+				    strict ? hold : 0 };
 	struct sigaction old_int, old_term;
 	struct st_trace t;
 	struct st_stream *s;
 	struct show_line b = { NULL, 0 };
 	struct st_rec *r;
-	bool first = true;
+	bool first = true, oom = false, opened;
 	int rc = 0;
+	/* --strict: the model, and the events st_untraced_each_of needs */
+	struct strict st = { NULL };
+	struct st_retire rt = { hold, 250000, NULL, NULL, NULL, NULL };
+	struct st_model *m = NULL;
+	struct st_rec **said = NULL;
+	size_t nsaid = 0, capsaid = 0;
 
 	memset(&t, 0, sizeof(t));
-	catch_stops(&old_int, &old_term);
+	if (strict) {
+		if (strict_open(&st))
+			return 2;
+		o.flush = sh->out = st.tmp;
+		strict_retire(&st, &rt);
+		if (!(m = calloc(1, sizeof(*m))) || st_model_begin(m) < 0 || st_model_retiring(m, &rt) < 0) {
+			if (m)
+				st_model_free(m);
+			free(m);
+			strict_close(&st);
+			fprintf(stderr, "socktrace: show: out of memory\n");
+			return 2;
+		}
+	} else {
+		catch_stops(&old_int, &old_term);
+	}
 	s = st_stream_open(&t, paths, n, &o);
+	opened = s != NULL;
 	while (s && (r = st_stream_next(s))) {
 		if (first) {
 			sh->tz_offset = local_offset(r->ev.ts_us);
@@ -427,25 +662,73 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 		show_filters_seen(sh, r);
 		if (show_keep_rec(sh, r))
 			rc = show_event(sh, &b, r, json);
-		st_rec_free(r);
-		if (rc || ferror(sh->out))
+		if (!m) {
+			st_rec_free(r);
+		} else {
+			oom = st_model_feed(m, r) < 0;
+			if (!oom && st_untraced_matters(r)) {
+				void *q = nsaid < capsaid ? said :
+					  realloc(said, (capsaid = capsaid ? 2 * capsaid : 16) * sizeof(*said));
+				if (q) {
+					said = q;
+					said[nsaid++] = r;
+					st_model_keep(m, r);
+				}
+				oom = !q;
+			}
+			m->ahead = st_stream_held(s);
+			oom = st_model_release(m, r) < 0 || oom;
+		}
+		if (rc || oom || ferror(sh->out))
 			break;
+	}
+	if (m && !oom && opened && !t.fatal)
+		oom = st_model_finish(m) < 0;
+	if (oom) {
+		fprintf(stderr, "socktrace: show: out of memory\n");
+		rc = 2;
 	}
 	if (!s || t.fatal)
 		rc = 2;
+	/* --strict: the whole program or nothing, once the stream is closed
+	 * (the events missing from the trace are known then) */
+	if (strict) {
+		st_stream_close(s);
+		s = NULL;
+		sh->trace = &t;
+		sh->model = m;
+		fflush(st.tmp);	/* a write that fails is said below */
+		if (!rc || (opened && !oom && (t.fatal || ferror(st.tmp)))) {
+			rc = strict_verdict(sh, &st, (const struct st_rec *const *)said, nsaid);
+			if (!rc)
+				rc = strict_copy(&st);
+		}
+		sh->out = stdout;
+		sh->trace = NULL;
+		sh->model = NULL;
+		if (rc)
+			goto done;
+	}
 	if (fflush(sh->out) || ferror(sh->out)) {
 		if (errno != EPIPE)
 			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
 		rc = rc ? rc : 1;
 	}
 	st_stream_close(s);
-	restore_stops(&old_int, &old_term);
-	show_line_free(&b);
+	if (!strict)
+		restore_stops(&old_int, &old_term);
 	if (!rc && t.bad)
 		rc = 2;
 	if (say_unmatched(sh) && !rc)
 		rc = 1;
 	rc = stopped_status(rc, follow);
+done:
+	show_line_free(&b);
+	strict_close(&st);
+	free(said);
+	if (m)
+		st_model_free(m);
+	free(m);
 	st_trace_free(&t);
 	return rc;
 }
@@ -730,21 +1013,21 @@ int st_cmd_show(int argc, char **argv)
 	}
 
 	/* the per-event formats stream; with --port each event waits for its
-	 * socket's ports (a model), --strict renders nothing after a bad
-	 * line: it loads all */
-	if ((fn == show_text || fn == show_json) && !sh.nports && !strict)
+	 * socket's ports (a model); --strict streams into a temporary file,
+	 * shown once the trace is known whole (struct strict), but with
+	 * --port, which loads all */
+	if ((fn == show_text || fn == show_json) && !sh.nports && !(strict && follow))
 		return show_streamed(&sh, argv + optind, argc - optind, fn == show_json, follow,
-				     (int64_t)window_ms * 1000);
+				     (int64_t)window_ms * 1000, (size_t)hold, strict);
 	if ((fn == show_text || fn == show_json) && !strict)
 		return show_port_streamed(&sh, argv + optind, argc - optind, fn == show_json, follow,
 					  (int64_t)window_ms * 1000, (size_t)hold);
 	if (follow)
 		return usage_error("%s", "--follow is for -f text and -f json, without --strict");
-	if ((fn == show_lifecycle || fn == show_connections || fn == show_summary || fn == show_timeline ||
-	     fn == show_mermaid || fn == show_chrome) &&
-	    !strict)
+	if (fn == show_lifecycle || fn == show_connections || fn == show_summary || fn == show_timeline ||
+	    fn == show_mermaid || fn == show_chrome)
 		return show_retiring(&sh, fn, argv + optind, argc - optind, (int64_t)window_ms * 1000,
-				     (size_t)hold);
+				     (size_t)hold, strict);
 
 	loaded = st_load(&l, argv + optind, argc - optind, strict);
 	if (loaded == ST_LOAD_STOPPED || loaded == ST_LOAD_NOMEM) {

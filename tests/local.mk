@@ -241,6 +241,7 @@ TESTS += \
 	tests/check.bats \
 	tests/check_open.bats \
 	tests/check_stream.bats \
+	tests/strict_stream.bats \
 	tests/bats_helper.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \

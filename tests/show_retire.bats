@@ -5,7 +5,8 @@
 # held, each socket (and each connection, with both its ends) that has
 # ended is printed (or, for summary, counted) and let go as the trace
 # goes, in the order they end; the rest at the end.  The lines
-# are those of the whole trace (--strict reads it whole), the order and
+# are those of the whole trace (as --strict under the default --hold, which
+# holds all of these traces, gives them), the order and
 # the connections' numbers are what changes.  Below the limit the output
 # is the whole trace's, in its order.
 

@@ -5,8 +5,9 @@
 # come (a pipe before its writer ends, a file followed with --follow while
 # a traced program appends to it), late events are shown and counted, and
 # repeats are dropped by process (host, boot, pid) as in the whole-trace
-# path.  The order is compared with --strict, which reads every trace whole
-# and sorts it.
+# path.  The order is compared with --strict of the traces apart (each in
+# time order, merged through a window that holds every event of them), and
+# checked with jq.
 
 load helpers
 
