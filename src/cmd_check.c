@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_check.c - `socktrace check`: the command line, reading the traces
  * (as a stream into a model that lets go of what has ended, or, for
- * --strict and max-time-wait, whole), running the rules and
+ * --strict, whole), running the rules and
  * patterns asked for, and the reports.
  *
  * Owns: the options of `check` and its exit status (0 every rule holds, 1 a
@@ -59,8 +59,7 @@ static const char usage_text[] =
 	"                     them in time order (default 500)\n"
 	"  --hold=EVENTS      past this many events held, judge and let go of the\n"
 	"                     sockets that have ended (default 100000); not with\n"
-	"                     --strict or max-time-wait, which read the whole\n"
-	"                     trace\n"
+	"                     --strict, which reads the whole trace\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
 enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR, OPT_WINDOW, OPT_HOLD };
@@ -391,6 +390,8 @@ static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t 
 	s = st_stream_open(&js->t, paths, n, &o);
 	while (s && !oom && (r = st_stream_next(s))) {
 		oom = st_model_feed(&js->m, r) < 0;
+		if (!oom)
+			check_rules_fed(js->c, js->rules, r);
 		/* judged with its socket, or at the end when it has none */
 		if (!oom && !r->sock && check_rules_want(js->rules, r))
 			oom = !kept(&js->m, &js->alone, &js->nalone, &js->capalone, r);
@@ -580,10 +581,9 @@ int st_cmd_check(int argc, char **argv)
 	if (jf && report_on_stdout(junit, fileno(jf)))
 		human = stderr;
 
-	/* the rules a retiring model can judge: read as a stream, memory
-	 * bounded by what is alive at once; --strict (the whole program
-	 * or nothing) and max-time-wait read the whole trace */
-	if (!strict && check_rules_stream(&rules)) {
+	/* read as a stream, memory bounded by what is alive at once;
+	 * --strict (the whole program or nothing) reads the whole trace */
+	if (!strict) {
 		struct sigaction sa, old_int, old_term;
 
 		if (!(js = calloc(1, sizeof(*js))) || (npats && !(js->seen = calloc(npats, sizeof(*js->seen))))) {
