@@ -232,6 +232,7 @@ double check_elapsed(const struct check *c);
 /* ---- rules (check_rules.c) ---- */
 
 struct check_rule;
+struct check_tw;
 
 /* The rules asked for, in the order asked. */
 struct check_rules {
@@ -244,6 +245,8 @@ struct check_rules {
 		size_t killed;	/* no-leaks: sockets a killed process held */
 		char sig[64];	/* ... the signal of the last, "" unknown */
 		double seconds;	/* spent on it so far */
+		struct check_tw *tw;	/* max-time-wait: the ends pending
+					 * (check_tw.c), NULL none yet */
 	} *v;
 	size_t n;
 };
@@ -259,15 +262,10 @@ int check_rules_add(struct check_rules *rs, const char *spec, char *why, size_t 
  * no-eaddrinuse, handshakes, no-resets).  Returns 0, or -2 when out of
  * memory. */
 int check_rules_add_defaults(struct check_rules *rs);
-/* Runs every rule of rs over c->sh's model (whole, finished) and trace
- * (its records, in order), each into a result of its own. */
-void check_rules_run(struct check *c, struct check_rules *rs);
 
 /* The same, piece by piece, for a model that retires what has ended
  * (st_model_retiring): each socket and connection judged once, as it
  * retires or at the end, each event as the model is fed it.
- * check_rules_stream: can every rule of rs be judged so (max-time-wait
- * cannot: it reads every socket at the end)?
  * check_rules_begin: one empty result per rule, at the end of c->results,
  * in the order asked (rs keeps their places: call nothing else that adds
  * results until check_rules_end).
@@ -275,6 +273,9 @@ void check_rules_run(struct check *c, struct check_rules *rs);
  * rule that judges sockets (connections), and s's own events (st_rec.sock)
  * by the rules that judge events (no-eaddrinuse's failed binds); they
  * must be fully decided (a retiring model's callbacks).
+ * check_rules_fed: r, just fed to the model (st_model_feed), given to
+ * the rules that wait on an event as it comes (max-time-wait: an exit
+ * settles the ends its process closed before it).
  * check_rules_want: does a rule of rs judge r (then an event of no
  * socket, r->sock NULL once fed, must be kept, st_model_keep, and given
  * to check_rules_held)?
@@ -285,13 +286,28 @@ void check_rules_run(struct check *c, struct check_rules *rs);
  * check_rules_end: what only the end tells (the processes' peaks, the
  * notes of the rules), then each result's lines (check_result_done) and
  * time.  Out of memory: as check_finding. */
-bool check_rules_stream(const struct check_rules *rs);
 void check_rules_begin(struct check *c, struct check_rules *rs);
 void check_rules_sock(struct check *c, struct check_rules *rs, const struct st_msock *s);
 void check_rules_conn(struct check *c, struct check_rules *rs, const struct st_conn *cn);
+void check_rules_fed(struct check *c, struct check_rules *rs, const struct st_rec *r);
 bool check_rules_want(const struct check_rules *rs, const struct st_rec *r);
 int check_rules_held(struct check *c, struct check_rules *rs, const struct st_rec *const *alone, size_t nalone);
 void check_rules_end(struct check *c, struct check_rules *rs);
 void check_rules_free(struct check_rules *rs);
+
+/* ---- max-time-wait (check_tw.c), the rule's parts for the table ---- */
+
+/* check_tw_sock: s, fully decided (retiring, or at the end), judged once:
+ * a TCP end that part 2 may count is decided, or kept pending (about 140
+ * bytes) until the exit of the process that closed it, fed
+ * (check_tw_fed: r any event; an exit settles that process's ends), or
+ * the end (check_tw_end: every exit's table read, the violation and the
+ * note of the ends that may be in TIME_WAIT).  check_tw_free: what
+ * wt->tw holds (NULL nothing).  Out of memory: says so and exits 2, as
+ * check_finding. */
+void check_tw_sock(struct check *c, struct check_wanted *wt, struct check_result *res, const struct st_msock *s);
+void check_tw_fed(struct check *c, struct check_wanted *wt, const struct st_rec *r);
+void check_tw_end(struct check *c, struct check_wanted *wt, struct check_result *res);
+void check_tw_free(struct check_tw *tw);
 
 #endif

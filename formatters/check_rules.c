@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* check_rules.c - the rules of `socktrace check` (see check.h): no-leaks,
- * reuseaddr, no-eaddrinuse, handshakes, no-resets, max-time-wait=N,
- * max-open=N, closed-by=client|server.
+ * reuseaddr, no-eaddrinuse, handshakes, no-resets, max-time-wait=N
+ * (check_tw.c), max-open=N, closed-by=client|server.
  *
  * Owns: what each rule asks of the model and the trace, the sentence of
  * each violation (what broke, where, and what to do about it), the table
@@ -460,123 +460,6 @@ static bool parse_count(const char *arg, long *out)
 	return !errno && !*end && *out >= 0;
 }
 
-/* Does the kernel's table after s's end say what became of it?  Its tuple
- * was found at an exit after its end (s->later), or the process that
- * closed it wrote an exit after that close with the kernel's count (in
- * it when still in TIME_WAIT, listed or not).  Not for an end by the process's
- * own end: its exit event looked before the kernel closed the socket. */
-static bool tw_seen(const struct st_model *m, const struct st_msock *s)
-{
-	const struct st_proc *p;
-
-	if (s->later)
-		return true;
-	if (s->end != ST_END_CLOSED || !s->close)
-		return false;
-	p = st_model_proc_key(m, s->end_pkey);
-	return p && p->exit && p->exit->ev.ts_us >= s->close->ev.ts_us && p->exit->ev.time_wait >= 0;
-}
-
-/* Did s close its connection actively, the other end closing too, with
- * no reset: by TCP's rules it then waits in TIME_WAIT (60 s on Linux). */
-static bool tw_expected(const struct st_msock *s)
-{
-	const struct st_conn *c = s->conn;
-	const struct st_msock *peer;
-	bool mine;
-
-	if (!c || c->reset || !c->established || !c->client || !c->server)
-		return false;
-	peer = s == c->client ? c->server : c->client;
-	mine = c->closer == ST_CLOSER_BOTH || (c->closer == ST_CLOSER_CLIENT && s == c->client) ||
-	       (c->closer == ST_CLOSER_SERVER && s == c->server);
-	return mine && s->end != ST_END_OPEN && peer->end != ST_END_OPEN;
-}
-
-static void time_wait_end(struct check *c, struct check_wanted *wt, struct check_result *res)
-{
-	const struct st_model *m = c->sh.model;
-	const char *arg = wt->arg;
-	long max = 0;	/* the spelling was checked when the rule was asked for */
-	int64_t total = 0, expected = 0, unknown = 0;
-	char detail[2048] = "", more[1024] = "";
-	size_t k = 0, km = 0, shown = 0;
-	int64_t rest = 0;
-
-	parse_count(arg, &max);
-	/* what the kernel showed at each exit */
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct st_proc *p = m->procs[i];
-		int64_t tw = 0;
-		char w[256];
-
-		if (!p->exit)
-			continue;
-		if (p->exit->ev.time_wait >= 0) {
-			tw = p->exit->ev.time_wait;
-		} else {
-			for (int j = 0; j < p->exit->ev.nlingering; j++)
-				tw += p->exit->ev.lingering[j].state &&
-				      !strcmp(p->exit->ev.lingering[j].state, "TIME_WAIT");
-		}
-		/* the first few processes by name, the others counted: a
-		 * forking server's hundreds of children make one line */
-		if (tw && ++shown <= CHECK_EXAMPLES && k < sizeof(detail))
-			k += (size_t)snprintf(detail + k, sizeof(detail) - k, "%s%s: %" PRId64, k ? ", " : "",
-					      check_who(c, p->pid, p->key, w, sizeof(w)), tw);
-		else if (tw)
-			rest += tw;
-		total += tw;
-	}
-	if (shown > CHECK_EXAMPLES && k < sizeof(detail))
-		snprintf(detail + k, sizeof(detail) - k, ", and %zu more processes: %" PRId64, shown - CHECK_EXAMPLES,
-			 rest);
-	/* connections no exit's look at the kernel's table covers (their
-	 * process was killed, ended holding them, or did not ask the kernel):
-	 * an active close whose other end closed too is in TIME_WAIT by TCP's
-	 * rules; one whose other end was not traced may be */
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *s = m->socks[i];
-		const struct st_conn *cn = s->conn;
-
-		if (!cn || !st_msock_is_tcp(s) || s->end == ST_END_OPEN || tw_seen(m, s))
-			continue;
-		if (tw_expected(s)) {
-			char w[256];
-			if (!expected && km < sizeof(more))
-				km += (size_t)snprintf(more + km, sizeof(more) - km, "the first by %s",
-						       s->end_rec && s->end_rec->pkey == s->end_pkey ?
-						       check_who_rec(c, s->end_rec, w, sizeof(w)) :
-						       check_who(c, s->end_pid, s->end_pkey, w, sizeof(w)));
-			expected++;
-		} else if (!cn->reset && cn->established && (!cn->client || !cn->server) &&
-			   ((cn->closer == ST_CLOSER_CLIENT && s == cn->client) ||
-			    (cn->closer == ST_CLOSER_SERVER && s == cn->server) || cn->closer == ST_CLOSER_UNKNOWN)) {
-			unknown++;
-		}
-	}
-	if (total + expected > max) {
-		if (expected)
-			check_violation(res,
-					"%" PRId64 " closed connections in TIME_WAIT (%" PRId64 " in the kernel's table at exit%s%s%s; "
-					"%" PRId64 " closed actively, the other end closing too, where no exit read the kernel's table "
-					"after: %s), more than %ld: the side that closes first keeps TIME_WAIT for 60 s; let the "
-					"other side close first, or reuse connections",
-					total + expected, total, k ? " (" : "", detail, k ? ")" : "", expected, more, max);
-		else
-			check_violation(res,
-					"%" PRId64 " closed connections in TIME_WAIT at exit (%s), more than %ld: the side that "
-					"closes first keeps TIME_WAIT for 60 s; let the other side close first, or reuse "
-					"connections",
-					total, detail, max);
-	}
-	if (unknown)
-		check_note(c,
-			   "max-time-wait: %" PRId64 " more connection%s closed first here, whose other end is not in the trace, "
-			   "may be in TIME_WAIT: no exit read the kernel's table after %s",
-			   unknown, unknown == 1 ? " was" : "s were", unknown == 1 ? "it" : "them");
-}
-
 /* Each process's peak of sockets open at once (st_proc.open_peak): the
  * sockets its own descriptors named, each once; a copy it closed stops
  * counting there even while a child still holds the socket, and a child
@@ -678,18 +561,20 @@ struct check_rule {
 	void (*end)(struct check *, struct check_wanted *, struct check_result *);
 	enum { NO_ARG, COUNT_ARG, SIDE_ARG } arg;	/* the value after '=' */
 	bool by_default;	/* checked when no rule is asked for */
-	bool whole;		/* its end reads every socket: the whole trace's model */
+	/* each event as a retiring model is fed it (check_rules_fed), for
+	 * what waits on it (max-time-wait: a process's exit); NULL none */
+	void (*fed)(struct check *, struct check_wanted *, const struct st_rec *);
 };
 
 static const struct check_rule rules[] = {
-	{ "no-leaks", leaks_sock, NULL, NULL, NULL, leaks_end, NO_ARG, true, false },
-	{ "reuseaddr", reuseaddr_sock, NULL, NULL, NULL, NULL, NO_ARG, true, false },
-	{ "no-eaddrinuse", NULL, NULL, eaddrinuse_rec, eaddrinuse_wants, NULL, NO_ARG, true, false },
-	{ "handshakes", handshakes_sock, NULL, NULL, NULL, NULL, NO_ARG, true, false },
-	{ "no-resets", resets_sock, NULL, NULL, NULL, NULL, NO_ARG, true, false },
-	{ "max-time-wait", NULL, NULL, NULL, NULL, time_wait_end, COUNT_ARG, false, true },
-	{ "max-open", NULL, NULL, NULL, NULL, max_open_end, COUNT_ARG, false, false },
-	{ "closed-by", NULL, closed_by_conn, NULL, NULL, NULL, SIDE_ARG, false, false },
+	{ "no-leaks", leaks_sock, NULL, NULL, NULL, leaks_end, NO_ARG, true, NULL },
+	{ "reuseaddr", reuseaddr_sock, NULL, NULL, NULL, NULL, NO_ARG, true, NULL },
+	{ "no-eaddrinuse", NULL, NULL, eaddrinuse_rec, eaddrinuse_wants, NULL, NO_ARG, true, NULL },
+	{ "handshakes", handshakes_sock, NULL, NULL, NULL, NULL, NO_ARG, true, NULL },
+	{ "no-resets", resets_sock, NULL, NULL, NULL, NULL, NO_ARG, true, NULL },
+	{ "max-time-wait", check_tw_sock, NULL, NULL, NULL, check_tw_end, COUNT_ARG, false, check_tw_fed },
+	{ "max-open", NULL, NULL, NULL, NULL, max_open_end, COUNT_ARG, false, NULL },
+	{ "closed-by", NULL, closed_by_conn, NULL, NULL, NULL, SIDE_ARG, false, NULL },
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 
@@ -812,14 +697,6 @@ int check_rules_add_defaults(struct check_rules *rs)
 	return 0;
 }
 
-bool check_rules_stream(const struct check_rules *rs)
-{
-	for (size_t i = 0; i < rs->n; i++)
-		if (rs->v[i].rule->whole)
-			return false;
-	return true;
-}
-
 void check_rules_begin(struct check *c, struct check_rules *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
@@ -827,6 +704,8 @@ void check_rules_begin(struct check *c, struct check_rules *rs)
 		rs->v[i].killed = 0;
 		rs->v[i].sig[0] = '\0';
 		rs->v[i].seconds = 0;
+		check_tw_free(rs->v[i].tw);
+		rs->v[i].tw = NULL;
 		check_result_new(c, rs->v[i].label);
 	}
 }
@@ -869,6 +748,17 @@ void check_rules_sock(struct check *c, struct check_rules *rs, const struct st_m
 	for (size_t k = 0; k < s->nevs; k++)
 		if (s->evs[k]->sock == s && check_rules_want(rs, s->evs[k]))
 			judge_rec(c, rs, s->evs[k], true);
+}
+
+void check_rules_fed(struct check *c, struct check_rules *rs, const struct st_rec *r)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].rule->fed) {
+			double t0 = check_elapsed(c);
+
+			rs->v[i].rule->fed(c, &rs->v[i], r);
+			rs->v[i].seconds += check_elapsed(c) - t0;
+		}
 }
 
 void check_rules_conn(struct check *c, struct check_rules *rs, const struct st_conn *cn)
@@ -935,25 +825,12 @@ void check_rules_end(struct check *c, struct check_rules *rs)
 	}
 }
 
-void check_rules_run(struct check *c, struct check_rules *rs)
-{
-	const struct st_model *m = c->sh.model;
-
-	check_rules_begin(c, rs);
-	for (size_t i = 0; i < m->nsocks; i++)
-		judge_sock(c, rs, m->socks[i]);
-	for (size_t i = 0; i < m->nconns; i++)
-		check_rules_conn(c, rs, m->conns[i]);
-	for (size_t i = 0; i < c->sh.trace->n; i++)
-		judge_rec(c, rs, c->sh.trace->recs[i], false);
-	check_rules_end(c, rs);
-}
-
 void check_rules_free(struct check_rules *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
 		free(rs->v[i].arg);
 		free(rs->v[i].label);
+		check_tw_free(rs->v[i].tw);
 	}
 	free(rs->v);
 	rs->v = NULL;

@@ -484,12 +484,3 @@ void expect_done(struct check *c, const struct expect_pattern *p, struct expect_
 	check_violation(res, "no socket matches '%s'; closest: %s", show_esc(p->text), closest);
 }
 
-void expect_check(struct check *c, const struct expect_pattern *p)
-{
-	const struct st_model *m = c->sh.model;
-	struct expect_seen seen = { 0 };
-
-	for (size_t i = 0; i < m->nsocks && !seen.found; i++)
-		expect_sock(c, p, &seen, m->socks[i]);
-	expect_done(c, p, &seen);
-}

@@ -43,17 +43,14 @@ void expect_free(struct expect_pattern *p);
  * them in the text): a pattern given twice is judged once. */
 bool expect_same(const struct expect_pattern *a, const struct expect_pattern *b);
 
-/* Adds the result "expect: TEXT" to c: no violation when some socket of
- * c->sh's model matches p, else one naming the (up to) three closest
- * sockets' lifecycles, or saying the trace has no sockets. */
-void expect_check(struct check *c, const struct expect_pattern *p);
-
-/* The same as the sockets come, for a check that reads the traces as a
- * stream: expect_sock judges each socket once (retiring, or held at the
+/* The result "expect: TEXT" of p, judged as the sockets come (a check
+ * reads the traces as a stream): expect_sock judges each socket once (retiring, or held at the
  * end; any order), keeping whether one matched and else the lifecycle
  * lines of the EXPECT_CLOSEST closest (by the distance of their steps,
- * then the order they appeared); expect_done then adds the result as
- * expect_check does, once every socket was seen, and frees what seen
+ * then the order they appeared); expect_done then adds the result to c
+ * once every socket was seen (no violation when some socket matched p,
+ * else one naming the closest sockets' lifecycles, or saying the trace
+ * has no sockets), and frees what seen
  * kept.  seen starts zeroed.  Out of memory: said on stderr, exit 2. */
 #define EXPECT_CLOSEST 3
 struct expect_seen {

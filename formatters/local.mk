@@ -16,7 +16,7 @@ formatters_libformatters_la_SOURCES = \
 	formatters/show.h formatters/fmt_common.c formatters/fmt_text.c \
 	formatters/fmt_lifecycle.c formatters/fmt_timeline.c formatters/fmt_summary.c \
 	formatters/fmt_mermaid.c formatters/fmt_connections.c formatters/fmt_chrome.c \
-	formatters/check.h formatters/check_rules.c formatters/report.c \
+	formatters/check.h formatters/check_rules.c formatters/check_tw.c formatters/report.c \
 	formatters/expect.h formatters/expect.c
 formatters_libformatters_la_CPPFLAGS = $(AM_CPPFLAGS) $(CODEC_CPPFLAGS) -I$(top_srcdir)/formatters
 formatters_libformatters_la_CFLAGS = $(AM_CFLAGS) $(ASAN_CFLAGS) $(UBSAN_CFLAGS) $(JANSSON_CFLAGS) $(LIBDW_CFLAGS) $(LIBELF_CFLAGS) $(ZLIB_CFLAGS)

@@ -401,6 +401,19 @@ int64_t st_msock_leaker(const struct st_msock *s);
  * kernel's.  s may be NULL (then only the
  * state tells).  false, with zeros, when t has no counters. */
 bool st_msock_data(const struct st_msock *s, const struct st_rec *t, uint64_t *sent, uint64_t *received);
+/* How the kernel's table at an exit (an exit event's lingering list) is
+ * matched to the TCP end it belongs to (st_msock.later): by machine
+ * (st_rec.machine) and tuple, to the last end of those that ended, by
+ * st_msock_linger_us, at or before the exit.  st_msock_linger_key: the
+ * 64-bit hash of s's tuple (local, remote, normalized as
+ * st_addr_normalize does) the match compares, never 0; 0 when s is not
+ * matched so (not TCP, an end unknown, neither connecting nor accepted).
+ * st_ksock_linger_key: the same of an entry of that list (0: an end
+ * unknown).  st_msock_linger_us: when s ended, for the match (ts_us of
+ * the event that ended it, else of its last). */
+uint64_t st_msock_linger_key(const struct st_msock *s);
+uint64_t st_ksock_linger_key(const struct st_ksock *ks);
+int64_t st_msock_linger_us(const struct st_msock *s);
 /* Is a TCP state one a connection reaches only after its handshake
  * (ESTABLISHED, CLOSE_WAIT, FIN_WAIT1, ...)? */
 bool st_state_connected(const char *state);

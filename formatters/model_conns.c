@@ -254,6 +254,33 @@ static int by_tend(const void *a, const void *b)
 	return x->t < y->t ? -1 : x->t > y->t;
 }
 
+uint64_t st_msock_linger_key(const struct st_msock *s)
+{
+	const char *remote = st_msock_remote(s);
+	struct tkey k;
+
+	/* give_lingering's ends */
+	if (!st_msock_is_tcp(s) || !s->local[0] || !remote[0] || (!s->connect && !s->listener))
+		return 0;
+	tuple_key(&k, s->local, remote);
+	return k.h ? k.h : 1;
+}
+
+uint64_t st_ksock_linger_key(const struct st_ksock *ks)
+{
+	struct tkey k;
+
+	if (!ks->local[0] || !ks->remote[0])
+		return 0;
+	tuple_key(&k, ks->local, ks->remote);
+	return k.h ? k.h : 1;
+}
+
+int64_t st_msock_linger_us(const struct st_msock *s)
+{
+	return s->end_rec ? s->end_rec->ev.ts_us : s->t_end;
+}
+
 /* Gives each entry of the kernel's table an exit event lists (lingering)
  * to the end it belongs to (st_msock.later): of the TCP ends of that
  * machine with its tuple, the last that ended before the exit.  A tuple
@@ -280,7 +307,7 @@ static int give_lingering(struct st_model *m)
 		}
 		ends = q;
 		ends[n].machine = s->machine;
-		ends[n].t = s->end_rec ? s->end_rec->ev.ts_us : s->t_end;
+		ends[n].t = st_msock_linger_us(s);
 		ends[n].s = s;
 		tuple_key(&ends[n].key, s->local, remote);
 		n++;

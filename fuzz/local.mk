@@ -21,7 +21,7 @@ FUZZ_LIB_SRCS = formatters/reader.c formatters/reader_json.c formatters/reader_n
 	formatters/fmt_common.c formatters/fmt_text.c formatters/fmt_lifecycle.c \
 	formatters/fmt_timeline.c formatters/fmt_summary.c formatters/fmt_mermaid.c \
 	formatters/fmt_connections.c formatters/fmt_chrome.c \
-	formatters/check_rules.c formatters/expect.c formatters/report.c \
+	formatters/check_rules.c formatters/check_tw.c formatters/expect.c formatters/report.c \
 	src/cmd_show.c src/cmd_check.c src/cli.c \
 	codec/calls.c codec/buf.c codec/addr.c codec/outfile.c codec/names.c codec/encode_json.c codec/render_text.c
 FUZZ_COMMON = fuzz/fuzz.h fuzz/fuzz.c fuzz/symbolize_stub.c

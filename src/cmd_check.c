@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_check.c - `socktrace check`: the command line, reading the traces
- * (as a stream into a model that lets go of what has ended, --strict
- * too, or, for max-time-wait, whole), running the rules and
+ * (as a stream into a model that lets go of what has ended), running
+ * the rules and
  * patterns asked for, and the reports.
  *
  * Owns: the options of `check` and its exit status (0 every rule holds, 1 a
@@ -59,7 +59,7 @@ static const char usage_text[] =
 	"                     them in time order (default 500)\n"
 	"  --hold=EVENTS      past this many events held, judge and let go of the\n"
 	"                     sockets that have ended (default 100000); not with\n"
-	"                     max-time-wait, which reads the whole trace\n"
+	"                     sockets that have ended (default 100000)\n"
 	"Exit status: 0 all hold, 1 a violation, 2 unusable input or usage.\n";
 
 enum { OPT_RULE = 256, OPT_EXPECT, OPT_JUNIT, OPT_FORMAT, OPT_STRICT, OPT_COLOR, OPT_WINDOW, OPT_HOLD };
@@ -333,6 +333,8 @@ static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t 
 	s = st_stream_open(&js->t, paths, n, &o);
 	while (s && !oom && (r = st_stream_next(s))) {
 		oom = st_model_feed(&js->m, r) < 0;
+		if (!oom)
+			check_rules_fed(js->c, js->rules, r);
 		/* judged with its socket, or at the end when it has none */
 		if (!oom && !r->sock && check_rules_want(js->rules, r))
 			oom = !kept(&js->m, &js->alone, &js->nalone, &js->capalone, r);
@@ -377,8 +379,6 @@ int st_cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check c;
-	struct st_loaded l = { 0 };
-	enum st_load_status loaded;
 	struct check_rules rules = { NULL, 0 };
 	struct expect_pattern *pats = NULL;
 	size_t npats = 0;
@@ -522,11 +522,10 @@ int st_cmd_check(int argc, char **argv)
 	if (jf && report_on_stdout(junit, fileno(jf)))
 		human = stderr;
 
-	/* the rules a retiring model can judge: read as a stream, memory
-	 * bounded by what is alive at once (--strict too: judged as it goes,
-	 * the results kept to the end, then the whole program or nothing);
-	 * max-time-wait reads the whole trace */
-	if (check_rules_stream(&rules)) {
+	/* read as a stream, memory bounded by what is alive at once
+	 * (--strict too: judged as it goes, the results kept to the end,
+	 * then the whole program or nothing) */
+	{
 		struct sigaction sa, old_int, old_term;
 
 		if (!(js = calloc(1, sizeof(*js))) || (npats && !(js->seen = calloc(npats, sizeof(*js->seen))))) {
@@ -593,48 +592,8 @@ int st_cmd_check(int argc, char **argv)
 		note_missing(&c, &js->t);
 		note_absent(&c, &js->m, &js->rh);
 		check_notes_done(&c);
-		goto report;
-	}
-	loaded = st_load(&l, argv + optind, argc - optind, strict);
-	if (loaded == ST_LOAD_STOPPED || l.trace.bad) {
-		snprintf(failed, sizeof(failed), "the trace is not usable as it is (%u problem%s); nothing was checked",
-			 l.trace.bad, l.trace.bad == 1 ? "" : "s");
-		detail = l.trace.first_problem;
-	} else if (!l.trace.n) {
-		snprintf(failed, sizeof(failed), "no events to check");
-	} else if (loaded == ST_LOAD_NOMEM) {
-		snprintf(failed, sizeof(failed), "out of memory");
-	} else {
-		c.sh.trace = &l.trace;
-		c.sh.model = &l.model;
-		c.nevents = l.trace.n;
-		/* --strict: the whole program, or nothing judged (whole.h) */
-		if (strict && !st_whole_program(&c.sh, why, sizeof(why), whole, sizeof(whole))) {
-			snprintf(failed, sizeof(failed), "%s (--strict); nothing was checked", why);
-			detail = whole[0] ? whole : NULL;
-		}
-	}
-	if (failed[0]) {
-		fprintf(stderr, "socktrace: check: %s\n", failed);
-		if (detail && detail == whole)
-			fprintf(stderr, "socktrace: check: %s\n", whole);
-		rc = 2;
-		goto out;
 	}
 
-	check_rules_run(&c, &rules);
-	st_untraced_each(&l.trace, note_untraced, &c);
-	note_missing(&c, &l.trace);
-	note_absent(&c, &l.model, NULL);
-	for (size_t i = 0; i < npats; i++) {
-		double t0 = check_elapsed(&c);
-
-		expect_check(&c, &pats[i]);
-		check_result_done(&c.results[c.nresults - 1]);
-		c.results[c.nresults - 1].seconds = check_elapsed(&c) - t0;
-	}
-	check_notes_done(&c);
-report:
 	if (github)
 		rc = report_github(&c, human) ? 1 : 0;
 	else
@@ -666,7 +625,6 @@ out:
 	else if (jf)
 		fclose(jf);	/* out of memory: the file holds its declaration only */
 	check_free(&c);
-	st_load_free(&l);
 	if (js) {
 		st_model_free(&js->m);
 		st_trace_free(&js->t);

@@ -228,7 +228,7 @@ EXTRA_DIST += tests/helpers.bash tests/truth.bash tests/scripts/kernelview.py te
 	tests/scripts/pieces.py tests/scripts/elfbomb.py tests/scripts/chrome_check.py \
 	tests/scripts/schema_check.py tests/scripts/holdpeak.py tests/scripts/pauses.py \
 	tests/scripts/burst.py \
-	tests/scripts/forkleak.py
+	tests/scripts/forkleak.py tests/scripts/twclose.py
 
 TESTS += \
 	tests/man.bats \
@@ -242,6 +242,7 @@ TESTS += \
 	tests/check_open.bats \
 	tests/check_stream.bats \
 	tests/strict_stream.bats \
+	tests/check_tw_stream.bats \
 	tests/bats_helper.bats \
 	tests/shim_connect.bats \
 	tests/shim_reuseaddr.bats \

@@ -158,5 +158,5 @@ cmd() {
 	# --follow stays refused with --strict
 	cmd show --strict --follow "$TRACE"
 	assert_eq "$status" 2
-	[[ $err == "socktrace: show: --follow is for -f text and -f json, without --port and --strict"* ]]
+	[[ $err == "socktrace: show: --follow is for -f text and -f json, without --strict"* ]]
 }
