@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* load.c - read, sort, symbolize, model (see load.h).
- *
- * Owns: the one path from trace files to a model that `show` and `check`
- * share, and the short wait for a runner that is writing a file's last
- * record.  Never prints beyond the reader's messages and that wait's
- * warning, never exits.
+/* load.c - the wait for a finishing runner, and the words for repeated
+ * and missing events (see load.h).  Never exits.
  */
 #include "load.h"
 #include "tracelock.h"
@@ -93,35 +89,3 @@ void st_load_say_missing(const struct st_trace *t)
 	fprintf(stderr, "%s\n", out);
 }
 
-enum st_load_status st_load(struct st_loaded *l, char *const *paths, int n, bool strict)
-{
-	memset(l, 0, sizeof(*l));
-	if (!n) {
-		st_load_wait_runner(NULL);
-		st_trace_read(&l->trace, NULL, strict);
-	}
-	for (int i = 0; i < n && !l->trace.fatal; i++) {
-		st_load_wait_runner(paths[i]);
-		st_trace_read(&l->trace, paths[i], strict);
-	}
-	if (l->trace.fatal)
-		return ST_LOAD_STOPPED;
-	st_trace_sort(&l->trace);
-	if (st_trace_dedup(&l->trace) > 0)
-		st_load_say_dups(&l->trace);
-	st_load_say_missing(&l->trace);
-	l->sym = st_symbolizer_new();
-	if (l->sym)
-		st_symbolize_trace(l->sym, &l->trace);
-	if (st_model_build(&l->model, l->trace.recs, l->trace.n) < 0)
-		return ST_LOAD_NOMEM;
-	return l->trace.bad ? ST_LOAD_BAD : ST_LOAD_OK;
-}
-
-void st_load_free(struct st_loaded *l)
-{
-	st_symbolizer_free(l->sym);
-	st_model_free(&l->model);
-	st_trace_free(&l->trace);
-	memset(l, 0, sizeof(*l));
-}

@@ -39,11 +39,6 @@ size_t st_untraced_each_of(const struct st_rec *const *recs, size_t n,
 	return k;
 }
 
-size_t st_untraced_each(const struct st_trace *t, void (*fn)(const struct st_rec *r, void *arg), void *arg)
-{
-	return st_untraced_each_of((const struct st_rec *const *)t->recs, t->n, fn, arg);
-}
-
 bool st_untraced_matters(const struct st_rec *r)
 {
 	return r->ev.call == ST_CALL_untraced || (st_call_is(r->ev.call, ST_K_EXEC) && r->ev.ret < 0);

@@ -16,9 +16,6 @@
 
 #include "reader.h"
 
-/* Calls fn(r, arg) for each untraced event of t (sorted by time) whose
- * exec took place, in trace order; returns how many. */
-size_t st_untraced_each(const struct st_trace *t, void (*fn)(const struct st_rec *r, void *arg), void *arg);
 
 /* The same over the events recs[0..n) (in trace order): those untraced
  * events and failed execs (st_untraced_matters) are enough. */

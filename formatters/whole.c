@@ -153,11 +153,6 @@ static bool whole(const struct show *sh, const struct st_rec *const *said, size_
 	return true;
 }
 
-bool st_whole_program(const struct show *sh, char *why, size_t n, char *detail, size_t d)
-{
-	return whole(sh, (const struct st_rec *const *)sh->trace->recs, sh->trace->n, NULL, why, n, detail, d);
-}
-
 bool st_whole_stream(const struct show *sh, const struct st_rec *const *said, size_t nsaid,
 		     const struct st_held_tally *retired, char *why, size_t n, char *detail, size_t d)
 {

@@ -54,22 +54,19 @@ unsigned st_absent_held(const struct st_model *m, const struct st_proc *p, const
  * tell (the command line escaped, show_comm).  Returns who. */
 const char *st_absent_who(const struct show *sh, const struct st_proc *p, char *who, size_t n);
 
-/* Is the whole program in sh's trace and model?  True when it is.  Else
- * false, why (n bytes) saying what is lacking and how much, without a
- * full stop, e.g. "the trace lacks at least 3 events" or "part of the
- * program ran untraced: 1 image the trace does not follow", and detail
- * (d bytes) the first case in words ("the first: pid 4250 (sh -c ./c)
- * exec'd ./c, an image ..."), "" when the loader already said it (missing
- * events: st_load_say_missing).  Checked in that order: missing events,
- * untraced images, processes absent from the traces. */
-bool st_whole_program(const struct show *sh, char *why, size_t n, char *detail, size_t d);
-
-/* The same of a trace read as a stream into a retiring model: sh's trace
- * has the stream's counts (missing events: known once the stream is
- * closed, st_stream_close) and no events; said[0..nsaid) are the events
- * st_untraced_each_of needs (st_untraced_matters), in trace order; retired
- * what the model let go of (NULL none).  The whole trace's answer, the
- * same words. */
+/* Is the whole program in the traces sh read as a stream into a retiring
+ * model?  True when it is.  Else false, why (n bytes) saying what is
+ * lacking and how much, without a full stop, e.g. "the trace lacks at
+ * least 3 events" or "part of the program ran untraced: 1 image the trace
+ * does not follow", and detail (d bytes) the first case in words ("the
+ * first: pid 4250 (sh -c ./c) exec'd ./c, an image ..."), "" when the
+ * reader already said it (missing events: st_load_say_missing).  Checked
+ * in that order: missing events, untraced images, processes absent from
+ * the traces.  sh's trace has the stream's counts (missing events: known
+ * once the stream is closed, st_stream_close) and no events;
+ * said[0..nsaid) are the events st_untraced_each_of needs
+ * (st_untraced_matters), in trace order; retired what the model let go of
+ * (NULL none). */
 bool st_whole_stream(const struct show *sh, const struct st_rec *const *said, size_t nsaid,
 		     const struct st_held_tally *retired, char *why, size_t n, char *detail, size_t d);
 

@@ -807,12 +807,15 @@ static int port_drain(struct show *sh, struct st_model *m, struct port_queue *q,
  * past hold events held (and 8192), what is known decides (said once, at
  * the end).
  * The events printed are those the whole trace's model keeps, in its
- * order. */
+ * order.  strict (not with follow): the first bad line ends it, and the
+ * output is shown only once the trace is known to be the whole program
+ * (struct strict), as show_streamed's. */
 static int show_port_streamed(struct show *sh, char *const *paths, int n, bool json, bool follow,
-			      int64_t window_us, size_t hold)
+			      int64_t window_us, size_t hold, bool strict)
 {
-	struct st_stream_opts o = { window_us, false, follow, sh->out, &stop_signal, hold };
+	struct st_stream_opts o = { window_us, strict, follow, sh->out, strict ? NULL : &stop_signal, hold };
 	struct st_retire rt = { hold, PORT_ENDED_US, port_retired, NULL, NULL, sh };
+	struct strict st = { NULL };
 	size_t held_max = hold > ST_STREAM_HOLD_MAX ? hold : ST_STREAM_HOLD_MAX;
 	struct sigaction old_int, old_term;
 	struct st_model *m = calloc(1, sizeof(*m));
@@ -822,21 +825,34 @@ static int show_port_streamed(struct show *sh, char *const *paths, int n, bool j
 	struct st_stream *s;
 	struct st_rec *r, **said = NULL;
 	size_t nsaid = 0, capsaid = 0, guessed = 0;
-	bool first = true, oom = false;
+	bool first = true, oom = false, opened;
 	int rc = 0;
 
+	if (strict && strict_open(&st)) {
+		free(m);
+		free(t);
+		return 2;
+	}
+	if (strict) {
+		o.flush = sh->out = st.tmp;
+		strict_retire(&st, &rt);
+	}
 	if (!m || !t || st_model_begin(m) < 0 || st_model_retiring(m, &rt) < 0) {
 		if (m)
 			st_model_free(m);
 		free(m);
 		free(t);
+		strict_close(&st);
+		sh->out = stdout;
 		fprintf(stderr, "socktrace: show: out of memory\n");
 		return 2;
 	}
 	sh->trace = t;
 	sh->model = m;
-	catch_stops(&old_int, &old_term);
+	if (!strict)
+		catch_stops(&old_int, &old_term);
 	s = st_stream_open(t, paths, n, &o);
+	opened = s != NULL;
 	while (s && !oom && !rc && (r = st_stream_next(s))) {
 		if (first) {
 			sh->tz_offset = local_offset(r->ev.ts_us);
@@ -877,13 +893,29 @@ static int show_port_streamed(struct show *sh, char *const *paths, int n, bool j
 	}
 	if (!s || t->fatal)
 		rc = 2;
+	/* --strict: the whole program or nothing, once the stream is closed
+	 * (the events missing from the trace are known then) */
+	if (strict) {
+		st_stream_close(s);
+		s = NULL;
+		fflush(st.tmp);	/* a write that fails is said below */
+		if (!rc || (opened && !oom && (t->fatal || ferror(st.tmp)))) {
+			rc = strict_verdict(sh, &st, (const struct st_rec *const *)said, nsaid);
+			if (!rc)
+				rc = strict_copy(&st);
+		}
+		sh->out = stdout;
+		if (rc)
+			goto done;
+	}
 	if (fflush(sh->out) || ferror(sh->out)) {
 		if (errno != EPIPE)
 			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
 		rc = rc ? rc : 1;
 	}
 	st_stream_close(s);
-	restore_stops(&old_int, &old_term);
+	if (!strict)
+		restore_stops(&old_int, &old_term);
 	if (!rc && guessed)
 		fprintf(stderr, "socktrace: show: more than %zu events were held (--hold) waiting for their sockets' "
 				"ports (--port): %zu of them were shown or left out by what was known of their "
@@ -896,6 +928,8 @@ static int show_port_streamed(struct show *sh, char *const *paths, int n, bool j
 	if (say_unmatched(sh) && !rc)
 		rc = 1;
 	rc = stopped_status(rc, follow);
+done:
+	strict_close(&st);
 	while (q.n) {	/* what an error left unread */
 		st_model_let_go(m, q.v[q.head]);
 		q.head = (q.head + 1) % q.cap;
@@ -931,13 +965,11 @@ int st_cmd_show(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct show sh = { .out = stdout };
-	struct st_loaded l;
-	enum st_load_status loaded;
 	int (*fn)(struct show *) = show_text;
 	const char *color = "auto";
 	bool strict = false, follow = false;
 	long window_ms = ST_STREAM_WINDOW_US / 1000, hold = SHOW_HOLD_EVENTS;
-	int opt, rc;
+	int opt;
 	long v;
 
 	optind = 1;
@@ -1014,70 +1046,17 @@ int st_cmd_show(int argc, char **argv)
 
 	/* the per-event formats stream; with --port each event waits for its
 	 * socket's ports (a model); --strict streams into a temporary file,
-	 * shown once the trace is known whole (struct strict), but with
-	 * --port, which loads all */
+	 * shown once the trace is known whole (struct strict) */
 	if ((fn == show_text || fn == show_json) && !sh.nports && !(strict && follow))
 		return show_streamed(&sh, argv + optind, argc - optind, fn == show_json, follow,
 				     (int64_t)window_ms * 1000, (size_t)hold, strict);
-	if ((fn == show_text || fn == show_json) && !strict)
+	if ((fn == show_text || fn == show_json) && !(strict && follow))
 		return show_port_streamed(&sh, argv + optind, argc - optind, fn == show_json, follow,
-					  (int64_t)window_ms * 1000, (size_t)hold);
+					  (int64_t)window_ms * 1000, (size_t)hold, strict);
 	if (follow)
 		return usage_error("%s", "--follow is for -f text and -f json, without --strict");
-	if (fn == show_lifecycle || fn == show_connections || fn == show_summary || fn == show_timeline ||
-	    fn == show_mermaid || fn == show_chrome)
-		return show_retiring(&sh, fn, argv + optind, argc - optind, (int64_t)window_ms * 1000,
-				     (size_t)hold, strict);
-
-	loaded = st_load(&l, argv + optind, argc - optind, strict);
-	if (loaded == ST_LOAD_STOPPED || loaded == ST_LOAD_NOMEM) {
-		fprintf(stderr, "socktrace: show: %s\n", loaded == ST_LOAD_STOPPED ?
-			"stopped at the first bad line (--strict)" : "out of memory");
-		st_load_free(&l);
-		return 2;
-	}
-	sh.trace = &l.trace;
-	sh.model = &l.model;
-	/* --strict: a trace of part of the program is refused as check
-	 * --strict refuses it (whole.h), before anything is rendered */
-	if (strict) {
-		char why[512], detail[2300];
-
-		if (!st_whole_program(&sh, why, sizeof(why), detail, sizeof(detail))) {
-			fprintf(stderr, "socktrace: show: %s (--strict); nothing was shown\n", why);
-			if (detail[0])
-				fprintf(stderr, "socktrace: show: %s\n", detail);
-			rc = 2;
-			goto out;
-		}
-	}
-	sh.tz_offset = l.trace.n ? local_offset(l.trace.recs[0]->ev.ts_us) : 0;
-	sh.recs = calloc(l.trace.n ? l.trace.n : 1, sizeof(*sh.recs));
-	if (!sh.recs) {
-		rc = 2;
-		goto out;
-	}
-	for (size_t i = 0; i < l.trace.n; i++) {
-		show_filters_seen(&sh, l.trace.recs[i]);
-		if (show_keep_rec(&sh, l.trace.recs[i]))
-			sh.recs[sh.nrecs++] = l.trace.recs[i];
-	}
-
-	/* no event read, and the input said why (an empty file, a file that
-	 * is not a trace): nothing to render, not a picture of nothing */
-	rc = !l.trace.n && loaded == ST_LOAD_BAD ? 0 : fn(&sh);
-	st_untraced_each(&l.trace, warn_untraced, &sh);
-	if (fflush(stdout) || ferror(stdout)) {
-		if (errno != EPIPE)
-			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
-		rc = rc ? rc : 1;
-	}
-	if (!rc && loaded == ST_LOAD_BAD)
-		rc = 2;
-	if (say_unmatched(&sh) && !rc)
-		rc = 1;
-out:
-	free(sh.recs);
-	st_load_free(&l);
-	return rc;
+	/* the formats of the model: each socket rendered (or counted) as the
+	 * model lets go of it */
+	return show_retiring(&sh, fn, argv + optind, argc - optind, (int64_t)window_ms * 1000, (size_t)hold,
+			     strict);
 }

@@ -56,6 +56,14 @@ cmd() {
 		assert_eq "$status" 2 "show --strict --hold 1 -f $f"
 		[[ -z $out && $err == "$whole" ]] || { echo "$f: $err" >&2; false; }
 	done
+	# with --port (text and json wait for each socket's ports): the same
+	port=$(jq -r 'select(.call == "listen") | .local | sub(".*:"; "")' "$parent")
+	for f in text json; do
+		cmd show --strict --hold 1 --port "$port" -f "$f" "$parent"
+		assert_eq "$status" 2 "show --strict --hold 1 --port -f $f"
+		[[ -z $out && $err == "socktrace: show: the traces lack the events of 6 processes that held sockets (--strict); nothing was shown"$'\n'* ]] ||
+			{ echo "$f: $err" >&2; false; }
+	done
 	# every file: the whole program; past the hold it is judged as it
 	# goes, as without --strict (the leaking children's connections)
 	cmd check --hold 1 --rule no-leaks fk_*.jsonl
@@ -113,6 +121,19 @@ cmd() {
 		loose_out=$out loose_err=$err
 		cmd show --strict --hold 1 -f "$f" "$TRACE"
 		assert_eq "$status" 0 "show --strict --hold 1 -f $f: $err"
+		[[ -n $out && $out == "$loose_out" && $err == "$loose_err" ]] ||
+			{ diff <(echo "$loose_out") <(echo "$out") >&2; echo "$f: $err" >&2; false; }
+		[[ -z $(ls -A tmp) ]]
+	done
+	# --port streams under --strict too: each event waits for its
+	# socket's ports, the output still goes through the temporary file
+	port=$(jq -r 'select(.call == "listen") | .local | sub(".*:"; "")' "$TRACE")
+	for f in text json chrome; do
+		cmd show --hold 1 --port "$port" -f "$f" "$TRACE"
+		assert_eq "$status" 0 "show --hold 1 --port -f $f: $err"
+		loose_out=$out loose_err=$err
+		cmd show --strict --hold 1 --port "$port" -f "$f" "$TRACE"
+		assert_eq "$status" 0 "show --strict --hold 1 --port -f $f: $err"
 		[[ -n $out && $out == "$loose_out" && $err == "$loose_err" ]] ||
 			{ diff <(echo "$loose_out") <(echo "$out") >&2; echo "$f: $err" >&2; false; }
 		[[ -z $(ls -A tmp) ]]
