@@ -27,12 +27,13 @@ static __attribute__((noreturn)) void out_of_memory(void)
 }
 
 /* A TCP end that part 2 counts unless the kernel's table after its end
- * said what became of it (tw_seen), which exits not yet fed may still
- * do.  104 bytes each (about 140 with its allocation and its two slots in
- * the tables), and only while pending: an end leaves when the process that closed it exits
- * with the kernel's count after its close (the usual end: that exit
- * covers it), and the rest at the end of the trace, where the exits'
- * lists decide.  An end whose tuple no exit can name and that no exit
+ * said what became of it (its closer's exit after its close, or an exit
+ * whose list names its tuple), which exits not yet fed may still do.
+ * 104 bytes each (about 140 with its allocation and its two slots in the
+ * tables), and only while pending: an end leaves when the process that
+ * closed it exits with the kernel's count after its close (the usual
+ * end: that exit covers it), and the rest at the end of the trace, where
+ * the exits' lists decide.  An end whose tuple no exit can name and that no exit
  * counts (killed, ended holding it) is counted at once, never kept. */
 struct tw_end {
 	struct tw_end *prev[2], *next[2];	/* its chains: by tuple, by closer */
@@ -66,12 +67,11 @@ struct check_tw {
 	int64_t first_pid, first_pkey, first_at_us;
 };
 
-static size_t slot(const struct check_tw *tw, int which, uint64_t k)
+static size_t slot(const struct check_tw *tw, uint64_t k)
 {
 	k ^= k >> 33;
 	k *= UINT64_C(0xff51afd7ed558ccd);
 	k ^= k >> 33;
-	(void)which;
 	return (size_t)k & (tw->nb - 1);
 }
 
@@ -82,7 +82,7 @@ static uint64_t hkey(const struct tw_end *e, int which)
 
 static void link_in(struct check_tw *tw, struct tw_end *e, int which)
 {
-	struct tw_end **head = &tw->b[which][slot(tw, which, hkey(e, which))];
+	struct tw_end **head = &tw->b[which][slot(tw, hkey(e, which))];
 
 	e->prev[which] = NULL;
 	e->next[which] = *head;
@@ -96,7 +96,7 @@ static void unlink_from(struct check_tw *tw, struct tw_end *e, int which)
 	if (e->prev[which])
 		e->prev[which]->next[which] = e->next[which];
 	else
-		tw->b[which][slot(tw, which, hkey(e, which))] = e->next[which];
+		tw->b[which][slot(tw, hkey(e, which))] = e->next[which];
 	if (e->next[which])
 		e->next[which]->prev[which] = e->prev[which];
 }
@@ -188,12 +188,14 @@ static bool tw_maybe(const struct st_msock *s)
  * does not count it) is as the whole trace's model tells it
  * (st_msock.later, and the closer's exit after its close), decided here
  * or, pending, when its closer's exit is fed or at the end:
- *  - a later end of its machine and tuple (a tuple used again), judged
- *    before or after it, is the one an exit after that end tells of;
+ *  - a later end of its machine and tuple (a tuple used again: a new
+ *    connection on it can begin only once this one has ended, so it is
+ *    judged with it or after it) is the one an exit after that end
+ *    tells of, and this one is not;
  *  - the exits' lists are read at the end (they are kept).
- * An end that retires only after a later end of its tuple has retired
- * (its own end noticed late: closed out of the shim's sight) is not
- * told that one. */
+ * An end judged only after a later end of its tuple (two sockets of one
+ * tuple at once on one machine, or an end noticed late: closed out of
+ * the shim's sight) is matched as if that later end were not there. */
 void check_tw_sock(struct check *c, struct check_wanted *wt, struct check_result *res, const struct st_msock *s)
 {
 	const struct st_model *m = c->sh.model;
@@ -208,7 +210,7 @@ void check_tw_sock(struct check *c, struct check_wanted *wt, struct check_result
 		out_of_memory();
 	/* the ends of its tuple judged before it that ended before it: an
 	 * exit at or after its end tells of it, not of them */
-	for (e = key && tw->nb ? tw->b[0][slot(tw, 0, key ^ ((uint64_t)s->machine << 48))] : NULL; e; e = e->next[0])
+	for (e = key && tw->nb ? tw->b[0][slot(tw, key ^ ((uint64_t)s->machine << 48))] : NULL; e; e = e->next[0])
 		if (e->key == key && e->machine == s->machine && (t > e->t || (t == e->t && s->id > e->id)) &&
 		    (t < e->t_next || (t == e->t_next && s->id < e->next_id))) {
 			e->t_next = t;
@@ -253,7 +255,7 @@ void check_tw_fed(struct check *c, struct check_wanted *wt, const struct st_rec 
 
 	if (!tw || !tw->n || r->ev.call != ST_CALL_exit)
 		return;
-	for (struct tw_end *e = tw->b[1][slot(tw, 1, (uint64_t)r->pkey)], *next; e; e = next) {
+	for (struct tw_end *e = tw->b[1][slot(tw, (uint64_t)r->pkey)], *next; e; e = next) {
 		next = e->next[1];
 		if (e->pkey == r->pkey && exit_counts(c->sh.model, e->pkey, e->close_us))
 			drop(tw, e);

@@ -12,19 +12,11 @@
 #                         close: no exit of its own reads the table
 #   twclose.py reuse N    forkkill, the client binding one port (with
 #                         SO_REUSEADDR) every time: one tuple, N connections
-#   twclose.py tuple N    one process, its client binding one port (with
-#                         SO_REUSEADDR), 1.1 s apart, and closing first
-#                         out of the shim's sight (syscall): the exit's
-#                         table lists the tuple once, for the last
 # Before its end the process that made the listener makes and closes
 # 4 500 UDP sockets: more events than a check's look-ahead window holds
 # (8 192), so that with a small --hold the connections are let go long
 # before that end.
-import ctypes, os, signal, socket, sys, time
-
-SYS_close = 3  # x86_64; aarch64 57
-if os.uname().machine == "aarch64":
-    SYS_close = 57
+import os, signal, socket, sys, time
 
 mode, n = sys.argv[1], int(sys.argv[2])
 
@@ -34,30 +26,6 @@ def pad():
     for i in range(4500):
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
 
-
-if mode == "tuple":
-    libc = ctypes.CDLL(None, use_errno=True)
-    l = socket.socket()
-    l.bind(("127.0.0.1", 0))
-    l.listen(8)
-    print("port", l.getsockname()[1], flush=True)
-    cport = 0
-    for i in range(n):
-        if i:
-            time.sleep(1.1)         # the kernel reuses a TIME_WAIT tuple after 1 s
-        c = socket.socket()
-        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        c.bind(("127.0.0.1", cport))
-        cport = c.getsockname()[1]
-        c.connect(l.getsockname())
-        a, _ = l.accept()
-        assert libc.syscall(SYS_close, c.detach()) == 0   # out of the shim's sight
-        assert a.recv(1) == b""
-        a.close()
-    print("cport", cport, flush=True)
-    pad()
-    print("done", flush=True)
-    sys.exit(0)
 
 if mode in ("loop", "killed"):
     l = socket.socket()
@@ -105,9 +73,12 @@ os.close(go_r)
 for i in range(n):
     os.write(go_w, b"x")
     a, _ = l.accept()
+    closed_r, closed_w = os.pipe()  # the server's copy closed: the child's close is the last
     child = os.fork()
     if child == 0:
         l.close()
+        os.close(closed_w)
+        os.read(closed_r, 1)
         a.sendall(b"x")
         a.close()                   # the server's side closes first
         time.sleep(0.05)
@@ -115,6 +86,9 @@ for i in range(n):
             os.kill(os.getpid(), signal.SIGKILL)
         os._exit(0)
     a.close()
+    os.close(closed_r)
+    os.write(closed_w, b"x")
+    os.close(closed_w)
     os.waitpid(child, 0)
 os.waitpid(client, 0)
 l.close()
