@@ -148,6 +148,10 @@ bg_start() {
 	if [[ $1 == traced ]]; then
 		BG_TRACE[$name]=${SOCKTRACE_OUTPUT:-$TRACE}
 	fi
+	# emptied here, before the program starts: a wait for a line of its
+	# output must not find the one a previous run left there
+	: >"$SCRATCH/$name.out"
+	: >"$SCRATCH/$name.err"
 	(
 		if [[ $1 == traced ]]; then
 			shift

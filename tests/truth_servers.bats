@@ -305,7 +305,10 @@ print("done", flush=True)' >srv.out
 		| length' "$TRACE")
 	unknown=$((3 - known))
 	if ((unknown > 0)); then
-		[[ $line == *"(bytes of $unknown unknown: no close ended them in the trace)"* ]] || { echo "$line ($known known)" >&2; false; }
+		them=them
+		((unknown == 1)) && them=it
+		[[ $line == *"(bytes of $unknown unknown: no close ended $them in the trace)"* ]] ||
+			{ echo "$line ($known known)" >&2; jq -c 'select(.call == "close" or .call == "exit" or .call == "fork" or .call == "start") | [.ts, .dur_ns, .pid, .call, .fd, .inode, .state, .shared, .last, .open]' "$TRACE" >&2; false; }
 	else
 		[[ $line != *unknown* ]] || { echo "$line ($known known)" >&2; false; }
 	fi
