@@ -109,6 +109,10 @@ struct st_event {
 	char local[ST_ADDR_MAX], remote[ST_ADDR_MAX];	/* "" when unknown */
 	char addr[ST_ADDR_MAX];	/* bind/connect: the address argument */
 	uint64_t inode;		/* 0 when unknown */
+	/* AF_UNIX stream/seqpacket: the inode of the socket at the other end
+	 * (an accept's, from sock_diag UNIX_DIAG_PEER; a socketpair's second
+	 * end, the first end's peer); 0 when unknown */
+	uint64_t peer_inode;
 	const char *state, *state_before;	/* TCP states, NULL when n/a */
 
 	/* call arguments */

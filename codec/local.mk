@@ -19,6 +19,7 @@ CODEC_SOURCES = \
 	codec/encode_json.c \
 	codec/record.h codec/record.c \
 	codec/ring.h codec/ring.c \
+	codec/unixdiag.h codec/unixdiag.c \
 	codec/render_text.c
 CODEC_GENERATED = codec/names-gen.c
 

@@ -519,7 +519,8 @@ static void closed_by_conn(struct check *c, struct check_wanted *wt, struct chec
 				return;
 			closer = cn->fin_by == cn->client ? ST_CLOSER_CLIENT : ST_CLOSER_SERVER;
 		}
-		if (closer != ST_CLOSER_CLIENT && closer != ST_CLOSER_SERVER)
+		/* a socketpair's two ends are no client and server */
+		if ((closer != ST_CLOSER_CLIENT && closer != ST_CLOSER_SERVER) || cn->pair)
 			return;
 		if (closer == want)
 			return;
@@ -538,7 +539,8 @@ static void closed_by_conn(struct check *c, struct check_wanted *wt, struct chec
 			      cn->caddr[0] ? show_esc(cn->caddr) : "?", cn->saddr[0] ? show_esc(cn->saddr) : "?",
 			      closer == ST_CLOSER_CLIENT ? "client" : "server", first ? first->pid : -1,
 			      want == ST_CLOSER_CLIENT ? "client" : "server",
-			      closer == ST_CLOSER_SERVER && !cn->reset ? " (the server keeps TIME_WAIT for each connection)" :
+			      closer == ST_CLOSER_SERVER && !cn->reset && !cn->is_unix ?
+			      " (the server keeps TIME_WAIT for each connection)" :
 									 "");
 	}
 }

@@ -128,6 +128,9 @@ static void connection(const struct show *sh, const struct st_conn *c)
 	u64_or_null(sh->out, "rtt_us", any && any->ev.tcp.rtt_us, any ? any->ev.tcp.rtt_us : 0);
 	u64_or_null(sh->out, "retransmits", tcl || tsv,
 		    (tcl ? tcl->ev.tcp.total_retrans : 0) + (tsv ? tsv->ev.tcp.total_retrans : 0));
+	/* an AF_UNIX connection (TCP's have no such key) */
+	if (c->is_unix)
+		fprintf(sh->out, ",\"kind\":\"%s\"", c->pair ? "socketpair" : "unix");
 	fputs("}\n", sh->out);
 }
 

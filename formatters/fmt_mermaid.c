@@ -297,6 +297,24 @@ static void conn_msgs(struct piece *d, const struct st_conn *c)
 	const struct st_rec *ts = sv ? st_msock_teardown(sv) : NULL;
 	char a[32], b[32];
 
+	if (c->is_unix) {
+		/* an AF_UNIX connection: no segments, its calls (both ends
+		 * traced: model.h) */
+		bool cf = c->closer != ST_CLOSER_SERVER;
+		const struct st_rec *first = cf ? tc : ts, *second = cf ? ts : tc;
+		int X = cf ? C : S, Y = cf ? S : C;
+
+		if (c->pair)
+			pmsg(d, t, "Note over \001%d,\001%d: socketpair (connection \002)", C, S);
+		else
+			pmsg(d, t, "\001%d->>\001%d: connect (connection \002: unix %s)", C, S,
+			    mm(c->saddr[0] ? c->saddr : "?"));
+		if (first)
+			pmsg(d, first->ev.ts_us, "\001%d->>\001%d: %s (closed first)", X, Y, how(first, cf ? cl : sv));
+		if (second)
+			pmsg(d, second->ev.ts_us, "\001%d->>\001%d: %s", Y, X, how(second, cf ? sv : cl));
+		return;
+	}
 	pmsg(d, t, "\001%d->>\001%d: SYN (connection \002: %s to %s)", C, S, mm(c->caddr[0] ? c->caddr : "?"),
 	    mm(c->saddr[0] ? c->saddr : "?"));
 	if (c->failure) {

@@ -603,6 +603,51 @@ static void queued_line(const struct show *sh, const struct st_conn *c)
 	fputc('\n', sh->out);
 }
 
+/* An AF_UNIX connection, both ends traced (model.h): no handshake, no TCP
+ * states, no ladder; the first teardown (shutdown or close) of an end is
+ * the first close. */
+static void unix_conn_block(const struct show *sh, const struct st_conn *c, const char *t0, const char *clk)
+{
+	const struct st_msock *cl = c->client, *sv = c->server;
+	const char *r1 = c->pair ? "first" : "client", *r2 = c->pair ? "second" : "server";
+	char t[32], d[32];
+	struct tlines L = { NULL, 0, 0 };
+
+	if (c->pair)
+		fprintf(sh->out, "%sconnection #%d%s  %s socketpair  %s (%s)\n", show_c(sh, SHOW_BOLD), c->id,
+			show_c(sh, SHOW_OFF), show_esc(st_msock_kind(cl)), t0, clk);
+	else
+		fprintf(sh->out, "%sconnection #%d%s  %s %s -> %s  %s (%s)\n", show_c(sh, SHOW_BOLD), c->id,
+			show_c(sh, SHOW_OFF), show_esc(st_msock_kind(cl)), c->caddr[0] ? show_esc(c->caddr) : "?",
+			c->saddr[0] ? show_esc(c->saddr) : "?", t0, clk);
+	side_line(sh, r1, cl);
+	side_line(sh, r2, sv);
+	if (c->pair && cl->made) {
+		show_reltime(sh, t, sizeof(t), cl->made->ev.ts_us);
+		fprintf(sh->out, "  %-10s %s socketpair() made fds %d and %d, each the other's peer\n", "connect", t,
+			cl->fd, sv->fd);
+	} else if (cl->connect && sv->made) {
+		const struct st_rec *k = cl->connect;
+		int64_t gap = st_rec_end_us(sv->made) - k->ev.ts_us;
+
+		show_reltime(sh, t, sizeof(t), k->ev.ts_us);
+		show_dur(d, sizeof(d), k->ev.dur_ns >= 0 ? k->ev.dur_ns / 1000 : -1);
+		fprintf(sh->out, "  %-10s %s connect() to %s, blocked %s\n", "connect", t, show_esc(c->saddr), d);
+		show_reltime(sh, t, sizeof(t), st_rec_end_us(sv->made));
+		show_dur(d, sizeof(d), gap < 0 ? -gap : gap);
+		fprintf(sh->out, "  %-10s %s accept() on fd %d returned fd %d, %s %s connect() (peer inode %" PRIu64
+			" is the client's)\n", "", t, sv->made->ev.listen_fd, sv->fd, d, gap < 0 ? "before" : "after",
+			sv->peer_inode);
+	}
+	fprintf(sh->out, "  %-10s %s\n", "teardown",
+		c->closer == ST_CLOSER_CLIENT ? (c->pair ? "the first end closed first" : "client closed first") :
+		c->closer == ST_CLOSER_SERVER ? (c->pair ? "the second end closed first" : "server closed first") :
+		c->closer == ST_CLOSER_NONE ? "neither end closed in the trace" : "who closed first is unknown");
+	side_teardown(sh, &L, r1, cl, false);
+	side_teardown(sh, &L, r2, sv, false);
+	tl_print(sh, &L);
+}
+
 static void conn_block(const struct show *sh, const struct st_conn *c)
 {
 	char t0[32], clk[32];
@@ -610,6 +655,10 @@ static void conn_block(const struct show *sh, const struct st_conn *c)
 
 	show_reltime(sh, t0, sizeof(t0), c->t_start);
 	show_clock(sh, clk, sizeof(clk), c->t_start);
+	if (c->is_unix) {
+		unix_conn_block(sh, c, t0, clk);
+		return;
+	}
 	fprintf(sh->out, "%sconnection #%d%s  %s %s -> %s  %s (%s)%s\n", show_c(sh, SHOW_BOLD), c->id,
 		show_c(sh, SHOW_OFF), show_esc(kind), c->caddr[0] ? show_esc(c->caddr) : "?",
 		c->saddr[0] ? show_esc(c->saddr) : "?",

@@ -971,6 +971,10 @@ static void step(struct st_builder *b, struct st_rec *r)
 		a->peer = c;
 		c->peer = a;
 		sock_set_inode(b, a, ev->inode);	/* the first end's */
+		/* the second end's, when the event names it (peer_inode) */
+		sock_set_inode(b, c, ev->peer_inode);
+		a->peer_inode = c->inode;
+		c->peer_inode = a->inode;
 		sock_note(b, a, r);
 		sock_note(b, c, r);
 		r->sock = a;
@@ -1020,6 +1024,7 @@ static void step(struct st_builder *b, struct st_rec *r)
 		s->made = r;
 		s->listener = l;
 		s->t_first = st_rec_end_us(r);
+		s->peer_inode = ev->peer_inode;
 		if (l) {
 			l->accepted++;
 			l->live_accepted++;

@@ -4,7 +4,8 @@
  * Owns: following descriptors through socket/accept/dup/fork/close into
  * sockets (one per kernel socket, whatever descriptors alias it), and
  * joining the two ends of a TCP connection traced in two processes by their
- * tuple (client local == server remote).  Shared by `show` and `check`.
+ * tuple (client local == server remote), those of an AF_UNIX stream one by
+ * inode (the accepted end's peer_inode).  Shared by `show` and `check`.
  * Reads events only; never prints.
  */
 #ifndef SOCKTRACE_MODEL_H
@@ -114,6 +115,9 @@ struct st_msock {
 	 * of inherited sockets), which live as long as the model */
 	const char *local, *remote;
 	uint64_t inode;
+	/* AF_UNIX stream/seqpacket: the inode of the other end, as its accept
+	 * (or socketpair) event says (peer_inode); 0 unknown */
+	uint64_t peer_inode;
 
 	/* the events on it, in time order (accepts on a listener included) */
 	const struct st_rec **evs;
@@ -179,10 +183,17 @@ enum st_closer {
 };
 
 /* One TCP connection (or attempt): a connecting socket, an accepted one,
- * or both joined by their tuple. */
+ * or both joined by their tuple.  Or one AF_UNIX stream (or seqpacket)
+ * connection, both ends traced: a client that connected and the accepted
+ * socket whose peer_inode is the client's inode (same machine), or the
+ * two ends of a socketpair (client the first, server the second). */
 struct st_conn {
 	int id;			/* 1.. in time order */
-	struct st_msock *client, *server;	/* either may be NULL */
+	struct st_msock *client, *server;	/* either may be NULL (never for unix) */
+	bool is_unix;		/* an AF_UNIX connection: no TCP states, no tuple; the
+				 * first teardown (shutdown or close) of an end is
+				 * the first close */
+	bool pair;		/* ... the two ends of a socketpair: no address */
 	/* client and server endpoints, "" unknown: point into its sockets'
 	 * events, which live as long as the model */
 	const char *caddr, *saddr;

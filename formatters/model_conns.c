@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* model_conns.c - the second pass of the model (see model.h): joining
- * the two ends of each TCP connection.
+ * the two ends of each TCP connection, and of each AF_UNIX stream one.
  *
  * Owns: pairing a connecting socket with the accepted one of the same tuple
- * (client local == server remote) and the time of the accept, the
+ * (client local == server remote) and the time of the accept, a unix
+ * client with the accepted socket whose peer_inode is its inode (and a
+ * socketpair's two ends), the
  * connection's endpoints, times and outcome, who closed first, resets,
  * the kernel's lingering sockets at exit that belong to it, and the traced
  * listener a connection waited on when it was never accepted.  Reads the
@@ -636,6 +638,82 @@ static void conns_finish(struct st_model *m)
 
 static void lone_end(struct st_model *m, const struct st_msock *s, bool retiring);
 
+/* ---- AF_UNIX streams: joined by inode, not by tuple ---- */
+
+/* an AF_UNIX stream or seqpacket socket (the kinds with a connection) */
+static bool unix_stream(const struct st_msock *s)
+{
+	return s->family && !strcmp(s->family, "AF_UNIX") && s->type &&
+	       (!strcmp(s->type, "SOCK_STREAM") || !strcmp(s->type, "SOCK_SEQPACKET"));
+}
+
+/* a unix client end: it connected, and the connect succeeded */
+static bool unix_client(const struct st_msock *s)
+{
+	return unix_stream(s) && s->inode && s->connect && s->connected && !s->connect_failed &&
+	       !(s->made && s->listener);
+}
+
+/* an accepted unix end whose accept named its peer */
+static bool unix_accepted(const struct st_msock *s)
+{
+	return unix_stream(s) && s->made && s->listener && s->peer_inode;
+}
+
+/* the first end of a unix stream socketpair (the second is its peer) */
+static bool unix_pair_first(const struct st_msock *s)
+{
+	return unix_stream(s) && s->peer && s->peer->peer == s && s->made && s->made == s->peer->made &&
+	       s->made->sock == s;
+}
+
+/* inodes of two machines are apart (a unix inode has 32 bits) */
+static uint64_t unix_key(unsigned machine, uint64_t inode)
+{
+	return inode ^ ((uint64_t)machine << 40);
+}
+
+/* The unix client ends of m by machine and inode (an inode used again,
+ * after 2^32 sockets: the latest).  false when out of memory. */
+static bool unix_clients(const struct st_model *m, struct st_map *map)
+{
+	for (size_t i = 0; i < m->nsocks; i++) {
+		struct st_msock *s = m->socks[i], *old = NULL;
+
+		if (!unix_client(s))
+			continue;
+		if (!st_map_put(map, unix_key(s->machine, s->inode), s, &old))
+			return false;
+		if (old && old->t_first > s->t_first)
+			st_map_put(map, unix_key(s->machine, s->inode), old, &old);
+	}
+	return true;
+}
+
+/* The client end of the accepted unix end s: the one whose inode s's
+ * accept named, on s's machine, that connected before the accept returned
+ * and is not taken (taken(c) false).  NULL none (its client untraced). */
+static struct st_msock *unix_client_of(const struct st_map *map, const struct st_msock *s,
+				       bool (*taken)(const struct st_msock *c))
+{
+	struct st_msock *c = st_map_get(map, unix_key(s->machine, s->peer_inode));
+
+	if (!c || taken(c) || c->connect->ev.ts_us > st_rec_end_us(s->made))
+		return NULL;
+	return c;
+}
+
+static struct st_conn *unix_conn(struct joiner *b, struct st_msock *client, struct st_msock *server, bool pair)
+{
+	struct st_conn *c = conn_new(b, client, server);
+
+	if (c) {
+		c->is_unix = true;
+		c->pair = pair;
+	}
+	return c;
+}
+
 int st_model_join(struct st_model *m)
 {
 	struct joiner j = { m, 0, false }, *b = &j;
@@ -648,12 +726,30 @@ int st_model_join(struct st_model *m)
 	for (size_t i = 0; i < m->nsocks; i++) {
 		struct st_msock *s = m->socks[i];
 
-		if (!accepted_end(s))
+		if (!accepted_end(s) || unix_accepted(s))
 			continue;
 		if (!conn_new(b, client_of(m, cands, (size_t)nc, s, joined), s))
 			break;
 	}
 	free(cands);
+	/* unix streams: each accepted end with its traced client, each
+	 * socketpair */
+	{
+		struct st_map map = { 0 };
+		if (!unix_clients(m, &map))
+			b->oom = true;
+		for (size_t i = 0; !b->oom && i < m->nsocks; i++) {
+			struct st_msock *s = m->socks[i], *c;
+
+			if (unix_accepted(s) && (c = unix_client_of(&map, s, joined)))
+				unix_conn(b, c, s, false);
+			else if (unix_accepted(s) && accepted_end(s))
+				conn_new(b, NULL, s);	/* its client untraced: as any accepted end */
+			else if (unix_pair_first(s) && !s->conn && !s->peer->conn)
+				unix_conn(b, s, s->peer, true);
+		}
+		st_map_free(&map);
+	}
 	/* connecting ends nobody accepted in the trace, and sockets connected
 	 * to themselves */
 	for (size_t i = 0; i < m->nsocks; i++) {
@@ -701,6 +797,28 @@ static bool may_be_accepted(const struct st_model *m, const struct st_msock *c)
 			continue;
 		if (!st_msock_is_tcp(l) || !st_msock_listening(l) || l->machine != c->machine || !la[0] ||
 		    !listens_on(la, saddr))
+			continue;
+		if ((l->listen ? l->listen->ev.ts_us : l->t_first) <= c->connect->ev.ts_us)
+			return true;
+	}
+	return false;
+}
+
+/* A unix client end c not joined yet: a traced unix listener of its
+ * machine, still open, bound to the path c connected to before c
+ * connected, may yet accept it. */
+static bool unix_may_be_accepted(const struct st_model *m, const struct st_msock *c)
+{
+	const char *path = st_msock_remote(c);
+
+	if (!path[0])
+		return false;
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct st_msock *l = m->socks[i];
+		const char *la = st_msock_local(l);
+		if (l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE)
+			continue;
+		if (!unix_stream(l) || !st_msock_listening(l) || l->machine != c->machine || strcmp(la, path))
 			continue;
 		if ((l->listen ? l->listen->ev.ts_us : l->t_first) <= c->connect->ev.ts_us)
 			return true;
@@ -782,10 +900,38 @@ int st_model_join_round(struct st_model *m)
 			s->retiring = c->retiring = false;
 	}
 	free(cands);
+	/* unix streams alike, by inode; a socketpair's ends go together */
+	{
+		struct st_map map = { 0 };
+		bool ok = unix_clients(m, &map);
+
+		for (size_t i = 0; ok && i < m->nsocks; i++) {
+			struct st_msock *s = m->socks[i], *c;
+
+			if (unix_pair_first(s) && s->retiring != s->peer->retiring)
+				s->retiring = s->peer->retiring = false;
+			if (!unix_accepted(s) || !(c = unix_client_of(&map, s, taken_in_round)))
+				continue;
+			c->conn = &round_taken;
+			pair[i] = c;
+			if (!s->retiring || !c->retiring)
+				s->retiring = c->retiring = false;
+		}
+		st_map_free(&map);
+		if (!ok) {
+			free(pair);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < m->nsocks; i++) {
 		struct st_msock *s = m->socks[i];
 
-		if (accepted_end(s) && s->retiring) {
+		if (unix_accepted(s) && pair[i] && s->retiring) {
+			pair[i]->conn = NULL;
+			unix_conn(b, pair[i], s, false);
+		} else if (unix_pair_first(s) && s->retiring) {
+			unix_conn(b, s, s->peer, true);
+		} else if (accepted_end(s) && s->retiring) {
 			if (pair[i])
 				pair[i]->conn = NULL;
 			else
@@ -800,6 +946,10 @@ int st_model_join_round(struct st_model *m)
 
 		if (s->conn == &round_taken) {
 			s->conn = NULL;	/* its accepted end stays */
+			continue;
+		}
+		if (s->retiring && !s->conn && unix_client(s) && unix_may_be_accepted(m, s)) {
+			s->retiring = false;	/* its accept may be still to come */
 			continue;
 		}
 		if (!s->retiring || !st_msock_is_tcp(s) || !s->connect || s->conn || (s->made && s->listener))

@@ -13,6 +13,7 @@
 #include "settings.h"
 #include "shim.h"
 #include "sockinfo.h"
+#include "unixdiag.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,10 +35,14 @@
 /* The descriptor of the query in progress (hidden from the program like
  * the trace's).  A netlink socket lives only for the queries that need it
  * (a failed bind, the exit, a shared socket's close), placed high at once;
- * with SOCKTRACE_PROBE=close, which asks at every close, one is kept. */
+ * with SOCKTRACE_PROBE=close, which asks at every close, one is kept, and
+ * so it is from a program's first accept of a unix stream connection on
+ * (each asks once: a server's accept loop would open and close one per
+ * connection, two thirds of the query's cost). */
 ST_HOT _Atomic int st_diag_fd = -1;
 static _Atomic bool diag_busy;
 static _Atomic int keep_depth;	/* st_diag_hold() nesting */
+static _Atomic bool keep_unix;	/* a unix accept asked: keep it */
 
 static int open_diag(void)
 {
@@ -50,7 +55,7 @@ static int open_diag(void)
 
 static bool keep(void)
 {
-	return st_cfg.probe == ST_PROBE_CLOSE || atomic_load(&keep_depth) > 0;
+	return st_cfg.probe == ST_PROBE_CLOSE || atomic_load(&keep_depth) > 0 || atomic_load(&keep_unix);
 }
 
 /* A socket for one query: the kept one when free, else a temporary. */
@@ -365,6 +370,22 @@ int st_diag_lookup(int protocol, const char *local, const char *remote, struct i
 		errno = ENOENT;
 		ret = -1;
 	}
+	return ret;
+}
+
+int st_diag_unix_peer(uint64_t inode, uint64_t *peer)
+{
+	bool temp;
+	int fd, ret, err;
+
+	atomic_store(&keep_unix, true);
+	fd = acquire(&temp);
+	if (fd < 0)
+		return -1;
+	ret = st_unix_diag_peer(fd, inode, peer);
+	err = errno;
+	release(fd, temp);
+	errno = err;
 	return ret;
 }
 

@@ -3,7 +3,8 @@
  * NETLINK_SOCK_DIAG / inet_diag), unprivileged.
  *
  * Owns: asking the kernel which TCP/UDP sockets exist, in which state,
- * with which timer, uid and inode.  Its own netlink socket is made with
+ * with which timer, uid and inode, and which unix socket is at the other
+ * end of an accepted one (unixdiag.h).  Its own netlink socket is made with
  * the real socket() (never recorded) and kept on a high descriptor hidden
  * from the program like the trace's.
  * Runs inside the traced program: no malloc, no stdio, no locks (a busy
@@ -44,6 +45,15 @@ void st_diag_unhold(void);
 /* The one socket with this exact tuple (addresses as the shim formats
  * them); 0 when found, -1 (errno ENOENT when the kernel has none). */
 int st_diag_lookup(int protocol, const char *local, const char *remote, struct inet_diag_msg *out);
+
+/* The inode of the socket at the other end of the AF_UNIX socket with this
+ * inode (sock_diag unix_diag, UDIAG_SHOW_PEER: its UNIX_DIAG_PEER), as
+ * `ss -xp` shows it: one request, one reply.  Returns 0 with *peer set, or
+ * -1 with errno (ENOENT: no such socket, or it has no peer any more -- the
+ * other end closed; the kernel's refusal, e.g. a kernel without
+ * CONFIG_UNIX_DIAG).  Async-signal-safe; the caller's errno is its own to
+ * keep. */
+int st_diag_unix_peer(uint64_t inode, uint64_t *peer);
 
 /* A diag record as the events show it (pid/comm not filled). */
 void st_diag_ksock(const struct st_diag_rec *r, struct st_ksock *k);

@@ -13,6 +13,7 @@
 #include "drift.h"
 #include "kernelview.h"
 #include "names.h"
+#include "sockdiag.h"
 
 #include <string.h>
 #include <sys/syscall.h>
@@ -107,6 +108,8 @@ int st_do_socketpair(int domain, int type, int protocol, int sv[2], bool raw)
 			st_fd_install(sv[i], s, ST_CALL_socketpair);
 			if (i == 0)
 				ev.inode = s->inode;
+			else if (domain == AF_UNIX && ev.inode)
+				ev.peer_inode = s->inode;	/* the first end's peer: the second */
 		}
 	}
 	st_emit(&ev);
@@ -217,6 +220,23 @@ ST_EXPORT int listen(int fd, int backlog)
 	return st_do_listen(fd, backlog, false);
 }
 
+/* An accepted AF_UNIX stream or seqpacket socket: the inode of its client
+ * end, which the kernel alone knows (one sock_diag query, which walks the
+ * kernel's unix sockets: SOCKTRACE_PROBE=off asks none); none when it
+ * cannot say (the client already closed, no unix_diag in the kernel). */
+static void unix_peer(struct st_event *ev, const struct st_sock *s)
+{
+	uint64_t peer;
+	int saved = errno;
+
+	if (s->family != AF_UNIX || (s->type != SOCK_STREAM && s->type != SOCK_SEQPACKET) || !s->inode ||
+	    st_cfg.probe == ST_PROBE_OFF)
+		return;
+	if (st_diag_unix_peer(s->inode, &peer) == 0)
+		ev->peer_inode = peer;
+	errno = saved;
+}
+
 int st_do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four,
 		 bool raw)
 {
@@ -272,6 +292,7 @@ int st_do_accept(enum st_call call, int fd, struct sockaddr *addr, socklen_t *le
 			st_fd_install(ret, s, call);
 			st_event_sock(&ev, s);
 			tcp_state(&ev, s, ret);
+			unix_peer(&ev, s);
 		}
 	} else {
 		st_event_sock(&ev, ls);

@@ -29,6 +29,7 @@
 #include "names.h"
 #include "tcpstate.h"
 #include "bindrules.h"
+#include "unixdiag.h"
 
 #include "config.h"
 
@@ -59,6 +60,8 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #if defined(__x86_64__)
 #define ARCH_NATIVE AUDIT_ARCH_X86_64
@@ -436,6 +439,21 @@ static void opts_store(struct proc *p, const struct facts *f)
 		x->linger = f->linger;
 		x->v6only = f->v6only;
 	}
+}
+
+/* The inode of the socket at the other end of an accepted unix socket, as
+ * the shim asks it (sock_diag, unixdiag.h), on the runner's own netlink
+ * socket (kept from the first such accept); 0 when the kernel cannot say. */
+static uint64_t unix_peer(uint64_t inode)
+{
+	static int fd = -1;
+	uint64_t peer = 0;
+
+	if (fd < 0)
+		fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0 || st_unix_diag_peer(fd, inode, &peer) != 0)
+		return 0;
+	return peer;
 }
 
 /* Facts of descriptor fd of process p, from a copy of it (pidfd_getfd)
@@ -1589,6 +1607,8 @@ static void call_exit(struct thread *t, int64_t ret)
 				sock_set(p, sv[i], f.inode, false);
 				if (i == 0)
 					ev.inode = f.inode;
+				else if (f.family == AF_UNIX && ev.inode)
+					ev.peer_inode = f.inode;	/* the first end's peer */
 			}
 		}
 		break;
@@ -1678,6 +1698,8 @@ static void call_exit(struct thread *t, int64_t ret)
 			facts_of(p, (int)ret, &f, F_NAMES | F_TCP, l);
 			event_sock(&ev, &f, NULL);
 			event_state(&ev, &f);
+			if (f.ok && f.family == AF_UNIX && (f.type == SOCK_STREAM || f.type == SOCK_SEQPACKET))
+				ev.peer_inode = unix_peer(f.inode);
 			if (f.ok) {
 				struct sock *n = sock_set(p, (int)ret, f.inode, false);
 				l = sock_at(p, fd);	/* (the table may have moved) */

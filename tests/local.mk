@@ -248,6 +248,7 @@ TESTS += \
 	tests/shim_reuseaddr.bats \
 	tests/shim_ipv6.bats \
 	tests/shim_unix.bats \
+	tests/unix_join.bats \
 	tests/shim_udp.bats \
 	tests/shim_dup.bats \
 	tests/shim_fork.bats \

@@ -38,6 +38,12 @@ load helpers
 	assert_field "$e" .local "$path"
 	assert_field "$e" .remote null
 	assert_field "$e" .inode "$(fact out accept ino)"
+	# the client's end, as the kernel's sock_diag names it
+	assert_field "$e" .peer_inode "$(fact out connect ino)"
+	assert_count 0 'has("peer_inode") and .call!="accept4"'
+	# SOCKTRACE_PROBE=off: the shim asks the kernel nothing
+	SOCKTRACE_OUTPUT=off.jsonl SOCKTRACE_PROBE=off traced "$(prog unixsock)" stream "$path.off" >/dev/null
+	assert_count 1 '.call=="accept4" and (has("peer_inode")|not)' off.jsonl
 	for fd in "$cfd" "$afd" "$lfd"; do
 		e=$(one ".call==\"close\" and .fd==$fd")
 		assert_field "$e" .ret 0
@@ -108,6 +114,9 @@ load helpers
 	assert_field "$e" .family AF_UNIX
 	assert_field "$e" .type SOCK_STREAM
 	assert_field "$e" .flags SOCK_CLOEXEC
+	# the first end's inode, and its peer: the second end's
+	assert_field "$e" .inode "${inos%,*}"
+	assert_field "$e" .peer_inode "${inos#*,}"
 	e=$(one ".call==\"close\" and .fd==$a")
 	assert_field "$e" .inode "${inos%,*}"
 	assert_field "$e" .type SOCK_STREAM
