@@ -221,16 +221,17 @@ ST_EXPORT int listen(int fd, int backlog)
 }
 
 /* An accepted AF_UNIX stream or seqpacket socket: the inode of its client
- * end, which the kernel alone knows (one sock_diag query, which walks the
- * kernel's unix sockets: SOCKTRACE_PROBE=off asks none); none when it
- * cannot say (the client already closed, no unix_diag in the kernel). */
+ * end, which the kernel alone knows: one sock_diag query, which walks the
+ * kernel's unix sockets, so its cost grows with other processes' sockets:
+ * asked only with SOCKTRACE_PROBE=close, which asks the kernel more; none
+ * when it cannot say (the client already closed, no unix_diag). */
 static void unix_peer(struct st_event *ev, const struct st_sock *s)
 {
 	uint64_t peer;
 	int saved = errno;
 
 	if (s->family != AF_UNIX || (s->type != SOCK_STREAM && s->type != SOCK_SEQPACKET) || !s->inode ||
-	    st_cfg.probe == ST_PROBE_OFF)
+	    st_cfg.probe != ST_PROBE_CLOSE)
 		return;
 	if (st_diag_unix_peer(s->inode, &peer) == 0)
 		ev->peer_inode = peer;

@@ -443,12 +443,17 @@ static void opts_store(struct proc *p, const struct facts *f)
 
 /* The inode of the socket at the other end of an accepted unix socket, as
  * the shim asks it (sock_diag, unixdiag.h), on the runner's own netlink
- * socket (kept from the first such accept); 0 when the kernel cannot say. */
+ * socket (kept from the first such accept); only with --probe=close, as
+ * the shim (the query walks every unix socket of the host); 0 when not
+ * asked or the kernel cannot say. */
 static uint64_t unix_peer(uint64_t inode)
 {
 	static int fd = -1;
 	uint64_t peer = 0;
+	const char *probe = getenv("SOCKTRACE_PROBE");
 
+	if (!probe || strcmp(probe, "close") != 0)
+		return 0;
 	if (fd < 0)
 		fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0 || st_unix_diag_peer(fd, inode, &peer) != 0)

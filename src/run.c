@@ -506,7 +506,8 @@ int st_cmd_run(int argc, char **argv)
 			fprintf(stderr, "socktrace: --families: the ptrace back end records every family\n");
 		if (probe && strcmp(probe, "exit"))
 			fprintf(stderr, "socktrace: --probe: the ptrace back end lists what lingers at each exit only, "
-					"as --probe=exit\n");
+					"as --probe=exit%s\n", strcmp(probe, "close") ? "" :
+					" (with close it asks each unix accept's peer_inode, as the shim)");
 		fd = open_dest(output, append, &file);
 		if (fd < 0)
 			return 2;

@@ -449,7 +449,7 @@ PY
 	run --separate-stderr "$SOCKTRACE" --backend=ptrace -o t.jsonl --stack=4 --families=inet --probe=close -- "$(prog tcp_client_static)" -p 1
 	assert_eq "$(grep -c '^socktrace: --stack: the ptrace back end records no call stacks$' <<<"$stderr")" 1 "$stderr"
 	assert_eq "$(grep -c '^socktrace: --families: the ptrace back end records every family$' <<<"$stderr")" 1 "$stderr"
-	assert_eq "$(grep -c '^socktrace: --probe: the ptrace back end lists what lingers at each exit only, as --probe=exit$' <<<"$stderr")" 1 "$stderr"
+	assert_eq "$(grep -c '^socktrace: --probe: the ptrace back end lists what lingers at each exit only, as --probe=exit (with close it asks each unix accept.s peer_inode, as the shim)$' <<<"$stderr")" 1 "$stderr"
 	one '.call=="connect"' t.jsonl >/dev/null
 	# the defaults say nothing
 	run --separate-stderr "$SOCKTRACE" --backend=ptrace -o u.jsonl --families=all --probe=exit -- "$(prog tcp_client_static)" -p 1

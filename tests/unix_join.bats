@@ -10,6 +10,8 @@ load helpers
 setup() {
 	st_setup || return 1
 	[[ -n $PYTHON3 ]] || skip "needs python3"
+	# the accept asks the kernel for its peer with --probe=close only
+	export SOCKTRACE_PROBE=close
 	# a server that accepts N clients with libc's accept() (errno set to
 	# EEXIST before: the shim must leave it so), prints what each sent
 	# with the accepted descriptor, the errno after the call and the
@@ -148,9 +150,10 @@ serve() {
 	fd=$(sed -E 's/.* fd=([0-9]+) .*/\1/' traced)
 	[[ $(sed -E 's/.* next=([0-9]+)$/\1/' traced) == $((fd + 1)) ]]
 	assert_count 1 '.call=="accept" and (.peer_inode|type)=="number"' srv.jsonl
-	# SOCKTRACE_PROBE=off asks the kernel nothing: no peer, the same output
+	# without --probe=close (the default, exit) the accept asks the kernel
+	# nothing: no peer, the same output
 	rm -f "$SOCK" "$SOCK.go" srv.jsonl A.jsonl
-	SOCKTRACE_PROBE=off serve 1 A
+	SOCKTRACE_PROBE=exit serve 1 A
 	grep '^accepted ' srv.out >off
 	diff -u bare off
 	assert_count 1 '.call=="accept" and (has("peer_inode")|not)' srv.jsonl
@@ -246,7 +249,7 @@ PY
 
 @test "unix join: the ptrace back end records peer_inode at accept and on socketpair as the shim does" {
 	SOCK=$SCRATCH/s.sock
-	bg_start srv "$SOCKTRACE" --backend=ptrace -o srv.jsonl -- "$PYTHON3" usrv.py "$SOCK" 1
+	bg_start srv "$SOCKTRACE" --backend=ptrace --probe=close -o srv.jsonl -- "$PYTHON3" usrv.py "$SOCK" 1
 	wait_line srv '^ready' >/dev/null
 	SOCKTRACE_OUTPUT=A.jsonl bg_start A traced "$PYTHON3" ucli.py "$SOCK" A
 	wait_line srv '^accepted A ' >/dev/null
