@@ -44,6 +44,8 @@ struct st_stream {
 	struct st_dedup dedup;
 	struct st_symbolizer *sym;
 	bool dedup_broken;	/* out of memory once: repeats are no longer dropped */
+	bool exhausted;		/* every input read to its end and handed out, no
+				 * stop: the trace's gaps are facts */
 };
 
 static bool before(const struct st_rec *x, const struct st_rec *y)
@@ -304,8 +306,10 @@ struct st_rec *st_stream_next(struct st_stream *s)
 		}
 		for (int i = 0; i < s->nins; i++)
 			open |= !s->ins[i].ended;
-		if (!open)
+		if (!open) {
+			s->exhausted = !(s->o.stop && *s->o.stop);
 			return NULL;
+		}
 		wait_input(s);
 	}
 }
@@ -330,10 +334,12 @@ void st_stream_close(struct st_stream *s)
 		st_rec_free(heap_pop(s));
 	/* a reading stopped (--strict's first bad line) read part of the
 	 * trace: its repeats, gaps and late events are no fact about the
-	 * trace (st_load says none of them either) */
+	 * trace (st_load says none of them either); nor are its gaps when
+	 * the caller stopped before the end (a signal, an output that could
+	 * not be written): the events not yet read are not missing */
 	if (s->t->dups && !s->t->fatal)
 		st_load_say_dups(s->t);
-	if (!s->dedup_broken && !s->t->fatal) {
+	if (!s->dedup_broken && !s->t->fatal && s->exhausted) {
 		st_dedup_finish(&s->dedup, s->t);
 		st_load_say_missing(s->t);
 	}

@@ -66,7 +66,9 @@ unsigned long st_stream_late(const struct st_stream *s);
  * already read, the events missing from the trace (st_load_say_missing,
  * counted in t->missing) and how many came later than the window (with
  * the first's FILE:LINE), none of them when the reading stopped
- * (t->fatal); frees what it still held. */
+ * (t->fatal), and not the missing ones when the caller stopped before
+ * st_stream_next said the end (o.stop, or no more calls): the events not
+ * read are not missing; frees what it still held. */
 void st_stream_close(struct st_stream *s);
 
 #endif

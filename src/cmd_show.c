@@ -592,7 +592,9 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	}
 	if (!rc && t->bad)
 		rc = 2;
-	if (say_unmatched(sh) && !rc)
+	/* a --pid or --port that named nothing of what was read is no fact
+	 * about the traces when a signal stopped the reading */
+	if (!stop_signal && say_unmatched(sh) && !rc)
 		rc = 1;
 	rc = stopped_status(rc, false);
 done:
@@ -719,7 +721,9 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 		restore_stops(&old_int, &old_term);
 	if (!rc && t.bad)
 		rc = 2;
-	if (say_unmatched(sh) && !rc)
+	/* a --pid or --port that named nothing of what was read is no fact
+	 * about the traces when a signal stopped the reading */
+	if ((!stop_signal || follow) && say_unmatched(sh) && !rc)
 		rc = 1;
 	rc = stopped_status(rc, follow);
 done:
@@ -925,7 +929,9 @@ static int show_port_streamed(struct show *sh, char *const *paths, int n, bool j
 		st_untraced_each_of((const struct st_rec *const *)said, nsaid, warn_untraced, sh);
 	if (!rc && t->bad)
 		rc = 2;
-	if (say_unmatched(sh) && !rc)
+	/* a --pid or --port that named nothing of what was read is no fact
+	 * about the traces when a signal stopped the reading */
+	if ((!stop_signal || follow) && say_unmatched(sh) && !rc)
 		rc = 1;
 	rc = stopped_status(rc, follow);
 done:
