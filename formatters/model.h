@@ -318,6 +318,10 @@ int st_model_retiring(struct st_model *m, const struct st_retire *rt);
 int st_model_release(struct st_model *m, struct st_rec *r);
 /* r kept to st_model_free (retiring; the caller reads it at the end) */
 void st_model_keep(struct st_model *m, struct st_rec *r);
+/* r added to the caller's list (*v, *n of *cap, grown as needed) and kept
+ * to st_model_free (st_model_keep); false when out of memory (r then
+ * neither listed nor kept) */
+bool st_model_keep_in(struct st_model *m, const struct st_rec ***v, size_t *n, size_t *cap, struct st_rec *r);
 /* r kept by the caller past st_model_release, to be read (its fields,
  * and its sock and lsock until their sockets retire: then NULL) until it
  * gives it back with st_model_let_go; taken after st_model_feed and

@@ -783,10 +783,13 @@ static bool taken_in_round(const struct st_msock *c)
 }
 
 /* A traced listener of c's machine, still open, that listened on c's
- * server address when c connected: it may yet accept c. */
+ * server address when c connected: it may yet accept c.  A unix client's
+ * listener is a unix one bound to the path it connected to, a TCP
+ * client's a TCP one on its server address. */
 static bool may_be_accepted(const struct st_model *m, const struct st_msock *c)
 {
 	const char *saddr = st_msock_remote(c);
+	bool unix_ = unix_stream(c);
 
 	if (!c->connect || c->connect_failed || !saddr[0])
 		return false;
@@ -795,30 +798,9 @@ static bool may_be_accepted(const struct st_model *m, const struct st_msock *c)
 		const char *la = st_msock_local(l);
 		if (l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE)
 			continue;
-		if (!st_msock_is_tcp(l) || !st_msock_listening(l) || l->machine != c->machine || !la[0] ||
-		    !listens_on(la, saddr))
+		if (!st_msock_listening(l) || l->machine != c->machine || !la[0])
 			continue;
-		if ((l->listen ? l->listen->ev.ts_us : l->t_first) <= c->connect->ev.ts_us)
-			return true;
-	}
-	return false;
-}
-
-/* A unix client end c not joined yet: a traced unix listener of its
- * machine, still open, bound to the path c connected to before c
- * connected, may yet accept it. */
-static bool unix_may_be_accepted(const struct st_model *m, const struct st_msock *c)
-{
-	const char *path = st_msock_remote(c);
-
-	if (!path[0])
-		return false;
-	for (size_t i = 0; i < m->nsocks; i++) {
-		const struct st_msock *l = m->socks[i];
-		const char *la = st_msock_local(l);
-		if (l->end != ST_END_OPEN && l->end != ST_END_ELSEWHERE)
-			continue;
-		if (!unix_stream(l) || !st_msock_listening(l) || l->machine != c->machine || strcmp(la, path))
+		if (unix_ ? !unix_stream(l) || strcmp(la, saddr) : !st_msock_is_tcp(l) || !listens_on(la, saddr))
 			continue;
 		if ((l->listen ? l->listen->ev.ts_us : l->t_first) <= c->connect->ev.ts_us)
 			return true;
@@ -948,7 +930,7 @@ int st_model_join_round(struct st_model *m)
 			s->conn = NULL;	/* its accepted end stays */
 			continue;
 		}
-		if (s->retiring && !s->conn && unix_client(s) && unix_may_be_accepted(m, s)) {
+		if (s->retiring && !s->conn && unix_client(s) && may_be_accepted(m, s)) {
 			s->retiring = false;	/* its accept may be still to come */
 			continue;
 		}

@@ -101,6 +101,22 @@ void st_model_keep(struct st_model *m, struct st_rec *r)
 		m->live_recs++;
 }
 
+bool st_model_keep_in(struct st_model *m, const struct st_rec ***v, size_t *n, size_t *cap, struct st_rec *r)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		const struct st_rec **grown = realloc(*v, ncap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		*v = grown;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = r;
+	st_model_keep(m, r);
+	return true;
+}
+
 void st_model_take(struct st_model *m, struct st_rec *r)
 {
 	(void)m;

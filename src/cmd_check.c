@@ -274,24 +274,6 @@ static void judged_conn(void *arg, const struct st_model *m, const struct st_con
 	check_rules_conn(js->c, js->rules, cn);
 }
 
-/* r added to the list (*v, *n, *cap) and kept by the retiring model m to
- * its end; false when out of memory */
-static bool kept(struct st_model *m, const struct st_rec ***v, size_t *n, size_t *cap, struct st_rec *r)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 16;
-		const struct st_rec **grown = realloc(*v, ncap * sizeof(*grown));
-
-		if (!grown)
-			return false;
-		*v = grown;
-		*cap = ncap;
-	}
-	(*v)[(*n)++] = r;
-	st_model_keep(m, r);
-	return true;
-}
-
 /* The signal (SIGINT, SIGTERM) that stopped the reading, 0 none: a check
  * cut short judges nothing, since a socket still open where the reading
  * stopped is not a leak, and says so (in the JUnit report too) */
@@ -337,9 +319,9 @@ static int judge_stream(struct streamed *js, char *const *paths, int n, int64_t 
 			check_rules_fed(js->c, js->rules, r);
 		/* judged with its socket, or at the end when it has none */
 		if (!oom && !r->sock && check_rules_want(js->rules, r))
-			oom = !kept(&js->m, &js->alone, &js->nalone, &js->capalone, r);
+			oom = !st_model_keep_in(&js->m, &js->alone, &js->nalone, &js->capalone, r);
 		if (!oom && st_untraced_matters(r))
-			oom = !kept(&js->m, &js->said, &js->nsaid, &js->capsaid, r);
+			oom = !st_model_keep_in(&js->m, &js->said, &js->nsaid, &js->capsaid, r);
 		js->m.ahead = st_stream_held(s);
 		oom = st_model_release(&js->m, r) < 0 || oom;
 	}

@@ -425,7 +425,8 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	struct st_model *m = calloc(1, sizeof(*m));
 	struct st_trace *t = calloc(1, sizeof(*t));
 	struct st_stream *s;
-	struct st_rec *r, **said = NULL;
+	struct st_rec *r;
+	const struct st_rec **said = NULL;
 	size_t nsaid = 0, capsaid = 0;
 	bool first = true, oom = false, opened;
 	int rc = 0;
@@ -485,16 +486,8 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 		show_filters_seen(sh, r);
 		if (!oom && sh->chrome)
 			show_chrome_rec(sh, r);	/* it applies the filters */
-		if (!oom && st_untraced_matters(r)) {
-			void *q = nsaid < capsaid ? said :
-				  realloc(said, (capsaid = capsaid ? 2 * capsaid : 16) * sizeof(*said));
-			if (q) {
-				said = q;
-				said[nsaid++] = r;
-				st_model_keep(m, r);
-			}
-			oom = !q;
-		}
+		if (!oom && st_untraced_matters(r))
+			oom = !st_model_keep_in(m, &said, &nsaid, &capsaid, r);
 		m->ahead = st_stream_held(s);
 		oom = st_model_release(m, r) < 0 || oom;
 		if (ferror(sh->out))
@@ -540,7 +533,7 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 	if (strict)
 		fflush(st.tmp);	/* a write that fails is said below, not a format's failure */
 	if (strict && (!rc || (opened && !oom && (t->fatal || ferror(st.tmp))))) {
-		rc = strict_verdict(sh, &st, (const struct st_rec *const *)said, nsaid);
+		rc = strict_verdict(sh, &st, said, nsaid);
 		if (!rc)
 			rc = strict_copy(&st);
 		sh->out = stdout;
@@ -584,7 +577,7 @@ static int show_retiring(struct show *sh, int (*fn)(struct show *), char *const 
 				"exit (state_at_exit, and the final state and bytes it tells) is not given for them\n",
 			hold, m->conns_retired);
 	if (!oom)
-		st_untraced_each_of((const struct st_rec *const *)said, nsaid, warn_untraced, sh);
+		st_untraced_each_of(said, nsaid, warn_untraced, sh);
 	if (fflush(sh->out) || ferror(sh->out)) {
 		if (errno != EPIPE)
 			fprintf(stderr, "socktrace: show: writing the output: %s\n", strerror(errno));
@@ -633,7 +626,7 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 	struct strict st = { NULL };
 	struct st_retire rt = { hold, 250000, NULL, NULL, NULL, NULL };
 	struct st_model *m = NULL;
-	struct st_rec **said = NULL;
+	const struct st_rec **said = NULL;
 	size_t nsaid = 0, capsaid = 0;
 
 	memset(&t, 0, sizeof(t));
@@ -668,16 +661,8 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 			st_rec_free(r);
 		} else {
 			oom = st_model_feed(m, r) < 0;
-			if (!oom && st_untraced_matters(r)) {
-				void *q = nsaid < capsaid ? said :
-					  realloc(said, (capsaid = capsaid ? 2 * capsaid : 16) * sizeof(*said));
-				if (q) {
-					said = q;
-					said[nsaid++] = r;
-					st_model_keep(m, r);
-				}
-				oom = !q;
-			}
+			if (!oom && st_untraced_matters(r))
+				oom = !st_model_keep_in(m, &said, &nsaid, &capsaid, r);
 			m->ahead = st_stream_held(s);
 			oom = st_model_release(m, r) < 0 || oom;
 		}
@@ -701,7 +686,7 @@ static int show_streamed(struct show *sh, char *const *paths, int n, bool json, 
 		sh->model = m;
 		fflush(st.tmp);	/* a write that fails is said below */
 		if (!rc || (opened && !oom && (t.fatal || ferror(st.tmp)))) {
-			rc = strict_verdict(sh, &st, (const struct st_rec *const *)said, nsaid);
+			rc = strict_verdict(sh, &st, said, nsaid);
 			if (!rc)
 				rc = strict_copy(&st);
 		}
@@ -827,7 +812,8 @@ static int show_port_streamed(struct show *sh, char *const *paths, int n, bool j
 	struct port_queue q = { NULL, 0, 0, 0 };
 	struct show_line b = { NULL, 0 };
 	struct st_stream *s;
-	struct st_rec *r, **said = NULL;
+	struct st_rec *r;
+	const struct st_rec **said = NULL;
 	size_t nsaid = 0, capsaid = 0, guessed = 0;
 	bool first = true, oom = false, opened;
 	int rc = 0;
@@ -865,16 +851,8 @@ static int show_port_streamed(struct show *sh, char *const *paths, int n, bool j
 		}
 		oom = st_model_feed(m, r) < 0;
 		show_filters_seen(sh, r);
-		if (!oom && st_untraced_matters(r)) {
-			void *p = nsaid < capsaid ? said :
-				  realloc(said, (capsaid = capsaid ? 2 * capsaid : 16) * sizeof(*said));
-			if (p) {
-				said = p;
-				said[nsaid++] = r;
-				st_model_keep(m, r);
-			}
-			oom = !p;
-		}
+		if (!oom && st_untraced_matters(r))
+			oom = !st_model_keep_in(m, &said, &nsaid, &capsaid, r);
 		st_model_take(m, r);
 		if (!port_queue_push(&q, r)) {
 			st_model_let_go(m, r);
@@ -904,7 +882,7 @@ static int show_port_streamed(struct show *sh, char *const *paths, int n, bool j
 		s = NULL;
 		fflush(st.tmp);	/* a write that fails is said below */
 		if (!rc || (opened && !oom && (t->fatal || ferror(st.tmp)))) {
-			rc = strict_verdict(sh, &st, (const struct st_rec *const *)said, nsaid);
+			rc = strict_verdict(sh, &st, said, nsaid);
 			if (!rc)
 				rc = strict_copy(&st);
 		}
@@ -926,7 +904,7 @@ static int show_port_streamed(struct show *sh, char *const *paths, int n, bool j
 				"sockets then; a larger --hold decides them as the whole trace does\n", held_max,
 			guessed);
 	if (!oom)
-		st_untraced_each_of((const struct st_rec *const *)said, nsaid, warn_untraced, sh);
+		st_untraced_each_of(said, nsaid, warn_untraced, sh);
 	if (!rc && t->bad)
 		rc = 2;
 	/* a --pid or --port that named nothing of what was read is no fact
