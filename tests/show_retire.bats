@@ -235,6 +235,21 @@ pauses() {
 		<(chrome_events whole.json) | diff /dev/null -
 }
 
+@test "retire: a reading SIGINT cut short says so, and not that a --port named nothing of the part read, nor that the events not read are missing" {
+	pauses 5
+	mkfifo in.fifo
+	bg_start show "$SOCKTRACE" show -f text --port=1 in.fifo
+	exec 4>in.fifo
+	head -n 20 "$TRACE" >&4
+	sleep 0.5
+	kill -0 "${BG[show]}"
+	kill -INT "${BG[show]}"
+	bg_wait show || true
+	exec 4>&-
+	[[ $BG_STATUS == 130 ]]
+	assert_eq "$(cat "$SCRATCH/show.err")" "socktrace: show: stopped by SIGINT before the end of the input: what was read so far was shown"
+}
+
 @test "retire: chrome --pid and --port stream, the whole trace's events of that process or port" {
 	pauses 5
 	pid=$(jq -r 'select(.call == "start") | .pid' "$TRACE")
